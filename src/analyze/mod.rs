@@ -1,0 +1,5 @@
+//! The pure pipeline: correlate, attribute, prioritise, remediate, apply policy.
+
+pub mod manifest;
+pub mod remediation;
+pub mod versions;

@@ -1,0 +1,1 @@
+//! Git access behind one trait. (stub: replaced by the git module)

@@ -1,0 +1,386 @@
+//! A finding as ingested from a scanner report, before any correlation.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// Normalised severity, ordered from least to most severe so that `>=` reads naturally.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Info,
+    ];
+
+    /// The CVSS v3/v4 qualitative rating of a base score (FIRST's table).
+    pub fn from_cvss(score: f64) -> Severity {
+        match score {
+            s if s >= 9.0 => Severity::Critical,
+            s if s >= 7.0 => Severity::High,
+            s if s >= 4.0 => Severity::Medium,
+            s if s > 0.0 => Severity::Low,
+            _ => Severity::Info,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Severity {
+    type Err = String;
+
+    /// Accepts the names scanners use for each level, case-insensitively.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "critical" => Ok(Severity::Critical),
+            "high" | "error" => Ok(Severity::High),
+            "medium" | "moderate" | "warning" => Ok(Severity::Medium),
+            "low" | "note" => Ok(Severity::Low),
+            "info" | "informational" | "none" | "negligible" | "unknown" => Ok(Severity::Info),
+            other => Err(format!(
+                "unknown severity `{other}` (expected critical, high, medium, low or info)"
+            )),
+        }
+    }
+}
+
+/// What kind of problem a finding is; decides how it is identified and explained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// Static analysis of the code (CodeQL, Semgrep, …).
+    Sast,
+    /// A vulnerable dependency (osv-scanner, Grype, …).
+    Sca,
+    /// A committed credential (gitleaks, …).
+    Secret,
+    /// Infrastructure-as-code misconfiguration (Checkov, Trivy config, …).
+    Iac,
+    /// A vulnerable package in a container image.
+    Container,
+    /// Dynamic testing of a running application.
+    Dast,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Sast => "sast",
+            Kind::Sca => "sca",
+            Kind::Secret => "secret",
+            Kind::Iac => "iac",
+            Kind::Container => "container",
+            Kind::Dast => "dast",
+        }
+    }
+
+    /// Dependency-like findings are identified by package and advisory, not by code.
+    pub fn is_dependency(self) -> bool {
+        matches!(self, Kind::Sca | Kind::Container)
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a finding points in the repository. Lines and columns are 1-based, inclusive.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Location {
+    /// Repository-relative, `/`-separated path; when `outside_repo` is set, the path as the
+    /// scanner wrote it (it could not be mapped into the repository and is never read).
+    pub path: String,
+    pub start_line: Option<u32>,
+    pub end_line: Option<u32>,
+    pub start_column: Option<u32>,
+    pub end_column: Option<u32>,
+    /// The flagged text if the scanner included it (`region.snippet.text`).
+    pub snippet: Option<String>,
+    /// The path could not be mapped into the repository.
+    #[serde(default)]
+    pub outside_repo: bool,
+}
+
+impl Location {
+    pub fn new(path: impl Into<String>) -> Location {
+        Location {
+            path: path.into(),
+            start_line: None,
+            end_line: None,
+            start_column: None,
+            end_column: None,
+            snippet: None,
+            outside_repo: false,
+        }
+    }
+
+    pub fn with_lines(mut self, start: u32, end: u32) -> Location {
+        self.start_line = Some(start);
+        self.end_line = Some(end.max(start));
+        self
+    }
+
+    /// The inclusive line range, when the finding has one.
+    pub fn lines(&self) -> Option<(u32, u32)> {
+        let start = self.start_line?;
+        Some((start, self.end_line.unwrap_or(start).max(start)))
+    }
+}
+
+/// A package ecosystem, spelled as OSV spells it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Ecosystem {
+    Npm,
+    PyPI,
+    CratesIo,
+    Go,
+    Maven,
+    RubyGems,
+    NuGet,
+    Packagist,
+    Pub,
+    Hex,
+    /// Any other ecosystem (OS packages, …), kept verbatim.
+    Other(String),
+}
+
+impl Ecosystem {
+    /// Parses OSV's ecosystem names and the common spellings other scanners use.
+    pub fn parse(name: &str) -> Ecosystem {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "npm" | "node" | "javascript" | "yarn" | "pnpm" => Ecosystem::Npm,
+            "pypi" | "pip" | "python" | "poetry" | "pipenv" => Ecosystem::PyPI,
+            "crates.io" | "cargo" | "rust" | "crates" => Ecosystem::CratesIo,
+            "go" | "golang" | "gomod" => Ecosystem::Go,
+            "maven" | "java" | "gradle" | "jar" => Ecosystem::Maven,
+            "rubygems" | "gem" | "bundler" | "ruby" => Ecosystem::RubyGems,
+            "nuget" | ".net" | "dotnet" => Ecosystem::NuGet,
+            "packagist" | "composer" | "php" => Ecosystem::Packagist,
+            "pub" | "dart" => Ecosystem::Pub,
+            "hex" | "erlang" | "elixir" => Ecosystem::Hex,
+            _ => Ecosystem::Other(name.trim().to_string()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            Ecosystem::Npm => "npm",
+            Ecosystem::PyPI => "PyPI",
+            Ecosystem::CratesIo => "crates.io",
+            Ecosystem::Go => "Go",
+            Ecosystem::Maven => "Maven",
+            Ecosystem::RubyGems => "RubyGems",
+            Ecosystem::NuGet => "NuGet",
+            Ecosystem::Packagist => "Packagist",
+            Ecosystem::Pub => "Pub",
+            Ecosystem::Hex => "Hex",
+            Ecosystem::Other(s) => s,
+        }
+    }
+
+    /// The package name as the ecosystem compares it (PyPI: PEP 503 normalisation;
+    /// npm, crates.io, Go and Maven names are case-sensitive and kept).
+    pub fn normalize_name(&self, name: &str) -> String {
+        match self {
+            Ecosystem::PyPI => {
+                let mut out = String::with_capacity(name.len());
+                let mut last_sep = false;
+                for c in name.trim().chars() {
+                    if matches!(c, '-' | '_' | '.') {
+                        if !last_sep {
+                            out.push('-');
+                        }
+                        last_sep = true;
+                    } else {
+                        out.extend(c.to_lowercase());
+                        last_sep = false;
+                    }
+                }
+                out
+            }
+            Ecosystem::RubyGems | Ecosystem::NuGet | Ecosystem::Packagist => {
+                name.trim().to_ascii_lowercase()
+            }
+            _ => name.trim().to_string(),
+        }
+    }
+}
+
+impl fmt::Display for Ecosystem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Ecosystem {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Ecosystem {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Ok(Ecosystem::parse(&s))
+    }
+}
+
+/// A dependency a finding is about.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Package {
+    pub ecosystem: Ecosystem,
+    pub name: String,
+    pub version: Option<String>,
+    /// The manifest or lockfile that declares it, repository-relative when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manifest: Option<String>,
+}
+
+/// One OSV range event.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RangeEvent {
+    Introduced(String),
+    Fixed(String),
+    LastAffected(String),
+    Limit(String),
+}
+
+/// How the versions of an OSV range are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum RangeKind {
+    Semver,
+    Ecosystem,
+    Git,
+}
+
+/// An affected range of an advisory, as OSV's `affected[].ranges[]` gives it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct AffectedRange {
+    pub kind: RangeKind,
+    pub events: Vec<RangeEvent>,
+}
+
+/// A published advisory (CVE, GHSA, OSV, …) and what it says about the affected package.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Advisory {
+    pub id: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// CVSS base score when the advisory carries one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cvss_score: Option<f64>,
+    /// The CVSS vector string, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cvss_vector: Option<String>,
+    /// Affected ranges for the finding's package (ranges of other packages are dropped).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub affected: Vec<AffectedRange>,
+    /// Explicitly enumerated affected versions (OSV `affected[].versions`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub affected_versions: Vec<String>,
+}
+
+impl Advisory {
+    /// Every identifier this advisory is known by: its id first, then its aliases.
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.id.as_str()).chain(self.aliases.iter().map(String::as_str))
+    }
+}
+
+/// One problem reported by one or more scanners, normalised.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    pub kind: Kind,
+    /// The tools that reported it (several after de-duplication).
+    pub tools: Vec<String>,
+    /// The rule or check id (for dependency findings: the advisory id).
+    pub rule: String,
+    /// A one-line title.
+    pub title: String,
+    /// The scanner's full message.
+    pub message: String,
+    pub severity: Severity,
+    /// A numeric severity on CVSS's 0–10 scale (SARIF `security-severity`, CVSS base score).
+    pub score: Option<f64>,
+    pub location: Option<Location>,
+    pub package: Option<Package>,
+    pub advisories: Vec<Advisory>,
+    /// CWE numbers (`CWE-79` → 79).
+    pub cwes: Vec<u32>,
+    /// Fingerprints the tool computed (SARIF `partialFingerprints`/`fingerprints`).
+    pub fingerprints: BTreeMap<String, String>,
+    pub help_uri: Option<String>,
+    /// Suppressed in the source (`nosemgrep`, SARIF `suppressions`): kept, never reported.
+    pub suppressed: bool,
+}
+
+impl Finding {
+    /// A finding with only the required fields set; the rest empty.
+    pub fn new(kind: Kind, tool: impl Into<String>, rule: impl Into<String>) -> Finding {
+        let rule = rule.into();
+        Finding {
+            kind,
+            tools: vec![tool.into()],
+            title: rule.clone(),
+            rule,
+            message: String::new(),
+            severity: Severity::Medium,
+            score: None,
+            location: None,
+            package: None,
+            advisories: Vec::new(),
+            cwes: Vec::new(),
+            fingerprints: BTreeMap::new(),
+            help_uri: None,
+            suppressed: false,
+        }
+    }
+
+    pub fn path(&self) -> Option<&str> {
+        self.location.as_ref().map(|l| l.path.as_str())
+    }
+}
+
+/// Everything the reports of one side (base or head) said.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Snapshot {
+    pub findings: Vec<Finding>,
+    /// The tools whose reports were given for this side, even those that found nothing.
+    pub tools: std::collections::BTreeSet<String>,
+}

@@ -1,0 +1,136 @@
+//! What the pipeline produces: each finding correlated, attributed, ranked and with its fix.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::finding::{Finding, Severity};
+
+/// A finding's stable identity across runs: the same problem keeps the same id when lines
+/// shift, files are renamed or code is re-indented. Hidden comment markers carry it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct FindingId(pub String);
+
+impl fmt::Display for FindingId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// How a finding relates to the baseline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Introduced by this change.
+    New,
+    /// Present in the baseline too.
+    Existing,
+    /// In the baseline, gone at head.
+    Fixed,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::New => "new",
+            Status::Existing => "existing",
+            Status::Fixed => "fixed",
+        }
+    }
+}
+
+/// The commit that introduced a finding, from blame.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Introduced {
+    pub commit: String,
+    pub author: String,
+    pub date: DateTime<Utc>,
+    pub summary: String,
+}
+
+/// One reason behind a risk score and how many points it moved it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RiskFactor {
+    pub name: String,
+    pub points: i32,
+    pub detail: String,
+}
+
+/// A 0–100 score and the factors that produced it, largest first.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Risk {
+    pub score: u8,
+    pub factors: Vec<RiskFactor>,
+}
+
+/// The dependency upgrade that clears a finding's advisories.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Upgrade {
+    pub package: String,
+    pub from: String,
+    pub to: String,
+    /// The manifest or lockfile to edit, repository-relative.
+    pub manifest: Option<String>,
+    /// The 1-based line that declares the version.
+    pub line: Option<u32>,
+    /// The advisory ids this upgrade clears.
+    pub fixes: Vec<String>,
+    /// The fix leaves the current major version.
+    pub breaking: bool,
+    /// The declaring line as it is now, and as it should read (the one-click suggestion).
+    pub current_text: Option<String>,
+    pub suggested_text: Option<String>,
+}
+
+/// A finding after the whole pipeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReviewedFinding {
+    pub id: FindingId,
+    pub status: Status,
+    /// Touches a line this change added or modified (dependencies: this change set the
+    /// package's version).
+    pub in_diff: bool,
+    pub finding: Finding,
+    /// GitHub code scanning's `primaryLocationLineHash` of the flagged line.
+    pub line_hash: Option<String>,
+    pub introduced_by: Option<Introduced>,
+    pub risk: Risk,
+    pub upgrade: Option<Upgrade>,
+    /// Set when a `.posture.yml` ignore rule matched: the rule's reason.
+    pub ignored: Option<String>,
+}
+
+/// The merge gate: fails when a new, unignored finding is at or above the threshold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Gate {
+    pub passed: bool,
+    pub fail_on: Option<Severity>,
+    /// How many findings block the merge.
+    pub blocking: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub new: usize,
+    pub existing: usize,
+    pub fixed: usize,
+    pub ignored: usize,
+    pub suppressed: usize,
+    pub gate: Gate,
+}
+
+/// The outcome of reviewing one change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Review {
+    /// The base and head revisions as given, resolved to commit ids.
+    pub base: String,
+    pub head: String,
+    pub merge_base: String,
+    pub summary: Summary,
+    /// Ordered by risk, highest first.
+    pub findings: Vec<ReviewedFinding>,
+    /// Things the reader should know (unmapped paths, missing baselines, …).
+    pub warnings: Vec<String>,
+}
