@@ -1,1 +1,329 @@
-//! .posture.yml (stub)
+//! `.posture.yml`: the maintainer's configuration, validated strictly.
+//!
+//! A typo in a security tool's config must not silently widen what it ignores, so unknown
+//! keys and bad values are errors that name the file, line and column. The YAML parser
+//! bounds recursion and alias expansion, so a hostile file cannot exhaust memory.
+
+use std::path::Path;
+
+use chrono::NaiveDate;
+use globset::{Glob, GlobMatcher};
+use serde::Deserialize;
+
+use crate::model::{Finding, Severity};
+
+/// The file posture reads at the repository root.
+pub const FILE_NAME: &str = ".posture.yml";
+/// The only schema version so far.
+pub const SCHEMA_VERSION: u32 = 1;
+/// Larger files are refused before parsing.
+pub const MAX_CONFIG_BYTES: usize = 1024 * 1024;
+
+/// A configuration error, positioned when the parser knows where.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}{}: {message}", position.map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default())]
+pub struct ConfigError {
+    pub file: String,
+    /// 1-based line and column.
+    pub position: Option<(usize, usize)>,
+    pub message: String,
+}
+
+/// The validated configuration. `Config::default()` is what a repository without a file gets.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default = "default_version", deserialize_with = "version")]
+    pub version: u32,
+    /// New findings at or above this severity fail the gate.
+    #[serde(default)]
+    pub fail_on: Option<Severity>,
+    #[serde(default)]
+    pub ignore: Vec<IgnoreRule>,
+}
+
+fn default_version() -> u32 {
+    SCHEMA_VERSION
+}
+
+fn version<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    let v = u32::deserialize(d)?;
+    if v == SCHEMA_VERSION {
+        Ok(v)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "unsupported version {v}: this posture reads version {SCHEMA_VERSION}"
+        )))
+    }
+}
+
+/// Findings this rule matches are reported as ignored and never block the gate.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(try_from = "RawIgnoreRule")]
+pub struct IgnoreRule {
+    /// Glob over repository-relative paths (`tests/**`, `**/*.min.js`).
+    pub path: Option<PathGlob>,
+    /// A rule id or advisory id (`py/sql-injection`, `GHSA-…`, `CVE-…`).
+    pub rule: Option<String>,
+    pub reason: Option<String>,
+    /// The last day the rule applies; afterwards it is reported as expired.
+    pub until: Option<NaiveDate>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIgnoreRule {
+    path: Option<PathGlob>,
+    rule: Option<String>,
+    reason: Option<String>,
+    until: Option<NaiveDate>,
+}
+
+impl TryFrom<RawIgnoreRule> for IgnoreRule {
+    type Error = String;
+
+    fn try_from(raw: RawIgnoreRule) -> Result<Self, Self::Error> {
+        if raw.path.is_none() && raw.rule.is_none() {
+            return Err("an ignore rule needs `path`, `rule` or both".into());
+        }
+        Ok(IgnoreRule {
+            path: raw.path,
+            rule: raw.rule,
+            reason: raw.reason,
+            until: raw.until,
+        })
+    }
+}
+
+impl IgnoreRule {
+    pub fn is_expired(&self, today: NaiveDate) -> bool {
+        self.until.is_some_and(|until| until < today)
+    }
+
+    /// Whether the rule covers `finding` (every condition given must hold).
+    pub fn matches(&self, finding: &Finding) -> bool {
+        let path_ok = match &self.path {
+            Some(glob) => finding.path().is_some_and(|p| glob.is_match(p)),
+            None => true,
+        };
+        let rule_ok = match &self.rule {
+            Some(rule) => {
+                finding.rule == *rule
+                    || finding.advisories.iter().any(|a| a.ids().any(|id| id == rule))
+            }
+            None => true,
+        };
+        path_ok && rule_ok
+    }
+
+    /// How the rule is named in output: its reason, else what it matches.
+    pub fn describe(&self) -> String {
+        if let Some(reason) = &self.reason {
+            return reason.clone();
+        }
+        let mut parts = Vec::new();
+        if let Some(glob) = &self.path {
+            parts.push(format!("path {}", glob.pattern));
+        }
+        if let Some(rule) = &self.rule {
+            parts.push(format!("rule {rule}"));
+        }
+        format!("ignored by {}", parts.join(" and "))
+    }
+}
+
+/// A compiled path glob that remembers how it was written.
+#[derive(Debug, Clone)]
+pub struct PathGlob {
+    pub pattern: String,
+    matcher: GlobMatcher,
+}
+
+impl PathGlob {
+    pub fn new(pattern: &str) -> Result<PathGlob, globset::Error> {
+        let glob = globset::GlobBuilder::new(pattern)
+            .literal_separator(true)
+            .build()?;
+        Ok(PathGlob {
+            pattern: pattern.to_string(),
+            matcher: glob.compile_matcher(),
+        })
+    }
+
+    pub fn is_match(&self, path: &str) -> bool {
+        self.matcher.is_match(path)
+    }
+}
+
+impl<'de> Deserialize<'de> for PathGlob {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let pattern = String::deserialize(d)?;
+        PathGlob::new(&pattern).map_err(|e| serde::de::Error::custom(format!("bad glob: {e}")))
+    }
+}
+
+impl Config {
+    /// Parses the text of a config file; `file` names it in errors.
+    pub fn parse(file: &str, text: &str) -> Result<Config, ConfigError> {
+        if text.len() > MAX_CONFIG_BYTES {
+            return Err(ConfigError {
+                file: file.to_string(),
+                position: None,
+                message: format!("file is larger than {MAX_CONFIG_BYTES} bytes"),
+            });
+        }
+        // An empty file (or one holding only comments) means "all defaults".
+        if text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
+            return Ok(Config::default());
+        }
+        serde_yaml_ng::from_str(text).map_err(|e| ConfigError {
+            file: file.to_string(),
+            position: e.location().map(|l| (l.line(), l.column())),
+            message: strip_position(&e.to_string()),
+        })
+    }
+
+    /// Reads and parses a config file from disk.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let file = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|e| ConfigError {
+            file: file.clone(),
+            position: None,
+            message: format!("cannot read: {e}"),
+        })?;
+        let text = String::from_utf8(bytes).map_err(|e| ConfigError {
+            file: file.clone(),
+            position: None,
+            message: format!("not UTF-8 (byte {})", e.utf8_error().valid_up_to()),
+        })?;
+        Config::parse(&file, &text)
+    }
+
+    /// The first unexpired ignore rule that covers `finding`.
+    pub fn ignore_rule_for(&self, finding: &Finding, today: NaiveDate) -> Option<&IgnoreRule> {
+        self.ignore
+            .iter()
+            .find(|rule| !rule.is_expired(today) && rule.matches(finding))
+    }
+
+    /// Warnings for rules that have expired, so maintainers renew or drop them.
+    pub fn expired_rules(&self, today: NaiveDate) -> Vec<String> {
+        self.ignore
+            .iter()
+            .filter(|r| r.is_expired(today))
+            .map(|r| {
+                let until = r.until.map(|d| d.to_string()).unwrap_or_default();
+                format!(
+                    "{FILE_NAME}: ignore rule \"{}\" expired on {until} and no longer applies",
+                    r.describe()
+                )
+            })
+            .collect()
+    }
+}
+
+/// serde_yaml_ng appends " at line L column C"; we print the position ourselves.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Kind, Location};
+
+    fn finding(path: &str, rule: &str) -> Finding {
+        let mut f = Finding::new(Kind::Sast, "semgrep", rule);
+        f.location = Some(Location::new(path).with_lines(3, 3));
+        f
+    }
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn parses_a_full_config() {
+        let config = Config::parse(
+            ".posture.yml",
+            "version: 1\nfail_on: medium\nignore:\n  - path: \"tests/**\"\n    reason: fixtures\n  - rule: CVE-2020-1\n    until: 2027-01-31\n",
+        )
+        .unwrap();
+        assert_eq!(config.fail_on, Some(Severity::Medium));
+        assert_eq!(config.ignore.len(), 2);
+        assert_eq!(config.ignore[1].until, Some(day("2027-01-31")));
+    }
+
+    #[test]
+    fn empty_or_comment_only_file_is_the_default() {
+        let config = Config::parse("c", "# nothing yet\n\n").unwrap();
+        assert_eq!(config.fail_on, None);
+        assert!(config.ignore.is_empty());
+    }
+
+    #[test]
+    fn unknown_key_names_line_and_column() {
+        let err = Config::parse(".posture.yml", "version: 1\nfail_onn: high\n").unwrap_err();
+        assert_eq!(err.position, Some((2, 1)));
+        assert!(err.message.contains("unknown field `fail_onn`"), "{err}");
+        assert!(err.to_string().starts_with(".posture.yml:2:1: "), "{err}");
+    }
+
+    #[test]
+    fn bad_values_are_positioned_errors() {
+        let cases = [
+            ("fail_on: hgh\n", 1, "unknown variant `hgh`"),
+            ("version: 2\n", 1, "unsupported version 2"),
+            ("ignore:\n  - path: \"src/[\"\n", 2, "bad glob"),
+            ("ignore:\n  - reason: why\n", 2, "needs `path`, `rule` or both"),
+            ("ignore:\n  - path: a\n    until: someday\n", 3, "input contains invalid characters"),
+            ("ignore:\n  - path: a\n    paths: b\n", 3, "unknown field `paths`"),
+        ];
+        for (text, line, needle) in cases {
+            let err = Config::parse("c", text).unwrap_err();
+            assert!(err.message.contains(needle), "{text:?}: {err}");
+            assert_eq!(err.position.map(|p| p.0), Some(line), "{text:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn broken_yaml_is_an_error_not_a_panic() {
+        for text in ["ignore: [", "fail_on: {a: b", "\t- x", ":\n:\n", "ignore: *nope"] {
+            assert!(Config::parse("c", text).is_err(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn alias_bombs_are_refused() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..12 {
+            let p = i - 1;
+            text.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        assert!(Config::parse("c", &text).is_err());
+    }
+
+    #[test]
+    fn ignore_rules_match_by_path_and_rule_and_expire() {
+        let config = Config::parse(
+            "c",
+            "ignore:\n  - path: \"tests/**\"\n  - rule: py/xss\n    path: \"src/*.py\"\n    until: 2026-01-01\n",
+        )
+        .unwrap();
+        let today = day("2025-06-01");
+        assert!(config.ignore_rule_for(&finding("tests/a/b.py", "x"), today).is_some());
+        assert!(config.ignore_rule_for(&finding("src/app.py", "py/xss"), today).is_some());
+        assert!(config.ignore_rule_for(&finding("src/app.py", "py/sqli"), today).is_none());
+        // `*` does not cross directories.
+        assert!(config.ignore_rule_for(&finding("src/a/app.py", "py/xss"), today).is_none());
+        let later = day("2026-01-02");
+        assert!(config.ignore_rule_for(&finding("src/app.py", "py/xss"), later).is_none());
+        assert_eq!(config.expired_rules(later).len(), 1);
+        assert!(config.expired_rules(today).is_empty());
+    }
+}
