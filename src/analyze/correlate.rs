@@ -1,0 +1,339 @@
+//! Matches head findings against base findings: which are new, which existing, which fixed.
+//!
+//! Two passes. First, tool fingerprints that both sides carry and that are trustworthy
+//! (unique within their snapshot and shaped like a hash: Semgrep 1.182 writes
+//! `"requires login"` in every result). Then the line-independent identity of
+//! [`super::identity`]: within one identity, a base finding pairs first with the head finding
+//! at the line the diff maps it to, then the rest pair in line order, so a duplicated
+//! identical line leaves the old finding existing and only the copy new.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use super::diff::DiffIndex;
+use super::identity::{AliasIndex, IdentityKey, code_key, dependency_key, normalized_content};
+use super::sources::Sources;
+use crate::model::{Finding, FindingId, Status};
+
+/// The outcome for one finding: which side(s) it came from and its stable id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Match {
+    pub id: FindingId,
+    pub status: Status,
+    /// Index into the head findings (new and existing).
+    pub head: Option<usize>,
+    /// Index into the base findings (existing and fixed).
+    pub base: Option<usize>,
+}
+
+/// A finding prepared for matching.
+struct Prepared<'a> {
+    key: IdentityKey,
+    /// For head findings, the start line; for base findings, where the diff maps it at head.
+    line: Option<u32>,
+    /// The finding's own start line on its side, for ordering.
+    own_line: Option<u32>,
+    rule: &'a str,
+    fingerprints: Vec<(&'a str, &'a str)>,
+}
+
+/// Correlates `head` with `base`. Both are the de-duplicated findings of their side.
+pub fn correlate(
+    base: &[Finding],
+    head: &[Finding],
+    diff: &DiffIndex<'_>,
+    base_sources: &Sources,
+    head_sources: &Sources,
+) -> Vec<Match> {
+    let aliases = AliasIndex::from_findings(base.iter().chain(head));
+    let base_prepared: Vec<Prepared> = base
+        .iter()
+        .map(|f| prepare_base(f, diff, base_sources, &aliases))
+        .collect();
+    let head_prepared: Vec<Prepared> = head
+        .iter()
+        .map(|f| prepare_head(f, head_sources, &aliases))
+        .collect();
+
+    let base_ids = occurrence_ids(&base_prepared);
+    let mut base_match: Vec<Option<usize>> = vec![None; base.len()];
+    let mut head_match: Vec<Option<usize>> = vec![None; head.len()];
+
+    // Pass 1: trusted tool fingerprints on both sides.
+    let base_trusted = trusted_fingerprints(&base_prepared);
+    let head_trusted = trusted_fingerprints(&head_prepared);
+    for (h, prepared) in head_prepared.iter().enumerate() {
+        for fp in &prepared.fingerprints {
+            if !head_trusted.contains(fp) {
+                continue;
+            }
+            let Some(&b) = base_trusted.get(fp) else {
+                continue;
+            };
+            if base_match[b].is_none() && base_prepared[b].rule == prepared.rule {
+                base_match[b] = Some(h);
+                head_match[h] = Some(b);
+                break;
+            }
+        }
+    }
+
+    // Pass 2: identity, mapped line first, then line order.
+    let mut base_groups: HashMap<IdentityKey, Vec<usize>> = HashMap::new();
+    for (b, prepared) in base_prepared.iter().enumerate() {
+        if base_match[b].is_none() {
+            base_groups.entry(prepared.key).or_default().push(b);
+        }
+    }
+    let mut head_groups: BTreeMap<IdentityKey, Vec<usize>> = BTreeMap::new();
+    for (h, prepared) in head_prepared.iter().enumerate() {
+        if head_match[h].is_none() {
+            head_groups.entry(prepared.key).or_default().push(h);
+        }
+    }
+    for (key, heads) in &head_groups {
+        let Some(bases) = base_groups.get(key) else {
+            continue;
+        };
+        pair_group(bases, heads, &base_prepared, &head_prepared, &mut base_match, &mut head_match);
+    }
+
+    // Ids: matched findings keep the base id; new ones take the next free occurrence.
+    let mut used: HashSet<FindingId> = base_ids.iter().cloned().collect();
+    let mut matches = Vec::with_capacity(head.len() + base.len());
+    for (key, heads) in head_groups.iter_mut() {
+        heads.sort_by_key(|&h| (head_prepared[h].line, h));
+        let mut occurrence = 0;
+        for &h in heads.iter() {
+            if head_match[h].is_some() {
+                continue;
+            }
+            let id = loop {
+                let candidate = key.id(occurrence);
+                occurrence += 1;
+                if used.insert(candidate.clone()) {
+                    break candidate;
+                }
+            };
+            matches.push(Match {
+                id,
+                status: Status::New,
+                head: Some(h),
+                base: None,
+            });
+        }
+    }
+    for (h, b) in head_match.iter().enumerate() {
+        if let Some(b) = *b {
+            matches.push(Match {
+                id: base_ids[b].clone(),
+                status: Status::Existing,
+                head: Some(h),
+                base: Some(b),
+            });
+        }
+    }
+    for (b, h) in base_match.iter().enumerate() {
+        if h.is_none() {
+            matches.push(Match {
+                id: base_ids[b].clone(),
+                status: Status::Fixed,
+                head: None,
+                base: Some(b),
+            });
+        }
+    }
+    matches
+}
+
+fn prepare_head<'a>(finding: &'a Finding, sources: &Sources, aliases: &AliasIndex) -> Prepared<'a> {
+    let key = if finding.kind.is_dependency() {
+        dependency_key(finding, aliases)
+    } else {
+        let content = normalized_content(finding, sources);
+        code_key(finding, finding.path(), content.as_deref())
+    };
+    let own_line = finding.location.as_ref().and_then(|l| l.start_line);
+    Prepared {
+        key,
+        line: own_line,
+        own_line,
+        rule: &finding.rule,
+        fingerprints: fingerprints(finding),
+    }
+}
+
+fn prepare_base<'a>(
+    finding: &'a Finding,
+    diff: &DiffIndex<'_>,
+    sources: &Sources,
+    aliases: &AliasIndex,
+) -> Prepared<'a> {
+    let key = if finding.kind.is_dependency() {
+        dependency_key(finding, aliases)
+    } else {
+        let content = normalized_content(finding, sources);
+        let head_path = finding.path().map(|p| diff.head_path(p).unwrap_or(p));
+        code_key(finding, head_path, content.as_deref())
+    };
+    let line = finding.location.as_ref().and_then(|l| {
+        let start = l.start_line?;
+        diff.map_line(&l.path, start)
+    });
+    Prepared {
+        key,
+        line,
+        own_line: finding.location.as_ref().and_then(|l| l.start_line),
+        rule: &finding.rule,
+        fingerprints: fingerprints(finding),
+    }
+}
+
+fn fingerprints(finding: &Finding) -> Vec<(&str, &str)> {
+    finding
+        .fingerprints
+        .iter()
+        .filter(|(_, v)| looks_like_fingerprint(v))
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect()
+}
+
+/// A fingerprint is a hash-like token: no spaces, long enough to be distinctive.
+fn looks_like_fingerprint(value: &str) -> bool {
+    value.len() >= 8 && !value.chars().any(char::is_whitespace)
+}
+
+/// Fingerprints carried by exactly one finding of a snapshot, mapped to that finding.
+fn trusted_fingerprints<'a>(prepared: &[Prepared<'a>]) -> HashMap<(&'a str, &'a str), usize> {
+    let mut seen: HashMap<(&str, &str), Option<usize>> = HashMap::new();
+    for (i, p) in prepared.iter().enumerate() {
+        for fp in &p.fingerprints {
+            seen.entry(*fp)
+                .and_modify(|slot| *slot = None)
+                .or_insert(Some(i));
+        }
+    }
+    seen.into_iter()
+        .filter_map(|(fp, slot)| slot.map(|i| (fp, i)))
+        .collect()
+}
+
+/// Base ids: the occurrence index of each finding among those with its key, in line order.
+fn occurrence_ids(prepared: &[Prepared]) -> Vec<FindingId> {
+    let mut groups: HashMap<IdentityKey, Vec<usize>> = HashMap::new();
+    for (i, p) in prepared.iter().enumerate() {
+        groups.entry(p.key).or_default().push(i);
+    }
+    let mut ids = vec![FindingId(String::new()); prepared.len()];
+    for (key, mut members) in groups {
+        members.sort_by_key(|&i| (prepared[i].own_line, i));
+        for (occurrence, i) in members.into_iter().enumerate() {
+            ids[i] = key.id(occurrence);
+        }
+    }
+    ids
+}
+
+fn pair_group(
+    bases: &[usize],
+    heads: &[usize],
+    base_prepared: &[Prepared],
+    head_prepared: &[Prepared],
+    base_match: &mut [Option<usize>],
+    head_match: &mut [Option<usize>],
+) {
+    // Exact: the base finding's line, carried through the diff, is the head finding's line.
+    for &b in bases {
+        let Some(mapped) = base_prepared[b].line else {
+            continue;
+        };
+        if let Some(&h) = heads
+            .iter()
+            .find(|&&h| head_match[h].is_none() && head_prepared[h].line == Some(mapped))
+        {
+            base_match[b] = Some(h);
+            head_match[h] = Some(b);
+        }
+    }
+    // The rest in line order (moved or re-indented code, whose lines the diff rewrote).
+    let mut free_bases: Vec<usize> = bases.iter().copied().filter(|&b| base_match[b].is_none()).collect();
+    let mut free_heads: Vec<usize> = heads.iter().copied().filter(|&h| head_match[h].is_none()).collect();
+    free_bases.sort_by_key(|&b| (base_prepared[b].own_line, b));
+    free_heads.sort_by_key(|&h| (head_prepared[h].line, h));
+    for (b, h) in free_bases.into_iter().zip(free_heads) {
+        base_match[b] = Some(h);
+        head_match[h] = Some(b);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ChangeSet, ChangeStatus, FileChange, Hunk, Kind, Location};
+
+    fn sast(path: &str, line: u32) -> Finding {
+        let mut f = Finding::new(Kind::Sast, "semgrep", "eval-use");
+        f.location = Some(Location::new(path).with_lines(line, line));
+        f
+    }
+
+    fn sources(path: &str, text: &str) -> Sources {
+        let mut s = Sources::default();
+        s.insert(path, text.to_string());
+        s
+    }
+
+    fn status_of(matches: &[Match], head: usize) -> Status {
+        matches.iter().find(|m| m.head == Some(head)).unwrap().status
+    }
+
+    #[test]
+    fn duplicated_line_makes_only_the_copy_new() {
+        let base_src = sources("a.py", "x = 1\neval(y)\n");
+        let head_src = sources("a.py", "eval(y)\nx = 1\neval(y)\n");
+        let changes = ChangeSet {
+            files: vec![FileChange {
+                old_path: Some("a.py".into()),
+                new_path: Some("a.py".into()),
+                status: ChangeStatus::Modified,
+                hunks: vec![Hunk { old_start: 0, old_lines: 0, new_start: 1, new_lines: 1 }],
+                added_lines: vec![1],
+                binary: false,
+            }],
+            ..ChangeSet::default()
+        };
+        let diff = DiffIndex::new(&changes);
+        let base = [sast("a.py", 2)];
+        let head = [sast("a.py", 1), sast("a.py", 3)];
+        let matches = correlate(&base, &head, &diff, &base_src, &head_src);
+        assert_eq!(matches.len(), 2);
+        assert_eq!(status_of(&matches, 0), Status::New);
+        assert_eq!(status_of(&matches, 1), Status::Existing);
+        let existing = matches.iter().find(|m| m.head == Some(1)).unwrap();
+        let new = matches.iter().find(|m| m.head == Some(0)).unwrap();
+        assert_eq!(existing.base, Some(0));
+        assert_ne!(existing.id, new.id);
+    }
+
+    #[test]
+    fn untrustworthy_fingerprints_are_ignored_and_fixed_findings_reported() {
+        let base_src = sources("a.py", "eval(a)\neval(b)\n");
+        let head_src = sources("a.py", "eval(a)\nexec(b)\n");
+        let diff_set = ChangeSet::default();
+        let diff = DiffIndex::new(&diff_set);
+        let mut base = vec![sast("a.py", 1), sast("a.py", 2)];
+        let mut head = vec![sast("a.py", 2)];
+        for f in base.iter_mut().chain(head.iter_mut()) {
+            f.fingerprints.insert("matchBasedId/v1".into(), "requires login".into());
+        }
+        // The same hash-like fingerprint on a different line: trusted, so they match.
+        base[1].fingerprints.insert("primaryLocationLineHash".into(), "1234abcd5678ef90:1".into());
+        head[0].fingerprints.insert("primaryLocationLineHash".into(), "1234abcd5678ef90:1".into());
+        let matches = correlate(&base, &head, &diff, &base_src, &head_src);
+        assert_eq!(status_of(&matches, 0), Status::Existing);
+        let existing = matches.iter().find(|m| m.head == Some(0)).unwrap();
+        assert_eq!(existing.base, Some(1));
+        let fixed: Vec<_> = matches.iter().filter(|m| m.status == Status::Fixed).collect();
+        assert_eq!(fixed.len(), 1);
+        assert_eq!(fixed[0].base, Some(0));
+    }
+}

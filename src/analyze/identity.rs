@@ -1,0 +1,219 @@
+//! Line-independent identity of a finding.
+//!
+//! Code findings are identified by rule, path (at head, through renames) and the
+//! whitespace-insensitive text of the flagged lines, so inserting lines above, renaming the
+//! file or re-indenting leaves the identity unchanged. Dependency findings are identified
+//! by ecosystem, package and advisory, where every alias of an advisory (CVE, GHSA, OSV…)
+//! names the same vulnerability.
+
+use std::collections::HashMap;
+
+use sha2::{Digest, Sha256};
+
+use super::sources::Sources;
+use crate::model::{Finding, FindingId};
+
+/// A hash of what makes two findings "the same problem", without the occurrence number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct IdentityKey([u8; 16]);
+
+impl IdentityKey {
+    fn of(parts: &[&str]) -> IdentityKey {
+        let mut hasher = Sha256::new();
+        for part in parts {
+            hasher.update((part.len() as u64).to_le_bytes());
+            hasher.update(part.as_bytes());
+        }
+        let digest = hasher.finalize();
+        let mut key = [0u8; 16];
+        key.copy_from_slice(&digest[..16]);
+        IdentityKey(key)
+    }
+
+    /// The id of the `occurrence`-th finding (0-based, in line order) with this key.
+    pub fn id(&self, occurrence: usize) -> FindingId {
+        let mut hasher = Sha256::new();
+        hasher.update(self.0);
+        hasher.update((occurrence as u64).to_le_bytes());
+        let digest = hasher.finalize();
+        FindingId(digest[..8].iter().map(|b| format!("{b:02x}")).collect())
+    }
+}
+
+/// The flagged text with all whitespace removed, or `None` when it cannot be read.
+pub fn normalized_content(finding: &Finding, sources: &Sources) -> Option<String> {
+    let location = finding.location.as_ref()?;
+    let from_file = location
+        .lines()
+        .filter(|_| !location.outside_repo)
+        .and_then(|(start, end)| sources.get(&location.path)?.lines(start, end))
+        .map(|lines| lines.concat());
+    let text = from_file.or_else(|| location.snippet.clone())?;
+    Some(text.chars().filter(|c| !c.is_whitespace()).collect())
+}
+
+/// The identity of a code finding (SAST, secret, IaC, DAST) whose path at head is
+/// `head_path`.
+pub fn code_key(finding: &Finding, head_path: Option<&str>, content: Option<&str>) -> IdentityKey {
+    match content {
+        Some(content) => IdentityKey::of(&[
+            finding.kind.as_str(),
+            &finding.rule,
+            head_path.unwrap_or(""),
+            "content",
+            content,
+        ]),
+        // Without the text, the scanner's message is the best line-independent evidence.
+        None => IdentityKey::of(&[
+            finding.kind.as_str(),
+            &finding.rule,
+            head_path.unwrap_or(""),
+            "message",
+            finding.message.trim(),
+        ]),
+    }
+}
+
+/// Groups advisory ids that name the same vulnerability, across both snapshots.
+#[derive(Debug, Default)]
+pub struct AliasIndex {
+    parent: HashMap<String, String>,
+}
+
+impl AliasIndex {
+    pub fn from_findings<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> AliasIndex {
+        let mut index = AliasIndex::default();
+        for finding in findings {
+            if !finding.kind.is_dependency() {
+                continue;
+            }
+            let ids = std::iter::once(finding.rule.as_str())
+                .chain(finding.advisories.iter().flat_map(|a| a.ids()));
+            let mut first: Option<String> = None;
+            for id in ids.filter(|id| !id.is_empty()) {
+                let id = id.to_ascii_uppercase();
+                match &first {
+                    None => {
+                        index.find(&id);
+                        first = Some(id);
+                    }
+                    Some(f) => index.union(f, &id),
+                }
+            }
+        }
+        index
+    }
+
+    fn find(&mut self, id: &str) -> String {
+        let parent = match self.parent.get(id) {
+            None => {
+                self.parent.insert(id.to_string(), id.to_string());
+                return id.to_string();
+            }
+            Some(p) if p == id => return id.to_string(),
+            Some(p) => p.clone(),
+        };
+        let root = self.find(&parent);
+        self.parent.insert(id.to_string(), root.clone());
+        root
+    }
+
+    /// Keeps the preferred id as the root: CVE first, then GHSA, then the smallest.
+    fn union(&mut self, a: &str, b: &str) {
+        let (ra, rb) = (self.find(a), self.find(b));
+        if ra == rb {
+            return;
+        }
+        let (root, child) = if preference(&ra) <= preference(&rb) {
+            (ra, rb)
+        } else {
+            (rb, ra)
+        };
+        self.parent.insert(child, root);
+    }
+
+    /// The canonical id of the vulnerability `id` belongs to.
+    pub fn canonical(&self, id: &str) -> String {
+        let mut current = id.to_ascii_uppercase();
+        while let Some(parent) = self.parent.get(&current) {
+            if *parent == current {
+                break;
+            }
+            current = parent.clone();
+        }
+        current
+    }
+}
+
+fn preference(id: &str) -> (u8, &str) {
+    let rank = if id.starts_with("CVE-") {
+        0
+    } else if id.starts_with("GHSA-") {
+        1
+    } else {
+        2
+    };
+    (rank, id)
+}
+
+/// The identity of a dependency finding.
+pub fn dependency_key(finding: &Finding, aliases: &AliasIndex) -> IdentityKey {
+    let (ecosystem, name) = match &finding.package {
+        Some(p) => (p.ecosystem.as_str().to_string(), p.ecosystem.normalize_name(&p.name)),
+        None => (String::new(), String::new()),
+    };
+    let canonical = aliases.canonical(&finding.rule);
+    IdentityKey::of(&[finding.kind.as_str(), &ecosystem, &name, &canonical])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Advisory, Ecosystem, Kind, Location, Package};
+
+    fn dep(rule: &str, aliases: &[&str], name: &str) -> Finding {
+        let mut f = Finding::new(Kind::Sca, "osv-scanner", rule);
+        f.package = Some(Package {
+            ecosystem: Ecosystem::PyPI,
+            name: name.into(),
+            version: Some("1.0".into()),
+            manifest: None,
+        });
+        f.advisories = vec![Advisory {
+            id: rule.into(),
+            aliases: aliases.iter().map(|s| s.to_string()).collect(),
+            ..Advisory::default()
+        }];
+        f
+    }
+
+    #[test]
+    fn aliases_name_one_vulnerability() {
+        let a = dep("GHSA-aaaa", &["CVE-2020-1"], "Jinja2");
+        let b = dep("PYSEC-2020-9", &["CVE-2020-1"], "jinja2");
+        let c = dep("GHSA-bbbb", &[], "jinja2");
+        let index = AliasIndex::from_findings([&a, &b, &c]);
+        assert_eq!(index.canonical("ghsa-aaaa"), "CVE-2020-1");
+        assert_eq!(dependency_key(&a, &index), dependency_key(&b, &index));
+        assert_ne!(dependency_key(&a, &index), dependency_key(&c, &index));
+    }
+
+    #[test]
+    fn code_identity_ignores_whitespace_and_lines() {
+        let mut sources = Sources::default();
+        sources.insert("a.py", "x = 1\n    eval( data )\n".to_string());
+        sources.insert("b.py", "\n\n\neval(data)\n".to_string());
+        let mut f = Finding::new(Kind::Sast, "semgrep", "eval");
+        f.location = Some(Location::new("a.py").with_lines(2, 2));
+        let mut g = f.clone();
+        g.location = Some(Location::new("b.py").with_lines(4, 4));
+        let cf = normalized_content(&f, &sources).unwrap();
+        let cg = normalized_content(&g, &sources).unwrap();
+        assert_eq!(cf, "eval(data)");
+        assert_eq!(code_key(&f, Some("a.py"), Some(&cf)), code_key(&g, Some("a.py"), Some(&cg)));
+        assert_ne!(code_key(&f, Some("a.py"), Some(&cf)), code_key(&g, Some("b.py"), Some(&cg)));
+        let key = code_key(&f, Some("a.py"), Some(&cf));
+        assert_ne!(key.id(0), key.id(1));
+        assert_eq!(key.id(0).0.len(), 16);
+    }
+}
