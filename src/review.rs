@@ -1,1 +1,198 @@
-//! Orchestration (stub)
+//! One review, end to end, on a local git repository: the edge where the CLI (and later the
+//! server) gathers reports, config, diff, file contents and blame, then hands plain data to
+//! the pure pipeline in [`crate::analyze`].
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use tracing::{info, warn};
+
+use crate::analyze::{self, sources::Sources};
+use crate::config::{self, Config, ConfigError};
+use crate::git::{GitError, LocalRepo, SourceRepo};
+use crate::ingest::{self, IngestError, PathResolver};
+use crate::model::{Review, Severity, Snapshot};
+
+/// Source files larger than this are not read (their findings keep no content identity).
+const MAX_SOURCE_BYTES: usize = 8 * 1024 * 1024;
+
+/// What to review.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub repo: PathBuf,
+    pub base: String,
+    pub head: String,
+    pub base_reports: Vec<PathBuf>,
+    pub head_reports: Vec<PathBuf>,
+    /// A config file to use instead of `.posture.yml` at head.
+    pub config: Option<PathBuf>,
+    /// Overrides the config's `fail_on`.
+    pub fail_on: Option<Severity>,
+    pub today: NaiveDate,
+}
+
+/// The gate's threshold when neither the command line nor the config sets one.
+pub const DEFAULT_FAIL_ON: Severity = Severity::High;
+
+/// A finished review, and the reports that could not be read (the review ran without them).
+#[derive(Debug)]
+pub struct Outcome {
+    pub review: Review,
+    pub refused: Vec<IngestError>,
+}
+
+/// What stops a review from running at all.
+#[derive(Debug, thiserror::Error)]
+pub enum ReviewError {
+    #[error(transparent)]
+    Git(#[from] GitError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+}
+
+/// Runs the review of `request` on the repository at `request.repo`.
+pub fn run(request: &Request) -> Result<Outcome, ReviewError> {
+    let repo = LocalRepo::open(&request.repo)?;
+    let base = repo.resolve(&request.base)?;
+    let head = repo.resolve(&request.head)?;
+    let merge_base = repo.merge_base(&base, &head)?;
+    let config = load_config(&repo, &head, request)?;
+    let fail_on = request.fail_on.or(config.fail_on).unwrap_or(DEFAULT_FAIL_ON);
+
+    let mut refused = Vec::new();
+    let mut warnings = Vec::new();
+    let mut base_snapshot = ingest_side(&request.base_reports, &mut refused, &mut warnings);
+    let mut head_snapshot = ingest_side(&request.head_reports, &mut refused, &mut warnings);
+    for error in &refused {
+        warn!("refused report: {error}");
+    }
+
+    let base_files = PathResolver::new(repo.list_files(&base)?);
+    let head_files = PathResolver::new(repo.list_files(&head)?);
+    warnings.extend(ingest::resolve_paths(&mut base_snapshot.findings, &base_files));
+    warnings.extend(ingest::resolve_paths(&mut head_snapshot.findings, &head_files));
+
+    let changes = repo.changes(&merge_base, &head)?;
+    let baseline_diff = if base == merge_base {
+        changes.clone()
+    } else {
+        repo.changes(&base, &head)?
+    };
+    info!(
+        files = changes.files.len(),
+        base = %short(&base),
+        head = %short(&head),
+        merge_base = %short(&merge_base),
+        "diffed"
+    );
+
+    let base_sources = read_sources(&repo, &base, &analyze::files_to_read(&base_snapshot))?;
+    let head_sources = read_sources(&repo, &head, &analyze::files_to_read(&head_snapshot))?;
+    let blame = blame_files(&repo, &head, &head_sources, &analyze::files_to_blame(&head_snapshot));
+    info!(files = blame.len(), "blamed");
+
+    let mut review = analyze::run(analyze::Input {
+        base: &base,
+        head: &head,
+        base_snapshot,
+        head_snapshot,
+        changes: &changes,
+        baseline_diff: &baseline_diff,
+        base_sources: &base_sources,
+        head_sources: &head_sources,
+        blame: &blame,
+        config: &config,
+        fail_on,
+        today: request.today,
+    });
+    warnings.append(&mut review.warnings);
+    review.warnings = warnings;
+    Ok(Outcome { review, refused })
+}
+
+fn load_config(repo: &LocalRepo, head: &str, request: &Request) -> Result<Config, ReviewError> {
+    if let Some(path) = &request.config {
+        return Ok(Config::load(path)?);
+    }
+    match repo.read_file(head, config::FILE_NAME)? {
+        None => Ok(Config::default()),
+        Some(bytes) => {
+            let text = String::from_utf8(bytes).map_err(|e| ConfigError {
+                file: config::FILE_NAME.into(),
+                position: None,
+                message: format!("not UTF-8 (byte {})", e.utf8_error().valid_up_to()),
+            })?;
+            Ok(Config::parse(config::FILE_NAME, &text)?)
+        }
+    }
+}
+
+/// Ingests one side's reports; a report that cannot be read is set aside, not fatal.
+fn ingest_side(
+    paths: &[PathBuf],
+    refused: &mut Vec<IngestError>,
+    warnings: &mut Vec<String>,
+) -> Snapshot {
+    let mut snapshot = Snapshot::default();
+    for path in paths {
+        match ingest::read_report(path) {
+            Ok(report) => {
+                info!(
+                    report = %path.display(),
+                    format = %report.format,
+                    findings = report.findings.len(),
+                    "ingested"
+                );
+                snapshot.tools.extend(report.tools);
+                snapshot.findings.extend(report.findings);
+                warnings.extend(report.warnings);
+            }
+            Err(error) => refused.push(error),
+        }
+    }
+    snapshot
+}
+
+fn read_sources<'a>(
+    repo: &dyn SourceRepo,
+    rev: &str,
+    paths: impl IntoIterator<Item = &'a String>,
+) -> Result<Sources, GitError> {
+    let mut sources = Sources::default();
+    for path in paths {
+        let Some(bytes) = repo.read_file(rev, path)? else {
+            continue;
+        };
+        if bytes.len() > MAX_SOURCE_BYTES {
+            continue;
+        }
+        if let Ok(text) = String::from_utf8(bytes) {
+            sources.insert(path.clone(), text);
+        }
+    }
+    Ok(sources)
+}
+
+/// Blames each file once (`paths` is a set); a file that cannot be blamed only loses its attribution.
+fn blame_files<'a>(
+    repo: &dyn SourceRepo,
+    head: &str,
+    sources: &Sources,
+    paths: impl IntoIterator<Item = &'a String>,
+) -> HashMap<String, crate::model::FileBlame> {
+    let mut blame = HashMap::new();
+    for path in paths.into_iter().filter(|p| sources.get(p).is_some()) {
+        match repo.blame(head, path) {
+            Ok(b) => {
+                blame.insert(path.clone(), b);
+            }
+            Err(error) => warn!(path = %path, "cannot blame: {error}"),
+        }
+    }
+    blame
+}
+
+fn short(sha: &str) -> &str {
+    sha.get(..12).unwrap_or(sha)
+}

@@ -63,7 +63,7 @@ pub fn correlate(
     let head_trusted = trusted_fingerprints(&head_prepared);
     for (h, prepared) in head_prepared.iter().enumerate() {
         for fp in &prepared.fingerprints {
-            if !head_trusted.contains(fp) {
+            if !head_trusted.contains_key(fp) {
                 continue;
             }
             let Some(&b) = base_trusted.get(fp) else {

@@ -3,11 +3,305 @@
 //! Everything here takes plain data and returns plain data: no git, no network, no disk.
 //! [`crate::review`] gathers the inputs at the edges and calls [`run`].
 
+pub mod attribute;
 pub mod correlate;
 pub mod diff;
 pub mod identity;
 pub mod linehash;
 pub mod manifest;
 pub mod remediation;
+pub mod risk;
 pub mod sources;
+pub mod upgrade;
 pub mod versions;
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::NaiveDate;
+
+use crate::config::Config;
+use crate::model::{
+    ChangeSet, FileBlame, Finding, Gate, Review, ReviewedFinding, Severity, Snapshot, Status,
+    Summary,
+};
+use diff::DiffIndex;
+use sources::Sources;
+
+/// Everything the pipeline needs, gathered beforehand by the caller.
+pub struct Input<'a> {
+    /// The base and head revisions, resolved to commit ids.
+    pub base: &'a str,
+    pub head: &'a str,
+    /// Findings at base (paths in base's tree) and at head.
+    pub base_snapshot: Snapshot,
+    pub head_snapshot: Snapshot,
+    /// What this change did: merge-base → head.
+    pub changes: &'a ChangeSet,
+    /// How base's tree maps onto head's: base → head (the same as `changes` when base is the
+    /// merge-base).
+    pub baseline_diff: &'a ChangeSet,
+    /// Files at base and at head that findings refer to (see [`files_to_read`]).
+    pub base_sources: &'a Sources,
+    pub head_sources: &'a Sources,
+    /// Blame at head of the files in [`files_to_blame`], by path.
+    pub blame: &'a HashMap<String, FileBlame>,
+    pub config: &'a Config,
+    pub fail_on: Severity,
+    pub today: NaiveDate,
+}
+
+/// The repository files the pipeline reads for `snapshot`'s findings.
+pub fn files_to_read(snapshot: &Snapshot) -> BTreeSet<String> {
+    let mut files = BTreeSet::new();
+    for finding in &snapshot.findings {
+        if let Some(location) = &finding.location
+            && !location.outside_repo
+        {
+            files.insert(location.path.clone());
+        }
+        if let Some(package) = &finding.package {
+            files.extend(upgrade::manifest_candidates(package));
+        }
+    }
+    files
+}
+
+/// The head files whose blame attributes `snapshot`'s findings (a superset is harmless).
+pub fn files_to_blame(snapshot: &Snapshot) -> BTreeSet<String> {
+    files_to_read(snapshot)
+}
+
+/// Runs the pipeline: the review of one change.
+pub fn run(input: Input<'_>) -> Review {
+    let changes = DiffIndex::new(input.changes);
+    let baseline = DiffIndex::new(input.baseline_diff);
+    let base = dedup(input.base_snapshot.findings);
+    let head = dedup(input.head_snapshot.findings);
+    let matches = correlate::correlate(
+        &base,
+        &head,
+        &baseline,
+        input.base_sources,
+        input.head_sources,
+    );
+
+    let mut line_hashes: HashMap<&str, Vec<String>> = HashMap::new();
+    let mut findings = Vec::with_capacity(matches.len());
+    let mut suppressed = 0;
+    for m in matches {
+        let (finding, at_head) = match (m.head, m.base) {
+            (Some(h), _) => (&head[h], true),
+            (None, Some(b)) => (&base[b], false),
+            (None, None) => continue,
+        };
+        if finding.suppressed {
+            suppressed += 1;
+            continue;
+        }
+        let declared = if at_head {
+            upgrade::declarations(finding, input.head_sources)
+        } else {
+            Vec::new()
+        };
+        let in_diff = if at_head {
+            touches_change(finding, &declared, &changes)
+        } else {
+            touched_in_base(finding, &baseline)
+        };
+        let mut status = m.status;
+        // Without a baseline report for its tool, only what the diff touched can be new.
+        if status == Status::New
+            && !in_diff
+            && !finding.tools.iter().any(|t| input.base_snapshot.tools.contains(t))
+        {
+            status = Status::Existing;
+        }
+        let line_hash = at_head
+            .then(|| primary_line_hash(finding, input.head_sources, &mut line_hashes))
+            .flatten();
+        let introduced_by = at_head
+            .then(|| attribution(finding, declared.first(), input.blame))
+            .flatten();
+        let upgrade = upgrade::advise(finding, declared.first());
+        let risk = risk::score(finding, status, in_diff);
+        let ignored = input
+            .config
+            .ignore_rule_for(finding, input.today)
+            .map(|rule| rule.describe());
+        findings.push(ReviewedFinding {
+            id: m.id,
+            status,
+            in_diff,
+            finding: finding.clone(),
+            line_hash,
+            introduced_by,
+            risk,
+            upgrade,
+            ignored,
+        });
+    }
+    findings.sort_by(|a, b| {
+        b.risk
+            .score
+            .cmp(&a.risk.score)
+            .then_with(|| status_rank(a.status).cmp(&status_rank(b.status)))
+            .then_with(|| a.finding.path().cmp(&b.finding.path()))
+            .then_with(|| start_line(&a.finding).cmp(&start_line(&b.finding)))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+
+    let blocking = findings
+        .iter()
+        .filter(|f| f.status == Status::New && f.ignored.is_none())
+        .filter(|f| f.finding.severity >= input.fail_on)
+        .count();
+    let count = |status| {
+        findings
+            .iter()
+            .filter(|f| f.status == status && f.ignored.is_none())
+            .count()
+    };
+    let summary = Summary {
+        new: count(Status::New),
+        existing: count(Status::Existing),
+        fixed: count(Status::Fixed),
+        ignored: findings.iter().filter(|f| f.ignored.is_some()).count(),
+        suppressed,
+        gate: Gate {
+            passed: blocking == 0,
+            fail_on: Some(input.fail_on),
+            blocking,
+        },
+    };
+    let mut warnings = input.config.expired_rules(input.today);
+    if input.base_snapshot.tools.is_empty() {
+        warnings.push(
+            "no base report was given: findings outside the diff are counted as existing".into(),
+        );
+    }
+    Review {
+        base: input.base.to_string(),
+        head: input.head.to_string(),
+        merge_base: input.changes.base.clone(),
+        summary,
+        findings,
+        warnings,
+    }
+}
+
+fn status_rank(status: Status) -> u8 {
+    match status {
+        Status::New => 0,
+        Status::Existing => 1,
+        Status::Fixed => 2,
+    }
+}
+
+fn start_line(finding: &Finding) -> Option<u32> {
+    finding.location.as_ref().and_then(|l| l.start_line)
+}
+
+/// Exact duplicates within one side (the same tool twice, or two runs of it) become one.
+fn dedup(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut index: HashMap<(String, String, Option<(u32, u32)>, String, String), usize> =
+        HashMap::new();
+    let mut out: Vec<Finding> = Vec::with_capacity(findings.len());
+    for finding in findings {
+        let location = finding.location.as_ref();
+        let key = (
+            finding.rule.clone(),
+            location.map(|l| l.path.clone()).unwrap_or_default(),
+            location.and_then(|l| l.lines()),
+            finding
+                .package
+                .as_ref()
+                .map(|p| format!("{}/{}@{}", p.ecosystem, p.name, p.version.as_deref().unwrap_or("")))
+                .unwrap_or_default(),
+            if location.is_some_and(|l| l.lines().is_some()) {
+                String::new()
+            } else {
+                finding.message.clone()
+            },
+        );
+        match index.get(&key) {
+            Some(&i) => merge_into(&mut out[i], finding),
+            None => {
+                index.insert(key, out.len());
+                out.push(finding);
+            }
+        }
+    }
+    out
+}
+
+fn merge_into(kept: &mut Finding, other: Finding) {
+    for tool in other.tools {
+        if !kept.tools.contains(&tool) {
+            kept.tools.push(tool);
+        }
+    }
+    kept.severity = kept.severity.max(other.severity);
+    kept.score = match (kept.score, other.score) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    };
+    kept.suppressed &= other.suppressed;
+    for cwe in other.cwes {
+        if !kept.cwes.contains(&cwe) {
+            kept.cwes.push(cwe);
+        }
+    }
+}
+
+fn touches_change(finding: &Finding, declared: &[upgrade::Declared], changes: &DiffIndex) -> bool {
+    if finding.kind.is_dependency() {
+        return declared
+            .iter()
+            .any(|d| changes.touches(&d.manifest, d.line, d.line));
+    }
+    let Some(location) = finding.location.as_ref().filter(|l| !l.outside_repo) else {
+        return false;
+    };
+    match location.lines() {
+        Some((start, end)) => changes.touches(&location.path, start, end),
+        None => changes.is_new_file(&location.path),
+    }
+}
+
+/// A fixed finding was fixed by this change when the change rewrote its lines.
+fn touched_in_base(finding: &Finding, baseline: &DiffIndex) -> bool {
+    let Some(location) = finding.location.as_ref().filter(|l| !l.outside_repo) else {
+        return false;
+    };
+    match location.lines() {
+        Some((start, end)) => baseline.touches_base(&location.path, start, end),
+        None => baseline.head_path(&location.path).is_none(),
+    }
+}
+
+fn primary_line_hash<'s>(
+    finding: &Finding,
+    sources: &'s Sources,
+    cache: &mut HashMap<&'s str, Vec<String>>,
+) -> Option<String> {
+    let location = finding.location.as_ref().filter(|l| !l.outside_repo)?;
+    let line = location.start_line?;
+    let (path, file) = sources.get_key_value(&location.path)?;
+    let hashes = cache
+        .entry(path)
+        .or_insert_with(|| linehash::line_hashes(file.text()));
+    hashes.get(usize::try_from(line).ok()?.checked_sub(1)?).cloned()
+}
+
+fn attribution(
+    finding: &Finding,
+    declared: Option<&upgrade::Declared>,
+    blame: &HashMap<String, FileBlame>,
+) -> Option<crate::model::Introduced> {
+    if let Some(d) = declared {
+        return attribute::introduced_by(blame.get(&d.manifest)?, d.line, d.line);
+    }
+    let location = finding.location.as_ref().filter(|l| !l.outside_repo)?;
+    let (start, end) = location.lines()?;
+    attribute::introduced_by(blame.get(&location.path)?, start, end)
+}

@@ -57,8 +57,9 @@ impl Sources {
         self.files.get(path)
     }
 
-    pub fn contains(&self, path: &str) -> bool {
-        self.files.contains_key(path)
+    /// The stored path and file, so callers can key caches by a borrowed path.
+    pub fn get_key_value(&self, path: &str) -> Option<(&str, &SourceFile)> {
+        self.files.get_key_value(path).map(|(k, v)| (k.as_str(), v))
     }
 }
 

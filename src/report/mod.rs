@@ -1,1 +1,46 @@
-//! Rendering (stub)
+//! Renders a [`Review`] for people and tools: markdown (the PR comment), JSON
+//! (`posture.review/v1`) and SARIF (the new findings, with GitHub's line hashes).
+
+mod json;
+mod markdown;
+mod sarif;
+
+use crate::ingest::IngestError;
+use crate::model::Review;
+
+pub use json::SCHEMA;
+
+/// The output formats of `posture review`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Markdown,
+    Json,
+    Sarif,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("template: {0}")]
+    Template(#[from] handlebars::RenderError),
+    #[error("template registration: {0}")]
+    Registration(#[from] Box<handlebars::TemplateError>),
+    #[error("json: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// Renders `review` in `format`; `refused` names reports the review had to run without.
+pub fn render(format: Format, review: &Review, refused: &[IngestError]) -> Result<String, RenderError> {
+    match format {
+        Format::Markdown => markdown::render(review, refused),
+        Format::Json => json::render(review, refused),
+        Format::Sarif => sarif::render(review),
+    }
+}
+
+/// The hidden marker that lets a re-run find and update its own comment for a finding.
+pub fn finding_marker(id: &crate::model::FindingId) -> String {
+    format!("<!-- posture:finding:{id} -->")
+}
+
+/// The hidden marker of the one summary comment per pull request.
+pub const SUMMARY_MARKER: &str = "<!-- posture:summary -->";
