@@ -1,0 +1,217 @@
+//! Which format a report is in, from its content: one streaming pass over the top-level keys
+//! that stores nothing but a few flags. What was seen before a syntax error still counts, so a
+//! truncated report is recognised and then answered with the position of its error.
+
+use std::fmt;
+
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use super::Format;
+use super::json::strip_bom;
+
+/// What the top level of the document showed.
+#[derive(Debug, Default)]
+struct Probe {
+    /// `runs` is an array (SARIF).
+    runs_array: bool,
+    /// `$schema` names a SARIF schema.
+    sarif_schema: bool,
+    /// The first item of a `results` array has `source` (osv-scanner).
+    first_result_source: bool,
+    /// The first item of a `results` array has `packages` (osv-scanner).
+    first_result_packages: bool,
+    /// `results` is an empty array.
+    empty_results: bool,
+    /// `experimental_config`, which osv-scanner writes even when it found nothing.
+    experimental_config: bool,
+}
+
+pub(crate) fn detect(bytes: &[u8]) -> Option<Format> {
+    let mut probe = Probe::default();
+    let mut de = serde_json::Deserializer::from_slice(strip_bom(bytes));
+    // A syntax or shape error ends the probe; what it saw before still decides.
+    let _ = de.deserialize_map(TopLevel(&mut probe));
+    if probe.runs_array || probe.sarif_schema {
+        Some(Format::Sarif)
+    } else if (probe.first_result_source && probe.first_result_packages)
+        || (probe.empty_results && probe.experimental_config)
+    {
+        Some(Format::OsvScanner)
+    } else {
+        None
+    }
+}
+
+struct TopLevel<'p>(&'p mut Probe);
+
+impl<'de> Visitor<'de> for TopLevel<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "runs" => map.next_value_seed(ArrayFlag(&mut self.0.runs_array))?,
+                "results" => map.next_value_seed(Results(self.0))?,
+                "$schema" => {
+                    let schema = map.next_value::<serde_json::Value>()?;
+                    self.0.sarif_schema = schema
+                        .as_str()
+                        .is_some_and(|s| s.to_ascii_lowercase().contains("sarif"));
+                }
+                "experimental_config" => {
+                    self.0.experimental_config = true;
+                    map.next_value::<IgnoredAny>()?;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Sets its flag when the value is an array, whose items it then skips.
+struct ArrayFlag<'f>(&'f mut bool);
+
+impl<'de> DeserializeSeed<'de> for ArrayFlag<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ArrayFlag<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        *self.0 = true;
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(())
+    }
+}
+
+/// osv-scanner's `results`: an array whose first item has `source` and `packages`.
+struct Results<'p>(&'p mut Probe);
+
+impl<'de> DeserializeSeed<'de> for Results<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Results<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        if seq.next_element_seed(FirstResult(&mut *self.0))?.is_none() {
+            self.0.empty_results = true;
+        }
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(())
+    }
+}
+
+/// Records which of `source` and `packages` the first result has, as soon as it sees them.
+struct FirstResult<'p>(&'p mut Probe);
+
+impl<'de> DeserializeSeed<'de> for FirstResult<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FirstResult<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "source" => self.0.first_result_source = true,
+                "packages" => self.0.first_result_packages = true,
+                _ => {}
+            }
+            map.next_value::<IgnoredAny>()?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sarif_by_runs_or_schema() {
+        assert_eq!(
+            detect(br#"{"version":"2.1.0","runs":[]}"#),
+            Some(Format::Sarif)
+        );
+        assert_eq!(
+            detect(br#"{"$schema":"https://json.schemastore.org/sarif-2.1.0.json"}"#),
+            Some(Format::Sarif)
+        );
+        assert_eq!(
+            detect(b"\xEF\xBB\xBF{\"runs\":[{}]}"),
+            Some(Format::Sarif),
+            "BOM"
+        );
+    }
+
+    #[test]
+    fn osv_scanner_by_results_shape() {
+        assert_eq!(
+            detect(br#"{"results":[{"source":{"path":"go.mod"},"packages":[]}]}"#),
+            Some(Format::OsvScanner)
+        );
+        assert_eq!(
+            detect(br#"{"results":[],"experimental_config":{}}"#),
+            Some(Format::OsvScanner),
+            "a clean osv-scanner run"
+        );
+    }
+
+    #[test]
+    fn other_json_is_not_recognised() {
+        assert_eq!(
+            detect(br#"{"results":[]}"#),
+            None,
+            "semgrep JSON with no results"
+        );
+        assert_eq!(detect(br#"{"results":[{"check_id":"x"}]}"#), None);
+        assert_eq!(detect(br#"{"runs":{}}"#), None);
+        assert_eq!(detect(br#"[{"runs":[]}]"#), None);
+        assert_eq!(detect(b""), None);
+        assert_eq!(detect(b"not json"), None);
+    }
+
+    #[test]
+    fn truncated_reports_are_still_recognised() {
+        assert_eq!(detect(br#"{"runs":[{"tool":{"dri"#), Some(Format::Sarif));
+        assert_eq!(
+            detect(br#"{"results":[{"source":{"path":"a"},"packages":[{"pack"#),
+            Some(Format::OsvScanner)
+        );
+    }
+}

@@ -1,0 +1,841 @@
+//! SARIF 2.1.0 logs, as CodeQL, Semgrep, Trivy, Grype, gitleaks, Anchore, dependency-check and
+//! others write them, turned into findings: rules looked up by id or index (driver and
+//! extensions), URIs resolved through `originalUriBaseIds`, severities from
+//! `security-severity` or levels, CWE tags, fingerprints, suppressions, and for dependency
+//! scanners the package and advisory their messages describe.
+
+use std::collections::HashMap;
+
+use super::Parsed;
+use super::json::{self, JsonError};
+use super::paths::uri_to_path;
+use super::sarif_schema::{ArtifactLocation, Log, Message, Region, Rule, Run, SarifResult};
+use super::text;
+use crate::model::{
+    Advisory, AffectedRange, Ecosystem, Finding, Kind, Location, Package, RangeEvent, RangeKind,
+    Severity,
+};
+
+/// The most `uriBaseId` indirections followed before a base is taken as the repository root.
+const MAX_BASE_DEPTH: usize = 8;
+
+/// The tool name used when a run does not name its tool.
+const UNNAMED_TOOL: &str = "unnamed SARIF tool";
+
+pub(crate) fn parse(bytes: &[u8]) -> Result<Parsed, JsonError> {
+    let log: Log = json::from_slice(bytes)?;
+    let mut parsed = Parsed::default();
+    for (index, run) in log.runs.iter().enumerate() {
+        let tool = match run.tool.driver.name.as_deref().map(str::trim) {
+            Some(name) if !name.is_empty() => name.to_string(),
+            _ => {
+                parsed.warnings.push(format!(
+                    "$.runs[{index}].tool.driver.name is missing; its results are attributed to `{UNNAMED_TOOL}`"
+                ));
+                UNNAMED_TOOL.to_string()
+            }
+        };
+        if !parsed.tools.contains(&tool) {
+            parsed.tools.push(tool.clone());
+        }
+        let context = RunContext::new(run, tool);
+        parsed
+            .findings
+            .extend(run.results.iter().map(|result| context.finding(result)));
+    }
+    Ok(parsed)
+}
+
+/// What the tool's name says about the kind of its findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ToolFamily {
+    Secrets,
+    Dependencies,
+    Infrastructure,
+    /// Trivy reports vulnerabilities, misconfigurations and secrets; its rules tell which.
+    Trivy,
+    /// Anything else: static analysis unless a rule is tagged as a secret.
+    Code,
+}
+
+impl ToolFamily {
+    fn of(tool: &str) -> ToolFamily {
+        let name = tool.to_ascii_lowercase();
+        let any = |needles: &[&str]| needles.iter().any(|n| name.contains(n));
+        if any(&["gitleaks", "trufflehog", "detect-secrets"]) {
+            ToolFamily::Secrets
+        } else if any(&["checkov", "tfsec", "kics", "terrascan", "trivy-config"]) {
+            ToolFamily::Infrastructure
+        } else if name.contains("trivy") {
+            ToolFamily::Trivy
+        } else if any(&[
+            "grype",
+            "anchore",
+            "dependency-check",
+            "osv-scanner",
+            "snyk open source",
+        ]) {
+            ToolFamily::Dependencies
+        } else {
+            ToolFamily::Code
+        }
+    }
+}
+
+/// One run's tool, rules and URI bases, shared by the findings of its results.
+struct RunContext<'a> {
+    run: &'a Run,
+    tool: String,
+    family: ToolFamily,
+    /// Rule id → rule, over the driver then the extensions (the driver wins on a clash).
+    rules_by_id: HashMap<&'a str, &'a Rule>,
+}
+
+impl<'a> RunContext<'a> {
+    fn new(run: &'a Run, tool: String) -> Self {
+        let mut rules_by_id = HashMap::new();
+        let components = std::iter::once(&run.tool.driver).chain(&run.tool.extensions);
+        for rule in components.flat_map(|component| &component.rules) {
+            if let Some(id) = rule.id.as_deref() {
+                rules_by_id.entry(id).or_insert(rule);
+            }
+        }
+        RunContext {
+            run,
+            family: ToolFamily::of(&tool),
+            tool,
+            rules_by_id,
+        }
+    }
+
+    fn finding(&self, result: &SarifResult) -> Finding {
+        let rule = self.rule(result);
+        let message = message_text(&result.message, rule);
+        let rule_id = result
+            .rule_id
+            .as_deref()
+            .or_else(|| result.rule.as_ref()?.id.as_deref())
+            .or_else(|| rule?.id.as_deref())
+            .or_else(|| text::first_line(message.as_deref()?))
+            .unwrap_or("unknown rule")
+            .to_string();
+        let title = title(rule, message.as_deref(), &rule_id);
+        let tags: Vec<&str> = rule
+            .map(|r| r.properties.tags())
+            .into_iter()
+            .flatten()
+            .chain(result.properties.tags())
+            .collect();
+        let kind = self.kind(rule, &tags);
+        let (severity, score) = severity(result, rule);
+
+        let mut finding = Finding::new(kind, self.tool.clone(), rule_id);
+        finding.message = message
+            .or_else(|| description(rule?.full_description.as_ref()?))
+            .unwrap_or_else(|| title.clone());
+        finding.title = title;
+        finding.severity = severity;
+        finding.score = score;
+        finding.location = self.location(result);
+        finding.cwes = text::cwes(tags.iter().copied());
+        finding.fingerprints = result
+            .partial_fingerprints
+            .iter()
+            .chain(&result.fingerprints)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        finding.help_uri = rule.and_then(|r| r.help_uri.clone());
+        finding.suppressed = result.suppressions.iter().any(|s| s.is_in_force());
+        if kind.is_dependency() {
+            add_dependency_details(&mut finding, result, rule);
+        }
+        finding
+    }
+
+    /// The rule a result refers to: by index into the driver or the extension its reference
+    /// names, else by id. An index whose rule has another id than the result names is wrong
+    /// (Anchore writes `ruleIndex: 0` on every result) and loses to the id.
+    fn rule(&self, result: &SarifResult) -> Option<&'a Rule> {
+        let reference = result.rule.as_ref();
+        let id = result
+            .rule_id
+            .as_deref()
+            .or_else(|| reference?.id.as_deref());
+        let tool = &self.run.tool;
+        let component = match reference.and_then(|r| r.tool_component.as_ref()) {
+            Some(component) => match component.index.and_then(to_index) {
+                Some(index) => tool.extensions.get(index),
+                None => tool
+                    .extensions
+                    .iter()
+                    .find(|e| e.name.is_some() && e.name == component.name),
+            },
+            None => Some(&tool.driver),
+        };
+        let by_index = reference
+            .and_then(|r| r.index)
+            .or(result.rule_index)
+            .and_then(to_index)
+            .zip(component)
+            .and_then(|(index, component)| component.rules.get(index))
+            .filter(|rule| id.is_none() || rule.id.as_deref() == id);
+        by_index.or_else(|| self.rules_by_id.get(id?).copied())
+    }
+
+    fn kind(&self, rule: Option<&Rule>, tags: &[&str]) -> Kind {
+        let tagged = |wanted: &[&str]| {
+            tags.iter()
+                .any(|tag| wanted.iter().any(|w| tag.eq_ignore_ascii_case(w)))
+        };
+        let rule_named = |wanted: &str| {
+            rule.and_then(|r| r.name.as_deref())
+                .is_some_and(|name| name.eq_ignore_ascii_case(wanted))
+        };
+        match self.family {
+            ToolFamily::Secrets => Kind::Secret,
+            ToolFamily::Dependencies => Kind::Sca,
+            ToolFamily::Infrastructure => Kind::Iac,
+            ToolFamily::Trivy
+                if rule_named("Misconfiguration") || tagged(&["misconfiguration"]) =>
+            {
+                Kind::Iac
+            }
+            ToolFamily::Trivy if rule_named("Secret") || tagged(&["secret"]) => Kind::Secret,
+            ToolFamily::Trivy => Kind::Sca,
+            ToolFamily::Code if tagged(&["secret", "secrets"]) => Kind::Secret,
+            ToolFamily::Code => Kind::Sast,
+        }
+    }
+
+    /// The primary (first physical) location of a result, its path not yet resolved.
+    fn location(&self, result: &SarifResult) -> Option<Location> {
+        let physical = result
+            .locations
+            .iter()
+            .find_map(|l| l.physical_location.as_ref())?;
+        let path = self.artifact_path(physical.artifact_location.as_ref()?)?;
+        let mut location = Location::new(path);
+        if let Some(region) = &physical.region {
+            apply_region(&mut location, region);
+        }
+        Some(location)
+    }
+
+    /// The path an artifact location names, its `uriBaseId` expanded; its URI may instead
+    /// be given by the run's `artifacts[index]`.
+    fn artifact_path(&self, artifact: &ArtifactLocation) -> Option<String> {
+        let listed = || {
+            let index = artifact.index.and_then(to_index)?;
+            self.run.artifacts.get(index)?.location.as_ref()
+        };
+        let source = match artifact.uri {
+            Some(_) => artifact,
+            None => listed()?,
+        };
+        let uri = source.uri.as_deref()?;
+        let path = uri_to_path(&self.expand(uri, source.uri_base_id.as_deref(), 0));
+        (!path.is_empty()).then_some(path)
+    }
+
+    /// `uri` joined to the base `base_id` names in `originalUriBaseIds`, recursively. A base
+    /// the run does not define (`%SRCROOT%`, `ROOTPATH`) is the repository root.
+    fn expand(&self, uri: &str, base_id: Option<&str>, depth: usize) -> String {
+        let uri = uri.trim();
+        if has_scheme(uri) || uri.starts_with('/') || depth > MAX_BASE_DEPTH {
+            return uri.to_string();
+        }
+        let base = base_id.and_then(|id| self.run.original_uri_base_ids.get(id));
+        match base.and_then(|b| Some((b.uri.as_deref()?, b.uri_base_id.as_deref()))) {
+            Some((base_uri, parent)) => {
+                let base = self.expand(base_uri, parent, depth + 1);
+                if base.is_empty() || base.ends_with('/') {
+                    format!("{base}{uri}")
+                } else {
+                    format!("{base}/{uri}")
+                }
+            }
+            None => uri.to_string(),
+        }
+    }
+}
+
+/// `scheme:` at the start of a URI (two letters at least, so `C:` stays a drive).
+fn has_scheme(uri: &str) -> bool {
+    uri.split_once(':').is_some_and(|(scheme, _)| {
+        scheme.len() >= 2
+            && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    })
+}
+
+fn to_index(index: i64) -> Option<usize> {
+    usize::try_from(index).ok()
+}
+
+fn positive(value: Option<i64>) -> Option<u32> {
+    value.and_then(|v| u32::try_from(v).ok()).filter(|v| *v > 0)
+}
+
+/// Lines and columns of a region; SARIF's exclusive `endColumn` becomes inclusive.
+fn apply_region(location: &mut Location, region: &Region) {
+    location.snippet = region.snippet.as_ref().and_then(|s| s.text.clone());
+    let Some(start) = positive(region.start_line) else {
+        return;
+    };
+    let end = positive(region.end_line).unwrap_or(start).max(start);
+    *location = location.clone().with_lines(start, end);
+    location.start_column = positive(region.start_column);
+    location.end_column = region
+        .end_column
+        .and_then(|c| positive(Some(c.saturating_sub(1))))
+        .map(|c| match location.start_column {
+            Some(s) if start == end => c.max(s),
+            _ => c,
+        });
+}
+
+/// The result's message: its text (or markdown), else the rule's message string it names,
+/// with `{0}`-style arguments substituted.
+fn message_text(message: &Message, rule: Option<&Rule>) -> Option<String> {
+    let from_rule = || {
+        let string = rule?.message_strings.get(message.id.as_deref()?)?;
+        string.text.as_deref().or(string.markdown.as_deref())
+    };
+    let template = message
+        .text
+        .as_deref()
+        .or(message.markdown.as_deref())
+        .or_else(from_rule)?;
+    let text = if message.arguments.is_empty() {
+        template.to_string()
+    } else {
+        text::substitute(template, &message.arguments)
+    };
+    (!text.trim().is_empty()).then_some(text)
+}
+
+fn description(message: &Message) -> Option<String> {
+    let text = message.text.as_deref().or(message.markdown.as_deref())?;
+    (!text.trim().is_empty()).then(|| text.to_string())
+}
+
+/// The rule's short description, else its name (when it is not just the id), else the first
+/// line of the message, else the rule id.
+fn title(rule: Option<&Rule>, message: Option<&str>, rule_id: &str) -> String {
+    let short = rule
+        .and_then(|r| r.short_description.as_ref())
+        .and_then(description);
+    let name = rule
+        .and_then(|r| r.name.as_deref())
+        .filter(|name| !name.trim().is_empty() && *name != rule_id);
+    short
+        .as_deref()
+        .and_then(text::first_line)
+        .or(name)
+        .or_else(|| text::first_line(message?))
+        .unwrap_or(rule_id)
+        .to_string()
+}
+
+/// `security-severity` (result, then rule) as a score or level name; else a CVSS v3 base
+/// score tools put in properties; else the result's or rule's level (SARIF default: warning).
+fn severity(result: &SarifResult, rule: Option<&Rule>) -> (Severity, Option<f64>) {
+    let rule_properties = rule.map(|r| &r.properties);
+    let security_severity = result
+        .properties
+        .security_severity
+        .as_ref()
+        .or_else(|| rule_properties?.security_severity.as_ref());
+    if let Some(value) = security_severity {
+        if let Some(score) = value.as_f64() {
+            let score = score.clamp(0.0, 10.0);
+            return (Severity::from_cvss(score), Some(score));
+        }
+        if let Some(severity) = value.as_str().and_then(|s| s.parse().ok()) {
+            return (severity, None);
+        }
+    }
+    let cvss = result
+        .properties
+        .cvss_v3_score
+        .as_ref()
+        .or_else(|| rule_properties?.cvss_v3_score.as_ref())
+        .and_then(|s| s.as_f64())
+        .map(|s| s.clamp(0.0, 10.0));
+    if let Some(score) = cvss {
+        return (Severity::from_cvss(score), Some(score));
+    }
+    let level = result
+        .level
+        .as_deref()
+        .or_else(|| rule?.default_configuration.as_ref()?.level.as_deref());
+    (level_severity(level), None)
+}
+
+fn level_severity(level: Option<&str>) -> Severity {
+    match level.map(|l| l.trim().to_ascii_lowercase()).as_deref() {
+        Some("error") => Severity::High,
+        Some("note") => Severity::Low,
+        Some("none") => Severity::Info,
+        _ => Severity::Medium,
+    }
+}
+
+/// For dependency scanners: the package (from `Package:`/`Version:`/`Type:` lines of the
+/// result's message or the rule's help), the `Severity:` they state when there is no score
+/// (it is more precise than the level these tools set), and the advisory (CVE/GHSA id from
+/// the rule id or texts), which then becomes the finding's rule.
+fn add_dependency_details(finding: &mut Finding, result: &SarifResult, rule: Option<&Rule>) {
+    let texts: Vec<&str> = [
+        result.message.text.as_deref(),
+        rule.and_then(|r| r.help.as_ref()?.text.as_deref()),
+        rule.and_then(|r| r.full_description.as_ref()?.text.as_deref()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+
+    let described = texts
+        .iter()
+        .find(|text| text::field(text, &["package"]).is_some());
+    if let Some(text) = described {
+        finding.package = package_from(text);
+    }
+    let stated_severity = texts
+        .iter()
+        .find_map(|text| text::field(text, &["severity"])?.parse::<Severity>().ok());
+    if let (None, Some(severity)) = (finding.score, stated_severity) {
+        finding.severity = severity;
+    }
+
+    let ids = std::iter::once(finding.rule.as_str())
+        .chain(texts.iter().copied())
+        .map(text::advisory_ids)
+        .find(|ids| !ids.is_empty())
+        .unwrap_or_default();
+    let Some((id, aliases)) = ids.split_first() else {
+        return;
+    };
+    let properties = rule.map(|r| &r.properties);
+    let advisory = Advisory {
+        id: id.clone(),
+        aliases: aliases.to_vec(),
+        summary: rule
+            .and_then(|r| r.short_description.as_ref())
+            .and_then(description),
+        url: finding
+            .help_uri
+            .clone()
+            .filter(|uri| uri.to_ascii_lowercase().contains(&id.to_ascii_lowercase())),
+        cvss_score: properties
+            .and_then(|p| p.cvss_v3_score.as_ref()?.as_f64())
+            .or(finding.score),
+        cvss_vector: properties
+            .and_then(|p| p.cvss_v3_vector.as_ref()?.as_str())
+            .map(str::to_string),
+        affected: described
+            .and_then(|text| fixed_range(text))
+            .into_iter()
+            .collect(),
+        affected_versions: Vec::new(),
+    };
+    finding.rule = advisory.id.clone();
+    finding.advisories = vec![advisory];
+}
+
+fn package_from(text: &str) -> Option<Package> {
+    let name = text::field(text, &["package"])?;
+    let ecosystem = text::field(text, &["type"]).map_or_else(
+        || Ecosystem::Other("unknown".to_string()),
+        ecosystem_from_type,
+    );
+    Some(Package {
+        ecosystem,
+        name: name.to_string(),
+        version: text::field(text, &["installed version", "version"]).map(str::to_string),
+        manifest: None,
+    })
+}
+
+/// Grype's and Anchore's package types, then the names `Ecosystem::parse` knows.
+fn ecosystem_from_type(package_type: &str) -> Ecosystem {
+    match package_type.trim().to_ascii_lowercase().as_str() {
+        "java-archive" | "jenkins-plugin" => Ecosystem::Maven,
+        "wheel" | "egg" => Ecosystem::PyPI,
+        "go-module" => Ecosystem::Go,
+        "rust-crate" => Ecosystem::CratesIo,
+        "php-composer" => Ecosystem::Packagist,
+        _ => Ecosystem::parse(package_type),
+    }
+}
+
+/// `Fixed Version: 1.1.1d-r0` as an affected range; several fixed versions (one per release
+/// line) do not make one range and are left out.
+fn fixed_range(text: &str) -> Option<AffectedRange> {
+    let fixed = text::field(text, &["fixed version", "fix version"])?;
+    let single = !fixed.contains(',') && !fixed.eq_ignore_ascii_case("none");
+    single.then(|| AffectedRange {
+        kind: RangeKind::Ecosystem,
+        events: vec![
+            RangeEvent::Introduced("0".to_string()),
+            RangeEvent::Fixed(fixed.to_string()),
+        ],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/sarif/");
+
+    fn fixture(name: &str) -> Parsed {
+        let bytes = std::fs::read(format!("{FIXTURES}{name}")).unwrap();
+        parse(&bytes).unwrap()
+    }
+
+    fn inline(json: &str) -> Parsed {
+        parse(json.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn every_fixture_parses() {
+        let mut names: Vec<_> = std::fs::read_dir(FIXTURES)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n.ends_with(".sarif"))
+            .collect();
+        names.sort();
+        assert_eq!(names.len(), 17);
+        for name in names {
+            let parsed = fixture(&name);
+            assert!(!parsed.tools.is_empty(), "{name}: no tool");
+            for finding in &parsed.findings {
+                assert!(!finding.rule.is_empty(), "{name}: empty rule");
+                assert!(!finding.title.is_empty(), "{name}: empty title");
+            }
+        }
+    }
+
+    #[test]
+    fn result_counts_match_the_logs() {
+        let counts = [
+            ("codeql_2.5.4.sarif", 72),
+            ("lgtm_export_2runs.sarif", 510),
+            ("codeql-action_valid_2runs.sarif", 3),
+            ("semgrep_1.69.0_real.sarif", 77),
+            ("semgrep_0.17.0_owasp_benchmark.sarif", 1768),
+            ("anchore_0.7.3_demo.sarif", 429),
+            ("grype_0.34.7_cxf.sarif", 22),
+            ("dependency-check_6.1.2.sarif", 13),
+        ];
+        for (name, count) in counts {
+            assert_eq!(fixture(name).findings.len(), count, "{name}");
+        }
+    }
+
+    #[test]
+    fn tools_are_the_distinct_driver_names() {
+        assert_eq!(fixture("lgtm_export_2runs.sarif").tools, vec!["LGTM.com"]);
+        assert_eq!(
+            fixture("codeql-action_valid_2runs.sarif").tools,
+            vec!["LGTM.com", "CodeQL command-line toolchain"]
+        );
+    }
+
+    #[test]
+    fn codeql_rules_by_index_with_cwe_fingerprints_and_srcroot() {
+        let parsed = fixture("codeql_2.5.4.sarif");
+        let first = &parsed.findings[0];
+        assert_eq!(first.kind, Kind::Sast);
+        assert_eq!(first.tools, vec!["CodeQL"]);
+        assert_eq!(first.rule, "py/empty-except");
+        assert_eq!(first.title, "Empty except");
+        assert_eq!(first.severity, Severity::Low, "defaultConfiguration note");
+        assert_eq!(first.cwes, vec![390]);
+        assert_eq!(
+            first
+                .fingerprints
+                .get("primaryLocationLineHash")
+                .map(String::as_str),
+            Some("9cbc869fbfffeb60:1")
+        );
+        let location = first.location.as_ref().unwrap();
+        assert_eq!(
+            location.path, "good/db_init.py",
+            "undefined %SRCROOT% is the repo root"
+        );
+        assert_eq!(location.lines(), Some((39, 39)));
+        assert_eq!(location.start_column, Some(5));
+        assert_eq!(
+            location.end_column,
+            Some(29),
+            "SARIF endColumn 30 is exclusive"
+        );
+    }
+
+    #[test]
+    fn original_uri_base_ids_are_followed_recursively() {
+        let parsed = fixture("sarif-spec_appendix_k.sarif");
+        let finding = &parsed.findings[0];
+        assert_eq!(finding.path(), Some("/work/src/collections/list.h"));
+        assert_eq!(
+            finding.message,
+            "Variable \"ptr\" was used without being initialized. It was declared [here](0)."
+        );
+        assert_eq!(finding.severity, Severity::High);
+        assert!(finding.suppressed);
+    }
+
+    #[test]
+    fn srcroot_defined_as_a_file_uri_gives_an_absolute_path() {
+        let parsed = inline(
+            r#"{"runs":[{"tool":{"driver":{"name":"CodeQL"}},
+            "originalUriBaseIds":{"%SRCROOT%":{"uri":"file:///home/x/my%20repo/"}},
+            "results":[{"ruleId":"r","message":{"text":"m"},"locations":[{"physicalLocation":
+              {"artifactLocation":{"uri":"./src/a.py","uriBaseId":"%SRCROOT%"}}}]}]}]}"#,
+        );
+        assert_eq!(parsed.findings[0].path(), Some("/home/x/my repo/src/a.py"));
+    }
+
+    #[test]
+    fn absolute_file_uris_and_no_region() {
+        let parsed = fixture("dependency-check_6.1.2.sarif");
+        let finding = &parsed.findings[0];
+        let location = finding.location.as_ref().unwrap();
+        assert_eq!(
+            location.path,
+            "/src/.venv/lib/python3.9/site-packages/tastypie_swagger/static/tastypie_swagger/js/lib/handlebars-1.0.0.js"
+        );
+        assert_eq!(location.lines(), None);
+        assert_eq!(finding.kind, Kind::Sca);
+        assert_eq!(finding.severity, Severity::High, "level error, no score");
+        let cve = parsed
+            .findings
+            .iter()
+            .find(|f| f.rule == "CVE-2012-6708")
+            .unwrap();
+        assert_eq!(cve.score, Some(6.1));
+        assert_eq!(cve.severity, Severity::Medium);
+        assert_eq!(cve.advisories[0].id, "CVE-2012-6708");
+    }
+
+    #[test]
+    fn results_without_locations_are_kept() {
+        let parsed = inline(
+            r#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"t","rules":[
+              {"id":"R1","shortDescription":{"text":"Short"},"helpUri":"https://h/R1"}]}},
+              "results":[{"ruleIndex":0,"message":{"text":"first line\nsecond"}},
+                         {"ruleId":"R2","level":"none","locations":null,"message":{"text":"x"}}]}]}"#,
+        );
+        assert_eq!(parsed.findings.len(), 2);
+        let first = &parsed.findings[0];
+        assert_eq!(first.rule, "R1");
+        assert_eq!(first.title, "Short");
+        assert_eq!(first.help_uri.as_deref(), Some("https://h/R1"));
+        assert!(first.location.is_none());
+        assert_eq!(
+            first.severity,
+            Severity::Medium,
+            "SARIF default level warning"
+        );
+        let second = &parsed.findings[1];
+        assert_eq!(second.title, "x", "no rule: first message line");
+        assert_eq!(second.severity, Severity::Info);
+    }
+
+    #[test]
+    fn nosemgrep_suppressions_are_kept_and_marked() {
+        let parsed = fixture("semgrep_nosemgrep_suppressed.sarif");
+        let suppressed: Vec<bool> = parsed.findings.iter().map(|f| f.suppressed).collect();
+        assert_eq!(suppressed, vec![true, false]);
+        let first = parsed.findings[0].location.as_ref().unwrap();
+        assert_eq!(
+            first.snippet.as_deref(),
+            Some("aws_account_id = 123456789012  # nosemgrep")
+        );
+    }
+
+    #[test]
+    fn rejected_suppressions_do_not_suppress() {
+        let parsed = inline(
+            r#"{"runs":[{"tool":{"driver":{"name":"t"}},"results":[
+              {"ruleId":"a","message":{"text":"m"},"suppressions":[{"kind":"inSource","status":"rejected"}]},
+              {"ruleId":"b","message":{"text":"m"},"suppressions":[{"kind":"external","status":"accepted"}]}]}]}"#,
+        );
+        assert!(!parsed.findings[0].suppressed);
+        assert!(parsed.findings[1].suppressed);
+    }
+
+    #[test]
+    fn security_severity_scores_and_level_names() {
+        let grype = fixture("grype_0.34.7_cxf.sarif");
+        let first = &grype.findings[0];
+        assert_eq!(first.score, Some(2.1));
+        assert_eq!(first.severity, Severity::Low);
+
+        let semgrep = fixture("semgrep_1.69.0_real.sarif");
+        let cors = semgrep
+            .findings
+            .iter()
+            .find(|f| f.rule.ends_with("rule-generic-cors"))
+            .unwrap();
+        assert_eq!(
+            cors.severity,
+            Severity::Medium,
+            "security-severity \"MEDIUM\""
+        );
+        assert_eq!(cors.score, None);
+        assert_eq!(cors.cwes, vec![346]);
+
+        let numeric = inline(
+            r#"{"runs":[{"tool":{"driver":{"name":"t","rules":[{"id":"r","properties":{"security-severity":9.8}}]}},
+              "results":[{"ruleId":"r","level":"note","message":{"text":"m"}}]}]}"#,
+        );
+        assert_eq!(numeric.findings[0].severity, Severity::Critical);
+        assert_eq!(numeric.findings[0].score, Some(9.8));
+    }
+
+    #[test]
+    fn fingerprints_are_passed_through_untrusted() {
+        let parsed = inline(
+            r#"{"runs":[{"tool":{"driver":{"name":"Semgrep OSS"}},"results":[
+              {"ruleId":"a","message":{"text":"m"},"fingerprints":{"matchBasedId/v1":"requires login"},
+               "partialFingerprints":{"primaryLocationLineHash":"abc"}}]}]}"#,
+        );
+        let fingerprints = &parsed.findings[0].fingerprints;
+        assert_eq!(fingerprints.len(), 2);
+        assert_eq!(fingerprints["matchBasedId/v1"], "requires login");
+        assert_eq!(fingerprints["primaryLocationLineHash"], "abc");
+    }
+
+    #[test]
+    fn rules_in_extensions_and_message_strings() {
+        let parsed = inline(
+            r#"{"runs":[{"tool":{"driver":{"name":"CodeQL","rules":[{"id":"d"}]},
+              "extensions":[{"name":"pack","rules":[{"id":"x/sqli","shortDescription":{"text":"SQL injection"},
+                "messageStrings":{"default":{"text":"Query built from {0}."}},
+                "properties":{"tags":["security","external/cwe/cwe-089"]}}]}]},
+              "results":[{"rule":{"id":"x/sqli","index":0,"toolComponent":{"index":0}},
+                "message":{"id":"default","arguments":["user input"]}}]}]}"#,
+        );
+        let finding = &parsed.findings[0];
+        assert_eq!(finding.rule, "x/sqli");
+        assert_eq!(finding.title, "SQL injection");
+        assert_eq!(finding.message, "Query built from user input.");
+        assert_eq!(finding.cwes, vec![89]);
+    }
+
+    #[test]
+    fn gitleaks_results_are_secrets() {
+        let v8 = fixture("gitleaks_v8_simple.sarif");
+        let finding = &v8.findings[0];
+        assert_eq!(finding.kind, Kind::Secret);
+        assert_eq!(finding.rule, "test-rule");
+        assert_eq!(finding.location.as_ref().unwrap().lines(), Some((1, 2)));
+        let v7 = fixture("gitleaks_7.4.0.sarif");
+        assert!(v7.findings.iter().all(|f| f.kind == Kind::Secret));
+        assert_eq!(v7.findings[0].rule, "AWS Access Key secret detected");
+    }
+
+    #[test]
+    fn trivy_packages_and_advisories() {
+        let parsed = fixture("trivy_alpine-310_golden.sarif");
+        let finding = &parsed.findings[0];
+        assert_eq!(finding.kind, Kind::Sca);
+        assert_eq!(finding.rule, "CVE-2019-1549");
+        assert_eq!(
+            finding.path(),
+            Some("testdata/fixtures/images/alpine-310.tar.gz"),
+            "undefined ROOTPATH is the repo root"
+        );
+        let package = finding.package.as_ref().unwrap();
+        assert_eq!(
+            package.name, "libcrypto1.1",
+            "from the result, not the shared rule"
+        );
+        assert_eq!(package.version.as_deref(), Some("1.1.1c-r0"));
+        let advisory = &finding.advisories[0];
+        assert_eq!(advisory.id, "CVE-2019-1549");
+        assert_eq!(advisory.cvss_score, Some(5.3));
+        assert_eq!(
+            advisory.cvss_vector.as_deref(),
+            Some("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:L/I:N/A:N")
+        );
+        assert_eq!(
+            advisory.affected[0].events,
+            vec![
+                RangeEvent::Introduced("0".into()),
+                RangeEvent::Fixed("1.1.1d-r0".into())
+            ]
+        );
+        assert_eq!(finding.score, Some(5.3));
+
+        let demo = fixture("trivy_demo_2021.sarif");
+        assert_eq!(
+            demo.findings[0].rule, "CVE-2019-1549",
+            "from `[MEDIUM] CVE-2019-1549`"
+        );
+        assert_eq!(demo.findings[0].package.as_ref().unwrap().name, "openssl");
+        assert_eq!(
+            demo.findings[0].severity,
+            Severity::Medium,
+            "`Severity: MEDIUM`, not level error"
+        );
+    }
+
+    #[test]
+    fn grype_and_anchore_packages() {
+        let grype = fixture("grype_0.34.7_cxf.sarif");
+        let finding = &grype.findings[0];
+        assert_eq!(finding.rule, "CVE-2008-0732");
+        let package = finding.package.as_ref().unwrap();
+        assert_eq!(package.name, "geronimo-j2ee-management_1.1_spec");
+        assert_eq!(package.version.as_deref(), Some("1.0.1"));
+        assert_eq!(package.ecosystem, Ecosystem::Maven);
+
+        let anchore = fixture("anchore_0.7.3_demo.sarif");
+        let finding = &anchore.findings[0];
+        assert_eq!(finding.kind, Kind::Sca);
+        assert_eq!(finding.rule, "CVE-2019-18276");
+        assert_eq!(finding.package.as_ref().unwrap().name, "bash");
+        assert!(
+            finding.suppressed,
+            "Anchore marks every result with an external suppression"
+        );
+        assert_eq!(
+            finding.severity,
+            Severity::Low,
+            "`Severity: Low` in the rule's help"
+        );
+        let second = &anchore.findings[1];
+        assert_eq!(
+            second.rule, "CVE-2016-2226",
+            "ruleIndex 0 on every result is ignored"
+        );
+        assert_eq!(second.package.as_ref().unwrap().name, "binutils");
+        assert!(
+            second.title.starts_with("CVE-2016-2226 "),
+            "{}",
+            second.title
+        );
+    }
+
+    #[test]
+    fn wrong_shape_names_the_json_path() {
+        let error =
+            parse(br#"{"runs":[{"tool":{"driver":{"name":"t"}},"results":[{"locations":{}}]}]}"#)
+                .unwrap_err();
+        assert_eq!(
+            error.position.as_deref(),
+            Some("$.runs[0].results[0].locations")
+        );
+        assert!(
+            error.message.contains("expected a sequence"),
+            "{}",
+            error.message
+        );
+    }
+}

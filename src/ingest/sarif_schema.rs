@@ -1,0 +1,220 @@
+//! The part of the SARIF 2.1.0 object model posture reads, as typed serde structs that
+//! deserialise straight from the report's bytes. Every field is optional or defaulted
+//! (`null` included), because real tools leave out or null what the spec calls required;
+//! everything posture does not read is skipped without being stored.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use super::json::{Scalar, null_as_default};
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct Log {
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub runs: Vec<Run>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Run {
+    #[serde(default)]
+    pub tool: Tool,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub results: Vec<SarifResult>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub original_uri_base_ids: BTreeMap<String, ArtifactLocation>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub artifacts: Vec<Artifact>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct Tool {
+    #[serde(default)]
+    pub driver: ToolComponent,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub extensions: Vec<ToolComponent>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ToolComponent {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub rules: Vec<Rule>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Rule {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub short_description: Option<Message>,
+    #[serde(default)]
+    pub full_description: Option<Message>,
+    #[serde(default)]
+    pub help: Option<Message>,
+    #[serde(default)]
+    pub help_uri: Option<String>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub message_strings: BTreeMap<String, Message>,
+    #[serde(default)]
+    pub default_configuration: Option<Configuration>,
+    #[serde(default)]
+    pub properties: Properties,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct Configuration {
+    #[serde(default)]
+    pub level: Option<String>,
+}
+
+/// The property bag entries posture reads; tools put these on rules or on results.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct Properties {
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub tags: Vec<Scalar>,
+    /// GitHub's CVSS-like 0–10 score (`"7.5"`), or for some Semgrep versions a level name.
+    #[serde(default, rename = "security-severity")]
+    pub security_severity: Option<Scalar>,
+    /// Trivy and dependency-check: the CVSS v3 base score and vector.
+    #[serde(default, rename = "cvssv3_baseScore")]
+    pub cvss_v3_score: Option<Scalar>,
+    #[serde(default, rename = "cvssv3_vector")]
+    pub cvss_v3_vector: Option<Scalar>,
+}
+
+impl Properties {
+    pub fn tags(&self) -> impl Iterator<Item = &str> {
+        self.tags.iter().filter_map(Scalar::as_str)
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct Message {
+    #[serde(default)]
+    pub text: Option<String>,
+    #[serde(default)]
+    pub markdown: Option<String>,
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub arguments: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SarifResult {
+    #[serde(default)]
+    pub rule_id: Option<String>,
+    #[serde(default)]
+    pub rule_index: Option<i64>,
+    #[serde(default)]
+    pub rule: Option<ReportingDescriptorReference>,
+    #[serde(default)]
+    pub level: Option<String>,
+    #[serde(default)]
+    pub message: Message,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub locations: Vec<ResultLocation>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub partial_fingerprints: BTreeMap<String, String>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub fingerprints: BTreeMap<String, String>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub suppressions: Vec<Suppression>,
+    #[serde(default)]
+    pub properties: Properties,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ReportingDescriptorReference {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub index: Option<i64>,
+    #[serde(default)]
+    pub tool_component: Option<ToolComponentReference>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ToolComponentReference {
+    #[serde(default)]
+    pub index: Option<i64>,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct Suppression {
+    #[serde(default)]
+    pub status: Option<String>,
+}
+
+impl Suppression {
+    /// A suppression is in force unless it is `underReview` or `rejected`.
+    pub fn is_in_force(&self) -> bool {
+        self.status
+            .as_deref()
+            .is_none_or(|status| status.eq_ignore_ascii_case("accepted"))
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ResultLocation {
+    #[serde(default)]
+    pub physical_location: Option<PhysicalLocation>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct PhysicalLocation {
+    #[serde(default)]
+    pub artifact_location: Option<ArtifactLocation>,
+    #[serde(default)]
+    pub region: Option<Region>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ArtifactLocation {
+    #[serde(default)]
+    pub uri: Option<String>,
+    #[serde(default)]
+    pub uri_base_id: Option<String>,
+    #[serde(default)]
+    pub index: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct Artifact {
+    #[serde(default)]
+    pub location: Option<ArtifactLocation>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Region {
+    #[serde(default)]
+    pub start_line: Option<i64>,
+    #[serde(default)]
+    pub end_line: Option<i64>,
+    #[serde(default)]
+    pub start_column: Option<i64>,
+    #[serde(default)]
+    pub end_column: Option<i64>,
+    #[serde(default)]
+    pub snippet: Option<ArtifactContent>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ArtifactContent {
+    #[serde(default)]
+    pub text: Option<String>,
+}
