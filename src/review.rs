@@ -58,7 +58,10 @@ pub fn run(request: &Request) -> Result<Outcome, ReviewError> {
     let head = repo.resolve(&request.head)?;
     let merge_base = repo.merge_base(&base, &head)?;
     let config = load_config(&repo, &head, request)?;
-    let fail_on = request.fail_on.or(config.fail_on).unwrap_or(DEFAULT_FAIL_ON);
+    let fail_on = request
+        .fail_on
+        .or(config.fail_on)
+        .unwrap_or(DEFAULT_FAIL_ON);
 
     let mut refused = Vec::new();
     let mut warnings = Vec::new();
@@ -70,8 +73,14 @@ pub fn run(request: &Request) -> Result<Outcome, ReviewError> {
 
     let base_files = PathResolver::new(repo.list_files(&base)?);
     let head_files = PathResolver::new(repo.list_files(&head)?);
-    warnings.extend(ingest::resolve_paths(&mut base_snapshot.findings, &base_files));
-    warnings.extend(ingest::resolve_paths(&mut head_snapshot.findings, &head_files));
+    warnings.extend(ingest::resolve_paths(
+        &mut base_snapshot.findings,
+        &base_files,
+    ));
+    warnings.extend(ingest::resolve_paths(
+        &mut head_snapshot.findings,
+        &head_files,
+    ));
 
     let changes = repo.changes(&merge_base, &head)?;
     let baseline_diff = if base == merge_base {
@@ -89,7 +98,12 @@ pub fn run(request: &Request) -> Result<Outcome, ReviewError> {
 
     let base_sources = read_sources(&repo, &base, &analyze::files_to_read(&base_snapshot))?;
     let head_sources = read_sources(&repo, &head, &analyze::files_to_read(&head_snapshot))?;
-    let blame = blame_files(&repo, &head, &head_sources, &analyze::files_to_blame(&head_snapshot));
+    let blame = blame_files(
+        &repo,
+        &head,
+        &head_sources,
+        &analyze::files_to_blame(&head_snapshot),
+    );
     info!(files = blame.len(), "blamed");
 
     let mut review = analyze::run(analyze::Input {

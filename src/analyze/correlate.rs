@@ -94,7 +94,14 @@ pub fn correlate(
         let Some(bases) = base_groups.get(key) else {
             continue;
         };
-        pair_group(bases, heads, &base_prepared, &head_prepared, &mut base_match, &mut head_match);
+        pair_group(
+            bases,
+            heads,
+            &base_prepared,
+            &head_prepared,
+            &mut base_match,
+            &mut head_match,
+        );
     }
 
     // Ids: matched findings keep the base id; new ones take the next free occurrence.
@@ -255,8 +262,16 @@ fn pair_group(
         }
     }
     // The rest in line order (moved or re-indented code, whose lines the diff rewrote).
-    let mut free_bases: Vec<usize> = bases.iter().copied().filter(|&b| base_match[b].is_none()).collect();
-    let mut free_heads: Vec<usize> = heads.iter().copied().filter(|&h| head_match[h].is_none()).collect();
+    let mut free_bases: Vec<usize> = bases
+        .iter()
+        .copied()
+        .filter(|&b| base_match[b].is_none())
+        .collect();
+    let mut free_heads: Vec<usize> = heads
+        .iter()
+        .copied()
+        .filter(|&h| head_match[h].is_none())
+        .collect();
     free_bases.sort_by_key(|&b| (base_prepared[b].own_line, b));
     free_heads.sort_by_key(|&h| (head_prepared[h].line, h));
     for (b, h) in free_bases.into_iter().zip(free_heads) {
@@ -283,7 +298,11 @@ mod tests {
     }
 
     fn status_of(matches: &[Match], head: usize) -> Status {
-        matches.iter().find(|m| m.head == Some(head)).unwrap().status
+        matches
+            .iter()
+            .find(|m| m.head == Some(head))
+            .unwrap()
+            .status
     }
 
     #[test]
@@ -295,7 +314,12 @@ mod tests {
                 old_path: Some("a.py".into()),
                 new_path: Some("a.py".into()),
                 status: ChangeStatus::Modified,
-                hunks: vec![Hunk { old_start: 0, old_lines: 0, new_start: 1, new_lines: 1 }],
+                hunks: vec![Hunk {
+                    old_start: 0,
+                    old_lines: 0,
+                    new_start: 1,
+                    new_lines: 1,
+                }],
                 added_lines: vec![1],
                 binary: false,
             }],
@@ -323,16 +347,26 @@ mod tests {
         let mut base = vec![sast("a.py", 1), sast("a.py", 2)];
         let mut head = vec![sast("a.py", 2)];
         for f in base.iter_mut().chain(head.iter_mut()) {
-            f.fingerprints.insert("matchBasedId/v1".into(), "requires login".into());
+            f.fingerprints
+                .insert("matchBasedId/v1".into(), "requires login".into());
         }
         // The same hash-like fingerprint on a different line: trusted, so they match.
-        base[1].fingerprints.insert("primaryLocationLineHash".into(), "1234abcd5678ef90:1".into());
-        head[0].fingerprints.insert("primaryLocationLineHash".into(), "1234abcd5678ef90:1".into());
+        base[1].fingerprints.insert(
+            "primaryLocationLineHash".into(),
+            "1234abcd5678ef90:1".into(),
+        );
+        head[0].fingerprints.insert(
+            "primaryLocationLineHash".into(),
+            "1234abcd5678ef90:1".into(),
+        );
         let matches = correlate(&base, &head, &diff, &base_src, &head_src);
         assert_eq!(status_of(&matches, 0), Status::Existing);
         let existing = matches.iter().find(|m| m.head == Some(0)).unwrap();
         assert_eq!(existing.base, Some(1));
-        let fixed: Vec<_> = matches.iter().filter(|m| m.status == Status::Fixed).collect();
+        let fixed: Vec<_> = matches
+            .iter()
+            .filter(|m| m.status == Status::Fixed)
+            .collect();
         assert_eq!(fixed.len(), 1);
         assert_eq!(fixed[0].base, Some(0));
     }

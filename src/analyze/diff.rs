@@ -162,7 +162,12 @@ mod tests {
         deleted.new_path = None;
         let changes = ChangeSet {
             files: vec![
-                change(ChangeStatus::Renamed, "old/x.py", "new/x.py", vec![hunk(3, 0, 4, 1)]),
+                change(
+                    ChangeStatus::Renamed,
+                    "old/x.py",
+                    "new/x.py",
+                    vec![hunk(3, 0, 4, 1)],
+                ),
                 deleted,
             ],
             ..ChangeSet::default()

@@ -159,7 +159,10 @@ fn preference(id: &str) -> (u8, &str) {
 /// The identity of a dependency finding.
 pub fn dependency_key(finding: &Finding, aliases: &AliasIndex) -> IdentityKey {
     let (ecosystem, name) = match &finding.package {
-        Some(p) => (p.ecosystem.as_str().to_string(), p.ecosystem.normalize_name(&p.name)),
+        Some(p) => (
+            p.ecosystem.as_str().to_string(),
+            p.ecosystem.normalize_name(&p.name),
+        ),
         None => (String::new(), String::new()),
     };
     let canonical = aliases.canonical(&finding.rule);
@@ -210,8 +213,14 @@ mod tests {
         let cf = normalized_content(&f, &sources).unwrap();
         let cg = normalized_content(&g, &sources).unwrap();
         assert_eq!(cf, "eval(data)");
-        assert_eq!(code_key(&f, Some("a.py"), Some(&cf)), code_key(&g, Some("a.py"), Some(&cg)));
-        assert_ne!(code_key(&f, Some("a.py"), Some(&cf)), code_key(&g, Some("b.py"), Some(&cg)));
+        assert_eq!(
+            code_key(&f, Some("a.py"), Some(&cf)),
+            code_key(&g, Some("a.py"), Some(&cg))
+        );
+        assert_ne!(
+            code_key(&f, Some("a.py"), Some(&cf)),
+            code_key(&g, Some("b.py"), Some(&cg))
+        );
         let key = code_key(&f, Some("a.py"), Some(&cf));
         assert_ne!(key.id(0), key.id(1));
         assert_eq!(key.id(0).0.len(), 16);

@@ -191,7 +191,10 @@ mod tests {
     #[test]
     fn crlf_and_lf_agree_and_line_lookup_is_one_based() {
         let lf = "alpha\nbeta\nalpha\n";
-        assert_eq!(line_hashes(lf), line_hashes(" a l p h a \r\n\tbeta\r\nalpha\r\n"));
+        assert_eq!(
+            line_hashes(lf),
+            line_hashes(" a l p h a \r\n\tbeta\r\nalpha\r\n")
+        );
         assert_eq!(line_hash(lf, 2).as_deref(), Some("ca140c3f893ffa65:1"));
         assert_eq!(line_hash(lf, 0), None);
         assert_eq!(line_hash(lf, 9), None);

@@ -112,7 +112,10 @@ pub fn run(input: Input<'_>) -> Review {
         // Without a baseline report for its tool, only what the diff touched can be new.
         if status == Status::New
             && !in_diff
-            && !finding.tools.iter().any(|t| input.base_snapshot.tools.contains(t))
+            && !finding
+                .tools
+                .iter()
+                .any(|t| input.base_snapshot.tools.contains(t))
         {
             status = Status::Existing;
         }
@@ -215,7 +218,14 @@ fn dedup(findings: Vec<Finding>) -> Vec<Finding> {
             finding
                 .package
                 .as_ref()
-                .map(|p| format!("{}/{}@{}", p.ecosystem, p.name, p.version.as_deref().unwrap_or("")))
+                .map(|p| {
+                    format!(
+                        "{}/{}@{}",
+                        p.ecosystem,
+                        p.name,
+                        p.version.as_deref().unwrap_or("")
+                    )
+                })
                 .unwrap_or_default(),
             if location.is_some_and(|l| l.lines().is_some()) {
                 String::new()
@@ -290,7 +300,9 @@ fn primary_line_hash<'s>(
     let hashes = cache
         .entry(path)
         .or_insert_with(|| linehash::line_hashes(file.text()));
-    hashes.get(usize::try_from(line).ok()?.checked_sub(1)?).cloned()
+    hashes
+        .get(usize::try_from(line).ok()?.checked_sub(1)?)
+        .cloned()
 }
 
 fn attribution(

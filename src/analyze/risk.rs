@@ -20,8 +20,7 @@ pub fn score(finding: &Finding, status: Status, in_diff: bool) -> Risk {
         factors.push(RiskFactor {
             name: "secret".into(),
             points: 10,
-            detail: "a committed credential is usable by anyone who can read the repository"
-                .into(),
+            detail: "a committed credential is usable by anyone who can read the repository".into(),
         });
     }
     if status == Status::New && in_diff {
@@ -58,7 +57,11 @@ fn severity_factor(finding: &Finding) -> RiskFactor {
                 Severity::Low => 20,
                 Severity::Info => 5,
             },
-            detail: format!("{} as reported by {}", finding.severity, finding.tools.join(", ")),
+            detail: format!(
+                "{} as reported by {}",
+                finding.severity,
+                finding.tools.join(", ")
+            ),
         },
     }
 }
@@ -70,19 +73,50 @@ fn path_context(path: &str) -> Option<RiskFactor> {
     let (dirs, file) = segments.split_at(segments.len().saturating_sub(1));
     let file = file.first().copied().unwrap_or("");
     let in_dir = |names: &[&str]| dirs.iter().any(|d| names.contains(d));
-    let (name, points, detail) = if in_dir(&["test", "tests", "spec", "specs", "__tests__", "testdata", "__mocks__"])
-        || file.starts_with("test_")
+    let (name, points, detail) = if in_dir(&[
+        "test",
+        "tests",
+        "spec",
+        "specs",
+        "__tests__",
+        "testdata",
+        "__mocks__",
+    ]) || file.starts_with("test_")
         || file.contains("_test.")
         || file.contains(".test.")
         || file.contains(".spec.")
     {
         ("test code", -25, "test code does not ship to production")
-    } else if in_dir(&["examples", "example", "samples", "sample", "docs", "doc", "demo"]) {
-        ("example code", -20, "example and documentation code rarely runs in production")
-    } else if in_dir(&["vendor", "third_party", "third-party", "node_modules", "external"]) {
-        ("vendored code", -20, "vendored code is fixed upstream, not in this repository")
-    } else if in_dir(&["generated", "gen", "dist", "build"]) || file.contains(".min.") || file.ends_with("_pb2.py") || file.ends_with(".pb.go") {
-        ("generated code", -15, "generated or built files are fixed at their source")
+    } else if in_dir(&[
+        "examples", "example", "samples", "sample", "docs", "doc", "demo",
+    ]) {
+        (
+            "example code",
+            -20,
+            "example and documentation code rarely runs in production",
+        )
+    } else if in_dir(&[
+        "vendor",
+        "third_party",
+        "third-party",
+        "node_modules",
+        "external",
+    ]) {
+        (
+            "vendored code",
+            -20,
+            "vendored code is fixed upstream, not in this repository",
+        )
+    } else if in_dir(&["generated", "gen", "dist", "build"])
+        || file.contains(".min.")
+        || file.ends_with("_pb2.py")
+        || file.ends_with(".pb.go")
+    {
+        (
+            "generated code",
+            -15,
+            "generated or built files are fixed at their source",
+        )
     } else {
         return None;
     };
@@ -108,7 +142,11 @@ mod tests {
 
     #[test]
     fn cvss_score_drives_the_base_and_factors_explain_it() {
-        let risk = score(&finding(Severity::High, Some(8.8), "src/app.py"), Status::New, true);
+        let risk = score(
+            &finding(Severity::High, Some(8.8), "src/app.py"),
+            Status::New,
+            true,
+        );
         assert_eq!(risk.score, 93);
         assert_eq!(risk.factors[0].name, "severity");
         assert_eq!(risk.factors[0].points, 88);
@@ -117,10 +155,26 @@ mod tests {
 
     #[test]
     fn path_context_lowers_and_is_clamped() {
-        let prod = score(&finding(Severity::High, None, "src/app.py"), Status::Existing, false);
-        let test = score(&finding(Severity::High, None, "tests/test_app.py"), Status::Existing, false);
-        let vendor = score(&finding(Severity::High, None, "vendor/lib/x.go"), Status::Existing, false);
-        let low_test = score(&finding(Severity::Info, None, "a/b.spec.ts"), Status::Existing, false);
+        let prod = score(
+            &finding(Severity::High, None, "src/app.py"),
+            Status::Existing,
+            false,
+        );
+        let test = score(
+            &finding(Severity::High, None, "tests/test_app.py"),
+            Status::Existing,
+            false,
+        );
+        let vendor = score(
+            &finding(Severity::High, None, "vendor/lib/x.go"),
+            Status::Existing,
+            false,
+        );
+        let low_test = score(
+            &finding(Severity::Info, None, "a/b.spec.ts"),
+            Status::Existing,
+            false,
+        );
         assert_eq!(prod.score, 70);
         assert_eq!(test.score, 45);
         assert_eq!(vendor.score, 50);
@@ -133,6 +187,9 @@ mod tests {
         let mut secret = finding(Severity::High, None, "config/settings.py");
         secret.kind = Kind::Secret;
         let code = finding(Severity::High, None, "config/settings.py");
-        assert!(score(&secret, Status::Existing, false).score > score(&code, Status::Existing, false).score);
+        assert!(
+            score(&secret, Status::Existing, false).score
+                > score(&code, Status::Existing, false).score
+        );
     }
 }

@@ -33,7 +33,9 @@ impl SourceFile {
             // The empty "line" after a final newline does not exist.
             return None;
         }
-        self.text.get(start..end).map(|l| l.strip_suffix('\r').unwrap_or(l))
+        self.text
+            .get(start..end)
+            .map(|l| l.strip_suffix('\r').unwrap_or(l))
     }
 
     /// Lines `start..=end`, `None` when any is missing.

@@ -55,8 +55,13 @@ pub fn declarations(finding: &Finding, sources: &Sources) -> Vec<Declared> {
         .into_iter()
         .filter_map(|manifest| {
             let file = sources.get(&manifest)?;
-            let found =
-                find_declaration(&manifest, file.text(), &package.ecosystem, &package.name, version)?;
+            let found = find_declaration(
+                &manifest,
+                file.text(),
+                &package.ecosystem,
+                &package.name,
+                version,
+            )?;
             Some(Declared {
                 manifest,
                 line: found.line,
@@ -77,7 +82,9 @@ pub fn advise(finding: &Finding, declared: Option<&Declared>) -> Option<Upgrade>
         package: package.name.clone(),
         from: from.to_string(),
         to: fix.to,
-        manifest: declared.map(|d| d.manifest.clone()).or_else(|| package.manifest.clone()),
+        manifest: declared
+            .map(|d| d.manifest.clone())
+            .or_else(|| package.manifest.clone()),
         line: declared.map(|d| d.line),
         fixes: fix.fixes,
         breaking: fix.breaking,

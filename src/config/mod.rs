@@ -109,7 +109,10 @@ impl IgnoreRule {
         let rule_ok = match &self.rule {
             Some(rule) => {
                 finding.rule == *rule
-                    || finding.advisories.iter().any(|a| a.ids().any(|id| id == rule))
+                    || finding
+                        .advisories
+                        .iter()
+                        .any(|a| a.ids().any(|id| id == rule))
             }
             None => true,
         };
@@ -173,7 +176,10 @@ impl Config {
             });
         }
         // An empty file (or one holding only comments) means "all defaults".
-        if text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
+        if text
+            .lines()
+            .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+        {
             return Ok(Config::default());
         }
         serde_yaml_ng::from_str(text).map_err(|e| ConfigError {
@@ -278,9 +284,21 @@ mod tests {
             ("fail_on: hgh\n", 1, "unknown variant `hgh`"),
             ("version: 2\n", 1, "unsupported version 2"),
             ("ignore:\n  - path: \"src/[\"\n", 2, "bad glob"),
-            ("ignore:\n  - reason: why\n", 2, "needs `path`, `rule` or both"),
-            ("ignore:\n  - path: a\n    until: someday\n", 3, "input contains invalid characters"),
-            ("ignore:\n  - path: a\n    paths: b\n", 3, "unknown field `paths`"),
+            (
+                "ignore:\n  - reason: why\n",
+                2,
+                "needs `path`, `rule` or both",
+            ),
+            (
+                "ignore:\n  - path: a\n    until: someday\n",
+                3,
+                "input contains invalid characters",
+            ),
+            (
+                "ignore:\n  - path: a\n    paths: b\n",
+                3,
+                "unknown field `paths`",
+            ),
         ];
         for (text, line, needle) in cases {
             let err = Config::parse("c", text).unwrap_err();
@@ -291,7 +309,13 @@ mod tests {
 
     #[test]
     fn broken_yaml_is_an_error_not_a_panic() {
-        for text in ["ignore: [", "fail_on: {a: b", "\t- x", ":\n:\n", "ignore: *nope"] {
+        for text in [
+            "ignore: [",
+            "fail_on: {a: b",
+            "\t- x",
+            ":\n:\n",
+            "ignore: *nope",
+        ] {
             assert!(Config::parse("c", text).is_err(), "{text:?}");
         }
     }
@@ -316,13 +340,33 @@ mod tests {
         )
         .unwrap();
         let today = day("2025-06-01");
-        assert!(config.ignore_rule_for(&finding("tests/a/b.py", "x"), today).is_some());
-        assert!(config.ignore_rule_for(&finding("src/app.py", "py/xss"), today).is_some());
-        assert!(config.ignore_rule_for(&finding("src/app.py", "py/sqli"), today).is_none());
+        assert!(
+            config
+                .ignore_rule_for(&finding("tests/a/b.py", "x"), today)
+                .is_some()
+        );
+        assert!(
+            config
+                .ignore_rule_for(&finding("src/app.py", "py/xss"), today)
+                .is_some()
+        );
+        assert!(
+            config
+                .ignore_rule_for(&finding("src/app.py", "py/sqli"), today)
+                .is_none()
+        );
         // `*` does not cross directories.
-        assert!(config.ignore_rule_for(&finding("src/a/app.py", "py/xss"), today).is_none());
+        assert!(
+            config
+                .ignore_rule_for(&finding("src/a/app.py", "py/xss"), today)
+                .is_none()
+        );
         let later = day("2026-01-02");
-        assert!(config.ignore_rule_for(&finding("src/app.py", "py/xss"), later).is_none());
+        assert!(
+            config
+                .ignore_rule_for(&finding("src/app.py", "py/xss"), later)
+                .is_none()
+        );
         assert_eq!(config.expired_rules(later).len(), 1);
         assert!(config.expired_rules(today).is_empty());
     }

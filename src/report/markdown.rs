@@ -63,8 +63,12 @@ pub(super) fn render(review: &Review, refused: &[IngestError]) -> Result<String,
     let mut registry = Handlebars::new();
     registry.set_strict_mode(true);
     registry.register_escape_fn(escape_markdown);
-    registry.register_template_string("review", REVIEW_TEMPLATE).map_err(Box::new)?;
-    registry.register_partial("finding", FINDING_TEMPLATE).map_err(Box::new)?;
+    registry
+        .register_template_string("review", REVIEW_TEMPLATE)
+        .map_err(Box::new)?;
+    registry
+        .register_partial("finding", FINDING_TEMPLATE)
+        .map_err(Box::new)?;
     Ok(registry.render("review", &view(review, refused))?)
 }
 
@@ -110,23 +114,27 @@ fn view(review: &Review, refused: &[IngestError]) -> View {
         gate_icon: if gate.passed { "✅" } else { "❌" },
         headline,
         gate_text,
-        table: [("new", Status::New), ("existing", Status::Existing), ("fixed", Status::Fixed)]
-            .into_iter()
-            .map(|(label, status)| Row {
-                label,
-                counts: Severity::ALL
-                    .iter()
-                    .map(|&s| {
-                        review
-                            .findings
-                            .iter()
-                            .filter(|f| f.status == status && f.ignored.is_none())
-                            .filter(|f| f.finding.severity == s)
-                            .count()
-                    })
-                    .collect(),
-            })
-            .collect(),
+        table: [
+            ("new", Status::New),
+            ("existing", Status::Existing),
+            ("fixed", Status::Fixed),
+        ]
+        .into_iter()
+        .map(|(label, status)| Row {
+            label,
+            counts: Severity::ALL
+                .iter()
+                .map(|&s| {
+                    review
+                        .findings
+                        .iter()
+                        .filter(|f| f.status == status && f.ignored.is_none())
+                        .filter(|f| f.finding.severity == s)
+                        .count()
+                })
+                .collect(),
+        })
+        .collect(),
         new: shown(Status::New),
         existing: shown(Status::Existing),
         fixed: shown(Status::Fixed),
@@ -162,7 +170,14 @@ fn item(r: &ReviewedFinding) -> Item {
                 c.summary
             )
         }),
-        message: truncate(&f.message.split("\n\n").next().unwrap_or("").replace('\n', " "), MAX_MESSAGE_CHARS),
+        message: truncate(
+            &f.message
+                .split("\n\n")
+                .next()
+                .unwrap_or("")
+                .replace('\n', " "),
+            MAX_MESSAGE_CHARS,
+        ),
         fix: r.upgrade.as_ref().map(fix),
         factors: r
             .risk
@@ -207,7 +222,11 @@ fn fix(u: &Upgrade) -> String {
         u.package,
         u.from,
         u.to,
-        if u.breaking { " (breaking upgrade: a new major version)" } else { "" },
+        if u.breaking {
+            " (breaking upgrade: a new major version)"
+        } else {
+            ""
+        },
         u.fixes.join(", ")
     );
     if let (Some(manifest), Some(line), Some(before), Some(after)) =
@@ -215,18 +234,16 @@ fn fix(u: &Upgrade) -> String {
     {
         let body = format!("-{before}\n+{after}");
         let fence = fence_for(&body);
-        out.push_str(&format!("\n\nIn `{manifest}` line {line}:\n{fence}diff\n{body}\n{fence}"));
+        out.push_str(&format!(
+            "\n\nIn `{manifest}` line {line}:\n{fence}diff\n{body}\n{fence}"
+        ));
     }
     out
 }
 
 /// A code fence longer than any run of backticks in `body`, so the body cannot close it.
 pub(crate) fn fence_for(body: &str) -> String {
-    let longest = body
-        .split(|c| c != '`')
-        .map(str::len)
-        .max()
-        .unwrap_or(0);
+    let longest = body.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     "`".repeat(longest.max(2) + 1)
 }
 
@@ -253,7 +270,9 @@ fn truncate(text: &str, max: usize) -> String {
 
 /// Scanner text must not open HTML (hidden markers, tags) or break the layout.
 fn escape_markdown(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 #[cfg(test)]
@@ -269,7 +288,10 @@ mod tests {
 
     #[test]
     fn scanner_text_cannot_inject_html() {
-        assert_eq!(escape_markdown("<!-- x --> & <b>"), "&lt;!-- x --&gt; &amp; &lt;b&gt;");
+        assert_eq!(
+            escape_markdown("<!-- x --> & <b>"),
+            "&lt;!-- x --&gt; &amp; &lt;b&gt;"
+        );
         assert_eq!(truncate("abcdef", 3), "abc…");
         assert_eq!(truncate("abc", 3), "abc");
     }

@@ -29,7 +29,11 @@ pub enum RenderError {
 }
 
 /// Renders `review` in `format`; `refused` names reports the review had to run without.
-pub fn render(format: Format, review: &Review, refused: &[IngestError]) -> Result<String, RenderError> {
+pub fn render(
+    format: Format,
+    review: &Review,
+    refused: &[IngestError],
+) -> Result<String, RenderError> {
     match format {
         Format::Markdown => markdown::render(review, refused),
         Format::Json => json::render(review, refused),
