@@ -21,8 +21,8 @@ use chrono::NaiveDate;
 
 use crate::config::Config;
 use crate::model::{
-    ChangeSet, FileBlame, Finding, Gate, Review, ReviewedFinding, Severity, Snapshot, Status,
-    Summary,
+    ChangeSet, FileBlame, Finding, Gate, Location, Review, ReviewedFinding, Severity, Snapshot,
+    Status, Summary,
 };
 use diff::DiffIndex;
 use sources::Sources;
@@ -131,11 +131,16 @@ pub fn run(input: Input<'_>) -> Review {
             .config
             .ignore_rule_for(finding, input.today)
             .map(|rule| rule.describe());
+        let mut finding = finding.clone();
+        // A dependency is pointed at where it is declared: that is where the fix goes.
+        if let Some(d) = declared.first() {
+            finding.location = Some(Location::new(d.manifest.clone()).with_lines(d.line, d.line));
+        }
         findings.push(ReviewedFinding {
             id: m.id,
             status,
             in_diff,
-            finding: finding.clone(),
+            finding,
             line_hash,
             introduced_by,
             risk,

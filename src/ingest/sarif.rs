@@ -128,6 +128,12 @@ impl<'a> RunContext<'a> {
             .collect();
         let kind = self.kind(rule, &tags);
         let (severity, score) = severity(result, rule);
+        // A leaked credential with no stated severity is exploitable as it stands.
+        let severity = severity.unwrap_or(if kind == Kind::Secret {
+            Severity::High
+        } else {
+            Severity::Medium
+        });
 
         let mut finding = Finding::new(kind, self.tool.clone(), rule_id);
         finding.message = message
@@ -321,8 +327,8 @@ fn description(message: &Message) -> Option<String> {
     (!text.trim().is_empty()).then(|| text.to_string())
 }
 
-/// The rule's short description, else its name (when it is not just the id), else the first
-/// line of the message, else the rule id.
+/// The rule's short description (when it says more than the id), else its name (likewise),
+/// else the first line of the message, else the rule id.
 fn title(rule: Option<&Rule>, message: Option<&str>, rule_id: &str) -> String {
     let short = rule
         .and_then(|r| r.short_description.as_ref())
@@ -330,9 +336,11 @@ fn title(rule: Option<&Rule>, message: Option<&str>, rule_id: &str) -> String {
     let name = rule
         .and_then(|r| r.name.as_deref())
         .filter(|name| !name.trim().is_empty() && *name != rule_id);
+    // Semgrep's registry rules say only "Semgrep Finding: <rule id>": no title at all.
     short
         .as_deref()
         .and_then(text::first_line)
+        .filter(|short| !short.contains(rule_id))
         .or(name)
         .or_else(|| text::first_line(message?))
         .unwrap_or(rule_id)
@@ -340,8 +348,9 @@ fn title(rule: Option<&Rule>, message: Option<&str>, rule_id: &str) -> String {
 }
 
 /// `security-severity` (result, then rule) as a score or level name; else a CVSS v3 base
-/// score tools put in properties; else the result's or rule's level (SARIF default: warning).
-fn severity(result: &SarifResult, rule: Option<&Rule>) -> (Severity, Option<f64>) {
+/// score tools put in properties; else the result's or rule's level; `None` when the report
+/// states none (SARIF then means warning, which the caller refines by kind).
+fn severity(result: &SarifResult, rule: Option<&Rule>) -> (Option<Severity>, Option<f64>) {
     let rule_properties = rule.map(|r| &r.properties);
     let security_severity = result
         .properties
@@ -351,10 +360,10 @@ fn severity(result: &SarifResult, rule: Option<&Rule>) -> (Severity, Option<f64>
     if let Some(value) = security_severity {
         if let Some(score) = value.as_f64() {
             let score = score.clamp(0.0, 10.0);
-            return (Severity::from_cvss(score), Some(score));
+            return (Some(Severity::from_cvss(score)), Some(score));
         }
         if let Some(severity) = value.as_str().and_then(|s| s.parse().ok()) {
-            return (severity, None);
+            return (Some(severity), None);
         }
     }
     let cvss = result
@@ -365,7 +374,7 @@ fn severity(result: &SarifResult, rule: Option<&Rule>) -> (Severity, Option<f64>
         .and_then(|s| s.as_f64())
         .map(|s| s.clamp(0.0, 10.0));
     if let Some(score) = cvss {
-        return (Severity::from_cvss(score), Some(score));
+        return (Some(Severity::from_cvss(score)), Some(score));
     }
     let level = result
         .level
@@ -374,12 +383,12 @@ fn severity(result: &SarifResult, rule: Option<&Rule>) -> (Severity, Option<f64>
     (level_severity(level), None)
 }
 
-fn level_severity(level: Option<&str>) -> Severity {
-    match level.map(|l| l.trim().to_ascii_lowercase()).as_deref() {
-        Some("error") => Severity::High,
-        Some("note") => Severity::Low,
-        Some("none") => Severity::Info,
-        _ => Severity::Medium,
+fn level_severity(level: Option<&str>) -> Option<Severity> {
+    match level?.trim().to_ascii_lowercase().as_str() {
+        "error" => Some(Severity::High),
+        "note" => Some(Severity::Low),
+        "none" => Some(Severity::Info),
+        _ => Some(Severity::Medium),
     }
 }
 

@@ -24,7 +24,16 @@ struct View {
     existing: Vec<Item>,
     fixed: Vec<Item>,
     ignored: Vec<Item>,
+    /// Section sizes (handlebars cannot count in strict mode).
+    counts: Counts,
     notes: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct Counts {
+    existing: usize,
+    fixed: usize,
+    ignored: usize,
 }
 
 #[derive(Serialize)]
@@ -83,8 +92,7 @@ fn view(review: &Review, refused: &[IngestError]) -> View {
     };
     let gate = &review.summary.gate;
     let threshold = gate.fail_on.map_or("—".to_string(), |s| s.to_string());
-    let new = review.summary.new;
-    let headline = match new {
+    let headline = match review.summary.new {
         0 => "no new findings".to_string(),
         1 => "1 new finding".to_string(),
         n => format!("{n} new findings"),
@@ -109,7 +117,23 @@ fn view(review: &Review, refused: &[IngestError]) -> View {
             review.summary.suppressed
         ));
     }
+    let (new, existing, fixed) = (
+        shown(Status::New),
+        shown(Status::Existing),
+        shown(Status::Fixed),
+    );
+    let ignored: Vec<Item> = review
+        .findings
+        .iter()
+        .filter(|f| f.ignored.is_some())
+        .map(item)
+        .collect();
     View {
+        counts: Counts {
+            existing: existing.len(),
+            fixed: fixed.len(),
+            ignored: ignored.len(),
+        },
         marker: SUMMARY_MARKER,
         gate_icon: if gate.passed { "✅" } else { "❌" },
         headline,
@@ -135,15 +159,10 @@ fn view(review: &Review, refused: &[IngestError]) -> View {
                 .collect(),
         })
         .collect(),
-        new: shown(Status::New),
-        existing: shown(Status::Existing),
-        fixed: shown(Status::Fixed),
-        ignored: review
-            .findings
-            .iter()
-            .filter(|f| f.ignored.is_some())
-            .map(item)
-            .collect(),
+        new,
+        existing,
+        fixed,
+        ignored,
         notes,
     }
 }
