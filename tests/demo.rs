@@ -1,0 +1,199 @@
+//! `posture review` end to end on the README's demo repository and reports: statuses,
+//! attribution, upgrades, ignores, the three output formats and the exit codes.
+
+mod common;
+
+use common::{Repo, at, fixture, posture};
+use serde_json::Value;
+
+fn demo_args(repo: &Repo, extra: &[&str]) -> Vec<String> {
+    let reports = |side: &str, names: &[&str]| -> Vec<String> {
+        names
+            .iter()
+            .map(|n| fixture(&format!("demo/reports/{side}/{n}")).display().to_string())
+            .collect()
+    };
+    let mut args: Vec<String> = vec![
+        "review".into(),
+        "--repo".into(),
+        repo.path().display().to_string(),
+        "--base".into(),
+        "main".into(),
+        "--head".into(),
+        "feature".into(),
+        "--base-report".into(),
+    ];
+    args.extend(reports("base", &["semgrep.sarif", "osv-scanner.json"]));
+    args.push("--head-report".into());
+    args.extend(reports("head", &["semgrep.sarif", "gitleaks.sarif", "osv-scanner.json"]));
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
+
+fn review_demo(extra: &[&str]) -> (common::Run, Repo) {
+    let repo = Repo::demo();
+    let args = demo_args(&repo, extra);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    (posture(&args), repo)
+}
+
+#[test]
+fn statuses_survive_shifts_renames_reindents_and_duplicates() {
+    let (run, _repo) = review_demo(&["--format", "json"]);
+    assert_eq!(run.code, 1, "gate fails on new high findings; stderr: {}", run.stderr);
+    let review = run.json();
+    assert_eq!(review["schema"], "posture.review/v1");
+
+    let status = |path: &str, line: u64| at(&review, path, line)["status"].clone();
+    // 40 lines inserted above: still existing, and the line it moved to is not "in the diff".
+    assert_eq!(status("app/db.py", 45), "existing");
+    assert_eq!(at(&review, "app/db.py", 45)["in_diff"], false);
+    // The new query below it is new and in the diff.
+    assert_eq!(status("app/db.py", 50), "new");
+    assert_eq!(at(&review, "app/db.py", 50)["in_diff"], true);
+    // Renamed file (app/util.py → app/shell.py, one line added above).
+    assert_eq!(status("app/shell.py", 6), "existing");
+    // Re-indented block.
+    assert_eq!(status("app/render.py", 4), "existing");
+    // Duplicated identical line: the original stays, only the copy is new.
+    assert_eq!(status("app/cache.py", 5), "existing");
+    assert_eq!(status("app/cache.py", 9), "new");
+    // A secret in a new file, from a tool with no base report: new because the diff added it.
+    assert_eq!(status("app/settings.py", 3), "new");
+    assert_eq!(at(&review, "app/settings.py", 3)["severity"], "high");
+    // yaml.load → yaml.safe_load.
+    assert_eq!(status("app/loader.py", 5), "fixed");
+
+    let summary = &review["summary"];
+    assert_eq!(summary["new"], 4);
+    assert_eq!(summary["existing"], 6);
+    assert_eq!(summary["fixed"], 1);
+    assert_eq!(summary["ignored"], 1);
+    assert_eq!(summary["gate"]["passed"], false);
+    assert_eq!(summary["gate"]["blocking"], 3);
+
+    // Each finding appears once: ids are unique.
+    let findings = review["findings"].as_array().unwrap();
+    let mut ids: Vec<&str> = findings.iter().map(|f| f["id"].as_str().unwrap()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), findings.len());
+    // Ordered by risk, highest first.
+    let scores: Vec<u64> = findings.iter().map(|f| f["risk"]["score"].as_u64().unwrap()).collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+}
+
+#[test]
+fn blame_names_the_introducing_commit() {
+    let (run, _repo) = review_demo(&["--format", "json"]);
+    let review = run.json();
+    let author = |path: &str, line: u64| at(&review, path, line)["introduced_by"]["author"].clone();
+    assert_eq!(author("app/db.py", 45), "Alice Example");
+    assert_eq!(author("app/db.py", 50), "Carol Example");
+    assert_eq!(author("app/cache.py", 5), "Bob Example");
+    assert_eq!(author("requirements.txt", 2), "Alice Example");
+    assert_eq!(author("requirements.txt", 4), "Carol Example");
+    assert_eq!(
+        at(&review, "app/cache.py", 5)["introduced_by"]["date"],
+        "2024-04-10T09:30:00Z"
+    );
+    // Fixed findings are gone at head: nothing to blame.
+    assert_eq!(at(&review, "app/loader.py", 5)["introduced_by"], Value::Null);
+}
+
+#[test]
+fn dependency_findings_carry_the_exact_upgrade() {
+    let (run, _repo) = review_demo(&["--format", "json"]);
+    let review = run.json();
+    let lxml = at(&review, "requirements.txt", 4);
+    assert_eq!(lxml["status"], "new");
+    assert_eq!(lxml["in_diff"], true, "this change added lxml");
+    assert_eq!(lxml["package"]["name"], "lxml");
+    let upgrade = &lxml["upgrade"];
+    assert_eq!(upgrade["from"], "4.6.2");
+    assert_eq!(upgrade["to"], "4.6.5");
+    assert_eq!(upgrade["manifest"], "requirements.txt");
+    assert_eq!(upgrade["line"], 4);
+    assert_eq!(upgrade["suggested_text"], "lxml==4.6.5");
+    assert_eq!(upgrade["breaking"], false);
+
+    // jinja2 was reported under two ids (GHSA and PYSEC, aliases of one CVE): one finding,
+    // existing, not in the diff, one upgrade clearing both.
+    let jinja = at(&review, "requirements.txt", 2);
+    assert_eq!(jinja["status"], "existing");
+    assert_eq!(jinja["in_diff"], false);
+    assert_eq!(jinja["upgrade"]["to"], "2.10.1");
+    let fixes: Vec<&str> = jinja["upgrade"]["fixes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(fixes.contains(&"GHSA-462w-v97r-4m45") && fixes.contains(&"PYSEC-2019-217"), "{fixes:?}");
+}
+
+#[test]
+fn ignore_rules_from_the_config_at_head_apply() {
+    let (run, _repo) = review_demo(&["--format", "json"]);
+    let review = run.json();
+    let ignored = at(&review, "tests/test_db.py", 1);
+    assert_eq!(ignored["ignored"], "test fixtures use fake credentials");
+}
+
+#[test]
+fn markdown_comment_explains_and_marks_every_finding() {
+    let (run, _repo) = review_demo(&[]);
+    assert_eq!(run.code, 1);
+    let md = &run.stdout;
+    assert!(md.starts_with("<!-- posture:summary -->"), "{md}");
+    assert!(md.contains("Merge gate **failed**: 3 new findings at or above **high**."), "{md}");
+    assert!(md.contains("| **new** | 0 | 3 | 1 | 0 | 0 |"), "{md}");
+    assert!(md.contains("-lxml==4.6.2\n+lxml==4.6.5"), "{md}");
+    assert!(md.contains("Introduced by"), "{md}");
+    assert!(md.contains("Why this rank"), "{md}");
+    // Every shown finding carries its hidden marker exactly once.
+    assert_eq!(md.matches("<!-- posture:finding:").count(), 10, "{md}");
+    // The summary line on stderr.
+    assert!(run.stderr.contains("4 new, 6 existing, 1 fixed; gate failed"), "{}", run.stderr);
+}
+
+#[test]
+fn sarif_output_holds_the_new_findings_with_line_hashes() {
+    let (run, repo) = review_demo(&["--format", "sarif"]);
+    let sarif: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 4);
+    let db = results
+        .iter()
+        .find(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "app/db.py")
+        .unwrap();
+    assert_eq!(db["locations"][0]["physicalLocation"]["region"]["startLine"], 50);
+    let content = repo.git(&["show", "feature:app/db.py"]);
+    let expected = posture::analyze::linehash::line_hash(&content, 50).unwrap();
+    assert_eq!(db["partialFingerprints"]["primaryLocationLineHash"], expected.as_str());
+    // Our own SARIF is valid input to posture.
+    let report = posture::ingest::parse("out.sarif", run.stdout.as_bytes()).unwrap();
+    assert_eq!(report.findings.len(), 4);
+}
+
+#[test]
+fn fail_on_decides_the_exit_code() {
+    let (run, _repo) = review_demo(&["--fail-on", "critical", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.json()["summary"]["gate"]["passed"], true);
+    let (run, _repo) = review_demo(&["--fail-on", "medium", "--format", "json"]);
+    assert_eq!(run.code, 1);
+    assert_eq!(run.json()["summary"]["gate"]["blocking"], 4);
+}
+
+#[test]
+fn output_file_receives_the_review() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let out = dir.path().join("review.json");
+    let (run, _repo) = review_demo(&["--format", "json", "--output", out.to_str().unwrap()]);
+    assert_eq!(run.code, 1);
+    assert!(run.stdout.is_empty());
+    let written: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(written["summary"]["new"], 4);
+}
