@@ -2,7 +2,7 @@
 //! a message naming the file and position; the gate decides between 0 and 1.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -155,7 +155,7 @@ fn review_command(args: ReviewArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn config_check(file: &PathBuf) -> anyhow::Result<ExitCode> {
+fn config_check(file: &Path) -> anyhow::Result<ExitCode> {
     let config = Config::load(file)?;
     println!(
         "{}: valid (version {}, fail_on {}, {} ignore rule(s))",

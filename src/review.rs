@@ -51,13 +51,17 @@ pub enum ReviewError {
     Config(#[from] ConfigError),
 }
 
-/// Runs the review of `request` on the repository at `request.repo`.
+/// Runs the review of `request` on the local repository at `request.repo`.
 pub fn run(request: &Request) -> Result<Outcome, ReviewError> {
-    let repo = LocalRepo::open(&request.repo)?;
+    review_repo(&LocalRepo::open(&request.repo)?, request)
+}
+
+/// Runs the review of `request` on any repository behind [`SourceRepo`].
+pub fn review_repo(repo: &dyn SourceRepo, request: &Request) -> Result<Outcome, ReviewError> {
     let base = repo.resolve(&request.base)?;
     let head = repo.resolve(&request.head)?;
     let merge_base = repo.merge_base(&base, &head)?;
-    let config = load_config(&repo, &head, request)?;
+    let config = load_config(repo, &head, request)?;
     let fail_on = request
         .fail_on
         .or(config.fail_on)
@@ -96,14 +100,10 @@ pub fn run(request: &Request) -> Result<Outcome, ReviewError> {
         "diffed"
     );
 
-    let base_sources = read_sources(&repo, &base, &analyze::files_to_read(&base_snapshot))?;
-    let head_sources = read_sources(&repo, &head, &analyze::files_to_read(&head_snapshot))?;
-    let blame = blame_files(
-        &repo,
-        &head,
-        &head_sources,
-        &analyze::files_to_blame(&head_snapshot),
-    );
+    let base_sources = read_sources(repo, &base, &analyze::files_to_read(&base_snapshot))?;
+    let head_paths = analyze::files_to_read(&head_snapshot);
+    let head_sources = read_sources(repo, &head, &head_paths)?;
+    let blame = blame_files(repo, &head, &head_sources, &head_paths);
     info!(files = blame.len(), "blamed");
 
     let mut review = analyze::run(analyze::Input {
@@ -125,7 +125,11 @@ pub fn run(request: &Request) -> Result<Outcome, ReviewError> {
     Ok(Outcome { review, refused })
 }
 
-fn load_config(repo: &LocalRepo, head: &str, request: &Request) -> Result<Config, ReviewError> {
+fn load_config(
+    repo: &dyn SourceRepo,
+    head: &str,
+    request: &Request,
+) -> Result<Config, ReviewError> {
     if let Some(path) = &request.config {
         return Ok(Config::load(path)?);
     }
@@ -209,4 +213,91 @@ fn blame_files<'a>(
 
 fn short(sha: &str) -> &str {
     sha.get(..12).unwrap_or(sha)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+
+    use super::*;
+    use crate::git::testing::{ALICE, TestRepo};
+    use crate::model::{ChangeSet, FileBlame};
+
+    /// Records every blame request it forwards.
+    struct CountingRepo {
+        inner: LocalRepo,
+        blamed: RefCell<Vec<String>>,
+    }
+
+    impl SourceRepo for CountingRepo {
+        fn resolve(&self, rev: &str) -> Result<String, GitError> {
+            self.inner.resolve(rev)
+        }
+        fn merge_base(&self, a: &str, b: &str) -> Result<String, GitError> {
+            self.inner.merge_base(a, b)
+        }
+        fn changes(&self, base: &str, head: &str) -> Result<ChangeSet, GitError> {
+            self.inner.changes(base, head)
+        }
+        fn read_file(&self, rev: &str, path: &str) -> Result<Option<Vec<u8>>, GitError> {
+            self.inner.read_file(rev, path)
+        }
+        fn list_files(&self, rev: &str) -> Result<Vec<String>, GitError> {
+            self.inner.list_files(rev)
+        }
+        fn blame(&self, rev: &str, path: &str) -> Result<FileBlame, GitError> {
+            self.blamed.borrow_mut().push(path.to_string());
+            self.inner.blame(rev, path)
+        }
+    }
+
+    #[test]
+    fn each_file_is_blamed_once_however_many_findings_it_holds() {
+        let repo = TestRepo::new();
+        repo.write("a.py", &"eval(x)\n".repeat(50));
+        repo.write("b.py", "eval(y)\n");
+        let head = repo.commit("code", ALICE);
+        let results: Vec<String> = (1..=50)
+            .map(|line| ("a.py", line))
+            .chain([("b.py", 1)])
+            .map(|(path, line)| {
+                format!(
+                    r#"{{"ruleId":"eval","message":{{"text":"m"}},"locations":[{{"physicalLocation":{{"artifactLocation":{{"uri":"{path}"}},"region":{{"startLine":{line}}}}}}}]}}"#
+                )
+            })
+            .collect();
+        let sarif = format!(
+            r#"{{"version":"2.1.0","runs":[{{"tool":{{"driver":{{"name":"t"}}}},"results":[{}]}}]}}"#,
+            results.join(",")
+        );
+        let report = repo.path().join("r.sarif");
+        std::fs::write(&report, sarif).unwrap();
+        let counting = CountingRepo {
+            inner: repo.open(),
+            blamed: RefCell::new(Vec::new()),
+        };
+        let request = Request {
+            repo: repo.path().to_path_buf(),
+            base: head.clone(),
+            head,
+            base_reports: vec![],
+            head_reports: vec![report],
+            config: None,
+            fail_on: None,
+            today: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
+        };
+        let outcome = review_repo(&counting, &request).unwrap();
+        assert_eq!(outcome.review.findings.len(), 51);
+        assert!(
+            outcome
+                .review
+                .findings
+                .iter()
+                .all(|f| f.introduced_by.is_some())
+        );
+        assert_eq!(
+            *counting.blamed.borrow(),
+            vec!["a.py".to_string(), "b.py".to_string()]
+        );
+    }
 }

@@ -16,7 +16,15 @@ fn repo_with_feature() -> Repo {
 }
 
 fn review(repo: &Repo, reports: &[&str], extra: &[&str]) -> common::Run {
-    let mut args = vec!["review", "--repo", repo.path().to_str().unwrap(), "--base", "main", "--head", "feature"];
+    let mut args = vec![
+        "review",
+        "--repo",
+        repo.path().to_str().unwrap(),
+        "--base",
+        "main",
+        "--head",
+        "feature",
+    ];
     args.push("--head-report");
     args.extend_from_slice(reports);
     args.extend_from_slice(extra);
@@ -28,15 +36,29 @@ fn a_malformed_report_is_named_and_the_others_still_reviewed() {
     let repo = repo_with_feature();
     let good = repo.report("good.sarif", &semgrep_sarif(&[("eval", "app.py", 3)]));
     let bad = repo.path().parent().unwrap().join("truncated.sarif");
-    std::fs::write(&bad, "{\n  \"version\": \"2.1.0\",\n  \"runs\": [ {\"results\": [ \n").unwrap();
-    let run = review(&repo, &[good.to_str().unwrap(), bad.to_str().unwrap()], &["--format", "json"]);
+    std::fs::write(
+        &bad,
+        "{\n  \"version\": \"2.1.0\",\n  \"runs\": [ {\"results\": [ \n",
+    )
+    .unwrap();
+    let run = review(
+        &repo,
+        &[good.to_str().unwrap(), bad.to_str().unwrap()],
+        &["--format", "json"],
+    );
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("truncated.sarif"), "{}", run.stderr);
     assert!(run.stderr.contains("line 4"), "{}", run.stderr);
     let review = run.json();
-    assert_eq!(review["summary"]["new"], 1, "the good report was still reviewed");
+    assert_eq!(
+        review["summary"]["new"], 1,
+        "the good report was still reviewed"
+    );
     let refused = review["refused_reports"].to_string();
-    assert!(refused.contains("truncated.sarif") && refused.contains("SARIF"), "{refused}");
+    assert!(
+        refused.contains("truncated.sarif") && refused.contains("SARIF"),
+        "{refused}"
+    );
 }
 
 #[test]
@@ -47,12 +69,23 @@ fn unreadable_unknown_and_oversized_reports_are_refused() {
     std::fs::write(&unknown, r#"{"hello": "world"}"#).unwrap();
     let huge = dir.join("huge.sarif");
     // Sparse: larger than the limit without writing the bytes.
-    std::fs::File::create(&huge).unwrap().set_len(posture::ingest::MAX_REPORT_BYTES + 1).unwrap();
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(posture::ingest::MAX_REPORT_BYTES + 1)
+        .unwrap();
     let missing = dir.join("missing.sarif");
-    for (path, needle) in [(&unknown, "unrecognised"), (&huge, "larger"), (&missing, "missing.sarif")] {
+    for (path, needle) in [
+        (&unknown, "unrecognised"),
+        (&huge, "larger"),
+        (&missing, "missing.sarif"),
+    ] {
         let run = review(&repo, &[path.to_str().unwrap()], &["--format", "json"]);
         assert_eq!(run.code, 2, "{}", run.stderr);
-        assert!(run.stderr.to_lowercase().contains(needle), "{needle}: {}", run.stderr);
+        assert!(
+            run.stderr.to_lowercase().contains(needle),
+            "{needle}: {}",
+            run.stderr
+        );
     }
 }
 
@@ -64,7 +97,12 @@ fn a_broken_config_at_head_names_line_and_column() {
     let good = repo.report("good.sarif", &semgrep_sarif(&[("eval", "app.py", 3)]));
     let run = review(&repo, &[good.to_str().unwrap()], &[]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains(".posture.yml:2:10: fail_on: unknown variant `hihg`"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(".posture.yml:2:10: fail_on: unknown variant `hihg`"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -73,10 +111,26 @@ fn a_config_file_given_on_the_command_line_wins() {
     let good = repo.report("good.sarif", &semgrep_sarif(&[("eval", "app.py", 3)]));
     let config = repo.path().parent().unwrap().join("strict.yml");
     std::fs::write(&config, "fail_on: low\n").unwrap();
-    let run = review(&repo, &[good.to_str().unwrap()], &["--config", config.to_str().unwrap()]);
-    assert_eq!(run.code, 1, "a new high finding fails at low: {}", run.stderr);
-    std::fs::write(&config, "ignore:\n  - path: \"*.py\"\n    reason: generated\n").unwrap();
-    let run = review(&repo, &[good.to_str().unwrap()], &["--config", config.to_str().unwrap()]);
+    let run = review(
+        &repo,
+        &[good.to_str().unwrap()],
+        &["--config", config.to_str().unwrap()],
+    );
+    assert_eq!(
+        run.code, 1,
+        "a new high finding fails at low: {}",
+        run.stderr
+    );
+    std::fs::write(
+        &config,
+        "ignore:\n  - path: \"*.py\"\n    reason: generated\n",
+    )
+    .unwrap();
+    let run = review(
+        &repo,
+        &[good.to_str().unwrap()],
+        &["--config", config.to_str().unwrap()],
+    );
     assert_eq!(run.code, 0, "ignored findings never block: {}", run.stderr);
 }
 
@@ -85,14 +139,50 @@ fn bad_revisions_and_repositories_are_clear_errors() {
     let repo = repo_with_feature();
     let good = repo.report("good.sarif", &semgrep_sarif(&[("eval", "app.py", 3)]));
     let good = good.to_str().unwrap();
-    let run = posture(&["review", "--repo", repo.path().to_str().unwrap(), "--base", "nope", "--head", "feature", "--head-report", good]);
+    let run = posture(&[
+        "review",
+        "--repo",
+        repo.path().to_str().unwrap(),
+        "--base",
+        "nope",
+        "--head",
+        "feature",
+        "--head-report",
+        good,
+    ]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("unknown revision 'nope'"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("unknown revision 'nope'"),
+        "{}",
+        run.stderr
+    );
     let empty = tempfile::TempDir::new().unwrap();
-    let run = posture(&["review", "--repo", empty.path().to_str().unwrap(), "--base", "a", "--head", "b", "--head-report", good]);
+    let run = posture(&[
+        "review",
+        "--repo",
+        empty.path().to_str().unwrap(),
+        "--base",
+        "a",
+        "--head",
+        "b",
+        "--head-report",
+        good,
+    ]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("not a git repository"), "{}", run.stderr);
-    let run = posture(&["review", "--repo", repo.path().to_str().unwrap(), "--base", "main", "--head", "feature"]);
+    assert!(
+        run.stderr.contains("not a git repository"),
+        "{}",
+        run.stderr
+    );
+    let run = posture(&[
+        "review",
+        "--repo",
+        repo.path().to_str().unwrap(),
+        "--base",
+        "main",
+        "--head",
+        "feature",
+    ]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("--head-report"), "{}", run.stderr);
 }
@@ -101,14 +191,32 @@ fn bad_revisions_and_repositories_are_clear_errors() {
 fn config_check_validates_a_file() {
     let dir = tempfile::TempDir::new().unwrap();
     let good = dir.path().join("good.yml");
-    std::fs::write(&good, "version: 1\nfail_on: medium\nignore:\n  - rule: CVE-2020-1\n    until: 2020-01-01\n").unwrap();
+    std::fs::write(
+        &good,
+        "version: 1\nfail_on: medium\nignore:\n  - rule: CVE-2020-1\n    until: 2020-01-01\n",
+    )
+    .unwrap();
     let run = posture(&["config", "check", good.to_str().unwrap()]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stdout.contains("valid (version 1, fail_on medium, 1 ignore rule(s))"), "{}", run.stdout);
-    assert!(run.stdout.contains("expired on 2020-01-01"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("valid (version 1, fail_on medium, 1 ignore rule(s))"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("expired on 2020-01-01"),
+        "{}",
+        run.stdout
+    );
     let bad = dir.path().join("bad.yml");
     std::fs::write(&bad, "ignore:\n  - path: a\n    paths: b\n").unwrap();
     let run = posture(&["config", "check", bad.to_str().unwrap()]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("bad.yml:3:5: ignore[0]: unknown field `paths`"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("bad.yml:3:5: ignore[0]: unknown field `paths`"),
+        "{}",
+        run.stderr
+    );
 }

@@ -8,7 +8,13 @@ use serde_json::Value;
 
 const APP: &str = "import os\n\n\ndef handler(request):\n    return eval(request.body)\n";
 
-fn review(repo: &Repo, base: &str, head: &str, base_reports: &[&std::path::Path], head_reports: &[&std::path::Path]) -> Value {
+fn review(
+    repo: &Repo,
+    base: &str,
+    head: &str,
+    base_reports: &[&std::path::Path],
+    head_reports: &[&std::path::Path],
+) -> Value {
     let mut args = vec![
         "review".to_string(),
         "--repo".into(),
@@ -30,7 +36,12 @@ fn review(repo: &Repo, base: &str, head: &str, base_reports: &[&std::path::Path]
     args.extend(head_reports.iter().map(|p| p.display().to_string()));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let run = posture(&args);
-    assert!(run.code == 0 || run.code == 1, "exit {}: {}", run.code, run.stderr);
+    assert!(
+        run.code == 0 || run.code == 1,
+        "exit {}: {}",
+        run.code,
+        run.stderr
+    );
     run.json()
 }
 
@@ -67,9 +78,15 @@ fn a_renamed_file_keeps_its_findings() {
     repo.git(&["mv", "src/app.py", "src/server/handlers.py"]);
     repo.commit("Ben", "move");
     let base = repo.report("base.sarif", &semgrep_sarif(&[("eval", "src/app.py", 5)]));
-    let head = repo.report("head.sarif", &semgrep_sarif(&[("eval", "src/server/handlers.py", 5)]));
+    let head = repo.report(
+        "head.sarif",
+        &semgrep_sarif(&[("eval", "src/server/handlers.py", 5)]),
+    );
     let review = review(&repo, "main", "feature", &[&base], &[&head]);
-    assert_eq!(at(&review, "src/server/handlers.py", 5)["status"], "existing");
+    assert_eq!(
+        at(&review, "src/server/handlers.py", 5)["status"],
+        "existing"
+    );
     assert_eq!(review["summary"]["fixed"], 0);
     assert_eq!(review["findings"].as_array().unwrap().len(), 1);
 }
@@ -96,7 +113,10 @@ fn a_reindented_block_keeps_its_findings_and_ids_are_stable() {
 #[test]
 fn a_duplicated_line_is_new_only_where_it_was_added() {
     let mut repo = base_repo();
-    repo.write("src/app.py", &format!("{APP}\n\ndef other(request):\n    return eval(request.body)\n"));
+    repo.write(
+        "src/app.py",
+        &format!("{APP}\n\ndef other(request):\n    return eval(request.body)\n"),
+    );
     repo.commit("Ben", "copy");
     let base = repo.report("base.sarif", &semgrep_sarif(&[("eval", "src/app.py", 5)]));
     let head = repo.report(
@@ -106,8 +126,14 @@ fn a_duplicated_line_is_new_only_where_it_was_added() {
     let review = review(&repo, "main", "feature", &[&base], &[&head]);
     assert_eq!(at(&review, "src/app.py", 5)["status"], "existing");
     assert_eq!(at(&review, "src/app.py", 9)["status"], "new");
-    assert_eq!(at(&review, "src/app.py", 9)["introduced_by"]["author"], "Ben");
-    assert_ne!(at(&review, "src/app.py", 5)["id"], at(&review, "src/app.py", 9)["id"]);
+    assert_eq!(
+        at(&review, "src/app.py", 9)["introduced_by"]["author"],
+        "Ben"
+    );
+    assert_ne!(
+        at(&review, "src/app.py", 5)["id"],
+        at(&review, "src/app.py", 9)["id"]
+    );
 }
 
 #[test]
@@ -125,7 +151,10 @@ fn a_changed_flagged_line_is_new_and_the_old_one_fixed() {
         .map(|f| f["status"].as_str().unwrap())
         .collect();
     assert_eq!(statuses.len(), 2);
-    assert!(statuses.contains(&"new") && statuses.contains(&"fixed"), "{statuses:?}");
+    assert!(
+        statuses.contains(&"new") && statuses.contains(&"fixed"),
+        "{statuses:?}"
+    );
 }
 
 #[test]
@@ -141,7 +170,11 @@ fn absolute_uris_from_the_ci_runner_map_into_the_repository() {
             &[
                 ("py/code-injection", "src/app.py", 5),
                 ("py/code-injection", "src/extra.py", 2),
-                ("py/code-injection", "file:///usr/lib/python3.11/site-packages/yaml/loader.py", 7),
+                (
+                    "py/code-injection",
+                    "file:///usr/lib/python3.11/site-packages/yaml/loader.py",
+                    7,
+                ),
             ],
         ),
     );
@@ -159,7 +192,10 @@ fn absolute_uris_from_the_ci_runner_map_into_the_repository() {
     assert_eq!(outside["status"], "existing");
     assert_eq!(outside["introduced_by"], Value::Null);
     let warnings = review["warnings"].to_string();
-    assert!(warnings.contains("/usr/lib/python3.11/site-packages/yaml/loader.py"), "{warnings}");
+    assert!(
+        warnings.contains("/usr/lib/python3.11/site-packages/yaml/loader.py"),
+        "{warnings}"
+    );
 }
 
 #[test]
@@ -168,14 +204,35 @@ fn a_dependency_is_in_the_diff_only_when_the_change_sets_its_version() {
     repo.write("requirements.txt", "flask==2.0.1\njinja2==2.10\n");
     repo.commit("Ann", "deps");
     repo.git(&["checkout", "-q", "-b", "feature"]);
-    repo.write("requirements.txt", "flask==2.0.2\njinja2==2.10\nrequests==2.19.0\n");
+    repo.write(
+        "requirements.txt",
+        "flask==2.0.2\njinja2==2.10\nrequests==2.19.0\n",
+    );
     repo.commit("Ben", "bump flask, add requests");
     let manifest = "/builds/group/shop/requirements.txt";
-    let jinja = ("jinja2", "2.10", "GHSA-462w-v97r-4m45", &["CVE-2019-10906"][..], "2.10.1");
-    let requests = ("requests", "2.19.0", "PYSEC-2018-28", &["CVE-2018-18074", "GHSA-x84v-xcm2-53pg"][..], "2.20.0");
+    let jinja = (
+        "jinja2",
+        "2.10",
+        "GHSA-462w-v97r-4m45",
+        &["CVE-2019-10906"][..],
+        "2.10.1",
+    );
+    let requests = (
+        "requests",
+        "2.19.0",
+        "PYSEC-2018-28",
+        &["CVE-2018-18074", "GHSA-x84v-xcm2-53pg"][..],
+        "2.20.0",
+    );
     let base = repo.report("base.json", &osv_report(manifest, &[jinja]));
     // The head scan names jinja2's advisory by another alias: still the same vulnerability.
-    let jinja_alias = ("jinja2", "2.10", "PYSEC-2019-217", &["CVE-2019-10906"][..], "2.10.1");
+    let jinja_alias = (
+        "jinja2",
+        "2.10",
+        "PYSEC-2019-217",
+        &["CVE-2019-10906"][..],
+        "2.10.1",
+    );
     let head = repo.report("head.json", &osv_report(manifest, &[jinja_alias, requests]));
     let review = review(&repo, "main", "feature", &[&base], &[&head]);
     let jinja = at(&review, "requirements.txt", 2);

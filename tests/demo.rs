@@ -10,7 +10,11 @@ fn demo_args(repo: &Repo, extra: &[&str]) -> Vec<String> {
     let reports = |side: &str, names: &[&str]| -> Vec<String> {
         names
             .iter()
-            .map(|n| fixture(&format!("demo/reports/{side}/{n}")).display().to_string())
+            .map(|n| {
+                fixture(&format!("demo/reports/{side}/{n}"))
+                    .display()
+                    .to_string()
+            })
             .collect()
     };
     let mut args: Vec<String> = vec![
@@ -25,7 +29,10 @@ fn demo_args(repo: &Repo, extra: &[&str]) -> Vec<String> {
     ];
     args.extend(reports("base", &["semgrep.sarif", "osv-scanner.json"]));
     args.push("--head-report".into());
-    args.extend(reports("head", &["semgrep.sarif", "gitleaks.sarif", "osv-scanner.json"]));
+    args.extend(reports(
+        "head",
+        &["semgrep.sarif", "gitleaks.sarif", "osv-scanner.json"],
+    ));
     args.extend(extra.iter().map(|s| s.to_string()));
     args
 }
@@ -40,7 +47,11 @@ fn review_demo(extra: &[&str]) -> (common::Run, Repo) {
 #[test]
 fn statuses_survive_shifts_renames_reindents_and_duplicates() {
     let (run, _repo) = review_demo(&["--format", "json"]);
-    assert_eq!(run.code, 1, "gate fails on new high findings; stderr: {}", run.stderr);
+    assert_eq!(
+        run.code, 1,
+        "gate fails on new high findings; stderr: {}",
+        run.stderr
+    );
     let review = run.json();
     assert_eq!(review["schema"], "posture.review/v1");
 
@@ -79,7 +90,10 @@ fn statuses_survive_shifts_renames_reindents_and_duplicates() {
     ids.dedup();
     assert_eq!(ids.len(), findings.len());
     // Ordered by risk, highest first.
-    let scores: Vec<u64> = findings.iter().map(|f| f["risk"]["score"].as_u64().unwrap()).collect();
+    let scores: Vec<u64> = findings
+        .iter()
+        .map(|f| f["risk"]["score"].as_u64().unwrap())
+        .collect();
     assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
 }
 
@@ -98,7 +112,10 @@ fn blame_names_the_introducing_commit() {
         "2024-04-10T09:30:00Z"
     );
     // Fixed findings are gone at head: nothing to blame.
-    assert_eq!(at(&review, "app/loader.py", 5)["introduced_by"], Value::Null);
+    assert_eq!(
+        at(&review, "app/loader.py", 5)["introduced_by"],
+        Value::Null
+    );
 }
 
 #[test]
@@ -129,7 +146,10 @@ fn dependency_findings_carry_the_exact_upgrade() {
         .iter()
         .map(|v| v.as_str().unwrap())
         .collect();
-    assert!(fixes.contains(&"GHSA-462w-v97r-4m45") && fixes.contains(&"PYSEC-2019-217"), "{fixes:?}");
+    assert!(
+        fixes.contains(&"GHSA-462w-v97r-4m45") && fixes.contains(&"PYSEC-2019-217"),
+        "{fixes:?}"
+    );
 }
 
 #[test]
@@ -146,7 +166,10 @@ fn markdown_comment_explains_and_marks_every_finding() {
     assert_eq!(run.code, 1);
     let md = &run.stdout;
     assert!(md.starts_with("<!-- posture:summary -->"), "{md}");
-    assert!(md.contains("Merge gate **failed**: 3 new findings at or above **high**."), "{md}");
+    assert!(
+        md.contains("Merge gate **failed**: 3 new findings at or above **high**."),
+        "{md}"
+    );
     assert!(md.contains("| **new** | 0 | 3 | 1 | 0 | 0 |"), "{md}");
     assert!(md.contains("-lxml==4.6.2\n+lxml==4.6.5"), "{md}");
     assert!(md.contains("Introduced by"), "{md}");
@@ -154,7 +177,12 @@ fn markdown_comment_explains_and_marks_every_finding() {
     // Every shown finding carries its hidden marker exactly once.
     assert_eq!(md.matches("<!-- posture:finding:").count(), 10, "{md}");
     // The summary line on stderr.
-    assert!(run.stderr.contains("4 new, 6 existing, 1 fixed; gate failed"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("4 new, 6 existing, 1 fixed; gate failed"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -168,10 +196,16 @@ fn sarif_output_holds_the_new_findings_with_line_hashes() {
         .iter()
         .find(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "app/db.py")
         .unwrap();
-    assert_eq!(db["locations"][0]["physicalLocation"]["region"]["startLine"], 50);
+    assert_eq!(
+        db["locations"][0]["physicalLocation"]["region"]["startLine"],
+        50
+    );
     let content = repo.git(&["show", "feature:app/db.py"]);
     let expected = posture::analyze::linehash::line_hash(&content, 50).unwrap();
-    assert_eq!(db["partialFingerprints"]["primaryLocationLineHash"], expected.as_str());
+    assert_eq!(
+        db["partialFingerprints"]["primaryLocationLineHash"],
+        expected.as_str()
+    );
     // Our own SARIF is valid input to posture.
     let report = posture::ingest::parse("out.sarif", run.stdout.as_bytes()).unwrap();
     assert_eq!(report.findings.len(), 4);

@@ -43,7 +43,7 @@ pub struct Input<'a> {
     /// Files at base and at head that findings refer to (see [`files_to_read`]).
     pub base_sources: &'a Sources,
     pub head_sources: &'a Sources,
-    /// Blame at head of the files in [`files_to_blame`], by path.
+    /// Blame at head of the files in [`files_to_read`] of the head snapshot, by path.
     pub blame: &'a HashMap<String, FileBlame>,
     pub config: &'a Config,
     pub fail_on: Severity,
@@ -64,11 +64,6 @@ pub fn files_to_read(snapshot: &Snapshot) -> BTreeSet<String> {
         }
     }
     files
-}
-
-/// The head files whose blame attributes `snapshot`'s findings (a superset is harmless).
-pub fn files_to_blame(snapshot: &Snapshot) -> BTreeSet<String> {
-    files_to_read(snapshot)
 }
 
 /// Runs the pipeline: the review of one change.
@@ -209,39 +204,46 @@ fn start_line(finding: &Finding) -> Option<u32> {
     finding.location.as_ref().and_then(|l| l.start_line)
 }
 
-/// Exact duplicates within one side (the same tool twice, or two runs of it) become one.
-fn dedup(findings: Vec<Finding>) -> Vec<Finding> {
-    let mut index: HashMap<(String, String, Option<(u32, u32)>, String, String), usize> =
-        HashMap::new();
-    let mut out: Vec<Finding> = Vec::with_capacity(findings.len());
-    for finding in findings {
+/// What makes two findings of one side the same report: one tool listing a result twice,
+/// or two runs of a tool in one log.
+#[derive(PartialEq, Eq, Hash)]
+struct DuplicateKey {
+    rule: String,
+    path: Option<String>,
+    lines: Option<(u32, u32)>,
+    package: Option<(String, String, Option<String>)>,
+    /// Without lines, the message tells results in one file apart.
+    message: Option<String>,
+}
+
+impl DuplicateKey {
+    fn of(finding: &Finding) -> DuplicateKey {
         let location = finding.location.as_ref();
-        let key = (
-            finding.rule.clone(),
-            location.map(|l| l.path.clone()).unwrap_or_default(),
-            location.and_then(|l| l.lines()),
-            finding
+        let lines = location.and_then(|l| l.lines());
+        DuplicateKey {
+            rule: finding.rule.clone(),
+            path: location.map(|l| l.path.clone()),
+            lines,
+            package: finding
                 .package
                 .as_ref()
-                .map(|p| {
-                    format!(
-                        "{}/{}@{}",
-                        p.ecosystem,
-                        p.name,
-                        p.version.as_deref().unwrap_or("")
-                    )
-                })
-                .unwrap_or_default(),
-            if location.is_some_and(|l| l.lines().is_some()) {
-                String::new()
-            } else {
-                finding.message.clone()
-            },
-        );
-        match index.get(&key) {
-            Some(&i) => merge_into(&mut out[i], finding),
-            None => {
-                index.insert(key, out.len());
+                .map(|p| (p.ecosystem.to_string(), p.name.clone(), p.version.clone())),
+            message: lines.is_none().then(|| finding.message.clone()),
+        }
+    }
+}
+
+/// Exact duplicates within one side become one finding listing every tool.
+fn dedup(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut index: HashMap<DuplicateKey, usize> = HashMap::new();
+    let mut out: Vec<Finding> = Vec::with_capacity(findings.len());
+    for finding in findings {
+        match index.entry(DuplicateKey::of(&finding)) {
+            std::collections::hash_map::Entry::Occupied(e) => {
+                merge_into(&mut out[*e.get()], finding)
+            }
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(out.len());
                 out.push(finding);
             }
         }

@@ -10,7 +10,9 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 
 pub fn fixture(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(path)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(path)
 }
 
 /// A git repository in a temporary directory.
@@ -58,11 +60,21 @@ impl Repo {
             .env("GIT_AUTHOR_EMAIL", "tess@example.com")
             .env("GIT_COMMITTER_NAME", "Tess Tester")
             .env("GIT_COMMITTER_EMAIL", "tess@example.com")
-            .env("GIT_AUTHOR_DATE", format!("2024-01-{:02}T12:00:00Z", self.clock + 1))
-            .env("GIT_COMMITTER_DATE", format!("2024-01-{:02}T12:00:00Z", self.clock + 1))
+            .env(
+                "GIT_AUTHOR_DATE",
+                format!("2024-01-{:02}T12:00:00Z", self.clock + 1),
+            )
+            .env(
+                "GIT_COMMITTER_DATE",
+                format!("2024-01-{:02}T12:00:00Z", self.clock + 1),
+            )
             .output()
             .unwrap();
-        assert!(output.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         String::from_utf8(output.stdout).unwrap()
     }
 
@@ -205,7 +217,11 @@ impl Run {
 }
 
 pub fn posture(args: &[&str]) -> Run {
-    let Output { status, stdout, stderr } = assert_cmd::Command::cargo_bin("posture")
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = assert_cmd::Command::cargo_bin("posture")
         .unwrap()
         .args(args)
         .output()
