@@ -254,7 +254,7 @@ mod tests {
     #[test]
     fn each_file_is_blamed_once_however_many_findings_it_holds() {
         let repo = TestRepo::new();
-        repo.write("a.py", &"eval(x)\n".repeat(50));
+        repo.write("a.py", "eval(x)\n".repeat(50));
         repo.write("b.py", "eval(y)\n");
         let head = repo.commit("code", ALICE);
         let results: Vec<String> = (1..=50)
