@@ -114,13 +114,12 @@ pub fn run(input: Input<'_>) -> Review {
         {
             status = Status::Existing;
         }
-        let line_hash = at_head
-            .then(|| primary_line_hash(finding, input.head_sources, &mut line_hashes))
-            .flatten();
         let introduced_by = at_head
             .then(|| attribution(finding, declared.first(), input.blame))
             .flatten();
-        let upgrade = upgrade::advise(finding, declared.first());
+        let upgrade = at_head
+            .then(|| upgrade::advise(finding, declared.first()))
+            .flatten();
         let risk = risk::score(finding, status, in_diff);
         let ignored = input
             .config
@@ -131,6 +130,9 @@ pub fn run(input: Input<'_>) -> Review {
         if let Some(d) = declared.first() {
             finding.location = Some(Location::new(d.manifest.clone()).with_lines(d.line, d.line));
         }
+        let line_hash = at_head
+            .then(|| primary_line_hash(&finding, input.head_sources, &mut line_hashes))
+            .flatten();
         findings.push(ReviewedFinding {
             id: m.id,
             status,
