@@ -236,6 +236,29 @@ impl Ecosystem {
     }
 }
 
+impl Ecosystem {
+    /// The ecosystem of a package URL type (`pkg:npm/…` → npm); `None` for types posture
+    /// does not know.
+    pub fn from_purl_type(purl_type: &str) -> Option<Ecosystem> {
+        Some(match purl_type.to_ascii_lowercase().as_str() {
+            "npm" => Ecosystem::Npm,
+            "pypi" => Ecosystem::PyPI,
+            "cargo" => Ecosystem::CratesIo,
+            "golang" => Ecosystem::Go,
+            "maven" => Ecosystem::Maven,
+            "gem" => Ecosystem::RubyGems,
+            "nuget" => Ecosystem::NuGet,
+            "composer" => Ecosystem::Packagist,
+            "pub" => Ecosystem::Pub,
+            "hex" => Ecosystem::Hex,
+            "deb" => Ecosystem::Other("Debian".into()),
+            "apk" => Ecosystem::Other("Alpine".into()),
+            "rpm" => Ecosystem::Other("RPM".into()),
+            _ => return None,
+        })
+    }
+}
+
 impl fmt::Display for Ecosystem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -264,6 +287,48 @@ pub struct Package {
     /// The manifest or lockfile that declares it, repository-relative when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub manifest: Option<String>,
+}
+
+impl Package {
+    /// Reads a package URL (`pkg:type/namespace/name@version?qualifiers#subpath`), naming the
+    /// package as its ecosystem does: `@scope/name` for npm, `group:artifact` for Maven,
+    /// `namespace/name` for Go and others. `None` when it is not a package URL.
+    pub fn from_purl(purl: &str) -> Option<Package> {
+        let rest = purl.trim().strip_prefix("pkg:")?.trim_start_matches('/');
+        let rest = rest.split('#').next().unwrap_or(rest);
+        let rest = rest.split('?').next().unwrap_or(rest);
+        let (path, version) = match rest.rsplit_once('@') {
+            // An npm scope's `@` is percent-encoded (`%40`), so a literal `@` is the version's.
+            Some((path, version)) if !path.is_empty() => (path, Some(decode(version))),
+            _ => (rest, None),
+        };
+        let (purl_type, path) = path.split_once('/')?;
+        let ecosystem = Ecosystem::from_purl_type(purl_type)
+            .unwrap_or_else(|| Ecosystem::Other(purl_type.to_string()));
+        let segments: Vec<String> = path
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(decode)
+            .collect();
+        let (name, namespace) = segments.split_last()?;
+        let name = match (&ecosystem, namespace) {
+            (_, []) => name.clone(),
+            (Ecosystem::Maven, ns) => format!("{}:{name}", ns.join(".")),
+            (_, ns) => format!("{}/{name}", ns.join("/")),
+        };
+        Some(Package {
+            ecosystem,
+            name,
+            version,
+            manifest: None,
+        })
+    }
+}
+
+fn decode(text: &str) -> String {
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// One OSV range event.
@@ -383,4 +448,54 @@ pub struct Snapshot {
     pub findings: Vec<Finding>,
     /// The tools whose reports were given for this side, even those that found nothing.
     pub tools: std::collections::BTreeSet<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn package_urls_name_packages_as_their_ecosystems_do() {
+        let cases = [
+            (
+                "pkg:npm/%40babel/core@7.0.0",
+                Ecosystem::Npm,
+                "@babel/core",
+                Some("7.0.0"),
+            ),
+            (
+                "pkg:maven/org.apache.cxf/cxf-core@3.4.6?type=jar",
+                Ecosystem::Maven,
+                "org.apache.cxf:cxf-core",
+                Some("3.4.6"),
+            ),
+            (
+                "pkg:golang/github.com/gogo/protobuf@v1.3.1",
+                Ecosystem::Go,
+                "github.com/gogo/protobuf",
+                Some("v1.3.1"),
+            ),
+            (
+                "pkg:pypi/Jinja2@2.10",
+                Ecosystem::PyPI,
+                "Jinja2",
+                Some("2.10"),
+            ),
+            ("pkg:cargo/smallvec", Ecosystem::CratesIo, "smallvec", None),
+            (
+                "pkg:deb/debian/openssl@1.1.1n-0+deb11u3?arch=amd64",
+                Ecosystem::Other("Debian".into()),
+                "debian/openssl",
+                Some("1.1.1n-0+deb11u3"),
+            ),
+        ];
+        for (purl, ecosystem, name, version) in cases {
+            let package = Package::from_purl(purl).unwrap();
+            assert_eq!(package.ecosystem, ecosystem, "{purl}");
+            assert_eq!(package.name, name, "{purl}");
+            assert_eq!(package.version.as_deref(), version, "{purl}");
+        }
+        assert_eq!(Package::from_purl("npm/lodash@1"), None);
+        assert_eq!(Package::from_purl("pkg:npm"), None);
+    }
 }
