@@ -5,6 +5,7 @@
 
 pub mod attribute;
 pub mod correlate;
+pub mod dedup;
 pub mod diff;
 pub mod identity;
 pub mod linehash;
@@ -70,8 +71,8 @@ pub fn files_to_read(snapshot: &Snapshot) -> BTreeSet<String> {
 pub fn run(input: Input<'_>) -> Review {
     let changes = DiffIndex::new(input.changes);
     let baseline = DiffIndex::new(input.baseline_diff);
-    let base = dedup(input.base_snapshot.findings);
-    let head = dedup(input.head_snapshot.findings);
+    let (base, _) = dedup::dedup(input.base_snapshot.findings);
+    let (head, head_dedup) = dedup::dedup(input.head_snapshot.findings);
     let matches = correlate::correlate(
         &base,
         &head,
@@ -172,6 +173,7 @@ pub fn run(input: Input<'_>) -> Review {
         fixed: count(Status::Fixed),
         ignored: findings.iter().filter(|f| f.ignored.is_some()).count(),
         suppressed,
+        dedup: head_dedup,
         gate: Gate {
             passed: blocking == 0,
             fail_on: Some(input.fail_on),
@@ -204,72 +206,6 @@ fn status_rank(status: Status) -> u8 {
 
 fn start_line(finding: &Finding) -> Option<u32> {
     finding.location.as_ref().and_then(|l| l.start_line)
-}
-
-/// What makes two findings of one side the same report: one tool listing a result twice,
-/// or two runs of a tool in one log.
-#[derive(PartialEq, Eq, Hash)]
-struct DuplicateKey {
-    rule: String,
-    path: Option<String>,
-    lines: Option<(u32, u32)>,
-    package: Option<(String, String, Option<String>)>,
-    /// Without lines, the message tells results in one file apart.
-    message: Option<String>,
-}
-
-impl DuplicateKey {
-    fn of(finding: &Finding) -> DuplicateKey {
-        let location = finding.location.as_ref();
-        let lines = location.and_then(|l| l.lines());
-        DuplicateKey {
-            rule: finding.rule.clone(),
-            path: location.map(|l| l.path.clone()),
-            lines,
-            package: finding
-                .package
-                .as_ref()
-                .map(|p| (p.ecosystem.to_string(), p.name.clone(), p.version.clone())),
-            message: lines.is_none().then(|| finding.message.clone()),
-        }
-    }
-}
-
-/// Exact duplicates within one side become one finding listing every tool.
-fn dedup(findings: Vec<Finding>) -> Vec<Finding> {
-    let mut index: HashMap<DuplicateKey, usize> = HashMap::new();
-    let mut out: Vec<Finding> = Vec::with_capacity(findings.len());
-    for finding in findings {
-        match index.entry(DuplicateKey::of(&finding)) {
-            std::collections::hash_map::Entry::Occupied(e) => {
-                merge_into(&mut out[*e.get()], finding)
-            }
-            std::collections::hash_map::Entry::Vacant(e) => {
-                e.insert(out.len());
-                out.push(finding);
-            }
-        }
-    }
-    out
-}
-
-fn merge_into(kept: &mut Finding, other: Finding) {
-    for tool in other.tools {
-        if !kept.tools.contains(&tool) {
-            kept.tools.push(tool);
-        }
-    }
-    kept.severity = kept.severity.max(other.severity);
-    kept.score = match (kept.score, other.score) {
-        (Some(a), Some(b)) => Some(a.max(b)),
-        (a, b) => a.or(b),
-    };
-    kept.suppressed &= other.suppressed;
-    for cwe in other.cwes {
-        if !kept.cwes.contains(&cwe) {
-            kept.cwes.push(cwe);
-        }
-    }
 }
 
 fn touches_change(finding: &Finding, declared: &[upgrade::Declared], changes: &DiffIndex) -> bool {

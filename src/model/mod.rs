@@ -11,6 +11,6 @@ pub use finding::{
     Severity, Snapshot,
 };
 pub use review::{
-    FindingId, Gate, Introduced, Review, ReviewedFinding, Risk, RiskFactor, Status, Summary,
+    Dedup, FindingId, Gate, Introduced, Review, ReviewedFinding, Risk, RiskFactor, Status, Summary,
     Upgrade,
 };

@@ -111,6 +111,13 @@ pub struct Gate {
     pub blocking: usize,
 }
 
+/// How many scanner results went into de-duplication and how many findings came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Dedup {
+    pub results: usize,
+    pub findings: usize,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
     pub new: usize,
@@ -118,6 +125,8 @@ pub struct Summary {
     pub fixed: usize,
     pub ignored: usize,
     pub suppressed: usize,
+    /// De-duplication of the head reports.
+    pub dedup: Dedup,
     pub gate: Gate,
 }
 

@@ -7,7 +7,9 @@ use serde::Serialize;
 
 use super::RenderError;
 use crate::ingest::IngestError;
-use crate::model::{Advisory, Gate, Introduced, Package, Review, ReviewedFinding, Risk, Upgrade};
+use crate::model::{
+    Advisory, Dedup, Gate, Introduced, Package, Review, ReviewedFinding, Risk, Upgrade,
+};
 
 pub const SCHEMA: &str = "posture.review/v1";
 
@@ -30,6 +32,7 @@ struct SummaryView<'a> {
     fixed: usize,
     ignored: usize,
     suppressed: usize,
+    dedup: Dedup,
     gate: &'a Gate,
 }
 
@@ -102,6 +105,7 @@ pub(super) fn render(review: &Review, refused: &[IngestError]) -> Result<String,
             fixed: review.summary.fixed,
             ignored: review.summary.ignored,
             suppressed: review.summary.suppressed,
+            dedup: review.summary.dedup,
             gate: &review.summary.gate,
         },
         findings: review.findings.iter().map(FindingView::from).collect(),

@@ -111,6 +111,13 @@ fn view(review: &Review, refused: &[IngestError]) -> View {
         .map(|e| format!("Report refused, the review ran without it: {e}"))
         .collect();
     notes.extend(review.warnings.iter().cloned());
+    let dedup = review.summary.dedup;
+    if dedup.results > dedup.findings {
+        notes.push(format!(
+            "{} results from the head reports were merged into {} findings (one problem reported by several tools or runs is listed once).",
+            dedup.results, dedup.findings
+        ));
+    }
     if review.summary.suppressed > 0 {
         notes.push(format!(
             "{} finding(s) suppressed in the source (for example `nosemgrep`) are not shown.",

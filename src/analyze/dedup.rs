@@ -1,0 +1,309 @@
+//! One problem reported several times becomes one finding listing every tool.
+//!
+//! Within one snapshot (one side of the change):
+//! - dependency findings merge when ecosystem, package and version agree and their
+//!   advisories share any id or alias (a GHSA from one tool, its CVE from another);
+//! - secrets merge on overlapping lines of one file, unless both carry a `secretHash`
+//!   fingerprint and the hashes differ (two secrets on one line);
+//! - code findings merge on overlapping lines of one file when they have the same rule, or
+//!   come from different tools and share a CWE (CodeQL's `py/sql-injection` and Semgrep's
+//!   `formatted-sql-query` on one line are one problem).
+//!
+//! The merged finding keeps the most severe report's rule and wording, the highest severity
+//! and score, and the union of tools, advisories, CWEs and fingerprints.
+
+use std::collections::HashMap;
+
+use crate::model::{Dedup, Finding, Kind};
+
+/// Merges the duplicates in `findings`, keeping the order of first appearance.
+pub fn dedup(findings: Vec<Finding>) -> (Vec<Finding>, Dedup) {
+    let results = findings.len();
+    let mut sets = DisjointSets::new(results);
+    let mut by_package: HashMap<(String, String, String), Vec<usize>> = HashMap::new();
+    let mut by_path: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, f) in findings.iter().enumerate() {
+        match (&f.package, f.location.as_ref()) {
+            (Some(p), _) if f.kind.is_dependency() => {
+                let key = (
+                    p.ecosystem.to_string(),
+                    p.ecosystem.normalize_name(&p.name),
+                    p.version.clone().unwrap_or_default(),
+                );
+                by_package.entry(key).or_default().push(i);
+            }
+            (_, Some(l)) if l.lines().is_some() => by_path.entry(&l.path).or_default().push(i),
+            _ => {}
+        }
+    }
+    for members in by_package.values() {
+        let mut owner: HashMap<String, usize> = HashMap::new();
+        for &i in members {
+            for id in advisory_ids(&findings[i]) {
+                match owner.get(&id) {
+                    Some(&j) => sets.union(i, j),
+                    None => {
+                        owner.insert(id, i);
+                    }
+                }
+            }
+        }
+    }
+    for members in by_path.values_mut() {
+        members.sort_by_key(|&i| findings[i].location.as_ref().and_then(|l| l.lines()));
+        for (n, &i) in members.iter().enumerate() {
+            let end = lines(&findings[i]).1;
+            for &j in &members[n + 1..] {
+                if lines(&findings[j]).0 > end {
+                    break;
+                }
+                if same_problem(&findings[i], &findings[j]) {
+                    sets.union(i, j);
+                }
+            }
+        }
+    }
+
+    let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();
+    let mut order = Vec::new();
+    for i in 0..results {
+        let root = sets.find(i);
+        let group = groups.entry(root).or_default();
+        if group.is_empty() {
+            order.push(root);
+        }
+        group.push(i);
+    }
+    let mut slots: Vec<Option<Finding>> = findings.into_iter().map(Some).collect();
+    let merged: Vec<Finding> = order
+        .into_iter()
+        .filter_map(|root| {
+            let mut members: Vec<Finding> = groups
+                .remove(&root)?
+                .into_iter()
+                .filter_map(|i| slots[i].take())
+                .collect();
+            // The most severe report speaks for the group.
+            let lead =
+                (0..members.len()).max_by_key(|&i| (members[i].severity, std::cmp::Reverse(i)))?;
+            let mut kept = members.swap_remove(lead);
+            for other in members {
+                merge_into(&mut kept, other);
+            }
+            Some(kept)
+        })
+        .collect();
+    let stats = Dedup {
+        results,
+        findings: merged.len(),
+    };
+    (merged, stats)
+}
+
+fn lines(f: &Finding) -> (u32, u32) {
+    f.location
+        .as_ref()
+        .and_then(|l| l.lines())
+        .unwrap_or((0, 0))
+}
+
+fn advisory_ids(f: &Finding) -> Vec<String> {
+    std::iter::once(f.rule.as_str())
+        .chain(f.advisories.iter().flat_map(|a| a.ids()))
+        .filter(|id| !id.is_empty())
+        .map(str::to_ascii_uppercase)
+        .collect()
+}
+
+/// Two findings on overlapping lines of one file: are they one problem?
+fn same_problem(a: &Finding, b: &Finding) -> bool {
+    match (a.kind, b.kind) {
+        (Kind::Secret, Kind::Secret) => {
+            match (
+                a.fingerprints.get("secretHash"),
+                b.fingerprints.get("secretHash"),
+            ) {
+                (Some(x), Some(y)) => x == y,
+                _ => true,
+            }
+        }
+        (x, y) if x == y && !x.is_dependency() => {
+            a.rule == b.rule
+                || (a.tools.iter().all(|t| !b.tools.contains(t))
+                    && a.cwes.iter().any(|c| b.cwes.contains(c)))
+        }
+        _ => false,
+    }
+}
+
+/// Folds `other` into `kept`: tools, evidence and the highest severity.
+fn merge_into(kept: &mut Finding, other: Finding) {
+    for tool in other.tools {
+        if !kept.tools.contains(&tool) {
+            kept.tools.push(tool);
+        }
+    }
+    kept.severity = kept.severity.max(other.severity);
+    kept.score = match (kept.score, other.score) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    };
+    kept.suppressed &= other.suppressed;
+    for cwe in other.cwes {
+        if !kept.cwes.contains(&cwe) {
+            kept.cwes.push(cwe);
+        }
+    }
+    for advisory in other.advisories {
+        if !kept.advisories.iter().any(|a| a.id == advisory.id) {
+            kept.advisories.push(advisory);
+        }
+    }
+    for (key, value) in other.fingerprints {
+        kept.fingerprints.entry(key).or_insert(value);
+    }
+    if kept.package.is_none() {
+        kept.package = other.package;
+    }
+    if kept.help_uri.is_none() {
+        kept.help_uri = other.help_uri;
+    }
+}
+
+/// Union-find over finding indices.
+struct DisjointSets {
+    parent: Vec<usize>,
+}
+
+impl DisjointSets {
+    fn new(n: usize) -> Self {
+        DisjointSets {
+            parent: (0..n).collect(),
+        }
+    }
+
+    fn find(&mut self, mut i: usize) -> usize {
+        while self.parent[i] != i {
+            self.parent[i] = self.parent[self.parent[i]];
+            i = self.parent[i];
+        }
+        i
+    }
+
+    fn union(&mut self, a: usize, b: usize) {
+        let (ra, rb) = (self.find(a), self.find(b));
+        if ra != rb {
+            // The earlier finding stays the root, so output order is first appearance.
+            let (root, child) = if ra < rb { (ra, rb) } else { (rb, ra) };
+            self.parent[child] = root;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Advisory, Ecosystem, Location, Package, Severity};
+
+    fn code(tool: &str, rule: &str, path: &str, start: u32, end: u32, cwes: &[u32]) -> Finding {
+        let mut f = Finding::new(Kind::Sast, tool, rule);
+        f.location = Some(Location::new(path).with_lines(start, end));
+        f.cwes = cwes.to_vec();
+        f
+    }
+
+    fn dep(tool: &str, id: &str, aliases: &[&str], version: &str, severity: Severity) -> Finding {
+        let mut f = Finding::new(Kind::Sca, tool, id);
+        f.severity = severity;
+        f.package = Some(Package {
+            ecosystem: Ecosystem::Npm,
+            name: "lodash".into(),
+            version: Some(version.into()),
+            manifest: None,
+        });
+        f.advisories = vec![Advisory {
+            id: id.into(),
+            aliases: aliases.iter().map(|s| s.to_string()).collect(),
+            ..Advisory::default()
+        }];
+        f
+    }
+
+    #[test]
+    fn one_vulnerability_from_several_tools_is_one_finding() {
+        let (merged, stats) = dedup(vec![
+            dep(
+                "osv-scanner",
+                "GHSA-jf85-cpcp-j695",
+                &["CVE-2019-10744"],
+                "4.17.11",
+                Severity::High,
+            ),
+            dep(
+                "trivy",
+                "CVE-2019-10744",
+                &[],
+                "4.17.11",
+                Severity::Critical,
+            ),
+            dep(
+                "npm audit",
+                "GHSA-jf85-cpcp-j695",
+                &[],
+                "4.17.11",
+                Severity::High,
+            ),
+            // Another installed version is another finding.
+            dep("trivy", "CVE-2019-10744", &[], "4.17.4", Severity::Critical),
+        ]);
+        assert_eq!(
+            stats,
+            Dedup {
+                results: 4,
+                findings: 2
+            }
+        );
+        let lead = &merged[0];
+        assert_eq!(lead.severity, Severity::Critical);
+        assert_eq!(lead.rule, "CVE-2019-10744", "the most severe report speaks");
+        assert_eq!(lead.tools, vec!["trivy", "osv-scanner", "npm audit"]);
+        assert_eq!(lead.advisories.len(), 2);
+    }
+
+    #[test]
+    fn code_findings_merge_on_overlap_and_shared_cwe_across_tools() {
+        let (merged, stats) = dedup(vec![
+            code("CodeQL", "py/sql-injection", "app.py", 10, 10, &[89]),
+            code("Semgrep OSS", "formatted-sql-query", "app.py", 9, 11, &[89]),
+            // Same tool, other rule, same CWE: two checks, two findings.
+            code("Semgrep OSS", "sqlalchemy-raw", "app.py", 11, 11, &[89]),
+            // Other tool, same line, unrelated CWE.
+            code("Bandit", "B307", "app.py", 10, 10, &[95]),
+            // Same rule twice (two runs): merged.
+            code("CodeQL", "py/sql-injection", "app.py", 10, 10, &[89]),
+            // Not overlapping.
+            code("CodeQL", "py/sql-injection", "app.py", 30, 30, &[89]),
+        ]);
+        assert_eq!(stats.findings, 4, "{merged:#?}");
+        assert_eq!(merged[0].tools, vec!["CodeQL", "Semgrep OSS"]);
+    }
+
+    #[test]
+    fn secrets_merge_by_location_unless_their_hashes_differ() {
+        let secret = |tool: &str, hash: Option<&str>| {
+            let mut f = code(tool, "aws-key", "cfg.py", 3, 3, &[]);
+            f.kind = Kind::Secret;
+            if let Some(h) = hash {
+                f.fingerprints.insert("secretHash".into(), h.into());
+            }
+            f
+        };
+        let (_, stats) = dedup(vec![secret("gitleaks", Some("aa")), secret("trivy", None)]);
+        assert_eq!(stats.findings, 1);
+        let (_, stats) = dedup(vec![
+            secret("gitleaks", Some("aa")),
+            secret("trivy", Some("bb")),
+        ]);
+        assert_eq!(stats.findings, 2);
+    }
+}
