@@ -12,8 +12,8 @@ use super::paths::uri_to_path;
 use super::sarif_schema::{ArtifactLocation, Log, Message, Region, Rule, Run, SarifResult};
 use super::text;
 use crate::model::{
-    Advisory, AffectedRange, Ecosystem, Finding, Kind, Location, Package, RangeEvent, RangeKind,
-    Severity,
+    Advisory, AffectedRange, CodeFix, Ecosystem, Finding, Kind, Location, Package, RangeEvent,
+    RangeKind, Severity,
 };
 
 /// The most `uriBaseId` indirections followed before a base is taken as the repository root.
@@ -39,9 +39,13 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Parsed, JsonError> {
             parsed.tools.push(tool.clone());
         }
         let context = RunContext::new(run, tool);
-        parsed
-            .findings
-            .extend(run.results.iter().map(|result| context.finding(result)));
+        // A result whose baseline state is `absent` records something that no longer occurs.
+        parsed.findings.extend(
+            run.results
+                .iter()
+                .filter(|r| r.baseline_state.as_deref() != Some("absent"))
+                .map(|result| context.finding(result)),
+        );
     }
     Ok(parsed)
 }
@@ -152,8 +156,15 @@ impl<'a> RunContext<'a> {
             .collect();
         finding.help_uri = rule.and_then(|r| r.help_uri.clone());
         finding.suppressed = result.suppressions.iter().any(|s| s.is_in_force());
+        finding.fix = code_fix(result);
         if kind.is_dependency() {
             add_dependency_details(&mut finding, result, rule);
+            if finding.package.is_none() {
+                finding.package = purl_package(result, rule);
+            }
+        }
+        if kind == Kind::Secret {
+            hide_secret(&mut finding);
         }
         finding
     }
@@ -492,6 +503,60 @@ fn fixed_range(text: &str) -> Option<AffectedRange> {
             RangeEvent::Fixed(fixed.to_string()),
         ],
     })
+}
+
+/// The first fix that is one replacement of whole lines' region, as lines and new text.
+fn code_fix(result: &SarifResult) -> Option<CodeFix> {
+    result.fixes.iter().find_map(|fix| {
+        let [change] = fix.artifact_changes.as_slice() else {
+            return None;
+        };
+        let [replacement] = change.replacements.as_slice() else {
+            return None;
+        };
+        let region = replacement.deleted_region.as_ref()?;
+        let start_line = region.start_line.and_then(|l| u32::try_from(l).ok())?;
+        let end_line = region
+            .end_line
+            .and_then(|l| u32::try_from(l).ok())
+            .unwrap_or(start_line)
+            .max(start_line);
+        Some(CodeFix {
+            description: fix
+                .description
+                .as_ref()
+                .and_then(|m| m.text.as_deref())
+                .and_then(text::first_line)
+                .map(str::to_string),
+            start_line,
+            end_line,
+            replacement: replacement
+                .inserted_content
+                .as_ref()
+                .and_then(|c| c.text.clone())
+                .unwrap_or_default(),
+        })
+    })
+}
+
+/// The package a dependency result names by package URL in its (or its rule's) properties.
+fn purl_package(result: &SarifResult, rule: Option<&Rule>) -> Option<Package> {
+    [Some(&result.properties), rule.map(|r| &r.properties)]
+        .into_iter()
+        .flatten()
+        .flat_map(|p| p.purls.iter().chain(&p.purl).chain(&p.id1))
+        .filter_map(|s| s.as_str())
+        .find_map(Package::from_purl)
+}
+
+/// A secret scanner's snippet is the secret: keep only its hash, for de-duplication.
+fn hide_secret(finding: &mut Finding) {
+    use sha2::{Digest, Sha256};
+    if let Some(snippet) = finding.location.as_mut().and_then(|l| l.snippet.take()) {
+        let digest = Sha256::digest(snippet.trim().as_bytes());
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        finding.fingerprints.insert("secretHash".into(), hex);
+    }
 }
 
 #[cfg(test)]
@@ -846,5 +911,51 @@ mod tests {
             "{}",
             error.message
         );
+    }
+    #[test]
+    fn scanner_fixes_are_kept_as_code_fixes() {
+        let parsed = fixture("semgrep_autofix.sarif");
+        let fixed: Vec<_> = parsed
+            .findings
+            .iter()
+            .filter_map(|f| f.fix.as_ref())
+            .collect();
+        assert!(!fixed.is_empty());
+        let fix = fixed[0];
+        assert_eq!((fix.start_line, fix.end_line), (5, 5));
+        assert_eq!(fix.replacement, "  inputs.get(x) = 1");
+        assert_eq!(
+            fix.description.as_deref(),
+            Some("Use `.get()` method to avoid a KeyNotFound error")
+        );
+    }
+
+    #[test]
+    fn secret_snippets_are_replaced_by_their_hash() {
+        let parsed = fixture("gitleaks_v8_simple.sarif");
+        let finding = &parsed.findings[0];
+        assert_eq!(finding.kind, Kind::Secret);
+        assert_eq!(
+            finding.location.as_ref().and_then(|l| l.snippet.as_deref()),
+            None
+        );
+        assert_eq!(
+            finding.fingerprints.get("secretHash").map(String::len),
+            Some(64)
+        );
+        assert!(!format!("{parsed:?}").contains("a secret"));
+    }
+
+    #[test]
+    fn absent_results_are_dropped_and_purls_name_packages() {
+        let log = br#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"grype"}},"results":[
+            {"ruleId":"CVE-2020-1","message":{"text":"m"},"baselineState":"absent"},
+            {"ruleId":"CVE-2020-2","message":{"text":"m"},"baselineState":"new",
+             "properties":{"purls":["pkg:npm/%40scope/pkg@1.2.3"]}}]}]}"#;
+        let parsed = parse(log).unwrap();
+        assert_eq!(parsed.findings.len(), 1);
+        let package = parsed.findings[0].package.as_ref().unwrap();
+        assert_eq!(package.name, "@scope/pkg");
+        assert_eq!(package.version.as_deref(), Some("1.2.3"));
     }
 }

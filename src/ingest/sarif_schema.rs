@@ -86,6 +86,13 @@ pub(crate) struct Properties {
     pub cvss_v3_score: Option<Scalar>,
     #[serde(default, rename = "cvssv3_vector")]
     pub cvss_v3_vector: Option<Scalar>,
+    /// Package URLs of SCA-style results (Grype: `purls`; dependency-check: `id1`, …).
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub purls: Vec<Scalar>,
+    #[serde(default)]
+    pub purl: Option<Scalar>,
+    #[serde(default)]
+    pub id1: Option<Scalar>,
 }
 
 impl Properties {
@@ -129,6 +136,37 @@ pub(crate) struct SarifResult {
     pub suppressions: Vec<Suppression>,
     #[serde(default)]
     pub properties: Properties,
+    /// `new`, `unchanged`, `updated` or `absent` (a result that no longer occurs).
+    #[serde(default)]
+    pub baseline_state: Option<String>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub fixes: Vec<Fix>,
+}
+
+/// A proposed fix: replacements in one or more files.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Fix {
+    #[serde(default)]
+    pub description: Option<Message>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub artifact_changes: Vec<ArtifactChange>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ArtifactChange {
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub replacements: Vec<Replacement>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Replacement {
+    #[serde(default)]
+    pub deleted_region: Option<Region>,
+    #[serde(default)]
+    pub inserted_content: Option<ArtifactContent>,
 }
 
 #[derive(Debug, Default, Deserialize)]

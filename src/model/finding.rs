@@ -413,6 +413,18 @@ pub struct Finding {
     pub help_uri: Option<String>,
     /// Suppressed in the source (`nosemgrep`, SARIF `suppressions`): kept, never reported.
     pub suppressed: bool,
+    /// A code change the scanner proposes (SARIF `fixes`, Semgrep autofix).
+    pub fix: Option<CodeFix>,
+}
+
+/// A scanner's proposed code change: lines `start_line..=end_line` of the finding's file,
+/// with the columns the scanner marked, become `replacement`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeFix {
+    pub description: Option<String>,
+    pub start_line: u32,
+    pub end_line: u32,
+    pub replacement: String,
 }
 
 impl Finding {
@@ -434,6 +446,7 @@ impl Finding {
             fingerprints: BTreeMap::new(),
             help_uri: None,
             suppressed: false,
+            fix: None,
         }
     }
 

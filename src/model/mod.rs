@@ -7,8 +7,8 @@ mod review;
 
 pub use change::{ChangeSet, ChangeStatus, CommitInfo, FileBlame, FileChange, Hunk};
 pub use finding::{
-    Advisory, AffectedRange, Ecosystem, Finding, Kind, Location, Package, RangeEvent, RangeKind,
-    Severity, Snapshot,
+    Advisory, AffectedRange, CodeFix, Ecosystem, Finding, Kind, Location, Package, RangeEvent,
+    RangeKind, Severity, Snapshot,
 };
 pub use review::{
     Dedup, FindingId, Gate, Introduced, Review, ReviewedFinding, Risk, RiskFactor, Status, Summary,

@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::RenderError;
 use crate::ingest::IngestError;
 use crate::model::{
-    Advisory, Dedup, Gate, Introduced, Package, Review, ReviewedFinding, Risk, Upgrade,
+    Advisory, CodeFix, Dedup, Gate, Introduced, Package, Review, ReviewedFinding, Risk, Upgrade,
 };
 
 pub const SCHEMA: &str = "posture.review/v1";
@@ -57,6 +57,8 @@ struct FindingView<'a> {
     introduced_by: Option<&'a Introduced>,
     risk: &'a Risk,
     upgrade: Option<&'a Upgrade>,
+    /// The scanner's proposed code change, if it made one.
+    fix: Option<&'a CodeFix>,
     line_hash: Option<&'a str>,
     ignored: Option<&'a str>,
     help_uri: Option<&'a str>,
@@ -86,6 +88,7 @@ impl<'a> From<&'a ReviewedFinding> for FindingView<'a> {
             introduced_by: r.introduced_by.as_ref(),
             risk: &r.risk,
             upgrade: r.upgrade.as_ref(),
+            fix: f.fix.as_ref(),
             line_hash: r.line_hash.as_deref(),
             ignored: r.ignored.as_deref(),
             help_uri: f.help_uri.as_deref(),

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::{RenderError, SUMMARY_MARKER, finding_marker};
 use crate::ingest::IngestError;
-use crate::model::{Review, ReviewedFinding, Severity, Status, Upgrade};
+use crate::model::{CodeFix, Review, ReviewedFinding, Severity, Status, Upgrade};
 
 const REVIEW_TEMPLATE: &str = include_str!("../../templates/review.md.hbs");
 const FINDING_TEMPLATE: &str = include_str!("../../templates/finding.md.hbs");
@@ -204,7 +204,11 @@ fn item(r: &ReviewedFinding) -> Item {
                 .replace('\n', " "),
             MAX_MESSAGE_CHARS,
         ),
-        fix: r.upgrade.as_ref().map(fix),
+        fix: r
+            .upgrade
+            .as_ref()
+            .map(fix)
+            .or_else(|| f.fix.as_ref().map(|c| code_fix(c, &f.tools))),
         factors: r
             .risk
             .factors
@@ -265,6 +269,26 @@ fn fix(u: &Upgrade) -> String {
         ));
     }
     out
+}
+
+/// The scanner's proposed change, shown for the developer to apply (scanners' column
+/// arithmetic is too unreliable to offer it as a one-click edit).
+fn code_fix(fix: &CodeFix, tools: &[String]) -> String {
+    let lines = if fix.end_line > fix.start_line {
+        format!("lines {}–{}", fix.start_line, fix.end_line)
+    } else {
+        format!("line {}", fix.start_line)
+    };
+    let fence = fence_for(&fix.replacement);
+    format!(
+        "**Suggested fix** ({}, {lines}){}:\n{fence}\n{}\n{fence}",
+        tools.join(", "),
+        fix.description
+            .as_deref()
+            .map(|d| format!(": {d}"))
+            .unwrap_or_default(),
+        fix.replacement
+    )
 }
 
 /// A code fence longer than any run of backticks in `body`, so the body cannot close it.
