@@ -48,7 +48,7 @@ pub(crate) fn syntax_or_shape(error: serde_json::Error, path: String) -> JsonErr
 }
 
 /// serde_json's message without its trailing ` at line L column C`.
-fn bare_message(error: &serde_json::Error) -> String {
+pub(crate) fn bare_message(error: &serde_json::Error) -> String {
     let full = error.to_string();
     let suffix = format!(" at line {} column {}", error.line(), error.column());
     full.strip_suffix(&suffix).unwrap_or(&full).to_string()

@@ -10,6 +10,7 @@ mod osv_scanner;
 mod paths;
 mod sarif;
 mod sarif_schema;
+mod sarif_stream;
 mod text;
 
 use std::fmt;

@@ -9,7 +9,10 @@ use std::collections::HashMap;
 use super::Parsed;
 use super::json::{self, JsonError};
 use super::paths::uri_to_path;
-use super::sarif_schema::{ArtifactLocation, Log, Message, Region, Rule, Run, SarifResult};
+use super::sarif_schema::{
+    ArtifactLocation, Log, Message, Region, ResultsOnly, Rule, Run, SarifResult,
+};
+use super::sarif_stream;
 use super::text;
 use crate::model::{
     Advisory, AffectedRange, CodeFix, Ecosystem, Finding, Kind, Location, Package, RangeEvent,
@@ -19,12 +22,18 @@ use crate::model::{
 /// The most `uriBaseId` indirections followed before a base is taken as the repository root.
 const MAX_BASE_DEPTH: usize = 8;
 
+/// More results than this in one report are refused: no real scan produces them, and a
+/// report that does is broken or hostile.
+pub(crate) const MAX_RESULTS: usize = 2_000_000;
+
 /// The tool name used when a run does not name its tool.
 const UNNAMED_TOOL: &str = "unnamed SARIF tool";
 
+/// Reads a SARIF log: run headers first, then each result streamed into a finding.
 pub(crate) fn parse(bytes: &[u8]) -> Result<Parsed, JsonError> {
     let log: Log = json::from_slice(bytes)?;
     let mut parsed = Parsed::default();
+    let mut contexts = Vec::with_capacity(log.runs.len());
     for (index, run) in log.runs.iter().enumerate() {
         let tool = match run.tool.driver.name.as_deref().map(str::trim) {
             Some(name) if !name.is_empty() => name.to_string(),
@@ -38,16 +47,34 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Parsed, JsonError> {
         if !parsed.tools.contains(&tool) {
             parsed.tools.push(tool.clone());
         }
-        let context = RunContext::new(run, tool);
-        // A result whose baseline state is `absent` records something that no longer occurs.
-        parsed.findings.extend(
-            run.results
-                .iter()
-                .filter(|r| r.baseline_state.as_deref() != Some("absent"))
-                .map(|result| context.finding(result)),
-        );
+        contexts.push(RunContext::new(run, tool));
     }
-    Ok(parsed)
+    let mut results = 0usize;
+    let streamed = sarif_stream::for_each_result(bytes, &mut |run, result| {
+        results += 1;
+        if results > MAX_RESULTS {
+            return Err(format!("more than {MAX_RESULTS} results in one report"));
+        }
+        // A result whose baseline state is `absent` records something that no longer occurs.
+        if result.baseline_state.as_deref() == Some("absent") {
+            return Ok(());
+        }
+        if let Some(context) = contexts.get(run) {
+            parsed.findings.push(context.finding(&result));
+        }
+        Ok(())
+    });
+    match streamed {
+        Ok(()) => Ok(parsed),
+        Err(error) if results > MAX_RESULTS => Err(JsonError {
+            position: Some("$.runs".into()),
+            message: json::bare_message(&error),
+        }),
+        // Read the results again as a whole to name the failing one's JSON path.
+        Err(error) => Err(json::from_slice::<ResultsOnly>(bytes)
+            .err()
+            .unwrap_or_else(|| json::syntax_or_shape(error, "$.runs".into()))),
+    }
 }
 
 /// What the tool's name says about the kind of its findings.

@@ -9,23 +9,39 @@ use serde::Deserialize;
 
 use super::json::{Scalar, null_as_default};
 
+/// A log without its results (they are streamed: see `sarif_stream`).
 #[derive(Debug, Deserialize)]
 pub(crate) struct Log {
     #[serde(default, deserialize_with = "null_as_default")]
     pub runs: Vec<Run>,
 }
 
+/// A run without its results.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Run {
     #[serde(default)]
     pub tool: Tool,
     #[serde(default, deserialize_with = "null_as_default")]
-    pub results: Vec<SarifResult>,
-    #[serde(default, deserialize_with = "null_as_default")]
     pub original_uri_base_ids: BTreeMap<String, ArtifactLocation>,
     #[serde(default, deserialize_with = "null_as_default")]
     pub artifacts: Vec<Artifact>,
+}
+
+/// Only the results of a log: read when streaming failed, to name the failing result's JSON
+/// path in the error.
+#[derive(Debug, Deserialize)]
+#[allow(dead_code, reason = "deserialized only to locate a shape error")]
+pub(crate) struct ResultsOnly {
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub runs: Vec<RunResultsOnly>,
+}
+
+#[derive(Debug, Deserialize)]
+#[allow(dead_code, reason = "deserialized only to locate a shape error")]
+pub(crate) struct RunResultsOnly {
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub results: Vec<SarifResult>,
 }
 
 #[derive(Debug, Default, Deserialize)]
