@@ -24,6 +24,22 @@ struct Probe {
     empty_results: bool,
     /// `experimental_config`, which osv-scanner writes even when it found nothing.
     experimental_config: bool,
+    /// `SchemaVersion` (Trivy).
+    schema_version: bool,
+    /// `Results` or `ArtifactName` (Trivy).
+    trivy_results: bool,
+    /// The first item of a `matches` array has `vulnerability` (Grype).
+    first_match_vulnerability: bool,
+    /// The first item of a `matches` array has `artifact` (Grype).
+    first_match_artifact: bool,
+    /// `matches` is an empty array (a clean Grype run).
+    empty_matches: bool,
+    /// `descriptor`, Grype's description of itself.
+    descriptor: bool,
+    /// `vulnerabilities` is an array (GitLab security report).
+    vulnerabilities_array: bool,
+    /// `version`, `scan` or `remediations` (GitLab security report).
+    gitlab_keys: bool,
 }
 
 pub(crate) fn detect(bytes: &[u8]) -> Option<Format> {
@@ -37,6 +53,14 @@ pub(crate) fn detect(bytes: &[u8]) -> Option<Format> {
         || (probe.empty_results && probe.experimental_config)
     {
         Some(Format::OsvScanner)
+    } else if probe.schema_version && probe.trivy_results {
+        Some(Format::Trivy)
+    } else if (probe.first_match_vulnerability && probe.first_match_artifact)
+        || (probe.empty_matches && probe.descriptor)
+    {
+        Some(Format::Grype)
+    } else if probe.vulnerabilities_array && probe.gitlab_keys {
+        Some(Format::GitLab)
     } else {
         None
     }
@@ -65,6 +89,26 @@ impl<'de> Visitor<'de> for TopLevel<'_> {
                 "experimental_config" => {
                     self.0.experimental_config = true;
                     map.next_value::<IgnoredAny>()?;
+                }
+                "SchemaVersion" | "Results" | "ArtifactName" | "descriptor" | "version"
+                | "scan" | "remediations" => {
+                    let probe = &mut *self.0;
+                    let flag = match key.as_str() {
+                        "SchemaVersion" => &mut probe.schema_version,
+                        "Results" | "ArtifactName" => &mut probe.trivy_results,
+                        "descriptor" => &mut probe.descriptor,
+                        _ => &mut probe.gitlab_keys,
+                    };
+                    *flag = true;
+                    map.next_value::<IgnoredAny>()?;
+                }
+                "matches" | "vulnerabilities" => {
+                    let field = if key == "matches" {
+                        ArrayField::Matches
+                    } else {
+                        ArrayField::Vulnerabilities
+                    };
+                    map.next_value_seed(AnyValue(self.0, field))?;
                 }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
@@ -150,6 +194,106 @@ impl<'de> Visitor<'de> for FirstResult<'_> {
             match key.as_str() {
                 "source" => self.0.first_result_source = true,
                 "packages" => self.0.first_result_packages = true,
+                _ => {}
+            }
+            map.next_value::<IgnoredAny>()?;
+        }
+        Ok(())
+    }
+}
+
+/// Top-level fields whose array shape identifies a format.
+#[derive(Clone, Copy)]
+enum ArrayField {
+    /// Grype's `matches`: the first item's keys are recorded.
+    Matches,
+    /// GitLab's `vulnerabilities` (an object in other formats, which is accepted and skipped).
+    Vulnerabilities,
+}
+
+/// Any JSON value; when it is an array, records what [`ArrayField`] asks for.
+struct AnyValue<'p>(&'p mut Probe, ArrayField);
+
+impl<'de> DeserializeSeed<'de> for AnyValue<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for AnyValue<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any value")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        match self.1 {
+            ArrayField::Vulnerabilities => self.0.vulnerabilities_array = true,
+            ArrayField::Matches => {
+                if seq.next_element_seed(FirstMatch(&mut *self.0))?.is_none() {
+                    self.0.empty_matches = true;
+                }
+            }
+        }
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        IgnoredAny.visit_map(map).map(|_| ())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+}
+
+/// Records which of `vulnerability` and `artifact` the first Grype match has.
+struct FirstMatch<'p>(&'p mut Probe);
+
+impl<'de> DeserializeSeed<'de> for FirstMatch<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FirstMatch<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "vulnerability" => self.0.first_match_vulnerability = true,
+                "artifact" => self.0.first_match_artifact = true,
                 _ => {}
             }
             map.next_value::<IgnoredAny>()?;

@@ -5,6 +5,8 @@
 //! the position, never a panic.
 
 mod detect;
+mod gitlab;
+mod grype;
 mod json;
 mod osv_scanner;
 mod paths;
@@ -12,6 +14,8 @@ mod sarif;
 mod sarif_schema;
 mod sarif_stream;
 mod text;
+mod trivy;
+mod vulns;
 
 use std::fmt;
 use std::io::Read;
@@ -29,6 +33,9 @@ pub const MAX_REPORT_BYTES: u64 = 256 * 1024 * 1024;
 pub enum Format {
     Sarif,
     OsvScanner,
+    Trivy,
+    Grype,
+    GitLab,
 }
 
 impl fmt::Display for Format {
@@ -36,6 +43,9 @@ impl fmt::Display for Format {
         f.write_str(match self {
             Format::Sarif => "SARIF",
             Format::OsvScanner => "osv-scanner JSON",
+            Format::Trivy => "Trivy JSON",
+            Format::Grype => "Grype JSON",
+            Format::GitLab => "GitLab security report",
         })
     }
 }
@@ -116,6 +126,9 @@ pub fn parse(source: &str, bytes: &[u8]) -> Result<Report, IngestError> {
     let parsed = match format {
         Format::Sarif => sarif::parse(bytes),
         Format::OsvScanner => osv_scanner::parse(bytes),
+        Format::Trivy => trivy::parse(bytes),
+        Format::Grype => grype::parse(bytes),
+        Format::GitLab => gitlab::parse(bytes),
     }
     .map_err(|e| IngestError::from_json(source, Some(format), e))?;
     Ok(Report {
