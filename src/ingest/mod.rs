@@ -12,6 +12,13 @@ mod sarif;
 mod sarif_schema;
 mod text;
 
+mod cargo_audit;
+mod cyclonedx;
+mod dependency;
+mod gitleaks;
+mod npm_audit;
+mod pip_audit;
+
 use std::fmt;
 use std::io::Read;
 use std::path::Path;
@@ -28,6 +35,11 @@ pub const MAX_REPORT_BYTES: u64 = 256 * 1024 * 1024;
 pub enum Format {
     Sarif,
     OsvScanner,
+    Gitleaks,
+    NpmAudit,
+    PipAudit,
+    CargoAudit,
+    CycloneDx,
 }
 
 impl fmt::Display for Format {
@@ -35,6 +47,11 @@ impl fmt::Display for Format {
         f.write_str(match self {
             Format::Sarif => "SARIF",
             Format::OsvScanner => "osv-scanner JSON",
+            Format::Gitleaks => "gitleaks JSON",
+            Format::NpmAudit => "npm audit JSON",
+            Format::PipAudit => "pip-audit JSON",
+            Format::CargoAudit => "cargo-audit JSON",
+            Format::CycloneDx => "CycloneDX JSON",
         })
     }
 }
@@ -115,6 +132,11 @@ pub fn parse(source: &str, bytes: &[u8]) -> Result<Report, IngestError> {
     let parsed = match format {
         Format::Sarif => sarif::parse(bytes),
         Format::OsvScanner => osv_scanner::parse(bytes),
+        Format::Gitleaks => gitleaks::parse(bytes),
+        Format::NpmAudit => npm_audit::parse(bytes),
+        Format::PipAudit => pip_audit::parse(bytes),
+        Format::CargoAudit => cargo_audit::parse(bytes),
+        Format::CycloneDx => cyclonedx::parse(bytes),
     }
     .map_err(|e| IngestError::from_json(source, Some(format), e))?;
     Ok(Report {
