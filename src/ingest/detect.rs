@@ -40,13 +40,35 @@ struct Probe {
     vulnerabilities_array: bool,
     /// `version`, `scan` or `remediations` (GitLab security report).
     gitlab_keys: bool,
+    /// `auditReportVersion` (npm audit, npm 7 and later).
+    audit_report_version: bool,
+    /// `advisories` and `actions` (npm audit of npm 6, refused with a message).
+    npm6_advisories: bool,
+    npm6_actions: bool,
+    /// `bomFormat` is `CycloneDX`.
+    cyclonedx: bool,
+    /// `database` and `lockfile` (cargo-audit, even when it found nothing).
+    database: bool,
+    lockfile: bool,
+    /// `dependencies` is an array (pip-audit, also CycloneDX).
+    dependencies_array: bool,
+    /// The first item of `dependencies` has `vulns` or `skip_reason` (pip-audit).
+    first_dependency_pip: bool,
+    /// `fixes` is an array (pip-audit).
+    fixes_array: bool,
+    /// The document is an empty array (a clean gitleaks run).
+    empty_array: bool,
+    /// The first item of a top-level array has `vulns` (pip-audit before 2.0).
+    first_item_vulns: bool,
+    /// The first item of a top-level array has a key only gitleaks writes (`RuleID`, …).
+    first_item_gitleaks: bool,
 }
 
 pub(crate) fn detect(bytes: &[u8]) -> Option<Format> {
     let mut probe = Probe::default();
     let mut de = serde_json::Deserializer::from_slice(strip_bom(bytes));
     // A syntax or shape error ends the probe; what it saw before still decides.
-    let _ = de.deserialize_map(TopLevel(&mut probe));
+    let _ = de.deserialize_any(TopLevel(&mut probe));
     if probe.runs_array || probe.sarif_schema {
         Some(Format::Sarif)
     } else if (probe.first_result_source && probe.first_result_packages)
@@ -59,6 +81,20 @@ pub(crate) fn detect(bytes: &[u8]) -> Option<Format> {
         || (probe.empty_matches && probe.descriptor)
     {
         Some(Format::Grype)
+    } else if probe.audit_report_version || (probe.npm6_advisories && probe.npm6_actions) {
+        Some(Format::NpmAudit)
+    } else if probe.cyclonedx {
+        Some(Format::CycloneDx)
+    } else if probe.database && probe.lockfile {
+        Some(Format::CargoAudit)
+    } else if probe.first_dependency_pip
+        || (probe.dependencies_array && probe.fixes_array)
+        || probe.first_item_vulns
+    {
+        Some(Format::PipAudit)
+    } else if probe.first_item_gitleaks || probe.empty_array {
+        Some(Format::Gitleaks)
+    // Last: CycloneDX also has a `vulnerabilities` array and a `version`.
     } else if probe.vulnerabilities_array && probe.gitlab_keys {
         Some(Format::GitLab)
     } else {
@@ -110,12 +146,30 @@ impl<'de> Visitor<'de> for TopLevel<'_> {
                     };
                     map.next_value_seed(AnyValue(self.0, field))?;
                 }
+                "bomFormat" => {
+                    let format = map.next_value::<serde_json::Value>()?;
+                    self.0.cyclonedx = format.as_str() == Some("CycloneDX");
+                }
+                "dependencies" => {
+                    map.next_value_seed(FirstItem(self.0, ItemOf::Dependencies))?;
+                }
+                "fixes" => map.next_value_seed(ArrayFlag(&mut self.0.fixes_array))?,
+                "auditReportVersion" => present(&mut self.0.audit_report_version, &mut map)?,
+                "advisories" => present(&mut self.0.npm6_advisories, &mut map)?,
+                "actions" => present(&mut self.0.npm6_actions, &mut map)?,
+                "database" => present(&mut self.0.database, &mut map)?,
+                "lockfile" => present(&mut self.0.lockfile, &mut map)?,
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
             }
         }
         Ok(())
+    }
+
+    /// A top-level array: gitleaks, or pip-audit before 2.0.
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+        FirstItem(self.0, ItemOf::Document).visit_seq(seq)
     }
 }
 
@@ -302,6 +356,93 @@ impl<'de> Visitor<'de> for FirstMatch<'_> {
     }
 }
 
+/// Sets `flag` for a key that is present, whatever its value, which it skips.
+fn present<'de, A: MapAccess<'de>>(flag: &mut bool, map: &mut A) -> Result<(), A::Error> {
+    *flag = true;
+    map.next_value::<IgnoredAny>()?;
+    Ok(())
+}
+
+/// Which array's first item is probed.
+#[derive(Clone, Copy)]
+enum ItemOf {
+    /// The document itself is an array.
+    Document,
+    /// `dependencies` (pip-audit; CycloneDX's dependency graph has other keys).
+    Dependencies,
+}
+
+/// An array whose first item's keys are recorded and the rest skipped.
+struct FirstItem<'p>(&'p mut Probe, ItemOf);
+
+impl<'de> DeserializeSeed<'de> for FirstItem<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FirstItem<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let FirstItem(probe, of) = self;
+        if let ItemOf::Dependencies = of {
+            probe.dependencies_array = true;
+        }
+        if seq.next_element_seed(ItemKeys(&mut *probe, of))?.is_none() {
+            if let ItemOf::Document = of {
+                probe.empty_array = true;
+            }
+        }
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(())
+    }
+}
+
+/// Records the keys of an array's first item that identify a format.
+struct ItemKeys<'p>(&'p mut Probe, ItemOf);
+
+impl<'de> DeserializeSeed<'de> for ItemKeys<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ItemKeys<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<String>()? {
+            match (self.1, key.as_str()) {
+                (ItemOf::Document, "vulns") => self.0.first_item_vulns = true,
+                (
+                    ItemOf::Document,
+                    "RuleID" | "StartLine" | "StartColumn" | "Secret" | "SymlinkFile" | "Entropy"
+                    | "Fingerprint",
+                ) => self.0.first_item_gitleaks = true,
+                (ItemOf::Dependencies, "vulns" | "skip_reason") => {
+                    self.0.first_dependency_pip = true;
+                }
+                _ => {}
+            }
+            map.next_value::<IgnoredAny>()?;
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -356,6 +497,100 @@ mod tests {
         assert_eq!(
             detect(br#"{"results":[{"source":{"path":"a"},"packages":[{"pack"#),
             Some(Format::OsvScanner)
+        );
+    }
+
+    /// Every report under `fixtures/`: those in the directory of a dependency or secret
+    /// scanner format are detected as that format, every other one as none of them.
+    #[test]
+    fn fixtures_are_detected_as_their_own_format_only() {
+        let own = [
+            ("sca/gitleaks/", Format::Gitleaks),
+            ("sca/npm-audit/", Format::NpmAudit),
+            ("sca/pip-audit/", Format::PipAudit),
+            ("sca/cargo-audit/", Format::CargoAudit),
+            ("sca/cyclonedx/", Format::CycloneDx),
+        ];
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut stack = vec![root.clone()];
+        let mut checked = 0;
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                let name = path.to_string_lossy().into_owned();
+                if !(name.ends_with(".json") || name.ends_with(".sarif")) {
+                    continue;
+                }
+                let relative = path.strip_prefix(&root).unwrap().to_string_lossy();
+                let relative = relative.replace('\\', "/");
+                let detected = detect(&std::fs::read(&path).unwrap());
+                match own.iter().find(|(dir, _)| relative.starts_with(dir)) {
+                    Some((_, format)) => assert_eq!(detected, Some(*format), "{relative}"),
+                    None => assert!(
+                        !own.iter().any(|(_, format)| detected == Some(*format)),
+                        "{relative} detected as {detected:?}"
+                    ),
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked >= 20, "only {checked} reports under fixtures/");
+    }
+
+    #[test]
+    fn top_level_arrays_by_their_first_item() {
+        assert_eq!(
+            detect(b"[]"),
+            Some(Format::Gitleaks),
+            "a clean gitleaks run"
+        );
+        assert_eq!(
+            detect(br#"[{"Description":"AWS","StartLine":2}]"#),
+            Some(Format::Gitleaks)
+        );
+        assert_eq!(
+            detect(br#"[{"name":"six","version":"1.16.0","vulns":[]}]"#),
+            Some(Format::PipAudit)
+        );
+        assert_eq!(detect(br#"[{"name":"six"}]"#), None);
+        assert_eq!(detect(br#"[1]"#), None);
+    }
+
+    #[test]
+    fn dependency_report_keys() {
+        assert_eq!(
+            detect(br#"{"auditReportVersion":2,"vulnerabilities":{}}"#),
+            Some(Format::NpmAudit)
+        );
+        assert_eq!(
+            detect(br#"{"actions":[],"advisories":{}}"#),
+            Some(Format::NpmAudit),
+            "npm 6, refused when parsed"
+        );
+        assert_eq!(detect(br#"{"advisories":{}}"#), None);
+        assert_eq!(
+            detect(br#"{"bomFormat":"CycloneDX","specVersion":"1.5"}"#),
+            Some(Format::CycloneDx)
+        );
+        assert_eq!(
+            detect(
+                br#"{"bomFormat":"CycloneDX","dependencies":[{"ref":"a"}],"vulnerabilities":[]}"#
+            ),
+            Some(Format::CycloneDx)
+        );
+        assert_eq!(
+            detect(br#"{"database":{},"lockfile":{},"vulnerabilities":{"list":[]}}"#),
+            Some(Format::CargoAudit)
+        );
+        assert_eq!(detect(br#"{"database":{}}"#), None);
+        assert_eq!(
+            detect(br#"{"version":"15.0.4","vulnerabilities":[],"dependency_files":[]}"#),
+            Some(Format::GitLab),
+            "a GitLab report is not a dependency report of these"
         );
     }
 }

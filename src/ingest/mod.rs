@@ -1,5 +1,5 @@
 //! Scanner reports in, normalised findings out. The format of a report is detected from its
-//! content (SARIF 2.1.0 or osv-scanner JSON), its findings are read into the shared model, and
+//! content (see [`Format`]), its findings are read into the shared model, and
 //! their paths are later placed in the repository by [`PathResolver`]. Pure apart from
 //! [`read_report`], which reads one file; bad input is an [`IngestError`] naming the file and
 //! the position, never a panic.
@@ -16,6 +16,13 @@ mod sarif_stream;
 mod text;
 mod trivy;
 mod vulns;
+
+mod cargo_audit;
+mod cyclonedx;
+mod dependency;
+mod gitleaks;
+mod npm_audit;
+mod pip_audit;
 
 use std::fmt;
 use std::io::Read;
@@ -36,6 +43,11 @@ pub enum Format {
     Trivy,
     Grype,
     GitLab,
+    Gitleaks,
+    NpmAudit,
+    PipAudit,
+    CargoAudit,
+    CycloneDx,
 }
 
 impl fmt::Display for Format {
@@ -46,6 +58,11 @@ impl fmt::Display for Format {
             Format::Trivy => "Trivy JSON",
             Format::Grype => "Grype JSON",
             Format::GitLab => "GitLab security report",
+            Format::Gitleaks => "gitleaks JSON",
+            Format::NpmAudit => "npm audit JSON",
+            Format::PipAudit => "pip-audit JSON",
+            Format::CargoAudit => "cargo-audit JSON",
+            Format::CycloneDx => "CycloneDX JSON",
         })
     }
 }
@@ -129,6 +146,11 @@ pub fn parse(source: &str, bytes: &[u8]) -> Result<Report, IngestError> {
         Format::Trivy => trivy::parse(bytes),
         Format::Grype => grype::parse(bytes),
         Format::GitLab => gitlab::parse(bytes),
+        Format::Gitleaks => gitleaks::parse(bytes),
+        Format::NpmAudit => npm_audit::parse(bytes),
+        Format::PipAudit => pip_audit::parse(bytes),
+        Format::CargoAudit => cargo_audit::parse(bytes),
+        Format::CycloneDx => cyclonedx::parse(bytes),
     }
     .map_err(|e| IngestError::from_json(source, Some(format), e))?;
     Ok(Report {
@@ -155,7 +177,7 @@ fn unrecognised(source: &str, bytes: &[u8]) -> IngestError {
         _ => IngestError::new(
             source,
             None,
-            "unrecognised report format (expected SARIF 2.1.0 or osv-scanner JSON)",
+            "unrecognised report format (expected SARIF 2.1.0, osv-scanner, Trivy, Grype, GitLab security report, gitleaks, npm audit, pip-audit, cargo-audit or CycloneDX JSON)",
         ),
     }
 }

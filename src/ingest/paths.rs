@@ -129,7 +129,7 @@ pub fn resolve_paths(findings: &mut [Finding], resolver: &PathResolver) -> Vec<S
             .or_insert_with(|| resolver.resolve(path))
             .clone()
     };
-    let mut unmapped: Vec<String> = Vec::new();
+    let mut unmapped: HashSet<String> = HashSet::new();
     let mut warnings = Vec::new();
     for finding in findings.iter_mut() {
         if let Some(location) = finding.location.as_mut().filter(|l| !l.outside_repo) {
@@ -137,8 +137,7 @@ pub fn resolve_paths(findings: &mut [Finding], resolver: &PathResolver) -> Vec<S
                 Some(path) => location.path = path,
                 None => {
                     location.outside_repo = true;
-                    if !unmapped.contains(&location.path) {
-                        unmapped.push(location.path.clone());
+                    if unmapped.insert(location.path.clone()) {
                         warnings.push(format!(
                             "`{}` (reported by {}) is not a file of the repository; its findings are kept but not placed on a line",
                             location.path,
@@ -148,11 +147,9 @@ pub fn resolve_paths(findings: &mut [Finding], resolver: &PathResolver) -> Vec<S
                 }
             }
         }
-        let manifest = finding.package.as_mut().and_then(|p| p.manifest.as_mut());
-        if let Some(manifest) = manifest {
-            if let Some(path) = resolve(manifest) {
-                *manifest = path;
-            }
+        // A manifest outside the repository cannot be read or edited: forget it.
+        if let Some(package) = finding.package.as_mut() {
+            package.manifest = package.manifest.as_deref().and_then(&mut resolve);
         }
     }
     warnings

@@ -16,7 +16,10 @@ use super::sarif_schema::SarifResult;
 pub(crate) type OnResult<'a> = dyn FnMut(usize, SarifResult) -> Result<(), String> + 'a;
 
 /// Visits every result of every run in document order.
-pub(crate) fn for_each_result(bytes: &[u8], on_result: &mut OnResult<'_>) -> Result<(), serde_json::Error> {
+pub(crate) fn for_each_result(
+    bytes: &[u8],
+    on_result: &mut OnResult<'_>,
+) -> Result<(), serde_json::Error> {
     let mut de = serde_json::Deserializer::from_slice(strip_bom(bytes));
     de.deserialize_map(LogVisitor(on_result))?;
     de.end()

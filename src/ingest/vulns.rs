@@ -284,7 +284,7 @@ mod tests {
             (br#"{"vulnerabilities":[{"id":"x"}]}"#, None),
             (
                 br#"{"auditReportVersion":2,"vulnerabilities":{"a":{}},"version":"1"}"#,
-                None,
+                Some(Format::NpmAudit),
             ),
             (
                 br#"{"vulnerabilities":{},"results":[{"source":{},"packages":[]}]}"#,
