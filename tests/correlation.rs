@@ -267,3 +267,36 @@ fn a_base_ahead_of_the_merge_base_still_correlates() {
     assert_eq!(at(&review, "src/feature.py", 2)["status"], "new");
     assert_eq!(review["summary"]["fixed"], 0);
 }
+
+#[test]
+fn a_second_tool_joining_does_not_make_an_old_problem_new() {
+    let mut repo = base_repo();
+    repo.write("README.md", "docs\n");
+    repo.commit("Ben", "docs");
+    let base = repo.report("base.sarif", &semgrep_sarif(&[("eval", "src/app.py", 5)]));
+    let head_semgrep = repo.report("head.sarif", &semgrep_sarif(&[("eval", "src/app.py", 5)]));
+    // CodeQL now also runs (without a baseline of its own) and flags the same line, more
+    // severely and with the same CWE (95 ~ 94 differ: give it Semgrep's).
+    let codeql = codeql_sarif(
+        "/home/runner/work/shop/shop",
+        &[("py/code-injection", "src/app.py", 5)],
+    )
+    .to_string()
+    .replace("external/cwe/cwe-094", "external/cwe/cwe-095");
+    let head_codeql = repo.path().parent().unwrap().join("codeql.sarif");
+    std::fs::write(&head_codeql, codeql).unwrap();
+    let review = review(
+        &repo,
+        "main",
+        "feature",
+        &[&base],
+        &[&head_semgrep, &head_codeql],
+    );
+    let f = at(&review, "src/app.py", 5);
+    assert_eq!(f["status"], "existing");
+    assert_eq!(f["tools"].as_array().unwrap().len(), 2);
+    assert_eq!(f["severity"], "critical");
+    assert_eq!(review["summary"]["new"], 0);
+    assert_eq!(review["summary"]["dedup"]["results"], 2);
+    assert_eq!(review["summary"]["dedup"]["findings"], 1);
+}

@@ -231,3 +231,66 @@ fn output_file_receives_the_review() {
     let written: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
     assert_eq!(written["summary"]["new"], 4);
 }
+
+#[test]
+fn several_tools_reporting_one_problem_make_one_finding() {
+    let repo = Repo::demo();
+    let reports = tempfile::TempDir::new().unwrap();
+    // pip-audit names jinja2's vulnerability by its PYSEC id; osv-scanner by its GHSA.
+    let pip_audit = reports.path().join("pip-audit.json");
+    std::fs::write(
+        &pip_audit,
+        r#"{"dependencies":[
+            {"name":"jinja2","version":"2.10","vulns":[{"id":"PYSEC-2019-217","fix_versions":["2.10.1"],"aliases":["CVE-2019-10906","GHSA-462w-v97r-4m45"],"description":"In Pallets Jinja before 2.10.1, str.format_map allows a sandbox escape."}]},
+            {"name":"flask","version":"2.0.1","vulns":[]}],"fixes":[]}"#,
+    )
+    .unwrap();
+    // CodeQL flags the SQL injection Semgrep also flags, under its own rule, same CWE.
+    let codeql = reports.path().join("codeql.sarif");
+    let sarif = common::codeql_sarif(
+        "/home/runner/work/demo/demo",
+        &[("py/code-injection", "app/db.py", 50)],
+    )
+    .to_string()
+    .replace("external/cwe/cwe-094", "external/cwe/cwe-089");
+    std::fs::write(&codeql, sarif).unwrap();
+    let mut args = demo_args(&repo, &["--format", "json"]);
+    args.extend([
+        "--head-report".to_string(),
+        pip_audit.display().to_string(),
+        codeql.display().to_string(),
+    ]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = posture(&args);
+    let review = run.json();
+
+    let jinja = at(&review, "requirements.txt", 2);
+    let tools: Vec<&str> = jinja["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    assert_eq!(tools, ["osv-scanner", "pip-audit"]);
+    assert_eq!(jinja["status"], "existing");
+
+    let sqli = at(&review, "app/db.py", 50);
+    let tools: Vec<&str> = sqli["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        tools,
+        ["CodeQL", "Semgrep OSS"],
+        "the more severe report (CodeQL, 9.3) leads"
+    );
+    assert_eq!(sqli["severity"], "critical");
+    assert_eq!(sqli["status"], "new");
+
+    // 7 Semgrep + 1 gitleaks + 3 osv-scanner + 1 pip-audit + 1 CodeQL results → 11 findings.
+    assert_eq!(review["summary"]["dedup"]["results"], 13);
+    assert_eq!(review["summary"]["dedup"]["findings"], 11);
+    assert_eq!(review["summary"]["new"], 4);
+}

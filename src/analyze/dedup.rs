@@ -19,7 +19,23 @@ use crate::model::{Dedup, Finding, Kind};
 /// Merges the duplicates in `findings`, keeping the order of first appearance.
 pub fn dedup(findings: Vec<Finding>) -> (Vec<Finding>, Dedup) {
     let results = findings.len();
-    let mut sets = DisjointSets::new(results);
+    let groups = groups(&findings.iter().collect::<Vec<_>>());
+    let mut slots: Vec<Option<Finding>> = findings.into_iter().map(Some).collect();
+    let merged: Vec<Finding> = groups
+        .into_iter()
+        .filter_map(|group| merge(group.into_iter().filter_map(|i| slots[i].take())))
+        .collect();
+    let stats = Dedup {
+        results,
+        findings: merged.len(),
+    };
+    (merged, stats)
+}
+
+/// The groups of indices of `findings` that report one problem, in order of first
+/// appearance; each group's first index is its lead, the most severe report.
+pub fn groups(findings: &[&Finding]) -> Vec<Vec<usize>> {
+    let mut sets = DisjointSets::new(findings.len());
     let mut by_package: HashMap<(String, String, String), Vec<usize>> = HashMap::new();
     let mut by_path: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, f) in findings.iter().enumerate() {
@@ -39,7 +55,7 @@ pub fn dedup(findings: Vec<Finding>) -> (Vec<Finding>, Dedup) {
     for members in by_package.values() {
         let mut owner: HashMap<String, usize> = HashMap::new();
         for &i in members {
-            for id in advisory_ids(&findings[i]) {
+            for id in advisory_ids(findings[i]) {
                 match owner.get(&id) {
                     Some(&j) => sets.union(i, j),
                     None => {
@@ -50,54 +66,50 @@ pub fn dedup(findings: Vec<Finding>) -> (Vec<Finding>, Dedup) {
         }
     }
     for members in by_path.values_mut() {
-        members.sort_by_key(|&i| findings[i].location.as_ref().and_then(|l| l.lines()));
+        members.sort_by_key(|&i| lines(findings[i]));
         for (n, &i) in members.iter().enumerate() {
-            let end = lines(&findings[i]).1;
+            let end = lines(findings[i]).1;
             for &j in &members[n + 1..] {
-                if lines(&findings[j]).0 > end {
+                if lines(findings[j]).0 > end {
                     break;
                 }
-                if same_problem(&findings[i], &findings[j]) {
+                if same_problem(findings[i], findings[j]) {
                     sets.union(i, j);
                 }
             }
         }
     }
 
-    let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();
-    let mut order = Vec::new();
-    for i in 0..results {
+    let mut by_root: HashMap<usize, usize> = HashMap::new();
+    let mut out: Vec<Vec<usize>> = Vec::new();
+    for i in 0..findings.len() {
         let root = sets.find(i);
-        let group = groups.entry(root).or_default();
-        if group.is_empty() {
-            order.push(root);
-        }
-        group.push(i);
+        let slot = *by_root.entry(root).or_insert_with(|| {
+            out.push(Vec::new());
+            out.len() - 1
+        });
+        out[slot].push(i);
     }
-    let mut slots: Vec<Option<Finding>> = findings.into_iter().map(Some).collect();
-    let merged: Vec<Finding> = order
-        .into_iter()
-        .filter_map(|root| {
-            let mut members: Vec<Finding> = groups
-                .remove(&root)?
-                .into_iter()
-                .filter_map(|i| slots[i].take())
-                .collect();
-            // The most severe report speaks for the group.
-            let lead =
-                (0..members.len()).max_by_key(|&i| (members[i].severity, std::cmp::Reverse(i)))?;
-            let mut kept = members.swap_remove(lead);
-            for other in members {
-                merge_into(&mut kept, other);
-            }
-            Some(kept)
-        })
-        .collect();
-    let stats = Dedup {
-        results,
-        findings: merged.len(),
-    };
-    (merged, stats)
+    for group in &mut out {
+        // The most severe report leads; among equals, the first.
+        if let Some(lead) =
+            (0..group.len()).max_by_key(|&n| (findings[group[n]].severity, std::cmp::Reverse(n)))
+        {
+            group.swap(0, lead);
+            group[1..].sort_unstable();
+        }
+    }
+    out
+}
+
+/// One finding from a group whose first member leads; `None` for an empty group.
+pub fn merge(group: impl IntoIterator<Item = Finding>) -> Option<Finding> {
+    let mut members = group.into_iter();
+    let mut kept = members.next()?;
+    for other in members {
+        merge_into(&mut kept, other);
+    }
+    Some(kept)
 }
 
 fn lines(f: &Finding) -> (u32, u32) {

@@ -22,8 +22,8 @@ use chrono::NaiveDate;
 
 use crate::config::Config;
 use crate::model::{
-    ChangeSet, FileBlame, Finding, Gate, Location, Review, ReviewedFinding, Severity, Snapshot,
-    Status, Summary,
+    ChangeSet, Dedup, FileBlame, Finding, FindingId, Gate, Location, Review, ReviewedFinding,
+    Severity, Snapshot, Status, Summary,
 };
 use diff::DiffIndex;
 use sources::Sources;
@@ -71,8 +71,11 @@ pub fn files_to_read(snapshot: &Snapshot) -> BTreeSet<String> {
 pub fn run(input: Input<'_>) -> Review {
     let changes = DiffIndex::new(input.changes);
     let baseline = DiffIndex::new(input.baseline_diff);
-    let (base, _) = dedup::dedup(input.base_snapshot.findings);
-    let (head, head_dedup) = dedup::dedup(input.head_snapshot.findings);
+    let base = input.base_snapshot.findings;
+    let head = input.head_snapshot.findings;
+    // Each tool's results are matched against that tool's baseline first, then what
+    // several tools said about one problem is merged: identity stays per tool, so a
+    // second tool joining later cannot make an old problem look new.
     let matches = correlate::correlate(
         &base,
         &head,
@@ -80,16 +83,27 @@ pub fn run(input: Input<'_>) -> Review {
         input.base_sources,
         input.head_sources,
     );
+    let (at_head, fixed): (Vec<_>, Vec<_>) = matches.into_iter().partition(|m| m.head.is_some());
+    let head_groups = merged(&at_head, &head, |m| m.head);
+    let head_dedup = Dedup {
+        results: head.len(),
+        findings: head_groups.len(),
+    };
+    let records = head_groups
+        .into_iter()
+        .chain(merged(&fixed, &base, |m| m.base));
 
     let mut line_hashes: HashMap<&str, Vec<String>> = HashMap::new();
-    let mut findings = Vec::with_capacity(matches.len());
+    let mut findings = Vec::new();
     let mut suppressed = 0;
-    for m in matches {
-        let (finding, at_head) = match (m.head, m.base) {
-            (Some(h), _) => (&head[h], true),
-            (None, Some(b)) => (&base[b], false),
-            (None, None) => continue,
-        };
+    for record in records {
+        let Record {
+            id,
+            status,
+            finding,
+        } = record;
+        let finding = &finding;
+        let at_head = status != Status::Fixed;
         if finding.suppressed {
             suppressed += 1;
             continue;
@@ -104,7 +118,7 @@ pub fn run(input: Input<'_>) -> Review {
         } else {
             touched_in_base(finding, &baseline)
         };
-        let mut status = m.status;
+        let mut status = status;
         // Without a baseline report for its tool, only what the diff touched can be new.
         if status == Status::New
             && !in_diff
@@ -135,7 +149,7 @@ pub fn run(input: Input<'_>) -> Review {
             .then(|| primary_line_hash(&finding, input.head_sources, &mut line_hashes))
             .flatten();
         findings.push(ReviewedFinding {
-            id: m.id,
+            id,
             status,
             in_diff,
             finding,
@@ -194,6 +208,43 @@ pub fn run(input: Input<'_>) -> Review {
         findings,
         warnings,
     }
+}
+
+/// A correlated and de-duplicated finding, before attribution, ranking and policy.
+struct Record {
+    id: FindingId,
+    status: Status,
+    finding: Finding,
+}
+
+/// Merges the matches of one side that report one problem: the lead's id, and `existing`
+/// when any member was in the baseline.
+fn merged(
+    matches: &[correlate::Match],
+    findings: &[Finding],
+    index: impl Fn(&correlate::Match) -> Option<usize>,
+) -> Vec<Record> {
+    let pairs: Vec<(&correlate::Match, &Finding)> = matches
+        .iter()
+        .filter_map(|m| Some((m, findings.get(index(m)?)?)))
+        .collect();
+    let members: Vec<&Finding> = pairs.iter().map(|(_, f)| *f).collect();
+    dedup::groups(&members)
+        .into_iter()
+        .filter_map(|group| {
+            let (lead, _) = pairs[*group.first()?];
+            let status = if group.iter().any(|&i| pairs[i].0.status == Status::Existing) {
+                Status::Existing
+            } else {
+                lead.status
+            };
+            Some(Record {
+                id: lead.id.clone(),
+                status,
+                finding: dedup::merge(group.iter().map(|&i| pairs[i].1.clone()))?,
+            })
+        })
+        .collect()
 }
 
 fn status_rank(status: Status) -> u8 {
