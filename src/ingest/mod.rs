@@ -235,6 +235,30 @@ mod tests {
     }
 
     #[test]
+    fn deep_nesting_never_overflows_the_stack() {
+        let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        // In a field posture reads: refused at serde_json's recursion limit.
+        let typed = format!(
+            r#"{{"version":"2.1.0","runs":[{{"tool":{{"driver":{{"name":"t"}}}},"results":[{{"ruleId":"r","message":{{"text":"m"}},"properties":{{"security-severity":{}}}}}]}}]}}"#,
+            deep(100_000)
+        );
+        let error = parse("deep.sarif", typed.as_bytes()).unwrap_err();
+        assert!(error.message.contains("recursion limit"), "{error}");
+        // In fields posture skips, and at the top level of every format: read or refused,
+        // never a crash.
+        for report in [
+            format!(r#"{{"version":"2.1.0","runs":[{{"results":[],"x":{}}}]}}"#, deep(100_000)),
+            format!(r#"{{"SchemaVersion":2,"Results":{}}}"#, deep(100_000)),
+            format!(r#"{{"bomFormat":"CycloneDX","vulnerabilities":{}}}"#, deep(100_000)),
+            deep(100_000),
+        ] {
+            if let Err(error) = parse("deep.json", report.as_bytes()) {
+                assert!(error.to_string().starts_with("deep.json: "), "{error}");
+            }
+        }
+    }
+
+    #[test]
     fn truncated_report_names_file_format_line_and_column() {
         let bytes = fixture("sarif/codeql-action_valid_2runs.sarif");
         let truncated = &bytes[..bytes.len() / 2];
