@@ -26,7 +26,7 @@ use posture::model::{
 };
 
 /// Real reports, read at compile time so the bench measures parsing, not the disk.
-const REPORTS: [(&str, &[u8]); 4] = [
+const REPORTS: [(&str, &[u8]); 10] = [
     (
         "semgrep_0.17.0_owasp_benchmark.sarif",
         include_bytes!(concat!(
@@ -55,7 +55,106 @@ const REPORTS: [(&str, &[u8]); 4] = [
             "/fixtures/sca/osv-scanner/dd_many_findings.json"
         )),
     ),
+    (
+        "gitlab_dd_gl-sast-report-many-vuln_v15.json",
+        include_bytes!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/sca/gitlab/dd_gl-sast-report-many-vuln_v15.json"
+        )),
+    ),
+    (
+        "trivy_npm.json",
+        include_bytes!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/sca/trivy/npm.json"
+        )),
+    ),
+    (
+        "grype_dd_fix_available.json",
+        include_bytes!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/sca/grype/dd_fix_available.json"
+        )),
+    ),
+    (
+        "gitleaks_dd_gitleaks8_many.json",
+        include_bytes!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/sca/gitleaks/dd_gitleaks8_many.json"
+        )),
+    ),
+    (
+        "npm-audit_dd_npm7plus_many_vulns.json",
+        include_bytes!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/sca/npm-audit/dd_npm7plus_many_vulns.json"
+        )),
+    ),
+    (
+        "pip-audit_dd_many_vulns_new.json",
+        include_bytes!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/sca/pip-audit/dd_many_vulns_new.json"
+        )),
+    ),
 ];
+
+/// 100k results as several tools report them: 60k code results (40k problems, every other
+/// one reported again by a second tool on the same line with the same CWE) and 40k
+/// dependency results (20k problems, each reported again by a second tool under its alias).
+fn dedup_input() -> (Vec<Finding>, usize) {
+    let mut findings = Vec::with_capacity(100_000);
+    let mut expected = 0;
+    for i in 0..40_000u32 {
+        let path = format!("src/module_{}/views.py", i % 1_000);
+        let line = i / 1_000 * 3 + 1;
+        let mut f = sast(rule_of(i), &path, line, i);
+        f.cwes = vec![79 + i % 7];
+        findings.push(f.clone());
+        expected += 1;
+        if i % 2 == 0 {
+            let mut other = f;
+            other.tools = vec!["CodeQL".into()];
+            other.rule = format!("codeql/{}", rule_of(i));
+            findings.push(other);
+        }
+    }
+    for i in 0..20_000u32 {
+        let id = format!("GHSA-{i:04x}-aaaa-bbbb");
+        let cve = format!("CVE-2024-{i:05}");
+        findings.push(dependency(format!("package-{}", i % 2_000), i, &id, &cve));
+        expected += 1;
+        let mut other = dependency(format!("package-{}", i % 2_000), i, &cve, "");
+        other.tools = vec!["trivy".into()];
+        findings.push(other);
+    }
+    (findings, expected)
+}
+
+fn dedup(c: &mut Criterion) {
+    let (findings, expected) = dedup_input();
+    let (merged, stats) = analyze::dedup::dedup(findings.clone());
+    assert_eq!(stats.results, findings.len());
+    assert_eq!(
+        merged.len(),
+        expected,
+        "the synthetic duplicates must all merge"
+    );
+    let mut group = c.benchmark_group("dedup");
+    group
+        .sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .measurement_time(Duration::from_secs(8))
+        .throughput(Throughput::Elements(findings.len() as u64));
+    group.bench_function(BenchmarkId::new("dedup", findings.len()), |b| {
+        b.iter_batched(
+            || findings.clone(),
+            |f| analyze::dedup::dedup(black_box(f)),
+            BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+}
 
 fn ingest(c: &mut Criterion) {
     let mut group = c.benchmark_group("ingest");
@@ -500,5 +599,5 @@ fn pipeline(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, ingest, correlation, pipeline);
+criterion_group!(benches, ingest, correlation, pipeline, dedup);
 criterion_main!(benches);

@@ -247,9 +247,15 @@ mod tests {
         // In fields posture skips, and at the top level of every format: read or refused,
         // never a crash.
         for report in [
-            format!(r#"{{"version":"2.1.0","runs":[{{"results":[],"x":{}}}]}}"#, deep(100_000)),
+            format!(
+                r#"{{"version":"2.1.0","runs":[{{"results":[],"x":{}}}]}}"#,
+                deep(100_000)
+            ),
             format!(r#"{{"SchemaVersion":2,"Results":{}}}"#, deep(100_000)),
-            format!(r#"{{"bomFormat":"CycloneDX","vulnerabilities":{}}}"#, deep(100_000)),
+            format!(
+                r#"{{"bomFormat":"CycloneDX","vulnerabilities":{}}}"#,
+                deep(100_000)
+            ),
             deep(100_000),
         ] {
             if let Err(error) = parse("deep.json", report.as_bytes()) {
