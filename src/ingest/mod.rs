@@ -32,6 +32,10 @@ pub use paths::{PathResolver, resolve_paths};
 
 use crate::model::Finding;
 
+/// More results than this in one report are refused: no real scan produces them, and a
+/// report that does is broken or hostile.
+pub const MAX_RESULTS: usize = 2_000_000;
+
 /// Reports larger than this are refused before they are read.
 pub const MAX_REPORT_BYTES: u64 = 256 * 1024 * 1024;
 
@@ -137,11 +141,15 @@ pub fn detect(bytes: &[u8]) -> Option<Format> {
 
 /// Reads the findings of one report; `source` names it in messages and errors.
 pub fn parse(source: &str, bytes: &[u8]) -> Result<Report, IngestError> {
+    parse_limited(source, bytes, MAX_RESULTS)
+}
+
+fn parse_limited(source: &str, bytes: &[u8], max_results: usize) -> Result<Report, IngestError> {
     let Some(format) = detect(bytes) else {
         return Err(unrecognised(source, bytes));
     };
     let parsed = match format {
-        Format::Sarif => sarif::parse(bytes),
+        Format::Sarif => sarif::parse(bytes, max_results),
         Format::OsvScanner => osv_scanner::parse(bytes),
         Format::Trivy => trivy::parse(bytes),
         Format::Grype => grype::parse(bytes),
@@ -153,6 +161,9 @@ pub fn parse(source: &str, bytes: &[u8]) -> Result<Report, IngestError> {
         Format::CycloneDx => cyclonedx::parse(bytes),
     }
     .map_err(|e| IngestError::from_json(source, Some(format), e))?;
+    if parsed.findings.len() > max_results {
+        return Err(too_many_results(source, Some(format), max_results));
+    }
     Ok(Report {
         source: source.to_string(),
         format,
@@ -202,6 +213,14 @@ pub fn read_report(path: &Path) -> Result<Report, IngestError> {
     parse(&source, &bytes)
 }
 
+fn too_many_results(source: &str, format: Option<Format>, max: usize) -> IngestError {
+    IngestError::new(
+        source,
+        format,
+        format!("more than {max} results in one report"),
+    )
+}
+
 fn too_large(source: &str) -> IngestError {
     IngestError::new(
         source,
@@ -232,6 +251,23 @@ mod tests {
         assert_eq!(osv.tools, vec!["osv-scanner"]);
         assert_eq!(Format::Sarif.to_string(), "SARIF");
         assert_eq!(Format::OsvScanner.to_string(), "osv-scanner JSON");
+    }
+
+    #[test]
+    fn reports_with_too_many_results_are_refused() {
+        let sarif = fixture("sarif/codeql_2.5.4.sarif");
+        assert!(parse_limited("c.sarif", &sarif, 72).is_ok());
+        let error = parse_limited("c.sarif", &sarif, 71).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "c.sarif: SARIF: at $.runs: more than 71 results in one report"
+        );
+        let osv = fixture("sca/osv-scanner/dd_many_findings.json");
+        let error = parse_limited("o.json", &osv, 10).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "o.json: osv-scanner JSON: more than 10 results in one report"
+        );
     }
 
     #[test]

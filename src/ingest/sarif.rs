@@ -6,7 +6,6 @@
 
 use std::collections::HashMap;
 
-use super::Parsed;
 use super::json::{self, JsonError};
 use super::paths::uri_to_path;
 use super::sarif_schema::{
@@ -14,6 +13,7 @@ use super::sarif_schema::{
 };
 use super::sarif_stream;
 use super::text;
+use super::{MAX_RESULTS, Parsed};
 use crate::model::{
     Advisory, AffectedRange, CodeFix, Ecosystem, Finding, Kind, Location, Package, RangeEvent,
     RangeKind, Severity,
@@ -22,15 +22,11 @@ use crate::model::{
 /// The most `uriBaseId` indirections followed before a base is taken as the repository root.
 const MAX_BASE_DEPTH: usize = 8;
 
-/// More results than this in one report are refused: no real scan produces them, and a
-/// report that does is broken or hostile.
-pub(crate) const MAX_RESULTS: usize = 2_000_000;
-
 /// The tool name used when a run does not name its tool.
 const UNNAMED_TOOL: &str = "unnamed SARIF tool";
 
 /// Reads a SARIF log: run headers first, then each result streamed into a finding.
-pub(crate) fn parse(bytes: &[u8]) -> Result<Parsed, JsonError> {
+pub(crate) fn parse(bytes: &[u8], max_results: usize) -> Result<Parsed, JsonError> {
     let log: Log = json::from_slice(bytes)?;
     let mut parsed = Parsed::default();
     let mut contexts = Vec::with_capacity(log.runs.len());
@@ -52,8 +48,8 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Parsed, JsonError> {
     let mut results = 0usize;
     let streamed = sarif_stream::for_each_result(bytes, &mut |run, result| {
         results += 1;
-        if results > MAX_RESULTS {
-            return Err(format!("more than {MAX_RESULTS} results in one report"));
+        if results > max_results {
+            return Err(format!("more than {max_results} results in one report"));
         }
         // A result whose baseline state is `absent` records something that no longer occurs.
         if result.baseline_state.as_deref() == Some("absent") {
@@ -66,7 +62,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Parsed, JsonError> {
     });
     match streamed {
         Ok(()) => Ok(parsed),
-        Err(error) if results > MAX_RESULTS => Err(JsonError {
+        Err(error) if results > max_results => Err(JsonError {
             position: Some("$.runs".into()),
             message: json::bare_message(&error),
         }),
@@ -590,15 +586,19 @@ fn hide_secret(finding: &mut Finding) {
 mod tests {
     use super::*;
 
+    fn parse_all(bytes: &[u8]) -> Result<Parsed, JsonError> {
+        parse(bytes, MAX_RESULTS)
+    }
+
     const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/sarif/");
 
     fn fixture(name: &str) -> Parsed {
         let bytes = std::fs::read(format!("{FIXTURES}{name}")).unwrap();
-        parse(&bytes).unwrap()
+        parse_all(&bytes).unwrap()
     }
 
     fn inline(json: &str) -> Parsed {
-        parse(json.as_bytes()).unwrap()
+        parse_all(json.as_bytes()).unwrap()
     }
 
     #[test]
@@ -926,9 +926,10 @@ mod tests {
 
     #[test]
     fn wrong_shape_names_the_json_path() {
-        let error =
-            parse(br#"{"runs":[{"tool":{"driver":{"name":"t"}},"results":[{"locations":{}}]}]}"#)
-                .unwrap_err();
+        let error = parse_all(
+            br#"{"runs":[{"tool":{"driver":{"name":"t"}},"results":[{"locations":{}}]}]}"#,
+        )
+        .unwrap_err();
         assert_eq!(
             error.position.as_deref(),
             Some("$.runs[0].results[0].locations")
@@ -979,7 +980,7 @@ mod tests {
             {"ruleId":"CVE-2020-1","message":{"text":"m"},"baselineState":"absent"},
             {"ruleId":"CVE-2020-2","message":{"text":"m"},"baselineState":"new",
              "properties":{"purls":["pkg:npm/%40scope/pkg@1.2.3"]}}]}]}"#;
-        let parsed = parse(log).unwrap();
+        let parsed = parse_all(log).unwrap();
         assert_eq!(parsed.findings.len(), 1);
         let package = parsed.findings[0].package.as_ref().unwrap();
         assert_eq!(package.name, "@scope/pkg");
