@@ -207,7 +207,7 @@ mod tests {
     use crate::ingest::{Format, detect};
     use crate::model::{RangeEvent, RangeKind};
 
-    /// No cargo-audit report is among the shared fixtures: this one is written after
+    /// Besides the real reports under `fixtures/sca/cargo-audit/`, this one is written after
     /// cargo-audit 0.21's JSON output (the `rustsec` crate's `Report` serialisation), its
     /// vulnerabilities taken from a real report (DefectDojo's
     /// `unittests/scans/cargo_audit/many_findings_cvss.json`, trimmed: `dependencies` lists
@@ -405,6 +405,233 @@ mod tests {
             "settings":{},"vulnerabilities":{"found":false,"count":0,"list":[]},"warnings":{}}"#;
         assert_eq!(detect(clean), Some(Format::CargoAudit));
         assert!(parse(clean).unwrap().findings.is_empty());
+    }
+
+    const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/sca/cargo-audit/");
+
+    fn fixture(name: &str) -> Parsed {
+        let bytes = std::fs::read(format!("{FIXTURES}{name}")).unwrap();
+        assert_eq!(detect(&bytes), Some(Format::CargoAudit), "{name}");
+        parse(&bytes).unwrap()
+    }
+
+    fn range(introduced: &str, fixed: Option<&str>) -> Vec<RangeEvent> {
+        let mut events = vec![RangeEvent::Introduced(introduced.into())];
+        events.extend(fixed.map(|f| RangeEvent::Fixed(f.into())));
+        events
+    }
+
+    fn events(finding: &Finding) -> Vec<Vec<RangeEvent>> {
+        finding.advisories[0]
+            .affected
+            .iter()
+            .map(|r| {
+                assert_eq!(r.kind, RangeKind::Semver);
+                r.events.clone()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn real_reports_are_detected_and_parse() {
+        // Counted in the JSON: vulnerabilities.list + every warnings.<kind> entry.
+        for (name, count) in [
+            ("dd_many_findings.json", 4 + 3 + 6),
+            ("dd_many_findings_cvss.json", 10),
+            ("dd_no_findings.json", 0),
+        ] {
+            let parsed = fixture(name);
+            assert_eq!(parsed.tools, vec!["cargo-audit"], "{name}");
+            assert_eq!(parsed.findings.len(), count, "{name}");
+            assert!(parsed.warnings.is_empty(), "{name}: {:?}", parsed.warnings);
+            for finding in &parsed.findings {
+                assert_eq!(finding.kind, Kind::Sca);
+                assert_eq!(finding.path(), Some("Cargo.lock"));
+            }
+        }
+    }
+
+    /// DefectDojo's `many_findings.json` (cargo-audit 0.14 era): 4 vulnerabilities (one
+    /// advisory on two smallvec versions), 3 unmaintained and 6 yanked warnings.
+    #[test]
+    fn dd_many_findings() {
+        let parsed = fixture("dd_many_findings.json");
+        let findings = &parsed.findings;
+
+        let arc_swap = &findings[0];
+        assert_eq!(arc_swap.rule, "CVE-2020-35711", "the CVE alias preferred");
+        assert_eq!(arc_swap.advisories[0].id, "RUSTSEC-2020-0091");
+        assert_eq!(arc_swap.severity, Severity::Medium, "cvss null");
+        assert_eq!(arc_swap.score, None);
+        let package = arc_swap.package.as_ref().unwrap();
+        assert_eq!(package.ecosystem, Ecosystem::CratesIo);
+        assert_eq!(package.name, "arc-swap");
+        assert_eq!(package.version.as_deref(), Some("0.4.7"));
+        // patched >=1.1.0, >=0.4.8; unaffected <0.4.2.
+        assert_eq!(events(arc_swap), vec![range("0.4.2", Some("0.4.8"))]);
+        assert_eq!(
+            arc_swap.advisories[0].url.as_deref(),
+            Some("https://github.com/vorner/arc-swap/issues/45")
+        );
+
+        let hyper = &findings[1];
+        assert_eq!(hyper.rule, "CVE-2021-21299");
+        assert_eq!(hyper.package.as_ref().unwrap().name, "hyper");
+        assert_eq!(
+            events(hyper),
+            vec![
+                range("0.12.0", Some("0.12.36")),
+                range("0.13.0", Some("0.13.10")),
+                range("0.14.0", Some("0.14.3")),
+            ]
+        );
+
+        for (finding, version) in [(&findings[2], "0.6.13"), (&findings[3], "1.5.0")] {
+            assert_eq!(finding.rule, "CVE-2021-25900");
+            assert_eq!(finding.advisories[0].id, "RUSTSEC-2021-0003");
+            let package = finding.package.as_ref().unwrap();
+            assert_eq!(package.name, "smallvec");
+            assert_eq!(package.version.as_deref(), Some(version));
+            assert_eq!(
+                events(finding),
+                vec![
+                    range("0.6.3", Some("0.6.14")),
+                    range("1.0.0", Some("1.6.1"))
+                ]
+            );
+        }
+
+        let unmaintained: Vec<&str> = findings[4..7].iter().map(|f| f.rule.as_str()).collect();
+        assert_eq!(
+            unmaintained,
+            vec![
+                "RUSTSEC-2021-0064",
+                "RUSTSEC-2020-0016",
+                "RUSTSEC-2020-0056"
+            ]
+        );
+        assert!(findings[4..].iter().all(|f| f.severity == Severity::Low));
+        let stdweb = &findings[6];
+        assert_eq!(stdweb.title, "stdweb is unmaintained");
+        assert_eq!(
+            stdweb.package.as_ref().unwrap().version.as_deref(),
+            Some("0.4.20")
+        );
+        // unaffected >0.4.20: everything up to and including 0.4.20.
+        assert_eq!(events(stdweb), vec![range("0", Some("0.4.21-0"))]);
+        assert_eq!(events(&findings[4]), vec![range("0", None)]);
+
+        let yanked: Vec<&str> = findings[7..].iter().map(|f| f.title.as_str()).collect();
+        assert_eq!(
+            yanked,
+            vec![
+                "arc-swap 0.4.7 is yanked",
+                "bytecount 0.6.1 is yanked",
+                "miow 0.2.1 is yanked",
+                "net2 0.2.35 is yanked",
+                "pin-project-lite 0.1.11 is yanked",
+                "pin-project-lite 0.2.0 is yanked",
+            ]
+        );
+        for finding in &findings[7..] {
+            assert_eq!(finding.rule, "cargo-audit/yanked");
+            assert!(finding.advisories.is_empty(), "advisory null");
+        }
+    }
+
+    /// DefectDojo's `many_findings_cvss.json`: 10 vulnerabilities, CVSS 3.1 and 4.0 vectors,
+    /// several without a vector or a URL, prerelease requirements.
+    #[test]
+    fn dd_many_findings_cvss() {
+        let parsed = fixture("dd_many_findings_cvss.json");
+        let summary: Vec<(&str, &str, Severity, Option<f64>)> = parsed
+            .findings
+            .iter()
+            .map(|f| {
+                (
+                    f.rule.as_str(),
+                    f.package.as_ref().unwrap().name.as_str(),
+                    f.severity,
+                    f.score,
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                ("CVE-2026-3338", "aws-lc-sys", Severity::High, Some(7.5)),
+                ("CVE-2026-3336", "aws-lc-sys", Severity::High, Some(7.5)),
+                ("GHSA-394x-vwmw-crm3", "aws-lc-sys", Severity::Medium, None),
+                ("CVE-2026-3337", "aws-lc-sys", Severity::Medium, Some(5.9)),
+                ("CVE-2026-4428", "aws-lc-sys", Severity::High, Some(7.4)),
+                (
+                    "GHSA-4pj9-g833-qx53",
+                    "lettre",
+                    Severity::Critical,
+                    Some(9.1)
+                ),
+                (
+                    "GHSA-pwjx-qhcg-rvj4",
+                    "rustls-webpki",
+                    Severity::Medium,
+                    None
+                ),
+                (
+                    "GHSA-82j2-j2ch-gfr8",
+                    "rustls-webpki",
+                    Severity::Medium,
+                    None
+                ),
+                (
+                    "GHSA-xgp8-3hg3-c2mh",
+                    "rustls-webpki",
+                    Severity::Medium,
+                    None
+                ),
+                (
+                    "GHSA-965h-392x-2mh5",
+                    "rustls-webpki",
+                    Severity::Medium,
+                    None
+                ),
+            ]
+        );
+
+        let name_constraints = &parsed.findings[2];
+        assert_eq!(name_constraints.advisories[0].id, "RUSTSEC-2026-0044");
+        assert_eq!(
+            name_constraints.advisories[0].url.as_deref(),
+            Some("https://rustsec.org/advisories/RUSTSEC-2026-0044.html"),
+            "url null: the RustSec page"
+        );
+        assert_eq!(
+            events(name_constraints),
+            vec![range("0.32.0", Some("0.39.0"))]
+        );
+        assert_eq!(
+            parsed.findings[4].advisories[0].cvss_vector.as_deref(),
+            Some("CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:H/A:N")
+        );
+        assert_eq!(
+            parsed.findings[5]
+                .package
+                .as_ref()
+                .unwrap()
+                .version
+                .as_deref(),
+            Some("0.11.19")
+        );
+        assert_eq!(
+            events(&parsed.findings[6]),
+            vec![range("0.102.0-alpha.0", Some("0.103.10"))]
+        );
+        assert_eq!(
+            events(&parsed.findings[7]),
+            vec![
+                range("0", Some("0.103.13")),
+                range("0.104.0-alpha.1", Some("0.104.0-alpha.7"))
+            ]
+        );
     }
 
     #[test]

@@ -549,8 +549,8 @@ mod tests {
     use super::*;
     use crate::ingest::{Format, detect};
 
-    /// No CycloneDX document is among the shared fixtures: this one is written after what
-    /// Trivy (`trivy fs --format cyclonedx --scanners vuln`) emits for a Node.js project —
+    /// Besides the real documents under `fixtures/sca/cyclonedx/`, this one is written after
+    /// what Trivy (`trivy fs --format cyclonedx --scanners vuln`) emits for a Node.js project —
     /// CycloneDX 1.5, tools as an object, the lockfile as an `application` component with the
     /// packages in `dependencies`, ratings from several sources — plus an OS package, a
     /// Dependency-Track style VEX analysis and a `vers:` range.
@@ -796,6 +796,180 @@ mod tests {
             detect(br#"{"bomFormat":"SPDX","dependencies":[]}"#),
             None,
             "another bomFormat"
+        );
+    }
+
+    const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/sca/cyclonedx/");
+
+    fn fixture(name: &str) -> Parsed {
+        let bytes = std::fs::read(format!("{FIXTURES}{name}")).unwrap();
+        assert_eq!(detect(&bytes), Some(Format::CycloneDx), "{name}");
+        parse(&bytes).unwrap()
+    }
+
+    #[test]
+    fn real_documents_are_detected_and_parse() {
+        // Counted in the JSON: one finding per vulnerability and `affects` entry.
+        for (name, tool, count) in [
+            ("dd_log4j.json", "grype", 8),
+            ("dd_nested-component-log4j.json", "grype", 8),
+            ("dd_valid-vulnerability-1.4.json", "CycloneDX", 1),
+            ("dd_cyclonedx_cwe.json", "CycloneDX", 1),
+            ("dd_no-severity.json", "CycloneDX", 1),
+        ] {
+            let parsed = fixture(name);
+            assert_eq!(parsed.tools, vec![tool], "{name}");
+            assert_eq!(parsed.findings.len(), count, "{name}");
+            assert!(parsed.warnings.is_empty(), "{name}: {:?}", parsed.warnings);
+            assert!(
+                parsed.findings.iter().all(|f| f.kind == Kind::Sca),
+                "{name}"
+            );
+        }
+    }
+
+    /// Grype's CycloneDX 1.4 output for log4j-core 2.13.2: NVD CVEs (a named severity plus
+    /// CVSSv2 and CVSSv31 scores) and GitHub advisories (a named severity only), all
+    /// `in_triage`.
+    #[test]
+    fn dd_log4j_from_grype() {
+        let parsed = fixture("dd_log4j.json");
+        let summary: Vec<(&str, Severity, Option<f64>)> = parsed
+            .findings
+            .iter()
+            .map(|f| (f.rule.as_str(), f.severity, f.score))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                ("CVE-2021-44228", Severity::Critical, Some(10.0)),
+                ("CVE-2021-44832", Severity::Medium, Some(6.6)),
+                ("CVE-2021-45046", Severity::Critical, Some(9.0)),
+                ("CVE-2021-45105", Severity::Medium, Some(5.9)),
+                ("GHSA-7rjr-3q55-vv33", Severity::Critical, None),
+                ("GHSA-8489-44mv-ggj8", Severity::Medium, None),
+                ("GHSA-jfh8-c2jp-5v3q", Severity::Critical, None),
+                ("GHSA-p6xc-xr62-6r2g", Severity::High, None),
+            ]
+        );
+        for finding in &parsed.findings {
+            assert!(!finding.suppressed, "in_triage is reported");
+            assert_eq!(finding.location, None, "no application component");
+            let package = finding.package.as_ref().unwrap();
+            assert_eq!(package.ecosystem, Ecosystem::Maven);
+            assert_eq!(package.name, "org.apache.logging.log4j:log4j-core");
+            assert_eq!(package.version.as_deref(), Some("2.13.2"));
+        }
+        let log4shell = &parsed.findings[0];
+        assert_eq!(
+            log4shell.title,
+            "CVE-2021-44228 in org.apache.logging.log4j:log4j-core"
+        );
+        assert_eq!(
+            log4shell.advisories[0].cvss_vector.as_deref(),
+            Some("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H"),
+            "CVSSv31 preferred over CVSSv2"
+        );
+        assert_eq!(
+            log4shell.help_uri.as_deref(),
+            Some("http://cve.mitre.org/cgi-bin/cvename.cgi?name=CVE-2021-44228")
+        );
+        assert!(log4shell.message.ends_with("Analysis: in_triage"));
+    }
+
+    /// The same document with log4j-core nested inside a `container` component.
+    #[test]
+    fn dd_nested_component_reads_as_the_flat_one() {
+        let nested = fixture("dd_nested-component-log4j.json");
+        let flat = fixture("dd_log4j.json");
+        assert_eq!(nested.findings, flat.findings);
+    }
+
+    /// The CycloneDX 1.4 specification's vulnerability example: a VEX `not_affected`
+    /// analysis, a Snyk id with a CVE reference, an `affects` ref naming a version that no
+    /// component has, `vers:` ranges.
+    #[test]
+    fn dd_valid_vulnerability_not_affected_is_suppressed() {
+        let parsed = fixture("dd_valid-vulnerability-1.4.json");
+        let finding = &parsed.findings[0];
+        assert!(finding.suppressed, "not_affected");
+        assert_eq!(finding.rule, "CVE-2018-7489", "the CVE reference preferred");
+        assert_eq!(finding.severity, Severity::Critical);
+        assert_eq!(finding.score, Some(9.8));
+        assert_eq!(finding.cwes, vec![184, 502]);
+        assert!(
+            finding.message.ends_with(
+                "Analysis: not_affected (code_not_reachable): An optional explanation of why \
+                 the application is not affected by the vulnerable component."
+            ),
+            "{}",
+            finding.message
+        );
+        assert!(finding.message.contains(
+            "Recommendation: Upgrade com.fasterxml.jackson.core:jackson-databind to version \
+             2.6.7.5, 2.8.11.1, 2.9.5 or higher."
+        ));
+        let package = finding.package.as_ref().unwrap();
+        assert_eq!(package.ecosystem, Ecosystem::Maven);
+        assert_eq!(package.name, "com.fasterxml.jackson.core:jackson-databind");
+        assert_eq!(
+            package.version.as_deref(),
+            Some("2.9.9"),
+            "from the ref's package URL, not the 2.9.4 component"
+        );
+        let advisory = &finding.advisories[0];
+        assert_eq!(advisory.id, "SNYK-JAVA-COMFASTERXMLJACKSONCORE-32111");
+        assert_eq!(advisory.aliases, vec!["CVE-2018-7489"]);
+        // `2.7.0|<2.8.11.1` is, as the vers spec reads it, 2.7.0 exactly or below 2.8.11.1.
+        assert_eq!(advisory.affected_versions, vec!["2.7.0", "2.9.0"]);
+        let fixed: Vec<&[RangeEvent]> = advisory.affected.iter().map(|r| &r.events[..]).collect();
+        assert_eq!(
+            fixed,
+            vec![
+                &[
+                    RangeEvent::Introduced("0".into()),
+                    RangeEvent::Fixed("2.6.7.5".into())
+                ][..],
+                &[
+                    RangeEvent::Introduced("0".into()),
+                    RangeEvent::Fixed("2.8.11.1".into())
+                ][..],
+                &[
+                    RangeEvent::Introduced("0".into()),
+                    RangeEvent::Fixed("2.9.5".into())
+                ][..],
+            ]
+        );
+    }
+
+    /// Minified, no components nor tools, affects refs that are not package URLs.
+    #[test]
+    fn dd_cwe_and_no_severity() {
+        let cwe = fixture("dd_cyclonedx_cwe.json");
+        let h2 = &cwe.findings[0];
+        assert_eq!(h2.rule, "CVE-2018-10054");
+        assert_eq!(h2.severity, Severity::High, "the highest named severity");
+        assert_eq!(h2.score, Some(8.8), "CVSSv3 preferred over CVSSv2");
+        assert_eq!(h2.cwes, vec![20]);
+        assert!(!h2.suppressed);
+        let package = h2.package.as_ref().unwrap();
+        assert_eq!(package.ecosystem, Ecosystem::Other("unknown".into()));
+        assert_eq!(package.name, "maven:com.h2database:h2:2.1.210:");
+        assert_eq!(package.version, None);
+
+        let no_severity = fixture("dd_no-severity.json");
+        let log4shell = &no_severity.findings[0];
+        assert_eq!(log4shell.rule, "CVE-2021-44228");
+        assert_eq!(log4shell.score, Some(10.0));
+        assert_eq!(log4shell.severity, Severity::Critical, "from the score");
+        assert_eq!(
+            log4shell.package.as_ref().unwrap().name,
+            "gerbwetbqt",
+            "a dangling ref"
+        );
+        assert_eq!(
+            log4shell.help_uri.as_deref(),
+            Some("https://nvd.nist.gov/vuln/detail/CVE-2021-44228")
         );
     }
 
