@@ -13,7 +13,7 @@ use super::sarif_schema::{
 };
 use super::sarif_stream;
 use super::text;
-use super::{MAX_RESULTS, Parsed};
+use super::Parsed;
 use crate::model::{
     Advisory, AffectedRange, CodeFix, Ecosystem, Finding, Kind, Location, Package, RangeEvent,
     RangeKind, Severity,
@@ -587,7 +587,7 @@ mod tests {
     use super::*;
 
     fn parse_all(bytes: &[u8]) -> Result<Parsed, JsonError> {
-        parse(bytes, MAX_RESULTS)
+        parse(bytes, crate::ingest::MAX_RESULTS)
     }
 
     const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/sarif/");
