@@ -1,8 +1,9 @@
 //! SARIF 2.1.0 logs, as CodeQL, Semgrep, Trivy, Grype, gitleaks, Anchore, dependency-check and
 //! others write them, turned into findings: rules looked up by id or index (driver and
 //! extensions), URIs resolved through `originalUriBaseIds`, severities from
-//! `security-severity` or levels, CWE tags, fingerprints, suppressions, and for dependency
-//! scanners the package and advisory their messages describe.
+//! `security-severity` or levels, CWEs from tags or taxonomy relationships, fingerprints,
+//! suppressions, results of kind `pass` dropped, and for dependency scanners the package and
+//! advisory their messages describe.
 
 use std::collections::HashMap;
 
@@ -51,8 +52,9 @@ pub(crate) fn parse(bytes: &[u8], max_results: usize) -> Result<Parsed, JsonErro
         if results > max_results {
             return Err(format!("more than {max_results} results in one report"));
         }
-        // A result whose baseline state is `absent` records something that no longer occurs.
-        if result.baseline_state.as_deref() == Some("absent") {
+        // A result whose baseline state is `absent` records something that no longer occurs;
+        // one of kind `pass` or `notApplicable` records a check that found nothing.
+        if result.baseline_state.as_deref() == Some("absent") || !reports_a_problem(&result) {
             return Ok(());
         }
         if let Some(context) = contexts.get(run) {
@@ -71,6 +73,13 @@ pub(crate) fn parse(bytes: &[u8], max_results: usize) -> Result<Parsed, JsonErro
             .err()
             .unwrap_or_else(|| json::syntax_or_shape(error, "$.runs".into()))),
     }
+}
+
+/// Whether a result's `kind` (SARIF §3.27.9, `fail` when absent) says it found a problem.
+fn reports_a_problem(result: &SarifResult) -> bool {
+    !result.kind.as_deref().is_some_and(|kind| {
+        kind.eq_ignore_ascii_case("pass") || kind.eq_ignore_ascii_case("notApplicable")
+    })
 }
 
 /// What the tool's name says about the kind of its findings.
@@ -170,7 +179,7 @@ impl<'a> RunContext<'a> {
         finding.severity = severity;
         finding.score = score;
         finding.location = self.location(result);
-        finding.cwes = text::cwes(tags.iter().copied());
+        finding.cwes = text::cwes(tags.iter().copied().chain(cwe_relationships(rule)));
         finding.fingerprints = result
             .partial_fingerprints
             .iter()
@@ -297,6 +306,21 @@ impl<'a> RunContext<'a> {
             None => uri.to_string(),
         }
     }
+}
+
+/// The ids (`CWE-120`) of the CWE taxonomy entries a rule's relationships point to.
+fn cwe_relationships(rule: Option<&Rule>) -> impl Iterator<Item = &str> {
+    rule.into_iter()
+        .flat_map(|r| &r.relationships)
+        .filter_map(|relationship| relationship.target.as_ref())
+        .filter(|target| {
+            target
+                .tool_component
+                .as_ref()
+                .and_then(|c| c.name.as_deref())
+                .is_some_and(|name| name.eq_ignore_ascii_case("CWE"))
+        })
+        .filter_map(|target| target.id.as_deref())
 }
 
 /// `scheme:` at the start of a URI (two letters at least, so `C:` stays a drive).
@@ -609,8 +633,14 @@ mod tests {
             .filter(|n| n.ends_with(".sarif"))
             .collect();
         names.sort();
-        assert_eq!(names.len(), 17);
+        assert_eq!(names.len(), 21);
         for name in names {
+            let bytes = std::fs::read(format!("{FIXTURES}{name}")).unwrap();
+            assert_eq!(
+                super::super::detect::detect(&bytes),
+                Some(super::super::Format::Sarif),
+                "{name}"
+            );
             let parsed = fixture(&name);
             assert!(!parsed.tools.is_empty(), "{name}: no tool");
             for finding in &parsed.findings {
@@ -631,6 +661,10 @@ mod tests {
             ("anchore_0.7.3_demo.sarif", 429),
             ("grype_0.34.7_cxf.sarif", 22),
             ("dependency-check_6.1.2.sarif", 13),
+            ("checkov_2.2.316_azure.sarif", 16),
+            ("bandit_1.8.6_flask.sarif", 7),
+            ("eslint_8.57.0_codacy.sarif", 4),
+            ("flawfinder_2.0.19_xgboost.sarif", 53),
         ];
         for (name, count) in counts {
             assert_eq!(fixture(name).findings.len(), count, "{name}");
@@ -985,5 +1019,148 @@ mod tests {
         let package = parsed.findings[0].package.as_ref().unwrap();
         assert_eq!(package.name, "@scope/pkg");
         assert_eq!(package.version.as_deref(), Some("1.2.3"));
+    }
+    #[test]
+    fn checkov_results_are_infrastructure() {
+        let parsed = fixture("checkov_2.2.316_azure.sarif");
+        assert_eq!(parsed.tools, vec!["Checkov"]);
+        assert!(parsed.findings.iter().all(|f| f.kind == Kind::Iac));
+        let first = &parsed.findings[0];
+        assert_eq!(first.rule, "CKV_AZURE_179");
+        assert_eq!(first.title, "Ensure VM agent is installed");
+        assert_eq!(first.severity, Severity::High, "level error");
+        let location = first.location.as_ref().unwrap();
+        assert_eq!(location.path, "Develop Env/main.tf");
+        assert_eq!(location.lines(), Some((107, 149)));
+        assert_eq!(
+            parsed.findings[1].help_uri.as_deref(),
+            Some("https://docs.bridgecrew.io/docs/bc_azr_general_14")
+        );
+        assert!(first.cwes.is_empty());
+    }
+
+    #[test]
+    fn bandit_levels_follow_issue_severity_and_rules_tag_cwes() {
+        let parsed = fixture("bandit_1.8.6_flask.sarif");
+        assert_eq!(parsed.tools, vec!["Bandit"]);
+        assert!(parsed.findings.iter().all(|f| f.kind == Kind::Sast));
+        let by_rule = |rule: &str| parsed.findings.iter().find(|f| f.rule == rule).unwrap();
+        let shell = by_rule("B602");
+        assert_eq!(
+            shell.severity,
+            Severity::High,
+            "issue_severity HIGH, level error"
+        );
+        assert_eq!(shell.cwes, vec![78]);
+        assert_eq!(shell.title, "subprocess_popen_with_shell_equals_true");
+        let location = shell.location.as_ref().unwrap();
+        assert_eq!(location.path, "app.py");
+        assert_eq!(location.lines(), Some((25, 25)));
+        assert_eq!(
+            (location.start_column, location.end_column),
+            (Some(14), Some(92))
+        );
+        assert_eq!(
+            by_rule("B608").severity,
+            Severity::Medium,
+            "issue_severity MEDIUM: level left out"
+        );
+        assert_eq!(by_rule("B404").severity, Severity::Low, "level note");
+        let password = by_rule("B105");
+        assert_eq!(
+            password.kind,
+            Kind::Sast,
+            "a rule about secrets, not a secret scanner"
+        );
+        assert_eq!(password.cwes, vec![259]);
+    }
+
+    #[test]
+    fn eslint_absolute_file_uris() {
+        let parsed = fixture("eslint_8.57.0_codacy.sarif");
+        assert_eq!(parsed.tools, vec!["ESLint"]);
+        let first = &parsed.findings[0];
+        assert_eq!(first.kind, Kind::Sast);
+        assert_eq!(first.rule, "no-unused-vars");
+        assert_eq!(first.title, "Disallow unused variables");
+        assert_eq!(first.message, "'regex' is assigned a value but never used.");
+        assert_eq!(first.severity, Severity::High, "level error");
+        let location = first.location.as_ref().unwrap();
+        assert_eq!(
+            location.path,
+            "/Users/stefan/Documents/Projects/repositories/eslint-test-examples/with-config-file.js"
+        );
+        assert_eq!(
+            (location.start_column, location.end_column),
+            (Some(7), Some(11))
+        );
+        assert!(parsed.findings.iter().all(|f| f.cwes.is_empty()));
+    }
+
+    #[test]
+    fn flawfinder_cwes_from_relationships_and_passes_dropped() {
+        let parsed = fixture("flawfinder_2.0.19_xgboost.sarif");
+        assert_eq!(parsed.tools, vec!["Flawfinder"]);
+        assert!(parsed.findings.iter().all(|f| f.kind == Kind::Sast));
+        assert!(
+            parsed.findings.iter().all(|f| f.location.is_some()),
+            "the `pass` result has none"
+        );
+        let first = &parsed.findings[0];
+        assert_eq!(first.rule, "FF1048");
+        assert_eq!(
+            first.severity,
+            Severity::High,
+            "kind fail, rule default level error"
+        );
+        assert_eq!(first.cwes, vec![327]);
+        assert_eq!(first.path(), Some("src/tree/param.cc"), "undefined SRCROOT");
+        assert_eq!(
+            first.fingerprints.get("contextHash/v1").map(String::len),
+            Some(64)
+        );
+        assert_eq!(
+            parsed.findings[1].severity,
+            Severity::Medium,
+            "level warning"
+        );
+        let sscanf = &parsed.findings[2];
+        assert_eq!(sscanf.rule, "FF1021");
+        assert_eq!(
+            sscanf.severity,
+            Severity::Low,
+            "level note beats the rule's error"
+        );
+        assert_eq!(sscanf.cwes, vec![120, 20]);
+        let char_array = parsed.findings.iter().find(|f| f.rule == "FF1013").unwrap();
+        assert_eq!(char_array.cwes, vec![119, 120]);
+        let last = parsed.findings.last().unwrap();
+        assert_eq!(last.severity, Severity::High);
+        assert_eq!(last.location.as_ref().unwrap().lines(), Some((482, 482)));
+    }
+
+    #[test]
+    fn results_of_kind_pass_or_not_applicable_are_dropped() {
+        let parsed = inline(
+            r#"{"runs":[{"tool":{"driver":{"name":"t"}},"results":[
+              {"ruleId":"a","kind":"pass","message":{"text":"m"}},
+              {"ruleId":"b","kind":"notApplicable","message":{"text":"m"}},
+              {"ruleId":"c","kind":"review","message":{"text":"m"}},
+              {"ruleId":"d","message":{"text":"m"}}]}]}"#,
+        );
+        let rules: Vec<&str> = parsed.findings.iter().map(|f| f.rule.as_str()).collect();
+        assert_eq!(rules, vec!["c", "d"]);
+    }
+
+    #[test]
+    fn only_cwe_taxonomy_relationships_name_cwes() {
+        let parsed = inline(
+            r#"{"runs":[{"tool":{"driver":{"name":"t","rules":[{"id":"r","relationships":[
+              {"target":{"id":"CWE-79","toolComponent":{"name":"CWE"}}},
+              {"target":{"id":"CWE-1","toolComponent":{"name":"OWASP"}}},
+              {"target":{"id":"CWE-2"}}]}]}},
+              "results":[{"ruleId":"r","message":{"text":"m"}}]}]}"#,
+        );
+        assert_eq!(parsed.findings[0].cwes, vec![79]);
     }
 }

@@ -81,6 +81,15 @@ pub(crate) struct Rule {
     pub default_configuration: Option<Configuration>,
     #[serde(default)]
     pub properties: Properties,
+    /// Links to taxonomy entries; Flawfinder names its CWEs only here.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub relationships: Vec<Relationship>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct Relationship {
+    #[serde(default)]
+    pub target: Option<ReportingDescriptorReference>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -140,6 +149,9 @@ pub(crate) struct SarifResult {
     pub rule: Option<ReportingDescriptorReference>,
     #[serde(default)]
     pub level: Option<String>,
+    /// `fail` when absent; `pass` and `notApplicable` report no problem.
+    #[serde(default)]
+    pub kind: Option<String>,
     #[serde(default)]
     pub message: Message,
     #[serde(default, deserialize_with = "null_as_default")]
