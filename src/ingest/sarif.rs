@@ -1,12 +1,26 @@
-//! SARIF 2.1.0 logs, as CodeQL, Semgrep, Trivy, Grype, gitleaks, Anchore, dependency-check and
-//! others write them, turned into findings: rules looked up by id or index (driver and
-//! extensions), URIs resolved through `originalUriBaseIds`, severities from
-//! `security-severity` or levels, CWEs from tags or taxonomy relationships, fingerprints,
-//! suppressions, results of kind `pass` dropped, and for dependency scanners the package and
-//! advisory their messages describe.
+//! SARIF 2.1.0 logs, as CodeQL, Semgrep, Trivy, Grype, gitleaks, Anchore, dependency-check,
+//! SpotBugs, Snyk Code and others write them, turned into findings: rules looked up by id or
+//! index (driver and extensions), URIs resolved through `originalUriBaseIds`, severities from
+//! `security-severity` or levels, CWEs from tags, taxonomy relationships or a `cwe` property,
+//! fingerprints, suppressions, results of kind `pass` dropped, and for dependency scanners the
+//! package and advisory their messages describe.
+//!
+//! Severity, the first that applies: a `security-severity` score (its CVSS rating) or level
+//! name; a CVSS v3 base score in the properties; the result's `level`, else its rule's
+//! default: `error` high, `warning` medium, `note` low, `none` info; else medium (high for
+//! a secret). Two tools whose levels are their severities:
+//! - SpotBugs sets the level from the bug rank (scariest and scary: `error`, troubling:
+//!   `warning`, of concern: `note`) and writes no other severity. Its URIs are bare file
+//!   names (`Boot.java`), kept as they are; the bug category (`STYLE`, …) is its only tag,
+//!   and newer versions name the CWE in a relationship to the `CWE` taxonomy by number alone.
+//! - Snyk Code writes its high, medium and low as `error`, `warning` and `note`. Its
+//!   `priorityScore` (0–1000) ranks issues by severity together with other factors (hot
+//!   files, fix examples) and is no severity, so it is not read. Its CWEs are in the rule's
+//!   `properties.cwe` (`["CWE-798", "CWE-259"]`).
 
 use std::collections::HashMap;
 
+use super::Parsed;
 use super::json::{self, JsonError};
 use super::paths::uri_to_path;
 use super::sarif_schema::{
@@ -14,7 +28,6 @@ use super::sarif_schema::{
 };
 use super::sarif_stream;
 use super::text;
-use super::Parsed;
 use crate::model::{
     Advisory, AffectedRange, CodeFix, Ecosystem, Finding, Kind, Location, Package, RangeEvent,
     RangeKind, Severity,
@@ -179,7 +192,11 @@ impl<'a> RunContext<'a> {
         finding.severity = severity;
         finding.score = score;
         finding.location = self.location(result);
-        finding.cwes = text::cwes(tags.iter().copied().chain(cwe_relationships(rule)));
+        finding.cwes = text::distinct(
+            tags.iter()
+                .filter_map(|tag| text::cwe_number(tag))
+                .chain(named_cwes(rule, result).filter_map(text::cwe_id)),
+        );
         finding.fingerprints = result
             .partial_fingerprints
             .iter()
@@ -308,9 +325,15 @@ impl<'a> RunContext<'a> {
     }
 }
 
-/// The ids (`CWE-120`) of the CWE taxonomy entries a rule's relationships point to.
-fn cwe_relationships(rule: Option<&Rule>) -> impl Iterator<Item = &str> {
-    rule.into_iter()
+/// Values that name CWEs by where they stand: the ids of the CWE taxonomy entries a rule's
+/// relationships point to (`CWE-120`; SpotBugs: `502`), and the `cwe` property of the rule
+/// and of the result (Snyk Code).
+fn named_cwes<'a>(
+    rule: Option<&'a Rule>,
+    result: &'a SarifResult,
+) -> impl Iterator<Item = &'a str> {
+    let related = rule
+        .into_iter()
         .flat_map(|r| &r.relationships)
         .filter_map(|relationship| relationship.target.as_ref())
         .filter(|target| {
@@ -320,7 +343,9 @@ fn cwe_relationships(rule: Option<&Rule>) -> impl Iterator<Item = &str> {
                 .and_then(|c| c.name.as_deref())
                 .is_some_and(|name| name.eq_ignore_ascii_case("CWE"))
         })
-        .filter_map(|target| target.id.as_deref())
+        .filter_map(|target| target.id.as_deref());
+    let properties = rule.map(|r| r.properties.cwes()).into_iter().flatten();
+    related.chain(properties).chain(result.properties.cwes())
 }
 
 /// `scheme:` at the start of a URI (two letters at least, so `C:` stays a drive).
@@ -633,7 +658,7 @@ mod tests {
             .filter(|n| n.ends_with(".sarif"))
             .collect();
         names.sort();
-        assert_eq!(names.len(), 21);
+        assert_eq!(names.len(), 23);
         for name in names {
             let bytes = std::fs::read(format!("{FIXTURES}{name}")).unwrap();
             assert_eq!(
@@ -665,6 +690,8 @@ mod tests {
             ("bandit_1.8.6_flask.sarif", 7),
             ("eslint_8.57.0_codacy.sarif", 4),
             ("flawfinder_2.0.19_xgboost.sarif", 53),
+            ("spotbugs_4.4.0_defectdojo.sarif", 56),
+            ("snyk-code_secureauth-demo.sarif", 8),
         ];
         for (name, count) in counts {
             assert_eq!(fixture(name).findings.len(), count, "{name}");
@@ -1158,9 +1185,140 @@ mod tests {
             r#"{"runs":[{"tool":{"driver":{"name":"t","rules":[{"id":"r","relationships":[
               {"target":{"id":"CWE-79","toolComponent":{"name":"CWE"}}},
               {"target":{"id":"CWE-1","toolComponent":{"name":"OWASP"}}},
-              {"target":{"id":"CWE-2"}}]}]}},
+              {"target":{"id":"CWE-2"}},
+              {"target":{"id":"502","toolComponent":{"name":"CWE"}}}],
+              "properties":{"tags":["CORRECTNESS","7"]}}]}},
               "results":[{"ruleId":"r","message":{"text":"m"}}]}]}"#,
         );
-        assert_eq!(parsed.findings[0].cwes, vec![79]);
+        assert_eq!(
+            parsed.findings[0].cwes,
+            vec![79, 502],
+            "SpotBugs names its CWE taxonomy entries by number alone; a bare number tag is none"
+        );
+    }
+
+    #[test]
+    fn spotbugs_bare_file_names_and_levels_from_bug_rank() {
+        let parsed = fixture("spotbugs_4.4.0_defectdojo.sarif");
+        assert_eq!(parsed.tools, vec!["SpotBugs"]);
+        assert!(parsed.findings.iter().all(|f| f.kind == Kind::Sast));
+        assert!(
+            parsed.findings.iter().all(|f| f.cwes.is_empty()),
+            "4.4.0 names no CWE; its only tag is the bug category"
+        );
+        let first = &parsed.findings[0];
+        assert_eq!(first.rule, "DMI_HARDCODED_ABSOLUTE_FILENAME");
+        assert_eq!(
+            first.title,
+            "Code contains a hard coded reference to an absolute pathname."
+        );
+        assert_eq!(
+            first.message,
+            "Hard coded reference to an absolute pathname in Boot.main(String[])."
+        );
+        assert_eq!(
+            first.severity,
+            Severity::Low,
+            "level note: bug rank of concern"
+        );
+        assert_eq!(first.score, None);
+        let location = first.location.as_ref().unwrap();
+        assert_eq!(location.path, "Boot.java", "bare file name, kept as it is");
+        assert_eq!(location.lines(), Some((23, 23)));
+        assert_eq!(location.start_column, None);
+        assert_eq!(
+            first.help_uri.as_deref(),
+            Some(
+                "https://spotbugs.readthedocs.io/en/latest/bugDescriptions.html#DMI_HARDCODED_ABSOLUTE_FILENAME"
+            )
+        );
+        let switch = parsed
+            .findings
+            .iter()
+            .find(|f| f.message.contains("XonoticParser.frag_someone()"))
+            .unwrap();
+        assert_eq!(switch.rule, "SF_SWITCH_NO_DEFAULT");
+        assert_eq!(switch.path(), Some("XonoticParser.java"));
+        assert_eq!(switch.location.as_ref().unwrap().lines(), Some((928, 1023)));
+        let naming = parsed
+            .findings
+            .iter()
+            .find(|f| f.rule == "NM_METHOD_NAMING_CONVENTION")
+            .unwrap();
+        assert_eq!(
+            naming.message,
+            "The method name XonoticParser$Frag_betrayedContext.Word() doesn't start with a lower case letter."
+        );
+    }
+
+    #[test]
+    fn snyk_code_cwes_from_properties_and_levels_as_severities() {
+        let parsed = fixture("snyk-code_secureauth-demo.sarif");
+        assert_eq!(parsed.tools, vec!["SnykCode"]);
+        assert!(parsed.findings.iter().all(|f| f.kind == Kind::Sast));
+        assert!(
+            parsed.findings.iter().all(|f| f.score.is_none()),
+            "priorityScore is no severity score"
+        );
+        let first = &parsed.findings[0];
+        assert_eq!(first.rule, "javascript/PT");
+        assert_eq!(first.title, "Path Traversal");
+        assert!(
+            first
+                .message
+                .starts_with("Unsanitized input from an HTTP parameter flows into sendFile,"),
+            "{}",
+            first.message
+        );
+        assert_eq!(first.severity, Severity::High, "level error");
+        assert_eq!(first.cwes, vec![23]);
+        let location = first.location.as_ref().unwrap();
+        assert_eq!(
+            location.path, "src/routes/profile.ts",
+            "undefined %SRCROOT%"
+        );
+        assert_eq!(location.lines(), Some((83, 83)));
+        assert_eq!(
+            (location.start_column, location.end_column),
+            (Some(9), Some(16))
+        );
+        assert_eq!(
+            first.fingerprints.get("identity").map(String::as_str),
+            Some("0f37ccfb-a04d-4b0a-b531-844a374b2ccc")
+        );
+        let cwes_of = |rule: &str| {
+            parsed
+                .findings
+                .iter()
+                .find(|f| f.rule == rule)
+                .map(|f| f.cwes.clone())
+        };
+        assert_eq!(cwes_of("javascript/Sqli"), Some(vec![89]));
+        assert_eq!(cwes_of("javascript/XSS"), Some(vec![79]));
+        assert_eq!(
+            cwes_of("javascript/HardcodedNonCryptoSecret"),
+            Some(vec![547])
+        );
+        let secret = parsed.findings.last().unwrap();
+        assert_eq!(
+            secret.kind,
+            Kind::Sast,
+            "a code rule about secrets, not a secret scanner"
+        );
+        assert_eq!(secret.path(), Some("src/config/secrets.ts"));
+    }
+
+    #[test]
+    fn cwe_properties_of_rules_and_results_as_lists_or_strings() {
+        let parsed = inline(
+            r#"{"runs":[{"tool":{"driver":{"name":"SnykCode","rules":[
+              {"id":"a","properties":{"cwe":["CWE-798","CWE-259"]}},
+              {"id":"b","properties":{"cwe":null}}]}},
+              "results":[{"ruleId":"a","message":{"text":"m"},"properties":{"cwe":"CWE-259"}},
+                         {"ruleId":"b","message":{"text":"m"},"properties":{"cwe":"CWE-79"}},
+                         {"ruleId":"b","message":{"text":"m"},"properties":{"cwe":{"id":1}}}]}]}"#,
+        );
+        let cwes: Vec<&[u32]> = parsed.findings.iter().map(|f| f.cwes.as_slice()).collect();
+        assert_eq!(cwes, vec![&[798, 259][..], &[79][..], &[][..]]);
     }
 }

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 
 use super::json::{Scalar, null_as_default};
 
@@ -118,12 +118,37 @@ pub(crate) struct Properties {
     pub purl: Option<Scalar>,
     #[serde(default)]
     pub id1: Option<Scalar>,
+    /// Snyk Code: the rule's CWEs, `["CWE-79"]`; a single string is read as a list of one.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub cwe: Vec<Scalar>,
 }
 
 impl Properties {
     pub fn tags(&self) -> impl Iterator<Item = &str> {
         self.tags.iter().filter_map(Scalar::as_str)
     }
+
+    pub fn cwes(&self) -> impl Iterator<Item = &str> {
+        self.cwe.iter().filter_map(Scalar::as_str)
+    }
+}
+
+/// A value or a list of values (`null` is an empty list).
+fn one_or_many<'de, D>(d: D) -> Result<Vec<Scalar>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        Many(Vec<Scalar>),
+        One(Scalar),
+    }
+    Ok(match Option::<OneOrMany>::deserialize(d)? {
+        Some(OneOrMany::Many(values)) => values,
+        Some(OneOrMany::One(value)) => vec![value],
+        None => Vec::new(),
+    })
 }
 
 #[derive(Debug, Default, Deserialize)]

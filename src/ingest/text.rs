@@ -12,12 +12,23 @@ pub(crate) fn cwe_number(tag: &str) -> Option<u32> {
     })
 }
 
+/// The CWE number of a value in a field that holds CWEs: a tag's spellings, or bare digits
+/// (`502`, as SpotBugs names its CWE taxonomy entries).
+pub(crate) fn cwe_id(value: &str) -> Option<u32> {
+    cwe_number(value).or_else(|| value.trim().parse().ok())
+}
+
 /// Every distinct CWE number named by `tags`, in order of appearance.
 pub(crate) fn cwes<'a>(tags: impl IntoIterator<Item = &'a str>) -> Vec<u32> {
+    distinct(tags.into_iter().filter_map(cwe_number))
+}
+
+/// The distinct numbers, in order of first appearance.
+pub(crate) fn distinct(numbers: impl IntoIterator<Item = u32>) -> Vec<u32> {
     let mut out = Vec::new();
-    for cwe in tags.into_iter().filter_map(cwe_number) {
-        if !out.contains(&cwe) {
-            out.push(cwe);
+    for number in numbers {
+        if !out.contains(&number) {
+            out.push(number);
         }
     }
     out
@@ -143,6 +154,10 @@ mod tests {
         assert_eq!(cwe_number("CWE_22"), Some(22));
         assert_eq!(cwe_number("security"), None);
         assert_eq!(cwe_number("external/cwe"), None);
+        assert_eq!(cwe_number("502"), None, "bare digits in a tag name no CWE");
+        assert_eq!(cwe_id("502"), Some(502));
+        assert_eq!(cwe_id("CWE-79"), Some(79));
+        assert_eq!(cwe_id("none"), None);
         assert_eq!(
             cwes(["CWE-79", "x", "external/cwe/cwe-079", "CWE-89"]),
             vec![79, 89]
