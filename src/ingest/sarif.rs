@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 
+use super::Parsed;
 use super::json::{self, JsonError};
 use super::paths::uri_to_path;
 use super::sarif_schema::{
@@ -13,7 +14,6 @@ use super::sarif_schema::{
 };
 use super::sarif_stream;
 use super::text;
-use super::Parsed;
 use crate::model::{
     Advisory, AffectedRange, CodeFix, Ecosystem, Finding, Kind, Location, Package, RangeEvent,
     RangeKind, Severity,
