@@ -1,0 +1,314 @@
+//! Installations, projects, the findings present at each reviewed commit, each finding's
+//! history across commits, and the review comments posted for it.
+//!
+//! History follows the default branch: any review records a finding present at its head
+//! (first seen, last seen, introducing commit), but only a baseline — a review of the
+//! default branch — declares a finding fixed (open before, absent now) or reopens one.
+
+use std::collections::HashSet;
+
+use crate::model::{FindingId, Review, ReviewedFinding, Severity, Status};
+
+use super::queue::{from_json, to_json};
+use super::{
+    Forge, HistoryRow, HistoryStatus, ProjectId, Store, StoreError, Triage, UnknownVariant, now,
+    with_pool,
+};
+
+const UPSERT_HISTORY: &str = "INSERT INTO finding_history \
+     (project_id, finding_id, status, severity, first_seen_commit, first_seen_at, \
+      last_seen_commit, last_seen_at, introduced_commit) \
+     VALUES ($1, $2, 'open', $3, $4, $5, $4, $5, $6) \
+     ON CONFLICT (project_id, finding_id) DO UPDATE SET \
+       severity = excluded.severity, \
+       last_seen_commit = excluded.last_seen_commit, \
+       last_seen_at = excluded.last_seen_at, \
+       introduced_commit = COALESCE(excluded.introduced_commit, finding_history.introduced_commit), \
+       status = CASE WHEN $7 THEN 'open' ELSE finding_history.status END, \
+       fixed_commit = CASE WHEN $7 THEN NULL ELSE finding_history.fixed_commit END, \
+       fixed_at = CASE WHEN $7 THEN NULL ELSE finding_history.fixed_at END";
+
+/// A history row as stored.
+#[derive(sqlx::FromRow)]
+struct StoredHistory {
+    finding_id: String,
+    #[sqlx(try_from = "String")]
+    status: HistoryStatus,
+    severity: String,
+    first_seen_commit: String,
+    first_seen_at: chrono::DateTime<chrono::Utc>,
+    last_seen_commit: String,
+    last_seen_at: chrono::DateTime<chrono::Utc>,
+    fixed_commit: Option<String>,
+    fixed_at: Option<chrono::DateTime<chrono::Utc>>,
+    introduced_commit: Option<String>,
+    triage: Option<String>,
+}
+
+impl TryFrom<StoredHistory> for HistoryRow {
+    type Error = StoreError;
+
+    fn try_from(row: StoredHistory) -> Result<HistoryRow, StoreError> {
+        let severity = row
+            .severity
+            .parse::<Severity>()
+            .map_err(|_| UnknownVariant {
+                what: "severity",
+                value: row.severity.clone(),
+            })?;
+        Ok(HistoryRow {
+            finding_id: FindingId(row.finding_id),
+            status: row.status,
+            severity,
+            first_seen_commit: row.first_seen_commit,
+            first_seen_at: row.first_seen_at,
+            last_seen_commit: row.last_seen_commit,
+            last_seen_at: row.last_seen_at,
+            fixed_commit: row.fixed_commit,
+            fixed_at: row.fixed_at,
+            introduced_commit: row.introduced_commit,
+            triage: row.triage.map(Triage::try_from).transpose()?,
+        })
+    }
+}
+
+impl Store {
+    /// Records (or renames the account of) a GitHub App installation or GitLab group hook.
+    pub async fn upsert_installation(
+        &self,
+        forge: Forge,
+        installation_id: i64,
+        account: &str,
+    ) -> Result<(), StoreError> {
+        let now = now();
+        with_pool!(self, |pool| {
+            sqlx::query(
+                "INSERT INTO installations (forge, installation_id, account, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $4) \
+                 ON CONFLICT (forge, installation_id) DO UPDATE SET \
+                   account = excluded.account, updated_at = excluded.updated_at",
+            )
+            .bind(forge.as_str())
+            .bind(installation_id)
+            .bind(account)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(drop)
+        })?;
+        Ok(())
+    }
+
+    /// The project of a repository, created on first sight. A known default branch is kept
+    /// when `default_branch` is `None`.
+    pub async fn upsert_project(
+        &self,
+        forge: Forge,
+        repository: &str,
+        default_branch: Option<&str>,
+    ) -> Result<ProjectId, StoreError> {
+        let now = now();
+        let (id,): (ProjectId,) = with_pool!(self, |pool| {
+            sqlx::query_as(
+                "INSERT INTO projects (forge, repository, default_branch, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $4) \
+                 ON CONFLICT (forge, repository) DO UPDATE SET \
+                   default_branch = COALESCE(excluded.default_branch, projects.default_branch), \
+                   updated_at = excluded.updated_at \
+                 RETURNING id",
+            )
+            .bind(forge.as_str())
+            .bind(repository)
+            .bind(default_branch)
+            .bind(now)
+            .fetch_one(pool)
+            .await
+        })?;
+        Ok(id)
+    }
+
+    /// Stores the findings present at `commit` (all but those the review calls fixed; a
+    /// second review of the same commit replaces them) and updates their history. With
+    /// `is_baseline` (a review of the default branch), open findings absent at `commit`
+    /// become fixed there, and present ones that were fixed reopen.
+    pub async fn record_review(
+        &self,
+        project: ProjectId,
+        commit: &str,
+        is_baseline: bool,
+        review: &Review,
+    ) -> Result<(), StoreError> {
+        let present: Vec<&ReviewedFinding> = review
+            .findings
+            .iter()
+            .filter(|finding| finding.status != Status::Fixed)
+            .collect();
+        let findings = to_json("findings", &present)?;
+        let now = now();
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "INSERT INTO snapshots (project_id, commit_sha, is_baseline, findings, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $5) \
+                 ON CONFLICT (project_id, commit_sha) DO UPDATE SET \
+                   is_baseline = (snapshots.is_baseline OR excluded.is_baseline), \
+                   findings = excluded.findings, updated_at = excluded.updated_at",
+            )
+            .bind(project)
+            .bind(commit)
+            .bind(is_baseline)
+            .bind(&findings)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            for finding in &present {
+                sqlx::query(UPSERT_HISTORY)
+                    .bind(project)
+                    .bind(&finding.id.0)
+                    .bind(finding.finding.severity.as_str())
+                    .bind(commit)
+                    .bind(now)
+                    .bind(finding.introduced_by.as_ref().map(|by| by.commit.as_str()))
+                    .bind(is_baseline)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            if is_baseline {
+                let open: Vec<(String,)> = sqlx::query_as(
+                    "SELECT finding_id FROM finding_history WHERE project_id = $1 AND status = 'open'",
+                )
+                .bind(project)
+                .fetch_all(&mut *tx)
+                .await?;
+                let seen: HashSet<&str> = present
+                    .iter()
+                    .map(|finding| finding.id.0.as_str())
+                    .collect();
+                for (finding_id,) in open {
+                    if seen.contains(finding_id.as_str()) {
+                        continue;
+                    }
+                    sqlx::query(
+                        "UPDATE finding_history SET status = 'fixed', fixed_commit = $1, fixed_at = $2 \
+                         WHERE project_id = $3 AND finding_id = $4",
+                    )
+                    .bind(commit)
+                    .bind(now)
+                    .bind(project)
+                    .bind(&finding_id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+            tx.commit().await?;
+            Ok::<(), StoreError>(())
+        })
+    }
+
+    /// The findings recorded at `commit`, if it was reviewed.
+    pub async fn snapshot(
+        &self,
+        project: ProjectId,
+        commit: &str,
+    ) -> Result<Option<Vec<ReviewedFinding>>, StoreError> {
+        let row: Option<(Vec<u8>,)> = with_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT findings FROM snapshots WHERE project_id = $1 AND commit_sha = $2",
+            )
+            .bind(project)
+            .bind(commit)
+            .fetch_optional(pool)
+            .await
+        })?;
+        row.map(|(findings,)| from_json("findings", &findings))
+            .transpose()
+    }
+
+    /// Every finding the project has had, oldest first.
+    pub async fn finding_history(&self, project: ProjectId) -> Result<Vec<HistoryRow>, StoreError> {
+        let rows: Vec<StoredHistory> = with_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT finding_id, status, severity, first_seen_commit, first_seen_at, \
+                 last_seen_commit, last_seen_at, fixed_commit, fixed_at, introduced_commit, triage \
+                 FROM finding_history WHERE project_id = $1 ORDER BY first_seen_at, finding_id",
+            )
+            .bind(project)
+            .fetch_all(pool)
+            .await
+        })?;
+        rows.into_iter().map(HistoryRow::try_from).collect()
+    }
+
+    /// Sets or clears a maintainer's triage of a finding; false if the project never had it.
+    pub async fn set_triage(
+        &self,
+        project: ProjectId,
+        finding: &FindingId,
+        triage: Option<Triage>,
+    ) -> Result<bool, StoreError> {
+        let updated = with_pool!(self, |pool| {
+            sqlx::query(
+                "UPDATE finding_history SET triage = $1 WHERE project_id = $2 AND finding_id = $3",
+            )
+            .bind(triage.map(Triage::as_str))
+            .bind(project)
+            .bind(&finding.0)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
+        })?;
+        Ok(updated == 1)
+    }
+
+    /// Remembers the forge's id of the comment posted for `finding` on a pull request,
+    /// replacing an earlier one.
+    pub async fn record_comment(
+        &self,
+        project: ProjectId,
+        pull_request: i64,
+        finding: &FindingId,
+        forge_comment_id: &str,
+    ) -> Result<(), StoreError> {
+        let now = now();
+        with_pool!(self, |pool| {
+            sqlx::query(
+                "INSERT INTO comments (project_id, pull_request, finding_id, forge_comment_id, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $5) \
+                 ON CONFLICT (project_id, pull_request, finding_id) DO UPDATE SET \
+                   forge_comment_id = excluded.forge_comment_id, updated_at = excluded.updated_at",
+            )
+            .bind(project)
+            .bind(pull_request)
+            .bind(&finding.0)
+            .bind(forge_comment_id)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(drop)
+        })?;
+        Ok(())
+    }
+
+    /// The comments posted on a pull request: finding id and the forge's comment id, by
+    /// finding id.
+    pub async fn comments(
+        &self,
+        project: ProjectId,
+        pull_request: i64,
+    ) -> Result<Vec<(FindingId, String)>, StoreError> {
+        let rows: Vec<(String, String)> = with_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT finding_id, forge_comment_id FROM comments \
+                 WHERE project_id = $1 AND pull_request = $2 ORDER BY finding_id",
+            )
+            .bind(project)
+            .bind(pull_request)
+            .fetch_all(pool)
+            .await
+        })?;
+        Ok(rows
+            .into_iter()
+            .map(|(finding, comment)| (FindingId(finding), comment))
+            .collect())
+    }
+}

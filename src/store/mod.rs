@@ -1,0 +1,203 @@
+//! The database layer: webhook deliveries, the durable job queue, projects, findings per
+//! commit and their history, and the comments posted. One [`Store`] speaks to SQLite (the
+//! embedded default) or PostgreSQL (several replicas), with the same SQL where the two
+//! agree; migrations live in `migrations/sqlite` and `migrations/postgres`.
+//!
+//! Timestamps are taken from the application clock (UTC, truncated to microseconds so both
+//! databases store them exactly), which assumes replicas keep their clocks in sync.
+
+mod findings;
+mod queue;
+mod types;
+
+#[cfg(test)]
+mod tests;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, SubsecRound, Utc};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+
+pub use types::{
+    Accepted, Backoff, DeliveryId, Forge, HistoryRow, HistoryStatus, Job, JobId, JobKind, JobRow,
+    JobStatus, NewDelivery, NewJob, ProjectId, Triage, UnknownVariant,
+};
+
+/// How long a SQLite connection waits for another writer before giving up.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Neither `sqlite:` nor `postgres:`. The URL is shown without its password.
+    #[error("unsupported database URL `{url}`: expected sqlite://PATH or postgres://…")]
+    UnsupportedUrl { url: String },
+    #[error("cannot connect to {url}: {source}")]
+    Connect {
+        url: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("cannot migrate the database: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A JSON document (payload, findings) that does not (de)serialise.
+    #[error("{what} is not valid JSON: {source}")]
+    Json {
+        what: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// Text in the database that no enum variant spells.
+    #[error("corrupt row: {0}")]
+    Corrupt(#[from] UnknownVariant),
+    /// `finish` takes only the final statuses `Done` and `NotConfigured`.
+    #[error("a job cannot be finished as {0}")]
+    NotFinal(JobStatus),
+    /// The job is no longer running under this worker (its lease expired and another
+    /// worker claimed it, or it was released).
+    #[error("job {job} is not held by worker {worker}")]
+    NotHeld { job: JobId, worker: String },
+}
+
+/// A connection pool of either database.
+#[derive(Debug, Clone)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to the concrete pool: the body is compiled once per
+/// database, so one piece of SQL serves both wherever their dialects agree. `$pg` tells
+/// the body which one it runs on, for the few statements that differ.
+macro_rules! with_pool {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match &$store.pool {
+            $crate::store::Pool::Sqlite($pool) => $body,
+            $crate::store::Pool::Postgres($pool) => $body,
+        }
+    };
+    ($store:expr, |$pool:ident, $pg:ident| $body:expr) => {
+        match &$store.pool {
+            $crate::store::Pool::Sqlite($pool) => {
+                let $pg = false;
+                $body
+            }
+            $crate::store::Pool::Postgres($pool) => {
+                let $pg = true;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_pool;
+
+/// The database. Cheap to clone: the pool is shared.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: Pool,
+    backoff: Backoff,
+}
+
+impl Store {
+    /// Connects to `sqlite://PATH` (the file is created if missing; WAL journal, busy
+    /// timeout) or `postgres://…`. Errors name the URL without its password.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        let connect_error = |source| StoreError::Connect {
+            url: redact(url),
+            source,
+        };
+        if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)
+                .map_err(connect_error)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                .foreign_keys(true);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(4)
+                .connect_with(options)
+                .await
+                .map_err(connect_error)?;
+            Ok(Store::from_pool(Pool::Sqlite(pool)))
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let options = PgConnectOptions::from_str(url).map_err(connect_error)?;
+            let pool = PgPoolOptions::new()
+                .connect_with(options)
+                .await
+                .map_err(connect_error)?;
+            Ok(Store::from_pool(Pool::Postgres(pool)))
+        } else {
+            Err(StoreError::UnsupportedUrl { url: redact(url) })
+        }
+    }
+
+    fn from_pool(pool: Pool) -> Store {
+        Store {
+            pool,
+            backoff: Backoff::default(),
+        }
+    }
+
+    /// The same store with other retry delays (tests use a tiny base).
+    pub fn with_backoff(mut self, backoff: Backoff) -> Store {
+        self.backoff = backoff;
+        self
+    }
+
+    /// Applies the migrations not applied yet; running it again changes nothing.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match &self.pool {
+            Pool::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
+            Pool::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// Checks the database answers (for `/readyz`).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        with_pool!(self, |pool| sqlx::query("SELECT 1")
+            .execute(pool)
+            .await
+            .map(drop))?;
+        Ok(())
+    }
+
+    /// Closes the pool, waiting for connections in use to be returned.
+    pub async fn close(&self) {
+        with_pool!(self, |pool| pool.close().await)
+    }
+}
+
+/// Now, truncated to what both databases store exactly.
+fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+/// `time + duration`, saturating far in the future.
+fn later(time: DateTime<Utc>, duration: Duration) -> DateTime<Utc> {
+    chrono::Duration::from_std(duration)
+        .ok()
+        .and_then(|duration| time.checked_add_signed(duration))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+        .trunc_subsecs(6)
+}
+
+/// The URL with its password and query (which may carry one) replaced, for messages.
+fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) => {
+            if parsed.password().is_some() {
+                // Only URLs that cannot have a password refuse one; this one has one.
+                let _ = parsed.set_password(Some("***"));
+            }
+            if parsed.query().is_some() {
+                parsed.set_query(Some("***"));
+            }
+            parsed.to_string()
+        }
+        Err(_) => "<database URL>".to_owned(),
+    }
+}

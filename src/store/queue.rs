@@ -1,0 +1,377 @@
+//! The durable job queue: deliveries accepted with their job in one transaction, claims
+//! under a lease, completion only by the lease holder, retries with exponential backoff and
+//! a dead-letter state.
+//!
+//! Claiming is one `UPDATE … WHERE id = (SELECT … LIMIT 1) RETURNING …` statement. On
+//! PostgreSQL the inner select takes the row `FOR UPDATE SKIP LOCKED`, so concurrent
+//! claimers on several replicas skip each other's rows; on SQLite the statement takes the
+//! database's single write lock before it reads, so claims are serialised.
+
+use std::time::Duration;
+
+use super::{
+    Accepted, DeliveryId, Forge, Job, JobId, JobKind, JobRow, JobStatus, NewDelivery, NewJob,
+    Store, StoreError, later, now, with_pool,
+};
+
+/// The columns of [`JobRow`], in a `SELECT` or `RETURNING`.
+macro_rules! job_row_columns {
+    () => {
+        "id, kind, status, forge, repository, pull_request, head_sha, delivery_id, attempts, \
+         last_error, message, worker, lease_until, run_after, superseded_by, completions, \
+         created_at, updated_at"
+    };
+}
+
+/// Claims the oldest runnable job: `$1` now, `$2` the worker, `$3` the new lease end. The
+/// lock clause is appended to the inner select.
+macro_rules! claim_sql {
+    ($lock:literal) => {
+        concat!(
+            "UPDATE jobs SET status = 'running', worker = $2, lease_until = $3, \
+             attempts = attempts + 1, updated_at = $1 \
+             WHERE id = (SELECT id FROM jobs \
+                 WHERE (status = 'queued' AND run_after <= $1) \
+                    OR (status = 'running' AND lease_until <= $1) \
+                 ORDER BY run_after, id LIMIT 1",
+            $lock,
+            ") RETURNING id, kind, forge, repository, pull_request, head_sha, delivery_id, \
+             payload, attempts"
+        )
+    };
+}
+
+const CLAIM_SQLITE: &str = claim_sql!("");
+const CLAIM_POSTGRES: &str = claim_sql!(" FOR UPDATE SKIP LOCKED");
+
+const INSERT_DELIVERY: &str = "INSERT INTO deliveries \
+     (forge, delivery_id, event, action, repository, payload, received_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7) \
+     ON CONFLICT (forge, delivery_id) DO NOTHING RETURNING id";
+
+const INSERT_JOB: &str = "INSERT INTO jobs \
+     (kind, status, forge, repository, pull_request, head_sha, delivery_id, coalesce_key, \
+      payload, attempts, run_after, completions, created_at, updated_at) \
+     VALUES ($1, 'queued', $2, $3, $4, $5, $6, $7, $8, 0, $9, 0, $9, $9) RETURNING id";
+
+const SUPERSEDE: &str = "UPDATE jobs SET status = 'superseded', superseded_by = $1, updated_at = $2 \
+     WHERE coalesce_key = $3 AND status = 'queued' AND id <> $1";
+
+/// Serialises coalescing on PostgreSQL: two deliveries for the same pull request accepted
+/// at once would otherwise not see each other's uncommitted job.
+const LOCK_COALESCE_KEY: &str = "SELECT pg_advisory_xact_lock(hashtext($1))";
+
+/// A claimed job as read back from the database.
+#[derive(sqlx::FromRow)]
+struct ClaimedRow {
+    id: JobId,
+    #[sqlx(try_from = "String")]
+    kind: JobKind,
+    #[sqlx(try_from = "String")]
+    forge: Forge,
+    repository: String,
+    pull_request: Option<i64>,
+    head_sha: Option<String>,
+    delivery_id: Option<DeliveryId>,
+    payload: Vec<u8>,
+    attempts: i32,
+}
+
+impl TryFrom<ClaimedRow> for Job {
+    type Error = StoreError;
+
+    fn try_from(row: ClaimedRow) -> Result<Job, StoreError> {
+        Ok(Job {
+            id: row.id,
+            kind: row.kind,
+            forge: row.forge,
+            repository: row.repository,
+            pull_request: row.pull_request,
+            head_sha: row.head_sha,
+            delivery_id: row.delivery_id,
+            payload: from_json("job payload", &row.payload)?,
+            attempts: row.attempts,
+        })
+    }
+}
+
+/// A JSON document as stored: its serialised bytes.
+pub(super) fn to_json<T: serde::Serialize>(
+    what: &'static str,
+    value: &T,
+) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(value).map_err(|source| StoreError::Json { what, source })
+}
+
+pub(super) fn from_json<T: serde::de::DeserializeOwned>(
+    what: &'static str,
+    bytes: &[u8],
+) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|source| StoreError::Json { what, source })
+}
+
+impl Store {
+    /// In one transaction: stores the delivery (unique on forge and delivery id: a
+    /// redelivery returns [`Accepted::Duplicate`] and stores nothing), then its job if any,
+    /// which takes the delivery's forge. A job with a coalesce key supersedes every
+    /// still-queued job with the same key; running ones are left alone. Answer the forge
+    /// only after this returns.
+    pub async fn accept(
+        &self,
+        delivery: NewDelivery,
+        job: Option<NewJob>,
+    ) -> Result<Accepted, StoreError> {
+        let payload = to_json("delivery payload", &delivery.payload)?;
+        let job = job
+            .map(|job| to_json("job payload", &job.payload).map(|payload| (job, payload)))
+            .transpose()?;
+        let now = now();
+        with_pool!(self, |pool, pg| {
+            let mut tx = pool.begin().await?;
+            let inserted: Option<(i64,)> = sqlx::query_as(INSERT_DELIVERY)
+                .bind(delivery.forge.as_str())
+                .bind(&delivery.delivery_id)
+                .bind(&delivery.event)
+                .bind(&delivery.action)
+                .bind(&delivery.repository)
+                .bind(&payload)
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if inserted.is_none() {
+                tx.rollback().await?;
+                return Ok(Accepted::Duplicate);
+            }
+            let job_id = match &job {
+                Some((job, job_payload)) => {
+                    if let (true, Some(key)) = (pg, &job.coalesce_key) {
+                        sqlx::query(LOCK_COALESCE_KEY)
+                            .bind(key)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    let (id,): (JobId,) = sqlx::query_as(INSERT_JOB)
+                        .bind(job.kind.as_str())
+                        .bind(delivery.forge.as_str())
+                        .bind(&job.repository)
+                        .bind(job.pull_request)
+                        .bind(&job.head_sha)
+                        .bind(&delivery.delivery_id)
+                        .bind(&job.coalesce_key)
+                        .bind(job_payload)
+                        .bind(now)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    if let Some(key) = &job.coalesce_key {
+                        sqlx::query(SUPERSEDE)
+                            .bind(id)
+                            .bind(now)
+                            .bind(key)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    Some(id)
+                }
+                None => None,
+            };
+            tx.commit().await?;
+            Ok(Accepted::Stored { job: job_id })
+        })
+    }
+
+    /// Claims the next runnable job: queued with `run_after` passed, or running with an
+    /// expired lease (its worker died), oldest `run_after` first. It becomes running under
+    /// `worker` until `now + lease`, and its attempt count goes up by one, so a job that
+    /// keeps killing its worker shows it: check `attempts` against the maximum and
+    /// [`Store::fail`] it. Worker names must be unique per process.
+    pub async fn claim(&self, worker: &str, lease: Duration) -> Result<Option<Job>, StoreError> {
+        let now = now();
+        let lease_until = later(now, lease);
+        let row: Option<ClaimedRow> = with_pool!(self, |pool, pg| {
+            sqlx::query_as(if pg { CLAIM_POSTGRES } else { CLAIM_SQLITE })
+                .bind(now)
+                .bind(worker)
+                .bind(lease_until)
+                .fetch_optional(pool)
+                .await
+        })?;
+        row.map(Job::try_from).transpose()
+    }
+
+    /// Extends the lease of a job `worker` holds; false when it no longer does.
+    pub async fn extend_lease(
+        &self,
+        job: JobId,
+        worker: &str,
+        lease: Duration,
+    ) -> Result<bool, StoreError> {
+        let now = now();
+        let lease_until = later(now, lease);
+        let result = with_pool!(self, |pool| {
+            sqlx::query(
+                "UPDATE jobs SET lease_until = $1, updated_at = $2 \
+                 WHERE id = $3 AND worker = $4 AND status = 'running'",
+            )
+            .bind(lease_until)
+            .bind(now)
+            .bind(job)
+            .bind(worker)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
+        })?;
+        Ok(result == 1)
+    }
+
+    /// Marks a job `Done` or `NotConfigured` (with an optional message), only if `worker`
+    /// still holds it: a job whose lease expired and that another worker claimed is not
+    /// completed twice. Returns whether it applied.
+    pub async fn finish(
+        &self,
+        job: JobId,
+        worker: &str,
+        status: JobStatus,
+        message: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        if !matches!(status, JobStatus::Done | JobStatus::NotConfigured) {
+            return Err(StoreError::NotFinal(status));
+        }
+        let now = now();
+        let result = with_pool!(self, |pool| {
+            sqlx::query(
+                "UPDATE jobs SET status = $1, message = $2, lease_until = NULL, \
+                 completions = completions + 1, updated_at = $3 \
+                 WHERE id = $4 AND worker = $5 AND status = 'running'",
+            )
+            .bind(status.as_str())
+            .bind(message)
+            .bind(now)
+            .bind(job)
+            .bind(worker)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
+        })?;
+        Ok(result == 1)
+    }
+
+    /// Records a failed attempt of a job `worker` holds: queued again after the backoff
+    /// for its attempt count, or `Dead` once `attempts` reached `max_attempts`; either way
+    /// `error` becomes its `last_error`. Returns the new status.
+    pub async fn fail(
+        &self,
+        job: JobId,
+        worker: &str,
+        error: &str,
+        max_attempts: i32,
+    ) -> Result<JobStatus, StoreError> {
+        let not_held = || StoreError::NotHeld {
+            job,
+            worker: worker.to_owned(),
+        };
+        let attempts: Option<(i32,)> = with_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT attempts FROM jobs WHERE id = $1 AND worker = $2 AND status = 'running'",
+            )
+            .bind(job)
+            .bind(worker)
+            .fetch_optional(pool)
+            .await
+        })?;
+        let (attempts,) = attempts.ok_or_else(not_held)?;
+        let now = now();
+        let (status, run_after) = if attempts >= max_attempts {
+            (JobStatus::Dead, now)
+        } else {
+            (JobStatus::Queued, later(now, self.backoff.delay(attempts)))
+        };
+        // The attempt count read above guards against a claim in between.
+        let result = with_pool!(self, |pool| {
+            sqlx::query(
+                "UPDATE jobs SET status = $1, run_after = $2, last_error = $3, \
+                 lease_until = NULL, updated_at = $4 \
+                 WHERE id = $5 AND worker = $6 AND status = 'running' AND attempts = $7",
+            )
+            .bind(status.as_str())
+            .bind(run_after)
+            .bind(error)
+            .bind(now)
+            .bind(job)
+            .bind(worker)
+            .bind(attempts)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
+        })?;
+        if result == 1 {
+            Ok(status)
+        } else {
+            Err(not_held())
+        }
+    }
+
+    /// Gives a running job `worker` holds back to the queue, runnable at once, without
+    /// counting the attempt (graceful shutdown). Does nothing if `worker` does not hold it.
+    pub async fn release(&self, job: JobId, worker: &str) -> Result<(), StoreError> {
+        let now = now();
+        with_pool!(self, |pool| {
+            sqlx::query(
+                "UPDATE jobs SET status = 'queued', attempts = attempts - 1, \
+                 lease_until = NULL, run_after = $1, updated_at = $1 \
+                 WHERE id = $2 AND worker = $3 AND status = 'running'",
+            )
+            .bind(now)
+            .bind(job)
+            .bind(worker)
+            .execute(pool)
+            .await
+            .map(drop)
+        })?;
+        Ok(())
+    }
+
+    /// Jobs, newest first, optionally only those in `status`.
+    pub async fn list_jobs(
+        &self,
+        status: Option<JobStatus>,
+        limit: i64,
+    ) -> Result<Vec<JobRow>, StoreError> {
+        let rows = with_pool!(self, |pool| {
+            sqlx::query_as(concat!(
+                "SELECT ",
+                job_row_columns!(),
+                " FROM jobs WHERE ($1 IS NULL OR status = $1) ORDER BY id DESC LIMIT $2"
+            ))
+            .bind(status.map(JobStatus::as_str))
+            .bind(limit)
+            .fetch_all(pool)
+            .await
+        })?;
+        Ok(rows)
+    }
+
+    /// How many jobs are queued or running.
+    pub async fn queue_depth(&self) -> Result<i64, StoreError> {
+        let (depth,): (i64,) = with_pool!(self, |pool| {
+            sqlx::query_as("SELECT COUNT(*) FROM jobs WHERE status IN ('queued', 'running')")
+                .fetch_one(pool)
+                .await
+        })?;
+        Ok(depth)
+    }
+
+    /// One job, with its counters (`completions` must never exceed 1).
+    pub async fn job(&self, id: JobId) -> Result<Option<JobRow>, StoreError> {
+        let row = with_pool!(self, |pool| {
+            sqlx::query_as(concat!(
+                "SELECT ",
+                job_row_columns!(),
+                " FROM jobs WHERE id = $1"
+            ))
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+        })?;
+        Ok(row)
+    }
+}

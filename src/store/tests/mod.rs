@@ -1,0 +1,200 @@
+//! Store tests. Every test runs on both databases: SQLite in a temporary directory, and
+//! PostgreSQL (`POSTURE_TEST_DATABASE_URL`, default `postgres://postgres@127.0.0.1:5432/test`)
+//! in a schema of its own, dropped afterwards. PostgreSQL being unreachable fails the tests.
+
+mod history;
+mod queue;
+
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use chrono::{DateTime, Utc};
+use sqlx::Connection;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
+use tempfile::TempDir;
+
+use super::{Backoff, JobId, Pool, Store, StoreError, redact, with_pool};
+
+const DEFAULT_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+fn postgres_url() -> String {
+    std::env::var("POSTURE_TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_POSTGRES.to_owned())
+}
+
+/// A migrated, empty store and what keeps it alive.
+struct TestDb {
+    store: Store,
+    /// For assertion messages.
+    name: &'static str,
+    _dir: Option<TempDir>,
+    /// The PostgreSQL schema to drop when done.
+    schema: Option<String>,
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some(schema) = self.schema.take() else {
+            return;
+        };
+        // Drop runs inside the test's runtime, which cannot be blocked on: drop the schema
+        // from a thread with a runtime of its own (this also runs when the test panicked).
+        let cleanup = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime for cleanup");
+            runtime.block_on(async {
+                let mut connection = PgConnection::connect(&postgres_url())
+                    .await
+                    .expect("PostgreSQL for cleanup");
+                sqlx::query(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
+                    .execute(&mut connection)
+                    .await
+                    .expect("the test schema dropped");
+            });
+        });
+        if cleanup.join().is_err() && !std::thread::panicking() {
+            panic!("cleaning up the test schema failed");
+        }
+    }
+}
+
+/// A fresh store on each database, migrated, with `backoff`.
+async fn stores_with(backoff: Backoff) -> Vec<TestDb> {
+    vec![sqlite(backoff).await, postgres(backoff).await]
+}
+
+/// A fresh store on each database, migrated, with the default backoff.
+async fn stores() -> Vec<TestDb> {
+    stores_with(Backoff::default()).await
+}
+
+async fn sqlite(backoff: Backoff) -> TestDb {
+    let dir = TempDir::new().expect("a temporary directory");
+    let url = format!("sqlite://{}", dir.path().join("posture.db").display());
+    let store = Store::connect(&url)
+        .await
+        .expect("SQLite store")
+        .with_backoff(backoff);
+    store.migrate().await.expect("SQLite migrations");
+    TestDb {
+        store,
+        name: "sqlite",
+        _dir: Some(dir),
+        schema: None,
+    }
+}
+
+async fn postgres(backoff: Backoff) -> TestDb {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let url = postgres_url();
+    let schema = format!(
+        "posture_test_{}_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed),
+        Utc::now().timestamp_micros()
+    );
+    let mut admin = PgConnection::connect(&url)
+        .await
+        .unwrap_or_else(|error| panic!("PostgreSQL at {}: {error}", redact(&url)));
+    sqlx::query(&format!("CREATE SCHEMA \"{schema}\""))
+        .execute(&mut admin)
+        .await
+        .expect("a test schema");
+    admin.close().await.expect("close the admin connection");
+    let options = PgConnectOptions::from_str(&url)
+        .expect("a PostgreSQL URL")
+        .options([("search_path", schema.as_str())]);
+    let pool = PgPoolOptions::new()
+        .max_connections(8)
+        .connect_with(options)
+        .await
+        .expect("a PostgreSQL pool");
+    let store = Store::from_pool(Pool::Postgres(pool)).with_backoff(backoff);
+    store.migrate().await.expect("PostgreSQL migrations");
+    TestDb {
+        store,
+        name: "postgres",
+        _dir: None,
+        schema: Some(schema),
+    }
+}
+
+/// Counts the rows of `table` (a fixed name from the test).
+async fn count(store: &Store, table: &str) -> i64 {
+    let sql = format!("SELECT COUNT(*) FROM {table}");
+    let (count,): (i64,) =
+        with_pool!(store, |pool| { sqlx::query_as(&sql).fetch_one(pool).await }).expect("a count");
+    count
+}
+
+/// Sets a timestamp column of a job, to make it due or expire its lease without waiting.
+async fn set_job_time(store: &Store, job: JobId, column: &str, time: DateTime<Utc>) {
+    let sql = format!("UPDATE jobs SET {column} = $1 WHERE id = $2");
+    with_pool!(store, |pool| {
+        sqlx::query(&sql)
+            .bind(time)
+            .bind(job)
+            .execute(pool)
+            .await
+            .map(drop)
+    })
+    .expect("a job time set");
+}
+
+#[tokio::test]
+async fn migrations_apply_twice() {
+    for db in stores().await {
+        db.store.migrate().await.expect("second migration run");
+        db.store.ping().await.expect("ping");
+        assert_eq!(count(&db.store, "_sqlx_migrations").await, 1, "{}", db.name);
+        assert_eq!(
+            db.store.queue_depth().await.expect("depth"),
+            0,
+            "{}",
+            db.name
+        );
+    }
+}
+
+#[tokio::test]
+async fn connection_errors_hide_the_password() {
+    let error = Store::connect("postgres://no_such_role:hunter2@127.0.0.1:5432/test")
+        .await
+        .expect_err("no such role");
+    let message = error.to_string();
+    assert!(matches!(error, StoreError::Connect { .. }), "{message}");
+    assert!(!message.contains("hunter2"), "{message}");
+    assert!(
+        message.contains("no_such_role:***@127.0.0.1:5432"),
+        "{message}"
+    );
+
+    let error = Store::connect("mysql://root:hunter2@localhost/db")
+        .await
+        .expect_err("unsupported");
+    assert_eq!(
+        error.to_string(),
+        "unsupported database URL `mysql://root:***@localhost/db`: expected sqlite://PATH or postgres://…"
+    );
+}
+
+#[test]
+fn redaction_covers_passwords_in_the_query() {
+    let redacted = redact("postgres://u:pw1@db:5432/posture?password=pw2&sslmode=require");
+    assert_eq!(redacted, "postgres://u:***@db:5432/posture?***");
+    assert_eq!(redact("postgres://db/posture"), "postgres://db/posture");
+    assert_eq!(redact("not a url"), "<database URL>");
+}
+
+#[tokio::test]
+async fn sqlite_creates_a_missing_file() {
+    let dir = TempDir::new().expect("a temporary directory");
+    let path = dir.path().join("new.db");
+    let store = Store::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .expect("SQLite store");
+    store.migrate().await.expect("migrations");
+    assert!(path.exists());
+    store.close().await;
+}
