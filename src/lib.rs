@@ -4,14 +4,16 @@
 //! [`ingest`] turns scanner reports into [`model::Finding`]s and [`analyze`] correlates,
 //! attributes, ranks and remediates them into a [`model::Review`]. At the edges: [`git`]
 //! reads repositories, [`config`] reads `.posture.yml`, [`report`] renders the review, and
-//! [`review`] wires them together for the CLI (and, later, the server).
+//! [`review`] wires them together for the CLI. The service: [`server`] receives webhooks,
+//! [`store`] keeps deliveries, jobs and history (SQLite or PostgreSQL), [`jobs`] runs them.
 
 pub mod analyze;
 pub mod config;
 pub mod git;
 pub mod ingest;
+pub mod jobs;
 pub mod model;
 pub mod report;
 pub mod review;
-pub mod store;
 pub mod server;
+pub mod store;

@@ -8,9 +8,15 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use posture::config::{self, Config};
+use posture::jobs::{self, ForgeRunner, WorkerConfig};
 use posture::model::Severity;
 use posture::report::{self, Format};
 use posture::review;
+use posture::server::{self, AppState, Metrics, StoreIntake, WebhookSecrets};
+use posture::store::Store;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Notify, watch};
 
 /// Exit codes of `posture review`.
 const EXIT_GATE_FAILED: u8 = 1;
@@ -37,6 +43,56 @@ enum Command {
     /// Work with `.posture.yml`.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Run the webhook server and its job workers.
+    Serve(ServeArgs),
+    /// Inspect the job queue.
+    #[command(subcommand)]
+    Jobs(JobsCommand),
+    /// Create or update the database schema.
+    Migrate(DatabaseArg),
+}
+
+#[derive(clap::Args)]
+struct DatabaseArg {
+    /// `sqlite://FILE` (created if missing) or `postgres://USER@HOST/DB`.
+    #[arg(
+        long = "database",
+        env = "POSTURE_DATABASE_URL",
+        default_value = "sqlite://posture.db"
+    )]
+    url: String,
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Address to listen on (`127.0.0.1:0` picks a free port and prints it).
+    #[arg(long, env = "POSTURE_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: String,
+    #[command(flatten)]
+    database: DatabaseArg,
+    /// Job workers in this process.
+    #[arg(long, env = "POSTURE_WORKERS", default_value_t = 2)]
+    workers: usize,
+    /// Seconds a worker holds a job before another process may take it over.
+    #[arg(long, env = "POSTURE_JOB_LEASE_SECONDS", default_value_t = 300)]
+    lease_seconds: u64,
+}
+
+#[derive(Subcommand)]
+enum JobsCommand {
+    /// List jobs, newest first, with their status and last error.
+    List {
+        #[command(flatten)]
+        database: DatabaseArg,
+        /// Only jobs in this status (queued, running, done, not_configured, superseded, dead).
+        #[arg(long)]
+        status: Option<posture::store::JobStatus>,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+        /// One JSON object per line instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(clap::Args)]
@@ -85,6 +141,14 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Review(args) => review_command(args),
         Command::Config(ConfigCommand::Check { file }) => config_check(&file),
+        Command::Serve(args) => runtime().and_then(|rt| rt.block_on(serve(args))),
+        Command::Jobs(JobsCommand::List {
+            database,
+            status,
+            limit,
+            json,
+        }) => runtime().and_then(|rt| rt.block_on(jobs_list(&database.url, status, limit, json))),
+        Command::Migrate(database) => runtime().and_then(|rt| rt.block_on(migrate(&database.url))),
     };
     match result {
         Ok(code) => code,
@@ -153,6 +217,132 @@ fn review_command(args: ReviewArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(EXIT_GATE_FAILED)
     })
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+async fn open_store(url: &str) -> anyhow::Result<Store> {
+    let store = Store::connect(url).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+async fn migrate(url: &str) -> anyhow::Result<ExitCode> {
+    open_store(url).await?;
+    eprintln!("posture: database schema is up to date");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let store = open_store(&args.database.url).await?;
+    let secrets = WebhookSecrets::from_env()?;
+    let metrics = Metrics::install()?;
+    let wake = Arc::new(Notify::new());
+    let intake = StoreIntake {
+        store: store.clone(),
+        wake: wake.clone(),
+    };
+    let app = server::router(AppState::new(intake, secrets, metrics));
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    eprintln!("posture: listening on {}", listener.local_addr()?);
+
+    let (stop, stopped) = watch::channel(false);
+    let config = WorkerConfig {
+        workers: args.workers,
+        lease: Duration::from_secs(args.lease_seconds.max(1)),
+        ..WorkerConfig::default()
+    };
+    let workers = tokio::spawn(jobs::run_workers(
+        store.clone(),
+        Arc::new(ForgeRunner::from_env()),
+        config,
+        wake,
+        stopped,
+    ));
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    // No more deliveries: let the workers finish or release what they hold.
+    stop.send_replace(true);
+    workers.await?;
+    store.close().await;
+    eprintln!("posture: stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Ctrl-C or SIGTERM (what Kubernetes and systemd send).
+async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::warn!("cannot listen for Ctrl-C: {error}");
+            std::future::pending::<()>().await;
+        }
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!("cannot listen for SIGTERM: {error}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = interrupt => {}
+        _ = terminate => {}
+    }
+}
+
+async fn jobs_list(
+    url: &str,
+    status: Option<posture::store::JobStatus>,
+    limit: i64,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let store = open_store(url).await?;
+    let rows = store.list_jobs(status, limit).await?;
+    let mut out = std::io::stdout().lock();
+    if json {
+        for row in &rows {
+            writeln!(out, "{}", serde_json::to_string(row)?)?;
+        }
+    } else {
+        writeln!(
+            out,
+            "{:>6}  {:<9} {:<15} {:>3}  {:<40} {:<20} note",
+            "id", "kind", "status", "try", "repository", "updated"
+        )?;
+        for row in &rows {
+            let target = match row.pull_request {
+                Some(n) => format!("{}#{n}", row.repository),
+                None => row.repository.clone(),
+            };
+            let note = row
+                .last_error
+                .as_deref()
+                .or(row.message.as_deref())
+                .unwrap_or("");
+            writeln!(
+                out,
+                "{:>6}  {:<9} {:<15} {:>3}  {:<40} {:<20} {note}",
+                row.id.0,
+                row.kind.as_str(),
+                row.status.as_str(),
+                row.attempts,
+                target,
+                row.updated_at.format("%Y-%m-%d %H:%M:%S"),
+            )?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn config_check(file: &Path) -> anyhow::Result<ExitCode> {

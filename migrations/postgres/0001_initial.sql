@@ -39,7 +39,7 @@ CREATE TABLE deliveries (
 -- The durable queue.
 CREATE TABLE jobs (
     id            BIGSERIAL PRIMARY KEY,
-    kind          TEXT NOT NULL CHECK (kind IN ('review', 'baseline', 'reconcile', 'command')),
+    kind          TEXT NOT NULL CHECK (kind IN ('review', 'baseline', 'reconcile', 'command', 'pause')),
     status        TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'not_configured', 'superseded', 'dead')),
     forge         TEXT NOT NULL CHECK (forge IN ('github', 'gitlab')),
     repository    TEXT NOT NULL,

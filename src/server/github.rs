@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_json::{Value, json};
 
-use super::intake::{JobKind, JobRequest};
+use super::intake::{JobKind, NewJob};
 use super::{PayloadError, Route, WebhookEvent, command, typed};
 
 /// The `X-GitHub-Event` values posture handles.
@@ -167,7 +167,7 @@ fn pull_request(event: PullRequestEvent) -> Result<Route, PayloadError> {
         "converted_to_draft" => JobKind::Pause,
         _ => return Ok(Route::Ignore("pull_request action not handled")),
     };
-    let job = JobRequest {
+    let job = NewJob {
         kind,
         repository: event.common.repository.full_name.clone(),
         pull_request: Some(event.number),
@@ -224,7 +224,7 @@ fn run_completed(event: Event, common: Common, action: String, run: Run) -> Rout
     let trigger = format!("{}.{action}", event.name());
     let repository = &common.repository.full_name;
     let jobs = if run.pull_requests.is_empty() {
-        vec![JobRequest {
+        vec![NewJob {
             kind: JobKind::Review,
             repository: repository.clone(),
             pull_request: None,
@@ -235,7 +235,7 @@ fn run_completed(event: Event, common: Common, action: String, run: Run) -> Rout
     } else {
         run.pull_requests
             .into_iter()
-            .map(|pr| JobRequest {
+            .map(|pr| NewJob {
                 kind: JobKind::Review,
                 repository: repository.clone(),
                 pull_request: Some(pr.number),
@@ -280,7 +280,7 @@ fn push(event: PushEvent) -> Result<Route, PayloadError> {
         return Ok(Route::Ignore("push to another ref than the default branch"));
     }
     let repository = event.common.repository.full_name.clone();
-    let job = JobRequest {
+    let job = NewJob {
         kind: JobKind::Baseline,
         coalesce_key: Some(format!("github:{repository}:baseline")),
         repository: repository.clone(),
@@ -343,7 +343,7 @@ fn issue_comment(event: IssueCommentEvent) -> Route {
     payload["comment_id"] = json!(event.comment.id);
     let repository = event.common.repository.full_name;
     Route::Store {
-        jobs: vec![JobRequest {
+        jobs: vec![NewJob {
             kind: JobKind::Command,
             repository: repository.clone(),
             pull_request: Some(event.issue.number),

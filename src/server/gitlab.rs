@@ -13,7 +13,7 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::intake::{JobKind, JobRequest};
+use super::intake::{JobKind, NewJob};
 use super::{PayloadError, Route, WebhookEvent, command, typed};
 
 /// The `X-Gitlab-Event` values posture handles.
@@ -137,7 +137,7 @@ fn merge_request(hook: MergeRequestHook) -> Route {
     } else {
         return Route::Ignore("merge request action not handled");
     };
-    let job = JobRequest {
+    let job = NewJob {
         kind,
         repository: hook.project.path_with_namespace.clone(),
         pull_request: Some(attributes.iid),
@@ -183,7 +183,7 @@ fn pipeline(hook: PipelineHook) -> Route {
     let Some(merge_request) = hook.merge_request else {
         return Route::Ignore("pipeline not for a merge request");
     };
-    let job = JobRequest {
+    let job = NewJob {
         kind: JobKind::Review,
         repository: hook.project.path_with_namespace.clone(),
         pull_request: Some(merge_request.iid),
@@ -221,7 +221,7 @@ fn push(hook: PushHook) -> Result<Route, PayloadError> {
         return Ok(Route::Ignore("push to another ref than the default branch"));
     }
     let repository = hook.project.path_with_namespace;
-    let job = JobRequest {
+    let job = NewJob {
         kind: JobKind::Baseline,
         coalesce_key: Some(format!("gitlab:{repository}:baseline")),
         repository: repository.clone(),
@@ -266,7 +266,7 @@ fn note(hook: NoteHook) -> Route {
     let Some(command) = command(&attributes.note) else {
         return Route::Ignore("note is not a /posture command");
     };
-    let job = JobRequest {
+    let job = NewJob {
         kind: JobKind::Command,
         repository: hook.project.path_with_namespace.clone(),
         pull_request: Some(merge_request.iid),

@@ -1,36 +1,18 @@
 //! The boundary between the HTTP receiver and durable storage: what a verified delivery asks of
-//! posture ([`Delivery`], [`JobRequest`]) and the [`Intake`] trait the store implements.
+//! posture ([`Delivery`], [`NewJob`]) and the [`Intake`] trait the store implements.
 //!
 //! The receiver acknowledges a webhook only after [`Intake::accept`] returns, so whatever the
 //! implementation commits before returning is what "acknowledged" means.
 
-use std::fmt;
 use std::future::Future;
+use std::sync::Arc;
+
+use tokio::sync::Notify;
 
 use serde_json::Value;
 
-/// The forge a delivery came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Forge {
-    GitHub,
-    GitLab,
-}
-
-impl Forge {
-    /// The lowercase name used in metrics labels, coalesce keys and storage.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Forge::GitHub => "github",
-            Forge::GitLab => "gitlab",
-        }
-    }
-}
-
-impl fmt::Display for Forge {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+use crate::store::{DeliveryId, NewDelivery, Store};
+pub use crate::store::{Forge, JobKind, NewJob};
 
 /// A verified webhook delivery, as received.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,56 +29,6 @@ pub struct Delivery {
     /// events about an installation rather than a repository.
     pub repository: Option<String>,
     /// The whole payload as sent.
-    pub payload: Value,
-}
-
-/// What a job asks the worker to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum JobKind {
-    /// Review a pull/merge request at a head commit.
-    Review,
-    /// The pull/merge request became a draft: the job carries the same coalesce key as the
-    /// request's reviews, so storing it supersedes a queued review; running it reviews nothing.
-    Pause,
-    /// Record the findings of a commit on the default branch as the baseline.
-    Baseline,
-    /// Run a `/posture …` command from a pull/merge request comment.
-    Command,
-}
-
-impl JobKind {
-    /// The lowercase name used in storage and logs.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            JobKind::Review => "review",
-            JobKind::Pause => "pause",
-            JobKind::Baseline => "baseline",
-            JobKind::Command => "command",
-        }
-    }
-}
-
-impl fmt::Display for JobKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A unit of work derived from a delivery.
-#[derive(Debug, Clone, PartialEq)]
-pub struct JobRequest {
-    pub kind: JobKind,
-    /// Same spelling as [`Delivery::repository`].
-    pub repository: String,
-    /// The pull request number (GitHub) or merge request iid (GitLab).
-    pub pull_request: Option<i64>,
-    pub head_sha: Option<String>,
-    /// Jobs sharing a key coalesce: storing a newer one supersedes queued older ones. Reviews
-    /// and pauses of one request share `github:{repo}#{number}` / `gitlab:{project}!{iid}`;
-    /// baselines share `{forge}:{repo}:baseline`; commands have none (each one runs).
-    pub coalesce_key: Option<String>,
-    /// What the worker needs beyond the fields above: always `trigger` (`event.action`); for
-    /// GitHub `installation_id` when present; for commands `command`, `author`, `comment_id`.
     pub payload: Value,
 }
 
@@ -121,7 +53,7 @@ pub trait Intake: Send + Sync + 'static {
     fn accept(
         &self,
         delivery: Delivery,
-        jobs: Vec<JobRequest>,
+        jobs: Vec<NewJob>,
     ) -> impl Future<Output = Result<Accepted, IntakeError>> + Send;
 
     /// Whether storage is reachable (`/readyz`).
@@ -129,4 +61,43 @@ pub trait Intake: Send + Sync + 'static {
 
     /// Jobs waiting to run, for the `posture_queue_depth` gauge; `None` when unknown.
     fn queue_depth(&self) -> impl Future<Output = Option<i64>> + Send;
+}
+
+/// The intake of a running server: the store, and a bell that wakes idle workers as soon as a
+/// delivery with jobs is committed.
+#[derive(Clone)]
+pub struct StoreIntake {
+    pub store: Store,
+    pub wake: Arc<Notify>,
+}
+
+impl Intake for StoreIntake {
+    async fn accept(&self, delivery: Delivery, jobs: Vec<NewJob>) -> Result<Accepted, IntakeError> {
+        let delivery = NewDelivery {
+            forge: delivery.forge,
+            delivery_id: DeliveryId(delivery.delivery_id),
+            event: delivery.event,
+            action: delivery.action,
+            repository: delivery.repository.unwrap_or_default(),
+            payload: delivery.payload,
+        };
+        match self.store.accept(delivery, jobs).await {
+            Ok(crate::store::Accepted::Stored { jobs }) => {
+                if !jobs.is_empty() {
+                    self.wake.notify_waiters();
+                }
+                Ok(Accepted::Stored)
+            }
+            Ok(crate::store::Accepted::Duplicate) => Ok(Accepted::Duplicate),
+            Err(error) => Err(IntakeError(Box::new(error))),
+        }
+    }
+
+    async fn ready(&self) -> bool {
+        self.store.ping().await.is_ok()
+    }
+
+    async fn queue_depth(&self) -> Option<i64> {
+        self.store.queue_depth().await.ok()
+    }
 }

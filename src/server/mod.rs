@@ -29,7 +29,9 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use tracing::{Instrument, debug, error, info, warn};
 
-pub use self::intake::{Accepted, Delivery, Forge, Intake, IntakeError, JobKind, JobRequest};
+pub use self::intake::{
+    Accepted, Delivery, Forge, Intake, IntakeError, JobKind, NewJob, StoreIntake,
+};
 pub use self::metrics::{Metrics, MetricsError};
 pub use self::secrets::{Secret, SecretsError, WebhookSecrets};
 
@@ -162,7 +164,7 @@ enum Route {
     Store {
         repository: Option<String>,
         action: Option<String>,
-        jobs: Vec<JobRequest>,
+        jobs: Vec<NewJob>,
     },
     /// Acknowledge without storing, for this reason.
     Ignore(&'static str),
@@ -356,7 +358,7 @@ fn parse_json(headers: &HeaderMap, body: &[u8]) -> Result<Value, Reply> {
     })
 }
 
-async fn store<I: Intake>(intake: &I, delivery: Delivery, jobs: Vec<JobRequest>) -> Reply {
+async fn store<I: Intake>(intake: &I, delivery: Delivery, jobs: Vec<NewJob>) -> Reply {
     let count = jobs.len();
     match intake.accept(delivery, jobs).await {
         Ok(Accepted::Stored) => {

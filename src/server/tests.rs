@@ -34,7 +34,7 @@ struct RecordingIntake {
     answer: Answer,
     ready: bool,
     depth: Option<i64>,
-    accepted: Mutex<Vec<(Delivery, Vec<JobRequest>)>>,
+    accepted: Mutex<Vec<(Delivery, Vec<NewJob>)>>,
 }
 
 impl RecordingIntake {
@@ -47,17 +47,13 @@ impl RecordingIntake {
         }
     }
 
-    fn accepted(&self) -> Vec<(Delivery, Vec<JobRequest>)> {
+    fn accepted(&self) -> Vec<(Delivery, Vec<NewJob>)> {
         self.accepted.lock().unwrap().clone()
     }
 }
 
 impl Intake for RecordingIntake {
-    async fn accept(
-        &self,
-        delivery: Delivery,
-        jobs: Vec<JobRequest>,
-    ) -> Result<Accepted, IntakeError> {
+    async fn accept(&self, delivery: Delivery, jobs: Vec<NewJob>) -> Result<Accepted, IntakeError> {
         self.accepted.lock().unwrap().push((delivery, jobs));
         match self.answer {
             Answer::Stored => Ok(Accepted::Stored),
@@ -157,7 +153,7 @@ async fn send_json(app: &Router, request: Request<Body>) -> (StatusCode, Value) 
 }
 
 /// Sends one signed GitHub delivery and returns the jobs it stored.
-async fn github_jobs(event: &str, body: Vec<u8>) -> Vec<JobRequest> {
+async fn github_jobs(event: &str, body: Vec<u8>) -> Vec<NewJob> {
     let (app, intake) = app(Answer::Stored);
     let (status, reply) = send_json(&app, signed_github(event, "d-1", body)).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{reply}");
@@ -211,7 +207,7 @@ async fn signed_pull_request_opened_stores_the_delivery_and_a_review() {
     );
     assert_eq!(
         jobs,
-        &vec![JobRequest {
+        &vec![NewJob {
             kind: JobKind::Review,
             repository: "Codertocat/Hello-World".to_owned(),
             pull_request: Some(2),
@@ -446,7 +442,7 @@ async fn push_to_the_default_branch_records_a_baseline() {
     let jobs = github_jobs("push", fixture("github/push_with-new-branch.json")).await;
     assert_eq!(
         jobs,
-        vec![JobRequest {
+        vec![NewJob {
             kind: JobKind::Baseline,
             repository: "Codertocat/Hello-World".to_owned(),
             pull_request: None,
@@ -485,7 +481,7 @@ async fn a_completed_workflow_run_reviews_each_pull_request() {
     .await;
     assert_eq!(
         jobs,
-        vec![JobRequest {
+        vec![NewJob {
             kind: JobKind::Review,
             repository: "octo-org/octo-repo".to_owned(),
             pull_request: Some(2),
@@ -559,7 +555,7 @@ async fn posture_commands_in_pull_request_comments_become_command_jobs() {
     .await;
     assert_eq!(
         jobs,
-        vec![JobRequest {
+        vec![NewJob {
             kind: JobKind::Command,
             repository: "Codertocat/Hello-World".to_owned(),
             pull_request: Some(7),
@@ -632,7 +628,7 @@ async fn gitlab_merge_request_open_stores_a_review() {
     assert_eq!(delivery.repository.as_deref(), Some("gitlabhq/gitlab-test"));
     assert_eq!(
         jobs,
-        &vec![JobRequest {
+        &vec![NewJob {
             kind: JobKind::Review,
             repository: "gitlabhq/gitlab-test".to_owned(),
             pull_request: Some(1),
@@ -643,7 +639,7 @@ async fn gitlab_merge_request_open_stores_a_review() {
     );
 }
 
-async fn gitlab_jobs(event: &str, body: Vec<u8>) -> Vec<JobRequest> {
+async fn gitlab_jobs(event: &str, body: Vec<u8>) -> Vec<NewJob> {
     let (app, intake) = app(Answer::Stored);
     let (status, reply) = send_json(&app, signed_gitlab(event, "u-1", body)).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{reply}");
@@ -708,7 +704,7 @@ async fn gitlab_finished_merge_request_pipeline_reviews_the_merge_request() {
     let jobs = gitlab_jobs("Pipeline Hook", fixture("gitlab/pipeline.json")).await;
     assert_eq!(
         jobs,
-        vec![JobRequest {
+        vec![NewJob {
             kind: JobKind::Review,
             repository: "gitlab-org/gitlab-test".to_owned(),
             pull_request: Some(1),
@@ -740,7 +736,7 @@ async fn gitlab_push_to_the_default_branch_records_a_baseline() {
     let jobs = gitlab_jobs("Push Hook", fixture("gitlab/push.json")).await;
     assert_eq!(
         jobs,
-        vec![JobRequest {
+        vec![NewJob {
             kind: JobKind::Baseline,
             repository: "mike/diaspora".to_owned(),
             pull_request: None,
@@ -775,7 +771,7 @@ async fn gitlab_notes_with_commands_become_command_jobs() {
     let jobs = gitlab_jobs("Note Hook", command).await;
     assert_eq!(
         jobs,
-        vec![JobRequest {
+        vec![NewJob {
             kind: JobKind::Command,
             repository: "gitlab-org/gitlab-test".to_owned(),
             pull_request: Some(1),

@@ -112,19 +112,20 @@ pub(super) fn from_json<T: serde::de::DeserializeOwned>(
 
 impl Store {
     /// In one transaction: stores the delivery (unique on forge and delivery id: a
-    /// redelivery returns [`Accepted::Duplicate`] and stores nothing), then its job if any,
-    /// which takes the delivery's forge. A job with a coalesce key supersedes every
+    /// redelivery returns [`Accepted::Duplicate`] and stores nothing), then its jobs (a CI run
+    /// may concern several pull requests), which take the delivery's forge. A job with a coalesce key supersedes every
     /// still-queued job with the same key; running ones are left alone. Answer the forge
     /// only after this returns.
     pub async fn accept(
         &self,
         delivery: NewDelivery,
-        job: Option<NewJob>,
+        jobs: Vec<NewJob>,
     ) -> Result<Accepted, StoreError> {
         let payload = to_json("delivery payload", &delivery.payload)?;
-        let job = job
+        let jobs = jobs
+            .into_iter()
             .map(|job| to_json("job payload", &job.payload).map(|payload| (job, payload)))
-            .transpose()?;
+            .collect::<Result<Vec<_>, _>>()?;
         let now = now();
         with_pool!(self, |pool, pg| {
             let mut tx = pool.begin().await?;
@@ -142,8 +143,9 @@ impl Store {
                 tx.rollback().await?;
                 return Ok(Accepted::Duplicate);
             }
-            let job_id = match &job {
-                Some((job, job_payload)) => {
+            let mut ids = Vec::with_capacity(jobs.len());
+            for (job, job_payload) in &jobs {
+                {
                     if let (true, Some(key)) = (pg, &job.coalesce_key) {
                         sqlx::query(LOCK_COALESCE_KEY)
                             .bind(key)
@@ -170,12 +172,11 @@ impl Store {
                             .execute(&mut *tx)
                             .await?;
                     }
-                    Some(id)
+                    ids.push(id);
                 }
-                None => None,
-            };
+            }
             tx.commit().await?;
-            Ok(Accepted::Stored { job: job_id })
+            Ok(Accepted::Stored { jobs: ids })
         })
     }
 

@@ -85,6 +85,8 @@ text_enum! {
         Reconcile => "reconcile",
         /// Run a `/posture …` command from a comment.
         Command => "command",
+        /// A pull request became a draft: storing this supersedes its queued review.
+        Pause => "pause",
     }
 }
 
@@ -186,10 +188,10 @@ pub struct NewJob {
 }
 
 /// What [`crate::store::Store::accept`] did with a delivery.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Accepted {
-    /// Stored for the first time, with the job it queued if any.
-    Stored { job: Option<JobId> },
+    /// Stored for the first time, with the jobs it queued.
+    Stored { jobs: Vec<JobId> },
     /// Seen before: nothing new stored.
     Duplicate,
 }

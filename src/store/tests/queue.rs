@@ -41,11 +41,11 @@ fn review(pull_request: i64, head: &str) -> NewJob {
 /// Accepts a new delivery with `job` and returns the job's id.
 async fn enqueue(store: &Store, delivery_id: &str, job: NewJob) -> JobId {
     match store
-        .accept(delivery(Forge::GitHub, delivery_id), Some(job))
+        .accept(delivery(Forge::GitHub, delivery_id), vec![job])
         .await
         .expect("accepted")
     {
-        Accepted::Stored { job: Some(id) } => id,
+        Accepted::Stored { jobs } if jobs.len() == 1 => jobs[0],
         other => panic!("expected a stored job, got {other:?}"),
     }
 }
@@ -64,16 +64,16 @@ async fn a_redelivery_is_stored_once() {
     for db in stores().await {
         let store = &db.store;
         let first = store
-            .accept(delivery(Forge::GitHub, "d-1"), Some(review(1, "aaa")))
+            .accept(delivery(Forge::GitHub, "d-1"), vec![review(1, "aaa")])
             .await
             .expect("accepted");
         assert!(
-            matches!(first, Accepted::Stored { job: Some(_) }),
+            matches!(&first, Accepted::Stored { jobs } if jobs.len() == 1),
             "{}",
             db.name
         );
         let again = store
-            .accept(delivery(Forge::GitHub, "d-1"), Some(review(1, "bbb")))
+            .accept(delivery(Forge::GitHub, "d-1"), vec![review(1, "bbb")])
             .await
             .expect("accepted");
         assert_eq!(again, Accepted::Duplicate, "{}", db.name);
@@ -82,10 +82,10 @@ async fn a_redelivery_is_stored_once() {
 
         // The same id from the other forge is another delivery; one without a job too.
         let gitlab = store
-            .accept(delivery(Forge::GitLab, "d-1"), None)
+            .accept(delivery(Forge::GitLab, "d-1"), vec![])
             .await
             .expect("accepted");
-        assert_eq!(gitlab, Accepted::Stored { job: None }, "{}", db.name);
+        assert_eq!(gitlab, Accepted::Stored { jobs: vec![] }, "{}", db.name);
         assert_eq!(count(store, "deliveries").await, 2, "{}", db.name);
         assert_eq!(store.queue_depth().await.expect("depth"), 1, "{}", db.name);
     }
