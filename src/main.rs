@@ -70,7 +70,7 @@ struct ServeArgs {
     listen: String,
     #[command(flatten)]
     database: DatabaseArg,
-    /// Job workers in this process.
+    /// Job workers in this process (0: only receive webhooks; workers run elsewhere).
     #[arg(long, env = "POSTURE_WORKERS", default_value_t = 2)]
     workers: usize,
     /// Seconds a worker holds a job before another process may take it over.

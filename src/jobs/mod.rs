@@ -104,6 +104,7 @@ impl Runner for ForgeRunner {
 }
 
 /// Runs `config.workers` workers until `shutdown` turns true; returns when all have stopped.
+/// With no workers the process only receives (workers run in other processes).
 pub async fn run_workers<R: Runner>(
     store: Store,
     runner: Arc<R>,
@@ -113,7 +114,7 @@ pub async fn run_workers<R: Runner>(
 ) {
     let process = std::process::id();
     let mut workers = JoinSet::new();
-    for n in 0..config.workers.max(1) {
+    for n in 0..config.workers {
         let worker = Worker {
             id: format!("{}-{process}-{n}", hostname()),
             store: store.clone(),
@@ -232,5 +233,145 @@ impl<R: Runner> Worker<R> {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::store::{Accepted, DeliveryId, JobId, NewDelivery, NewJob};
+
+    async fn store(dir: &tempfile::TempDir) -> Store {
+        let url = format!("sqlite://{}", dir.path().join("jobs.db").display());
+        let store = Store::connect(&url).await.unwrap();
+        store.migrate().await.unwrap();
+        store
+    }
+
+    async fn enqueue(store: &Store, forge: Forge, n: i64, kind: JobKind) -> JobId {
+        let delivery = NewDelivery {
+            forge,
+            delivery_id: DeliveryId(format!("d-{n}")),
+            event: "pull_request".into(),
+            action: Some("opened".into()),
+            repository: "octo/app".into(),
+            payload: serde_json::json!({}),
+        };
+        let job = NewJob {
+            kind,
+            repository: "octo/app".into(),
+            pull_request: Some(n),
+            head_sha: Some(format!("{n:040}")),
+            coalesce_key: Some(format!("{forge}:octo/app#{n}")),
+            payload: serde_json::json!({}),
+        };
+        match store.accept(delivery, vec![job]).await.unwrap() {
+            Accepted::Stored { jobs } => jobs[0],
+            Accepted::Duplicate => panic!("duplicate"),
+        }
+    }
+
+    /// Fails every job's first attempt, then succeeds; records what it ran.
+    #[derive(Default)]
+    struct Flaky {
+        runs: Mutex<Vec<(JobId, i32)>>,
+    }
+
+    impl Runner for Flaky {
+        async fn run(&self, job: &Job) -> Outcome {
+            self.runs.lock().unwrap().push((job.id, job.attempts));
+            if job.attempts == 1 {
+                Outcome::Failed("forge answered 502".into())
+            } else {
+                Outcome::Done
+            }
+        }
+    }
+
+    fn config() -> WorkerConfig {
+        WorkerConfig {
+            workers: 2,
+            lease: Duration::from_secs(30),
+            idle_poll: Duration::from_millis(20),
+            max_attempts: 3,
+            shutdown_grace: Duration::from_secs(1),
+        }
+    }
+
+    /// Runs workers until `done` holds for the store, then stops them.
+    async fn run_until(
+        store: &Store,
+        runner: Arc<impl Runner>,
+        done: impl Fn(&[crate::store::JobRow]) -> bool,
+    ) {
+        let (stop, stopped) = watch::channel(false);
+        let workers = tokio::spawn(run_workers(
+            store.clone(),
+            runner,
+            config(),
+            Arc::new(Notify::new()),
+            stopped,
+        ));
+        for _ in 0..500 {
+            let rows = store.list_jobs(None, 100).await.unwrap();
+            if done(&rows) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        stop.send_replace(true);
+        workers.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn jobs_needing_an_unconfigured_forge_end_visibly_not_configured() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let store = store(&dir).await;
+        let review = enqueue(&store, Forge::GitHub, 1, JobKind::Review).await;
+        let pause = enqueue(&store, Forge::GitLab, 2, JobKind::Pause).await;
+        let runner = Arc::new(ForgeRunner {
+            github: false,
+            gitlab: true,
+        });
+        let finished = |rows: &[crate::store::JobRow]| rows.iter().all(|r| r.completions == 1);
+        run_until(&store, runner, finished).await;
+        let review = store.job(review).await.unwrap().unwrap();
+        assert_eq!(review.status, JobStatus::NotConfigured);
+        assert!(review.message.unwrap().contains("POSTURE_GITHUB_TOKEN"));
+        let pause = store.job(pause).await.unwrap().unwrap();
+        assert_eq!(pause.status, JobStatus::Done);
+    }
+
+    #[tokio::test]
+    async fn a_failed_attempt_is_retried_after_its_backoff_and_completes_once() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let store = store(&dir).await.with_backoff(crate::store::Backoff {
+            base: Duration::from_millis(1),
+            cap: Duration::from_millis(1),
+        });
+        let ids = [
+            enqueue(&store, Forge::GitHub, 1, JobKind::Review).await,
+            enqueue(&store, Forge::GitHub, 2, JobKind::Review).await,
+        ];
+        let runner = Arc::new(Flaky::default());
+        let finished =
+            |rows: &[crate::store::JobRow]| rows.iter().all(|r| r.status == JobStatus::Done);
+        run_until(&store, runner.clone(), finished).await;
+        for id in ids {
+            let row = store.job(id).await.unwrap().unwrap();
+            assert_eq!(
+                (row.status, row.completions, row.attempts),
+                (JobStatus::Done, 1, 2)
+            );
+            assert_eq!(row.last_error.as_deref(), Some("forge answered 502"));
+        }
+        let mut runs = runner.runs.lock().unwrap().clone();
+        runs.sort();
+        assert_eq!(
+            runs,
+            vec![(ids[0], 1), (ids[0], 2), (ids[1], 1), (ids[1], 2)]
+        );
     }
 }
