@@ -16,8 +16,13 @@ use sha2::Sha256;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
-    let base = args.next().context("give the server's URL, e.g. http://127.0.0.1:8080")?;
-    let host = url::Url::parse(&base)?.host_str().unwrap_or_default().to_string();
+    let base = args
+        .next()
+        .context("give the server's URL, e.g. http://127.0.0.1:8080")?;
+    let host = url::Url::parse(&base)?
+        .host_str()
+        .unwrap_or_default()
+        .to_string();
     if !(host == "localhost" || host.starts_with("127.") || host == "[::1]") {
         bail!("the load test only targets loopback addresses, not {host}");
     }
