@@ -115,7 +115,7 @@ impl<'de> Visitor<'de> for TopLevel<'_> {
         while let Some(key) = map.next_key::<String>()? {
             match key.as_str() {
                 "runs" => map.next_value_seed(ArrayFlag(&mut self.0.runs_array))?,
-                "results" => map.next_value_seed(Results(self.0))?,
+                "results" => map.next_value_seed(FirstItem(self.0, ItemOf::Results))?,
                 "$schema" => {
                     let schema = map.next_value::<serde_json::Value>()?;
                     self.0.sarif_schema = schema
@@ -138,13 +138,9 @@ impl<'de> Visitor<'de> for TopLevel<'_> {
                     *flag = true;
                     map.next_value::<IgnoredAny>()?;
                 }
-                "matches" | "vulnerabilities" => {
-                    let field = if key == "matches" {
-                        ArrayField::Matches
-                    } else {
-                        ArrayField::Vulnerabilities
-                    };
-                    map.next_value_seed(AnyValue(self.0, field))?;
+                "matches" => map.next_value_seed(FirstItem(self.0, ItemOf::Matches))?,
+                "vulnerabilities" => {
+                    map.next_value_seed(FirstItem(self.0, ItemOf::Vulnerabilities))?;
                 }
                 "bomFormat" => {
                     let format = map.next_value::<serde_json::Value>()?;
@@ -198,77 +194,33 @@ impl<'de> Visitor<'de> for ArrayFlag<'_> {
     }
 }
 
-/// osv-scanner's `results`: an array whose first item has `source` and `packages`.
-struct Results<'p>(&'p mut Probe);
-
-impl<'de> DeserializeSeed<'de> for Results<'_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
-    }
+/// Sets `flag` for a key that is present, whatever its value, which it skips.
+fn present<'de, A: MapAccess<'de>>(flag: &mut bool, map: &mut A) -> Result<(), A::Error> {
+    *flag = true;
+    map.next_value::<IgnoredAny>()?;
+    Ok(())
 }
 
-impl<'de> Visitor<'de> for Results<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an array")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        if seq.next_element_seed(FirstResult(&mut *self.0))?.is_none() {
-            self.0.empty_results = true;
-        }
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(())
-    }
-}
-
-/// Records which of `source` and `packages` the first result has, as soon as it sees them.
-struct FirstResult<'p>(&'p mut Probe);
-
-impl<'de> DeserializeSeed<'de> for FirstResult<'_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for FirstResult<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key::<String>()? {
-            match key.as_str() {
-                "source" => self.0.first_result_source = true,
-                "packages" => self.0.first_result_packages = true,
-                _ => {}
-            }
-            map.next_value::<IgnoredAny>()?;
-        }
-        Ok(())
-    }
-}
-
-/// Top-level fields whose array shape identifies a format.
+/// The arrays whose first item's keys identify a format.
 #[derive(Clone, Copy)]
-enum ArrayField {
-    /// Grype's `matches`: the first item's keys are recorded.
+enum ItemOf {
+    /// The document itself is an array (gitleaks; pip-audit before 2.0).
+    Document,
+    /// osv-scanner's `results`: the first has `source` and `packages`.
+    Results,
+    /// Grype's `matches`: the first has `vulnerability` and `artifact`.
     Matches,
-    /// GitLab's `vulnerabilities` (an object in other formats, which is accepted and skipped).
+    /// GitLab's `vulnerabilities` (an object in npm audit and cargo-audit: skipped).
     Vulnerabilities,
+    /// pip-audit's `dependencies` (CycloneDX's dependency graph has other keys).
+    Dependencies,
 }
 
-/// Any JSON value; when it is an array, records what [`ArrayField`] asks for.
-struct AnyValue<'p>(&'p mut Probe, ArrayField);
+/// Any value; when it is an array, records that and its first item's keys, and skips the
+/// rest. Other values are skipped: another format may use the same key for an object.
+struct FirstItem<'p>(&'p mut Probe, ItemOf);
 
-impl<'de> DeserializeSeed<'de> for AnyValue<'_> {
+impl<'de> DeserializeSeed<'de> for FirstItem<'_> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
@@ -276,7 +228,7 @@ impl<'de> DeserializeSeed<'de> for AnyValue<'_> {
     }
 }
 
-impl<'de> Visitor<'de> for AnyValue<'_> {
+impl<'de> Visitor<'de> for FirstItem<'_> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -284,12 +236,18 @@ impl<'de> Visitor<'de> for AnyValue<'_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        match self.1 {
-            ArrayField::Vulnerabilities => self.0.vulnerabilities_array = true,
-            ArrayField::Matches => {
-                if seq.next_element_seed(FirstMatch(&mut *self.0))?.is_none() {
-                    self.0.empty_matches = true;
-                }
+        let FirstItem(probe, of) = self;
+        match of {
+            ItemOf::Vulnerabilities => probe.vulnerabilities_array = true,
+            ItemOf::Dependencies => probe.dependencies_array = true,
+            _ => {}
+        }
+        if seq.next_element_seed(ItemKeys(&mut *probe, of))?.is_none() {
+            match of {
+                ItemOf::Document => probe.empty_array = true,
+                ItemOf::Results => probe.empty_results = true,
+                ItemOf::Matches => probe.empty_matches = true,
+                _ => {}
             }
         }
         while seq.next_element::<IgnoredAny>()?.is_some() {}
@@ -325,86 +283,6 @@ impl<'de> Visitor<'de> for AnyValue<'_> {
     }
 }
 
-/// Records which of `vulnerability` and `artifact` the first Grype match has.
-struct FirstMatch<'p>(&'p mut Probe);
-
-impl<'de> DeserializeSeed<'de> for FirstMatch<'_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for FirstMatch<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key::<String>()? {
-            match key.as_str() {
-                "vulnerability" => self.0.first_match_vulnerability = true,
-                "artifact" => self.0.first_match_artifact = true,
-                _ => {}
-            }
-            map.next_value::<IgnoredAny>()?;
-        }
-        Ok(())
-    }
-}
-
-/// Sets `flag` for a key that is present, whatever its value, which it skips.
-fn present<'de, A: MapAccess<'de>>(flag: &mut bool, map: &mut A) -> Result<(), A::Error> {
-    *flag = true;
-    map.next_value::<IgnoredAny>()?;
-    Ok(())
-}
-
-/// Which array's first item is probed.
-#[derive(Clone, Copy)]
-enum ItemOf {
-    /// The document itself is an array.
-    Document,
-    /// `dependencies` (pip-audit; CycloneDX's dependency graph has other keys).
-    Dependencies,
-}
-
-/// An array whose first item's keys are recorded and the rest skipped.
-struct FirstItem<'p>(&'p mut Probe, ItemOf);
-
-impl<'de> DeserializeSeed<'de> for FirstItem<'_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
-impl<'de> Visitor<'de> for FirstItem<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an array")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let FirstItem(probe, of) = self;
-        if let ItemOf::Dependencies = of {
-            probe.dependencies_array = true;
-        }
-        if seq.next_element_seed(ItemKeys(&mut *probe, of))?.is_none() {
-            if let ItemOf::Document = of {
-                probe.empty_array = true;
-            }
-        }
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(())
-    }
-}
-
 /// Records the keys of an array's first item that identify a format.
 struct ItemKeys<'p>(&'p mut Probe, ItemOf);
 
@@ -424,16 +302,21 @@ impl<'de> Visitor<'de> for ItemKeys<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let probe = self.0;
         while let Some(key) = map.next_key::<String>()? {
             match (self.1, key.as_str()) {
-                (ItemOf::Document, "vulns") => self.0.first_item_vulns = true,
+                (ItemOf::Document, "vulns") => probe.first_item_vulns = true,
                 (
                     ItemOf::Document,
                     "RuleID" | "StartLine" | "StartColumn" | "Secret" | "SymlinkFile" | "Entropy"
                     | "Fingerprint",
-                ) => self.0.first_item_gitleaks = true,
+                ) => probe.first_item_gitleaks = true,
+                (ItemOf::Results, "source") => probe.first_result_source = true,
+                (ItemOf::Results, "packages") => probe.first_result_packages = true,
+                (ItemOf::Matches, "vulnerability") => probe.first_match_vulnerability = true,
+                (ItemOf::Matches, "artifact") => probe.first_match_artifact = true,
                 (ItemOf::Dependencies, "vulns" | "skip_reason") => {
-                    self.0.first_dependency_pip = true;
+                    probe.first_dependency_pip = true;
                 }
                 _ => {}
             }
