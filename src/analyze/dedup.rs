@@ -55,7 +55,7 @@ pub fn groups(findings: &[&Finding]) -> Vec<Vec<usize>> {
     for members in by_package.values() {
         let mut owner: HashMap<String, usize> = HashMap::new();
         for &i in members {
-            for id in advisory_ids(findings[i]) {
+            for id in findings[i].advisory_ids() {
                 match owner.get(&id) {
                     Some(&j) => sets.union(i, j),
                     None => {
@@ -117,14 +117,6 @@ fn lines(f: &Finding) -> (u32, u32) {
         .as_ref()
         .and_then(|l| l.lines())
         .unwrap_or((0, 0))
-}
-
-fn advisory_ids(f: &Finding) -> Vec<String> {
-    std::iter::once(f.rule.as_str())
-        .chain(f.advisories.iter().flat_map(|a| a.ids()))
-        .filter(|id| !id.is_empty())
-        .map(str::to_ascii_uppercase)
-        .collect()
 }
 
 /// Two findings on overlapping lines of one file: are they one problem?

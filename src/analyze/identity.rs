@@ -87,11 +87,8 @@ impl AliasIndex {
             if !finding.kind.is_dependency() {
                 continue;
             }
-            let ids = std::iter::once(finding.rule.as_str())
-                .chain(finding.advisories.iter().flat_map(|a| a.ids()));
             let mut first: Option<String> = None;
-            for id in ids.filter(|id| !id.is_empty()) {
-                let id = id.to_ascii_uppercase();
+            for id in finding.advisory_ids() {
                 match &first {
                     None => {
                         index.find(&id);

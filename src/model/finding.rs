@@ -453,6 +453,15 @@ impl Finding {
     pub fn path(&self) -> Option<&str> {
         self.location.as_ref().map(|l| l.path.as_str())
     }
+
+    /// Every id the finding's vulnerability is known by (its rule, each advisory's id and
+    /// aliases), upper-cased so that `ghsa-…` and `GHSA-…` compare equal.
+    pub fn advisory_ids(&self) -> impl Iterator<Item = String> + '_ {
+        std::iter::once(self.rule.as_str())
+            .chain(self.advisories.iter().flat_map(Advisory::ids))
+            .filter(|id| !id.is_empty())
+            .map(str::to_ascii_uppercase)
+    }
 }
 
 /// Everything the reports of one side (base or head) said.
