@@ -1,0 +1,275 @@
+//! The forges (GitHub, GitLab) behind one trait: reading a change request, its files, blame
+//! and scanner reports, and publishing a review where developers look. The review engine and
+//! the job runner only see [`Forge`]; each implementation speaks its forge's REST API.
+//!
+//! Errors say whether retrying can help ([`ForgeError::retry_after`]): a rate limit or a
+//! forge's 5xx makes the job wait and retry, anything else ends it with the reason.
+
+pub mod artifacts;
+pub mod metrics;
+pub mod patch;
+pub mod throttle;
+
+use std::fmt;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::model::{ChangeSet, FileBlame, FindingId};
+use crate::store;
+
+pub use artifacts::{ArtifactError, ArtifactLimits, ReportGlobs};
+
+/// Everything a forge call can come to besides success.
+#[derive(Debug, thiserror::Error)]
+pub enum ForgeError {
+    /// Primary or secondary rate limit: wait this long, then retry.
+    #[error("{forge} rate limit while {what}: retry after {}s", retry_after.as_secs())]
+    RateLimited {
+        forge: store::Forge,
+        what: String,
+        retry_after: Duration,
+    },
+    /// A 5xx, a timeout or a dropped connection: worth retrying with backoff.
+    #[error("{forge} unavailable while {what}: {message}")]
+    Unavailable {
+        forge: store::Forge,
+        what: String,
+        message: String,
+    },
+    #[error("{forge}: {what}: not found")]
+    NotFound { forge: store::Forge, what: String },
+    /// The forge refused the request (401, 403, 422, …); retrying the same will not help.
+    #[error("{forge} refused {what} ({status}): {message}")]
+    Rejected {
+        forge: store::Forge,
+        what: String,
+        status: u16,
+        message: String,
+    },
+    /// An answer that does not have the documented shape.
+    #[error("{forge}: unexpected answer to {what}: {message}")]
+    Protocol {
+        forge: store::Forge,
+        what: String,
+        message: String,
+    },
+    #[error(transparent)]
+    Artifact(#[from] ArtifactError),
+    /// posture's side: credentials that cannot be used, a URL that does not parse, …
+    #[error("{0}")]
+    Config(String),
+}
+
+impl ForgeError {
+    /// How long to wait before trying again, when trying again can help.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            ForgeError::RateLimited { retry_after, .. } => Some(*retry_after),
+            ForgeError::Unavailable { .. } => Some(Duration::ZERO),
+            _ => None,
+        }
+    }
+}
+
+pub type ForgeResult<T> = Result<T, ForgeError>;
+
+/// A pull request (GitHub) or merge request (GitLab) as the forge describes it now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeRequest {
+    /// `owner/name` (GitHub) or `group/…/project` (GitLab).
+    pub repository: String,
+    /// The pull request number or merge request iid.
+    pub number: i64,
+    pub title: String,
+    pub head_sha: String,
+    /// The target branch's tip that the forge diffs against (GitLab's `start_sha`).
+    pub target_sha: String,
+    /// The merge-base of target and head: the baseline commit (GitLab's `base_sha`).
+    pub merge_base: String,
+    pub target_branch: String,
+    pub draft: bool,
+    pub open: bool,
+}
+
+/// A scanner report found among a CI run's artifacts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportFile {
+    /// Where it came from, for messages: `artifact-name/path/in/zip` or `job-name/path`.
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// The reports of one commit, and what was passed over and why.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reports {
+    pub files: Vec<ReportFile>,
+    /// Artifacts or files not used (expired, too large, unsafe paths, …), each with the reason.
+    pub skipped: Vec<String>,
+    /// Whether any CI run (workflow run, pipeline) exists for the commit.
+    pub ci_seen: bool,
+}
+
+/// A forge's id of a comment (GitHub review comment or issue comment id, GitLab note id).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CommentId(pub String);
+
+impl fmt::Display for CommentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A finding comment posture posted earlier on a change request, found by its marker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostedComment {
+    pub id: CommentId,
+    /// The thread it opened: GitLab's discussion id, GitHub's review thread node id (when
+    /// known).
+    pub thread: Option<String>,
+    pub finding: FindingId,
+    pub body: String,
+    /// Resolved, or already answered "fixed in …".
+    pub resolved: bool,
+}
+
+/// What posture has already published on a change request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Published {
+    /// The summary comment and its body.
+    pub summary: Option<(CommentId, String)>,
+    pub comments: Vec<PostedComment>,
+}
+
+/// A review comment on lines this change added, on the head side.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InlineComment {
+    pub finding: FindingId,
+    /// The path at head.
+    pub path: String,
+    /// The path at the merge-base (differs for renamed files; GitLab's `old_path`).
+    pub old_path: String,
+    /// The last line commented on (1-based, head side).
+    pub line: u32,
+    /// The first line of a multi-line comment.
+    pub start_line: Option<u32>,
+    pub body: String,
+}
+
+/// What became of one inline comment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommentOutcome {
+    Posted(CommentId),
+    /// The forge refused to place it (e.g. GitHub's 422 "line must be part of the diff"):
+    /// it goes into the summary instead.
+    Rejected(String),
+}
+
+/// The merge gate as a check run (GitHub) or commit status (GitLab).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GateStatus {
+    pub head_sha: String,
+    pub passed: bool,
+    /// One line: "2 new findings block the merge".
+    pub title: String,
+    /// Markdown, already cut to the forge's limit.
+    pub summary: String,
+    pub annotations: Vec<Annotation>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnnotationLevel {
+    Failure,
+    Warning,
+    Notice,
+}
+
+/// A finding shown on the check run's "Files changed" view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Annotation {
+    pub path: String,
+    pub start_line: u32,
+    pub end_line: u32,
+    pub level: AnnotationLevel,
+    pub title: String,
+    pub message: String,
+}
+
+/// One forge, authenticated for one repository's installation or token.
+///
+/// Every method is one logical operation; implementations page, retry nothing themselves
+/// (the job does), and report rate limits as [`ForgeError::RateLimited`].
+#[async_trait]
+pub trait Forge: Send + Sync {
+    fn kind(&self) -> store::Forge;
+
+    /// The change request as it is now.
+    async fn change_request(&self, repository: &str, number: i64) -> ForgeResult<ChangeRequest>;
+
+    /// The open change requests whose head is `head_sha`, or all open ones with `None`
+    /// (for the periodic reconcile).
+    async fn open_change_requests(
+        &self,
+        repository: &str,
+        head_sha: Option<&str>,
+    ) -> ForgeResult<Vec<ChangeRequest>>;
+
+    /// The change from the merge-base to head, with renames and zero-context hunks.
+    async fn changes(&self, change: &ChangeRequest) -> ForgeResult<ChangeSet>;
+
+    /// A file's bytes at a commit; `None` when there is no such file.
+    async fn read_file(&self, repository: &str, sha: &str, path: &str)
+    -> ForgeResult<Option<Vec<u8>>>;
+
+    /// Every file path at a commit, sorted.
+    async fn list_files(&self, repository: &str, sha: &str) -> ForgeResult<Vec<String>>;
+
+    async fn blame(&self, repository: &str, sha: &str, path: &str) -> ForgeResult<FileBlame>;
+
+    /// The scanner reports CI produced for `sha`: the files of its artifacts that `globs`
+    /// select, extracted within `limits`.
+    async fn reports(
+        &self,
+        repository: &str,
+        sha: &str,
+        globs: &ReportGlobs,
+        limits: &ArtifactLimits,
+    ) -> ForgeResult<Reports>;
+
+    /// What posture published on the change request before (found by hidden markers).
+    async fn published(&self, change: &ChangeRequest) -> ForgeResult<Published>;
+
+    /// Posts new inline comments (GitHub: one review, event COMMENT, on head).
+    async fn post_comments(
+        &self,
+        change: &ChangeRequest,
+        comments: &[InlineComment],
+    ) -> ForgeResult<Vec<CommentOutcome>>;
+
+    async fn update_comment(
+        &self,
+        change: &ChangeRequest,
+        comment: &PostedComment,
+        body: &str,
+    ) -> ForgeResult<()>;
+
+    /// Marks a finding's comment fixed: resolves its thread, or replies "fixed in <sha>".
+    async fn resolve_comment(
+        &self,
+        change: &ChangeRequest,
+        comment: &PostedComment,
+        fixed_in: &str,
+    ) -> ForgeResult<()>;
+
+    /// Creates the summary comment, or edits `existing` in place.
+    async fn upsert_summary(
+        &self,
+        change: &ChangeRequest,
+        existing: Option<&CommentId>,
+        body: &str,
+    ) -> ForgeResult<CommentId>;
+
+    /// Publishes the gate for the head commit (check run / commit status), replacing
+    /// posture's earlier one for the same commit.
+    async fn set_gate(&self, repository: &str, gate: &GateStatus) -> ForgeResult<()>;
+}
