@@ -9,6 +9,7 @@
 
 pub mod analyze;
 pub mod config;
+pub mod envfile;
 pub mod forge;
 pub mod git;
 pub mod ingest;

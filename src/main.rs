@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use posture::config::{self, Config};
-use posture::jobs::{self, ForgeRunner, WorkerConfig};
+use posture::jobs::{self, ForgeRunner, Forges, ReviewSettings, WorkerConfig};
 use posture::model::Severity;
 use posture::report::{self, Format};
 use posture::review;
@@ -65,6 +65,9 @@ struct DatabaseArg {
 
 #[derive(clap::Args)]
 struct ServeArgs {
+    /// A file of `POSTURE_*=value` lines; the environment overrides it, flags override both.
+    #[arg(long, env = "POSTURE_CONFIG")]
+    config: Option<PathBuf>,
     /// Address to listen on (`127.0.0.1:0` picks a free port and prints it).
     #[arg(long, env = "POSTURE_LISTEN", default_value = "127.0.0.1:8080")]
     listen: String,
@@ -76,6 +79,12 @@ struct ServeArgs {
     /// Seconds a worker holds a job before another process may take it over.
     #[arg(long, env = "POSTURE_JOB_LEASE_SECONDS", default_value_t = 300)]
     lease_seconds: u64,
+    /// Minutes between reconciles of open change requests (0: never).
+    #[arg(long, env = "POSTURE_RECONCILE_MINUTES", default_value_t = 30)]
+    reconcile_minutes: u64,
+    /// New inline comments per review at most (a repository's `.posture.yml` may say otherwise).
+    #[arg(long, env = "POSTURE_MAX_INLINE_COMMENTS", default_value_t = 25)]
+    max_inline_comments: usize,
 }
 
 #[derive(Subcommand)]
@@ -136,7 +145,28 @@ enum ConfigCommand {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    if let Command::Serve(ServeArgs {
+        config: Some(file), ..
+    }) = &cli.command
+    {
+        match posture::envfile::load(file) {
+            Ok(settings) => {
+                for (key, value) in settings {
+                    if std::env::var_os(&key).is_none() {
+                        // SAFETY: no other thread exists yet (the runtime starts below).
+                        unsafe { std::env::set_var(key, value) };
+                    }
+                }
+                // Parse again so that the file's values fill what flags and environment left.
+                cli = Cli::parse();
+            }
+            Err(error) => {
+                eprintln!("error: {error}");
+                return ExitCode::from(EXIT_BAD_INPUT);
+            }
+        }
+    }
     init_logging(cli.log_json);
     let result = match cli.command {
         Command::Review(args) => review_command(args),
@@ -260,17 +290,31 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     let workers = tokio::spawn(jobs::run_workers(
         store.clone(),
-        Arc::new(ForgeRunner::from_env()),
+        Arc::new(ForgeRunner {
+            store: store.clone(),
+            forges: Arc::new(Forges::default()),
+            settings: ReviewSettings {
+                max_inline_comments: args.max_inline_comments,
+                ..ReviewSettings::default()
+            },
+        }),
         config,
         wake,
-        stopped,
+        stopped.clone(),
     ));
+    let reconciles = (args.workers > 0 && args.reconcile_minutes > 0).then(|| {
+        let interval = Duration::from_secs(args.reconcile_minutes * 60);
+        tokio::spawn(jobs::run_reconciles(store.clone(), interval, stopped))
+    });
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     // No more deliveries: let the workers finish or release what they hold.
     stop.send_replace(true);
     workers.await?;
+    if let Some(reconciles) = reconciles {
+        reconciles.await?;
+    }
     store.close().await;
     eprintln!("posture: stopped");
     Ok(ExitCode::SUCCESS)

@@ -58,6 +58,65 @@ pub fn run(request: &Request) -> Result<Outcome, ReviewError> {
 
 /// Runs the review of `request` on any repository behind [`SourceRepo`].
 pub fn review_repo(repo: &dyn SourceRepo, request: &Request) -> Result<Outcome, ReviewError> {
+    let mut refused = Vec::new();
+    let mut warnings = Vec::new();
+    let base_snapshot = ingest_side(&request.base_reports, &mut refused, &mut warnings);
+    let head_snapshot = ingest_side(&request.head_reports, &mut refused, &mut warnings);
+    review_snapshots(
+        repo,
+        request,
+        Ingested {
+            base: base_snapshot,
+            head: head_snapshot,
+            refused,
+            warnings,
+        },
+    )
+}
+
+/// Both sides' findings, already ingested (from files, CI artifacts or a stored snapshot),
+/// with the reports that were refused and the warnings ingestion gave.
+#[derive(Debug, Default)]
+pub struct Ingested {
+    pub base: Snapshot,
+    pub head: Snapshot,
+    pub refused: Vec<IngestError>,
+    pub warnings: Vec<String>,
+}
+
+/// Ingests reports held in memory (a CI artifact's files) into one snapshot; a report that
+/// cannot be read is set aside with its error.
+pub fn ingest_bytes<'a>(
+    reports: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+    refused: &mut Vec<IngestError>,
+    warnings: &mut Vec<String>,
+) -> Snapshot {
+    let mut snapshot = Snapshot::default();
+    for (name, bytes) in reports {
+        absorb(
+            &mut snapshot,
+            name,
+            ingest::parse(name, bytes),
+            refused,
+            warnings,
+        );
+    }
+    snapshot
+}
+
+/// Runs the review of `request` with findings already ingested; `request`'s report lists
+/// are not read.
+pub fn review_snapshots(
+    repo: &dyn SourceRepo,
+    request: &Request,
+    ingested: Ingested,
+) -> Result<Outcome, ReviewError> {
+    let Ingested {
+        base: mut base_snapshot,
+        head: mut head_snapshot,
+        refused,
+        mut warnings,
+    } = ingested;
     let base = repo.resolve(&request.base)?;
     let head = repo.resolve(&request.head)?;
     let merge_base = repo.merge_base(&base, &head)?;
@@ -67,10 +126,6 @@ pub fn review_repo(repo: &dyn SourceRepo, request: &Request) -> Result<Outcome, 
         .or(config.fail_on)
         .unwrap_or(DEFAULT_FAIL_ON);
 
-    let mut refused = Vec::new();
-    let mut warnings = Vec::new();
-    let mut base_snapshot = ingest_side(&request.base_reports, &mut refused, &mut warnings);
-    let mut head_snapshot = ingest_side(&request.head_reports, &mut refused, &mut warnings);
     for error in &refused {
         warn!("refused report: {error}");
     }
@@ -154,22 +209,35 @@ fn ingest_side(
 ) -> Snapshot {
     let mut snapshot = Snapshot::default();
     for path in paths {
-        match ingest::read_report(path) {
-            Ok(report) => {
-                info!(
-                    report = %path.display(),
-                    format = %report.format,
-                    findings = report.findings.len(),
-                    "ingested"
-                );
-                snapshot.tools.extend(report.tools);
-                snapshot.findings.extend(report.findings);
-                warnings.extend(report.warnings);
-            }
-            Err(error) => refused.push(error),
-        }
+        let name = path.display().to_string();
+        absorb(
+            &mut snapshot,
+            &name,
+            ingest::read_report(path),
+            refused,
+            warnings,
+        );
     }
     snapshot
+}
+
+/// Adds one report's findings to a side, or sets the report aside with its error.
+fn absorb(
+    snapshot: &mut Snapshot,
+    name: &str,
+    report: Result<ingest::Report, IngestError>,
+    refused: &mut Vec<IngestError>,
+    warnings: &mut Vec<String>,
+) {
+    match report {
+        Ok(report) => {
+            info!(report = name, format = %report.format, findings = report.findings.len(), "ingested");
+            snapshot.tools.extend(report.tools);
+            snapshot.findings.extend(report.findings);
+            warnings.extend(report.warnings);
+        }
+        Err(error) => refused.push(error),
+    }
 }
 
 fn read_sources<'a>(

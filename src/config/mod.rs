@@ -40,6 +40,13 @@ pub struct Config {
     pub fail_on: Option<Severity>,
     #[serde(default)]
     pub ignore: Vec<IgnoreRule>,
+    /// Which files of CI artifacts are scanner reports (globs over the paths inside an
+    /// artifact); empty means posture's defaults (`**/*.sarif`, `**/gl-*-report.json`, …).
+    #[serde(default)]
+    pub reports: Vec<PathGlob>,
+    /// New inline comments per run at most; the rest are listed in the summary.
+    #[serde(default)]
+    pub max_inline_comments: Option<usize>,
 }
 
 fn default_version() -> u32 {

@@ -4,6 +4,17 @@
 //! whose worker crashed is claimed again once its lease runs out. A failed attempt is
 //! retried with exponential backoff until the store declares it dead. On shutdown a worker
 //! lets its job finish within a grace period, then releases it for another process.
+//!
+//! What a job does is [`runner`]'s business; this module only schedules.
+
+mod forges;
+mod review;
+mod runner;
+mod schedule;
+
+pub use forges::{ForgeProvider, Forges, NoForge};
+pub use runner::{ForgeRunner, ReviewSettings};
+pub use schedule::{queue_reconciles, run_reconciles};
 
 use std::future::Future;
 use std::sync::Arc;
@@ -13,7 +24,7 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 use tracing::{Instrument, info, info_span, warn};
 
-use crate::store::{Forge, Job, JobKind, JobStatus, Store};
+use crate::store::{Job, JobStatus, Store};
 
 /// How workers behave.
 #[derive(Debug, Clone)]
@@ -48,59 +59,21 @@ pub enum Outcome {
     Done,
     /// Nothing could be done for a reason the operator must fix (no forge credentials, …).
     NotConfigured(String),
-    /// A transient failure (a forge's 5xx or rate limit): retried later.
+    /// Nothing to do, for a reason worth recording (a draft, no CI run yet, …).
+    Skipped(String),
+    /// A failure worth retrying (a forge's 5xx, a timeout): retried with backoff until the
+    /// job is dead.
     Failed(String),
+    /// A rate limit: run again after the wait, without counting an attempt.
+    Postponed {
+        after: Duration,
+        reason: String,
+    },
 }
 
 /// Does the work a job stands for.
 pub trait Runner: Send + Sync + 'static {
     fn run(&self, job: &Job) -> impl Future<Output = Outcome> + Send;
-}
-
-/// The runner of this release: it knows which forges have credentials, and ends the jobs
-/// that need a forge client in a visible `not_configured` state with the reason.
-#[derive(Debug, Clone, Default)]
-pub struct ForgeRunner {
-    pub github: bool,
-    pub gitlab: bool,
-}
-
-impl ForgeRunner {
-    /// Which forges have credentials in the environment.
-    pub fn from_env() -> ForgeRunner {
-        let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
-        ForgeRunner {
-            github: set("POSTURE_GITHUB_TOKEN") || set("POSTURE_GITHUB_APP_ID"),
-            gitlab: set("POSTURE_GITLAB_TOKEN"),
-        }
-    }
-}
-
-impl Runner for ForgeRunner {
-    async fn run(&self, job: &Job) -> Outcome {
-        if job.kind == JobKind::Pause {
-            // Storing the pause superseded the queued review; nothing is left to do.
-            return Outcome::Done;
-        }
-        let (configured, how) = match job.forge {
-            Forge::GitHub => (
-                self.github,
-                "set POSTURE_GITHUB_TOKEN, or POSTURE_GITHUB_APP_ID with POSTURE_GITHUB_PRIVATE_KEY_FILE",
-            ),
-            Forge::GitLab => (
-                self.gitlab,
-                "set POSTURE_GITLAB_TOKEN (and POSTURE_GITLAB_URL)",
-            ),
-        };
-        if configured {
-            Outcome::NotConfigured(format!(
-                "{} credentials are set, but this build has no {} client yet: the {} job was recorded and not run",
-                job.forge, job.forge, job.kind
-            ))
-        } else {
-            Outcome::NotConfigured(format!("{} is not configured: {how}", job.forge))
-        }
-    }
 }
 
 /// Runs `config.workers` workers until `shutdown` turns true; returns when all have stopped.
@@ -177,7 +150,9 @@ impl<R: Runner> Worker<R> {
             let label = match &outcome {
                 Some(Outcome::Done) => "done",
                 Some(Outcome::NotConfigured(_)) => "not_configured",
+                Some(Outcome::Skipped(_)) => "skipped",
                 Some(Outcome::Failed(_)) => "failed",
+                Some(Outcome::Postponed { .. }) => "postponed",
                 None => "released",
             };
             let recorded = match outcome {
@@ -200,7 +175,24 @@ impl<R: Runner> Worker<R> {
                         .await
                         .map(|_| ())
                 }
-                None => self.store.release(job.id, &self.id).await,
+                Some(Outcome::Skipped(why)) => {
+                    info!("skipped: {why}");
+                    self.store
+                        .finish(job.id, &self.id, JobStatus::Done, Some(&why))
+                        .await
+                        .map(|_| ())
+                }
+                Some(Outcome::Postponed { after, reason }) => {
+                    info!(after_seconds = after.as_secs(), "postponed: {reason}");
+                    self.store
+                        .release(job.id, &self.id, after, Some(&reason))
+                        .await
+                }
+                None => {
+                    self.store
+                        .release(job.id, &self.id, Duration::ZERO, None)
+                        .await
+                }
             };
             if let Err(error) = recorded {
                 warn!("cannot record the outcome: {error}");
@@ -241,7 +233,7 @@ mod tests {
     use std::sync::Mutex;
 
     use super::*;
-    use crate::store::{Accepted, DeliveryId, JobId, NewDelivery, NewJob};
+    use crate::store::{Accepted, DeliveryId, Forge, JobId, JobKind, NewDelivery, NewJob};
 
     async fn store(dir: &tempfile::TempDir) -> Store {
         let url = format!("sqlite://{}", dir.path().join("jobs.db").display());
@@ -331,9 +323,11 @@ mod tests {
         let store = store(&dir).await;
         let review = enqueue(&store, Forge::GitHub, 1, JobKind::Review).await;
         let pause = enqueue(&store, Forge::GitLab, 2, JobKind::Pause).await;
+        let baseline = enqueue(&store, Forge::GitLab, 3, JobKind::Baseline).await;
         let runner = Arc::new(ForgeRunner {
-            github: false,
-            gitlab: true,
+            store: store.clone(),
+            forges: Arc::new(Forges::default()),
+            settings: ReviewSettings::default(),
         });
         let finished = |rows: &[crate::store::JobRow]| rows.iter().all(|r| r.completions == 1);
         run_until(&store, runner, finished).await;
@@ -342,6 +336,9 @@ mod tests {
         assert!(review.message.unwrap().contains("POSTURE_GITHUB_TOKEN"));
         let pause = store.job(pause).await.unwrap().unwrap();
         assert_eq!(pause.status, JobStatus::Done);
+        let baseline = store.job(baseline).await.unwrap().unwrap();
+        assert_eq!(baseline.status, JobStatus::NotConfigured);
+        assert!(baseline.message.unwrap().contains("POSTURE_GITLAB_TOKEN"));
     }
 
     #[tokio::test]

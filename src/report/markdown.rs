@@ -81,6 +81,33 @@ pub(super) fn render(review: &Review, refused: &[IngestError]) -> Result<String,
     Ok(registry.render("review", &view(review, refused))?)
 }
 
+/// One finding as an inline review comment (the summary's entry for it, with its marker).
+/// With `suggest`, an upgrade's edit is offered as a one-click suggestion of the commented
+/// line instead of a diff.
+pub(super) fn render_finding(
+    finding: &ReviewedFinding,
+    suggest: bool,
+) -> Result<String, RenderError> {
+    let mut registry = Handlebars::new();
+    registry.set_strict_mode(true);
+    registry.register_escape_fn(escape_markdown);
+    registry
+        .register_template_string("finding", FINDING_TEMPLATE)
+        .map_err(Box::new)?;
+    let mut item = item(finding);
+    if suggest
+        && let Some(upgrade) = &finding.upgrade
+        && let Some(after) = &upgrade.suggested_text
+    {
+        let fence = fence_for(after);
+        item.fix = Some(format!(
+            "{}\n\n{fence}suggestion\n{after}\n{fence}",
+            fix_sentence(upgrade)
+        ));
+    }
+    Ok(registry.render("finding", &item)?)
+}
+
 fn view(review: &Review, refused: &[IngestError]) -> View {
     let shown = |status: Status| -> Vec<Item> {
         review
@@ -247,18 +274,7 @@ fn location(r: &ReviewedFinding) -> String {
 
 /// The fix as markdown: what to change, and the exact edit as a diff when known.
 fn fix(u: &Upgrade) -> String {
-    let mut out = format!(
-        "**Fix:** upgrade `{}` from {} to **{}**{}, which clears {}.",
-        u.package,
-        u.from,
-        u.to,
-        if u.breaking {
-            " (breaking upgrade: a new major version)"
-        } else {
-            ""
-        },
-        u.fixes.join(", ")
-    );
+    let mut out = fix_sentence(u);
     if let (Some(manifest), Some(line), Some(before), Some(after)) =
         (&u.manifest, u.line, &u.current_text, &u.suggested_text)
     {
@@ -269,6 +285,21 @@ fn fix(u: &Upgrade) -> String {
         ));
     }
     out
+}
+
+fn fix_sentence(u: &Upgrade) -> String {
+    format!(
+        "**Fix:** upgrade `{}` from {} to **{}**{}, which clears {}.",
+        u.package,
+        u.from,
+        u.to,
+        if u.breaking {
+            " (breaking upgrade: a new major version)"
+        } else {
+            ""
+        },
+        u.fixes.join(", ")
+    )
 }
 
 /// The scanner's proposed change, shown for the developer to apply (scanners' column

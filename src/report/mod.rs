@@ -41,6 +41,15 @@ pub fn render(
     }
 }
 
+/// One finding as an inline review comment, marker included; `suggest` offers its upgrade
+/// as a one-click suggestion of the commented line.
+pub fn finding_comment(
+    finding: &crate::model::ReviewedFinding,
+    suggest: bool,
+) -> Result<String, RenderError> {
+    markdown::render_finding(finding, suggest)
+}
+
 /// The hidden marker that lets a re-run find and update its own comment for a finding.
 pub fn finding_marker(id: &crate::model::FindingId) -> String {
     format!("<!-- posture:finding:{id} -->")
@@ -48,3 +57,12 @@ pub fn finding_marker(id: &crate::model::FindingId) -> String {
 
 /// The hidden marker of the one summary comment per pull request.
 pub const SUMMARY_MARKER: &str = "<!-- posture:summary -->";
+
+/// The finding id in a body carrying [`finding_marker`], if any.
+pub fn parse_finding_marker(body: &str) -> Option<crate::model::FindingId> {
+    let start = body.find("<!-- posture:finding:")? + "<!-- posture:finding:".len();
+    let rest = &body[start..];
+    let id = rest[..rest.find(" -->")?].trim();
+    (!id.is_empty() && !id.contains(char::is_whitespace))
+        .then(|| crate::model::FindingId(id.to_owned()))
+}

@@ -92,10 +92,32 @@ impl WebhookEvent for Event {
                     action = event.action.as_deref(),
                     "installation event"
                 );
+                // Newly reachable repositories: review their open pull requests now rather
+                // than at their next push.
+                let added = match event.action.as_deref() {
+                    Some("created") => event.repositories,
+                    Some("added") => event.repositories_added,
+                    _ => Vec::new(),
+                };
+                let trigger = format!("{}.{}", self.name(), event.action.as_deref().unwrap_or(""));
+                let jobs = added
+                    .into_iter()
+                    .map(|repository| NewJob {
+                        kind: JobKind::Reconcile,
+                        coalesce_key: Some(format!("github:{}:reconcile", repository.full_name)),
+                        repository: repository.full_name,
+                        pull_request: None,
+                        head_sha: None,
+                        payload: json!({
+                            "trigger": trigger,
+                            "installation_id": event.installation.id,
+                        }),
+                    })
+                    .collect();
                 Ok(Route::Store {
                     repository: None,
                     action: event.action,
-                    jobs: Vec::new(),
+                    jobs,
                 })
             }
             Event::Ping => Ok(Route::Ignore("ping")),
@@ -361,4 +383,8 @@ struct InstallationEvent {
     #[serde(default)]
     action: Option<String>,
     installation: Installation,
+    #[serde(default)]
+    repositories: Vec<Repository>,
+    #[serde(default)]
+    repositories_added: Vec<Repository>,
 }

@@ -73,6 +73,7 @@ pub struct StoreIntake {
 
 impl Intake for StoreIntake {
     async fn accept(&self, delivery: Delivery, jobs: Vec<NewJob>) -> Result<Accepted, IntakeError> {
+        let installation = installation_of(&delivery);
         let delivery = NewDelivery {
             forge: delivery.forge,
             delivery_id: DeliveryId(delivery.delivery_id),
@@ -83,6 +84,15 @@ impl Intake for StoreIntake {
         };
         match self.store.accept(delivery, jobs).await {
             Ok(crate::store::Accepted::Stored { jobs }) => {
+                if let Some((forge, id, account)) = installation {
+                    // The delivery is stored either way; the installation row is a cache of it.
+                    if let Err(error) = self.store.upsert_installation(forge, id, &account).await {
+                        tracing::warn!(
+                            installation_id = id,
+                            "cannot record the installation: {error}"
+                        );
+                    }
+                }
                 if !jobs.is_empty() {
                     self.wake.notify_waiters();
                 }
@@ -100,4 +110,22 @@ impl Intake for StoreIntake {
     async fn queue_depth(&self) -> Option<i64> {
         self.store.queue_depth().await.ok()
     }
+}
+
+/// The GitHub App installation an `installation*` event is about: id and account login.
+fn installation_of(delivery: &Delivery) -> Option<(Forge, i64, String)> {
+    if !matches!(
+        delivery.event.as_str(),
+        "installation" | "installation_repositories"
+    ) {
+        return None;
+    }
+    let installation = delivery.payload.get("installation")?;
+    let id = installation.get("id")?.as_i64()?;
+    let account = installation
+        .pointer("/account/login")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    Some((delivery.forge, id, account))
 }

@@ -587,18 +587,28 @@ async fn posture_commands_in_pull_request_comments_become_command_jobs() {
 }
 
 #[tokio::test]
-async fn installation_events_are_stored_without_jobs() {
+async fn installing_the_app_queues_a_reconcile_of_each_repository() {
     let (app, intake) = app(Answer::Stored);
     let body = fixture("github/installation_created.json");
     let (status, reply) = send_json(&app, signed_github("installation", "d-1", body)).await;
     assert_eq!(status, StatusCode::ACCEPTED);
-    assert_eq!(reply, json!({"status": "accepted", "jobs": 0}));
+    assert_eq!(reply, json!({"status": "accepted", "jobs": 1}));
     let accepted = intake.accepted();
     assert_eq!(accepted.len(), 1);
     assert_eq!(accepted[0].0.event, "installation");
     assert_eq!(accepted[0].0.action.as_deref(), Some("created"));
     assert_eq!(accepted[0].0.repository, None);
-    assert!(accepted[0].1.is_empty());
+    assert_eq!(
+        accepted[0].1,
+        vec![NewJob {
+            kind: JobKind::Reconcile,
+            repository: "Codertocat/Hello-World".into(),
+            pull_request: None,
+            head_sha: None,
+            coalesce_key: Some("github:Codertocat/Hello-World:reconcile".into()),
+            payload: json!({"trigger": "installation.created", "installation_id": 957387}),
+        }]
+    );
 }
 
 #[test]

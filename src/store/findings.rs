@@ -127,6 +127,18 @@ impl Store {
         Ok(id)
     }
 
+    /// Every project posture has seen: forge and repository, by id.
+    pub async fn projects(&self) -> Result<Vec<(ProjectId, Forge, String)>, StoreError> {
+        let rows: Vec<(ProjectId, String, String)> = with_pool!(self, |pool| {
+            sqlx::query_as("SELECT id, forge, repository FROM projects ORDER BY id")
+                .fetch_all(pool)
+                .await
+        })?;
+        rows.into_iter()
+            .map(|(id, forge, repository)| Ok((id, Forge::try_from(forge)?, repository)))
+            .collect()
+    }
+
     /// Stores the findings present at `commit` (all but those the review calls fixed; a
     /// second review of the same commit replaces them) and updates their history. With
     /// `is_baseline` (a review of the default branch), open findings absent at `commit`

@@ -311,17 +311,27 @@ impl Store {
         }
     }
 
-    /// Gives a running job `worker` holds back to the queue, runnable at once, without
-    /// counting the attempt (graceful shutdown). Does nothing if `worker` does not hold it.
-    pub async fn release(&self, job: JobId, worker: &str) -> Result<(), StoreError> {
+    /// Gives a running job `worker` holds back to the queue without counting the attempt:
+    /// runnable at once on graceful shutdown, or after `after` when a forge's rate limit asks
+    /// to wait (`reason` becomes its `last_error`). Does nothing if `worker` does not hold it.
+    pub async fn release(
+        &self,
+        job: JobId,
+        worker: &str,
+        after: Duration,
+        reason: Option<&str>,
+    ) -> Result<(), StoreError> {
         let now = now();
         with_pool!(self, |pool| {
             sqlx::query(
                 "UPDATE jobs SET status = 'queued', attempts = attempts - 1, \
-                 lease_until = NULL, run_after = $1, updated_at = $1 \
-                 WHERE id = $2 AND worker = $3 AND status = 'running'",
+                 lease_until = NULL, run_after = $1, updated_at = $2, \
+                 last_error = COALESCE($3, last_error) \
+                 WHERE id = $4 AND worker = $5 AND status = 'running'",
             )
+            .bind(later(now, after))
             .bind(now)
+            .bind(reason)
             .bind(job)
             .bind(worker)
             .execute(pool)

@@ -413,9 +413,15 @@ async fn a_released_job_does_not_count_the_attempt() {
             .await
             .expect("claim")
             .expect("a job");
-        store.release(id, "other").await.expect("release");
+        store
+            .release(id, "other", Duration::ZERO, None)
+            .await
+            .expect("release");
         assert_eq!(status(store, id).await, JobStatus::Running, "{}", db.name);
-        store.release(id, "w").await.expect("release");
+        store
+            .release(id, "w", Duration::ZERO, None)
+            .await
+            .expect("release");
         let row = store.job(id).await.expect("job").expect("exists");
         assert_eq!(
             (row.status, row.attempts),

@@ -1,0 +1,533 @@
+//! The forge jobs, end to end: review a change request and publish the result, record a
+//! default-branch baseline, and reconcile open change requests that missed a webhook.
+//!
+//! Reading goes through the [`Forge`] (diff, config, reports, files, blame); the pure
+//! engine runs on a blocking thread over a [`ForgeRepo`]; publishing follows a
+//! [`plan`](crate::forge::plan) made from what exists, so running a job twice posts nothing
+//! twice.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use chrono::Utc;
+use tracing::{info, warn};
+
+use super::Outcome;
+use super::runner::ReviewSettings;
+use crate::config::{self, Config, ConfigError};
+use crate::forge::plan::{self, MAX_BODY_CHARS};
+use crate::forge::repo::ForgeRepo;
+use crate::forge::{
+    ChangeRequest, CommentOutcome, Forge, ForgeError, GateStatus, ReportGlobs, Reports,
+};
+use crate::ingest::IngestError;
+use crate::model::{ChangeSet, Finding, Review, Snapshot};
+use crate::report::{self, Format};
+use crate::review::{self as engine, Ingested, ReviewError};
+use crate::store::{
+    Accepted, DeliveryId, Job, JobKind, NewDelivery, NewJob, ProjectId, Store, StoreError,
+};
+
+/// What every forge job needs.
+pub struct Context<'a> {
+    pub store: &'a Store,
+    pub forge: Arc<dyn Forge>,
+    pub settings: &'a ReviewSettings,
+}
+
+/// What stops a job's attempt.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error(transparent)]
+    Forge(#[from] ForgeError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("review: {0}")]
+    Review(#[from] ReviewError),
+    #[error("rendering: {0}")]
+    Render(#[from] report::RenderError),
+    #[error("the review thread stopped: {0}")]
+    Join(#[from] tokio::task::JoinError),
+}
+
+/// Reviews the job's change request (or, for a CI run that named none, every open one
+/// with the run's head) and publishes the review on it.
+pub async fn review(context: &Context<'_>, job: &Job) -> Result<Outcome, JobError> {
+    let forge = &context.forge;
+    let changes = match job.pull_request {
+        Some(number) => vec![forge.change_request(&job.repository, number).await?],
+        None => {
+            let head = job.head_sha.as_deref();
+            forge.open_change_requests(&job.repository, head).await?
+        }
+    };
+    if changes.is_empty() {
+        return Ok(Outcome::Skipped(
+            "no open change request has this head".into(),
+        ));
+    }
+    let mut notes = Vec::new();
+    for change in &changes {
+        notes.push(review_one(context, change).await?);
+    }
+    Ok(if notes.iter().all(Option::is_none) {
+        Outcome::Done
+    } else {
+        Outcome::Skipped(notes.into_iter().flatten().collect::<Vec<_>>().join("; "))
+    })
+}
+
+/// Reviews one change request; `Some(reason)` when it was left alone.
+async fn review_one(
+    context: &Context<'_>,
+    change: &ChangeRequest,
+) -> Result<Option<String>, JobError> {
+    let forge = &context.forge;
+    let name = format!("{}#{}", change.repository, change.number);
+    if !change.open {
+        return Ok(Some(format!("{name} is closed")));
+    }
+    if change.draft {
+        return Ok(Some(format!(
+            "{name} is a draft: reviewed when it is ready"
+        )));
+    }
+    let project = context
+        .store
+        .upsert_project(
+            forge.kind(),
+            &change.repository,
+            Some(&change.target_branch),
+        )
+        .await?;
+
+    let config_bytes = forge
+        .read_file(&change.repository, &change.head_sha, config::FILE_NAME)
+        .await?;
+    let config = match parse_config(config_bytes.as_deref()) {
+        Ok(config) => config,
+        Err(error) => {
+            publish_config_error(context, change, &error).await?;
+            return Ok(Some(format!("{name}: broken {}", config::FILE_NAME)));
+        }
+    };
+    let globs = report_globs(&config)?;
+    let head_reports = forge
+        .reports(
+            &change.repository,
+            &change.head_sha,
+            &globs,
+            &context.settings.artifact_limits,
+        )
+        .await?;
+    if head_reports.files.is_empty() {
+        if !head_reports.ci_seen {
+            return Ok(Some(format!(
+                "{name}: no CI run for {} yet; the review runs when one completes",
+                short(&change.head_sha)
+            )));
+        }
+        let body = format!(
+            "{}\n## posture: no scanner reports\n\nCI ran for {} but none of its artifacts holds a report matching {}.{}",
+            report::SUMMARY_MARKER,
+            short(&change.head_sha),
+            globs.patterns().join(", "),
+            skipped_note(&head_reports)
+        );
+        let published = forge.published(change).await?;
+        let existing = published.summary.as_ref().map(|(id, _)| id);
+        forge.upsert_summary(change, existing, &body).await?;
+        return Ok(Some(format!("{name}: no reports among the artifacts")));
+    }
+
+    let mut ingested = Ingested::default();
+    ingested.head = engine::ingest_bytes(
+        head_reports
+            .files
+            .iter()
+            .map(|f| (f.name.as_str(), f.bytes.as_slice())),
+        &mut ingested.refused,
+        &mut ingested.warnings,
+    );
+    ingested
+        .warnings
+        .extend(head_reports.skipped.iter().cloned());
+    ingested.base = merge_base_findings(context, project, change, &globs, &mut ingested).await?;
+
+    let diff = forge.changes(change).await?;
+    let (outcome, diff) = run_engine(context, change, diff, config_bytes, ingested).await?;
+    let review = outcome.review;
+    context
+        .store
+        .record_review(project, &change.head_sha, false, &review)
+        .await?;
+    publish(
+        context,
+        &config,
+        project,
+        change,
+        &diff,
+        &review,
+        &outcome.refused,
+    )
+    .await?;
+    info!(
+        change = %name,
+        new = review.summary.new,
+        fixed = review.summary.fixed,
+        passed = review.summary.gate.passed,
+        "published"
+    );
+    Ok(None)
+}
+
+/// The merge-base's findings: its stored snapshot, else its CI reports, else none
+/// ("baseline unknown": then only what the diff touched counts as new).
+async fn merge_base_findings(
+    context: &Context<'_>,
+    project: ProjectId,
+    change: &ChangeRequest,
+    globs: &ReportGlobs,
+    ingested: &mut Ingested,
+) -> Result<Snapshot, JobError> {
+    if let Some(stored) = context.store.snapshot(project, &change.merge_base).await? {
+        let findings: Vec<Finding> = stored.into_iter().map(|f| f.finding).collect();
+        let tools: BTreeSet<String> = findings.iter().flat_map(|f| f.tools.clone()).collect();
+        return Ok(Snapshot { findings, tools });
+    }
+    let reports = context
+        .forge
+        .reports(
+            &change.repository,
+            &change.merge_base,
+            globs,
+            &context.settings.artifact_limits,
+        )
+        .await?;
+    if reports.files.is_empty() {
+        ingested.warnings.push(format!(
+            "baseline unknown: no findings are stored for the merge-base {} and its CI left no reports, so only findings on lines this change touched are called new",
+            short(&change.merge_base)
+        ));
+        return Ok(Snapshot::default());
+    }
+    Ok(engine::ingest_bytes(
+        reports
+            .files
+            .iter()
+            .map(|f| (f.name.as_str(), f.bytes.as_slice())),
+        &mut ingested.refused,
+        &mut ingested.warnings,
+    ))
+}
+
+/// Runs the pure engine on a blocking thread, reading through the forge.
+async fn run_engine(
+    context: &Context<'_>,
+    change: &ChangeRequest,
+    diff: ChangeSet,
+    config_bytes: Option<Vec<u8>>,
+    ingested: Ingested,
+) -> Result<(engine::Outcome, ChangeSet), JobError> {
+    let repo = ForgeRepo::new(
+        context.forge.clone(),
+        tokio::runtime::Handle::current(),
+        change.clone(),
+        diff.clone(),
+    );
+    repo.seed(&change.head_sha, config::FILE_NAME, config_bytes);
+    let request = engine::Request {
+        repo: Default::default(),
+        base: change.merge_base.clone(),
+        head: change.head_sha.clone(),
+        base_reports: Vec::new(),
+        head_reports: Vec::new(),
+        config: None,
+        fail_on: None,
+        today: Utc::now().date_naive(),
+    };
+    let result = tokio::task::spawn_blocking(move || {
+        let outcome = engine::review_snapshots(&repo, &request, ingested);
+        (outcome, repo.take_failure())
+    })
+    .await?;
+    match result {
+        // A forge failure under a git error: report the forge's, so rate limits postpone.
+        (Err(_), Some(failure)) => Err(failure.into()),
+        (Err(error), None) => Err(error.into()),
+        (Ok(outcome), _) => Ok((outcome, diff)),
+    }
+}
+
+/// Publishes `review`: inline comments first (their ids recorded), then updates and
+/// resolutions, the summary, and the gate.
+async fn publish(
+    context: &Context<'_>,
+    config: &Config,
+    project: ProjectId,
+    change: &ChangeRequest,
+    diff: &ChangeSet,
+    review: &Review,
+    refused: &[IngestError],
+) -> Result<(), JobError> {
+    let forge = &context.forge;
+    let published = forge.published(change).await?;
+    let max_inline = config
+        .max_inline_comments
+        .unwrap_or(context.settings.max_inline_comments);
+    let plan = plan::plan(review, diff, &published, max_inline)?;
+    let mut not_inline = Vec::new();
+    let outcomes = forge.post_comments(change, &plan.create).await?;
+    for (comment, outcome) in plan.create.iter().zip(outcomes) {
+        match outcome {
+            CommentOutcome::Posted(id) => {
+                context
+                    .store
+                    .record_comment(project, change.number, &comment.finding, &id.0)
+                    .await?;
+            }
+            CommentOutcome::Rejected(reason) => {
+                warn!(finding = %comment.finding, "comment refused: {reason}");
+                not_inline.push(format!(
+                    "`{}:{}`: the forge refused an inline comment ({reason}); the finding is listed above.",
+                    comment.path, comment.line
+                ));
+            }
+        }
+    }
+    for (comment, body) in &plan.update {
+        forge.update_comment(change, comment, body).await?;
+    }
+    for comment in &plan.resolve {
+        forge
+            .resolve_comment(change, comment, &change.head_sha)
+            .await?;
+    }
+    if !plan.over_cap.is_empty() {
+        not_inline.push(format!(
+            "{} more new finding(s) in the diff are listed above without an inline comment (at most {} per run).",
+            plan.over_cap.len(),
+            max_inline
+        ));
+    }
+    let body = summary_body(review, refused, &not_inline)?;
+    let existing = published.summary.as_ref().map(|(id, _)| id);
+    let unchanged = published
+        .summary
+        .as_ref()
+        .is_some_and(|(_, old)| old.trim() == body.trim());
+    if !unchanged {
+        forge.upsert_summary(change, existing, &body).await?;
+    }
+    let mut gate = plan.gate;
+    gate.summary = plan::truncate(&format!("{}\n\n{body}", gate.summary), MAX_BODY_CHARS);
+    forge.set_gate(&change.repository, &gate).await?;
+    Ok(())
+}
+
+/// The summary comment: the markdown review without per-finding markers (those belong to
+/// inline comments only), cut to the forge's limit.
+fn summary_body(
+    review: &Review,
+    refused: &[IngestError],
+    not_inline: &[String],
+) -> Result<String, JobError> {
+    let mut body = report::render(Format::Markdown, review, refused)?;
+    body = body
+        .lines()
+        .filter(|line| report::parse_finding_marker(line).is_none())
+        .collect::<Vec<_>>()
+        .join("\n");
+    if !not_inline.is_empty() {
+        body.push_str("\n\n#### Not commented inline\n");
+        for note in not_inline {
+            body.push_str(&format!("- {note}\n"));
+        }
+    }
+    Ok(plan::truncate(&body, MAX_BODY_CHARS))
+}
+
+/// A broken `.posture.yml` is answered on the change request, and fails the gate.
+async fn publish_config_error(
+    context: &Context<'_>,
+    change: &ChangeRequest,
+    error: &ConfigError,
+) -> Result<(), JobError> {
+    let body = format!(
+        "{}\n## ❌ posture: `{}` is invalid\n\n```\n{error}\n```\n\nFix the file and push again; no review runs until it is valid.",
+        report::SUMMARY_MARKER,
+        config::FILE_NAME
+    );
+    let published = context.forge.published(change).await?;
+    let existing = published.summary.as_ref().map(|(id, _)| id);
+    context
+        .forge
+        .upsert_summary(change, existing, &body)
+        .await?;
+    context
+        .forge
+        .set_gate(
+            &change.repository,
+            &GateStatus {
+                head_sha: change.head_sha.clone(),
+                passed: false,
+                title: format!("{} is invalid", config::FILE_NAME),
+                summary: plan::truncate(&body, MAX_BODY_CHARS),
+                annotations: Vec::new(),
+            },
+        )
+        .await?;
+    Ok(())
+}
+
+fn parse_config(bytes: Option<&[u8]>) -> Result<Config, ConfigError> {
+    let Some(bytes) = bytes else {
+        return Ok(Config::default());
+    };
+    let text = std::str::from_utf8(bytes).map_err(|e| ConfigError {
+        file: config::FILE_NAME.into(),
+        position: None,
+        message: format!("not UTF-8 (byte {})", e.valid_up_to()),
+    })?;
+    Config::parse(config::FILE_NAME, text)
+}
+
+fn report_globs(config: &Config) -> Result<ReportGlobs, JobError> {
+    if config.reports.is_empty() {
+        return Ok(ReportGlobs::default());
+    }
+    let patterns: Vec<&str> = config.reports.iter().map(|g| g.pattern.as_str()).collect();
+    Ok(ReportGlobs::new(&patterns).map_err(ForgeError::from)?)
+}
+
+fn skipped_note(reports: &Reports) -> String {
+    if reports.skipped.is_empty() {
+        return String::new();
+    }
+    let mut note = String::from("\n\nPassed over:\n");
+    for skipped in &reports.skipped {
+        note.push_str(&format!("- {skipped}\n"));
+    }
+    note
+}
+
+/// Records the findings of a default-branch commit as the baseline later reviews compare
+/// against, and marks the findings it no longer has as fixed.
+pub async fn baseline(context: &Context<'_>, job: &Job) -> Result<Outcome, JobError> {
+    let Some(head) = job.head_sha.clone() else {
+        return Ok(Outcome::Skipped("a baseline job without a commit".into()));
+    };
+    let forge = &context.forge;
+    let globs = ReportGlobs::default();
+    let reports = forge
+        .reports(
+            &job.repository,
+            &head,
+            &globs,
+            &context.settings.artifact_limits,
+        )
+        .await?;
+    if reports.files.is_empty() {
+        return Ok(Outcome::Skipped(format!(
+            "no reports for {} yet; the baseline is recorded when CI leaves some",
+            short(&head)
+        )));
+    }
+    let project = context
+        .store
+        .upsert_project(forge.kind(), &job.repository, None)
+        .await?;
+    let mut ingested = Ingested::default();
+    ingested.head = engine::ingest_bytes(
+        reports
+            .files
+            .iter()
+            .map(|f| (f.name.as_str(), f.bytes.as_slice())),
+        &mut ingested.refused,
+        &mut ingested.warnings,
+    );
+    // The commit against itself: every finding is present, none is new.
+    ingested.base.tools = ingested.head.tools.clone();
+    let change = ChangeRequest {
+        repository: job.repository.clone(),
+        number: 0,
+        title: String::new(),
+        head_sha: head.clone(),
+        target_sha: head.clone(),
+        merge_base: head.clone(),
+        target_branch: String::new(),
+        draft: false,
+        open: true,
+    };
+    let diff = ChangeSet {
+        base: head.clone(),
+        head: head.clone(),
+        files: Vec::new(),
+    };
+    let config = forge
+        .read_file(&job.repository, &head, config::FILE_NAME)
+        .await?;
+    let (outcome, _) = run_engine(context, &change, diff, config, ingested).await?;
+    context
+        .store
+        .record_review(project, &head, true, &outcome.review)
+        .await?;
+    info!(commit = %short(&head), findings = outcome.review.findings.len(), "baseline recorded");
+    Ok(Outcome::Done)
+}
+
+/// Queues a review of every open change request whose head was never reviewed: GitHub
+/// does not redeliver webhooks on its own, so a missed one would otherwise be lost.
+pub async fn reconcile(context: &Context<'_>, job: &Job) -> Result<Outcome, JobError> {
+    let forge = &context.forge;
+    let open = forge.open_change_requests(&job.repository, None).await?;
+    let project = context
+        .store
+        .upsert_project(forge.kind(), &job.repository, None)
+        .await?;
+    let mut queued = 0;
+    for change in open.iter().filter(|c| !c.draft) {
+        if context
+            .store
+            .snapshot(project, &change.head_sha)
+            .await?
+            .is_some()
+        {
+            continue;
+        }
+        let delivery = NewDelivery {
+            forge: forge.kind(),
+            // One reconcile delivery per head: a later reconcile does not queue it again.
+            delivery_id: DeliveryId(format!(
+                "reconcile:{}#{}@{}",
+                change.repository, change.number, change.head_sha
+            )),
+            event: "reconcile".into(),
+            action: None,
+            repository: change.repository.clone(),
+            payload: job.payload.clone(),
+        };
+        let review = NewJob {
+            kind: JobKind::Review,
+            repository: change.repository.clone(),
+            pull_request: Some(change.number),
+            head_sha: Some(change.head_sha.clone()),
+            coalesce_key: Some(format!(
+                "{}:{}#{}",
+                forge.kind(),
+                change.repository,
+                change.number
+            )),
+            payload: job.payload.clone(),
+        };
+        if let Accepted::Stored { .. } = context.store.accept(delivery, vec![review]).await? {
+            queued += 1;
+        }
+    }
+    info!(open = open.len(), queued, "reconciled");
+    Ok(Outcome::Done)
+}
+
+fn short(sha: &str) -> &str {
+    sha.get(..10).unwrap_or(sha)
+}
