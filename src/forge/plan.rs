@@ -227,3 +227,207 @@ pub fn truncate(text: &str, max: usize) -> String {
 fn short(sha: &str) -> &str {
     sha.get(..10).unwrap_or(sha)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::forge::CommentId;
+    use crate::model::{
+        ChangeStatus, Dedup, FileChange, Finding, Gate, Kind, Location, Risk, Severity, Summary,
+        Upgrade,
+    };
+
+    fn sast(id: &str, path: &str, lines: (u32, u32), status: Status) -> ReviewedFinding {
+        let mut finding = Finding::new(Kind::Sast, "semgrep", format!("rule-{id}"));
+        finding.severity = Severity::High;
+        finding.title = format!("problem {id}");
+        finding.location = Some(Location::new(path).with_lines(lines.0, lines.1));
+        ReviewedFinding {
+            id: FindingId(id.to_owned()),
+            status,
+            in_diff: status == Status::New,
+            finding,
+            line_hash: None,
+            introduced_by: None,
+            risk: Risk::default(),
+            upgrade: None,
+            ignored: None,
+        }
+    }
+
+    fn review(findings: Vec<ReviewedFinding>) -> Review {
+        let new = findings.iter().filter(|f| f.status == Status::New).count();
+        Review {
+            base: "b".repeat(40),
+            head: "h".repeat(40),
+            merge_base: "b".repeat(40),
+            summary: Summary {
+                new,
+                existing: 0,
+                fixed: 0,
+                ignored: 0,
+                suppressed: 0,
+                dedup: Dedup::default(),
+                gate: Gate {
+                    passed: new == 0,
+                    fail_on: Some(Severity::High),
+                    blocking: new,
+                },
+            },
+            findings,
+            warnings: Vec::new(),
+        }
+    }
+
+    /// `app.py` renamed from `old.py` with lines 10–12 and 20 added; `deps.txt` line 3 added.
+    fn changes() -> ChangeSet {
+        let file = |old: &str, new: &str, added: Vec<u32>| FileChange {
+            old_path: Some(old.to_owned()),
+            new_path: Some(new.to_owned()),
+            status: ChangeStatus::Modified,
+            hunks: Vec::new(),
+            added_lines: added,
+            binary: false,
+        };
+        ChangeSet {
+            base: "b".repeat(40),
+            head: "h".repeat(40),
+            files: vec![
+                file("old.py", "app.py", vec![10, 11, 12, 20]),
+                file("requirements.txt", "requirements.txt", vec![3]),
+            ],
+        }
+    }
+
+    fn posted(id: &str, body: &str, resolved: bool) -> PostedComment {
+        PostedComment {
+            id: CommentId(format!("c-{id}")),
+            thread: None,
+            finding: FindingId(id.to_owned()),
+            body: body.to_owned(),
+            resolved,
+        }
+    }
+
+    #[test]
+    fn new_findings_on_added_lines_get_comments_with_markers_and_ranges() {
+        let review = review(vec![
+            sast("a", "app.py", (10, 12), Status::New),
+            sast("b", "app.py", (19, 20), Status::New),
+            sast("c", "app.py", (30, 30), Status::New),
+            sast("d", "app.py", (11, 11), Status::Existing),
+        ]);
+        let plan = plan(&review, &changes(), &Published::default(), 25).unwrap();
+        let placed: Vec<_> = plan
+            .create
+            .iter()
+            .map(|c| {
+                (
+                    c.finding.0.as_str(),
+                    c.path.as_str(),
+                    c.old_path.as_str(),
+                    c.start_line,
+                    c.line,
+                )
+            })
+            .collect();
+        // a: all three lines added → a range; b: only line 20 added → that line alone;
+        // c: not in the diff and d: not new → no comment.
+        assert_eq!(
+            placed,
+            [
+                ("a", "app.py", "old.py", Some(10), 12),
+                ("b", "app.py", "old.py", None, 20),
+            ]
+        );
+        assert!(plan.create[0].body.contains("<!-- posture:finding:a -->"));
+        assert!(plan.create[0].body.contains("problem a"));
+        assert!(plan.update.is_empty() && plan.resolve.is_empty());
+        assert!(!plan.gate.passed);
+        assert_eq!(plan.gate.annotations.len(), 3);
+        assert_eq!(plan.gate.annotations[0].level, AnnotationLevel::Failure);
+    }
+
+    #[test]
+    fn a_rerun_posts_nothing_twice_updates_what_changed_and_resolves_what_is_gone() {
+        let review = review(vec![
+            sast("a", "app.py", (10, 10), Status::New),
+            sast("b", "app.py", (11, 11), Status::New),
+        ]);
+        let first = plan(&review, &changes(), &Published::default(), 25).unwrap();
+        let published = Published {
+            summary: None,
+            comments: vec![
+                posted("a", &first.create[0].body, false),
+                posted("b", "an older text <!-- posture:finding:b -->", false),
+                posted("gone", "<!-- posture:finding:gone -->", false),
+                posted("gone-too", "<!-- posture:finding:gone-too -->", true),
+            ],
+        };
+        let again = plan(&review, &changes(), &published, 25).unwrap();
+        assert!(again.create.is_empty(), "{:?}", again.create);
+        assert_eq!(again.update.len(), 1);
+        assert_eq!(again.update[0].0.finding.0, "b");
+        assert_eq!(again.update[0].1, first.create[1].body);
+        let resolved: Vec<&str> = again.resolve.iter().map(|c| c.finding.0.as_str()).collect();
+        assert_eq!(resolved, ["gone"]);
+    }
+
+    #[test]
+    fn the_cap_leaves_the_rest_to_the_summary_highest_risk_first() {
+        let review = review(
+            (10..=12)
+                .map(|line| sast(&format!("f{line}"), "app.py", (line, line), Status::New))
+                .collect(),
+        );
+        let plan = plan(&review, &changes(), &Published::default(), 2).unwrap();
+        assert_eq!(plan.create.len(), 2);
+        assert_eq!(plan.over_cap, [FindingId("f12".into())]);
+    }
+
+    #[test]
+    fn an_upgrade_on_an_added_manifest_line_is_a_one_click_suggestion() {
+        let mut finding = sast("dep", "requirements.txt", (3, 3), Status::New);
+        finding.finding.kind = Kind::Sca;
+        finding.upgrade = Some(Upgrade {
+            package: "jinja2".into(),
+            from: "2.10".into(),
+            to: "2.10.1".into(),
+            manifest: Some("requirements.txt".into()),
+            line: Some(3),
+            fixes: vec!["PYSEC-2019-217".into()],
+            breaking: false,
+            current_text: Some("jinja2==2.10".into()),
+            suggested_text: Some("jinja2==2.10.1 # ```".into()),
+        });
+        let plan = plan(
+            &review(vec![finding]),
+            &changes(),
+            &Published::default(),
+            25,
+        )
+        .unwrap();
+        let comment = &plan.create[0];
+        assert_eq!(
+            (comment.path.as_str(), comment.start_line, comment.line),
+            ("requirements.txt", None, 3)
+        );
+        // The text holds three backticks, so the fence is four.
+        assert!(
+            comment
+                .body
+                .contains("````suggestion\njinja2==2.10.1 # ```\n````"),
+            "{}",
+            comment.body
+        );
+    }
+
+    #[test]
+    fn truncation_keeps_character_boundaries_and_says_so() {
+        let text = "é".repeat(100);
+        let cut = truncate(&text, 60);
+        assert!(cut.chars().count() <= 60);
+        assert!(cut.ends_with("(cut: too long to show in full)"));
+        assert_eq!(truncate("short", 60), "short");
+    }
+}
