@@ -11,6 +11,8 @@ mod forges;
 mod review;
 mod runner;
 mod schedule;
+#[cfg(test)]
+mod forge_tests;
 
 pub use forges::{ForgeProvider, Forges, NoForge};
 pub use runner::{ForgeRunner, ReviewSettings};

@@ -1,0 +1,533 @@
+//! The forge jobs against an in-memory forge: what a review publishes, and that running it
+//! again publishes nothing twice. (The HTTP clients are tested against wiremock in
+//! `tests/`; this checks the job's own logic.)
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use serde_json::json;
+
+use super::review::{self, Context};
+use super::{Outcome, ReviewSettings};
+use crate::forge::{
+    ArtifactLimits, ChangeRequest, CommentId, CommentOutcome, Forge, ForgeError, ForgeResult,
+    GateStatus, InlineComment, PostedComment, Published, ReportFile, ReportGlobs, Reports,
+};
+use crate::model::{ChangeSet, ChangeStatus, CommitInfo, FileBlame, FileChange};
+use crate::report::parse_finding_marker;
+use crate::store::{self, Job, JobId, JobKind, Store};
+
+const HEAD: &str = "1111111111111111111111111111111111111111";
+const BASE: &str = "2222222222222222222222222222222222222222";
+
+#[derive(Default)]
+struct State {
+    files: HashMap<(String, String), Vec<u8>>,
+    reports: HashMap<String, Vec<ReportFile>>,
+    published: Published,
+    /// Inline comments posted, in order.
+    posted: Vec<InlineComment>,
+    summaries: Vec<String>,
+    gates: Vec<GateStatus>,
+    resolved: Vec<String>,
+    /// Fail `post_comments` once with this error.
+    fail_posting: Option<ForgeError>,
+    draft: bool,
+}
+
+#[derive(Default)]
+struct FakeForge {
+    state: Mutex<State>,
+}
+
+impl FakeForge {
+    fn change(&self) -> ChangeRequest {
+        ChangeRequest {
+            repository: "octo/app".into(),
+            number: 7,
+            title: "Add a feature".into(),
+            head_sha: HEAD.into(),
+            target_sha: BASE.into(),
+            merge_base: BASE.into(),
+            target_branch: "main".into(),
+            draft: self.state.lock().unwrap().draft,
+            open: true,
+        }
+    }
+}
+
+#[async_trait]
+impl Forge for FakeForge {
+    fn kind(&self) -> store::Forge {
+        store::Forge::GitHub
+    }
+    async fn change_request(&self, _: &str, _: i64) -> ForgeResult<ChangeRequest> {
+        Ok(self.change())
+    }
+    async fn open_change_requests(
+        &self,
+        _: &str,
+        _: Option<&str>,
+    ) -> ForgeResult<Vec<ChangeRequest>> {
+        Ok(vec![self.change()])
+    }
+    async fn changes(&self, _: &ChangeRequest) -> ForgeResult<ChangeSet> {
+        Ok(ChangeSet {
+            base: BASE.into(),
+            head: HEAD.into(),
+            files: vec![FileChange {
+                old_path: Some("app.py".into()),
+                new_path: Some("app.py".into()),
+                status: ChangeStatus::Modified,
+                hunks: Vec::new(),
+                added_lines: vec![3],
+                binary: false,
+            }],
+        })
+    }
+    async fn read_file(&self, _: &str, sha: &str, path: &str) -> ForgeResult<Option<Vec<u8>>> {
+        let state = self.state.lock().unwrap();
+        Ok(state.files.get(&(sha.to_owned(), path.to_owned())).cloned())
+    }
+    async fn list_files(&self, _: &str, sha: &str) -> ForgeResult<Vec<String>> {
+        let state = self.state.lock().unwrap();
+        let mut files: Vec<String> = state
+            .files
+            .keys()
+            .filter(|(rev, _)| rev == sha)
+            .map(|(_, path)| path.clone())
+            .collect();
+        files.sort();
+        Ok(files)
+    }
+    async fn blame(&self, _: &str, _: &str, _: &str) -> ForgeResult<FileBlame> {
+        Ok(FileBlame {
+            commits: vec![CommitInfo {
+                sha: HEAD.into(),
+                author: "Ada".into(),
+                email: "ada@example.com".into(),
+                date: chrono::Utc::now(),
+                summary: "add eval".into(),
+            }],
+            lines: vec![0; 5],
+        })
+    }
+    async fn reports(
+        &self,
+        _: &str,
+        sha: &str,
+        _: &ReportGlobs,
+        _: &ArtifactLimits,
+    ) -> ForgeResult<Reports> {
+        let files = self.state.lock().unwrap().reports.get(sha).cloned();
+        Ok(Reports {
+            ci_seen: files.is_some(),
+            files: files.unwrap_or_default(),
+            skipped: Vec::new(),
+        })
+    }
+    async fn published(&self, _: &ChangeRequest) -> ForgeResult<Published> {
+        Ok(self.state.lock().unwrap().published.clone())
+    }
+    async fn post_comments(
+        &self,
+        _: &ChangeRequest,
+        comments: &[InlineComment],
+    ) -> ForgeResult<Vec<CommentOutcome>> {
+        let mut state = self.state.lock().unwrap();
+        if let Some(error) = state.fail_posting.take() {
+            return Err(error);
+        }
+        let mut outcomes = Vec::new();
+        for comment in comments {
+            let id = CommentId(format!("c{}", state.posted.len() + 1));
+            state.published.comments.push(PostedComment {
+                id: id.clone(),
+                thread: None,
+                finding: parse_finding_marker(&comment.body).expect("a marker"),
+                body: comment.body.clone(),
+                resolved: false,
+            });
+            state.posted.push(comment.clone());
+            outcomes.push(CommentOutcome::Posted(id));
+        }
+        Ok(outcomes)
+    }
+    async fn update_comment(
+        &self,
+        _: &ChangeRequest,
+        comment: &PostedComment,
+        body: &str,
+    ) -> ForgeResult<()> {
+        let mut state = self.state.lock().unwrap();
+        for posted in &mut state.published.comments {
+            if posted.id == comment.id {
+                posted.body = body.to_owned();
+            }
+        }
+        Ok(())
+    }
+    async fn resolve_comment(
+        &self,
+        _: &ChangeRequest,
+        comment: &PostedComment,
+        _: &str,
+    ) -> ForgeResult<()> {
+        let mut state = self.state.lock().unwrap();
+        state.resolved.push(comment.finding.0.clone());
+        for posted in &mut state.published.comments {
+            if posted.id == comment.id {
+                posted.resolved = true;
+            }
+        }
+        Ok(())
+    }
+    async fn upsert_summary(
+        &self,
+        _: &ChangeRequest,
+        existing: Option<&CommentId>,
+        body: &str,
+    ) -> ForgeResult<CommentId> {
+        let mut state = self.state.lock().unwrap();
+        if existing.is_none() {
+            assert!(
+                state.published.summary.is_none(),
+                "a second summary comment"
+            );
+        }
+        state.summaries.push(body.to_owned());
+        state.published.summary = Some((CommentId("summary".into()), body.to_owned()));
+        Ok(CommentId("summary".into()))
+    }
+    async fn set_gate(&self, _: &str, gate: &GateStatus) -> ForgeResult<()> {
+        self.state.lock().unwrap().gates.push(gate.clone());
+        Ok(())
+    }
+}
+
+fn sarif(results: &[(&str, u32)]) -> Vec<u8> {
+    let results: Vec<_> = results
+        .iter()
+        .map(|(path, line)| {
+            json!({
+                "ruleId": "eval",
+                "message": {"text": "eval of user input"},
+                "locations": [{"physicalLocation": {
+                    "artifactLocation": {"uri": path},
+                    "region": {"startLine": line}
+                }}]
+            })
+        })
+        .collect();
+    serde_json::to_vec(&json!({
+        "version": "2.1.0",
+        "runs": [{"tool": {"driver": {"name": "Semgrep OSS", "rules": [
+            {"id": "eval", "shortDescription": {"text": "Use of eval"},
+             "properties": {"security-severity": "8.0"}}
+        ]}}, "results": results}]
+    }))
+    .unwrap()
+}
+
+async fn store(dir: &tempfile::TempDir) -> Store {
+    let store = Store::connect(&format!("sqlite://{}", dir.path().join("p.db").display()))
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    store
+}
+
+fn job() -> Job {
+    Job {
+        id: JobId(1),
+        kind: JobKind::Review,
+        forge: store::Forge::GitHub,
+        repository: "octo/app".into(),
+        pull_request: Some(7),
+        head_sha: Some(HEAD.into()),
+        delivery_id: None,
+        payload: json!({}),
+        attempts: 1,
+    }
+}
+
+/// A repository where head added `eval` on line 3 of app.py; line 1's `eval` is old.
+fn forge_with_reports(base_reports: bool) -> Arc<FakeForge> {
+    let forge = FakeForge::default();
+    {
+        let mut state = forge.state.lock().unwrap();
+        let old = "eval(a)\nx = 1\n";
+        let new = "eval(a)\nx = 1\neval(b)\n";
+        state
+            .files
+            .insert((BASE.into(), "app.py".into()), old.into());
+        state
+            .files
+            .insert((HEAD.into(), "app.py".into()), new.into());
+        state.reports.insert(
+            HEAD.into(),
+            vec![ReportFile {
+                name: "scans/semgrep.sarif".into(),
+                bytes: sarif(&[("app.py", 1), ("app.py", 3)]),
+            }],
+        );
+        if base_reports {
+            state.reports.insert(
+                BASE.into(),
+                vec![ReportFile {
+                    name: "scans/semgrep.sarif".into(),
+                    bytes: sarif(&[("app.py", 1)]),
+                }],
+            );
+        }
+    }
+    Arc::new(forge)
+}
+
+#[tokio::test]
+async fn a_review_comments_on_the_new_finding_and_a_rerun_posts_nothing_new() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let store = store(&dir).await;
+    let forge = forge_with_reports(true);
+    let settings = ReviewSettings::default();
+    let context = Context {
+        store: &store,
+        forge: forge.clone(),
+        settings: &settings,
+    };
+
+    assert_eq!(
+        review::review(&context, &job()).await.unwrap(),
+        Outcome::Done
+    );
+    {
+        let state = forge.state.lock().unwrap();
+        assert_eq!(
+            state.posted.len(),
+            1,
+            "only the new finding is commented on"
+        );
+        assert_eq!(
+            (state.posted[0].path.as_str(), state.posted[0].line),
+            ("app.py", 3)
+        );
+        assert_eq!(state.summaries.len(), 1);
+        assert!(state.summaries[0].starts_with("<!-- posture:summary -->"));
+        assert!(
+            state.summaries[0].contains("1 new finding"),
+            "{}",
+            state.summaries[0]
+        );
+        assert!(
+            parse_finding_marker(&state.summaries[0]).is_none(),
+            "markers belong to inline comments"
+        );
+        assert_eq!(state.gates.len(), 1);
+        assert!(!state.gates[0].passed, "a new high finding fails the gate");
+    }
+    // The head's findings are stored.
+    let project = store
+        .upsert_project(store::Forge::GitHub, "octo/app", None)
+        .await
+        .unwrap();
+    assert!(store.snapshot(project, HEAD).await.unwrap().is_some());
+    assert_eq!(store.comments(project, 7).await.unwrap().len(), 1);
+
+    // Redelivered: nothing posted again, the summary is not rewritten when unchanged.
+    assert_eq!(
+        review::review(&context, &job()).await.unwrap(),
+        Outcome::Done
+    );
+    let state = forge.state.lock().unwrap();
+    assert_eq!(state.posted.len(), 1);
+    assert_eq!(state.summaries.len(), 1);
+    assert_eq!(
+        state.gates.len(),
+        2,
+        "the gate is set again for the same head, replacing it"
+    );
+}
+
+#[tokio::test]
+async fn a_rate_limit_mid_publication_loses_nothing_and_doubles_nothing() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let store = store(&dir).await;
+    let forge = forge_with_reports(true);
+    forge.state.lock().unwrap().fail_posting = Some(ForgeError::RateLimited {
+        forge: store::Forge::GitHub,
+        what: "creating a review".into(),
+        retry_after: std::time::Duration::from_secs(30),
+    });
+    let settings = ReviewSettings::default();
+    let context = Context {
+        store: &store,
+        forge: forge.clone(),
+        settings: &settings,
+    };
+    let error = review::review(&context, &job()).await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            review::JobError::Forge(ForgeError::RateLimited { .. })
+        ),
+        "{error}"
+    );
+    assert!(forge.state.lock().unwrap().posted.is_empty());
+    // The retry posts the comment once.
+    assert_eq!(
+        review::review(&context, &job()).await.unwrap(),
+        Outcome::Done
+    );
+    assert_eq!(forge.state.lock().unwrap().posted.len(), 1);
+}
+
+#[tokio::test]
+async fn without_a_baseline_only_the_diff_counts_and_the_summary_says_so() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let store = store(&dir).await;
+    let forge = forge_with_reports(false);
+    let settings = ReviewSettings::default();
+    let context = Context {
+        store: &store,
+        forge: forge.clone(),
+        settings: &settings,
+    };
+    assert_eq!(
+        review::review(&context, &job()).await.unwrap(),
+        Outcome::Done
+    );
+    let state = forge.state.lock().unwrap();
+    assert_eq!(
+        state.posted.len(),
+        1,
+        "line 1 is outside the diff: not called new"
+    );
+    assert!(
+        state.summaries[0].contains("baseline unknown"),
+        "{}",
+        state.summaries[0]
+    );
+}
+
+#[tokio::test]
+async fn a_fixed_finding_has_its_comment_resolved() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let store = store(&dir).await;
+    let forge = forge_with_reports(true);
+    let settings = ReviewSettings::default();
+    let context = Context {
+        store: &store,
+        forge: forge.clone(),
+        settings: &settings,
+    };
+    review::review(&context, &job()).await.unwrap();
+    // A later push removes the new eval: head's report has only the old one.
+    forge.state.lock().unwrap().reports.insert(
+        HEAD.into(),
+        vec![ReportFile {
+            name: "scans/semgrep.sarif".into(),
+            bytes: sarif(&[("app.py", 1)]),
+        }],
+    );
+    review::review(&context, &job()).await.unwrap();
+    let state = forge.state.lock().unwrap();
+    assert_eq!(state.resolved.len(), 1);
+    assert!(state.gates.last().unwrap().passed);
+}
+
+#[tokio::test]
+async fn drafts_wait_and_a_broken_config_is_answered_on_the_change() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let store = store(&dir).await;
+    let forge = forge_with_reports(true);
+    forge.state.lock().unwrap().draft = true;
+    let settings = ReviewSettings::default();
+    let context = Context {
+        store: &store,
+        forge: forge.clone(),
+        settings: &settings,
+    };
+    let outcome = review::review(&context, &job()).await.unwrap();
+    assert!(
+        matches!(&outcome, Outcome::Skipped(why) if why.contains("draft")),
+        "{outcome:?}"
+    );
+    assert!(forge.state.lock().unwrap().summaries.is_empty());
+
+    {
+        let mut state = forge.state.lock().unwrap();
+        state.draft = false;
+        state.files.insert(
+            (HEAD.into(), ".posture.yml".into()),
+            b"version: 1\nfail_on: [oops\n".to_vec(),
+        );
+    }
+    let outcome = review::review(&context, &job()).await.unwrap();
+    assert!(
+        matches!(&outcome, Outcome::Skipped(why) if why.contains(".posture.yml")),
+        "{outcome:?}"
+    );
+    let state = forge.state.lock().unwrap();
+    assert!(state.posted.is_empty());
+    assert!(
+        state.summaries[0].contains(".posture.yml` is invalid"),
+        "{}",
+        state.summaries[0]
+    );
+    assert!(
+        state.summaries[0].contains(".posture.yml:2:10: fail_on"),
+        "{}",
+        state.summaries[0]
+    );
+    assert!(!state.gates[0].passed);
+}
+
+#[tokio::test]
+async fn a_baseline_records_the_default_branch_and_reviews_compare_against_it() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let store = store(&dir).await;
+    let forge = forge_with_reports(false);
+    // The default branch's CI left reports for BASE.
+    forge.state.lock().unwrap().reports.insert(
+        BASE.into(),
+        vec![ReportFile {
+            name: "scans/semgrep.sarif".into(),
+            bytes: sarif(&[("app.py", 1)]),
+        }],
+    );
+    let settings = ReviewSettings::default();
+    let context = Context {
+        store: &store,
+        forge: forge.clone(),
+        settings: &settings,
+    };
+    let baseline = Job {
+        kind: JobKind::Baseline,
+        pull_request: None,
+        head_sha: Some(BASE.into()),
+        ..job()
+    };
+    assert_eq!(
+        review::baseline(&context, &baseline).await.unwrap(),
+        Outcome::Done
+    );
+    let project = store
+        .upsert_project(store::Forge::GitHub, "octo/app", None)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.snapshot(project, BASE).await.unwrap().unwrap().len(),
+        1
+    );
+    // Without BASE's reports at hand, the stored baseline is what the review compares with.
+    forge.state.lock().unwrap().reports.remove(BASE);
+    review::review(&context, &job()).await.unwrap();
+    let state = forge.state.lock().unwrap();
+    assert!(
+        !state.summaries[0].contains("baseline unknown"),
+        "{}",
+        state.summaries[0]
+    );
+    assert_eq!(state.posted.len(), 1);
+}
