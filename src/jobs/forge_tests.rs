@@ -531,3 +531,44 @@ async fn a_baseline_records_the_default_branch_and_reviews_compare_against_it() 
     );
     assert_eq!(state.posted.len(), 1);
 }
+
+#[tokio::test]
+async fn reconcile_queues_a_review_of_each_open_change_never_reviewed_once() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let store = store(&dir).await;
+    let forge = forge_with_reports(true);
+    let settings = ReviewSettings::default();
+    let context = Context {
+        store: &store,
+        forge: forge.clone(),
+        settings: &settings,
+    };
+    let reconcile = Job {
+        kind: JobKind::Reconcile,
+        pull_request: None,
+        head_sha: None,
+        ..job()
+    };
+    assert_eq!(
+        review::reconcile(&context, &reconcile).await.unwrap(),
+        Outcome::Done
+    );
+    let queued = store
+        .list_jobs(Some(store::JobStatus::Queued), 10)
+        .await
+        .unwrap();
+    assert_eq!(queued.len(), 1);
+    assert_eq!(
+        (
+            queued[0].kind,
+            queued[0].pull_request,
+            queued[0].head_sha.as_deref()
+        ),
+        (JobKind::Review, Some(7), Some(HEAD))
+    );
+    // Again: the same head is not queued twice; once reviewed, it is not queued at all.
+    review::reconcile(&context, &reconcile).await.unwrap();
+    review::review(&context, &job()).await.unwrap();
+    review::reconcile(&context, &reconcile).await.unwrap();
+    assert_eq!(store.list_jobs(None, 10).await.unwrap().len(), 1);
+}

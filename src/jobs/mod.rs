@@ -7,12 +7,12 @@
 //!
 //! What a job does is [`runner`]'s business; this module only schedules.
 
+#[cfg(test)]
+mod forge_tests;
 mod forges;
 mod review;
 mod runner;
 mod schedule;
-#[cfg(test)]
-mod forge_tests;
 
 pub use forges::{ForgeProvider, Forges, NoForge};
 pub use runner::{ForgeRunner, ReviewSettings};

@@ -56,3 +56,43 @@ pub async fn run_reconciles(store: Store, interval: Duration, mut shutdown: watc
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Forge, JobStatus};
+
+    #[tokio::test]
+    async fn one_reconcile_per_project_and_interval_however_often_it_ticks() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let store = Store::connect(&format!("sqlite://{}", dir.path().join("s.db").display()))
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        store
+            .upsert_project(Forge::GitHub, "octo/app", Some("main"))
+            .await
+            .unwrap();
+        store
+            .upsert_project(Forge::GitLab, "group/api", None)
+            .await
+            .unwrap();
+        let hour = Duration::from_secs(3600);
+        assert_eq!(queue_reconciles(&store, hour).await.unwrap(), 2);
+        // A second replica (or tick) in the same interval queues nothing more.
+        assert_eq!(queue_reconciles(&store, hour).await.unwrap(), 0);
+        let jobs = store.list_jobs(Some(JobStatus::Queued), 10).await.unwrap();
+        let mut queued: Vec<(JobKind, Forge, String)> = jobs
+            .into_iter()
+            .map(|job| (job.kind, job.forge, job.repository))
+            .collect();
+        queued.sort_by(|a, b| a.2.cmp(&b.2));
+        assert_eq!(
+            queued,
+            [
+                (JobKind::Reconcile, Forge::GitLab, "group/api".to_owned()),
+                (JobKind::Reconcile, Forge::GitHub, "octo/app".to_owned()),
+            ]
+        );
+    }
+}

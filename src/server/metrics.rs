@@ -49,6 +49,7 @@ impl Metrics {
             "Webhook deliveries received, by forge, event and outcome"
         );
         ::metrics::describe_gauge!(QUEUE_DEPTH, "Jobs waiting to run");
+        crate::forge::metrics::describe();
         *installed = Some(handle.clone());
         Ok(Metrics { handle })
     }
