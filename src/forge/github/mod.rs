@@ -20,6 +20,8 @@ mod client;
 mod clone;
 mod publish;
 mod read;
+#[cfg(test)]
+mod tests;
 
 use std::fmt;
 use std::path::PathBuf;
