@@ -101,21 +101,27 @@ pub fn parse(path: &str, patch: &str) -> Result<(Vec<Hunk>, Vec<u32>), PatchErro
 fn close(run: &mut Option<Hunk>, hunks: &mut Vec<Hunk>) {
     if let Some(mut hunk) = run.take() {
         if hunk.old_lines == 0 {
-            hunk.old_start -= 1;
+            hunk.old_start = hunk.old_start.saturating_sub(1);
         }
         if hunk.new_lines == 0 {
-            hunk.new_start -= 1;
+            hunk.new_start = hunk.new_start.saturating_sub(1);
         }
         hunks.push(hunk);
     }
 }
 
-/// `-12,3 +14,5 @@ fn x` → (12, 14).
+/// `-12,3 +14,5 @@ fn x` → (12, 14), the first line of each side. An empty side (`-0,0` of
+/// an added file, `+0,0` of a deleted one) names the line before it: its next line is one on.
 fn header_starts(header: &str) -> Option<(u32, u32)> {
     let mut parts = header.split_whitespace();
     let old = parts.next()?.strip_prefix('-')?;
     let new = parts.next()?.strip_prefix('+')?;
-    let start = |range: &str| range.split(',').next()?.parse::<u32>().ok();
+    let start = |range: &str| {
+        let mut fields = range.split(',');
+        let start = fields.next()?.parse::<u32>().ok()?;
+        let empty = fields.next() == Some("0");
+        Some(start + u32::from(empty))
+    };
     Some((start(old)?, start(new)?))
 }
 
@@ -190,5 +196,32 @@ mod tests {
         let expected = local.changes(&base, &head).unwrap();
         assert_eq!(hunks, expected.files[0].hunks);
         assert_eq!(added, expected.files[0].added_lines);
+    }
+
+    /// Whole-file patches (`@@ -0,0 +1,2 @@`, `@@ -1,2 +0,0 @@`), as the forges send for added
+    /// and deleted files, agree with libgit2 too.
+    #[test]
+    fn added_and_deleted_files_agree_with_local_git() {
+        let repo = TestRepo::new();
+        repo.write("gone.txt", "a\nb\n");
+        let base = repo.commit("base", ALICE);
+        std::fs::remove_file(repo.path().join("gone.txt")).unwrap();
+        repo.write("new.txt", "x\ny\nz\n");
+        let head = repo.commit("head", ALICE);
+        let local = LocalRepo::open(repo.path()).unwrap();
+        let expected = local.changes(&base, &head).unwrap();
+        for file in &expected.files {
+            let path = file.new_path.as_deref().or(file.old_path.as_deref()).unwrap();
+            let output = std::process::Command::new("git")
+                .args(["diff", "-U3", &base, &head, "--", path])
+                .current_dir(repo.path())
+                .output()
+                .unwrap();
+            let text = String::from_utf8(output.stdout).unwrap();
+            let (hunks, added) = parse(path, &text).unwrap();
+            assert_eq!(hunks, file.hunks, "{path}");
+            assert_eq!(added, file.added_lines, "{path}");
+        }
+        assert_eq!(expected.files.len(), 2);
     }
 }
