@@ -6,6 +6,7 @@
 //! forge's 5xx makes the job wait and retry, anything else ends it with the reason.
 
 pub mod artifacts;
+pub mod gitlab;
 pub mod metrics;
 pub mod patch;
 pub mod plan;
