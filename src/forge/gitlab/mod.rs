@@ -26,6 +26,9 @@ mod publish;
 mod read;
 mod types;
 
+#[cfg(test)]
+mod tests;
+
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
