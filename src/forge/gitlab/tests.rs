@@ -1386,3 +1386,49 @@ async fn a_self_managed_instance_under_a_path_prefix() {
     let got = client.forge().change_request(PROJECT, 1).await.unwrap();
     assert_eq!(got.head_sha, HEAD);
 }
+
+#[test]
+fn every_request_is_counted_with_its_status_and_every_rate_limit_with_its_wait() {
+    let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+    let handle = recorder.handle();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    // The recorder is this thread's, and the runtime runs every task on this thread.
+    metrics::with_local_recorder(&recorder, || {
+        runtime.block_on(async {
+            let (server, forge) = gitlab().await;
+            Mock::given(method("GET"))
+                .and(path(api("/merge_requests/1")))
+                .respond_with(ResponseTemplate::new(200).set_body_json(merge_request_json(
+                    1,
+                    HEAD,
+                    diff_refs(),
+                )))
+                .mount(&server)
+                .await;
+            Mock::given(method("GET"))
+                .and(path(api("/repository/files/app%2Fdb.py/raw")))
+                .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "5"))
+                .mount(&server)
+                .await;
+            forge.change_request(PROJECT, 1).await.unwrap();
+            forge.change_request(PROJECT, 1).await.unwrap();
+            forge
+                .read_file(PROJECT, HEAD, "app/db.py")
+                .await
+                .unwrap_err();
+        })
+    });
+    let text = handle.render();
+    for line in [
+        "posture_forge_api_calls_total{forge=\"gitlab\",operation=\"connect\",status=\"200\"} 1",
+        "posture_forge_api_calls_total{forge=\"gitlab\",operation=\"merge_request\",status=\"200\"} 2",
+        "posture_forge_api_calls_total{forge=\"gitlab\",operation=\"file_raw\",status=\"429\"} 1",
+        "posture_forge_rate_limited_total{forge=\"gitlab\"} 1",
+        "posture_forge_rate_limit_wait_seconds_sum{forge=\"gitlab\"} 5",
+    ] {
+        assert!(text.lines().any(|l| l == line), "no {line:?} in\n{text}");
+    }
+}
