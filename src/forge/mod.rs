@@ -7,6 +7,7 @@
 
 pub mod artifacts;
 pub mod github;
+pub mod gitlab;
 pub mod metrics;
 pub mod patch;
 pub mod plan;

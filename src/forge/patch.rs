@@ -97,7 +97,8 @@ pub fn parse(path: &str, patch: &str) -> Result<(Vec<Hunk>, Vec<u32>), PatchErro
     Ok((hunks, added))
 }
 
-/// Ends a run of changed lines. Git's convention: an empty side starts at the line before.
+/// Ends a run of changed lines. Git's convention: an empty side starts at the line before
+/// (0 for an added or deleted file, whose `@@ -0,0` / `+0,0` header already says so).
 fn close(run: &mut Option<Hunk>, hunks: &mut Vec<Hunk>) {
     if let Some(mut hunk) = run.take() {
         if hunk.old_lines == 0 {
@@ -160,6 +161,28 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn added_and_deleted_files_start_at_line_zero() {
+        let (hunks, added) = parse("new.py", "@@ -0,0 +1,2 @@\n+a\n+b\n").unwrap();
+        assert_eq!(added, [1, 2]);
+        let expected = Hunk {
+            old_start: 0,
+            old_lines: 0,
+            new_start: 1,
+            new_lines: 2,
+        };
+        assert_eq!(hunks, [expected]);
+        let (hunks, added) = parse("old.py", "@@ -1,2 +0,0 @@\n-a\n-b\n").unwrap();
+        assert!(added.is_empty());
+        let expected = Hunk {
+            old_start: 1,
+            old_lines: 2,
+            new_start: 0,
+            new_lines: 0,
+        };
+        assert_eq!(hunks, [expected]);
     }
 
     #[test]
