@@ -290,15 +290,25 @@ mod tests {
         };
         let out = extract("bombs", &archive, &ReportGlobs::default(), &limits).unwrap();
         assert_eq!(out.files.len(), 1);
-        assert!(out.skipped[0].contains("inflates past"), "{:?}", out.skipped);
+        assert!(
+            out.skipped[0].contains("inflates past"),
+            "{:?}",
+            out.skipped
+        );
 
         let limits = ArtifactLimits {
             max_total_bytes: 1024 * 1024,
             ..ArtifactLimits::default()
         };
-        let archive = zip_of(&[("a.sarif", &zeros[..800_000]), ("b.sarif", &zeros[..800_000])]);
+        let archive = zip_of(&[
+            ("a.sarif", &zeros[..800_000]),
+            ("b.sarif", &zeros[..800_000]),
+        ]);
         let error = extract("bombs", &archive, &ReportGlobs::default(), &limits).unwrap_err();
-        assert!(matches!(error, ArtifactError::TotalTooLarge { .. }), "{error}");
+        assert!(
+            matches!(error, ArtifactError::TotalTooLarge { .. }),
+            "{error}"
+        );
     }
 
     #[test]
@@ -310,7 +320,10 @@ mod tests {
             &ArtifactLimits::default(),
         )
         .unwrap_err();
-        assert!(error.to_string().contains("'junk' is not a readable zip"), "{error}");
+        assert!(
+            error.to_string().contains("'junk' is not a readable zip"),
+            "{error}"
+        );
 
         let limits = ArtifactLimits {
             max_archive_bytes: 10,

@@ -219,8 +219,12 @@ pub trait Forge: Send + Sync {
     async fn changes(&self, change: &ChangeRequest) -> ForgeResult<ChangeSet>;
 
     /// A file's bytes at a commit; `None` when there is no such file.
-    async fn read_file(&self, repository: &str, sha: &str, path: &str)
-    -> ForgeResult<Option<Vec<u8>>>;
+    async fn read_file(
+        &self,
+        repository: &str,
+        sha: &str,
+        path: &str,
+    ) -> ForgeResult<Option<Vec<u8>>>;
 
     /// Every file path at a commit, sorted.
     async fn list_files(&self, repository: &str, sha: &str) -> ForgeResult<Vec<String>>;

@@ -21,7 +21,10 @@ pub fn file_change(
     status: ChangeStatus,
     patch: Option<&str>,
 ) -> Result<FileChange, PatchError> {
-    let path = new_path.clone().or_else(|| old_path.clone()).unwrap_or_default();
+    let path = new_path
+        .clone()
+        .or_else(|| old_path.clone())
+        .unwrap_or_default();
     let (hunks, added_lines) = match patch {
         Some(patch) => parse(&path, patch)?,
         None => (Vec::new(), Vec::new()),
@@ -130,15 +133,31 @@ mod tests {
 
     #[test]
     fn context_is_dropped_and_runs_become_hunks() {
-        let patch = "@@ -1,6 +1,7 @@\n a\n-b\n+B\n+B2\n c\n d\n e\n+f\n@@ -20,2 +21,1 @@ fn x\n x\n-y\n";
+        let patch =
+            "@@ -1,6 +1,7 @@\n a\n-b\n+B\n+B2\n c\n d\n e\n+f\n@@ -20,2 +21,1 @@ fn x\n x\n-y\n";
         let (hunks, added) = parse("f", patch).unwrap();
         assert_eq!(added, [2, 3, 7]);
         assert_eq!(
             hunks,
             [
-                Hunk { old_start: 2, old_lines: 1, new_start: 2, new_lines: 2 },
-                Hunk { old_start: 5, old_lines: 0, new_start: 7, new_lines: 1 },
-                Hunk { old_start: 21, old_lines: 1, new_start: 21, new_lines: 0 },
+                Hunk {
+                    old_start: 2,
+                    old_lines: 1,
+                    new_start: 2,
+                    new_lines: 2
+                },
+                Hunk {
+                    old_start: 5,
+                    old_lines: 0,
+                    new_start: 7,
+                    new_lines: 1
+                },
+                Hunk {
+                    old_start: 21,
+                    old_lines: 1,
+                    new_start: 21,
+                    new_lines: 0
+                },
             ]
         );
     }
@@ -146,7 +165,10 @@ mod tests {
     #[test]
     fn garbage_is_an_error_naming_the_file_and_line() {
         let error = parse("src/a.rs", "@@ -1 +1 @@\n a\n?what\n").unwrap_err();
-        assert_eq!(error.to_string(), "src/a.rs: malformed diff at line 3: a diff line must start with ' ', '+' or '-'");
+        assert_eq!(
+            error.to_string(),
+            "src/a.rs: malformed diff at line 3: a diff line must start with ' ', '+' or '-'"
+        );
         assert!(parse("a", "@@ nonsense @@\n").is_err());
     }
 
@@ -189,7 +211,11 @@ mod tests {
         let local = LocalRepo::open(repo.path()).unwrap();
         let expected = local.changes(&base, &head).unwrap();
         for file in &expected.files {
-            let path = file.new_path.as_deref().or(file.old_path.as_deref()).unwrap();
+            let path = file
+                .new_path
+                .as_deref()
+                .or(file.old_path.as_deref())
+                .unwrap();
             let output = std::process::Command::new("git")
                 .args(["diff", "-U3", &base, &head, "--", path])
                 .current_dir(repo.path())

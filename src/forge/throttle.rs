@@ -35,7 +35,10 @@ impl Throttle {
     pub async fn acquire(&self) {
         let mut sent = self.sent.lock().await;
         let now = Instant::now();
-        while sent.front().is_some_and(|t| now.duration_since(*t) >= self.window) {
+        while sent
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= self.window)
+        {
             sent.pop_front();
         }
         if sent.len() >= self.limit
