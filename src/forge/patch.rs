@@ -234,7 +234,11 @@ mod tests {
         let local = LocalRepo::open(repo.path()).unwrap();
         let expected = local.changes(&base, &head).unwrap();
         for file in &expected.files {
-            let path = file.new_path.as_deref().or(file.old_path.as_deref()).unwrap();
+            let path = file
+                .new_path
+                .as_deref()
+                .or(file.old_path.as_deref())
+                .unwrap();
             let output = std::process::Command::new("git")
                 .args(["diff", "-U3", &base, &head, "--", path])
                 .current_dir(repo.path())
