@@ -270,6 +270,7 @@ async fn migrate(url: &str) -> anyhow::Result<ExitCode> {
 async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let store = open_store(&args.database.url).await?;
     let secrets = WebhookSecrets::from_env()?;
+    let forges = Forges::from_env()?;
     let metrics = Metrics::install()?;
     let wake = Arc::new(Notify::new());
     let intake = StoreIntake {
@@ -292,7 +293,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         store.clone(),
         Arc::new(ForgeRunner {
             store: store.clone(),
-            forges: Arc::new(Forges::default()),
+            forges: Arc::new(forges),
             settings: ReviewSettings {
                 max_inline_comments: args.max_inline_comments,
                 ..ReviewSettings::default()

@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use crate::forge::github::GitHubClient;
+use crate::forge::gitlab::GitLabClient;
 use crate::forge::{Forge, ForgeError};
 use crate::store::{self, Job};
 
@@ -38,6 +40,42 @@ pub fn how_to_configure(forge: store::Forge) -> String {
 pub struct Forges {
     pub github: Option<Arc<dyn ForgeProvider>>,
     pub gitlab: Option<Arc<dyn ForgeProvider>>,
+}
+
+impl Forges {
+    /// The forges the environment configures (`POSTURE_GITHUB_*`, `POSTURE_GITLAB_*`).
+    pub fn from_env() -> Result<Forges, ForgeError> {
+        Ok(Forges {
+            github: GitHubClient::from_env()?
+                .map(|client| Arc::new(client) as Arc<dyn ForgeProvider>),
+            gitlab: GitLabClient::from_env()?
+                .map(|client| Arc::new(client) as Arc<dyn ForgeProvider>),
+        })
+    }
+}
+
+/// A GitHub App serves each job with the installation the webhook named; a scheduled job
+/// names none, so its installation is looked up from the repository.
+#[async_trait]
+impl ForgeProvider for GitHubClient {
+    async fn forge_for(&self, job: &Job) -> Result<Arc<dyn Forge>, NoForge> {
+        let installation = job
+            .payload
+            .get("installation_id")
+            .and_then(|id| id.as_i64());
+        let forge = match installation {
+            Some(id) => self.for_installation(Some(id))?,
+            None => self.for_repository(&job.repository).await?,
+        };
+        Ok(Arc::new(forge))
+    }
+}
+
+#[async_trait]
+impl ForgeProvider for GitLabClient {
+    async fn forge_for(&self, _: &Job) -> Result<Arc<dyn Forge>, NoForge> {
+        Ok(Arc::new(self.forge()))
+    }
 }
 
 #[async_trait]
