@@ -536,72 +536,73 @@ async fn a_pull_request_webhook_ends_as_one_review_a_summary_and_a_check_run() {
     let outcomes = harness.run_jobs().await;
     assert_eq!(outcomes, [posture::jobs::Outcome::Done]);
 
-    let model = fake.0.lock().unwrap();
-    // One Create Review call, on head, event COMMENT, with the new findings on added lines.
-    assert_eq!(model.reviews_posted.len(), 1);
-    let review = &model.reviews_posted[0];
-    assert_eq!(review["commit_id"], HEAD);
-    assert_eq!(review["event"], "COMMENT");
-    let comments = review["comments"].as_array().unwrap();
-    let placed: Vec<(String, u64, String)> = comments
-        .iter()
-        .map(|c| {
-            (
-                c["path"].as_str().unwrap().to_owned(),
-                c["line"].as_u64().unwrap(),
-                c["side"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
-    // Bandit's B602 (line 25, high) and B608 (line 14, medium) are on lines this change
-    // added; osv-scanner's gogo/protobuf is declared on go.mod's added line 5. The other
-    // five Bandit results are outside the diff.
-    assert_eq!(
-        placed,
-        [
-            ("app.py".to_owned(), 25, "RIGHT".to_owned()),
-            ("app.py".to_owned(), 14, "RIGHT".to_owned()),
-            ("go.mod".to_owned(), 5, "RIGHT".to_owned()),
-        ]
-    );
-    assert!(comments.iter().all(|c| c.get("start_line").is_none()));
-    let text = |i: usize| comments[i]["body"].as_str().unwrap();
-    assert!(text(0).contains("B602 · found by Bandit"), "{}", text(0));
-    assert!(text(1).contains("B608 · found by Bandit"), "{}", text(1));
-    // The upgrade is a one-click suggestion of exactly the commented line.
-    assert!(
-        text(2).contains(
-            "upgrade `github.com/gogo/protobuf` from 1.3.1 to **1.3.2**, which clears GO-2021-0053"
-        ),
-        "{}",
-        text(2)
-    );
-    assert!(
-        text(2).contains("```suggestion\nrequire github.com/gogo/protobuf v1.3.2\n```"),
-        "{}",
-        text(2)
-    );
-    // Every SARIF result outside lines 10–30 is in the summary only.
-    assert_eq!(model.issue_comments.len(), 1);
-    let summary = model.issue_comments[0]["body"].as_str().unwrap();
-    assert!(summary.starts_with("<!-- posture:summary -->"), "{summary}");
-    assert!(summary.contains("baseline unknown"), "{summary}");
-    // The gate as a check run on head.
-    assert_eq!(model.check_runs.len(), 1);
-    let run = &model.check_runs[0];
-    assert_eq!(run["name"], "posture");
-    assert_eq!(run["head_sha"], HEAD);
-    assert_eq!(run["status"], "completed");
-    assert_eq!(
-        run["conclusion"], "failure",
-        "a new high finding blocks the merge"
-    );
-    assert_eq!(run["output"]["title"], "1 new finding blocks the merge");
-    let annotations = run["output"]["annotations"].as_array().unwrap();
-    assert_eq!(annotations.len(), 3, "{annotations:?}");
-    assert_eq!(annotations[0]["path"], "app.py");
-    assert_eq!(annotations[0]["annotation_level"], "failure");
-    drop(model);
+    {
+        let model = fake.0.lock().unwrap();
+        // One Create Review call, on head, event COMMENT, with the new findings on added lines.
+        assert_eq!(model.reviews_posted.len(), 1);
+        let review = &model.reviews_posted[0];
+        assert_eq!(review["commit_id"], HEAD);
+        assert_eq!(review["event"], "COMMENT");
+        let comments = review["comments"].as_array().unwrap();
+        let placed: Vec<(String, u64, String)> = comments
+            .iter()
+            .map(|c| {
+                (
+                    c["path"].as_str().unwrap().to_owned(),
+                    c["line"].as_u64().unwrap(),
+                    c["side"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        // Bandit's B602 (line 25, high) and B608 (line 14, medium) are on lines this change
+        // added; osv-scanner's gogo/protobuf is declared on go.mod's added line 5. The other
+        // five Bandit results are outside the diff.
+        assert_eq!(
+            placed,
+            [
+                ("app.py".to_owned(), 25, "RIGHT".to_owned()),
+                ("app.py".to_owned(), 14, "RIGHT".to_owned()),
+                ("go.mod".to_owned(), 5, "RIGHT".to_owned()),
+            ]
+        );
+        assert!(comments.iter().all(|c| c.get("start_line").is_none()));
+        let text = |i: usize| comments[i]["body"].as_str().unwrap();
+        assert!(text(0).contains("B602 · found by Bandit"), "{}", text(0));
+        assert!(text(1).contains("B608 · found by Bandit"), "{}", text(1));
+        // The upgrade is a one-click suggestion of exactly the commented line.
+        assert!(
+            text(2).contains(
+                "upgrade `github.com/gogo/protobuf` from 1.3.1 to **1.3.2**, which clears GO-2021-0053"
+            ),
+            "{}",
+            text(2)
+        );
+        assert!(
+            text(2).contains("```suggestion\nrequire github.com/gogo/protobuf v1.3.2\n```"),
+            "{}",
+            text(2)
+        );
+        // Every SARIF result outside lines 10–30 is in the summary only.
+        assert_eq!(model.issue_comments.len(), 1);
+        let summary = model.issue_comments[0]["body"].as_str().unwrap();
+        assert!(summary.starts_with("<!-- posture:summary -->"), "{summary}");
+        assert!(summary.contains("baseline unknown"), "{summary}");
+        // The gate as a check run on head.
+        assert_eq!(model.check_runs.len(), 1);
+        let run = &model.check_runs[0];
+        assert_eq!(run["name"], "posture");
+        assert_eq!(run["head_sha"], HEAD);
+        assert_eq!(run["status"], "completed");
+        assert_eq!(
+            run["conclusion"], "failure",
+            "a new high finding blocks the merge"
+        );
+        assert_eq!(run["output"]["title"], "1 new finding blocks the merge");
+        let annotations = run["output"]["annotations"].as_array().unwrap();
+        assert_eq!(annotations.len(), 3, "{annotations:?}");
+        assert_eq!(annotations[0]["path"], "app.py");
+        assert_eq!(annotations[0]["annotation_level"], "failure");
+    }
 
     // The same event delivered again (a new delivery id, as a re-sent webhook has): the
     // job runs, and posts nothing new.
@@ -616,20 +617,21 @@ async fn a_pull_request_webhook_ends_as_one_review_a_summary_and_a_check_run() {
         StatusCode::ACCEPTED
     );
     assert_eq!(harness.run_jobs().await, [posture::jobs::Outcome::Done]);
-    let model = fake.0.lock().unwrap();
-    assert_eq!(model.reviews_posted.len(), 1, "no second review");
-    assert_eq!(
-        model.issue_comments.len(),
-        1,
-        "the summary is edited, not posted again"
-    );
-    assert_eq!(
-        model.check_runs.len(),
-        1,
-        "the check run is updated, not duplicated"
-    );
-    // A redelivery of the same delivery id is acknowledged and not run at all.
-    drop(model);
+    {
+        let model = fake.0.lock().unwrap();
+        assert_eq!(model.reviews_posted.len(), 1, "no second review");
+        assert_eq!(
+            model.issue_comments.len(),
+            1,
+            "the summary is edited, not posted again"
+        );
+        assert_eq!(
+            model.check_runs.len(),
+            1,
+            "the check run is updated, not duplicated"
+        );
+        // A redelivery of the same delivery id is acknowledged and not run at all.
+    }
     assert_eq!(
         harness
             .deliver(
