@@ -172,6 +172,12 @@ fn merge_into(kept: &mut Finding, other: Finding) {
     if kept.help_uri.is_none() {
         kept.help_uri = other.help_uri;
     }
+    for vector in other.cvss_vectors {
+        if !kept.cvss_vectors.contains(&vector) {
+            kept.cvss_vectors.push(vector);
+        }
+    }
+    kept.confidence = kept.confidence.max(other.confidence);
 }
 
 /// Union-find over finding indices.
