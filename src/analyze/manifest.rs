@@ -52,6 +52,25 @@ pub fn is_manifest(path: &str) -> bool {
     MANIFEST_NAMES.contains(&name) || (name.starts_with("requirements") && name.ends_with(".txt"))
 }
 
+/// Whether `path` names a lockfile (written by a package manager, not edited by hand).
+pub fn is_lockfile(path: &str) -> bool {
+    matches!(
+        file_name(path),
+        "package-lock.json"
+            | "npm-shrinkwrap.json"
+            | "yarn.lock"
+            | "pnpm-lock.yaml"
+            | "poetry.lock"
+            | "Pipfile.lock"
+            | "uv.lock"
+            | "pdm.lock"
+            | "Cargo.lock"
+            | "go.sum"
+            | "Gemfile.lock"
+            | "composer.lock"
+    )
+}
+
 /// The line of a manifest that sets a package's version.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Declaration {
