@@ -158,6 +158,16 @@ pub fn compare(ecosystem: &Ecosystem, a: &str, b: &str) -> Option<Ordering> {
     Some(parse(ecosystem, a)?.cmp(&parse(ecosystem, b)?))
 }
 
+/// The component an upgrade keeps to stay compatible, as `ecosystem` sees it: Go modules
+/// change their import path only at a new major version (`/v2`), so below 1.0 Go keeps the
+/// major alone, where npm's `^0.7` and Cargo's `0.7` stop at the minor.
+pub fn compatibility(ecosystem: &Ecosystem, version: &Version) -> Option<(u64, u64)> {
+    match (ecosystem, version) {
+        (Ecosystem::Go, Version::Semver(v)) => Some((v.major, 0)),
+        _ => version.breaking_component(),
+    }
+}
+
 /// The component "stay in the current major" keeps, see [`Version::breaking_component`].
 pub fn breaking_component(ecosystem: &Ecosystem, text: &str) -> Option<(u64, u64)> {
     parse(ecosystem, text)?.breaking_component()
