@@ -73,10 +73,16 @@ pub fn score(finding: &Finding, status: Status, in_diff: bool, context: &Context
         );
     }
     exploitation(finding, context, &mut factors);
-    exposure(finding, cvss.as_ref(), context, &mut factors);
-    if let Some(path) = finding.path()
-        && let Some((name, points, detail)) = path_context(path, weights)
-    {
+    let code = finding
+        .path()
+        .and_then(|path| Some((path, path_context(path, weights)?)));
+    // Test and example code and development dependencies do not run where the internet
+    // reaches; nor is a secret's exposure the application's.
+    let runs_exposed = finding.kind != Kind::Secret
+        && !code.is_some_and(|(_, (name, _, _))| name == "test code" || name == "example code")
+        && !context.dependency.is_some_and(|d| d.dev == Some(true));
+    exposure(cvss.as_ref(), runs_exposed, context, &mut factors);
+    if let Some((path, (name, points, detail))) = code {
         factors.add(name, points, format!("{path}: {detail}"));
     }
     if let Some(scope) = context.dependency {
@@ -204,12 +210,7 @@ fn exploitation(finding: &Finding, context: &Context<'_>, factors: &mut Factors)
 }
 
 /// Internet exposure, data, environment and tier of the finding's component.
-fn exposure(
-    finding: &Finding,
-    cvss: Option<&Cvss>,
-    context: &Context<'_>,
-    factors: &mut Factors,
-) {
+fn exposure(cvss: Option<&Cvss>, runs_exposed: bool, context: &Context<'_>, factors: &mut Factors) {
     let weights = context.weights;
     let business = context.business;
     let component = business
@@ -217,7 +218,7 @@ fn exposure(
         .as_deref()
         .map(|c| format!("component `{c}`"))
         .unwrap_or_else(|| "the application".to_string());
-    if finding.kind != Kind::Secret {
+    if runs_exposed {
         match business.internet_facing {
             Some(true) => match cvss.and_then(|c| c.attack_vector) {
                 None | Some(AttackVector::Network) => factors.add(
