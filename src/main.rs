@@ -7,14 +7,14 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use posture::analyze::feeds;
 use posture::config::{self, Config};
 use posture::jobs::{self, ForgeRunner, WorkerConfig};
+use posture::model::Intel;
 use posture::model::Severity;
 use posture::report::{self, Format};
 use posture::review;
 use posture::server::{self, AppState, Metrics, StoreIntake, WebhookSecrets};
-use posture::analyze::feeds;
-use posture::model::Intel;
 use posture::store::Store;
 use posture::store::intel::{IntelSources, refresh_intel, refresh_periodically};
 use std::collections::BTreeSet;

@@ -31,7 +31,11 @@ fn review(extra: &[&str]) -> Value {
     args.extend(extra.iter().map(|s| s.to_string()));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let run = posture(&args);
-    assert_eq!(run.code, 1, "the new XSS fails the gate; stderr: {}", run.stderr);
+    assert_eq!(
+        run.code, 1,
+        "the new XSS fails the gate; stderr: {}",
+        run.stderr
+    );
     run.json()
 }
 
@@ -42,7 +46,9 @@ fn intel_args() -> Vec<String> {
             .display()
             .to_string(),
         "--epss".into(),
-        fixture("intel/epss_scores-excerpt.csv").display().to_string(),
+        fixture("intel/epss_scores-excerpt.csv")
+            .display()
+            .to_string(),
     ]
 }
 
@@ -71,7 +77,10 @@ fn label(finding: &Value) -> String {
             let name = name.rsplit(':').next().unwrap();
             let cve = finding["advisories"][0]["aliases"]
                 .as_array()
-                .and_then(|a| a.iter().find_map(|id| id.as_str().filter(|i| i.starts_with("CVE-"))))
+                .and_then(|a| {
+                    a.iter()
+                        .find_map(|id| id.as_str().filter(|i| i.starts_with("CVE-")))
+                })
                 .unwrap_or_else(|| finding["rule"].as_str().unwrap());
             format!("{name} {} {cve}", package["version"].as_str().unwrap())
         }
@@ -109,7 +118,13 @@ fn table(review: &Value) -> String {
             .unwrap()
             .iter()
             .filter(|x| x["name"] != "severity")
-            .map(|x| format!("{} {:+}", x["name"].as_str().unwrap(), x["points"].as_i64().unwrap()))
+            .map(|x| {
+                format!(
+                    "{} {:+}",
+                    x["name"].as_str().unwrap(),
+                    x["points"].as_i64().unwrap()
+                )
+            })
             .collect();
         let component = f["risk"]["factors"]
             .as_array()
@@ -145,7 +160,12 @@ fn exploitation_and_context_reorder_plain_cvss() {
         findings
             .iter()
             .position(|f| label(f) == text)
-            .unwrap_or_else(|| panic!("{text} in {:?}", findings.iter().map(label).collect::<Vec<_>>()))
+            .unwrap_or_else(|| {
+                panic!(
+                    "{text} in {:?}",
+                    findings.iter().map(label).collect::<Vec<_>>()
+                )
+            })
     };
     // Log4Shell, known exploited by ransomware, ranks first.
     assert_eq!(position("log4j-core 2.14.1 CVE-2021-44228"), 0);
@@ -162,7 +182,10 @@ fn exploitation_and_context_reorder_plain_cvss() {
     // PyYAML's two 9.8s sit in a tier-3 internal tool: below lodash's 7.4 on the web.
     assert!(position("lodash 4.17.15 CVE-2020-8203") < position("pyyaml 5.3 CVE-2020-14343"));
     // A rarely exploited ReDoS (EPSS 0.3%) is lowered.
-    assert_eq!(factor(&findings[position("lodash 4.17.15 CVE-2020-28500")], "EPSS"), Some(-10));
+    assert_eq!(
+        factor(&findings[position("lodash 4.17.15 CVE-2020-28500")], "EPSS"),
+        Some(-10)
+    );
     // A low-confidence rule in test code is last.
     let password = position("hardcoded-password");
     assert_eq!(factor(&findings[password], "confidence"), Some(-15));
@@ -175,18 +198,29 @@ fn exploitation_and_context_reorder_plain_cvss() {
     let log4j = &upgrades[0];
     assert_eq!(log4j["to"], "2.17.1");
     assert_eq!(log4j["fixes"].as_array().unwrap().len(), 4);
-    assert_eq!(log4j["locations"][0]["suggested_text"], "      <version>2.17.1</version>");
+    assert_eq!(
+        log4j["locations"][0]["suggested_text"],
+        "      <version>2.17.1</version>"
+    );
     let lodash = upgrades.iter().find(|u| u["package"] == "lodash").unwrap();
     let locations: Vec<(&str, &str)> = lodash["locations"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|l| (l["manifest"].as_str().unwrap(), l["suggested_text"].as_str().unwrap()))
+        .map(|l| {
+            (
+                l["manifest"].as_str().unwrap(),
+                l["suggested_text"].as_str().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(
         locations,
         [
-            ("services/admin-ui/package.json", "    \"lodash\": \"4.17.21\""),
+            (
+                "services/admin-ui/package.json",
+                "    \"lodash\": \"4.17.21\""
+            ),
             ("services/web/package.json", "    \"lodash\": \"^4.17.21\"")
         ]
     );
@@ -196,7 +230,12 @@ fn exploitation_and_context_reorder_plain_cvss() {
     assert_eq!(via["chain"], serde_json::json!(["express", "qs"]));
     assert_eq!(via["direct_manifest"], "services/web/package.json");
     assert_eq!(via["direct_line"], 6);
-    assert!(via["advice"].as_str().unwrap().contains("\"overrides\": {\"qs\": \"6.7.3\"}"));
+    assert!(
+        via["advice"]
+            .as_str()
+            .unwrap()
+            .contains("\"overrides\": {\"qs\": \"6.7.3\"}")
+    );
     let qs_finding = &findings[position("qs 6.7.0 CVE-2022-24999")];
     assert_eq!(qs_finding["dependency"]["direct"], false);
     assert_eq!(qs_finding["dependency"]["dev"], false);
@@ -219,4 +258,111 @@ fn without_exploitation_data_the_factors_say_nothing_about_it() {
         assert_eq!(factor(finding, "known exploited"), None);
         assert_eq!(factor(finding, "EPSS"), None);
     }
+}
+
+#[test]
+fn intel_loaded_into_the_database_ranks_like_the_files() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("posture.db").display());
+    let kev = fixture("intel/known_exploited_vulnerabilities.json");
+    let epss = fixture("intel/epss_scores-excerpt.csv");
+    let load = posture(&[
+        "intel",
+        "load",
+        "--database",
+        &url,
+        "--kev",
+        &kev.display().to_string(),
+        "--epss",
+        &epss.display().to_string(),
+    ]);
+    assert_eq!(load.code, 0, "{}", load.stderr);
+    assert!(
+        load.stderr.contains("loaded 6 kev records"),
+        "{}",
+        load.stderr
+    );
+    assert!(
+        load.stderr.contains("loaded 16 epss records"),
+        "{}",
+        load.stderr
+    );
+    let status = posture(&["intel", "status", "--database", &url]);
+    assert!(status.stdout.contains("kev"), "{}", status.stdout);
+
+    let from_db = review(&["--intel-db", &url]);
+    let intel = intel_args();
+    let intel: Vec<&str> = intel.iter().map(String::as_str).collect();
+    let from_files = review(&intel);
+    assert_eq!(from_db["findings"], from_files["findings"]);
+
+    let broken = dir.path().join("kev.json");
+    std::fs::write(
+        &broken,
+        "{\"vulnerabilities\": [\n  {\"cveID\": \"CVE-1\"}\n]}",
+    )
+    .unwrap();
+    let refused = posture(&[
+        "intel",
+        "load",
+        "--database",
+        &url,
+        "--kev",
+        &broken.display().to_string(),
+    ]);
+    assert_eq!(refused.code, 2);
+    assert!(
+        refused.stderr.contains("kev.json:2:") && refused.stderr.contains("is not a CVE id"),
+        "{}",
+        refused.stderr
+    );
+}
+
+#[test]
+fn the_comment_explains_the_rank_and_lists_the_upgrades() {
+    let intel = intel_args();
+    let mut args: Vec<&str> = intel.iter().map(String::as_str).collect();
+    args.extend(["--format", "markdown"]);
+    let repo = Repo::built("risk/build-repo.sh");
+    let mut full: Vec<String> = vec![
+        "review".into(),
+        "--repo".into(),
+        repo.path().display().to_string(),
+        "--base".into(),
+        "main".into(),
+        "--head".into(),
+        "feature".into(),
+        "--head-report".into(),
+        fixture("risk/reports/osv-scanner.json")
+            .display()
+            .to_string(),
+        fixture("risk/reports/semgrep.sarif").display().to_string(),
+    ];
+    full.extend(args.iter().map(|s| s.to_string()));
+    let full: Vec<&str> = full.iter().map(String::as_str).collect();
+    let run = posture(&full);
+    let comment = run.stdout;
+    assert!(
+        comment.contains("<details><summary>Upgrades: 5 clear 11 advisories</summary>"),
+        "{comment}"
+    );
+    assert!(comment.contains("Why this rank"), "{comment}");
+    assert!(
+        comment.contains(
+            "CVE-2021-44228 is in CISA's Known Exploited Vulnerabilities catalog since 2021-12-10"
+        ),
+        "{comment}"
+    );
+    assert!(
+        comment.contains("`services/admin-ui/package.json` line 6 (from 4.17.15)"),
+        "{comment}"
+    );
+    assert!(
+        comment.contains("+    \"lodash\": \"^4.17.21\""),
+        "{comment}"
+    );
+    assert!(
+        comment.contains("Upgrade `express` (services/web/package.json line 6)"),
+        "{comment}"
+    );
 }

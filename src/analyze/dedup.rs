@@ -329,7 +329,10 @@ mod tests {
         assert_eq!(merged[0].tools, vec!["osv-scanner", "trivy", "grype"]);
         assert_eq!(merged[1].tools, vec!["osv-scanner"]);
         assert_eq!(
-            merged[1].package.as_ref().and_then(|p| p.manifest.as_deref()),
+            merged[1]
+                .package
+                .as_ref()
+                .and_then(|p| p.manifest.as_deref()),
             Some("admin/package-lock.json")
         );
     }

@@ -144,7 +144,11 @@ pub fn parse_epss(file: &str, bytes: &[u8]) -> Result<EpssFile, FeedError> {
         message,
     };
     let text = std::str::from_utf8(&bytes).map_err(|e| {
-        let line = bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
+        let line = bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1;
         error(line, "not UTF-8".into())
     })?;
     let mut parsed = EpssFile {
@@ -203,8 +207,12 @@ pub fn parse_epss(file: &str, bytes: &[u8]) -> Result<EpssFile, FeedError> {
         if !is_cve(id) {
             return Err(error(number, format!("`{id}` is not a CVE id")));
         }
-        let epss_value = probability(field(epss, "epss")?)
-            .ok_or_else(|| error(number, format!("epss is not a number from 0 to 1: `{line}`")))?;
+        let epss_value = probability(field(epss, "epss")?).ok_or_else(|| {
+            error(
+                number,
+                format!("epss is not a number from 0 to 1: `{line}`"),
+            )
+        })?;
         let percentile = probability(field(percentile, "percentile")?).ok_or_else(|| {
             error(
                 number,
@@ -348,21 +356,45 @@ mod tests {
         let cases = [
             ("", 1, "no `cve,epss,percentile` header"),
             ("cve,score\nCVE-2021-44228,0.9\n", 1, "expected the header"),
-            ("#model_version:v1,score_date:soon\ncve,epss,percentile\n", 1, "score_date"),
-            ("cve,epss,percentile\nCVE-2021-44228,0.9,0.99\nCVE-2021-1,0.1,0.2\n", 3, "is not a CVE id"),
-            ("cve,epss,percentile\nCVE-2021-44228,1.7,0.99\n", 2, "epss is not a number"),
-            ("cve,epss,percentile\nCVE-2021-44228,0.5,NaN\n", 2, "percentile is not a number"),
+            (
+                "#model_version:v1,score_date:soon\ncve,epss,percentile\n",
+                1,
+                "score_date",
+            ),
+            (
+                "cve,epss,percentile\nCVE-2021-44228,0.9,0.99\nCVE-2021-1,0.1,0.2\n",
+                3,
+                "is not a CVE id",
+            ),
+            (
+                "cve,epss,percentile\nCVE-2021-44228,1.7,0.99\n",
+                2,
+                "epss is not a number",
+            ),
+            (
+                "cve,epss,percentile\nCVE-2021-44228,0.5,NaN\n",
+                2,
+                "percentile is not a number",
+            ),
             ("cve,epss,percentile\nCVE-2021-44228\n", 2, "no epss column"),
         ];
         for (text, line, needle) in cases {
             let error = parse_epss("epss.csv", text.as_bytes()).unwrap_err();
             let message = error.to_string();
-            assert!(message.starts_with(&format!("epss.csv:{line}:")), "{message}");
+            assert!(
+                message.starts_with(&format!("epss.csv:{line}:")),
+                "{message}"
+            );
             assert!(message.contains(needle), "{message}");
         }
         let truncated = [0x1f, 0x8b, 0x08, 0x00, 0x01];
         let error = parse_epss("epss.csv.gz", &truncated).unwrap_err();
-        assert!(error.to_string().starts_with("epss.csv.gz: cannot decompress"), "{error}");
+        assert!(
+            error
+                .to_string()
+                .starts_with("epss.csv.gz: cannot decompress"),
+            "{error}"
+        );
     }
 
     proptest::proptest! {

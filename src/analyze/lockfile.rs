@@ -47,7 +47,12 @@ impl Graph {
     }
 
     fn index_of(&self, name: &str, version: &str) -> Option<usize> {
-        let named = || self.nodes.iter().enumerate().filter(|(_, n)| n.name == name);
+        let named = || {
+            self.nodes
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| n.name == name)
+        };
         named()
             .find(|(_, n)| n.version == version)
             .or_else(|| named().next())
@@ -343,8 +348,15 @@ source = "registry+https://github.com/rust-lang/crates.io-index"
                 "lodash".to_string()
             ])
         );
-        assert_eq!(graph.chain("lodash", "4.17.15"), None, "nothing requires it");
-        assert_eq!(graph.chain("express", "4.17.1"), Some(vec!["express".to_string()]));
+        assert_eq!(
+            graph.chain("lodash", "4.17.15"),
+            None,
+            "nothing requires it"
+        );
+        assert_eq!(
+            graph.chain("express", "4.17.1"),
+            Some(vec!["express".to_string()])
+        );
         assert!(graph.find("lodash", "4.17.11").unwrap().dev);
         assert!(!graph.find("qs", "6.7.0").unwrap().dev);
         assert_eq!(graph.chain("left-pad", "1.0.0"), None);
@@ -360,7 +372,10 @@ source = "registry+https://github.com/rust-lang/crates.io-index"
             Some(vec!["chrono".to_string(), "time".to_string()])
         );
         assert_eq!(graph.chain("time", "0.3.5"), None);
-        assert_eq!(graph.chain("hyper", "0.14.10"), Some(vec!["hyper".to_string()]));
+        assert_eq!(
+            graph.chain("hyper", "0.14.10"),
+            Some(vec!["hyper".to_string()])
+        );
     }
 
     #[test]

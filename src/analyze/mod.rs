@@ -287,7 +287,12 @@ fn pooled_advisories(records: &[Record]) -> HashMap<(Ecosystem, String, String),
         if record.status == Status::Fixed || record.finding.suppressed {
             continue;
         }
-        let Some(key) = record.finding.package.as_ref().and_then(upgrade::package_key) else {
+        let Some(key) = record
+            .finding
+            .package
+            .as_ref()
+            .and_then(upgrade::package_key)
+        else {
             continue;
         };
         let advisories = pooled.entry(key).or_default();

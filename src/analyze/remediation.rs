@@ -682,13 +682,21 @@ mod tests {
         for row in rows() {
             let label = format!("{} {}", row.ecosystem, row.current);
             let advice = minimal_fix(&row.ecosystem, row.current, &row.advisories);
-            assert_eq!(advice.as_ref().map(|a| a.to.as_str()), row.to, "{label}: {advice:?}");
+            assert_eq!(
+                advice.as_ref().map(|a| a.to.as_str()),
+                row.to,
+                "{label}: {advice:?}"
+            );
             if let Some(advice) = advice {
                 assert_eq!(advice.breaking, row.breaking, "{label}");
                 assert_eq!(advice.fixes, row.fixes, "{label}");
                 // The chosen version is outside every advisory.
                 for advisory in &row.advisories {
-                    assert!(!is_affected(&row.ecosystem, &advice.to, advisory), "{label}: {}", advisory.id);
+                    assert!(
+                        !is_affected(&row.ecosystem, &advice.to, advisory),
+                        "{label}: {}",
+                        advisory.id
+                    );
                 }
             }
         }

@@ -25,14 +25,26 @@ use super::upgrade::Declared;
 use crate::model::{DependencyScope, Ecosystem, Package, Transitive};
 
 /// Group names that mean "only for development".
-const DEV_GROUPS: &[&str] = &["dev", "develop", "development", "test", "tests", "testing", "lint", "docs", "typing"];
+const DEV_GROUPS: &[&str] = &[
+    "dev",
+    "develop",
+    "development",
+    "test",
+    "tests",
+    "testing",
+    "lint",
+    "docs",
+    "typing",
+];
 
 /// The scope of `package`, declared at `declared` (direct manifest first).
 pub fn scope(package: &Package, declared: &[Declared], sources: &Sources) -> DependencyScope {
     let direct_declaration = declared.iter().find(|d| !is_lockfile(&d.manifest));
     let lockfile_declaration = declared.iter().find(|d| is_lockfile(&d.manifest));
     let dev = match direct_declaration {
-        Some(d) => sources.get(&d.manifest).map(|file| is_dev(&d.manifest, file.text(), d.line)),
+        Some(d) => sources
+            .get(&d.manifest)
+            .map(|file| is_dev(&d.manifest, file.text(), d.line)),
         None => None,
     }
     .or_else(|| {
@@ -96,7 +108,9 @@ pub fn transitive(
         ),
         Ecosystem::CratesIo => format!(
             "`{name}` {version} is not declared directly: {path} ({lockfile}). Run `cargo update -p {name}@{version} --precise {to}`; if the requirement of `{}` does not allow {to}, upgrade `{direct}`{at} first.",
-            chain.get(chain.len().saturating_sub(2)).map_or(direct.as_str(), String::as_str)
+            chain
+                .get(chain.len().saturating_sub(2))
+                .map_or(direct.as_str(), String::as_str)
         ),
         _ => format!(
             "`{name}` {version} is not declared directly: {path} ({lockfile}). Upgrade `{direct}`{at} to a release that requires `{name}` {to} or later."
@@ -185,7 +199,12 @@ fn toml_header(lines: &[&str]) -> Option<String> {
     lines.iter().rev().find_map(|line| {
         let trimmed = line.trim();
         let header = trimmed.strip_prefix('[')?.split(']').next()?;
-        Some(header.trim().trim_start_matches('[').replace(['"', '\''], ""))
+        Some(
+            header
+                .trim()
+                .trim_start_matches('[')
+                .replace(['"', '\''], ""),
+        )
     })
 }
 
@@ -210,7 +229,10 @@ fn pyproject_dev(lines: &[&str]) -> bool {
             .take_while(|l| !l.trim_start().starts_with('['))
             .find_map(|l| {
                 let (key, value) = l.split_once('=')?;
-                value.trim_start().starts_with('[').then(|| key.trim().trim_matches('"'))
+                value
+                    .trim_start()
+                    .starts_with('[')
+                    .then(|| key.trim().trim_matches('"'))
             })
             .is_some_and(|group| DEV_GROUPS.contains(&group.to_ascii_lowercase().as_str()));
     }
@@ -234,7 +256,10 @@ fn gemfile_dev(lines: &[&str]) -> bool {
     let Some((last, above)) = lines.split_last() else {
         return false;
     };
-    if let Some((_, groups)) = last.split_once("group:").or_else(|| last.split_once("groups:")) {
+    if let Some((_, groups)) = last
+        .split_once("group:")
+        .or_else(|| last.split_once("groups:"))
+    {
         let named: Vec<String> = groups
             .split(|c: char| !(c.is_alphanumeric() || c == '_'))
             .filter(|t| !t.is_empty())

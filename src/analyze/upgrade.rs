@@ -122,8 +122,7 @@ pub fn advise(
 pub fn suggestions(findings: &[ReviewedFinding]) -> Vec<UpgradeSuggestion> {
     let mut groups: BTreeMap<(String, String, String), UpgradeSuggestion> = BTreeMap::new();
     for reviewed in findings {
-        let (Some(upgrade), Some(package)) = (&reviewed.upgrade, &reviewed.finding.package)
-        else {
+        let (Some(upgrade), Some(package)) = (&reviewed.upgrade, &reviewed.finding.package) else {
             continue;
         };
         if reviewed.ignored.is_some() {
@@ -170,9 +169,9 @@ pub fn suggestions(findings: &[ReviewedFinding]) -> Vec<UpgradeSuggestion> {
     }
     let mut out: Vec<UpgradeSuggestion> = groups.into_values().collect();
     for suggestion in &mut out {
-        suggestion.locations.sort_by(|a, b| {
-            (a.manifest.as_deref(), a.line).cmp(&(b.manifest.as_deref(), b.line))
-        });
+        suggestion
+            .locations
+            .sort_by(|a, b| (a.manifest.as_deref(), a.line).cmp(&(b.manifest.as_deref(), b.line)));
     }
     out.sort_by(|a, b| {
         b.fixes
@@ -232,6 +231,11 @@ pub fn package_key(package: &Package) -> Option<(Ecosystem, String, String)> {
     Some((
         package.ecosystem.clone(),
         package.ecosystem.normalize_name(&package.name),
-        package.version.clone()?.trim().trim_start_matches(['v', '=']).to_string(),
+        package
+            .version
+            .clone()?
+            .trim()
+            .trim_start_matches(['v', '='])
+            .to_string(),
     ))
 }

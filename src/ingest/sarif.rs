@@ -29,8 +29,8 @@ use super::sarif_schema::{
 use super::sarif_stream;
 use super::text;
 use crate::model::{
-    Advisory, AffectedRange, CodeFix, Confidence, Ecosystem, Finding, Kind, Location, Package, RangeEvent,
-    RangeKind, Severity,
+    Advisory, AffectedRange, CodeFix, Confidence, Ecosystem, Finding, Kind, Location, Package,
+    RangeEvent, RangeKind, Severity,
 };
 
 /// The most `uriBaseId` indirections followed before a base is taken as the repository root.

@@ -117,7 +117,10 @@ impl BusinessContext {
     /// `self`'s fields where set, else `fallback`'s.
     pub fn or(&self, fallback: &BusinessContext) -> BusinessContext {
         BusinessContext {
-            component: self.component.clone().or_else(|| fallback.component.clone()),
+            component: self
+                .component
+                .clone()
+                .or_else(|| fallback.component.clone()),
             internet_facing: self.internet_facing.or(fallback.internet_facing),
             data_classification: self.data_classification.or(fallback.data_classification),
             environment: self.environment.or(fallback.environment),

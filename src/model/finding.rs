@@ -508,7 +508,12 @@ impl Finding {
             .advisories
             .iter()
             .filter_map(|a| a.cvss_vector.as_deref());
-        for vector in self.cvss_vectors.iter().map(String::as_str).chain(advisories) {
+        for vector in self
+            .cvss_vectors
+            .iter()
+            .map(String::as_str)
+            .chain(advisories)
+        {
             let vector = vector.trim();
             if !vector.is_empty() && !vectors.contains(&vector) {
                 vectors.push(vector);

@@ -9,12 +9,12 @@ mod review;
 
 pub use change::{ChangeSet, ChangeStatus, CommitInfo, FileBlame, FileChange, Hunk};
 pub use context::{BusinessContext, DataClass, Environment, Tier};
-pub use intel::{EpssScore, Intel, KevEntry};
 pub use finding::{
-    Advisory, AffectedRange, CodeFix, Confidence, Ecosystem, Finding, Kind, Location, Package, RangeEvent,
-    RangeKind, Severity, Snapshot,
+    Advisory, AffectedRange, CodeFix, Confidence, Ecosystem, Finding, Kind, Location, Package,
+    RangeEvent, RangeKind, Severity, Snapshot,
 };
+pub use intel::{EpssScore, Intel, KevEntry};
 pub use review::{
-    Dedup, DependencyScope, FindingId, Gate, Introduced, Review, ReviewedFinding, Risk,
-    RiskFactor, Status, Summary, Transitive, Upgrade, UpgradeLocation, UpgradeSuggestion,
+    Dedup, DependencyScope, FindingId, Gate, Introduced, Review, ReviewedFinding, Risk, RiskFactor,
+    Status, Summary, Transitive, Upgrade, UpgradeLocation, UpgradeSuggestion,
 };

@@ -8,8 +8,8 @@ use serde::Serialize;
 use super::RenderError;
 use crate::ingest::IngestError;
 use crate::model::{
-    Advisory, CodeFix, Dedup, DependencyScope, Gate, Introduced, Package, Review,
-    ReviewedFinding, Risk, Upgrade, UpgradeSuggestion,
+    Advisory, CodeFix, Dedup, DependencyScope, Gate, Introduced, Package, Review, ReviewedFinding,
+    Risk, Upgrade, UpgradeSuggestion,
 };
 
 pub const SCHEMA: &str = "posture.review/v1";

@@ -6,7 +6,9 @@ use serde::Serialize;
 
 use super::{RenderError, SUMMARY_MARKER, finding_marker};
 use crate::ingest::IngestError;
-use crate::model::{CodeFix, Review, ReviewedFinding, Severity, Status, Upgrade, UpgradeSuggestion};
+use crate::model::{
+    CodeFix, Review, ReviewedFinding, Severity, Status, Upgrade, UpgradeSuggestion,
+};
 
 const REVIEW_TEMPLATE: &str = include_str!("../../templates/review.md.hbs");
 const FINDING_TEMPLATE: &str = include_str!("../../templates/finding.md.hbs");

@@ -78,6 +78,16 @@ struct KevRow {
     required_action: String,
 }
 
+/// A row of `intel_feeds`: feed, source, version, published, records, loaded at.
+type FeedRow = (
+    String,
+    String,
+    Option<String>,
+    Option<NaiveDate>,
+    i64,
+    DateTime<Utc>,
+);
+
 #[derive(sqlx::FromRow)]
 struct EpssRow {
     cve_id: String,
@@ -119,7 +129,9 @@ pub async fn fetch(source: &str) -> Result<Vec<u8>, IntelError> {
         if metadata.len() > MAX_FEED_BYTES {
             return Err(error(format!("larger than {MAX_FEED_BYTES} bytes")));
         }
-        tokio::fs::read(path).await.map_err(|e| error(e.to_string()))
+        tokio::fs::read(path)
+            .await
+            .map_err(|e| error(e.to_string()))
     }
 }
 
@@ -189,7 +201,9 @@ impl Store {
         };
         with_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
-            sqlx::query("DELETE FROM intel_kev").execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM intel_kev")
+                .execute(&mut *tx)
+                .await?;
             for chunk in catalog.entries.chunks(BATCH) {
                 let mut insert = sqlx::QueryBuilder::new(
                     "INSERT INTO intel_kev (cve_id, vendor_project, product, vulnerability_name, \
@@ -230,7 +244,11 @@ impl Store {
     }
 
     /// Replaces the stored EPSS scores with `file`'s, in one transaction.
-    pub async fn replace_epss(&self, file: &EpssFile, source: &str) -> Result<FeedStatus, StoreError> {
+    pub async fn replace_epss(
+        &self,
+        file: &EpssFile,
+        source: &str,
+    ) -> Result<FeedStatus, StoreError> {
         let status = FeedStatus {
             feed: "epss".into(),
             source: source.to_string(),
@@ -241,10 +259,13 @@ impl Store {
         };
         with_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
-            sqlx::query("DELETE FROM intel_epss").execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM intel_epss")
+                .execute(&mut *tx)
+                .await?;
             for chunk in file.scores.chunks(BATCH * 3) {
-                let mut insert =
-                    sqlx::QueryBuilder::new("INSERT INTO intel_epss (cve_id, probability, percentile) ");
+                let mut insert = sqlx::QueryBuilder::new(
+                    "INSERT INTO intel_epss (cve_id, probability, percentile) ",
+                );
                 insert.push_values(chunk, |mut row, (cve, score)| {
                     row.push_bind(cve)
                         .push_bind(score.probability)
@@ -333,15 +354,14 @@ impl Store {
 
     /// The feeds loaded so far.
     pub async fn intel_feeds(&self) -> Result<Vec<FeedStatus>, StoreError> {
-        let rows: Vec<(String, String, Option<String>, Option<NaiveDate>, i64, DateTime<Utc>)> =
-            with_pool!(self, |pool| {
-                sqlx::query_as(
-                    "SELECT feed, source, version, published, records, loaded_at \
+        let rows: Vec<FeedRow> = with_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT feed, source, version, published, records, loaded_at \
                      FROM intel_feeds ORDER BY feed",
-                )
-                .fetch_all(pool)
-                .await
-            })?;
+            )
+            .fetch_all(pool)
+            .await
+        })?;
         Ok(rows
             .into_iter()
             .map(

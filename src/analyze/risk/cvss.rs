@@ -150,8 +150,8 @@ mod tests {
             "network, low complexity, no privileges, no user interaction"
         );
 
-        let v4 = Cvss::parse("CVSS:4.0/AV:L/AC:L/AT:N/PR:L/UI:P/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N")
-            .unwrap();
+        let v4 =
+            Cvss::parse("CVSS:4.0/AV:L/AC:L/AT:N/PR:L/UI:P/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N").unwrap();
         assert_eq!(v4.version, CvssVersion::V40);
         assert_eq!(v4.attack_vector, Some(AttackVector::Local));
         assert_eq!(v4.no_user_interaction, Some(false));
@@ -172,7 +172,13 @@ mod tests {
 
     #[test]
     fn malformed_vectors_are_skipped() {
-        for vector in ["", "CVSS:3.1/AV:X", "CVSS:9.9/AV:N", "7.5", "CVSS:3.1/garbage"] {
+        for vector in [
+            "",
+            "CVSS:3.1/AV:X",
+            "CVSS:9.9/AV:N",
+            "7.5",
+            "CVSS:3.1/garbage",
+        ] {
             assert_eq!(Cvss::parse(vector), None, "{vector}");
         }
         assert_eq!(Cvss::preferred(["junk", "also junk"]), None);

@@ -80,7 +80,7 @@ pub fn score(finding: &Finding, status: Status, in_diff: bool, context: &Context
     // reaches; nor is a secret's exposure the application's.
     let runs_exposed = finding.kind != Kind::Secret
         && !code.is_some_and(|(_, (name, _, _))| name == "test code" || name == "example code")
-        && !context.dependency.is_some_and(|d| d.dev == Some(true));
+        && context.dependency.is_none_or(|d| d.dev != Some(true));
     exposure(cvss.as_ref(), runs_exposed, context, &mut factors);
     if let Some((path, (name, points, detail))) = code {
         factors.add(name, points, format!("{path}: {detail}"));
@@ -97,8 +97,7 @@ pub fn score(finding: &Finding, status: Status, in_diff: bool, context: &Context
             factors.add(
                 "transitive dependency",
                 weights.dependency.transitive,
-                "pulled in by another dependency; the vulnerable code may not be reachable"
-                    .into(),
+                "pulled in by another dependency; the vulnerable code may not be reachable".into(),
             );
         }
     }
@@ -183,7 +182,10 @@ fn exploitation(finding: &Finding, context: &Context<'_>, factors: &mut Factors)
             factors.add(
                 "ransomware",
                 weights.kev.ransomware,
-                format!("CISA lists {} as used in ransomware campaigns", entry.cve_id),
+                format!(
+                    "CISA lists {} as used in ransomware campaigns",
+                    entry.cve_id
+                ),
             );
         }
     }
@@ -295,7 +297,10 @@ fn tools(finding: &Finding, weights: &Weights, factors: &mut Factors) {
         factors.add(
             "confidence",
             points,
-            format!("{} rates its confidence {confidence}", finding.tools.join(", ")),
+            format!(
+                "{} rates its confidence {confidence}",
+                finding.tools.join(", ")
+            ),
         );
     }
     let others = finding.tools.len().saturating_sub(1);
@@ -333,7 +338,11 @@ fn path_context(path: &str, weights: &Weights) -> Option<(&'static str, Points, 
         || file.contains(".test.")
         || file.contains(".spec.")
     {
-        Some(("test code", code.test, "test code does not ship to production"))
+        Some((
+            "test code",
+            code.test,
+            "test code does not ship to production",
+        ))
     } else if in_dir(&[
         "examples", "example", "samples", "sample", "docs", "doc", "demo",
     ]) {
@@ -373,7 +382,7 @@ fn path_context(path: &str, weights: &Weights) -> Option<(&'static str, Points, 
 mod tests {
     use super::*;
     use crate::analyze::feeds;
-    use crate::model::{Advisory, EpssScore, KevEntry, Location, Package, Ecosystem};
+    use crate::model::{Advisory, Ecosystem, EpssScore, KevEntry, Location, Package};
 
     fn finding(severity: Severity, score: Option<f64>, path: &str) -> Finding {
         let mut f = Finding::new(Kind::Sast, "codeql", "r");
@@ -441,7 +450,10 @@ mod tests {
     }
 
     fn points(risk: &Risk, name: &str) -> Option<i32> {
-        risk.factors.iter().find(|f| f.name == name).map(|f| f.points)
+        risk.factors
+            .iter()
+            .find(|f| f.name == name)
+            .map(|f| f.points)
     }
 
     #[test]
@@ -467,7 +479,10 @@ mod tests {
         let risk = plain(&f, Status::Existing, false);
         assert_eq!(risk.score, 98);
         let detail = &risk.factors[0].detail;
-        assert!(detail.starts_with("CVSS 3.1 9.8 (critical): network, low complexity"), "{detail}");
+        assert!(
+            detail.starts_with("CVSS 3.1 9.8 (critical): network, low complexity"),
+            "{detail}"
+        );
     }
 
     #[test]
@@ -630,7 +645,12 @@ mod tests {
             "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N",
             "package-lock.json",
         );
-        f.tools = vec!["osv-scanner".into(), "Trivy".into(), "Grype".into(), "Snyk".into()];
+        f.tools = vec![
+            "osv-scanner".into(),
+            "Trivy".into(),
+            "Grype".into(),
+            "Snyk".into(),
+        ];
         f.confidence = Some(Confidence::Low);
         let risk = score(
             &f,
@@ -645,7 +665,11 @@ mod tests {
         );
         assert_eq!(points(&risk, "dev dependency"), Some(-20));
         assert_eq!(points(&risk, "transitive dependency"), Some(-5));
-        assert_eq!(points(&risk, "several tools"), Some(10), "capped at agreement.max");
+        assert_eq!(
+            points(&risk, "several tools"),
+            Some(10),
+            "capped at agreement.max"
+        );
         assert_eq!(points(&risk, "confidence"), Some(-15));
         assert_eq!(risk.score, 75 - 20 - 5 + 10 - 15);
         weights.dependency.dev = Points(-50);
@@ -662,6 +686,10 @@ mod tests {
             },
         );
         assert_eq!(points(&risk, "dev dependency"), Some(-50));
-        assert_eq!(points(&risk, "several tools"), None, "a zero weight adds no factor");
+        assert_eq!(
+            points(&risk, "several tools"),
+            None,
+            "a zero weight adds no factor"
+        );
     }
 }

@@ -49,9 +49,9 @@ impl GemVersion {
             return None;
         }
         if let Some(pre) = pre
-            && !pre.split('.').all(|p| {
-                !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-            })
+            && !pre
+                .split('.')
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
         {
             return None;
         }
@@ -165,9 +165,28 @@ mod tests {
     #[test]
     fn orders_as_rubygems_does() {
         let ascending = [
-            "0.9", "1.0.a", "1.0.a.1", "1.0.b1", "1.0.rc1", "1.0", "1.0.1", "1.8.2", "1.9.3.pre",
-            "1.9.3", "5.2.0.beta1", "5.2.0.rc1", "5.2.0", "5.2.4", "5.2.4.3", "5.2.4.4", "5.2.8.1",
-            "6.0.0.rc1", "6.0.0", "6.1.7.10", "9.8.7", "10.0.0",
+            "0.9",
+            "1.0.a",
+            "1.0.a.1",
+            "1.0.b1",
+            "1.0.rc1",
+            "1.0",
+            "1.0.1",
+            "1.8.2",
+            "1.9.3.pre",
+            "1.9.3",
+            "5.2.0.beta1",
+            "5.2.0.rc1",
+            "5.2.0",
+            "5.2.4",
+            "5.2.4.3",
+            "5.2.4.4",
+            "5.2.8.1",
+            "6.0.0.rc1",
+            "6.0.0",
+            "6.1.7.10",
+            "9.8.7",
+            "10.0.0",
         ];
         for (i, a) in ascending.iter().enumerate() {
             for b in &ascending[i + 1..] {
@@ -200,7 +219,16 @@ mod tests {
 
     #[test]
     fn malformed_versions_are_refused() {
-        for text in ["", "a", "1..2", "1.2.", "1.0-", "junk", "1.2 3", "1.0+build"] {
+        for text in [
+            "",
+            "a",
+            "1..2",
+            "1.2.",
+            "1.0-",
+            "junk",
+            "1.2 3",
+            "1.0+build",
+        ] {
             assert_eq!(GemVersion::parse(text), None, "{text:?}");
         }
     }

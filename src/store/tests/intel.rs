@@ -30,7 +30,11 @@ async fn feeds_load_from_files_and_answer_lookups() {
 
         let intel = db
             .store
-            .intel_for(&cves(&["CVE-2021-44228", "CVE-2020-28500", "CVE-2099-0001"]))
+            .intel_for(&cves(&[
+                "CVE-2021-44228",
+                "CVE-2020-28500",
+                "CVE-2099-0001",
+            ]))
             .await
             .expect("lookup");
         let log4shell = intel.kev.get("CVE-2021-44228").expect("in KEV");
@@ -48,9 +52,15 @@ async fn feeds_load_from_files_and_answer_lookups() {
         assert_eq!(intel.kev_version.as_deref(), Some("2025.03.20"));
 
         // A reload replaces the feed whole.
-        let smaller = feeds::parse_epss("small.csv", b"cve,epss,percentile\nCVE-2021-44228,0.5,0.9\n")
-            .expect("parses");
-        db.store.replace_epss(&smaller, "small.csv").await.expect("replaced");
+        let smaller = feeds::parse_epss(
+            "small.csv",
+            b"cve,epss,percentile\nCVE-2021-44228,0.5,0.9\n",
+        )
+        .expect("parses");
+        db.store
+            .replace_epss(&smaller, "small.csv")
+            .await
+            .expect("replaced");
         assert_eq!(count(&db.store, "intel_epss").await, 1, "{}", db.name);
         let feeds = db.store.intel_feeds().await.expect("feeds");
         let sources: Vec<&str> = feeds.iter().map(|f| f.feed.as_str()).collect();
@@ -64,8 +74,11 @@ async fn feeds_load_from_files_and_answer_lookups() {
 async fn a_bad_feed_leaves_the_stored_one_untouched() {
     let dir = tempfile::TempDir::new().expect("a temporary directory");
     let bad = dir.path().join("epss.csv");
-    std::fs::write(&bad, "cve,epss,percentile\nCVE-2021-44228,0.9,0.99\nCVE-2021-45046,x,0.9\n")
-        .expect("written");
+    std::fs::write(
+        &bad,
+        "cve,epss,percentile\nCVE-2021-44228,0.9,0.99\nCVE-2021-45046,x,0.9\n",
+    )
+    .expect("written");
     for db in stores().await {
         let good = IntelSources {
             kev: None,
@@ -76,7 +89,9 @@ async fn a_bad_feed_leaves_the_stored_one_untouched() {
             kev: None,
             epss: Some(bad.display().to_string()),
         };
-        let error = refresh_intel(&db.store, &broken).await.expect_err("refused");
+        let error = refresh_intel(&db.store, &broken)
+            .await
+            .expect_err("refused");
         assert!(matches!(error, IntelError::Feed(_)), "{error}");
         assert!(error.to_string().ends_with("epss.csv:3: not an EPSS score file: epss is not a number from 0 to 1: `CVE-2021-45046,x,0.9`"), "{error}");
         assert_eq!(count(&db.store, "intel_epss").await, 16, "{}", db.name);
@@ -85,7 +100,9 @@ async fn a_bad_feed_leaves_the_stored_one_untouched() {
             kev: Some(dir.path().join("missing.json").display().to_string()),
             epss: None,
         };
-        let error = refresh_intel(&db.store, &missing).await.expect_err("missing");
+        let error = refresh_intel(&db.store, &missing)
+            .await
+            .expect_err("missing");
         assert!(error.to_string().contains("missing.json"), "{error}");
     }
 }
