@@ -1101,6 +1101,27 @@ mod tests {
     }
 
     #[test]
+    fn confidence_from_results_rules_and_tags() {
+        let bandit = fixture("bandit_1.8.6_flask.sarif");
+        // Bandit's result-level issue_confidence wins over the rule's precision.
+        assert!(bandit.findings.iter().all(|f| f.confidence.is_some()));
+        let semgrep = fixture("semgrep_1.69.0_real.sarif");
+        assert!(
+            semgrep
+                .findings
+                .iter()
+                .all(|f| f.confidence == Some(Confidence::High)),
+            "precision very-high"
+        );
+        let tagged = inline(
+            r#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"t","rules":[{"id":"r","properties":{"tags":["LOW CONFIDENCE"]}}]}},
+              "results":[{"ruleId":"r","message":{"text":"m"}},{"ruleId":"x","message":{"text":"m"},"properties":{"confidence":"medium"}}]}]}"#,
+        );
+        assert_eq!(tagged.findings[0].confidence, Some(Confidence::Low));
+        assert_eq!(tagged.findings[1].confidence, Some(Confidence::Medium));
+    }
+
+    #[test]
     fn bandit_levels_follow_issue_severity_and_rules_tag_cwes() {
         let parsed = fixture("bandit_1.8.6_flask.sarif");
         assert_eq!(parsed.tools, vec!["Bandit"]);

@@ -518,6 +518,25 @@ mod tests {
     }
 
     #[test]
+    fn every_cvss_vector_is_kept_preferred_vendor_first() {
+        let parsed = fixture("pip.json");
+        let flask = parsed
+            .findings
+            .iter()
+            .find(|f| {
+                f.rule == "CVE-2020-28724" || f.advisory_ids().any(|id| id == "CVE-2020-28724")
+            })
+            .unwrap();
+        assert_eq!(
+            flask.cvss_vectors,
+            vec![
+                "CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N".to_string(),
+                "CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:U/C:L/I:L/A:N".to_string(),
+            ]
+        );
+    }
+
+    #[test]
     fn every_fixture_parses() {
         for name in [
             "npm.json",

@@ -197,7 +197,7 @@ fn exploitation(finding: &Finding, context: &Context<'_>, factors: &mut Factors)
             .map(|d| format!(" on {d}"))
             .unwrap_or_default();
         let detail = format!(
-            "{cve}: EPSS {:.1}% chance of exploitation in the next 30 days (percentile {:.0}){date}",
+            "{cve}: EPSS {:.1}% chance of exploitation in the next 30 days (percentile {:.1}){date}",
             epss.probability * 100.0,
             epss.percentile * 100.0
         );
