@@ -526,6 +526,7 @@ fn correlation(c: &mut Criterion) {
 /// What [`analyze::run`] needs besides the scenario.
 struct Context {
     config: Config,
+    intel: posture::model::Intel,
     blame: HashMap<String, FileBlame>,
     today: NaiveDate,
 }
@@ -547,6 +548,7 @@ fn input<'a>(
         head_sources: &scenario.head_sources,
         blame: &context.blame,
         config: &context.config,
+        intel: &context.intel,
         fail_on: Severity::High,
         today: context.today,
     }
@@ -577,6 +579,7 @@ fn checked_small_scenario(context: &Context) -> Scenario {
 fn pipeline(c: &mut Criterion) {
     let context = Context {
         config: Config::default(),
+        intel: posture::model::Intel::default(),
         blame: HashMap::new(),
         today: NaiveDate::from_ymd_opt(2025, 1, 1).expect("a valid date"),
     };

@@ -7,13 +7,17 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use posture::analyze::feeds;
 use posture::config::{self, Config};
 use posture::jobs::{self, ForgeRunner, Forges, ReviewSettings, WorkerConfig};
+use posture::model::Intel;
 use posture::model::Severity;
 use posture::report::{self, Format};
 use posture::review;
 use posture::server::{self, AppState, Metrics, StoreIntake, WebhookSecrets};
 use posture::store::Store;
+use posture::store::intel::{IntelSources, refresh_intel, refresh_periodically};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Notify, watch};
@@ -50,6 +54,33 @@ enum Command {
     Jobs(JobsCommand),
     /// Create or update the database schema.
     Migrate(DatabaseArg),
+    /// Exploitation intelligence: CISA KEV and EPSS.
+    #[command(subcommand)]
+    Intel(IntelCommand),
+}
+
+#[derive(Subcommand)]
+enum IntelCommand {
+    /// Load the KEV catalog and EPSS scores into the database (a file path or a URL each;
+    /// `--published` takes both from their publishers).
+    Load {
+        #[command(flatten)]
+        database: DatabaseArg,
+        /// `known_exploited_vulnerabilities.json`, as a path or URL.
+        #[arg(long, value_name = "PATH|URL")]
+        kev: Option<String>,
+        /// `epss_scores-YYYY-MM-DD.csv.gz` (or uncompressed), as a path or URL.
+        #[arg(long, value_name = "PATH|URL")]
+        epss: Option<String>,
+        /// Fetch both from CISA and FIRST (cyentia.com).
+        #[arg(long, conflicts_with_all = ["kev", "epss"])]
+        published: bool,
+    },
+    /// Show which feeds are loaded, from where and when.
+    Status {
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
 }
 
 #[derive(clap::Args)]
@@ -85,6 +116,15 @@ struct ServeArgs {
     /// New inline comments per review at most (a repository's `.posture.yml` may say otherwise).
     #[arg(long, env = "POSTURE_MAX_INLINE_COMMENTS", default_value_t = 25)]
     max_inline_comments: usize,
+    /// Reload the KEV catalog and EPSS scores every this many hours (0: never).
+    #[arg(long, env = "POSTURE_INTEL_REFRESH_HOURS", default_value_t = 0)]
+    intel_refresh_hours: u64,
+    /// Where the refresh takes the KEV catalog from (path or URL).
+    #[arg(long, env = "POSTURE_INTEL_KEV", default_value = posture::store::intel::KEV_URL)]
+    intel_kev: String,
+    /// Where the refresh takes the EPSS scores from (path or URL).
+    #[arg(long, env = "POSTURE_INTEL_EPSS", default_value = posture::store::intel::EPSS_URL)]
+    intel_epss: String,
 }
 
 #[derive(Subcommand)]
@@ -133,6 +173,15 @@ struct ReviewArgs {
     /// default high).
     #[arg(long, value_name = "SEVERITY")]
     fail_on: Option<Severity>,
+    /// CISA's KEV catalog (`known_exploited_vulnerabilities.json`) for the risk score.
+    #[arg(long, value_name = "FILE", conflicts_with = "intel_db")]
+    kev: Option<PathBuf>,
+    /// FIRST's EPSS scores (`epss_scores-….csv.gz`, or uncompressed) for the risk score.
+    #[arg(long, value_name = "FILE", conflicts_with = "intel_db")]
+    epss: Option<PathBuf>,
+    /// Take KEV and EPSS from this database (`posture intel load` fills it).
+    #[arg(long, value_name = "URL")]
+    intel_db: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -179,6 +228,22 @@ fn main() -> ExitCode {
             json,
         }) => runtime().and_then(|rt| rt.block_on(jobs_list(&database.url, status, limit, json))),
         Command::Migrate(database) => runtime().and_then(|rt| rt.block_on(migrate(&database.url))),
+        Command::Intel(IntelCommand::Load {
+            database,
+            kev,
+            epss,
+            published,
+        }) => {
+            let sources = if published {
+                IntelSources::published()
+            } else {
+                IntelSources { kev, epss }
+            };
+            runtime().and_then(|rt| rt.block_on(intel_load(&database.url, &sources)))
+        }
+        Command::Intel(IntelCommand::Status { database }) => {
+            runtime().and_then(|rt| rt.block_on(intel_status(&database.url)))
+        }
     };
     match result {
         Ok(code) => code,
@@ -216,7 +281,16 @@ fn review_command(args: ReviewArgs) -> anyhow::Result<ExitCode> {
         fail_on: args.fail_on,
         today: chrono::Utc::now().date_naive(),
     };
-    let outcome = review::run(&request)?;
+    let outcome = match (&args.intel_db, &args.kev, &args.epss) {
+        (Some(url), _, _) => {
+            let runtime = runtime()?;
+            let store = runtime.block_on(open_store(url))?;
+            let lookup = StoreIntel { runtime, store };
+            review::run_with_intel(&request, &lookup)?
+        }
+        (None, None, None) => review::run(&request)?,
+        (None, kev, epss) => review::run_with_intel(&request, &intel_from_files(kev, epss)?)?,
+    };
     let rendered = report::render(args.format, &outcome.review, &outcome.refused)?;
     match &args.output {
         Some(path) => std::fs::write(path, rendered)
@@ -247,6 +321,85 @@ fn review_command(args: ReviewArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(EXIT_GATE_FAILED)
     })
+}
+
+/// KEV and EPSS read from files given on the command line.
+fn intel_from_files(kev: &Option<PathBuf>, epss: &Option<PathBuf>) -> anyhow::Result<Intel> {
+    let mut intel = Intel::default();
+    if let Some(path) = kev {
+        let name = path.display().to_string();
+        let bytes = std::fs::read(path).with_context(|| format!("cannot read {name}"))?;
+        let catalog = feeds::parse_kev(&name, &bytes)?;
+        intel.kev_version = catalog.version;
+        intel.kev = catalog
+            .entries
+            .into_iter()
+            .map(|e| (e.cve_id.clone(), e))
+            .collect();
+    }
+    if let Some(path) = epss {
+        let name = path.display().to_string();
+        let bytes = std::fs::read(path).with_context(|| format!("cannot read {name}"))?;
+        let scores = feeds::parse_epss(&name, &bytes)?;
+        intel.epss_date = scores.score_date;
+        intel.epss = scores.scores.into_iter().collect();
+    }
+    Ok(intel)
+}
+
+/// KEV and EPSS looked up in the database, for the CVEs a review names.
+struct StoreIntel {
+    runtime: tokio::runtime::Runtime,
+    store: Store,
+}
+
+impl review::IntelLookup for StoreIntel {
+    fn lookup(&self, cves: &BTreeSet<String>) -> Result<Intel, String> {
+        self.runtime
+            .block_on(self.store.intel_for(cves))
+            .map_err(|e| e.to_string())
+    }
+}
+
+async fn intel_load(url: &str, sources: &IntelSources) -> anyhow::Result<ExitCode> {
+    if sources.kev.is_none() && sources.epss.is_none() {
+        anyhow::bail!("give --kev, --epss (a path or URL each) or --published");
+    }
+    let store = open_store(url).await?;
+    for feed in refresh_intel(&store, sources).await? {
+        eprintln!(
+            "posture: loaded {} {} records from {}{}",
+            feed.records,
+            feed.feed,
+            feed.source,
+            feed.version
+                .map(|v| format!(" (version {v})"))
+                .unwrap_or_default()
+        );
+    }
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn intel_status(url: &str) -> anyhow::Result<ExitCode> {
+    let store = open_store(url).await?;
+    let feeds = store.intel_feeds().await?;
+    if feeds.is_empty() {
+        println!("no feed loaded yet: posture intel load --published");
+    }
+    for feed in feeds {
+        println!(
+            "{:<5} {:>7} records  version {:<12} published {:<10}  loaded {}  from {}",
+            feed.feed,
+            feed.records,
+            feed.version.as_deref().unwrap_or("-"),
+            feed.published.map_or("-".to_string(), |d| d.to_string()),
+            feed.loaded_at.format("%Y-%m-%d %H:%M:%S"),
+            feed.source
+        );
+    }
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -289,6 +442,17 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         lease: Duration::from_secs(args.lease_seconds.max(1)),
         ..WorkerConfig::default()
     };
+    let intel_refresh = (args.intel_refresh_hours > 0).then(|| {
+        tokio::spawn(refresh_periodically(
+            store.clone(),
+            IntelSources {
+                kev: Some(args.intel_kev.clone()),
+                epss: Some(args.intel_epss.clone()),
+            },
+            Duration::from_secs(args.intel_refresh_hours.saturating_mul(3600)),
+            stop.subscribe(),
+        ))
+    });
     let workers = tokio::spawn(jobs::run_workers(
         store.clone(),
         Arc::new(ForgeRunner {
@@ -315,6 +479,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     workers.await?;
     if let Some(reconciles) = reconciles {
         reconciles.await?;
+    }
+    if let Some(refresh) = intel_refresh {
+        refresh.await?;
     }
     store.close().await;
     eprintln!("posture: stopped");

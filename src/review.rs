@@ -2,7 +2,7 @@
 //! server) gathers reports, config, diff, file contents and blame, then hands plain data to
 //! the pure pipeline in [`crate::analyze`].
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 
 use chrono::NaiveDate;
@@ -12,7 +12,7 @@ use crate::analyze::{self, sources::Sources};
 use crate::config::{self, Config, ConfigError};
 use crate::git::{GitError, LocalRepo, SourceRepo};
 use crate::ingest::{self, IngestError, PathResolver};
-use crate::model::{Review, Severity, Snapshot};
+use crate::model::{Intel, Review, Severity, Snapshot};
 
 /// Source files larger than this are not read (their findings keep no content identity).
 const MAX_SOURCE_BYTES: usize = 8 * 1024 * 1024;
@@ -51,13 +51,41 @@ pub enum ReviewError {
     Config(#[from] ConfigError),
 }
 
+/// Where a review finds KEV and EPSS records: given the CVE ids the head findings name
+/// (upper-case), their records. An [`Intel`] answers from memory; the store answers from
+/// its cached feeds.
+pub trait IntelLookup {
+    fn lookup(&self, cves: &BTreeSet<String>) -> Result<Intel, String>;
+}
+
+impl IntelLookup for Intel {
+    fn lookup(&self, cves: &BTreeSet<String>) -> Result<Intel, String> {
+        Ok(self.restricted_to(cves.iter().map(String::as_str)))
+    }
+}
+
 /// Runs the review of `request` on the local repository at `request.repo`.
 pub fn run(request: &Request) -> Result<Outcome, ReviewError> {
-    review_repo(&LocalRepo::open(&request.repo)?, request)
+    run_with_intel(request, &Intel::default())
+}
+
+/// [`run`], with exploitation intelligence for the risk score.
+pub fn run_with_intel(request: &Request, intel: &dyn IntelLookup) -> Result<Outcome, ReviewError> {
+    review_repo_with_intel(&LocalRepo::open(&request.repo)?, request, intel)
 }
 
 /// Runs the review of `request` on any repository behind [`SourceRepo`].
 pub fn review_repo(repo: &dyn SourceRepo, request: &Request) -> Result<Outcome, ReviewError> {
+    review_repo_with_intel(repo, request, &Intel::default())
+}
+
+/// [`review_repo`], with exploitation intelligence for the risk score. A lookup that fails
+/// is a warning: the review runs without it.
+pub fn review_repo_with_intel(
+    repo: &dyn SourceRepo,
+    request: &Request,
+    intel: &dyn IntelLookup,
+) -> Result<Outcome, ReviewError> {
     let mut refused = Vec::new();
     let mut warnings = Vec::new();
     let base_snapshot = ingest_side(&request.base_reports, &mut refused, &mut warnings);
@@ -71,6 +99,7 @@ pub fn review_repo(repo: &dyn SourceRepo, request: &Request) -> Result<Outcome, 
             refused,
             warnings,
         },
+        intel,
     )
 }
 
@@ -110,6 +139,7 @@ pub fn review_snapshots(
     repo: &dyn SourceRepo,
     request: &Request,
     ingested: Ingested,
+    intel: &dyn IntelLookup,
 ) -> Result<Outcome, ReviewError> {
     let Ingested {
         base: mut base_snapshot,
@@ -160,6 +190,15 @@ pub fn review_snapshots(
     let head_sources = read_sources(repo, &head, &head_paths)?;
     let blame = blame_files(repo, &head, &head_sources, &head_paths);
     info!(files = blame.len(), "blamed");
+    let intel = match intel.lookup(&analyze::cve_ids(&head_snapshot)) {
+        Ok(intel) => intel,
+        Err(error) => {
+            warnings.push(format!(
+                "exploitation data (KEV, EPSS) unavailable, ranked without it: {error}"
+            ));
+            Intel::default()
+        }
+    };
 
     let mut review = analyze::run(analyze::Input {
         base: &base,
@@ -172,6 +211,7 @@ pub fn review_snapshots(
         head_sources: &head_sources,
         blame: &blame,
         config: &config,
+        intel: &intel,
         fail_on,
         today: request.today,
     });

@@ -1,8 +1,10 @@
 //! One problem reported several times becomes one finding listing every tool.
 //!
 //! Within one snapshot (one side of the change):
-//! - dependency findings merge when ecosystem, package and version agree and their
-//!   advisories share any id or alias (a GHSA from one tool, its CVE from another);
+//! - dependency findings merge when ecosystem, package and version agree, their manifests
+//!   are in one directory (one project of a monorepo; a finding without a manifest joins the
+//!   first project's) and their advisories share any id or alias (a GHSA from one tool, its
+//!   CVE from another);
 //! - secrets merge on overlapping lines of one file, unless both carry a `secretHash`
 //!   fingerprint and the hashes differ (two secrets on one line);
 //! - code findings merge on overlapping lines of one file when they have the same rule, or
@@ -15,6 +17,31 @@
 use std::collections::HashMap;
 
 use crate::model::{Dedup, Finding, Kind};
+
+/// Splits the reports of one package version by the directory of their manifest (the
+/// projects of a monorepo); reports without a manifest join the first project.
+fn projects(findings: &[&Finding], members: &[usize]) -> Vec<Vec<usize>> {
+    let directory = |i: usize| {
+        let manifest = findings[i].package.as_ref()?.manifest.as_deref()?;
+        Some(manifest.rsplit_once('/').map_or("", |(dir, _)| dir))
+    };
+    let mut projects: Vec<(Option<&str>, Vec<usize>)> = Vec::new();
+    let mut unplaced = Vec::new();
+    for &i in members {
+        match directory(i) {
+            Some(dir) => match projects.iter_mut().find(|(d, _)| *d == Some(dir)) {
+                Some((_, project)) => project.push(i),
+                None => projects.push((Some(dir), vec![i])),
+            },
+            None => unplaced.push(i),
+        }
+    }
+    match projects.first_mut() {
+        Some((_, first)) => first.extend(unplaced),
+        None => projects.push((None, unplaced)),
+    }
+    projects.into_iter().map(|(_, members)| members).collect()
+}
 
 /// Merges the duplicates in `findings`, keeping the order of first appearance.
 pub fn dedup(findings: Vec<Finding>) -> (Vec<Finding>, Dedup) {
@@ -53,13 +80,15 @@ pub fn groups(findings: &[&Finding]) -> Vec<Vec<usize>> {
         }
     }
     for members in by_package.values() {
-        let mut owner: HashMap<String, usize> = HashMap::new();
-        for &i in members {
-            for id in findings[i].advisory_ids() {
-                match owner.get(&id) {
-                    Some(&j) => sets.union(i, j),
-                    None => {
-                        owner.insert(id, i);
+        for project in projects(findings, members) {
+            let mut owner: HashMap<String, usize> = HashMap::new();
+            for &i in &project {
+                for id in findings[i].advisory_ids() {
+                    match owner.get(&id) {
+                        Some(&j) => sets.union(i, j),
+                        None => {
+                            owner.insert(id, i);
+                        }
                     }
                 }
             }
@@ -172,6 +201,12 @@ fn merge_into(kept: &mut Finding, other: Finding) {
     if kept.help_uri.is_none() {
         kept.help_uri = other.help_uri;
     }
+    for vector in other.cvss_vectors {
+        if !kept.cvss_vectors.contains(&vector) {
+            kept.cvss_vectors.push(vector);
+        }
+    }
+    kept.confidence = kept.confidence.max(other.confidence);
 }
 
 /// Union-find over finding indices.
@@ -272,6 +307,34 @@ mod tests {
         assert_eq!(lead.rule, "CVE-2019-10744", "the most severe report speaks");
         assert_eq!(lead.tools, vec!["trivy", "osv-scanner", "npm audit"]);
         assert_eq!(lead.advisories.len(), 2);
+    }
+
+    #[test]
+    fn one_package_in_several_projects_of_a_monorepo_stays_apart() {
+        let at = |manifest: Option<&str>, tool: &str| {
+            let mut f = dep(tool, "CVE-2019-10744", &[], "4.17.11", Severity::High);
+            if let Some(package) = f.package.as_mut() {
+                package.manifest = manifest.map(str::to_string);
+            }
+            f
+        };
+        let (merged, stats) = dedup(vec![
+            at(Some("web/package-lock.json"), "osv-scanner"),
+            at(Some("web/package.json"), "trivy"),
+            at(Some("admin/package-lock.json"), "osv-scanner"),
+            // No manifest (an image scan): joins the first project.
+            at(None, "grype"),
+        ]);
+        assert_eq!(stats.findings, 2, "{merged:#?}");
+        assert_eq!(merged[0].tools, vec!["osv-scanner", "trivy", "grype"]);
+        assert_eq!(merged[1].tools, vec!["osv-scanner"]);
+        assert_eq!(
+            merged[1]
+                .package
+                .as_ref()
+                .and_then(|p| p.manifest.as_deref()),
+            Some("admin/package-lock.json")
+        );
     }
 
     #[test]

@@ -52,6 +52,25 @@ pub fn is_manifest(path: &str) -> bool {
     MANIFEST_NAMES.contains(&name) || (name.starts_with("requirements") && name.ends_with(".txt"))
 }
 
+/// Whether `path` names a lockfile (written by a package manager, not edited by hand).
+pub fn is_lockfile(path: &str) -> bool {
+    matches!(
+        file_name(path),
+        "package-lock.json"
+            | "npm-shrinkwrap.json"
+            | "yarn.lock"
+            | "pnpm-lock.yaml"
+            | "poetry.lock"
+            | "Pipfile.lock"
+            | "uv.lock"
+            | "pdm.lock"
+            | "Cargo.lock"
+            | "go.sum"
+            | "Gemfile.lock"
+            | "composer.lock"
+    )
+}
+
 /// The line of a manifest that sets a package's version.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Declaration {
@@ -723,6 +742,242 @@ DEPENDENCIES
                 "{label}"
             );
         }
+    }
+
+    /// `content` with line `line` (1-based) replaced by `text`.
+    fn with_line(content: &str, line: u32, text: &str) -> String {
+        content
+            .lines()
+            .enumerate()
+            .map(|(i, l)| if i + 1 == line as usize { text } else { l })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// The requirement a PEP 508 line states: after the name and extras, before a marker.
+    fn pep508_specifiers(line: &str) -> Option<pep440_rs::VersionSpecifiers> {
+        let line = line.trim().trim_matches(['"', ',']);
+        let line = line.split(';').next()?.trim();
+        let start = line.find(|c: char| "<>=!~".contains(c))?;
+        line[start..].trim().parse().ok()
+    }
+
+    /// Checks a go.mod the way `go mod edit` would refuse one: every requirement is a module
+    /// path and a canonical `vMAJOR.MINOR.PATCH` version, `// indirect` allowed.
+    fn go_mod_requirements(content: &str) -> Vec<(String, semver::Version)> {
+        let mut out = Vec::new();
+        let mut in_block = false;
+        for line in content.lines() {
+            let code = line.split("//").next().unwrap_or("").trim();
+            if code == "require (" {
+                in_block = true;
+                continue;
+            }
+            if in_block && code == ")" {
+                in_block = false;
+                continue;
+            }
+            let requirement = if in_block {
+                code
+            } else if let Some(rest) = code.strip_prefix("require ") {
+                rest.trim()
+            } else {
+                continue;
+            };
+            let (path, version) = requirement.split_once(' ').expect("path and version");
+            let version = version.trim().strip_prefix('v').expect("a v prefix");
+            out.push((
+                path.to_string(),
+                semver::Version::parse(version).expect("a canonical version"),
+            ));
+        }
+        out
+    }
+
+    /// Gem::Requirement syntax: `[op] version`, `op` one of `= != > < >= <= ~>`.
+    fn gem_requirement(text: &str) -> Option<super::super::versions::rubygems::GemVersion> {
+        let text = text.trim();
+        let rest = ["~>", ">=", "<=", "!=", "=", ">", "<"]
+            .iter()
+            .find_map(|op| text.strip_prefix(op))
+            .unwrap_or(text);
+        super::super::versions::rubygems::GemVersion::parse(rest.trim())
+    }
+
+    /// Every manifest edit of the table above, applied to its file: the edited file still
+    /// parses with its ecosystem's format and states the new version where the old one was.
+    #[test]
+    fn edited_manifests_round_trip_through_their_formats() {
+        let edit =
+            |path: &str, content: &str, ecosystem: Ecosystem, name: &str, from: &str, to: &str| {
+                let found = find_declaration(path, content, &ecosystem, name, from)
+                    .unwrap_or_else(|| panic!("{path}: {name} declared"));
+                let rewritten = rewrite_declaration(&found.text, from, to)
+                    .unwrap_or_else(|| panic!("{path}: {name} rewritten"));
+                with_line(content, found.line, &rewritten)
+            };
+
+        let json: serde_json::Value = serde_json::from_str(&edit(
+            "package.json",
+            PACKAGE_JSON,
+            Ecosystem::Npm,
+            "@babel/core",
+            "7.4.5",
+            "7.5.0",
+        ))
+        .unwrap();
+        assert_eq!(json["dependencies"]["@babel/core"], "~7.5.0");
+        let json: serde_json::Value = serde_json::from_str(&edit(
+            "package.json",
+            PACKAGE_JSON,
+            Ecosystem::Npm,
+            "mocha",
+            "6.2.0",
+            "6.2.3",
+        ))
+        .unwrap();
+        assert_eq!(json["devDependencies"]["mocha"], ">=6.2.3");
+        let json: serde_json::Value = serde_json::from_str(&edit(
+            "composer.json",
+            COMPOSER_JSON,
+            Ecosystem::Packagist,
+            "guzzlehttp/guzzle",
+            "7.4.1",
+            "7.4.5",
+        ))
+        .unwrap();
+        assert_eq!(json["require"]["guzzlehttp/guzzle"], "7.4.5");
+        assert_eq!(json["require"]["monolog/monolog"], "^2.0");
+
+        let cargo: toml::Table = toml::from_str(&edit(
+            "Cargo.toml",
+            CARGO_TOML,
+            Ecosystem::CratesIo,
+            "serde",
+            "1.0.130",
+            "1.0.136",
+        ))
+        .unwrap();
+        assert_eq!(
+            cargo["dependencies"]["serde"]["version"].as_str(),
+            Some("1.0.136")
+        );
+        assert_eq!(
+            cargo["dependencies"]["serde"]["features"][0].as_str(),
+            Some("derive")
+        );
+        let cargo: toml::Table = toml::from_str(&edit(
+            "Cargo.toml",
+            CARGO_TOML,
+            Ecosystem::CratesIo,
+            "smallvec",
+            "0.6.9",
+            "0.6.14",
+        ))
+        .unwrap();
+        assert_eq!(
+            cargo["dependencies"]["smallvec"]["version"].as_str(),
+            Some("0.6.14")
+        );
+
+        // PEP 621: the requirement string still parses as a PEP 440 specifier set.
+        let pyproject: toml::Table = toml::from_str(&edit(
+            "pyproject.toml",
+            PYPROJECT,
+            Ecosystem::PyPI,
+            "pyyaml",
+            "5.2",
+            "5.3.1",
+        ))
+        .unwrap();
+        let dependencies = pyproject["project"]["dependencies"].as_array().unwrap();
+        let pyyaml = dependencies[1].as_str().unwrap();
+        assert_eq!(pyyaml, "PyYAML~=5.3.1");
+        assert_eq!(pep508_specifiers(pyyaml).unwrap().to_string(), "~=5.3.1");
+        // Poetry: the inline table keeps its other keys.
+        let pyproject: toml::Table = toml::from_str(&edit(
+            "pyproject.toml",
+            PYPROJECT,
+            Ecosystem::PyPI,
+            "Werkzeug",
+            "2.2.3",
+            "2.3.8",
+        ))
+        .unwrap();
+        let werkzeug = &pyproject["tool"]["poetry"]["dependencies"]["werkzeug"];
+        assert_eq!(werkzeug["version"].as_str(), Some("^2.3.8"));
+        assert_eq!(werkzeug["extras"][0].as_str(), Some("watchdog"));
+
+        let requirements = edit(
+            "requirements.txt",
+            REQUIREMENTS,
+            Ecosystem::PyPI,
+            "requests",
+            "2.19.1",
+            "2.20.0",
+        );
+        for line in requirements.lines().filter(|l| !l.starts_with('#')) {
+            assert!(pep508_specifiers(line).is_some(), "{line}");
+        }
+        assert!(requirements.contains("requests[security]==2.20.0 ; python_version >= \"3\""));
+
+        let go_mod = edit(
+            "go.mod",
+            GO_MOD,
+            Ecosystem::Go,
+            "golang.org/x/net",
+            "v0.7.0",
+            "v0.17.0",
+        );
+        let requirements = go_mod_requirements(&go_mod);
+        assert_eq!(requirements.len(), 3);
+        assert!(requirements.contains(&(
+            "golang.org/x/net".to_string(),
+            semver::Version::new(0, 17, 0)
+        )));
+
+        let pom = edit(
+            "pom.xml",
+            POM,
+            Ecosystem::Maven,
+            "org.apache.logging.log4j:log4j-core",
+            "2.14.1",
+            "2.17.1",
+        );
+        let document = roxmltree::Document::parse(&pom).unwrap();
+        let versions: Vec<(&str, &str)> = document
+            .descendants()
+            .filter(|n| n.has_tag_name("dependency"))
+            .map(|d| {
+                let child = |tag: &str| {
+                    d.children()
+                        .find(|c| c.has_tag_name(tag))
+                        .and_then(|c| c.text())
+                        .unwrap_or("")
+                };
+                (child("artifactId"), child("version"))
+            })
+            .collect();
+        assert_eq!(
+            versions,
+            [("log4j-core", "2.17.1"), ("log4j-api", "2.14.1")]
+        );
+
+        let gemfile = edit(
+            "Gemfile",
+            GEMFILE,
+            Ecosystem::RubyGems,
+            "rails",
+            "5.2.4.3",
+            "5.2.4.6",
+        );
+        let rails = gemfile
+            .lines()
+            .find(|l| l.starts_with("gem 'rails'"))
+            .unwrap();
+        let requirement = rails.split('\'').nth(3).unwrap();
+        assert_eq!(requirement, "~> 5.2.4.6");
+        assert!(gem_requirement(requirement).is_some());
     }
 
     #[test]

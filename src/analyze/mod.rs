@@ -7,11 +7,14 @@ pub mod attribute;
 pub mod correlate;
 pub mod dedup;
 pub mod diff;
+pub mod feeds;
 pub mod identity;
 pub mod linehash;
+pub mod lockfile;
 pub mod manifest;
 pub mod remediation;
 pub mod risk;
+pub mod scope;
 pub mod sources;
 pub mod upgrade;
 pub mod versions;
@@ -22,8 +25,8 @@ use chrono::NaiveDate;
 
 use crate::config::Config;
 use crate::model::{
-    ChangeSet, Dedup, FileBlame, Finding, FindingId, Gate, Location, Review, ReviewedFinding,
-    Severity, Snapshot, Status, Summary,
+    Advisory, ChangeSet, Dedup, Ecosystem, FileBlame, Finding, FindingId, Gate, Intel, Location,
+    Review, ReviewedFinding, Severity, Snapshot, Status, Summary,
 };
 use diff::DiffIndex;
 use sources::Sources;
@@ -47,6 +50,8 @@ pub struct Input<'a> {
     /// Blame at head of the files in [`files_to_read`] of the head snapshot, by path.
     pub blame: &'a HashMap<String, FileBlame>,
     pub config: &'a Config,
+    /// KEV and EPSS records of (at least) the CVEs the head findings name.
+    pub intel: &'a Intel,
     pub fail_on: Severity,
     pub today: NaiveDate,
 }
@@ -65,6 +70,17 @@ pub fn files_to_read(snapshot: &Snapshot) -> BTreeSet<String> {
         }
     }
     files
+}
+
+/// The CVE ids `snapshot`'s findings name (rules, advisory ids and aliases), upper-case:
+/// what to look up in KEV and EPSS.
+pub fn cve_ids(snapshot: &Snapshot) -> BTreeSet<String> {
+    snapshot
+        .findings
+        .iter()
+        .flat_map(Finding::advisory_ids)
+        .filter(|id| crate::model::intel::is_cve(id))
+        .collect()
 }
 
 /// Runs the pipeline: the review of one change.
@@ -93,10 +109,25 @@ pub fn run(input: Input<'_>) -> Review {
         .into_iter()
         .chain(merged(&fixed, &base, |m| m.base));
 
+    let records: Vec<Record> = records.collect();
+    // Every head finding's declarations, and the advisories of each package pooled across
+    // the findings and manifests that report it: one upgrade must clear them all.
+    let declarations: Vec<Vec<upgrade::Declared>> = records
+        .iter()
+        .map(|r| {
+            if r.status != Status::Fixed && !r.finding.suppressed {
+                upgrade::declarations(&r.finding, input.head_sources)
+            } else {
+                Vec::new()
+            }
+        })
+        .collect();
+    let pooled = pooled_advisories(&records);
+
     let mut line_hashes: HashMap<&str, Vec<String>> = HashMap::new();
     let mut findings = Vec::new();
     let mut suppressed = 0;
-    for record in records {
+    for (record, declared) in records.into_iter().zip(declarations) {
         let Record {
             id,
             status,
@@ -108,11 +139,6 @@ pub fn run(input: Input<'_>) -> Review {
             suppressed += 1;
             continue;
         }
-        let declared = if at_head {
-            upgrade::declarations(finding, input.head_sources)
-        } else {
-            Vec::new()
-        };
         let in_diff = if at_head {
             touches_change(finding, &declared, &changes)
         } else {
@@ -132,10 +158,45 @@ pub fn run(input: Input<'_>) -> Review {
         let introduced_by = at_head
             .then(|| attribution(finding, declared.first(), input.blame))
             .flatten();
+        let dependency = match &finding.package {
+            Some(package) if at_head && finding.kind.is_dependency() => {
+                Some(scope::scope(package, &declared, input.head_sources))
+            }
+            _ => None,
+        };
         let upgrade = at_head
-            .then(|| upgrade::advise(finding, declared.first()))
+            .then(|| {
+                let package = finding.package.as_ref()?;
+                let advisories = upgrade::package_key(package)
+                    .and_then(|key| pooled.get(&key))
+                    .map_or(finding.advisories.as_slice(), Vec::as_slice);
+                let fix = remediation::minimal_fix(
+                    &package.ecosystem,
+                    package.version.as_deref()?,
+                    advisories,
+                )?;
+                let via = (dependency.as_ref()?.direct == Some(false))
+                    .then(|| scope::transitive(package, &declared, input.head_sources, &fix.to))
+                    .flatten();
+                upgrade::advise(finding, declared.first(), &fix, via)
+            })
             .flatten();
-        let risk = risk::score(finding, status, in_diff);
+        let context_path = declared
+            .first()
+            .map(|d| d.manifest.as_str())
+            .or_else(|| finding.path().filter(|_| !outside_repo(finding)));
+        let business = input.config.context_for(context_path);
+        let risk = risk::score(
+            finding,
+            status,
+            in_diff,
+            &risk::Context {
+                weights: &input.config.risk.weights,
+                business: &business,
+                intel: input.intel,
+                dependency: dependency.as_ref(),
+            },
+        );
         let ignored = input
             .config
             .ignore_rule_for(finding, input.today)
@@ -158,12 +219,14 @@ pub fn run(input: Input<'_>) -> Review {
             risk,
             upgrade,
             ignored,
+            dependency,
         });
     }
     findings.sort_by(|a, b| {
         b.risk
             .score
             .cmp(&a.risk.score)
+            .then_with(|| risk::total(&b.risk).cmp(&risk::total(&a.risk)))
             .then_with(|| status_rank(a.status).cmp(&status_rank(b.status)))
             .then_with(|| a.finding.path().cmp(&b.finding.path()))
             .then_with(|| start_line(&a.finding).cmp(&start_line(&b.finding)))
@@ -200,6 +263,7 @@ pub fn run(input: Input<'_>) -> Review {
             "no base report was given: findings outside the diff are counted as existing".into(),
         );
     }
+    let upgrades = upgrade::suggestions(&findings);
     Review {
         base: input.base.to_string(),
         head: input.head.to_string(),
@@ -207,7 +271,38 @@ pub fn run(input: Input<'_>) -> Review {
         summary,
         findings,
         warnings,
+        upgrades,
     }
+}
+
+fn outside_repo(finding: &Finding) -> bool {
+    finding.location.as_ref().is_some_and(|l| l.outside_repo)
+}
+
+/// The advisories of every package at head, pooled by ecosystem, name and version, each id
+/// once.
+fn pooled_advisories(records: &[Record]) -> HashMap<(Ecosystem, String, String), Vec<Advisory>> {
+    let mut pooled: HashMap<(Ecosystem, String, String), Vec<Advisory>> = HashMap::new();
+    for record in records {
+        if record.status == Status::Fixed || record.finding.suppressed {
+            continue;
+        }
+        let Some(key) = record
+            .finding
+            .package
+            .as_ref()
+            .and_then(upgrade::package_key)
+        else {
+            continue;
+        };
+        let advisories = pooled.entry(key).or_default();
+        for advisory in &record.finding.advisories {
+            if !advisories.iter().any(|a| a.id == advisory.id) {
+                advisories.push(advisory.clone());
+            }
+        }
+    }
+    pooled
 }
 
 /// A correlated and de-duplicated finding, before attribution, ranking and policy.

@@ -7,7 +7,7 @@ use std::cmp::Ordering;
 
 use crate::model::{Advisory, AffectedRange, Ecosystem, RangeEvent, RangeKind};
 
-use super::versions::{Scheme, Version};
+use super::versions::{Scheme, Version, compatibility};
 
 /// The upgrade that clears the advisories affecting a package.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,7 +59,7 @@ pub fn minimal_fix(
     if fixes.is_empty() {
         return None;
     }
-    let current_breaking = current_version.breaking_component();
+    let current_breaking = compatibility(ecosystem, &current_version);
     let accepts_prerelease = current_version.is_prerelease();
     let (to, version) = fixed_versions(ecosystem, advisories)
         .filter(|(_, version)| *version > current_version)
@@ -71,14 +71,14 @@ pub fn minimal_fix(
         .min_by(|(_, a), (_, b)| {
             let key = |v: &Version| {
                 (
-                    v.breaking_component() != current_breaking,
+                    compatibility(ecosystem, v) != current_breaking,
                     v.is_prerelease() && !accepts_prerelease,
                 )
             };
             key(a).cmp(&key(b)).then_with(|| a.cmp(b))
         })?;
     Some(FixAdvice {
-        breaking: version.breaking_component() != current_breaking,
+        breaking: compatibility(ecosystem, &version) != current_breaking,
         to,
         fixes,
     })
@@ -581,5 +581,124 @@ mod tests {
             ),
             None
         );
+    }
+
+    /// One row: the ecosystem, the installed version, its advisories (id, ranges as
+    /// `introduced..fixed` / `introduced..=last_affected` pairs, explicitly listed versions),
+    /// and the expected upgrade (`None`: none clears them all), breaking flag and fixes.
+    struct Row {
+        ecosystem: Ecosystem,
+        current: &'static str,
+        advisories: Vec<Advisory>,
+        to: Option<&'static str>,
+        breaking: bool,
+        fixes: &'static [&'static str],
+    }
+
+    /// `"2.13.0..2.15.0"` is introduced 2.13.0, fixed 2.15.0; `"0..=1.11.0"` ends with a
+    /// last_affected; `"5.0.0.."` is never fixed; several ranges are several branches.
+    fn adv(id: &str, ranges: &[&str], listed: &[&str]) -> Advisory {
+        let ranges = ranges
+            .iter()
+            .map(|r| {
+                let (from, to) = r.split_once("..").expect("a range");
+                let mut events = vec![introduced(from)];
+                if let Some(last) = to.strip_prefix('=') {
+                    events.push(last_affected(last));
+                } else if !to.is_empty() {
+                    events.push(fixed(to));
+                }
+                range(RangeKind::Ecosystem, &events)
+            })
+            .collect();
+        Advisory {
+            id: id.to_string(),
+            affected: ranges,
+            affected_versions: listed.iter().map(|v| v.to_string()).collect(),
+            ..Advisory::default()
+        }
+    }
+
+    #[rustfmt::skip]
+    fn rows() -> Vec<Row> {
+        use Ecosystem::{CratesIo, Go, Maven, NuGet, Npm, PyPI, RubyGems};
+        let log4j = || vec![
+            adv("CVE-2021-44228", &["2.13.0..2.15.0", "2.4..2.12.2", "2.0-beta9..2.3.1"], &[]),
+            adv("CVE-2021-45046", &["2.13.0..2.16.0", "2.4..2.12.2", "2.0-beta9..2.3.1"], &[]),
+            adv("CVE-2021-45105", &["2.13.0..2.17.0", "2.4..2.12.3", "2.0-beta9..2.3.1"], &[]),
+            adv("CVE-2021-44832", &["2.13.0..2.17.1", "2.4..2.12.4", "2.0-alpha7..2.3.2"], &[]),
+        ];
+        let row = |ecosystem, current, advisories, to, breaking, fixes| Row { ecosystem, current, advisories, to, breaking, fixes };
+        vec![
+            // Maven: four overlapping Log4j advisories, one upgrade; backports on 2.12 and 2.3.
+            row(Maven, "2.14.1", log4j(), Some("2.17.1"), false, &["CVE-2021-44228", "CVE-2021-45046", "CVE-2021-45105", "CVE-2021-44832"]),
+            row(Maven, "2.12.1", log4j(), Some("2.12.4"), false, &["CVE-2021-44228", "CVE-2021-45046", "CVE-2021-45105", "CVE-2021-44832"]),
+            row(Maven, "2.3", log4j(), Some("2.3.2"), false, &["CVE-2021-44228", "CVE-2021-45046", "CVE-2021-45105", "CVE-2021-44832"]),
+            row(Maven, "2.0-beta9", log4j(), Some("2.3.2"), false, &["CVE-2021-44228", "CVE-2021-45046", "CVE-2021-45105", "CVE-2021-44832"]),
+            row(Maven, "2.17.1", log4j(), None, false, &[]),
+            // npm: three lodash advisories, the highest fix clears all.
+            row(Npm, "4.17.15", vec![
+                adv("CVE-2020-8203", &["0..4.17.19"], &[]),
+                adv("CVE-2021-23337", &["0..4.17.21"], &[]),
+                adv("CVE-2020-28500", &["4.0.0..4.17.21"], &[]),
+            ], Some("4.17.21"), false, &["CVE-2020-8203", "CVE-2021-23337", "CVE-2020-28500"]),
+            // npm pre-releases: a stable fix beats a pre-release; a pre-release install may take one.
+            row(Npm, "2.9.0", vec![adv("PRE", &["0..3.0.0-rc.1", "0..3.0.0"], &[])], Some("3.0.0"), true, &["PRE"]),
+            row(Npm, "3.0.0-beta.2", vec![adv("PRE", &["0..3.0.0-rc.1"], &[])], Some("3.0.0-rc.1"), false, &["PRE"]),
+            // crates.io: below 1.0 the minor breaks.
+            row(CratesIo, "0.1.43", vec![adv("RUSTSEC-2020-0071", &["0..0.2.23"], &[])], Some("0.2.23"), true, &["RUSTSEC-2020-0071"]),
+            row(CratesIo, "1.0.130", vec![adv("A", &["1.0.0..1.0.136", "0..0.9.9"], &[])], Some("1.0.136"), false, &["A"]),
+            // Go: v0 minor upgrades keep the import path; three x/net advisories.
+            row(Go, "v0.7.0", vec![
+                adv("CVE-2023-3978", &["0..0.13.0"], &[]),
+                adv("CVE-2023-39325", &["0..0.17.0"], &[]),
+                adv("CVE-2023-44487", &["0..0.17.0"], &[]),
+            ], Some("0.17.0"), false, &["CVE-2023-3978", "CVE-2023-39325", "CVE-2023-44487"]),
+            row(Go, "v1.9.0", vec![adv("GO-MAJOR", &["0..2.0.0"], &[])], Some("2.0.0"), true, &["GO-MAJOR"]),
+            // PyPI: a last_affected range is cleared by another advisory's later fix.
+            row(PyPI, "1.10.0", vec![
+                adv("PYSEC-2022-42969", &["0..=1.11.0"], &[]),
+                adv("LATER", &["0..1.12.0"], &[]),
+            ], Some("1.12.0"), false, &["PYSEC-2022-42969", "LATER"]),
+            row(PyPI, "1.10.0", vec![adv("PYSEC-2022-42969", &["0..=1.11.0"], &[])], None, false, &[]),
+            row(PyPI, "2.0rc1", vec![adv("J", &["0..2.10.1"], &[])], Some("2.10.1"), false, &["J"]),
+            // RubyGems: a yanked-looking release (5.2.4.5, listed as affected by another
+            // advisory) is skipped for the next fix in the series.
+            row(RubyGems, "5.2.4.3", vec![
+                adv("CVE-2021-22885", &["0..5.2.4.5", "6.0.0..6.0.3.6"], &[]),
+                adv("YANKED", &["0..5.2.4.4"], &["5.2.4.5"]),
+                adv("CVE-2021-22904", &["0..5.2.4.6", "6.0.0..6.0.3.7"], &[]),
+            ], Some("5.2.4.6"), false, &["CVE-2021-22885", "YANKED", "CVE-2021-22904"]),
+            row(RubyGems, "6.0.0.rc1", vec![adv("CVE-2021-22885", &["6.0.0.a..6.0.3.6"], &[])], Some("6.0.3.6"), false, &["CVE-2021-22885"]),
+            // NuGet: the fix in the installed major wins over the newer major's.
+            row(NuGet, "4.5.0", vec![adv("CVE-2021-26701", &["0..4.5.1", "5.0.0..5.0.1"], &[])], Some("4.5.1"), false, &["CVE-2021-26701"]),
+            row(NuGet, "5.0.0", vec![adv("CVE-2021-26701", &["0..4.5.1", "5.0.0..5.0.1"], &[])], Some("5.0.1"), false, &["CVE-2021-26701"]),
+            row(NuGet, "4.7.0-preview1", vec![adv("N", &["0..4.7.0"], &[])], Some("4.7.0"), false, &["N"]),
+        ]
+    }
+
+    #[test]
+    fn minimal_fix_per_ecosystem() {
+        for row in rows() {
+            let label = format!("{} {}", row.ecosystem, row.current);
+            let advice = minimal_fix(&row.ecosystem, row.current, &row.advisories);
+            assert_eq!(
+                advice.as_ref().map(|a| a.to.as_str()),
+                row.to,
+                "{label}: {advice:?}"
+            );
+            if let Some(advice) = advice {
+                assert_eq!(advice.breaking, row.breaking, "{label}");
+                assert_eq!(advice.fixes, row.fixes, "{label}");
+                // The chosen version is outside every advisory.
+                for advisory in &row.advisories {
+                    assert!(
+                        !is_affected(&row.ecosystem, &advice.to, advisory),
+                        "{label}: {}",
+                        advisory.id
+                    );
+                }
+            }
+        }
     }
 }

@@ -3,6 +3,13 @@
 //! A typo in a security tool's config must not silently widen what it ignores, so unknown
 //! keys and bad values are errors that name the file, line and column. The YAML parser
 //! bounds recursion and alias expansion, so a hostile file cannot exhaust memory.
+//!
+//! Besides the gate and ignore rules, the file states the business context the risk score
+//! weighs: `context` for the whole application and `components` for parts of a monorepo,
+//! each a list of path globs. A finding takes the first component (in file order) with a
+//! glob matching its path — list specific components before broad ones — and every field
+//! that component leaves out comes from `context`. `risk: weights:` overrides the weights
+//! of [`crate::analyze::risk::weights`].
 
 use std::path::Path;
 
@@ -10,7 +17,8 @@ use chrono::NaiveDate;
 use globset::GlobMatcher;
 use serde::Deserialize;
 
-use crate::model::{Finding, Severity};
+use crate::analyze::risk::weights::Weights;
+use crate::model::{BusinessContext, DataClass, Environment, Finding, Severity, Tier};
 
 /// The file posture reads at the repository root.
 pub const FILE_NAME: &str = ".posture.yml";
@@ -47,6 +55,91 @@ pub struct Config {
     /// New inline comments per run at most; the rest are listed in the summary.
     #[serde(default)]
     pub max_inline_comments: Option<usize>,
+    /// The application's context.
+    #[serde(default)]
+    pub context: ContextConfig,
+    /// Parts of the repository with a context of their own.
+    #[serde(default)]
+    pub components: Vec<Component>,
+    #[serde(default)]
+    pub risk: RiskConfig,
+}
+
+/// Exposure and business context; every field optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContextConfig {
+    pub internet_facing: Option<bool>,
+    pub data_classification: Option<DataClass>,
+    pub environment: Option<Environment>,
+    pub tier: Option<Tier>,
+}
+
+impl ContextConfig {
+    fn to_context(&self, component: Option<&str>) -> BusinessContext {
+        BusinessContext {
+            component: component.map(str::to_string),
+            internet_facing: self.internet_facing,
+            data_classification: self.data_classification,
+            environment: self.environment,
+            tier: self.tier,
+        }
+    }
+}
+
+/// A part of the repository (a service of a monorepo) and its context.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(try_from = "RawComponent")]
+pub struct Component {
+    pub name: String,
+    pub paths: Vec<PathGlob>,
+    pub context: ContextConfig,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawComponent {
+    name: String,
+    paths: Vec<PathGlob>,
+    internet_facing: Option<bool>,
+    data_classification: Option<DataClass>,
+    environment: Option<Environment>,
+    tier: Option<Tier>,
+}
+
+impl TryFrom<RawComponent> for Component {
+    type Error = String;
+
+    fn try_from(raw: RawComponent) -> Result<Self, Self::Error> {
+        if raw.name.trim().is_empty() {
+            return Err("a component needs a `name`".into());
+        }
+        if raw.paths.is_empty() {
+            return Err(format!(
+                "component `{}` needs at least one glob in `paths`",
+                raw.name
+            ));
+        }
+        Ok(Component {
+            name: raw.name,
+            paths: raw.paths,
+            context: ContextConfig {
+                internet_facing: raw.internet_facing,
+                data_classification: raw.data_classification,
+                environment: raw.environment,
+                tier: raw.tier,
+            },
+        })
+    }
+}
+
+/// How findings are ranked.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RiskConfig {
+    /// Overrides of the default weights; keys left out keep their default.
+    #[serde(default)]
+    pub weights: Weights,
 }
 
 fn default_version() -> u32 {
@@ -212,6 +305,21 @@ impl Config {
         Config::parse(&file, &text)
     }
 
+    /// The context of `path` (repository-relative): the first component with a matching
+    /// glob, completed by the application's `context`; the application's alone for a
+    /// finding without a path.
+    pub fn context_for(&self, path: Option<&str>) -> BusinessContext {
+        let application = self.context.to_context(None);
+        let Some(path) = path else {
+            return application;
+        };
+        self.components
+            .iter()
+            .find(|c| c.paths.iter().any(|glob| glob.is_match(path)))
+            .map(|c| c.context.to_context(Some(&c.name)).or(&application))
+            .unwrap_or(application)
+    }
+
     /// The first unexpired ignore rule that covers `finding`.
     pub fn ignore_rule_for(&self, finding: &Finding, today: NaiveDate) -> Option<&IgnoreRule> {
         self.ignore
@@ -271,6 +379,31 @@ mod tests {
     }
 
     #[test]
+    fn context_components_and_weights() {
+        let config = Config::parse(
+            ".posture.yml",
+            "context:\n  internet_facing: true\n  data_classification: pii\n  environment: production\n  tier: 1\ncomponents:\n  - name: admin\n    paths: [\"services/admin/**\"]\n    internet_facing: false\n  - name: services\n    paths: [\"services/**\"]\n    data_classification: pci\n    tier: 2\nrisk:\n  weights:\n    kev:\n      listed: 30\n",
+        )
+        .unwrap();
+        let admin = config.context_for(Some("services/admin/app.py"));
+        assert_eq!(admin.component.as_deref(), Some("admin"));
+        assert_eq!(admin.internet_facing, Some(false));
+        assert_eq!(admin.data_classification, Some(DataClass::Pii));
+        assert_eq!(admin.tier, Some(Tier::One));
+        let billing = config.context_for(Some("services/billing/pom.xml"));
+        assert_eq!(billing.component.as_deref(), Some("services"));
+        assert_eq!(billing.internet_facing, Some(true));
+        assert_eq!(billing.data_classification, Some(DataClass::Pci));
+        assert_eq!(billing.tier, Some(Tier::Two));
+        let other = config.context_for(Some("README.md"));
+        assert_eq!(other.component, None);
+        assert_eq!(other.environment, Some(Environment::Production));
+        assert_eq!(config.context_for(None), other);
+        assert_eq!(config.risk.weights.kev.listed.0, 30);
+        assert_eq!(config.risk.weights.kev.ransomware.0, 5);
+    }
+
+    #[test]
     fn empty_or_comment_only_file_is_the_default() {
         let config = Config::parse("c", "# nothing yet\n\n").unwrap();
         assert_eq!(config.fail_on, None);
@@ -306,6 +439,34 @@ mod tests {
                 3,
                 "unknown field `paths`",
             ),
+            (
+                "context:\n  data_classification: secret\n",
+                2,
+                "unknown variant `secret`",
+            ),
+            ("context:\n  tier: 4\n", 2, "tier 4 does not exist"),
+            ("context:\n  exposed: true\n", 2, "unknown field `exposed`"),
+            (
+                "components:\n  - name: web\n    paths: []\n",
+                2,
+                "needs at least one glob",
+            ),
+            (
+                "components:\n  - name: web\n    paths: [\"a/[\"]\n",
+                3,
+                "bad glob",
+            ),
+            (
+                "risk:\n  weights:\n    kev:\n      listed: 500\n",
+                4,
+                "out of range",
+            ),
+            (
+                "risk:\n  weights:\n    epss:\n      high_from: 2\n",
+                4,
+                "not a probability",
+            ),
+            ("risk:\n  weigths: {}\n", 2, "unknown field `weigths`"),
         ];
         for (text, line, needle) in cases {
             let err = Config::parse("c", text).unwrap_err();

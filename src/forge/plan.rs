@@ -252,6 +252,7 @@ mod tests {
             risk: Risk::default(),
             upgrade: None,
             ignored: None,
+            dependency: None,
         }
     }
 
@@ -275,6 +276,7 @@ mod tests {
                 },
             },
             findings,
+            upgrades: Vec::new(),
             warnings: Vec::new(),
         }
     }
@@ -399,6 +401,7 @@ mod tests {
             breaking: false,
             current_text: Some("jinja2==2.10".into()),
             suggested_text: Some("jinja2==2.10.1 # ```".into()),
+            via: None,
         });
         let plan = plan(
             &review(vec![finding]),

@@ -325,6 +325,14 @@ fn finding(tool: &str, graph: &Graph<'_>, vuln: &Vulnerability, affects: &Affect
     finding.message = message(vuln, &finding.title);
     let (score, vector) = score(&vuln.ratings);
     finding.score = score;
+    for rating in &vuln.ratings {
+        if let Some(vector) = rating.vector.as_deref().map(str::trim)
+            && !vector.is_empty()
+            && !finding.cvss_vectors.iter().any(|v| v == vector)
+        {
+            finding.cvss_vectors.push(vector.to_string());
+        }
+    }
     finding.severity = severity(&vuln.ratings, score);
     finding.cwes = vuln
         .cwes

@@ -63,6 +63,12 @@ struct Scan {
 }
 
 #[derive(Debug, Default, Deserialize)]
+struct GlCvss {
+    #[serde(default)]
+    vector: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
 struct Tool {
     #[serde(default)]
     name: String,
@@ -86,6 +92,12 @@ struct Vulnerability {
     description: Option<String>,
     #[serde(default)]
     severity: Option<String>,
+    /// Deprecated in schema v15 but still written by many analyzers.
+    #[serde(default)]
+    confidence: Option<String>,
+    /// Dependency scanning, schema v15: `[{vendor, vector}]`.
+    #[serde(default, deserialize_with = "null_as_default")]
+    cvss_vectors: Vec<GlCvss>,
     #[serde(default)]
     solution: Option<String>,
     #[serde(default)]
@@ -376,6 +388,16 @@ fn finding(context: &Context<'_>, vulnerability: &Vulnerability) -> Finding {
 
     let mut finding = Finding::new(kind, tool(context, vulnerability), rule.clone());
     finding.severity = severity(vulnerability.severity.as_deref());
+    finding.confidence = vulnerability
+        .confidence
+        .as_deref()
+        .and_then(crate::model::Confidence::parse);
+    finding.cvss_vectors = vulnerability
+        .cvss_vectors
+        .iter()
+        .map(|c| c.vector.trim().to_string())
+        .filter(|v| !v.is_empty())
+        .collect();
     if let Some(title) = [&vulnerability.name, &vulnerability.message]
         .into_iter()
         .flatten()

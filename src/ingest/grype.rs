@@ -269,6 +269,17 @@ fn match_finding(m: &Match, image: bool, distro: Option<&str>) -> Finding {
 
     let (score, vector) = cvss(m);
     finding.score = score;
+    for c in std::iter::once(&m.vulnerability)
+        .chain(&m.related)
+        .flat_map(|v| &v.cvss)
+    {
+        if let Some(vector) = c.vector.as_deref().map(str::trim)
+            && !vector.is_empty()
+            && !finding.cvss_vectors.iter().any(|v| v == vector)
+        {
+            finding.cvss_vectors.push(vector.to_string());
+        }
+    }
     finding.severity = vulns::severity(&vulnerability.severity, score);
     let description = || {
         std::iter::once(vulnerability)

@@ -278,6 +278,17 @@ fn group_finding(package: &Package, manifest: &str, group: &GroupView<'_>) -> Op
         })
         .collect();
     (finding.severity, finding.score) = severity(records, group.max_severity);
+    for record in records {
+        for entry in &record.severity {
+            let vector = entry.score.trim();
+            if entry.kind.to_ascii_uppercase().starts_with("CVSS")
+                && !vector.is_empty()
+                && !finding.cvss_vectors.iter().any(|v| v == vector)
+            {
+                finding.cvss_vectors.push(vector.to_string());
+            }
+        }
+    }
     finding.cwes = text::cwes(
         records
             .iter()

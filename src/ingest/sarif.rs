@@ -24,13 +24,13 @@ use super::Parsed;
 use super::json::{self, JsonError};
 use super::paths::uri_to_path;
 use super::sarif_schema::{
-    ArtifactLocation, Log, Message, Region, ResultsOnly, Rule, Run, SarifResult,
+    ArtifactLocation, Log, Message, Properties, Region, ResultsOnly, Rule, Run, SarifResult,
 };
 use super::sarif_stream;
 use super::text;
 use crate::model::{
-    Advisory, AffectedRange, CodeFix, Ecosystem, Finding, Kind, Location, Package, RangeEvent,
-    RangeKind, Severity,
+    Advisory, AffectedRange, CodeFix, Confidence, Ecosystem, Finding, Kind, Location, Package,
+    RangeEvent, RangeKind, Severity,
 };
 
 /// The most `uriBaseId` indirections followed before a base is taken as the repository root.
@@ -206,6 +206,18 @@ impl<'a> RunContext<'a> {
         finding.help_uri = rule.and_then(|r| r.help_uri.clone());
         finding.suppressed = result.suppressions.iter().any(|s| s.is_in_force());
         finding.fix = code_fix(result);
+        finding.confidence = confidence(result, rule, &tags);
+        if let Some(vector) = result
+            .properties
+            .cvss_v3_vector
+            .as_ref()
+            .or_else(|| rule?.properties.cvss_v3_vector.as_ref())
+            .and_then(|v| v.as_str())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+        {
+            finding.cvss_vectors.push(vector.to_string());
+        }
         if kind.is_dependency() {
             add_dependency_details(&mut finding, result, rule);
             if finding.package.is_none() {
@@ -464,6 +476,28 @@ fn severity(result: &SarifResult, rule: Option<&Rule>) -> (Option<Severity>, Opt
         .as_deref()
         .or_else(|| rule?.default_configuration.as_ref()?.level.as_deref());
     (level_severity(level), None)
+}
+
+/// The tool's confidence: the result's own (Bandit's `issue_confidence`, a `confidence`
+/// property), else the rule's `precision`, else a `HIGH CONFIDENCE` / `confidence:high` tag.
+fn confidence(result: &SarifResult, rule: Option<&Rule>, tags: &[&str]) -> Option<Confidence> {
+    let named = |p: &Properties| {
+        [&p.issue_confidence, &p.confidence, &p.precision]
+            .into_iter()
+            .flatten()
+            .find_map(|v| Confidence::parse(v.as_str()?))
+    };
+    named(&result.properties)
+        .or_else(|| named(&rule?.properties))
+        .or_else(|| {
+            tags.iter().find_map(|tag| {
+                let tag = tag.trim().to_ascii_lowercase();
+                let level = tag
+                    .strip_suffix(" confidence")
+                    .or_else(|| tag.strip_prefix("confidence:"))?;
+                Confidence::parse(level.trim())
+            })
+        })
 }
 
 fn level_severity(level: Option<&str>) -> Option<Severity> {
@@ -1064,6 +1098,27 @@ mod tests {
             Some("https://docs.bridgecrew.io/docs/bc_azr_general_14")
         );
         assert!(first.cwes.is_empty());
+    }
+
+    #[test]
+    fn confidence_from_results_rules_and_tags() {
+        let bandit = fixture("bandit_1.8.6_flask.sarif");
+        // Bandit's result-level issue_confidence wins over the rule's precision.
+        assert!(bandit.findings.iter().all(|f| f.confidence.is_some()));
+        let semgrep = fixture("semgrep_1.69.0_real.sarif");
+        assert!(
+            semgrep
+                .findings
+                .iter()
+                .all(|f| f.confidence == Some(Confidence::High)),
+            "precision very-high"
+        );
+        let tagged = inline(
+            r#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"t","rules":[{"id":"r","properties":{"tags":["LOW CONFIDENCE"]}}]}},
+              "results":[{"ruleId":"r","message":{"text":"m"}},{"ruleId":"x","message":{"text":"m"},"properties":{"confidence":"medium"}}]}]}"#,
+        );
+        assert_eq!(tagged.findings[0].confidence, Some(Confidence::Low));
+        assert_eq!(tagged.findings[1].confidence, Some(Confidence::Medium));
     }
 
     #[test]

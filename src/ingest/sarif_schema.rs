@@ -118,6 +118,16 @@ pub(crate) struct Properties {
     pub purl: Option<Scalar>,
     #[serde(default)]
     pub id1: Option<Scalar>,
+    /// CodeQL, Semgrep, Bandit: how often the rule's results are true positives
+    /// (`very-high`, `high`, `medium`, `low`).
+    #[serde(default)]
+    pub precision: Option<Scalar>,
+    /// Bandit, on each result: `HIGH`, `MEDIUM`, `LOW`.
+    #[serde(default)]
+    pub issue_confidence: Option<Scalar>,
+    /// Other tools: a confidence level name.
+    #[serde(default)]
+    pub confidence: Option<Scalar>,
     /// Snyk Code: the rule's CWEs, `["CWE-79"]`; a single string is read as a list of one.
     #[serde(default, deserialize_with = "one_or_many")]
     pub cwe: Vec<Scalar>,

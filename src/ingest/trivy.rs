@@ -282,6 +282,7 @@ fn vulnerability_finding(
     let mut finding = Finding::new(kind, TOOL, rule);
     let (score, vector) = cvss(vulnerability);
     finding.score = score;
+    finding.cvss_vectors = cvss_vectors(vulnerability);
     finding.severity = vulns::severity(&vulnerability.severity, score);
     finding.title = vulnerability
         .title
@@ -395,6 +396,25 @@ fn cvss(vulnerability: &Vulnerability) -> (Option<f64>, Option<String>) {
     (None, None)
 }
 
+/// Every v3 and v4.0 vector, the preferred vendor's first.
+fn cvss_vectors(vulnerability: &Vulnerability) -> Vec<String> {
+    let preferred = [vulnerability.severity_source.as_str(), "nvd", "ghsa"];
+    let mut vectors: Vec<String> = Vec::new();
+    let ordered = preferred
+        .iter()
+        .filter_map(|source| vulnerability.cvss.get(*source))
+        .chain(vulnerability.cvss.values());
+    for entry in ordered {
+        for vector in [&entry.v40_vector, &entry.v3_vector].into_iter().flatten() {
+            let vector = vector.trim();
+            if !vector.is_empty() && !vectors.iter().any(|v| v == vector) {
+                vectors.push(vector.to_string());
+            }
+        }
+    }
+    vectors
+}
+
 /// The lines of the target that declare the vulnerable package, when Trivy listed them.
 fn package_lines(result: &TrivyResult, vulnerability: &Vulnerability) -> Option<(u32, u32)> {
     let package = result.packages.iter().find(|p| {
@@ -495,6 +515,25 @@ mod tests {
 
     fn fixture(name: &str) -> Parsed {
         parse(&fixture_bytes(name)).unwrap()
+    }
+
+    #[test]
+    fn every_cvss_vector_is_kept_preferred_vendor_first() {
+        let parsed = fixture("pip.json");
+        let flask = parsed
+            .findings
+            .iter()
+            .find(|f| {
+                f.rule == "CVE-2020-28724" || f.advisory_ids().any(|id| id == "CVE-2020-28724")
+            })
+            .unwrap();
+        assert_eq!(
+            flask.cvss_vectors,
+            vec![
+                "CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N".to_string(),
+                "CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:U/C:L/I:L/A:N".to_string(),
+            ]
+        );
     }
 
     #[test]

@@ -21,7 +21,7 @@ use crate::forge::{
     ChangeRequest, CommentOutcome, Forge, ForgeError, GateStatus, ReportGlobs, Reports,
 };
 use crate::ingest::IngestError;
-use crate::model::{ChangeSet, Finding, Review, Snapshot};
+use crate::model::{ChangeSet, Finding, Intel, Review, Snapshot};
 use crate::report::{self, Format};
 use crate::review::{self as engine, Ingested, ReviewError};
 use crate::store::{
@@ -246,8 +246,23 @@ async fn run_engine(
         fail_on: None,
         today: Utc::now().date_naive(),
     };
+    // Exploitation data (KEV, EPSS) from the store's cached feeds, for the CVEs at head.
+    let mut ingested = ingested;
+    let intel = match context
+        .store
+        .intel_for(&crate::analyze::cve_ids(&ingested.head))
+        .await
+    {
+        Ok(intel) => intel,
+        Err(error) => {
+            ingested.warnings.push(format!(
+                "exploitation data (KEV, EPSS) unavailable, ranked without it: {error}"
+            ));
+            Intel::default()
+        }
+    };
     let result = tokio::task::spawn_blocking(move || {
-        let outcome = engine::review_snapshots(&repo, &request, ingested);
+        let outcome = engine::review_snapshots(&repo, &request, ingested, &intel);
         (outcome, repo.take_failure())
     })
     .await?;

@@ -415,6 +415,54 @@ pub struct Finding {
     pub suppressed: bool,
     /// A code change the scanner proposes (SARIF `fixes`, Semgrep autofix).
     pub fix: Option<CodeFix>,
+    /// Every CVSS vector the tool gave for the finding (v2, v3.0, v3.1, v4.0), besides the one
+    /// each advisory keeps: Trivy's v3 and v4.0 per vendor, Grype's `cvss[]`, OSV's
+    /// `severity[]`, GitLab's `cvss_vectors`, CycloneDX `ratings[]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cvss_vectors: Vec<String>,
+    /// How sure the tool is that the finding is real (SARIF `precision`, Bandit's
+    /// `issue_confidence`, `… CONFIDENCE` rule tags, GitLab `confidence`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<Confidence>,
+}
+
+/// A tool's confidence in a finding, ordered from least to most sure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    Low,
+    Medium,
+    High,
+}
+
+impl Confidence {
+    /// Reads the names tools use: SARIF `precision` (`very-high`, `high`, `medium`, `low`),
+    /// Bandit and GitLab levels (`HIGH`, `Confirmed`, `Experimental`, …); `None` for
+    /// `unknown`, `ignore` and anything else.
+    pub fn parse(text: &str) -> Option<Confidence> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "very-high" | "very high" | "veryhigh" | "high" | "confirmed" | "certain" => {
+                Some(Confidence::High)
+            }
+            "medium" | "moderate" => Some(Confidence::Medium),
+            "low" | "experimental" | "tentative" => Some(Confidence::Low),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::Low => "low",
+            Confidence::Medium => "medium",
+            Confidence::High => "high",
+        }
+    }
+}
+
+impl fmt::Display for Confidence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// A scanner's proposed code change: lines `start_line..=end_line` of the finding's file,
@@ -447,7 +495,31 @@ impl Finding {
             help_uri: None,
             suppressed: false,
             fix: None,
+            cvss_vectors: Vec::new(),
+            confidence: None,
         }
+    }
+
+    /// Every CVSS vector known for the finding: its own, then each advisory's, without
+    /// repeats.
+    pub fn all_cvss_vectors(&self) -> Vec<&str> {
+        let mut vectors: Vec<&str> = Vec::new();
+        let advisories = self
+            .advisories
+            .iter()
+            .filter_map(|a| a.cvss_vector.as_deref());
+        for vector in self
+            .cvss_vectors
+            .iter()
+            .map(String::as_str)
+            .chain(advisories)
+        {
+            let vector = vector.trim();
+            if !vector.is_empty() && !vectors.contains(&vector) {
+                vectors.push(vector);
+            }
+        }
+        vectors
     }
 
     pub fn path(&self) -> Option<&str> {

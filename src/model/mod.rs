@@ -2,15 +2,19 @@
 //! review, and the review posture produces. Plain data only: no I/O lives here.
 
 mod change;
+mod context;
 mod finding;
+pub mod intel;
 mod review;
 
 pub use change::{ChangeSet, ChangeStatus, CommitInfo, FileBlame, FileChange, Hunk};
+pub use context::{BusinessContext, DataClass, Environment, Tier};
 pub use finding::{
-    Advisory, AffectedRange, CodeFix, Ecosystem, Finding, Kind, Location, Package, RangeEvent,
-    RangeKind, Severity, Snapshot,
+    Advisory, AffectedRange, CodeFix, Confidence, Ecosystem, Finding, Kind, Location, Package,
+    RangeEvent, RangeKind, Severity, Snapshot,
 };
+pub use intel::{EpssScore, Intel, KevEntry};
 pub use review::{
-    Dedup, FindingId, Gate, Introduced, Review, ReviewedFinding, Risk, RiskFactor, Status, Summary,
-    Upgrade,
+    Dedup, DependencyScope, FindingId, Gate, Introduced, Review, ReviewedFinding, Risk, RiskFactor,
+    Status, Summary, Transitive, Upgrade, UpgradeLocation, UpgradeSuggestion,
 };

@@ -5,7 +5,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::finding::{Finding, Severity};
+use super::finding::{Ecosystem, Finding, Severity};
 
 /// A finding's stable identity across runs: the same problem keeps the same id when lines
 /// shift, files are renamed or code is re-indented. Hidden comment markers carry it.
@@ -82,6 +82,61 @@ pub struct Upgrade {
     /// The declaring line as it is now, and as it should read (the one-click suggestion).
     pub current_text: Option<String>,
     pub suggested_text: Option<String>,
+    /// Set when the package is not declared directly: the dependency that pulls it in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<Transitive>,
+}
+
+/// How a transitive dependency comes in, from the lockfile, and what to change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transitive {
+    /// The lockfile that shows the chain.
+    pub lockfile: String,
+    /// From the direct dependency down to the vulnerable package.
+    pub chain: Vec<String>,
+    /// The direct dependency, and where the project declares it.
+    pub direct: String,
+    pub direct_manifest: Option<String>,
+    pub direct_line: Option<u32>,
+    /// What to change, in words.
+    pub advice: String,
+}
+
+/// How a vulnerable dependency is used, from the manifests and lockfiles at head.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DependencyScope {
+    /// A development or test dependency; `None` when the manifests do not say.
+    pub dev: Option<bool>,
+    /// Declared by the project itself; `Some(false)` when only a lockfile has it.
+    pub direct: Option<bool>,
+}
+
+/// One upgrade of one package, as a reviewer applies it: every advisory it clears and every
+/// manifest that declares the package (a monorepo declares it in several).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpgradeSuggestion {
+    pub ecosystem: Ecosystem,
+    pub package: String,
+    pub to: String,
+    /// The upgrade leaves the current major version of at least one location.
+    pub breaking: bool,
+    /// The advisory ids it clears, across all locations.
+    pub fixes: Vec<String>,
+    pub locations: Vec<UpgradeLocation>,
+    /// The findings it resolves.
+    pub findings: Vec<FindingId>,
+}
+
+/// One place an [`UpgradeSuggestion`] edits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpgradeLocation {
+    pub from: String,
+    pub manifest: Option<String>,
+    pub line: Option<u32>,
+    pub current_text: Option<String>,
+    pub suggested_text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<Transitive>,
 }
 
 /// A finding after the whole pipeline.
@@ -100,6 +155,9 @@ pub struct ReviewedFinding {
     pub upgrade: Option<Upgrade>,
     /// Set when a `.posture.yml` ignore rule matched: the rule's reason.
     pub ignored: Option<String>,
+    /// For a dependency: how the project uses it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dependency: Option<DependencyScope>,
 }
 
 /// The merge gate: fails when a new, unignored finding is at or above the threshold.
@@ -142,4 +200,8 @@ pub struct Review {
     pub findings: Vec<ReviewedFinding>,
     /// Things the reader should know (unmapped paths, missing baselines, …).
     pub warnings: Vec<String>,
+    /// The upgrades that fix the vulnerable dependencies at head, one per package and
+    /// target version, most advisories cleared first.
+    #[serde(default)]
+    pub upgrades: Vec<UpgradeSuggestion>,
 }

@@ -8,7 +8,8 @@ use serde::Serialize;
 use super::RenderError;
 use crate::ingest::IngestError;
 use crate::model::{
-    Advisory, CodeFix, Dedup, Gate, Introduced, Package, Review, ReviewedFinding, Risk, Upgrade,
+    Advisory, CodeFix, Dedup, DependencyScope, Gate, Introduced, Package, Review, ReviewedFinding,
+    Risk, Upgrade, UpgradeSuggestion,
 };
 
 pub const SCHEMA: &str = "posture.review/v1";
@@ -21,6 +22,9 @@ struct View<'a> {
     merge_base: &'a str,
     summary: SummaryView<'a>,
     findings: Vec<FindingView<'a>>,
+    /// The upgrades, one per package and target version, each with every advisory it
+    /// clears and every manifest it edits.
+    upgrades: &'a [UpgradeSuggestion],
     warnings: &'a [String],
     refused_reports: Vec<String>,
 }
@@ -34,6 +38,15 @@ struct SummaryView<'a> {
     suppressed: usize,
     dedup: Dedup,
     gate: &'a Gate,
+    upgrades: UpgradeCounts,
+}
+
+/// How many upgrade suggestions the review makes and how many distinct vulnerabilities
+/// (advisories, counting aliases once) they clear.
+#[derive(Serialize)]
+struct UpgradeCounts {
+    suggestions: usize,
+    advisories: usize,
 }
 
 #[derive(Serialize)]
@@ -57,6 +70,8 @@ struct FindingView<'a> {
     introduced_by: Option<&'a Introduced>,
     risk: &'a Risk,
     upgrade: Option<&'a Upgrade>,
+    /// For a dependency: development-only or not, direct or transitive (when known).
+    dependency: Option<&'a DependencyScope>,
     /// The scanner's proposed code change, if it made one.
     fix: Option<&'a CodeFix>,
     line_hash: Option<&'a str>,
@@ -88,6 +103,7 @@ impl<'a> From<&'a ReviewedFinding> for FindingView<'a> {
             introduced_by: r.introduced_by.as_ref(),
             risk: &r.risk,
             upgrade: r.upgrade.as_ref(),
+            dependency: r.dependency.as_ref(),
             fix: f.fix.as_ref(),
             line_hash: r.line_hash.as_deref(),
             ignored: r.ignored.as_deref(),
@@ -110,8 +126,13 @@ pub(super) fn render(review: &Review, refused: &[IngestError]) -> Result<String,
             suppressed: review.summary.suppressed,
             dedup: review.summary.dedup,
             gate: &review.summary.gate,
+            upgrades: UpgradeCounts {
+                suggestions: review.upgrades.len(),
+                advisories: crate::analyze::upgrade::cleared_advisories(review),
+            },
         },
         findings: review.findings.iter().map(FindingView::from).collect(),
+        upgrades: &review.upgrades,
         warnings: &review.warnings,
         refused_reports: refused.iter().map(ToString::to_string).collect(),
     };

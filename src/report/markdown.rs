@@ -6,7 +6,9 @@ use serde::Serialize;
 
 use super::{RenderError, SUMMARY_MARKER, finding_marker};
 use crate::ingest::IngestError;
-use crate::model::{CodeFix, Review, ReviewedFinding, Severity, Status, Upgrade};
+use crate::model::{
+    CodeFix, Review, ReviewedFinding, Severity, Status, Upgrade, UpgradeSuggestion,
+};
 
 const REVIEW_TEMPLATE: &str = include_str!("../../templates/review.md.hbs");
 const FINDING_TEMPLATE: &str = include_str!("../../templates/finding.md.hbs");
@@ -24,6 +26,8 @@ struct View {
     existing: Vec<Item>,
     fixed: Vec<Item>,
     ignored: Vec<Item>,
+    /// Each upgrade suggestion, as markdown.
+    upgrades: Vec<String>,
     /// Section sizes (handlebars cannot count in strict mode).
     counts: Counts,
     notes: Vec<String>,
@@ -34,6 +38,8 @@ struct Counts {
     existing: usize,
     fixed: usize,
     ignored: usize,
+    upgrades: usize,
+    advisories: usize,
 }
 
 #[derive(Serialize)]
@@ -167,6 +173,8 @@ fn view(review: &Review, refused: &[IngestError]) -> View {
             existing: existing.len(),
             fixed: fixed.len(),
             ignored: ignored.len(),
+            upgrades: review.upgrades.len(),
+            advisories: crate::analyze::upgrade::cleared_advisories(review),
         },
         marker: SUMMARY_MARKER,
         gate_icon: if gate.passed { "✅" } else { "❌" },
@@ -197,8 +205,43 @@ fn view(review: &Review, refused: &[IngestError]) -> View {
         existing,
         fixed,
         ignored,
+        upgrades: review.upgrades.iter().map(suggestion).collect(),
         notes,
     }
+}
+
+/// One upgrade suggestion: the package, the version, what it clears, and each edit.
+fn suggestion(s: &UpgradeSuggestion) -> String {
+    let mut out = format!(
+        "**`{}` → {}**{} clears {}",
+        s.package,
+        s.to,
+        if s.breaking {
+            " (breaking upgrade: a new major version)"
+        } else {
+            ""
+        },
+        s.fixes.join(", ")
+    );
+    for location in &s.locations {
+        let at = match (&location.manifest, location.line) {
+            (Some(m), Some(l)) => format!("`{m}` line {l}"),
+            (Some(m), None) => format!("`{m}`"),
+            _ => "the manifest".to_string(),
+        };
+        out.push_str(&format!("\n  - {at} (from {})", location.from));
+        if let (Some(before), Some(after)) = (&location.current_text, &location.suggested_text) {
+            let body = format!("-{before}\n+{after}");
+            let fence = fence_for(&body);
+            out.push_str(&format!(
+                "\n\n    {fence}diff\n    {}\n    {fence}\n",
+                body.replace('\n', "\n    ")
+            ));
+        } else if let Some(via) = &location.via {
+            out.push_str(&format!(": {}", via.advice));
+        }
+    }
+    out
 }
 
 fn item(r: &ReviewedFinding) -> Item {
@@ -275,6 +318,9 @@ fn location(r: &ReviewedFinding) -> String {
 /// The fix as markdown: what to change, and the exact edit as a diff when known.
 fn fix(u: &Upgrade) -> String {
     let mut out = fix_sentence(u);
+    if let Some(via) = &u.via {
+        out.push_str(&format!("\n\n{}", via.advice));
+    }
     if let (Some(manifest), Some(line), Some(before), Some(after)) =
         (&u.manifest, u.line, &u.current_text, &u.suggested_text)
     {

@@ -7,6 +7,7 @@
 //! databases store them exactly), which assumes replicas keep their clocks in sync.
 
 mod findings;
+pub mod intel;
 mod queue;
 mod types;
 

@@ -33,12 +33,17 @@ impl Repo {
 
     /// The demo repository of the README, built by its own script.
     pub fn demo() -> Repo {
+        Repo::built("demo/build-repo.sh")
+    }
+
+    /// The repository a fixture script (`fixtures/SCRIPT DIR`) builds.
+    pub fn built(script: &str) -> Repo {
         let repo = Repo {
             dir: TempDir::new().unwrap(),
             clock: 0,
         };
         let status = Command::new("bash")
-            .arg(fixture("demo/build-repo.sh"))
+            .arg(fixture(script))
             .arg(repo.path())
             .status()
             .unwrap();

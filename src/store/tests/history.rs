@@ -28,6 +28,7 @@ fn reviewed(id: &str, status: Status, introduced: Option<&str>) -> ReviewedFindi
         risk: Risk::default(),
         upgrade: None,
         ignored: None,
+        dependency: None,
     }
 }
 
@@ -51,6 +52,7 @@ fn review(head: &str, findings: Vec<ReviewedFinding>) -> Review {
         },
         findings,
         warnings: Vec::new(),
+        upgrades: Vec::new(),
     }
 }
 

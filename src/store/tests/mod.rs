@@ -3,6 +3,7 @@
 //! in a schema of its own, dropped afterwards. PostgreSQL being unreachable fails the tests.
 
 mod history;
+mod intel;
 mod queue;
 
 use std::str::FromStr;
@@ -147,7 +148,7 @@ async fn migrations_apply_twice() {
     for db in stores().await {
         db.store.migrate().await.expect("second migration run");
         db.store.ping().await.expect("ping");
-        assert_eq!(count(&db.store, "_sqlx_migrations").await, 1, "{}", db.name);
+        assert_eq!(count(&db.store, "_sqlx_migrations").await, 2, "{}", db.name);
         assert_eq!(
             db.store.queue_depth().await.expect("depth"),
             0,

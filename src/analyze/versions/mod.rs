@@ -2,22 +2,37 @@
 //! pre-release, and which component breaks compatibility. Remediation and manifest matching
 //! build on this, so every ecosystem gets the ordering its package manager uses:
 //!
-//! - **SemVer** (npm, crates.io, Go, Hex, Pub): the `semver` crate, accepting the loose forms
-//!   people write (`v1.2`, `=1.2.3`, `1` → `1.0.0`). Go pseudo-versions are SemVer
-//!   pre-releases. Build metadata is ignored when comparing, as SemVer says.
-//! - **PEP 440** (PyPI): `pep440_rs`, including epochs, post- and dev-releases.
-//! - **Generic** (everything else): a small Maven-like ordering, see [`GenericVersion`].
+//! | ecosystem | scheme | implementation |
+//! |---|---|---|
+//! | npm, crates.io, Hex, Pub | SemVer 2.0 | the `semver` crate, accepting the loose forms people write (`v1.2`, `=1.2.3`, `1` → `1.0.0`); build metadata does not order |
+//! | Go | Go module versions | SemVer with the `v` prefix; pseudo-versions (`v0.0.0-20210101…-abcdef`) are pre-releases of the next version, `+incompatible` is metadata |
+//! | PyPI | PEP 440 | `pep440_rs`: epochs, pre-, post- and dev-releases, local versions |
+//! | Maven | Maven's `ComparableVersion` | [`maven`], a port of Maven 3.8's algorithm |
+//! | RubyGems | `Gem::Version` | [`rubygems`] |
+//! | NuGet | `NuGet.Versioning` | [`nuget`]: SemVer 2.0 with a fourth number, case-insensitive labels |
+//! | Packagist and others (OS packages) | generic | [`GenericVersion`], a Maven-like order of numbers and qualifiers |
+
+pub mod maven;
+pub mod nuget;
+pub mod rubygems;
 
 use std::cmp::Ordering;
 use std::str::FromStr;
 
 use crate::model::Ecosystem;
 
+use maven::MavenVersion;
+use nuget::NuGetVersion;
+use rubygems::GemVersion;
+
 /// The ordering rules a version string follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Scheme {
     Semver,
     Pep440,
+    Maven,
+    RubyGems,
+    NuGet,
     Generic,
 }
 
@@ -31,11 +46,10 @@ impl Scheme {
             | Ecosystem::Hex
             | Ecosystem::Pub => Scheme::Semver,
             Ecosystem::PyPI => Scheme::Pep440,
-            Ecosystem::Maven
-            | Ecosystem::RubyGems
-            | Ecosystem::NuGet
-            | Ecosystem::Packagist
-            | Ecosystem::Other(_) => Scheme::Generic,
+            Ecosystem::Maven => Scheme::Maven,
+            Ecosystem::RubyGems => Scheme::RubyGems,
+            Ecosystem::NuGet => Scheme::NuGet,
+            Ecosystem::Packagist | Ecosystem::Other(_) => Scheme::Generic,
         }
     }
 
@@ -46,6 +60,9 @@ impl Scheme {
             Scheme::Pep440 => pep440_rs::Version::from_str(text.trim())
                 .ok()
                 .map(Version::Pep440),
+            Scheme::Maven => MavenVersion::parse(text).map(Version::Maven),
+            Scheme::RubyGems => GemVersion::parse(text).map(Version::RubyGems),
+            Scheme::NuGet => NuGetVersion::parse(text).map(Version::NuGet),
             Scheme::Generic => GenericVersion::parse(text).map(Version::Generic),
         }
     }
@@ -58,6 +75,9 @@ impl Scheme {
 pub enum Version {
     Semver(semver::Version),
     Pep440(pep440_rs::Version),
+    Maven(MavenVersion),
+    RubyGems(GemVersion),
+    NuGet(NuGetVersion),
     Generic(GenericVersion),
 }
 
@@ -66,6 +86,9 @@ impl Version {
         match self {
             Version::Semver(_) => Scheme::Semver,
             Version::Pep440(_) => Scheme::Pep440,
+            Version::Maven(_) => Scheme::Maven,
+            Version::RubyGems(_) => Scheme::RubyGems,
+            Version::NuGet(_) => Scheme::NuGet,
             Version::Generic(_) => Scheme::Generic,
         }
     }
@@ -75,18 +98,23 @@ impl Version {
         match self {
             Version::Semver(v) => !v.pre.is_empty(),
             Version::Pep440(v) => v.any_prerelease(),
+            Version::Maven(v) => v.is_prerelease(),
+            Version::RubyGems(v) => v.is_prerelease(),
+            Version::NuGet(v) => v.is_prerelease(),
             Version::Generic(v) => v.is_prerelease(),
         }
     }
 
     /// The components a compatible upgrade keeps: SemVer `(major, 0)`, or `(0, minor)` below
-    /// 1.0 where the minor is the breaking component; PEP 440 and generic versions: the first
-    /// release number.
+    /// 1.0 where the minor is the breaking component; the other schemes: the first number.
     pub fn breaking_component(&self) -> Option<(u64, u64)> {
         match self {
             Version::Semver(v) if v.major == 0 => Some((0, v.minor)),
             Version::Semver(v) => Some((v.major, 0)),
             Version::Pep440(v) => v.release().first().map(|&major| (major, 0)),
+            Version::Maven(v) => v.first_number().map(|major| (major, 0)),
+            Version::RubyGems(v) => v.first_number().map(|major| (major, 0)),
+            Version::NuGet(v) => Some((v.major(), 0)),
             Version::Generic(v) => v.first_number().map(|major| (major, 0)),
         }
     }
@@ -97,6 +125,9 @@ impl Ord for Version {
         match (self, other) {
             (Version::Semver(a), Version::Semver(b)) => a.cmp_precedence(b),
             (Version::Pep440(a), Version::Pep440(b)) => a.cmp(b),
+            (Version::Maven(a), Version::Maven(b)) => a.cmp(b),
+            (Version::RubyGems(a), Version::RubyGems(b)) => a.cmp(b),
+            (Version::NuGet(a), Version::NuGet(b)) => a.cmp(b),
             (Version::Generic(a), Version::Generic(b)) => a.cmp(b),
             _ => self.scheme().cmp(&other.scheme()),
         }
@@ -125,6 +156,16 @@ pub fn parse(ecosystem: &Ecosystem, text: &str) -> Option<Version> {
 /// Orders two versions of `ecosystem`; `None` when either does not parse.
 pub fn compare(ecosystem: &Ecosystem, a: &str, b: &str) -> Option<Ordering> {
     Some(parse(ecosystem, a)?.cmp(&parse(ecosystem, b)?))
+}
+
+/// The component an upgrade keeps to stay compatible, as `ecosystem` sees it: Go modules
+/// change their import path only at a new major version (`/v2`), so below 1.0 Go keeps the
+/// major alone, where npm's `^0.7` and Cargo's `0.7` stop at the minor.
+pub fn compatibility(ecosystem: &Ecosystem, version: &Version) -> Option<(u64, u64)> {
+    match (ecosystem, version) {
+        (Ecosystem::Go, Version::Semver(v)) => Some((v.major, 0)),
+        _ => version.breaking_component(),
+    }
 }
 
 /// The component "stay in the current major" keeps, see [`Version::breaking_component`].
@@ -156,7 +197,7 @@ fn parse_semver(text: &str) -> Option<semver::Version> {
 }
 
 /// A version ordered the way Maven's `ComparableVersion` roughly does, used for ecosystems
-/// without a dedicated scheme:
+/// without a dedicated scheme (Packagist, OS packages):
 ///
 /// - the text is lower-cased and split on `.`, `-`, `_`, `+` and at every switch between
 ///   digits and letters (`1.0rc1` → `1 . 0 . rc . 1`);
@@ -377,7 +418,7 @@ mod tests {
     }
 
     #[test]
-    fn generic_ordering() {
+    fn dedicated_and_generic_ordering() {
         check(
             Ecosystem::Maven,
             &[
@@ -396,7 +437,29 @@ mod tests {
         );
         check(
             Ecosystem::RubyGems,
-            &[("5.2.0.pre1", "5.2.0", Less), ("5.2.4.3", "5.2.4", Greater)],
+            &[
+                ("5.2.0.pre1", "5.2.0", Less),
+                ("5.2.4.3", "5.2.4", Greater),
+                ("6.0.0.rc1", "5.2.8.1", Greater),
+                ("1.0.a", "1.0", Less),
+            ],
+        );
+        check(
+            Ecosystem::NuGet,
+            &[
+                ("13.0.1", "13.0.2-beta1", Less),
+                ("4.5.0", "4.5", Equal),
+                ("1.0.0.1", "1.0.0", Greater),
+                ("1.0.0-RC.1", "1.0.0-rc.2", Less),
+            ],
+        );
+        check(
+            Ecosystem::Packagist,
+            &[
+                ("7.4.1", "7.4.5", Less),
+                ("2.0.0-RC1", "2.0.0", Less),
+                ("v1.2.3", "1.2.3", Equal),
+            ],
         );
     }
 

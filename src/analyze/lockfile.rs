@@ -1,0 +1,388 @@
+//! Dependency graphs from lockfiles, to say how a transitive dependency comes in: npm's
+//! `package-lock.json` / `npm-shrinkwrap.json` (lockfile versions 2 and 3, the `packages`
+//! map) and `Cargo.lock`.
+//!
+//! The graph's roots are the project's direct dependencies: the root package's
+//! `dependencies`, `devDependencies` and `optionalDependencies` for npm; the dependencies of
+//! the workspace members (packages without a `source`) for Cargo. A chain is the shortest
+//! path from a root to the package, found breadth-first with roots in name order, so it is
+//! the same on every run.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use serde::Deserialize;
+
+/// A package in a lockfile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Node {
+    pub name: String,
+    pub version: String,
+    /// npm marks packages only development dependencies need (`"dev": true`).
+    pub dev: bool,
+    deps: Vec<usize>,
+}
+
+/// The packages of one lockfile and who depends on whom.
+#[derive(Debug, Clone, Default)]
+pub struct Graph {
+    nodes: Vec<Node>,
+    /// The direct dependencies, in name order.
+    roots: Vec<usize>,
+}
+
+impl Graph {
+    /// Reads a lockfile posture understands; `None` for other files or unreadable content.
+    pub fn parse(path: &str, text: &str) -> Option<Graph> {
+        match path.rsplit('/').next().unwrap_or(path) {
+            "package-lock.json" | "npm-shrinkwrap.json" => npm(text),
+            "Cargo.lock" => cargo(text),
+            _ => None,
+        }
+    }
+
+    /// The package `name` at `version` (any version when it does not match one).
+    pub fn find(&self, name: &str, version: &str) -> Option<&Node> {
+        let version = version.trim().trim_start_matches(['v', '=']);
+        self.index_of(name, version).map(|i| &self.nodes[i])
+    }
+
+    fn index_of(&self, name: &str, version: &str) -> Option<usize> {
+        let named = || {
+            self.nodes
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| n.name == name)
+        };
+        named()
+            .find(|(_, n)| n.version == version)
+            .or_else(|| named().next())
+            .map(|(i, _)| i)
+    }
+
+    /// Whether `name` is a direct dependency.
+    pub fn is_direct(&self, name: &str) -> bool {
+        self.roots.iter().any(|&i| self.nodes[i].name == name)
+    }
+
+    /// The names from a direct dependency down to `name`@`version`; one name when it is
+    /// itself direct; `None` when the lockfile does not have it or nothing reaches it.
+    pub fn chain(&self, name: &str, version: &str) -> Option<Vec<String>> {
+        let version = version.trim().trim_start_matches(['v', '=']);
+        let target = self.index_of(name, version)?;
+        let mut parent: HashMap<usize, Option<usize>> = HashMap::new();
+        let mut queue = VecDeque::new();
+        for &root in &self.roots {
+            if parent.insert(root, None).is_none() {
+                queue.push_back(root);
+            }
+        }
+        while let Some(node) = queue.pop_front() {
+            if node == target {
+                let mut chain = vec![self.nodes[node].name.clone()];
+                let mut at = node;
+                while let Some(Some(up)) = parent.get(&at) {
+                    chain.push(self.nodes[*up].name.clone());
+                    at = *up;
+                }
+                chain.reverse();
+                return Some(chain);
+            }
+            for &next in &self.nodes[node].deps {
+                if let std::collections::hash_map::Entry::Vacant(entry) = parent.entry(next) {
+                    entry.insert(Some(node));
+                    queue.push_back(next);
+                }
+            }
+        }
+        None
+    }
+}
+
+#[derive(Deserialize)]
+struct NpmLock {
+    #[serde(default)]
+    packages: BTreeMap<String, NpmPackage>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct NpmPackage {
+    #[serde(default)]
+    version: Option<String>,
+    #[serde(default)]
+    dev: bool,
+    #[serde(default)]
+    dependencies: BTreeMap<String, serde_json::Value>,
+    #[serde(default)]
+    dev_dependencies: BTreeMap<String, serde_json::Value>,
+    #[serde(default)]
+    optional_dependencies: BTreeMap<String, serde_json::Value>,
+    #[serde(default)]
+    peer_dependencies: BTreeMap<String, serde_json::Value>,
+}
+
+/// The name of the package installed at a `packages` key (`node_modules/a/node_modules/@s/b`
+/// → `@s/b`).
+fn npm_name(key: &str) -> Option<&str> {
+    key.rsplit_once("node_modules/").map(|(_, name)| name)
+}
+
+/// Where `name`, required by the package at `from`, is installed: the nearest
+/// `node_modules` up the tree (Node's resolution).
+fn npm_resolve<'a>(
+    packages: &'a BTreeMap<String, NpmPackage>,
+    from: &str,
+    name: &str,
+) -> Option<&'a str> {
+    let mut base = from.to_string();
+    loop {
+        let candidate = if base.is_empty() {
+            format!("node_modules/{name}")
+        } else {
+            format!("{base}/node_modules/{name}")
+        };
+        if let Some((key, _)) = packages.get_key_value(&candidate) {
+            return Some(key);
+        }
+        if base.is_empty() {
+            return None;
+        }
+        base = match base.rfind("/node_modules/") {
+            Some(i) => base[..i].to_string(),
+            None => String::new(),
+        };
+    }
+}
+
+fn npm(text: &str) -> Option<Graph> {
+    let lock: NpmLock = serde_json::from_str(text).ok()?;
+    let root = lock.packages.get("")?;
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    let mut nodes = Vec::new();
+    for (key, package) in &lock.packages {
+        let (Some(name), Some(version)) = (npm_name(key), package.version.as_deref()) else {
+            continue;
+        };
+        index.insert(key.as_str(), nodes.len());
+        nodes.push(Node {
+            name: name.to_string(),
+            version: version.to_string(),
+            dev: package.dev,
+            deps: Vec::new(),
+        });
+    }
+    for (key, package) in &lock.packages {
+        let Some(&from) = index.get(key.as_str()) else {
+            continue;
+        };
+        let names = package
+            .dependencies
+            .keys()
+            .chain(package.optional_dependencies.keys())
+            .chain(package.peer_dependencies.keys());
+        let deps: Vec<usize> = names
+            .filter_map(|name| index.get(npm_resolve(&lock.packages, key, name)?).copied())
+            .collect();
+        nodes[from].deps = deps;
+    }
+    let mut roots: Vec<usize> = root
+        .dependencies
+        .keys()
+        .chain(root.dev_dependencies.keys())
+        .chain(root.optional_dependencies.keys())
+        .filter_map(|name| index.get(npm_resolve(&lock.packages, "", name)?).copied())
+        .collect();
+    roots.sort_by(|&a, &b| nodes[a].name.cmp(&nodes[b].name));
+    roots.dedup();
+    Some(Graph { nodes, roots })
+}
+
+#[derive(Deserialize)]
+struct CargoLock {
+    #[serde(default)]
+    package: Vec<CargoPackage>,
+}
+
+#[derive(Deserialize)]
+struct CargoPackage {
+    name: String,
+    version: String,
+    #[serde(default)]
+    source: Option<String>,
+    #[serde(default)]
+    dependencies: Vec<String>,
+}
+
+fn cargo(text: &str) -> Option<Graph> {
+    let lock: CargoLock = toml::from_str(text).ok()?;
+    let mut nodes: Vec<Node> = lock
+        .package
+        .iter()
+        .map(|p| Node {
+            name: p.name.clone(),
+            version: p.version.clone(),
+            dev: false,
+            deps: Vec::new(),
+        })
+        .collect();
+    // `name`, `name version` or `name version (source)`.
+    let resolve = |entry: &str| -> Option<usize> {
+        let mut parts = entry.split_whitespace();
+        let name = parts.next()?;
+        let version = parts.next();
+        lock.package
+            .iter()
+            .position(|p| p.name == name && version.is_none_or(|v| p.version == v))
+    };
+    let mut roots = Vec::new();
+    for (i, package) in lock.package.iter().enumerate() {
+        let deps: Vec<usize> = package
+            .dependencies
+            .iter()
+            .filter_map(|d| resolve(d))
+            .collect();
+        if package.source.is_none() {
+            roots.extend(deps.iter().copied());
+        }
+        nodes[i].deps = deps;
+    }
+    let members: Vec<bool> = lock.package.iter().map(|p| p.source.is_none()).collect();
+    roots.retain(|&i| !members[i]);
+    roots.sort_by(|&a, &b| nodes[a].name.cmp(&nodes[b].name));
+    roots.dedup();
+    Some(Graph { nodes, roots })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PACKAGE_LOCK_V3: &str = r#"{
+  "name": "web",
+  "version": "1.0.0",
+  "lockfileVersion": 3,
+  "requires": true,
+  "packages": {
+    "": {
+      "name": "web",
+      "version": "1.0.0",
+      "dependencies": {"express": "^4.17.1"},
+      "devDependencies": {"webpack-dev-server": "^3.11.0"}
+    },
+    "node_modules/express": {
+      "version": "4.17.1",
+      "dependencies": {"body-parser": "1.19.0", "qs": "6.7.0"}
+    },
+    "node_modules/body-parser": {
+      "version": "1.19.0",
+      "dependencies": {"qs": "6.7.0"}
+    },
+    "node_modules/qs": {"version": "6.7.0"},
+    "node_modules/webpack-dev-server": {
+      "version": "3.11.0",
+      "dev": true,
+      "dependencies": {"http-proxy-middleware": "0.19.1"}
+    },
+    "node_modules/http-proxy-middleware": {
+      "version": "0.19.1",
+      "dev": true,
+      "dependencies": {"lodash": "^4.17.11"}
+    },
+    "node_modules/webpack-dev-server/node_modules/lodash": {
+      "version": "4.17.15",
+      "dev": true
+    },
+    "node_modules/lodash": {"version": "4.17.11", "dev": true}
+  }
+}"#;
+
+    const CARGO_LOCK: &str = r#"version = 3
+
+[[package]]
+name = "app"
+version = "0.1.0"
+dependencies = [
+ "chrono",
+ "hyper 0.14.10",
+]
+
+[[package]]
+name = "chrono"
+version = "0.4.19"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+dependencies = [
+ "time 0.1.43",
+]
+
+[[package]]
+name = "time"
+version = "0.1.43"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+
+[[package]]
+name = "time"
+version = "0.3.5"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+
+[[package]]
+name = "hyper"
+version = "0.14.10"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+"#;
+
+    #[test]
+    fn npm_chains_follow_node_resolution() {
+        let graph = Graph::parse("web/package-lock.json", PACKAGE_LOCK_V3).unwrap();
+        assert!(graph.is_direct("express"));
+        assert!(!graph.is_direct("qs"));
+        assert_eq!(
+            graph.chain("qs", "6.7.0"),
+            Some(vec!["express".to_string(), "qs".to_string()])
+        );
+        // http-proxy-middleware resolves lodash to the hoisted 4.17.11, not the nested copy.
+        assert_eq!(
+            graph.chain("lodash", "4.17.11"),
+            Some(vec![
+                "webpack-dev-server".to_string(),
+                "http-proxy-middleware".to_string(),
+                "lodash".to_string()
+            ])
+        );
+        assert_eq!(
+            graph.chain("lodash", "4.17.15"),
+            None,
+            "nothing requires it"
+        );
+        assert_eq!(
+            graph.chain("express", "4.17.1"),
+            Some(vec!["express".to_string()])
+        );
+        assert!(graph.find("lodash", "4.17.11").unwrap().dev);
+        assert!(!graph.find("qs", "6.7.0").unwrap().dev);
+        assert_eq!(graph.chain("left-pad", "1.0.0"), None);
+    }
+
+    #[test]
+    fn cargo_chains_start_at_the_workspace_members_dependencies() {
+        let graph = Graph::parse("Cargo.lock", CARGO_LOCK).unwrap();
+        assert!(graph.is_direct("chrono"));
+        assert!(!graph.is_direct("app"));
+        assert_eq!(
+            graph.chain("time", "0.1.43"),
+            Some(vec!["chrono".to_string(), "time".to_string()])
+        );
+        assert_eq!(graph.chain("time", "0.3.5"), None);
+        assert_eq!(
+            graph.chain("hyper", "0.14.10"),
+            Some(vec!["hyper".to_string()])
+        );
+    }
+
+    #[test]
+    fn other_files_and_broken_content_give_no_graph() {
+        assert!(Graph::parse("yarn.lock", "lodash@^4:\n  version \"4.17.21\"\n").is_none());
+        assert!(Graph::parse("package-lock.json", "{not json").is_none());
+        assert!(Graph::parse("package-lock.json", "{\"lockfileVersion\": 1}").is_none());
+        assert!(Graph::parse("Cargo.lock", "[[package]]\nname = 1\n").is_none());
+    }
+}
