@@ -555,32 +555,32 @@ async fn a_pull_request_webhook_ends_as_one_review_a_summary_and_a_check_run() {
             })
             .collect();
         // Bandit's B602 (line 25, high) and B608 (line 14, medium) are on lines this change
-        // added; osv-scanner's gogo/protobuf is declared on go.mod's added line 5. The other
-        // five Bandit results are outside the diff.
+        // added; osv-scanner's gogo/protobuf (CVSS 7.5, network) is declared on go.mod's
+        // added line 5. Highest risk first; the other five Bandit results are outside the diff.
         assert_eq!(
             placed,
             [
                 ("app.py".to_owned(), 25, "RIGHT".to_owned()),
-                ("app.py".to_owned(), 14, "RIGHT".to_owned()),
                 ("go.mod".to_owned(), 5, "RIGHT".to_owned()),
+                ("app.py".to_owned(), 14, "RIGHT".to_owned()),
             ]
         );
         assert!(comments.iter().all(|c| c.get("start_line").is_none()));
         let text = |i: usize| comments[i]["body"].as_str().unwrap();
         assert!(text(0).contains("B602 · found by Bandit"), "{}", text(0));
-        assert!(text(1).contains("B608 · found by Bandit"), "{}", text(1));
+        assert!(text(2).contains("B608 · found by Bandit"), "{}", text(2));
         // The upgrade is a one-click suggestion of exactly the commented line.
         assert!(
-            text(2).contains(
+            text(1).contains(
                 "upgrade `github.com/gogo/protobuf` from 1.3.1 to **1.3.2**, which clears GO-2021-0053"
             ),
             "{}",
-            text(2)
+            text(1)
         );
         assert!(
-            text(2).contains("```suggestion\nrequire github.com/gogo/protobuf v1.3.2\n```"),
+            text(1).contains("```suggestion\nrequire github.com/gogo/protobuf v1.3.2\n```"),
             "{}",
-            text(2)
+            text(1)
         );
         // Every SARIF result outside lines 10–30 is in the summary only.
         assert_eq!(model.issue_comments.len(), 1);

@@ -436,14 +436,14 @@ async fn merge_request_and_pipeline_hooks_end_as_discussions_a_summary_note_and_
             positions,
             [
                 expected("app.py", 25),
-                expected("app.py", 14),
-                expected("go.mod", 5)
+                expected("go.mod", 5),
+                expected("app.py", 14)
             ]
         );
         let first = model.discussions[0]["notes"][0]["body"].as_str().unwrap();
         assert!(first.contains("<!-- posture:finding:"), "{first}");
         assert!(first.contains("B602 · found by Bandit"), "{first}");
-        let upgrade = model.discussions[2]["notes"][0]["body"].as_str().unwrap();
+        let upgrade = model.discussions[1]["notes"][0]["body"].as_str().unwrap();
         assert!(
             upgrade.contains("```suggestion\nrequire github.com/gogo/protobuf v1.3.2\n```"),
             "{upgrade}"
