@@ -6,6 +6,8 @@
 
 mod common;
 
+use common::forge::{Handler, Harness, trailing_id};
+
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
@@ -14,14 +16,12 @@ use axum::http::{Request, StatusCode};
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
-use tower::ServiceExt;
 use wiremock::matchers::{method, path, path_regex, query_param};
-use wiremock::{Mock, MockServer, Respond, ResponseTemplate};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use posture::forge::github::{GitHubClient, GitHubConfig, GitHubCredentials};
-use posture::jobs::{ForgeRunner, Forges, ReviewSettings, Runner};
-use posture::server::{self, AppState, Metrics, StoreIntake, WebhookSecrets};
-use posture::store::{JobStatus, Store};
+use posture::jobs::{Forges, Runner};
+use posture::server::WebhookSecrets;
 
 const SECRET: &str = "e2e-webhook-secret";
 const REPO: &str = "Codertocat/Hello-World";
@@ -56,18 +56,6 @@ impl FakeGitHub {
         let mut model = self.0.lock().unwrap();
         model.next_id += 1;
         1000 + model.next_id
-    }
-}
-
-/// A handler over the shared model.
-struct Handler<F>(FakeGitHub, F);
-
-impl<F> Respond for Handler<F>
-where
-    F: Fn(&FakeGitHub, &wiremock::Request) -> ResponseTemplate + Send + Sync,
-{
-    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
-        (self.1)(&self.0, request)
     }
 }
 
@@ -345,14 +333,7 @@ async fn mount(server: &MockServer, fake: &FakeGitHub) {
         .respond_with(Handler(
             fake.clone(),
             |fake: &FakeGitHub, request: &wiremock::Request| {
-                let id: u64 = request
-                    .url
-                    .path()
-                    .rsplit('/')
-                    .next()
-                    .unwrap()
-                    .parse()
-                    .unwrap();
+                let id = trailing_id(request);
                 let text = body(request)["body"].clone();
                 let mut model = fake.0.lock().unwrap();
                 let comment = model
@@ -395,14 +376,7 @@ async fn mount(server: &MockServer, fake: &FakeGitHub) {
         .respond_with(Handler(
             fake.clone(),
             |fake: &FakeGitHub, request: &wiremock::Request| {
-                let id: u64 = request
-                    .url
-                    .path()
-                    .rsplit('/')
-                    .next()
-                    .unwrap()
-                    .parse()
-                    .unwrap();
+                let id = trailing_id(request);
                 let update = body(request);
                 let mut model = fake.0.lock().unwrap();
                 let run = model
@@ -433,87 +407,28 @@ fn signed(event: &str, delivery: &str, body: Vec<u8>) -> Request<Body> {
         .unwrap()
 }
 
-struct Harness {
-    store: Store,
-    app: axum::Router,
-    runner: ForgeRunner,
-    _dir: tempfile::TempDir,
+/// The real app and a worker's runner, with the App of the fixture's installation (id 1)
+/// and a throwaway key, against the wiremock GitHub.
+async fn harness(server: &MockServer) -> Harness {
+    let key = std::fs::read_to_string(common::fixture("github/test-app-key.pem")).unwrap();
+    let github = GitHubClient::new(GitHubConfig::new(
+        server.uri(),
+        GitHubCredentials::App {
+            app_id: 4242,
+            private_key_pem: key.into(),
+        },
+    ))
+    .unwrap();
+    let forges = Forges {
+        github: Some(Arc::new(github)),
+        gitlab: None,
+    };
+    Harness::new(WebhookSecrets::from_values(Some(SECRET), None), forges).await
 }
 
-impl Harness {
-    async fn new(server: &MockServer) -> Harness {
-        let dir = tempfile::TempDir::new().unwrap();
-        let store = Store::connect(&format!("sqlite://{}", dir.path().join("e2e.db").display()))
-            .await
-            .unwrap();
-        store.migrate().await.unwrap();
-        let intake = StoreIntake {
-            store: store.clone(),
-            wake: Arc::new(tokio::sync::Notify::new()),
-        };
-        let secrets = WebhookSecrets::from_values(Some(SECRET), None);
-        let app = server::router(AppState::new(intake, secrets, Metrics::install().unwrap()));
-        // The App of the fixture's installation (id 1), with a throwaway key.
-        let key = std::fs::read_to_string(common::fixture("github/test-app-key.pem")).unwrap();
-        let github = GitHubClient::new(GitHubConfig::new(
-            server.uri(),
-            GitHubCredentials::App {
-                app_id: 4242,
-                private_key_pem: key.into(),
-            },
-        ))
-        .unwrap();
-        let runner = ForgeRunner {
-            store: store.clone(),
-            forges: Arc::new(Forges {
-                github: Some(Arc::new(github)),
-                gitlab: None,
-            }),
-            settings: ReviewSettings::default(),
-        };
-        Harness {
-            store,
-            app,
-            runner,
-            _dir: dir,
-        }
-    }
-
-    async fn deliver(&self, event: &str, delivery: &str, fixture: &str) -> StatusCode {
-        let body = std::fs::read(common::fixture(fixture)).unwrap();
-        let response = self
-            .app
-            .clone()
-            .oneshot(signed(event, delivery, body))
-            .await
-            .unwrap();
-        response.status()
-    }
-
-    /// Runs every queued job to its end, as a worker would; returns their outcomes.
-    async fn run_jobs(&self) -> Vec<posture::jobs::Outcome> {
-        let mut outcomes = Vec::new();
-        while let Some(job) = self
-            .store
-            .claim("e2e", std::time::Duration::from_secs(60))
-            .await
-            .unwrap()
-        {
-            let outcome = self.runner.run(&job).await;
-            let status = match &outcome {
-                posture::jobs::Outcome::Done | posture::jobs::Outcome::Skipped(_) => {
-                    JobStatus::Done
-                }
-                other => panic!("job {} ended {other:?}", job.id),
-            };
-            self.store
-                .finish(job.id, "e2e", status, None)
-                .await
-                .unwrap();
-            outcomes.push(outcome);
-        }
-        outcomes
-    }
+async fn deliver(harness: &Harness, event: &str, delivery: &str, fixture: &str) -> StatusCode {
+    let body = std::fs::read(common::fixture(fixture)).unwrap();
+    harness.send(signed(event, delivery, body)).await
 }
 
 #[tokio::test]
@@ -521,16 +436,16 @@ async fn a_pull_request_webhook_ends_as_one_review_a_summary_and_a_check_run() {
     let server = MockServer::start().await;
     let fake = FakeGitHub::default();
     mount(&server, &fake).await;
-    let harness = Harness::new(&server).await;
+    let harness = harness(&server).await;
 
     assert_eq!(
-        harness
-            .deliver(
-                "pull_request",
-                "delivery-1",
-                "github/pull_request_opened.json"
-            )
-            .await,
+        deliver(
+            &harness,
+            "pull_request",
+            "delivery-1",
+            "github/pull_request_opened.json"
+        )
+        .await,
         StatusCode::ACCEPTED
     );
     let outcomes = harness.run_jobs().await;
@@ -607,13 +522,13 @@ async fn a_pull_request_webhook_ends_as_one_review_a_summary_and_a_check_run() {
     // The same event delivered again (a new delivery id, as a re-sent webhook has): the
     // job runs, and posts nothing new.
     assert_eq!(
-        harness
-            .deliver(
-                "pull_request",
-                "delivery-2",
-                "github/pull_request_opened.json"
-            )
-            .await,
+        deliver(
+            &harness,
+            "pull_request",
+            "delivery-2",
+            "github/pull_request_opened.json"
+        )
+        .await,
         StatusCode::ACCEPTED
     );
     assert_eq!(harness.run_jobs().await, [posture::jobs::Outcome::Done]);
@@ -633,13 +548,13 @@ async fn a_pull_request_webhook_ends_as_one_review_a_summary_and_a_check_run() {
         // A redelivery of the same delivery id is acknowledged and not run at all.
     }
     assert_eq!(
-        harness
-            .deliver(
-                "pull_request",
-                "delivery-2",
-                "github/pull_request_opened.json"
-            )
-            .await,
+        deliver(
+            &harness,
+            "pull_request",
+            "delivery-2",
+            "github/pull_request_opened.json"
+        )
+        .await,
         StatusCode::OK
     );
     assert!(harness.run_jobs().await.is_empty());
@@ -650,14 +565,14 @@ async fn rate_limits_and_server_errors_lose_nothing_and_double_nothing() {
     let server = MockServer::start().await;
     let fake = FakeGitHub::default();
     mount(&server, &fake).await;
-    let harness = Harness::new(&server).await;
-    harness
-        .deliver(
-            "pull_request",
-            "delivery-1",
-            "github/pull_request_opened.json",
-        )
-        .await;
+    let harness = harness(&server).await;
+    deliver(
+        &harness,
+        "pull_request",
+        "delivery-1",
+        "github/pull_request_opened.json",
+    )
+    .await;
 
     // A secondary rate limit on the review: the job waits as GitHub asks, posting nothing.
     fake.fail_once(

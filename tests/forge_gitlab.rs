@@ -6,20 +6,20 @@
 
 mod common;
 
+use common::forge::{Handler, Harness, trailing_id};
+
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use serde_json::{Value, json};
-use tower::ServiceExt;
 use wiremock::matchers::{method, path, path_regex, query_param};
-use wiremock::{Mock, MockServer, Respond, ResponseTemplate};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use posture::forge::gitlab::GitLabClient;
-use posture::jobs::{ForgeRunner, Forges, Outcome, ReviewSettings, Runner};
-use posture::server::{self, AppState, Metrics, StoreIntake, WebhookSecrets};
-use posture::store::{JobStatus, Store};
+use posture::jobs::{Forges, Outcome};
+use posture::server::WebhookSecrets;
 
 const TOKEN: &str = "e2e-gitlab-hook-token";
 const API_TOKEN: &str = "glpat-e2eapitoken";
@@ -41,17 +41,6 @@ struct Model {
 
 #[derive(Clone, Default)]
 struct FakeGitLab(Arc<Mutex<Model>>);
-
-struct Handler<F>(FakeGitLab, F);
-
-impl<F> Respond for Handler<F>
-where
-    F: Fn(&FakeGitLab, &wiremock::Request) -> ResponseTemplate + Send + Sync,
-{
-    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
-        (self.1)(&self.0, request)
-    }
-}
 
 fn body(request: &wiremock::Request) -> Value {
     serde_json::from_slice(&request.body).unwrap_or_else(|_| {
@@ -282,14 +271,7 @@ async fn mount(server: &MockServer, fake: &FakeGitLab) {
         .respond_with(Handler(
             fake.clone(),
             |fake: &FakeGitLab, request: &wiremock::Request| {
-                let id: u64 = request
-                    .url
-                    .path()
-                    .rsplit('/')
-                    .next()
-                    .unwrap()
-                    .parse()
-                    .unwrap();
+                let id = trailing_id(request);
                 let text = body(request)["body"].clone();
                 let mut model = fake.0.lock().unwrap();
                 let note = model
@@ -320,76 +302,26 @@ async fn mount(server: &MockServer, fake: &FakeGitLab) {
         .await;
 }
 
-struct Harness {
-    store: Store,
-    app: axum::Router,
-    runner: ForgeRunner,
-    _dir: tempfile::TempDir,
+/// The real app and a worker's runner against the wiremock GitLab.
+async fn harness(server: &MockServer) -> Harness {
+    let gitlab = GitLabClient::new(&server.uri(), API_TOKEN).unwrap();
+    let forges = Forges {
+        github: None,
+        gitlab: Some(Arc::new(gitlab)),
+    };
+    Harness::new(WebhookSecrets::from_values(None, Some(TOKEN)), forges).await
 }
 
-impl Harness {
-    async fn new(server: &MockServer) -> Harness {
-        let dir = tempfile::TempDir::new().unwrap();
-        let store = Store::connect(&format!("sqlite://{}", dir.path().join("e2e.db").display()))
-            .await
-            .unwrap();
-        store.migrate().await.unwrap();
-        let intake = StoreIntake {
-            store: store.clone(),
-            wake: Arc::new(tokio::sync::Notify::new()),
-        };
-        let secrets = WebhookSecrets::from_values(None, Some(TOKEN));
-        let app = server::router(AppState::new(intake, secrets, Metrics::install().unwrap()));
-        let gitlab = GitLabClient::new(&server.uri(), API_TOKEN).unwrap();
-        let runner = ForgeRunner {
-            store: store.clone(),
-            forges: Arc::new(Forges {
-                github: None,
-                gitlab: Some(Arc::new(gitlab)),
-            }),
-            settings: ReviewSettings::default(),
-        };
-        Harness {
-            store,
-            app,
-            runner,
-            _dir: dir,
-        }
-    }
-
-    async fn deliver(&self, event: &str, uuid: &str, fixture: &str) -> StatusCode {
-        let body = std::fs::read(common::fixture(fixture)).unwrap();
-        let request = Request::post("/webhooks/gitlab")
-            .header("content-type", "application/json")
-            .header("x-gitlab-event", event)
-            .header("x-gitlab-event-uuid", uuid)
-            .header("x-gitlab-token", TOKEN)
-            .body(Body::from(body))
-            .unwrap();
-        self.app.clone().oneshot(request).await.unwrap().status()
-    }
-
-    async fn run_jobs(&self) -> Vec<Outcome> {
-        let mut outcomes = Vec::new();
-        while let Some(job) = self
-            .store
-            .claim("e2e", std::time::Duration::from_secs(60))
-            .await
-            .unwrap()
-        {
-            let outcome = self.runner.run(&job).await;
-            match &outcome {
-                Outcome::Done | Outcome::Skipped(_) => {}
-                other => panic!("job {} ended {other:?}", job.id),
-            }
-            self.store
-                .finish(job.id, "e2e", JobStatus::Done, None)
-                .await
-                .unwrap();
-            outcomes.push(outcome);
-        }
-        outcomes
-    }
+async fn deliver(harness: &Harness, event: &str, uuid: &str, fixture: &str) -> StatusCode {
+    let body = std::fs::read(common::fixture(fixture)).unwrap();
+    let request = Request::post("/webhooks/gitlab")
+        .header("content-type", "application/json")
+        .header("x-gitlab-event", event)
+        .header("x-gitlab-event-uuid", uuid)
+        .header("x-gitlab-token", TOKEN)
+        .body(Body::from(body))
+        .unwrap();
+    harness.send(request).await
 }
 
 #[tokio::test]
@@ -397,13 +329,17 @@ async fn merge_request_and_pipeline_hooks_end_as_discussions_a_summary_note_and_
     let server = MockServer::start().await;
     let fake = FakeGitLab::default();
     mount(&server, &fake).await;
-    let harness = Harness::new(&server).await;
+    let harness = harness(&server).await;
 
     // The merge request opens before any pipeline ran: nothing to review yet, nothing posted.
     assert_eq!(
-        harness
-            .deliver("Merge Request Hook", "uuid-1", "gitlab/merge_request.json")
-            .await,
+        deliver(
+            &harness,
+            "Merge Request Hook",
+            "uuid-1",
+            "gitlab/merge_request.json"
+        )
+        .await,
         StatusCode::ACCEPTED
     );
     let outcomes = harness.run_jobs().await;
@@ -415,9 +351,7 @@ async fn merge_request_and_pipeline_hooks_end_as_discussions_a_summary_note_and_
 
     // The pipeline finishes: the review is published.
     assert_eq!(
-        harness
-            .deliver("Pipeline Hook", "uuid-2", "gitlab/pipeline.json")
-            .await,
+        deliver(&harness, "Pipeline Hook", "uuid-2", "gitlab/pipeline.json").await,
         StatusCode::ACCEPTED
     );
     assert_eq!(harness.run_jobs().await, [Outcome::Done]);
@@ -459,9 +393,7 @@ async fn merge_request_and_pipeline_hooks_end_as_discussions_a_summary_note_and_
 
     // The pipeline hook again, as a new delivery: nothing new is posted.
     assert_eq!(
-        harness
-            .deliver("Pipeline Hook", "uuid-3", "gitlab/pipeline.json")
-            .await,
+        deliver(&harness, "Pipeline Hook", "uuid-3", "gitlab/pipeline.json").await,
         StatusCode::ACCEPTED
     );
     assert_eq!(harness.run_jobs().await, [Outcome::Done]);

@@ -141,14 +141,7 @@ async fn review_one(
     }
 
     let mut ingested = Ingested::default();
-    ingested.head = engine::ingest_bytes(
-        head_reports
-            .files
-            .iter()
-            .map(|f| (f.name.as_str(), f.bytes.as_slice())),
-        &mut ingested.refused,
-        &mut ingested.warnings,
-    );
+    ingested.head = ingest(&head_reports, &mut ingested);
     ingested
         .warnings
         .extend(head_reports.skipped.iter().cloned());
@@ -211,14 +204,19 @@ async fn merge_base_findings(
         ));
         return Ok(Snapshot::default());
     }
-    Ok(engine::ingest_bytes(
+    Ok(ingest(&reports, ingested))
+}
+
+/// One commit's CI reports as findings; unreadable reports go to `ingested.refused`.
+fn ingest(reports: &Reports, ingested: &mut Ingested) -> Snapshot {
+    engine::ingest_bytes(
         reports
             .files
             .iter()
             .map(|f| (f.name.as_str(), f.bytes.as_slice())),
         &mut ingested.refused,
         &mut ingested.warnings,
-    ))
+    )
 }
 
 /// Runs the pure engine on a blocking thread, reading through the forge.
@@ -453,14 +451,7 @@ pub async fn baseline(context: &Context<'_>, job: &Job) -> Result<Outcome, JobEr
         .upsert_project(forge.kind(), &job.repository, None)
         .await?;
     let mut ingested = Ingested::default();
-    ingested.head = engine::ingest_bytes(
-        reports
-            .files
-            .iter()
-            .map(|f| (f.name.as_str(), f.bytes.as_slice())),
-        &mut ingested.refused,
-        &mut ingested.warnings,
-    );
+    ingested.head = ingest(&reports, &mut ingested);
     // The commit against itself: every finding is present, none is new.
     ingested.base.tools = ingested.head.tools.clone();
     let change = ChangeRequest {
