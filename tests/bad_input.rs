@@ -220,3 +220,23 @@ fn config_check_validates_a_file() {
         run.stderr
     );
 }
+
+#[test]
+fn a_broken_server_config_file_names_the_line_and_never_the_secret() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let file = dir.path().join("posture.env");
+    std::fs::write(
+        &file,
+        "POSTURE_LISTEN=127.0.0.1:0\nPOSTURE_GITHUB_TOKEN ghp_verysecretvalue\n",
+    )
+    .unwrap();
+    let run = posture(&["serve", "--config", file.to_str().unwrap()]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(&format!("{}:2: expected KEY=VALUE", file.display())),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("verysecret"), "{}", run.stderr);
+}
