@@ -302,6 +302,29 @@ async fn mount(server: &MockServer, fake: &FakeGitHub) {
         ))
         .mount(server)
         .await;
+    // A single review comment (the fallback when a review is refused); line 14 is refused.
+    Mock::given(method("POST"))
+        .and(path(format!("{base}/pulls/2/comments")))
+        .respond_with(Handler(
+            fake.clone(),
+            |fake: &FakeGitHub, request: &wiremock::Request| {
+                let mut comment = body(request);
+                if comment["line"] == json!(14) {
+                    return ResponseTemplate::new(422).set_body_json(json!({
+                        "message": "Validation Failed",
+                        "errors": [{"resource": "PullRequestReviewComment", "code": "custom",
+                                    "field": "pull_request_review_thread.line",
+                                    "message": "could not be resolved"}]
+                    }));
+                }
+                comment["id"] = json!(fake.id());
+                comment["user"] = json!({"login": "posture[bot]", "type": "Bot"});
+                fake.0.lock().unwrap().review_comments.push(comment.clone());
+                ResponseTemplate::new(201).set_body_json(comment)
+            },
+        ))
+        .mount(server)
+        .await;
     get(format!("{base}/issues/2/comments"))
         .respond_with(Handler(
             fake.clone(),
@@ -615,4 +638,41 @@ async fn rate_limits_and_server_errors_lose_nothing_and_double_nothing() {
     assert_eq!(model.review_comments.len(), 3);
     assert_eq!(model.issue_comments.len(), 1);
     assert_eq!(model.check_runs.len(), 1);
+}
+
+#[tokio::test]
+async fn a_comment_the_forge_refuses_is_listed_in_the_summary_and_the_rest_are_posted() {
+    let server = MockServer::start().await;
+    let fake = FakeGitHub::default();
+    mount(&server, &fake).await;
+    let harness = harness(&server).await;
+    deliver(
+        &harness,
+        "pull_request",
+        "delivery-1",
+        "github/pull_request_opened.json",
+    )
+    .await;
+    // The review is refused as a whole (one line cannot be resolved): posture falls back to
+    // one comment at a time, and the one GitHub refuses again is named in the summary.
+    fake.fail_once(
+        "review",
+        ResponseTemplate::new(422).set_body_json(json!({
+            "message": "Unprocessable Entity",
+            "errors": ["Pull request review thread line must be part of the diff"]
+        })),
+    );
+    assert_eq!(harness.run_jobs().await, [posture::jobs::Outcome::Done]);
+    let model = fake.0.lock().unwrap();
+    let lines: Vec<u64> = model
+        .review_comments
+        .iter()
+        .map(|c| c["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, [25, 5]);
+    let summary = model.issue_comments[0]["body"].as_str().unwrap();
+    assert!(
+        summary.contains("`app.py:14`: the forge refused an inline comment"),
+        "{summary}"
+    );
 }
