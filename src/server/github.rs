@@ -211,6 +211,8 @@ fn pull_request(event: PullRequestEvent) -> Result<Route, PayloadError> {
 struct Run {
     head_sha: String,
     #[serde(default)]
+    head_branch: Option<String>,
+    #[serde(default)]
     pull_requests: Vec<RunPullRequest>,
 }
 
@@ -237,15 +239,28 @@ struct CheckSuiteEvent {
 }
 
 /// CI finished: its reports may now be read, so review each pull request it ran for. With no
-/// pull request listed (e.g. from a fork), one review is keyed by the head commit and the
-/// worker finds its pull requests.
+/// pull request listed, a run on the default branch records the baseline; any other (e.g.
+/// from a fork) is one review keyed by the head commit, and the worker finds its pull
+/// requests.
 fn run_completed(event: Event, common: Common, action: String, run: Run) -> Route {
     if action != "completed" {
         return Route::Ignore("run not completed");
     }
     let trigger = format!("{}.{action}", event.name());
     let repository = &common.repository.full_name;
-    let jobs = if run.pull_requests.is_empty() {
+    let on_default =
+        run.head_branch.is_some() && run.head_branch == common.repository.default_branch;
+    let jobs = if run.pull_requests.is_empty() && on_default {
+        // The default branch's CI finished: its reports become the baseline.
+        vec![NewJob {
+            kind: JobKind::Baseline,
+            repository: repository.clone(),
+            pull_request: None,
+            coalesce_key: Some(format!("github:{repository}:baseline")),
+            head_sha: Some(run.head_sha),
+            payload: common.job_payload(trigger),
+        }]
+    } else if run.pull_requests.is_empty() {
         vec![NewJob {
             kind: JobKind::Review,
             repository: repository.clone(),

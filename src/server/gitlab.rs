@@ -167,6 +167,8 @@ struct PipelineHook {
 struct PipelineAttributes {
     status: String,
     sha: String,
+    #[serde(rename = "ref", default)]
+    git_ref: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -181,7 +183,25 @@ fn pipeline(hook: PipelineHook) -> Route {
         return Route::Ignore("pipeline not finished");
     }
     let Some(merge_request) = hook.merge_request else {
-        return Route::Ignore("pipeline not for a merge request");
+        // The default branch's CI finished: its reports become the baseline.
+        let on_default = hook.object_attributes.git_ref.is_some()
+            && hook.object_attributes.git_ref == hook.project.default_branch;
+        if !on_default {
+            return Route::Ignore("pipeline not for a merge request or the default branch");
+        }
+        let repository = hook.project.path_with_namespace;
+        return Route::Store {
+            jobs: vec![NewJob {
+                kind: JobKind::Baseline,
+                coalesce_key: Some(format!("gitlab:{repository}:baseline")),
+                repository: repository.clone(),
+                pull_request: None,
+                head_sha: Some(hook.object_attributes.sha),
+                payload: json!({ "trigger": format!("pipeline.{status}") }),
+            }],
+            repository: Some(repository),
+            action: Some(status),
+        };
     };
     let job = NewJob {
         kind: JobKind::Review,

@@ -496,7 +496,13 @@ async fn a_completed_workflow_run_reviews_each_pull_request() {
 async fn a_run_without_pull_requests_reviews_its_head_commit() {
     let body = with_changes(
         fixture_json("github/workflow_run_completed.with-pull-requests.json"),
-        &[("/workflow_run/pull_requests", json!([]))],
+        &[
+            ("/workflow_run/pull_requests", json!([])),
+            (
+                "/workflow_run/head_branch",
+                json!("contributor-fork-branch"),
+            ),
+        ],
     );
     let jobs = github_jobs("workflow_run", body).await;
     assert_eq!(jobs.len(), 1);
@@ -508,6 +514,27 @@ async fn a_run_without_pull_requests_reviews_its_head_commit() {
     assert_eq!(
         jobs[0].coalesce_key.as_deref(),
         Some("github:octo-org/octo-repo@3484a3fb816e0859fd6e1cea078d76385ff50625")
+    );
+}
+
+#[tokio::test]
+async fn a_run_on_the_default_branch_records_the_baseline() {
+    // The fixture's run is on `master`, the repository's default branch.
+    let body = with_changes(
+        fixture_json("github/workflow_run_completed.with-pull-requests.json"),
+        &[("/workflow_run/pull_requests", json!([]))],
+    );
+    let jobs = github_jobs("workflow_run", body).await;
+    assert_eq!(
+        jobs,
+        vec![NewJob {
+            kind: JobKind::Baseline,
+            repository: "octo-org/octo-repo".into(),
+            pull_request: None,
+            head_sha: Some("3484a3fb816e0859fd6e1cea078d76385ff50625".into()),
+            coalesce_key: Some("github:octo-org/octo-repo:baseline".into()),
+            payload: json!({"trigger": "workflow_run.completed", "installation_id": null}),
+        }]
     );
 }
 
@@ -733,12 +760,34 @@ async fn gitlab_finished_merge_request_pipeline_reviews_the_merge_request() {
         "pipeline not finished",
     )
     .await;
-    let branch = with_changes(pipeline, &[("/merge_request", Value::Null)]);
+    let branch = with_changes(
+        pipeline.clone(),
+        &[
+            ("/merge_request", Value::Null),
+            ("/object_attributes/ref", json!("feature")),
+        ],
+    );
     assert_ignored(
         signed_gitlab("Pipeline Hook", "u-3", branch),
-        "pipeline not for a merge request",
+        "pipeline not for a merge request or the default branch",
     )
     .await;
+    // A pipeline of the default branch records the baseline.
+    let default = with_changes(
+        pipeline,
+        &[
+            ("/merge_request", Value::Null),
+            ("/object_attributes/ref", json!("master")),
+            ("/project/default_branch", json!("master")),
+        ],
+    );
+    let jobs = gitlab_jobs("Pipeline Hook", default).await;
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].kind, JobKind::Baseline);
+    assert_eq!(
+        jobs[0].head_sha.as_deref(),
+        Some("bcbb5ec396a2c0f828686f14fac9b80b780504f2")
+    );
 }
 
 #[tokio::test]
