@@ -460,6 +460,7 @@ async fn a_pull_request_webhook_ends_as_one_review_a_summary_and_a_check_run() {
     let fake = FakeGitHub::default();
     mount(&server, &fake).await;
     let harness = harness(&server).await;
+    let first_check_run_id;
 
     assert_eq!(
         deliver(
@@ -528,6 +529,7 @@ async fn a_pull_request_webhook_ends_as_one_review_a_summary_and_a_check_run() {
         // The gate as a check run on head.
         assert_eq!(model.check_runs.len(), 1);
         let run = &model.check_runs[0];
+        first_check_run_id = run["id"].as_u64().unwrap();
         assert_eq!(run["name"], "posture");
         assert_eq!(run["head_sha"], HEAD);
         assert_eq!(run["status"], "completed");
@@ -581,6 +583,28 @@ async fn a_pull_request_webhook_ends_as_one_review_a_summary_and_a_check_run() {
         StatusCode::OK
     );
     assert!(harness.run_jobs().await.is_empty());
+
+    // What the two runs cost in content-creating requests (GitHub's secondary limit counts
+    // these): the first mints a token, posts one review, one summary and one check run; the
+    // second only refreshes the check run.
+    let writes: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.method.as_str() != "GET" && r.url.path() != "/graphql")
+        .map(|r| format!("{} {}", r.method, r.url.path()))
+        .collect();
+    assert_eq!(
+        writes,
+        [
+            "POST /app/installations/1/access_tokens".to_owned(),
+            format!("POST /repos/{REPO}/pulls/2/reviews"),
+            format!("POST /repos/{REPO}/issues/2/comments"),
+            format!("POST /repos/{REPO}/check-runs"),
+            format!("PATCH /repos/{REPO}/check-runs/{}", first_check_run_id),
+        ]
+    );
 }
 
 #[tokio::test]
