@@ -34,7 +34,6 @@ pub(crate) const MAX_STATUS_DESCRIPTION_CHARS: usize = 140;
 /// The most comments posture reads on one pull request.
 const MAX_COMMENTS: usize = 30_000;
 
-const FINDING_PREFIX: &str = "<!-- posture:finding:";
 const FIXED_PREFIX: &str = "<!-- posture:fixed:";
 const MARKER_SUFFIX: &str = " -->";
 
@@ -63,7 +62,7 @@ pub(crate) fn markers(body: &str, prefix: &str) -> Vec<FindingId> {
 
 /// The finding a comment body is about, from its marker.
 pub(crate) fn finding_of(body: &str) -> Option<FindingId> {
-    markers(body, FINDING_PREFIX).into_iter().next()
+    crate::report::parse_finding_marker(body)
 }
 
 /// `body` with `marker` at its end when it does not carry it already.
