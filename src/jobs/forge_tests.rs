@@ -252,6 +252,34 @@ fn job() -> Job {
     }
 }
 
+/// A test's store, forge and settings, from which a job's [`Context`] is made.
+struct Setup {
+    _dir: tempfile::TempDir,
+    store: Store,
+    forge: Arc<FakeForge>,
+    settings: ReviewSettings,
+}
+
+impl Setup {
+    async fn new(base_reports: bool) -> Setup {
+        let dir = tempfile::TempDir::new().unwrap();
+        Setup {
+            store: store(&dir).await,
+            _dir: dir,
+            forge: forge_with_reports(base_reports),
+            settings: ReviewSettings::default(),
+        }
+    }
+
+    fn context(&self) -> Context<'_> {
+        Context {
+            store: &self.store,
+            forge: self.forge.clone(),
+            settings: &self.settings,
+        }
+    }
+}
+
 /// A repository where head added `eval` on line 3 of app.py; line 1's `eval` is old.
 fn forge_with_reports(base_reports: bool) -> Arc<FakeForge> {
     let forge = FakeForge::default();
@@ -287,15 +315,9 @@ fn forge_with_reports(base_reports: bool) -> Arc<FakeForge> {
 
 #[tokio::test]
 async fn a_review_comments_on_the_new_finding_and_a_rerun_posts_nothing_new() {
-    let dir = tempfile::TempDir::new().unwrap();
-    let store = store(&dir).await;
-    let forge = forge_with_reports(true);
-    let settings = ReviewSettings::default();
-    let context = Context {
-        store: &store,
-        forge: forge.clone(),
-        settings: &settings,
-    };
+    let setup = Setup::new(true).await;
+    let (store, forge) = (&setup.store, &setup.forge);
+    let context = setup.context();
 
     assert_eq!(
         review::review(&context, &job()).await.unwrap(),
@@ -351,20 +373,14 @@ async fn a_review_comments_on_the_new_finding_and_a_rerun_posts_nothing_new() {
 
 #[tokio::test]
 async fn a_rate_limit_mid_publication_loses_nothing_and_doubles_nothing() {
-    let dir = tempfile::TempDir::new().unwrap();
-    let store = store(&dir).await;
-    let forge = forge_with_reports(true);
+    let setup = Setup::new(true).await;
+    let forge = &setup.forge;
     forge.state.lock().unwrap().fail_posting = Some(ForgeError::RateLimited {
         forge: store::Forge::GitHub,
         what: "creating a review".into(),
         retry_after: std::time::Duration::from_secs(30),
     });
-    let settings = ReviewSettings::default();
-    let context = Context {
-        store: &store,
-        forge: forge.clone(),
-        settings: &settings,
-    };
+    let context = setup.context();
     let error = review::review(&context, &job()).await.unwrap_err();
     assert!(
         matches!(
@@ -384,15 +400,9 @@ async fn a_rate_limit_mid_publication_loses_nothing_and_doubles_nothing() {
 
 #[tokio::test]
 async fn without_a_baseline_only_the_diff_counts_and_the_summary_says_so() {
-    let dir = tempfile::TempDir::new().unwrap();
-    let store = store(&dir).await;
-    let forge = forge_with_reports(false);
-    let settings = ReviewSettings::default();
-    let context = Context {
-        store: &store,
-        forge: forge.clone(),
-        settings: &settings,
-    };
+    let setup = Setup::new(false).await;
+    let forge = &setup.forge;
+    let context = setup.context();
     assert_eq!(
         review::review(&context, &job()).await.unwrap(),
         Outcome::Done
@@ -412,15 +422,9 @@ async fn without_a_baseline_only_the_diff_counts_and_the_summary_says_so() {
 
 #[tokio::test]
 async fn a_fixed_finding_has_its_comment_resolved() {
-    let dir = tempfile::TempDir::new().unwrap();
-    let store = store(&dir).await;
-    let forge = forge_with_reports(true);
-    let settings = ReviewSettings::default();
-    let context = Context {
-        store: &store,
-        forge: forge.clone(),
-        settings: &settings,
-    };
+    let setup = Setup::new(true).await;
+    let forge = &setup.forge;
+    let context = setup.context();
     review::review(&context, &job()).await.unwrap();
     // A later push removes the new eval: head's report has only the old one.
     forge.state.lock().unwrap().reports.insert(
@@ -438,16 +442,10 @@ async fn a_fixed_finding_has_its_comment_resolved() {
 
 #[tokio::test]
 async fn drafts_wait_and_a_broken_config_is_answered_on_the_change() {
-    let dir = tempfile::TempDir::new().unwrap();
-    let store = store(&dir).await;
-    let forge = forge_with_reports(true);
+    let setup = Setup::new(true).await;
+    let forge = &setup.forge;
     forge.state.lock().unwrap().draft = true;
-    let settings = ReviewSettings::default();
-    let context = Context {
-        store: &store,
-        forge: forge.clone(),
-        settings: &settings,
-    };
+    let context = setup.context();
     let outcome = review::review(&context, &job()).await.unwrap();
     assert!(
         matches!(&outcome, Outcome::Skipped(why) if why.contains("draft")),
@@ -485,9 +483,8 @@ async fn drafts_wait_and_a_broken_config_is_answered_on_the_change() {
 
 #[tokio::test]
 async fn a_baseline_records_the_default_branch_and_reviews_compare_against_it() {
-    let dir = tempfile::TempDir::new().unwrap();
-    let store = store(&dir).await;
-    let forge = forge_with_reports(false);
+    let setup = Setup::new(false).await;
+    let (store, forge) = (&setup.store, &setup.forge);
     // The default branch's CI left reports for BASE.
     forge.state.lock().unwrap().reports.insert(
         BASE.into(),
@@ -496,12 +493,7 @@ async fn a_baseline_records_the_default_branch_and_reviews_compare_against_it() 
             bytes: sarif(&[("app.py", 1)]),
         }],
     );
-    let settings = ReviewSettings::default();
-    let context = Context {
-        store: &store,
-        forge: forge.clone(),
-        settings: &settings,
-    };
+    let context = setup.context();
     let baseline = Job {
         kind: JobKind::Baseline,
         pull_request: None,
@@ -534,15 +526,9 @@ async fn a_baseline_records_the_default_branch_and_reviews_compare_against_it() 
 
 #[tokio::test]
 async fn reconcile_queues_a_review_of_each_open_change_never_reviewed_once() {
-    let dir = tempfile::TempDir::new().unwrap();
-    let store = store(&dir).await;
-    let forge = forge_with_reports(true);
-    let settings = ReviewSettings::default();
-    let context = Context {
-        store: &store,
-        forge: forge.clone(),
-        settings: &settings,
-    };
+    let setup = Setup::new(true).await;
+    let store = &setup.store;
+    let context = setup.context();
     let reconcile = Job {
         kind: JobKind::Reconcile,
         pull_request: None,
