@@ -449,6 +449,15 @@ async fn harness(server: &MockServer) -> Harness {
     Harness::new(WebhookSecrets::from_values(Some(SECRET), None), forges).await
 }
 
+/// A wiremock GitHub with the fake mounted, and the harness pointed at it.
+async fn started() -> (MockServer, FakeGitHub, Harness) {
+    let server = MockServer::start().await;
+    let fake = FakeGitHub::default();
+    mount(&server, &fake).await;
+    let harness = harness(&server).await;
+    (server, fake, harness)
+}
+
 async fn deliver(harness: &Harness, event: &str, delivery: &str, fixture: &str) -> StatusCode {
     let body = std::fs::read(common::fixture(fixture)).unwrap();
     harness.send(signed(event, delivery, body)).await
@@ -456,10 +465,7 @@ async fn deliver(harness: &Harness, event: &str, delivery: &str, fixture: &str) 
 
 #[tokio::test]
 async fn a_pull_request_webhook_ends_as_one_review_a_summary_and_a_check_run() {
-    let server = MockServer::start().await;
-    let fake = FakeGitHub::default();
-    mount(&server, &fake).await;
-    let harness = harness(&server).await;
+    let (server, fake, harness) = started().await;
     let first_check_run_id;
 
     assert_eq!(
@@ -609,10 +615,7 @@ async fn a_pull_request_webhook_ends_as_one_review_a_summary_and_a_check_run() {
 
 #[tokio::test]
 async fn rate_limits_and_server_errors_lose_nothing_and_double_nothing() {
-    let server = MockServer::start().await;
-    let fake = FakeGitHub::default();
-    mount(&server, &fake).await;
-    let harness = harness(&server).await;
+    let (_server, fake, harness) = started().await;
     deliver(
         &harness,
         "pull_request",
@@ -666,10 +669,7 @@ async fn rate_limits_and_server_errors_lose_nothing_and_double_nothing() {
 
 #[tokio::test]
 async fn a_comment_the_forge_refuses_is_listed_in_the_summary_and_the_rest_are_posted() {
-    let server = MockServer::start().await;
-    let fake = FakeGitHub::default();
-    mount(&server, &fake).await;
-    let harness = harness(&server).await;
+    let (_server, fake, harness) = started().await;
     deliver(
         &harness,
         "pull_request",
