@@ -528,6 +528,7 @@ struct Context {
     config: Config,
     intel: posture::model::Intel,
     blame: HashMap<String, FileBlame>,
+    triage: posture::triage::TriageBook,
     today: NaiveDate,
 }
 
@@ -549,6 +550,7 @@ fn input<'a>(
         blame: &context.blame,
         config: &context.config,
         intel: &context.intel,
+        triage: &context.triage,
         fail_on: Severity::High,
         today: context.today,
     }
@@ -581,6 +583,7 @@ fn pipeline(c: &mut Criterion) {
         config: Config::default(),
         intel: posture::model::Intel::default(),
         blame: HashMap::new(),
+        triage: Default::default(),
         today: NaiveDate::from_ymd_opt(2025, 1, 1).expect("a valid date"),
     };
     let scenario = OnceCell::new();

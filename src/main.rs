@@ -161,9 +161,14 @@ struct ReviewArgs {
     /// Scanner reports produced at HEAD.
     #[arg(long = "head-report", value_name = "FILE", num_args = 1..)]
     head_reports: Vec<PathBuf>,
-    /// Use this config instead of `.posture.yml` at HEAD.
+    /// Use this config file instead of `.posture.yml` (at base or head); no configuration
+    /// change is reported.
     #[arg(long)]
     config: Option<PathBuf>,
+    /// Whose `.posture.yml` decides the gate: the target branch's (`base`, the default: a
+    /// change cannot loosen its own gate) or the change's own (`head`, to try a config).
+    #[arg(long, value_enum, value_name = "REV", default_value = "base")]
+    config_from: review::ConfigFrom,
     #[arg(long, value_enum, default_value = "markdown")]
     format: Format,
     /// Write the review here instead of stdout.
@@ -278,8 +283,10 @@ fn review_command(args: ReviewArgs) -> anyhow::Result<ExitCode> {
         base_reports: args.base_reports,
         head_reports: args.head_reports,
         config: args.config,
+        config_from: args.config_from,
         fail_on: args.fail_on,
         today: chrono::Utc::now().date_naive(),
+        triage: Default::default(),
     };
     let outcome = match (&args.intel_db, &args.kev, &args.epss) {
         (Some(url), _, _) => {
@@ -302,15 +309,20 @@ fn review_command(args: ReviewArgs) -> anyhow::Result<ExitCode> {
     }
     let summary = &outcome.review.summary;
     eprintln!(
-        "posture: {} new, {} existing, {} fixed; gate {} ({} blocking at or above {})",
+        "posture: {} new, {} existing, {} fixed, {} not scanned{}; gate {} ({} blocking at or above {})",
         summary.new,
         summary.existing,
         summary.fixed,
-        if summary.gate.passed {
-            "passed"
+        summary.not_scanned,
+        if summary.missing_tools.is_empty() {
+            String::new()
         } else {
-            "failed"
+            format!(
+                " (no report on one side from {})",
+                summary.missing_tools.join(", ")
+            )
         },
+        summary.gate.outcome.as_str(),
         summary.gate.blocking,
         summary.gate.fail_on.map_or("-".into(), |s| s.to_string()),
     );

@@ -12,7 +12,8 @@ use crate::analyze::{self, sources::Sources};
 use crate::config::{self, Config, ConfigError};
 use crate::git::{GitError, LocalRepo, SourceRepo};
 use crate::ingest::{self, IngestError, PathResolver};
-use crate::model::{Intel, Review, Severity, Snapshot};
+use crate::model::{ConfigChange, Intel, Review, Severity, Snapshot};
+use crate::triage::TriageBook;
 
 /// Source files larger than this are not read (their findings keep no content identity).
 const MAX_SOURCE_BYTES: usize = 8 * 1024 * 1024;
@@ -25,11 +26,30 @@ pub struct Request {
     pub head: String,
     pub base_reports: Vec<PathBuf>,
     pub head_reports: Vec<PathBuf>,
-    /// A config file to use instead of `.posture.yml` at head.
+    /// A config file to use instead of `.posture.yml` (at base or head); no config change
+    /// is then reported.
     pub config: Option<PathBuf>,
+    /// Which revision's `.posture.yml` decides the gate: the target branch's (the trust
+    /// rule), or the change's own (to try a config locally).
+    pub config_from: ConfigFrom,
     /// Overrides the config's `fail_on`.
     pub fail_on: Option<Severity>,
     pub today: NaiveDate,
+    /// Decisions recorded by `/posture` commands (the server's store); VEX documents in the
+    /// repository are added by the review itself.
+    pub triage: TriageBook,
+}
+
+/// Which `.posture.yml` a review applies.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ConfigFrom {
+    /// The file at the base (the target branch, or the merge-base the server passes): the
+    /// change under review cannot switch its own gate off. Head's file is still validated,
+    /// and what it would alter is listed in [`Review::config_changes`].
+    #[default]
+    Base,
+    /// The file at head: the change's own config, for trying one out locally.
+    Head,
 }
 
 /// The gate's threshold when neither the command line nor the config sets one.
@@ -150,7 +170,12 @@ pub fn review_snapshots(
     let base = repo.resolve(&request.base)?;
     let head = repo.resolve(&request.head)?;
     let merge_base = repo.merge_base(&base, &head)?;
-    let config = load_config(repo, &head, request)?;
+    let Policy {
+        config,
+        changes: config_changes,
+        rev: policy_rev,
+    } = load_policy(repo, &base, &head, request, &mut warnings)?;
+    let triage = triage_book(repo, &policy_rev, &config, &request.triage, &mut warnings);
     let fail_on = request
         .fail_on
         .or(config.fail_on)
@@ -212,23 +237,78 @@ pub fn review_snapshots(
         blame: &blame,
         config: &config,
         intel: &intel,
+        triage: &triage,
         fail_on,
         today: request.today,
     });
     warnings.append(&mut review.warnings);
     review.warnings = warnings;
+    review.config_changes = config_changes;
     Ok(Outcome { review, refused })
 }
 
-fn load_config(
+/// The config a review applies, what head's own file would change, and the revision the
+/// config (and so the VEX documents it names) is read at.
+struct Policy {
+    config: Config,
+    changes: Vec<ConfigChange>,
+    rev: String,
+}
+
+/// Loads the policy: `--config FILE` if given, else `.posture.yml` at base (or at head with
+/// [`ConfigFrom::Head`]). Head's file is always parsed when present, so a broken one is an
+/// error naming line and column even though base's applies. A broken file at base is a
+/// warning and posture's defaults apply: the change that repairs it must be reviewable.
+fn load_policy(
     repo: &dyn SourceRepo,
+    base: &str,
     head: &str,
     request: &Request,
-) -> Result<Config, ReviewError> {
-    if let Some(path) = &request.config {
-        return Ok(Config::load(path)?);
+    warnings: &mut Vec<String>,
+) -> Result<Policy, ReviewError> {
+    let rev = match request.config_from {
+        ConfigFrom::Base => base,
+        ConfigFrom::Head => head,
     }
-    match repo.read_file(head, config::FILE_NAME)? {
+    .to_string();
+    if let Some(path) = &request.config {
+        return Ok(Policy {
+            config: Config::load(path)?,
+            changes: Vec::new(),
+            rev,
+        });
+    }
+    let head_config = read_config(repo, head)?;
+    if request.config_from == ConfigFrom::Head {
+        return Ok(Policy {
+            config: head_config,
+            changes: Vec::new(),
+            rev,
+        });
+    }
+    let base_config = match read_config(repo, base) {
+        Ok(config) => config,
+        Err(ReviewError::Config(error)) => {
+            warnings.push(format!(
+                "{} at base ({}) is invalid, so posture's defaults applied: {error}",
+                config::FILE_NAME,
+                short(base)
+            ));
+            Config::default()
+        }
+        Err(other) => return Err(other),
+    };
+    let changes = config::change::changes(&base_config, &head_config);
+    Ok(Policy {
+        config: base_config,
+        changes,
+        rev,
+    })
+}
+
+/// `.posture.yml` at `rev`, or the defaults when there is none.
+fn read_config(repo: &dyn SourceRepo, rev: &str) -> Result<Config, ReviewError> {
+    match repo.read_file(rev, config::FILE_NAME)? {
         None => Ok(Config::default()),
         Some(bytes) => {
             let text = String::from_utf8(bytes).map_err(|e| ConfigError {
@@ -239,6 +319,36 @@ fn load_config(
             Ok(Config::parse(config::FILE_NAME, &text)?)
         }
     }
+}
+
+/// The decisions the review applies: `recorded` (the store's), plus the statements of the
+/// VEX documents the config names, read at `rev` (the config's revision). A document that
+/// is absent is skipped; one that cannot be read or parsed is a warning, never fatal.
+fn triage_book(
+    repo: &dyn SourceRepo,
+    rev: &str,
+    config: &Config,
+    recorded: &TriageBook,
+    warnings: &mut Vec<String>,
+) -> TriageBook {
+    let mut book = recorded.clone();
+    for path in config.triage.vex_paths() {
+        match repo.read_file(rev, &path) {
+            Ok(None) => {}
+            Ok(Some(bytes)) => match crate::triage::vex::parse_openvex(&path, &bytes) {
+                Ok(statements) => {
+                    info!(document = %path, statements = statements.len(), "read VEX");
+                    book.vex.extend(statements);
+                }
+                // The error names the file and the position.
+                Err(error) => warnings.push(format!("VEX document not applied: {error}")),
+            },
+            Err(error) => warnings.push(format!(
+                "VEX document {path} could not be read, so it was not applied: {error}"
+            )),
+        }
+    }
+    book
 }
 
 /// Ingests one side's reports; a report that cannot be read is set aside, not fatal.
@@ -391,8 +501,10 @@ mod tests {
             base_reports: vec![],
             head_reports: vec![report],
             config: None,
+            config_from: ConfigFrom::Base,
             fail_on: None,
             today: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
+            triage: TriageBook::default(),
         };
         let outcome = review_repo(&counting, &request).unwrap();
         assert_eq!(outcome.review.findings.len(), 51);

@@ -27,7 +27,10 @@ fn demo_args(repo: &Repo, extra: &[&str]) -> Vec<String> {
         "feature".into(),
         "--base-report".into(),
     ];
-    args.extend(reports("base", &["semgrep.sarif", "osv-scanner.json"]));
+    args.extend(reports(
+        "base",
+        &["semgrep.sarif", "gitleaks.sarif", "osv-scanner.json"],
+    ));
     args.push("--head-report".into());
     args.extend(reports(
         "head",
@@ -179,7 +182,7 @@ fn markdown_comment_explains_and_marks_every_finding() {
     // The summary line on stderr.
     assert!(
         run.stderr
-            .contains("4 new, 6 existing, 1 fixed; gate failed"),
+            .contains("4 new, 6 existing, 1 fixed, 0 not scanned; gate failed"),
         "{}",
         run.stderr
     );

@@ -27,6 +27,8 @@ const SECRET: &str = "e2e-webhook-secret";
 const REPO: &str = "Codertocat/Hello-World";
 const HEAD: &str = "ec26c3e57ca3a959ca5aad62de7213c562f8c821";
 const BASE: &str = "f95f852bd8fca8fcc58a9a2d6c842781e32a215e";
+/// The App's bot: `GET /app` answers the slug `posture-dev`.
+const BOT: &str = "posture-dev[bot]";
 
 /// What the fake GitHub holds: review comments, issue comments, check runs.
 #[derive(Default)]
@@ -118,6 +120,15 @@ async fn mount(server: &MockServer, fake: &FakeGitHub) {
             "token": "ghs_e2einstallationtoken",
             "expires_at": (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339(),
             "permissions": {"pull_requests": "write", "checks": "write", "actions": "read", "contents": "read"}
+        })))
+        .mount(server)
+        .await;
+    // The App itself, asked with its JWT: whose comments are posture's.
+    Mock::given(method("GET"))
+        .and(path("/app"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": 4242, "slug": "posture-dev", "name": "posture (dev)",
+            "owner": {"login": "Codertocat", "type": "User"}
         })))
         .mount(server)
         .await;
@@ -266,7 +277,7 @@ async fn mount(server: &MockServer, fake: &FakeGitHub) {
                 stored["id"] = json!(fake.id());
                 stored["pull_request_review_id"] = json!(review_id);
                 stored["commit_id"] = review["commit_id"].clone();
-                stored["user"] = json!({"login": "posture[bot]", "type": "Bot"});
+                stored["user"] = json!({"login": BOT, "type": "Bot"});
                 comments.push(stored);
             }
             let mut model = fake.0.lock().unwrap();
@@ -318,7 +329,7 @@ async fn mount(server: &MockServer, fake: &FakeGitHub) {
                     }));
                 }
                 comment["id"] = json!(fake.id());
-                comment["user"] = json!({"login": "posture[bot]", "type": "Bot"});
+                comment["user"] = json!({"login": BOT, "type": "Bot"});
                 fake.0.lock().unwrap().review_comments.push(comment.clone());
                 ResponseTemplate::new(201).set_body_json(comment)
             },
@@ -344,7 +355,7 @@ async fn mount(server: &MockServer, fake: &FakeGitHub) {
                 }
                 let mut comment = body(request);
                 comment["id"] = json!(fake.id());
-                comment["user"] = json!({"login": "posture[bot]", "type": "Bot"});
+                comment["user"] = json!({"login": BOT, "type": "Bot"});
                 fake.0.lock().unwrap().issue_comments.push(comment.clone());
                 ResponseTemplate::new(201).set_body_json(comment)
             },

@@ -65,6 +65,7 @@ fn count(path: &Path) -> Option<Counts> {
         blame: &HashMap::new(),
         config: &Config::default(),
         intel: &Intel::default(),
+        triage: &Default::default(),
         fail_on: Severity::High,
         today: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
     });

@@ -23,11 +23,12 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::NaiveDate;
 
-use crate::config::Config;
+use crate::config::{Config, OnMissingReport};
 use crate::model::{
-    Advisory, ChangeSet, Dedup, Ecosystem, FileBlame, Finding, FindingId, Gate, Intel, Location,
-    Review, ReviewedFinding, Severity, Snapshot, Status, Summary,
+    Advisory, ChangeSet, Dedup, Ecosystem, FileBlame, Finding, FindingId, Gate, GateOutcome, Intel,
+    Location, Review, ReviewedFinding, Severity, Snapshot, Status, Summary, TriageState,
 };
+use crate::triage::TriageBook;
 use diff::DiffIndex;
 use sources::Sources;
 
@@ -52,6 +53,8 @@ pub struct Input<'a> {
     pub config: &'a Config,
     /// KEV and EPSS records of (at least) the CVEs the head findings name.
     pub intel: &'a Intel,
+    /// People's decisions (commands, VEX) about this repository's findings.
+    pub triage: &'a TriageBook,
     pub fail_on: Severity,
     pub today: NaiveDate,
 }
@@ -87,6 +90,7 @@ pub fn cve_ids(snapshot: &Snapshot) -> BTreeSet<String> {
 pub fn run(input: Input<'_>) -> Review {
     let changes = DiffIndex::new(input.changes);
     let baseline = DiffIndex::new(input.baseline_diff);
+    let missing = MissingTools::of(&input.base_snapshot, &input.head_snapshot);
     let base = input.base_snapshot.findings;
     let head = input.head_snapshot.findings;
     // Each tool's results are matched against that tool's baseline first, then what
@@ -135,6 +139,7 @@ pub fn run(input: Input<'_>) -> Review {
         } = record;
         let finding = &finding;
         let at_head = status != Status::Fixed;
+        let status = missing.status(status, finding);
         if finding.suppressed {
             suppressed += 1;
             continue;
@@ -145,14 +150,8 @@ pub fn run(input: Input<'_>) -> Review {
             touched_in_base(finding, &baseline)
         };
         let mut status = status;
-        // Without a baseline report for its tool, only what the diff touched can be new.
-        if status == Status::New
-            && !in_diff
-            && !finding
-                .tools
-                .iter()
-                .any(|t| input.base_snapshot.tools.contains(t))
-        {
+        // Without any baseline report, only what the diff touched can be new.
+        if status == Status::New && !in_diff && input.base_snapshot.tools.is_empty() {
             status = Status::Existing;
         }
         let introduced_by = at_head
@@ -209,6 +208,11 @@ pub fn run(input: Input<'_>) -> Review {
         let line_hash = at_head
             .then(|| primary_line_hash(&finding, input.head_sources, &mut line_hashes))
             .flatten();
+        // An acceptance past its last day no longer applies (the expiry job reopens it).
+        let triage = at_head
+            .then(|| input.triage.for_finding(&id, &finding))
+            .flatten()
+            .filter(|t| t.state == TriageState::Pending || t.silences(input.today));
         findings.push(ReviewedFinding {
             id,
             status,
@@ -220,6 +224,7 @@ pub fn run(input: Input<'_>) -> Review {
             upgrade,
             ignored,
             dependency,
+            triage,
         });
     }
     findings.sort_by(|a, b| {
@@ -233,16 +238,26 @@ pub fn run(input: Input<'_>) -> Review {
             .then_with(|| a.id.cmp(&b.id))
     });
 
+    let shown = |f: &&ReviewedFinding| f.ignored.is_none() && !f.is_triaged_away();
     let blocking = findings
         .iter()
-        .filter(|f| f.status == Status::New && f.ignored.is_none())
+        .filter(shown)
+        .filter(|f| f.status == Status::New)
         .filter(|f| f.finding.severity >= input.fail_on)
         .count();
     let count = |status| {
         findings
             .iter()
-            .filter(|f| f.status == status && f.ignored.is_none())
+            .filter(shown)
+            .filter(|f| f.status == status)
             .count()
+    };
+    let outcome = if blocking > 0 {
+        GateOutcome::Failed
+    } else if !missing.is_empty() && input.config.gate.on_missing_report == OnMissingReport::Fail {
+        GateOutcome::Incomplete
+    } else {
+        GateOutcome::Passed
     };
     let summary = Summary {
         new: count(Status::New),
@@ -250,14 +265,22 @@ pub fn run(input: Input<'_>) -> Review {
         fixed: count(Status::Fixed),
         ignored: findings.iter().filter(|f| f.ignored.is_some()).count(),
         suppressed,
+        triaged: findings
+            .iter()
+            .filter(|f| f.ignored.is_none() && f.is_triaged_away())
+            .count(),
+        not_scanned: count(Status::NotScanned),
+        missing_tools: missing.names(),
         dedup: head_dedup,
         gate: Gate {
-            passed: blocking == 0,
+            passed: outcome == GateOutcome::Passed,
+            outcome,
             fail_on: Some(input.fail_on),
             blocking,
         },
     };
     let mut warnings = input.config.expired_rules(input.today);
+    warnings.extend(missing.warnings());
     if input.base_snapshot.tools.is_empty() {
         warnings.push(
             "no base report was given: findings outside the diff are counted as existing".into(),
@@ -272,6 +295,71 @@ pub fn run(input: Input<'_>) -> Review {
         findings,
         warnings,
         upgrades,
+        config_changes: Vec::new(),
+    }
+}
+
+/// The tools that reported on one side only. Their findings are `not_scanned`: a tool
+/// that did not run at head has fixed nothing, and one that did not run at base has
+/// introduced nothing anyone can tell. A base with no reports at all is a different case
+/// (baseline unknown), handled by the caller.
+struct MissingTools {
+    at_head: BTreeSet<String>,
+    at_base: BTreeSet<String>,
+}
+
+impl MissingTools {
+    fn of(base: &Snapshot, head: &Snapshot) -> MissingTools {
+        if base.tools.is_empty() {
+            return MissingTools {
+                at_head: BTreeSet::new(),
+                at_base: BTreeSet::new(),
+            };
+        }
+        MissingTools {
+            at_head: base.tools.difference(&head.tools).cloned().collect(),
+            at_base: head.tools.difference(&base.tools).cloned().collect(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.at_head.is_empty() && self.at_base.is_empty()
+    }
+
+    /// The status of a correlated finding once missing reports are taken into account: a
+    /// finding gone at head whose tools all did not run there, or new at head from tools
+    /// that all did not run at base, is `not_scanned`.
+    fn status(&self, status: Status, finding: &Finding) -> Status {
+        let all_in = |set: &BTreeSet<String>| {
+            !finding.tools.is_empty() && finding.tools.iter().all(|t| set.contains(t))
+        };
+        match status {
+            Status::Fixed if all_in(&self.at_head) => Status::NotScanned,
+            Status::New if all_in(&self.at_base) => Status::NotScanned,
+            other => other,
+        }
+    }
+
+    fn names(&self) -> Vec<String> {
+        self.at_head.union(&self.at_base).cloned().collect()
+    }
+
+    fn warnings(&self) -> Vec<String> {
+        let list = |set: &BTreeSet<String>| set.iter().cloned().collect::<Vec<_>>().join(", ");
+        let mut warnings = Vec::new();
+        if !self.at_head.is_empty() {
+            warnings.push(format!(
+                "no report at head from {}: its base findings are not_scanned, not fixed",
+                list(&self.at_head)
+            ));
+        }
+        if !self.at_base.is_empty() {
+            warnings.push(format!(
+                "no report at base from {}: its findings are not_scanned, not new",
+                list(&self.at_base)
+            ));
+        }
+        warnings
     }
 }
 
@@ -346,7 +434,8 @@ fn status_rank(status: Status) -> u8 {
     match status {
         Status::New => 0,
         Status::Existing => 1,
-        Status::Fixed => 2,
+        Status::NotScanned => 2,
+        Status::Fixed => 3,
     }
 }
 

@@ -10,6 +10,11 @@
 //! glob matching its path — list specific components before broad ones — and every field
 //! that component leaves out comes from `context`. `risk: weights:` overrides the weights
 //! of [`crate::analyze::risk::weights`].
+//!
+//! The gate's policy is the file at the target branch, never the change's own: the review
+//! reads both, applies the base's, and lists what the head's would alter ([`change`]).
+
+pub mod change;
 
 use std::path::Path;
 
@@ -18,7 +23,7 @@ use globset::GlobMatcher;
 use serde::Deserialize;
 
 use crate::analyze::risk::weights::Weights;
-use crate::model::{BusinessContext, DataClass, Environment, Finding, Severity, Tier};
+use crate::model::{BusinessContext, DataClass, Environment, Finding, Severity, Tier, Verdict};
 
 /// The file posture reads at the repository root.
 pub const FILE_NAME: &str = ".posture.yml";
@@ -63,6 +68,133 @@ pub struct Config {
     pub components: Vec<Component>,
     #[serde(default)]
     pub risk: RiskConfig,
+    /// How the gate treats what the review cannot judge.
+    #[serde(default)]
+    pub gate: GateConfig,
+    /// Who may triage from the conversation, and how.
+    #[serde(default)]
+    pub triage: TriageConfig,
+}
+
+/// `gate:` — what the gate does beyond `fail_on`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GateConfig {
+    /// A scanner whose report exists on one side only makes the gate `incomplete`, which
+    /// fails the check unless this says `pass`.
+    #[serde(default)]
+    pub on_missing_report: OnMissingReport,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnMissingReport {
+    #[default]
+    Fail,
+    Pass,
+}
+
+/// `triage:` — the `/posture` commands' rules.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TriageConfig {
+    /// Who may triage: `writers` (GitHub write, maintain, admin; GitLab Developer and up,
+    /// the default) or `maintainers` (GitHub maintain, admin; GitLab Maintainer and up).
+    #[serde(default)]
+    pub allow: Vec<TriageRole>,
+    /// Decisions that a second allowed person must approve: `accept`, `dismiss` (every
+    /// dismissal), or one dismissal reason (`wont_fix`, …).
+    #[serde(default)]
+    pub require_approval: Vec<ApprovalScope>,
+    /// How far ahead `/posture accept --until` may reach, in days.
+    #[serde(default = "default_max_accept_days")]
+    pub max_accept_days: u32,
+    /// OpenVEX documents in the repository whose statements are honoured; empty means
+    /// `.posture/vex.json`.
+    #[serde(default)]
+    pub vex: Vec<String>,
+}
+
+impl Default for TriageConfig {
+    fn default() -> Self {
+        TriageConfig {
+            allow: Vec::new(),
+            require_approval: Vec::new(),
+            max_accept_days: default_max_accept_days(),
+            vex: Vec::new(),
+        }
+    }
+}
+
+fn default_max_accept_days() -> u32 {
+    90
+}
+
+/// The VEX document read when `triage.vex` lists none.
+pub const DEFAULT_VEX_PATH: &str = ".posture/vex.json";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TriageRole {
+    Writers,
+    Maintainers,
+}
+
+/// A decision that needs a second person: `accept`, every `dismiss`, or one reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovalScope {
+    Accept,
+    Dismiss,
+    FalsePositive,
+    UsedInTests,
+    NotAffected,
+    Mitigated,
+    WontFix,
+}
+
+impl ApprovalScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApprovalScope::Accept => "accept",
+            ApprovalScope::Dismiss => "dismiss",
+            ApprovalScope::FalsePositive => "false_positive",
+            ApprovalScope::UsedInTests => "used_in_tests",
+            ApprovalScope::NotAffected => "not_affected",
+            ApprovalScope::Mitigated => "mitigated",
+            ApprovalScope::WontFix => "wont_fix",
+        }
+    }
+
+    fn covers(self, verdict: Verdict) -> bool {
+        match (self, verdict) {
+            (ApprovalScope::Accept, Verdict::Accept { .. }) => true,
+            (ApprovalScope::Dismiss, Verdict::Dismiss { .. }) => true,
+            (scope, Verdict::Dismiss { reason }) => scope.as_str() == reason.as_str(),
+            _ => false,
+        }
+    }
+}
+
+impl TriageConfig {
+    /// Whether only maintainers may triage (`allow: [maintainers]`).
+    pub fn maintainers_only(&self) -> bool {
+        !self.allow.is_empty() && !self.allow.contains(&TriageRole::Writers)
+    }
+
+    /// Whether `verdict` waits for a second person's approval.
+    pub fn needs_approval(&self, verdict: Verdict) -> bool {
+        self.require_approval.iter().any(|s| s.covers(verdict))
+    }
+
+    /// The VEX documents to read.
+    pub fn vex_paths(&self) -> Vec<String> {
+        if self.vex.is_empty() {
+            vec![DEFAULT_VEX_PATH.to_string()]
+        } else {
+            self.vex.clone()
+        }
+    }
 }
 
 /// Exposure and business context; every field optional.
@@ -401,6 +533,37 @@ mod tests {
         assert_eq!(config.context_for(None), other);
         assert_eq!(config.risk.weights.kev.listed.0, 30);
         assert_eq!(config.risk.weights.kev.ransomware.0, 5);
+    }
+
+    #[test]
+    fn gate_and_triage_sections() {
+        let config = Config::parse(
+            "c",
+            "gate:\n  on_missing_report: pass\ntriage:\n  allow: [maintainers]\n  require_approval: [accept, wont_fix]\n  max_accept_days: 30\n  vex: [security/vex.json]\n",
+        )
+        .unwrap();
+        assert_eq!(config.gate.on_missing_report, OnMissingReport::Pass);
+        assert!(config.triage.maintainers_only());
+        assert_eq!(config.triage.max_accept_days, 30);
+        assert_eq!(config.triage.vex_paths(), vec!["security/vex.json"]);
+        let until = day("2026-02-01");
+        assert!(config.triage.needs_approval(Verdict::Accept { until }));
+        assert!(config.triage.needs_approval(Verdict::Dismiss {
+            reason: crate::model::DismissReason::WontFix
+        }));
+        assert!(!config.triage.needs_approval(Verdict::Dismiss {
+            reason: crate::model::DismissReason::FalsePositive
+        }));
+        let default = Config::default();
+        assert_eq!(default.gate.on_missing_report, OnMissingReport::Fail);
+        assert!(!default.triage.maintainers_only());
+        assert_eq!(default.triage.max_accept_days, 90);
+        assert_eq!(default.triage.vex_paths(), vec![DEFAULT_VEX_PATH]);
+        let err = Config::parse("c", "triage:\n  require_approval: [everything]\n").unwrap_err();
+        assert!(
+            err.message.contains("unknown variant `everything`"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -137,6 +137,63 @@ pub struct PostedComment {
     pub resolved: bool,
 }
 
+/// A person's permission on a repository, least first. GitLab's access levels map: 10 guest
+/// (and 15 planner) and 20 reporter → `Read`, 30 developer → `Write`, 40 maintainer →
+/// `Maintain`, 50 owner (and above) → `Admin`; below 10 (no access, minimal access) → `None`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Permission {
+    None,
+    Read,
+    Triage,
+    Write,
+    Maintain,
+    Admin,
+}
+
+impl Permission {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Permission::None => "none",
+            Permission::Read => "read",
+            Permission::Triage => "triage",
+            Permission::Write => "write",
+            Permission::Maintain => "maintain",
+            Permission::Admin => "admin",
+        }
+    }
+}
+
+impl fmt::Display for Permission {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Someone who wrote a comment, as the webhook names them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub login: String,
+    /// GitLab's numeric user id (Note Hook `user.id`); GitHub needs only the login.
+    pub id: Option<i64>,
+}
+
+/// Where a reply goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReplyTo {
+    /// GitHub: the review thread whose top-level review comment has this id
+    /// (`POST /repos/{owner}/{repo}/pulls/{n}/comments/{id}/replies`). GitLab: the discussion
+    /// holding the note with this id.
+    ReviewComment(CommentId),
+    /// GitLab: the discussion with this id
+    /// (`POST /projects/:id/merge_requests/:iid/discussions/:discussion_id/notes`). GitHub
+    /// has no such thing: an error there.
+    Discussion(String),
+    /// The change request's conversation: a GitHub issue comment
+    /// (`POST /repos/{o}/{r}/issues/{n}/comments`), a GitLab merge request note
+    /// (`POST /projects/:id/merge_requests/:iid/notes`).
+    Conversation,
+}
+
 /// What posture has already published on a change request.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Published {
@@ -244,7 +301,30 @@ pub trait Forge: Send + Sync {
         limits: &ArtifactLimits,
     ) -> ForgeResult<Reports>;
 
-    /// What posture published on the change request before (found by hidden markers).
+    /// posture's own login on this forge: a GitHub App's `<slug>[bot]` (`GET /app`, as the
+    /// App), a personal token's `GET /user` login, GitLab's `GET /user` username. Asked once
+    /// per client, then cached.
+    async fn identity(&self) -> ForgeResult<String>;
+
+    /// `actor`'s permission on `repository`; [`Permission::None`] for someone the forge does
+    /// not know there (GitHub: collaborator permission, `role_name` first; GitLab: the
+    /// project member's access level, inherited included).
+    async fn permission(&self, repository: &str, actor: &Actor) -> ForgeResult<Permission>;
+
+    /// Posts `body` as a reply (see [`ReplyTo`]). Content creation: throttled.
+    async fn reply(&self, change: &ChangeRequest, to: &ReplyTo, body: &str) -> ForgeResult<()>;
+
+    /// Resolves the thread of posture's comment without saying "fixed" (a dismissed or
+    /// accepted finding). Nothing to do when it is resolved already.
+    async fn resolve_thread(
+        &self,
+        change: &ChangeRequest,
+        comment: &PostedComment,
+    ) -> ForgeResult<()>;
+
+    /// What posture published on the change request before: comments written by
+    /// [`Forge::identity`] that carry posture's hidden markers. A marker in anyone else's
+    /// comment is ignored.
     async fn published(&self, change: &ChangeRequest) -> ForgeResult<Published>;
 
     /// Posts new inline comments (GitHub: one review, event COMMENT, on head).

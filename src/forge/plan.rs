@@ -8,7 +8,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::model::{ChangeSet, FindingId, Review, ReviewedFinding, Status};
+use crate::model::{ChangeSet, FindingId, GateOutcome, Review, ReviewedFinding, Status};
 use crate::report::{self, RenderError};
 
 use super::{Annotation, AnnotationLevel, GateStatus, InlineComment, PostedComment, Published};
@@ -24,6 +24,9 @@ pub struct Plan {
     pub update: Vec<(PostedComment, String)>,
     /// Comments of findings this change no longer has.
     pub resolve: Vec<PostedComment>,
+    /// Comments of findings a person dismissed or accepted: their threads are resolved
+    /// (their text, updated above, shows the verdict).
+    pub settle: Vec<PostedComment>,
     /// New findings in the diff that got no inline comment (over the cap).
     pub over_cap: Vec<FindingId>,
     pub gate: GateStatus,
@@ -55,17 +58,26 @@ pub fn plan(
     let mut create = Vec::new();
     let mut update = Vec::new();
     let mut over_cap = Vec::new();
+    let mut settle = Vec::new();
     let mut current: HashSet<&FindingId> = HashSet::new();
     for finding in review.findings.iter().filter(|f| wants_comment(f)) {
         let Some(place) = placement(finding, changes) else {
             continue;
         };
         current.insert(&finding.id);
+        let triaged = finding.is_triaged_away();
+        let existing = posted.get(&finding.id);
+        if triaged && existing.is_none() {
+            continue;
+        }
         let body = report::finding_comment(finding, place.suggest)?;
-        match posted.get(&finding.id) {
+        match existing {
             Some(existing) => {
                 if existing.body.trim() != body.trim() {
                     update.push(((*existing).clone(), body));
+                }
+                if triaged && !existing.resolved {
+                    settle.push((*existing).clone());
                 }
             }
             None if create.len() < max_inline => create.push(InlineComment {
@@ -90,12 +102,14 @@ pub fn plan(
         create,
         update,
         resolve,
+        settle,
         over_cap,
         gate: gate(review),
     })
 }
 
-/// New, shown findings are commented on; ignored and suppressed ones are not.
+/// New, shown findings are commented on; ignored and suppressed ones are not. Triaged
+/// ones keep (and update) a comment they already have, but get no new one.
 fn wants_comment(finding: &ReviewedFinding) -> bool {
     finding.status == Status::New
         && finding.in_diff
@@ -104,12 +118,11 @@ fn wants_comment(finding: &ReviewedFinding) -> bool {
 }
 
 /// A finding still reported as new but no longer placeable (its line moved out of the diff)
-/// keeps its comment: it is not fixed.
+/// keeps its comment: it is not fixed. Nor is one whose scanner did not run this time.
 fn still_open(review: &Review, id: &FindingId) -> bool {
-    review
-        .findings
-        .iter()
-        .any(|f| &f.id == id && f.status == Status::New && f.ignored.is_none())
+    review.findings.iter().any(|f| {
+        &f.id == id && f.ignored.is_none() && matches!(f.status, Status::New | Status::NotScanned)
+    })
 }
 
 /// The lines to comment on: the upgrade's declaring line for a dependency, else the flagged
@@ -157,21 +170,24 @@ fn placement(finding: &ReviewedFinding, changes: &ChangeSet) -> Option<Placement
 pub fn gate(review: &Review) -> GateStatus {
     let gate = &review.summary.gate;
     let threshold = gate.fail_on;
-    let title = if gate.passed {
-        match review.summary.new {
+    let title = match gate.outcome {
+        GateOutcome::Passed => match review.summary.new {
             0 => "No new findings".to_owned(),
             1 => "1 new finding, none blocking".to_owned(),
             n => format!("{n} new findings, none blocking"),
-        }
-    } else if gate.blocking == 1 {
-        "1 new finding blocks the merge".to_owned()
-    } else {
-        format!("{} new findings block the merge", gate.blocking)
+        },
+        GateOutcome::Failed if gate.blocking == 1 => "1 new finding blocks the merge".to_owned(),
+        GateOutcome::Failed => format!("{} new findings block the merge", gate.blocking),
+        GateOutcome::Incomplete => format!(
+            "Incomplete: no report from {} on one side",
+            review.summary.missing_tools.join(", ")
+        ),
     };
     let annotations = review
         .findings
         .iter()
         .filter(|f| f.status == Status::New && f.ignored.is_none() && !f.finding.suppressed)
+        .filter(|f| !f.is_triaged_away())
         .filter_map(|f| {
             let location = f.finding.location.as_ref()?;
             let (start, end) = location.lines()?;
@@ -253,6 +269,7 @@ mod tests {
             upgrade: None,
             ignored: None,
             dependency: None,
+            triage: None,
         }
     }
 
@@ -268,9 +285,17 @@ mod tests {
                 fixed: 0,
                 ignored: 0,
                 suppressed: 0,
+                triaged: 0,
+                not_scanned: 0,
+                missing_tools: Vec::new(),
                 dedup: Dedup::default(),
                 gate: Gate {
                     passed: new == 0,
+                    outcome: if new == 0 {
+                        GateOutcome::Passed
+                    } else {
+                        GateOutcome::Failed
+                    },
                     fail_on: Some(Severity::High),
                     blocking: new,
                 },
@@ -278,6 +303,7 @@ mod tests {
             findings,
             upgrades: Vec::new(),
             warnings: Vec::new(),
+            config_changes: Vec::new(),
         }
     }
 

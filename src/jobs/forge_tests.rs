@@ -11,8 +11,9 @@ use serde_json::json;
 use super::review::{self, Context};
 use super::{Outcome, ReviewSettings};
 use crate::forge::{
-    ArtifactLimits, ChangeRequest, CommentId, CommentOutcome, Forge, ForgeError, ForgeResult,
-    GateStatus, InlineComment, PostedComment, Published, ReportFile, ReportGlobs, Reports,
+    Actor, ArtifactLimits, ChangeRequest, CommentId, CommentOutcome, Forge, ForgeError,
+    ForgeResult, GateStatus, InlineComment, Permission, PostedComment, Published, ReplyTo,
+    ReportFile, ReportGlobs, Reports,
 };
 use crate::model::{ChangeSet, ChangeStatus, CommitInfo, FileBlame, FileChange};
 use crate::report::parse_finding_marker;
@@ -20,6 +21,8 @@ use crate::store::{self, Job, JobId, JobKind, Store};
 
 const HEAD: &str = "1111111111111111111111111111111111111111";
 const BASE: &str = "2222222222222222222222222222222222222222";
+/// The fake forge's answer to `identity()`.
+const IDENTITY: &str = "posture[bot]";
 
 #[derive(Default)]
 struct State {
@@ -34,6 +37,12 @@ struct State {
     /// Fail `post_comments` once with this error.
     fail_posting: Option<ForgeError>,
     draft: bool,
+    /// `permission()`'s answers by login; anyone else has `Permission::None`.
+    permissions: HashMap<String, Permission>,
+    /// `reply()` calls, in order.
+    replies: Vec<(ReplyTo, String)>,
+    /// The comments whose threads `resolve_thread()` resolved, in order.
+    resolved_threads: Vec<CommentId>,
 }
 
 #[derive(Default)]
@@ -126,6 +135,35 @@ impl Forge for FakeForge {
             files: files.unwrap_or_default(),
             skipped: Vec::new(),
         })
+    }
+    async fn identity(&self) -> ForgeResult<String> {
+        Ok(IDENTITY.to_owned())
+    }
+    async fn permission(&self, _: &str, actor: &Actor) -> ForgeResult<Permission> {
+        let state = self.state.lock().unwrap();
+        Ok(state
+            .permissions
+            .get(&actor.login)
+            .copied()
+            .unwrap_or(Permission::None))
+    }
+    async fn reply(&self, _: &ChangeRequest, to: &ReplyTo, body: &str) -> ForgeResult<()> {
+        let mut state = self.state.lock().unwrap();
+        state.replies.push((to.clone(), body.to_owned()));
+        Ok(())
+    }
+    async fn resolve_thread(&self, _: &ChangeRequest, comment: &PostedComment) -> ForgeResult<()> {
+        let mut state = self.state.lock().unwrap();
+        if comment.resolved {
+            return Ok(());
+        }
+        state.resolved_threads.push(comment.id.clone());
+        for posted in &mut state.published.comments {
+            if posted.id == comment.id {
+                posted.resolved = true;
+            }
+        }
+        Ok(())
     }
     async fn published(&self, _: &ChangeRequest) -> ForgeResult<Published> {
         Ok(self.state.lock().unwrap().published.clone())

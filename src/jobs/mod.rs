@@ -7,6 +7,7 @@
 //!
 //! What a job does is [`runner`]'s business; this module only schedules.
 
+mod command;
 #[cfg(test)]
 mod forge_tests;
 mod forges;
@@ -16,7 +17,7 @@ mod schedule;
 
 pub use forges::{ForgeProvider, Forges, NoForge};
 pub use runner::{ForgeRunner, ReviewSettings};
-pub use schedule::{queue_reconciles, run_reconciles};
+pub use schedule::{expire_acceptances, queue_reconciles, run_reconciles};
 
 use std::future::Future;
 use std::sync::Arc;

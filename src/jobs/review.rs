@@ -6,7 +6,6 @@
 //! [`plan`](crate::forge::plan) made from what exists, so running a job twice posts nothing
 //! twice.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use chrono::Utc;
@@ -27,6 +26,7 @@ use crate::review::{self as engine, Ingested, ReviewError};
 use crate::store::{
     Accepted, DeliveryId, Job, JobKind, NewDelivery, NewJob, ProjectId, Store, StoreError,
 };
+use crate::triage::TriageBook;
 
 /// What every forge job needs.
 pub struct Context<'a> {
@@ -68,7 +68,7 @@ pub async fn review(context: &Context<'_>, job: &Job) -> Result<Outcome, JobErro
     }
     let mut notes = Vec::new();
     for change in &changes {
-        notes.push(review_one(context, change).await?);
+        notes.push(review_one(context, job, change).await?);
     }
     Ok(if notes.iter().all(Option::is_none) {
         Outcome::Done
@@ -77,9 +77,10 @@ pub async fn review(context: &Context<'_>, job: &Job) -> Result<Outcome, JobErro
     })
 }
 
-/// Reviews one change request; `Some(reason)` when it was left alone.
-async fn review_one(
+/// Reviews one change request for `job`; `Some(reason)` when it was left alone.
+pub(super) async fn review_one(
     context: &Context<'_>,
+    job: &Job,
     change: &ChangeRequest,
 ) -> Result<Option<String>, JobError> {
     let forge = &context.forge;
@@ -101,14 +102,26 @@ async fn review_one(
         )
         .await?;
 
-    let config_bytes = forge
+    // The change's own config is validated (and its effect shown); the policy that
+    // decides the gate is the target branch's, at the merge-base.
+    let head_config = forge
         .read_file(&change.repository, &change.head_sha, config::FILE_NAME)
         .await?;
-    let config = match parse_config(config_bytes.as_deref()) {
+    if let Err(error) = parse_config(head_config.as_deref()) {
+        publish_config_error(context, change, &error).await?;
+        return Ok(Some(format!("{name}: broken {}", config::FILE_NAME)));
+    }
+    let base_config = forge
+        .read_file(&change.repository, &change.merge_base, config::FILE_NAME)
+        .await?;
+    let config = match parse_config(base_config.as_deref()) {
         Ok(config) => config,
         Err(error) => {
             publish_config_error(context, change, &error).await?;
-            return Ok(Some(format!("{name}: broken {}", config::FILE_NAME)));
+            return Ok(Some(format!(
+                "{name}: broken {} on the target branch",
+                config::FILE_NAME
+            )));
         }
     };
     let globs = report_globs(&config)?;
@@ -146,14 +159,32 @@ async fn review_one(
         .warnings
         .extend(head_reports.skipped.iter().cloned());
     ingested.base = merge_base_findings(context, project, change, &globs, &mut ingested).await?;
+    let head_tools = ingested.head.tools.clone();
+    let triage = TriageBook {
+        decisions: context
+            .store
+            .triage_decisions(project)
+            .await?
+            .into_iter()
+            .map(|(id, record)| (id, record.triage))
+            .collect(),
+        vex: Vec::new(),
+    };
 
     let diff = forge.changes(change).await?;
-    let (outcome, diff) = run_engine(context, change, diff, config_bytes, ingested).await?;
+    let configs = [
+        (change.head_sha.as_str(), head_config),
+        (change.merge_base.as_str(), base_config),
+    ];
+    let (outcome, diff) = run_engine(context, change, diff, configs, ingested, triage).await?;
     let review = outcome.review;
     context
         .store
-        .record_review(project, &change.head_sha, false, &review)
+        .record_review(project, &change.head_sha, false, &review, &head_tools)
         .await?;
+    if let Some(reason) = superseded(context, job, change).await? {
+        return Ok(Some(format!("{name}: {reason}; nothing published")));
+    }
     publish(
         context,
         &config,
@@ -168,10 +199,40 @@ async fn review_one(
         change = %name,
         new = review.summary.new,
         fixed = review.summary.fixed,
-        passed = review.summary.gate.passed,
+        outcome = review.summary.gate.outcome.as_str(),
         "published"
     );
     Ok(None)
+}
+
+/// Why a finished review must not publish: the change moved on to another head, or a
+/// newer job of the same change is running (it will publish).
+async fn superseded(
+    context: &Context<'_>,
+    job: &Job,
+    change: &ChangeRequest,
+) -> Result<Option<String>, JobError> {
+    let now = context
+        .forge
+        .change_request(&change.repository, change.number)
+        .await?;
+    if now.head_sha != change.head_sha {
+        return Ok(Some(format!(
+            "its head moved from {} to {}",
+            short(&change.head_sha),
+            short(&now.head_sha)
+        )));
+    }
+    let newer = context
+        .store
+        .newer_job_running(
+            context.forge.kind(),
+            &change.repository,
+            change.number,
+            job.id,
+        )
+        .await?;
+    Ok(newer.then(|| "a newer job of the same change is running".to_string()))
 }
 
 /// The merge-base's findings: its stored snapshot, else its CI reports, else none
@@ -185,7 +246,15 @@ async fn merge_base_findings(
 ) -> Result<Snapshot, JobError> {
     if let Some(stored) = context.store.snapshot(project, &change.merge_base).await? {
         let findings: Vec<Finding> = stored.into_iter().map(|f| f.finding).collect();
-        let tools: BTreeSet<String> = findings.iter().flat_map(|f| f.tools.clone()).collect();
+        // Snapshots recorded before posture kept their tools: the tools that found something.
+        let tools = match context
+            .store
+            .snapshot_tools(project, &change.merge_base)
+            .await?
+        {
+            Some(tools) => tools,
+            None => findings.iter().flat_map(|f| f.tools.clone()).collect(),
+        };
         return Ok(Snapshot { findings, tools });
     }
     let reports = context
@@ -219,13 +288,15 @@ fn ingest(reports: &Reports, ingested: &mut Ingested) -> Snapshot {
     )
 }
 
-/// Runs the pure engine on a blocking thread, reading through the forge.
+/// Runs the pure engine on a blocking thread, reading through the forge; `configs` are
+/// `.posture.yml`'s bytes at commits already read.
 async fn run_engine(
     context: &Context<'_>,
     change: &ChangeRequest,
     diff: ChangeSet,
-    config_bytes: Option<Vec<u8>>,
+    configs: [(&str, Option<Vec<u8>>); 2],
     ingested: Ingested,
+    triage: TriageBook,
 ) -> Result<(engine::Outcome, ChangeSet), JobError> {
     let repo = ForgeRepo::new(
         context.forge.clone(),
@@ -233,7 +304,9 @@ async fn run_engine(
         change.clone(),
         diff.clone(),
     );
-    repo.seed(&change.head_sha, config::FILE_NAME, config_bytes);
+    for (sha, bytes) in configs {
+        repo.seed(sha, config::FILE_NAME, bytes);
+    }
     let request = engine::Request {
         repo: Default::default(),
         base: change.merge_base.clone(),
@@ -241,8 +314,10 @@ async fn run_engine(
         base_reports: Vec::new(),
         head_reports: Vec::new(),
         config: None,
+        config_from: engine::ConfigFrom::Base,
         fail_on: None,
         today: Utc::now().date_naive(),
+        triage,
     };
     // Exploitation data (KEV, EPSS) from the store's cached feeds, for the CVEs at head.
     let mut ingested = ingested;
@@ -393,7 +468,7 @@ async fn publish_config_error(
     Ok(())
 }
 
-fn parse_config(bytes: Option<&[u8]>) -> Result<Config, ConfigError> {
+pub(super) fn parse_config(bytes: Option<&[u8]>) -> Result<Config, ConfigError> {
     let Some(bytes) = bytes else {
         return Ok(Config::default());
     };
@@ -454,6 +529,7 @@ pub async fn baseline(context: &Context<'_>, job: &Job) -> Result<Outcome, JobEr
     ingested.head = ingest(&reports, &mut ingested);
     // The commit against itself: every finding is present, none is new.
     ingested.base.tools = ingested.head.tools.clone();
+    let tools = ingested.head.tools.clone();
     let change = ChangeRequest {
         repository: job.repository.clone(),
         number: 0,
@@ -473,10 +549,19 @@ pub async fn baseline(context: &Context<'_>, job: &Job) -> Result<Outcome, JobEr
     let config = forge
         .read_file(&job.repository, &head, config::FILE_NAME)
         .await?;
-    let (outcome, _) = run_engine(context, &change, diff, config, ingested).await?;
+    let configs = [(head.as_str(), config.clone()), (head.as_str(), config)];
+    let (outcome, _) = run_engine(
+        context,
+        &change,
+        diff,
+        configs,
+        ingested,
+        TriageBook::default(),
+    )
+    .await?;
     context
         .store
-        .record_review(project, &head, true, &outcome.review)
+        .record_review(project, &head, true, &outcome.review, &tools)
         .await?;
     info!(commit = %short(&head), findings = outcome.review.findings.len(), "baseline recorded");
     Ok(Outcome::Done)

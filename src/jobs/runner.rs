@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::forges::{ForgeProvider, NoForge};
-use super::review;
 use super::{Outcome, Runner};
+use super::{command, review};
 use crate::forge::{ArtifactLimits, ForgeError};
 use crate::store::{Job, JobKind, Store};
 
@@ -40,12 +40,7 @@ impl Runner for ForgeRunner {
         match job.kind {
             // Storing the pause superseded the queued review; nothing is left to do.
             JobKind::Pause => return Outcome::Done,
-            JobKind::Command => {
-                return Outcome::Skipped(
-                    "comment commands are recorded; this release does not act on them".into(),
-                );
-            }
-            JobKind::Review | JobKind::Baseline | JobKind::Reconcile => {}
+            JobKind::Review | JobKind::Baseline | JobKind::Reconcile | JobKind::Command => {}
         }
         let forge = match self.forges.forge_for(job).await {
             Ok(forge) => forge,
@@ -60,6 +55,7 @@ impl Runner for ForgeRunner {
         let result = match job.kind {
             JobKind::Review => review::review(&context, job).await,
             JobKind::Baseline => review::baseline(&context, job).await,
+            JobKind::Command => command::command(&context, job).await,
             _ => review::reconcile(&context, job).await,
         };
         result.unwrap_or_else(|error| match error {

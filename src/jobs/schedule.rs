@@ -1,7 +1,8 @@
-//! The periodic reconcile: GitHub never redelivers a webhook on its own, so every
-//! `interval` each known project gets a reconcile job that reviews open change requests
-//! whose head was never reviewed. Every replica runs this loop; the delivery id names the
-//! interval, so however many replicas tick, one job per project and interval is stored.
+//! The periodic work: every `interval` each known project gets a reconcile job (GitHub
+//! never redelivers a webhook on its own, so it reviews open change requests whose head was
+//! never reviewed), and acceptances past their last day are reopened. Every replica runs
+//! this loop; the delivery id names the interval (the day, for expiries), so however many
+//! replicas tick, one job per project and interval, and one event per expiry, is stored.
 
 use std::time::Duration;
 
@@ -10,7 +11,10 @@ use serde_json::json;
 use tokio::sync::watch;
 use tracing::{info, warn};
 
-use crate::store::{Accepted, DeliveryId, JobKind, NewDelivery, NewJob, Store, StoreError};
+use crate::store::{
+    Accepted, Applied, DeliveryId, EventSource, JobKind, NewDelivery, NewJob, Store, StoreError,
+    TriageChange,
+};
 
 /// Queues one reconcile job per project for the interval that `now` falls in; returns how
 /// many were queued (0 when another replica already did).
@@ -41,6 +45,29 @@ pub async fn queue_reconciles(store: &Store, interval: Duration) -> Result<usize
     Ok(queued)
 }
 
+/// Reopens every acceptance whose last day is before `today` (an `acceptance_expired`
+/// event each); returns how many this call reopened. The next review reports them again.
+pub async fn expire_acceptances(
+    store: &Store,
+    today: chrono::NaiveDate,
+) -> Result<usize, StoreError> {
+    let mut reopened = 0;
+    for (project, finding) in store.expired_acceptances(today).await? {
+        let source = EventSource {
+            at: Utc::now(),
+            actor: None,
+            comment: None,
+            pull_request: None,
+            delivery_id: Some(format!("expiry:{today}")),
+        };
+        let change = TriageChange::Expire { finding };
+        if let Applied::Recorded(_) = store.apply_triage(project, &change, &source).await? {
+            reopened += 1;
+        }
+    }
+    Ok(reopened)
+}
+
 /// Ticks every `interval` until `shutdown` turns true.
 pub async fn run_reconciles(store: Store, interval: Duration, mut shutdown: watch::Receiver<bool>) {
     let mut ticker = tokio::time::interval(interval);
@@ -53,6 +80,11 @@ pub async fn run_reconciles(store: Store, interval: Duration, mut shutdown: watc
         match queue_reconciles(&store, interval).await {
             Ok(queued) => info!(queued, "reconcile scheduled"),
             Err(error) => warn!("cannot schedule the reconcile: {error}"),
+        }
+        match expire_acceptances(&store, Utc::now().date_naive()).await {
+            Ok(0) => {}
+            Ok(reopened) => info!(reopened, "expired acceptances reopened"),
+            Err(error) => warn!("cannot expire acceptances: {error}"),
         }
     }
 }

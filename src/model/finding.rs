@@ -323,6 +323,66 @@ impl Package {
             manifest: None,
         })
     }
+
+    /// The package URL (`pkg:type/namespace/name@version`) of the package, the inverse of
+    /// [`Package::from_purl`]: npm's `@scope/name` and Maven's `group:artifact` become
+    /// namespace and name, PyPI names are lower-cased with `-` for `_` as the purl spec asks,
+    /// and every segment is percent-encoded. OS ecosystems map to `deb`, `apk` and `rpm`
+    /// without inventing a distribution namespace. `None` for an ecosystem without a purl
+    /// type posture knows, or an empty name.
+    pub fn purl(&self) -> Option<String> {
+        const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+            .remove(b'.')
+            .remove(b'-')
+            .remove(b'_')
+            .remove(b'~')
+            .remove(b':');
+        let encode = |text: &str| percent_encoding::utf8_percent_encode(text, SEGMENT).to_string();
+        let purl_type = match &self.ecosystem {
+            Ecosystem::Npm => "npm",
+            Ecosystem::PyPI => "pypi",
+            Ecosystem::CratesIo => "cargo",
+            Ecosystem::Go => "golang",
+            Ecosystem::Maven => "maven",
+            Ecosystem::RubyGems => "gem",
+            Ecosystem::NuGet => "nuget",
+            Ecosystem::Packagist => "composer",
+            Ecosystem::Pub => "pub",
+            Ecosystem::Hex => "hex",
+            Ecosystem::Other(name) => {
+                // OSV spells OS ecosystems `Debian:11`, `Alpine:v3.18`, `Red Hat`, ….
+                let family = name.split(':').next().unwrap_or_default().trim();
+                match family.to_ascii_lowercase().as_str() {
+                    "debian" | "ubuntu" | "deb" => "deb",
+                    "alpine" | "apk" | "wolfi" | "chainguard" => "apk",
+                    "rpm" | "red hat" | "redhat" | "rhel" | "centos" | "rocky linux"
+                    | "almalinux" | "amazon linux" | "oracle linux" | "opensuse" | "suse" => "rpm",
+                    _ => return None,
+                }
+            }
+        };
+        let name = self.name.trim();
+        let name = match self.ecosystem {
+            Ecosystem::PyPI => name.to_ascii_lowercase().replace('_', "-"),
+            _ => name.to_string(),
+        };
+        let segments: Vec<&str> = match (&self.ecosystem, name.split_once(':')) {
+            (Ecosystem::Maven, Some((group, artifact))) => vec![group, artifact],
+            _ => name.split('/').collect(),
+        };
+        if segments.iter().any(|s| s.is_empty()) {
+            return None;
+        }
+        let path: Vec<String> = segments.iter().map(|s| encode(s)).collect();
+        let mut purl = format!("pkg:{purl_type}/{}", path.join("/"));
+        if let Some(version) = self.version.as_deref().map(str::trim)
+            && !version.is_empty()
+        {
+            purl.push('@');
+            purl.push_str(&encode(version));
+        }
+        Some(purl)
+    }
 }
 
 fn decode(text: &str) -> String {
@@ -591,5 +651,58 @@ mod tests {
         }
         assert_eq!(Package::from_purl("npm/lodash@1"), None);
         assert_eq!(Package::from_purl("pkg:npm"), None);
+    }
+
+    #[test]
+    fn package_urls_are_written_as_from_purl_reads_them() {
+        let package = |ecosystem: Ecosystem, name: &str, version: Option<&str>| Package {
+            ecosystem,
+            name: name.to_string(),
+            version: version.map(str::to_string),
+            manifest: None,
+        };
+        let cases = [
+            (
+                package(Ecosystem::Npm, "@babel/core", Some("7.0.0")),
+                Some("pkg:npm/%40babel/core@7.0.0"),
+            ),
+            (
+                package(Ecosystem::Maven, "org.apache.cxf:cxf-core", Some("3.4.6")),
+                Some("pkg:maven/org.apache.cxf/cxf-core@3.4.6"),
+            ),
+            (
+                package(Ecosystem::Go, "github.com/gogo/protobuf", Some("v1.3.1")),
+                Some("pkg:golang/github.com/gogo/protobuf@v1.3.1"),
+            ),
+            (
+                package(Ecosystem::PyPI, "Typing_Extensions", Some("4.0")),
+                Some("pkg:pypi/typing-extensions@4.0"),
+            ),
+            (
+                package(Ecosystem::CratesIo, "smallvec", None),
+                Some("pkg:cargo/smallvec"),
+            ),
+            (
+                package(
+                    Ecosystem::Other("Debian:11".into()),
+                    "openssl",
+                    Some("1.1.1n-0+deb11u3"),
+                ),
+                Some("pkg:deb/openssl@1.1.1n-0%2Bdeb11u3"),
+            ),
+            (package(Ecosystem::Other("unknown".into()), "x", None), None),
+            (package(Ecosystem::Npm, "", Some("1")), None),
+        ];
+        for (package, purl) in cases {
+            assert_eq!(package.purl().as_deref(), purl, "{package:?}");
+            let Some(purl) = purl else { continue };
+            let back = Package::from_purl(purl).unwrap();
+            assert_eq!(back.version, package.version, "{purl}");
+            assert_eq!(
+                back.ecosystem.normalize_name(&back.name),
+                package.ecosystem.normalize_name(&package.name),
+                "{purl}"
+            );
+        }
     }
 }

@@ -6,6 +6,7 @@ mod context;
 mod finding;
 pub mod intel;
 mod review;
+mod triage;
 
 pub use change::{ChangeSet, ChangeStatus, CommitInfo, FileBlame, FileChange, Hunk};
 pub use context::{BusinessContext, DataClass, Environment, Tier};
@@ -15,6 +16,8 @@ pub use finding::{
 };
 pub use intel::{EpssScore, Intel, KevEntry};
 pub use review::{
-    Dedup, DependencyScope, FindingId, Gate, Introduced, Review, ReviewedFinding, Risk, RiskFactor,
-    Status, Summary, Transitive, Upgrade, UpgradeLocation, UpgradeSuggestion,
+    ConfigChange, Dedup, DependencyScope, FindingId, Gate, GateOutcome, Introduced, Review,
+    ReviewedFinding, Risk, RiskFactor, Status, Summary, Transitive, Upgrade, UpgradeLocation,
+    UpgradeSuggestion,
 };
+pub use triage::{DismissReason, Triage, TriageSource, TriageState, Verdict};

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::finding::{Ecosystem, Finding, Severity};
+use super::triage::Triage;
 
 /// A finding's stable identity across runs: the same problem keeps the same id when lines
 /// shift, files are renamed or code is re-indented. Hidden comment markers carry it.
@@ -29,6 +30,10 @@ pub enum Status {
     Existing,
     /// In the baseline, gone at head.
     Fixed,
+    /// Its tool reported on one side only: whether it is new, existing or fixed is unknown
+    /// (a scan that did not run is not a fix).
+    #[serde(rename = "not_scanned")]
+    NotScanned,
 }
 
 impl Status {
@@ -37,6 +42,7 @@ impl Status {
             Status::New => "new",
             Status::Existing => "existing",
             Status::Fixed => "fixed",
+            Status::NotScanned => "not_scanned",
         }
     }
 }
@@ -158,15 +164,66 @@ pub struct ReviewedFinding {
     /// For a dependency: how the project uses it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dependency: Option<DependencyScope>,
+    /// A person's decision about it (a `/posture` command or a VEX statement).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub triage: Option<Triage>,
 }
 
-/// The merge gate: fails when a new, unignored finding is at or above the threshold.
+impl ReviewedFinding {
+    /// Dismissed or accepted (the pipeline keeps no expired acceptance): it blocks nothing
+    /// and gets no new comment. A pending request does not count.
+    pub fn is_triaged_away(&self) -> bool {
+        self.triage
+            .as_ref()
+            .is_some_and(|t| t.state != super::triage::TriageState::Pending)
+    }
+}
+
+/// How the gate came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GateOutcome {
+    Passed,
+    /// A new finding at or above the threshold.
+    Failed,
+    /// A scanner reported on one side only, so the review cannot tell what changed.
+    Incomplete,
+}
+
+impl GateOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GateOutcome::Passed => "passed",
+            GateOutcome::Failed => "failed",
+            GateOutcome::Incomplete => "incomplete",
+        }
+    }
+}
+
+/// The merge gate: fails when a new, unignored, untriaged finding is at or above the
+/// threshold; incomplete when a scanner's report is missing on one side (unless the base
+/// config says `gate: {on_missing_report: pass}`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Gate {
+    /// `outcome == passed`.
     pub passed: bool,
+    pub outcome: GateOutcome,
     pub fail_on: Option<Severity>,
     /// How many findings block the merge.
     pub blocking: usize,
+}
+
+/// One setting a change to `.posture.yml` would alter (it applies after merge, never to
+/// the change itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfigChange {
+    /// The setting, as the file spells it (`fail_on`, `ignore`, `reports`, …).
+    pub setting: String,
+    /// What changes, in words.
+    pub description: String,
+    /// The change makes the gate more permissive (a new ignore, a higher `fail_on`, a
+    /// narrower `reports` glob, …).
+    pub loosens: bool,
 }
 
 /// How many scanner results went into de-duplication and how many findings came out.
@@ -183,6 +240,15 @@ pub struct Summary {
     pub fixed: usize,
     pub ignored: usize,
     pub suppressed: usize,
+    /// Findings dismissed or accepted by a person (not counted in new or existing).
+    #[serde(default)]
+    pub triaged: usize,
+    /// Findings of a tool that reported on one side only.
+    #[serde(default)]
+    pub not_scanned: usize,
+    /// The tools whose report is missing at head or at base.
+    #[serde(default)]
+    pub missing_tools: Vec<String>,
     /// De-duplication of the head reports.
     pub dedup: Dedup,
     pub gate: Gate,
@@ -204,4 +270,7 @@ pub struct Review {
     /// target version, most advisories cleared first.
     #[serde(default)]
     pub upgrades: Vec<UpgradeSuggestion>,
+    /// What the change's own `.posture.yml` would alter; the review applies the base's.
+    #[serde(default)]
+    pub config_changes: Vec<ConfigChange>,
 }

@@ -7,9 +7,11 @@ use serde::Serialize;
 
 use super::RenderError;
 use crate::ingest::IngestError;
+use chrono::{DateTime, NaiveDate, Utc};
+
 use crate::model::{
-    Advisory, CodeFix, Dedup, DependencyScope, Gate, Introduced, Package, Review, ReviewedFinding,
-    Risk, Upgrade, UpgradeSuggestion,
+    Advisory, CodeFix, ConfigChange, Dedup, DependencyScope, Gate, Introduced, Package, Review,
+    ReviewedFinding, Risk, Triage, Upgrade, UpgradeSuggestion,
 };
 
 pub const SCHEMA: &str = "posture.review/v1";
@@ -27,6 +29,26 @@ struct View<'a> {
     upgrades: &'a [UpgradeSuggestion],
     warnings: &'a [String],
     refused_reports: Vec<String>,
+    /// What the change's own `.posture.yml` would alter once merged (the review applied the
+    /// base's); empty when it changes nothing or the config came from elsewhere.
+    config_changes: Vec<ChangeView<'a>>,
+}
+
+#[derive(Serialize)]
+struct ChangeView<'a> {
+    setting: &'a str,
+    description: &'a str,
+    loosens: bool,
+}
+
+impl<'a> From<&'a ConfigChange> for ChangeView<'a> {
+    fn from(c: &'a ConfigChange) -> Self {
+        ChangeView {
+            setting: &c.setting,
+            description: &c.description,
+            loosens: c.loosens,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -36,7 +58,14 @@ struct SummaryView<'a> {
     fixed: usize,
     ignored: usize,
     suppressed: usize,
+    /// Findings dismissed or accepted by a person: in neither `new` nor `existing`.
+    triaged: usize,
+    /// Findings of a tool that reported on one side only.
+    not_scanned: usize,
+    /// The tools whose report is missing at base or at head.
+    missing_tools: &'a [String],
     dedup: Dedup,
+    /// `{passed, outcome (passed|failed|incomplete), fail_on, blocking}`.
     gate: &'a Gate,
     upgrades: UpgradeCounts,
 }
@@ -52,6 +81,9 @@ struct UpgradeCounts {
 #[derive(Serialize)]
 struct FindingView<'a> {
     id: &'a str,
+    /// `P-` and the id's first six hex digits, as comments and `/posture` commands name it.
+    short_id: String,
+    /// `new`, `existing`, `fixed` or `not_scanned`.
     status: &'static str,
     in_diff: bool,
     kind: &'static str,
@@ -77,6 +109,33 @@ struct FindingView<'a> {
     line_hash: Option<&'a str>,
     ignored: Option<&'a str>,
     help_uri: Option<&'a str>,
+    /// A person's decision about the finding (a `/posture` command or a VEX statement).
+    triage: Option<TriageView<'a>>,
+}
+
+#[derive(Serialize)]
+struct TriageView<'a> {
+    /// `dismissed`, `accepted` or `pending`.
+    state: &'static str,
+    /// The dismissal reason, or `accepted_risk`.
+    reason: &'static str,
+    by: &'a str,
+    at: DateTime<Utc>,
+    until: Option<NaiveDate>,
+    comment: Option<&'a str>,
+}
+
+impl<'a> From<&'a Triage> for TriageView<'a> {
+    fn from(t: &'a Triage) -> Self {
+        TriageView {
+            state: t.state.as_str(),
+            reason: t.reason(),
+            by: &t.by,
+            at: t.at,
+            until: t.until(),
+            comment: t.comment.as_deref(),
+        }
+    }
 }
 
 impl<'a> From<&'a ReviewedFinding> for FindingView<'a> {
@@ -85,6 +144,7 @@ impl<'a> From<&'a ReviewedFinding> for FindingView<'a> {
         let location = f.location.as_ref();
         FindingView {
             id: &r.id.0,
+            short_id: crate::triage::short_id(&r.id),
             status: r.status.as_str(),
             in_diff: r.in_diff,
             kind: f.kind.as_str(),
@@ -108,6 +168,7 @@ impl<'a> From<&'a ReviewedFinding> for FindingView<'a> {
             line_hash: r.line_hash.as_deref(),
             ignored: r.ignored.as_deref(),
             help_uri: f.help_uri.as_deref(),
+            triage: r.triage.as_ref().map(TriageView::from),
         }
     }
 }
@@ -124,6 +185,9 @@ pub(super) fn render(review: &Review, refused: &[IngestError]) -> Result<String,
             fixed: review.summary.fixed,
             ignored: review.summary.ignored,
             suppressed: review.summary.suppressed,
+            triaged: review.summary.triaged,
+            not_scanned: review.summary.not_scanned,
+            missing_tools: &review.summary.missing_tools,
             dedup: review.summary.dedup,
             gate: &review.summary.gate,
             upgrades: UpgradeCounts {
@@ -135,8 +199,55 @@ pub(super) fn render(review: &Review, refused: &[IngestError]) -> Result<String,
         upgrades: &review.upgrades,
         warnings: &review.warnings,
         refused_reports: refused.iter().map(ToString::to_string).collect(),
+        config_changes: review.config_changes.iter().map(ChangeView::from).collect(),
     };
     let mut out = serde_json::to_string_pretty(&view)?;
     out.push('\n');
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::super::markdown::tests::{dismissed, finding, review};
+    use crate::model::{ConfigChange, GateOutcome, Status};
+
+    #[test]
+    fn the_contract_s_new_fields() {
+        let mut triaged = finding("3f9a1c77e0d1", Status::New);
+        triaged.triage = Some(dismissed(Some("fixture")));
+        let mut r = review(
+            vec![triaged, finding("0123456789", Status::NotScanned)],
+            GateOutcome::Incomplete,
+        );
+        r.summary.missing_tools = vec!["semgrep".into()];
+        r.config_changes = vec![ConfigChange {
+            setting: "fail_on".into(),
+            description: "high → critical".into(),
+            loosens: true,
+        }];
+        let out: Value = serde_json::from_str(&super::render(&r, &[]).unwrap()).unwrap();
+        assert_eq!(
+            out["summary"]["gate"],
+            json!({"passed": false, "outcome": "incomplete", "fail_on": "high", "blocking": 0})
+        );
+        assert_eq!(out["summary"]["triaged"], 1);
+        assert_eq!(out["summary"]["not_scanned"], 1);
+        assert_eq!(out["summary"]["missing_tools"], json!(["semgrep"]));
+        assert_eq!(
+            out["config_changes"],
+            json!([{"setting": "fail_on", "description": "high → critical", "loosens": true}])
+        );
+        let first = &out["findings"][0];
+        assert_eq!(first["short_id"], "P-3f9a1c");
+        assert_eq!(
+            first["triage"],
+            json!({"state": "dismissed", "reason": "false_positive", "by": "alice",
+                   "at": "2026-12-04T10:00:00Z", "until": null, "comment": "fixture"})
+        );
+        let second = &out["findings"][1];
+        assert_eq!(second["status"], "not_scanned");
+        assert_eq!(second["triage"], Value::Null);
+    }
 }

@@ -1,5 +1,8 @@
 //! Renders a [`Review`] for people and tools: markdown (the PR comment), JSON
 //! (`posture.review/v1`) and SARIF (the new findings, with GitHub's line hashes).
+//!
+//! Every finding shown to people carries its short id (`P-3f9a1c`, what `/posture` commands
+//! name) and, in comments, its hidden marker; the markers' text never changes.
 
 mod json;
 mod markdown;
@@ -42,7 +45,9 @@ pub fn render(
 }
 
 /// One finding as an inline review comment, marker included; `suggest` offers its upgrade
-/// as a one-click suggestion of the commented line.
+/// as a one-click suggestion of the commented line. A triaged finding's comment opens with
+/// the decision; every comment names the finding's short id and ends with how to triage it
+/// by reply.
 pub fn finding_comment(
     finding: &crate::model::ReviewedFinding,
     suggest: bool,

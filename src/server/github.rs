@@ -7,7 +7,7 @@
 //! | `pull_request` converted_to_draft | Pause |
 //! | `workflow_run` / `check_suite` completed | Review per listed PR, or one keyed by head sha |
 //! | `push` to the default branch | Baseline |
-//! | `issue_comment` created on a PR, body starting with `/posture` | Command |
+//! | `issue_comment` / `pull_request_review_comment` created on a PR, a line starting with `/posture`, not by a bot | Command |
 //! | `installation`, `installation_repositories` | none (the delivery is stored) |
 //! | `ping`, anything else | ignored |
 
@@ -16,7 +16,8 @@ use serde::de::IgnoredAny;
 use serde_json::{Value, json};
 
 use super::intake::{JobKind, NewJob};
-use super::{PayloadError, Route, WebhookEvent, command, typed};
+use super::{PayloadError, Route, WebhookEvent, typed};
+use crate::triage::command::has_command;
 
 /// The `X-GitHub-Event` values posture handles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +27,7 @@ pub(crate) enum Event {
     CheckSuite,
     Push,
     IssueComment,
+    ReviewComment,
     Installation,
     InstallationRepositories,
     Ping,
@@ -42,6 +44,7 @@ impl WebhookEvent for Event {
             "check_suite" => Event::CheckSuite,
             "push" => Event::Push,
             "issue_comment" => Event::IssueComment,
+            "pull_request_review_comment" => Event::ReviewComment,
             "installation" => Event::Installation,
             "installation_repositories" => Event::InstallationRepositories,
             "ping" => Event::Ping,
@@ -56,6 +59,7 @@ impl WebhookEvent for Event {
             Event::CheckSuite => "check_suite",
             Event::Push => "push",
             Event::IssueComment => "issue_comment",
+            Event::ReviewComment => "pull_request_review_comment",
             Event::Installation => "installation",
             Event::InstallationRepositories => "installation_repositories",
             Event::Ping => "ping",
@@ -85,6 +89,7 @@ impl WebhookEvent for Event {
             }
             Event::Push => push(typed(payload)?),
             Event::IssueComment => Ok(issue_comment(typed(payload)?)),
+            Event::ReviewComment => Ok(review_comment(typed(payload)?)),
             Event::Installation | Event::InstallationRepositories => {
                 let event: InstallationEvent = typed(payload)?;
                 tracing::info!(
@@ -355,41 +360,98 @@ struct Comment {
     #[serde(default)]
     body: Option<String>,
     user: User,
+    /// On a review comment: the thread's first comment, when this is a reply.
+    #[serde(default)]
+    in_reply_to_id: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]
 struct User {
     login: String,
+    /// `User`, `Bot` or `Organization`.
+    #[serde(rename = "type", default)]
+    kind: Option<String>,
 }
 
 fn issue_comment(event: IssueCommentEvent) -> Route {
-    if event.action != "created" {
-        return Route::Ignore("comment not created");
-    }
     if event.issue.pull_request.is_none() {
         return Route::Ignore("comment on an issue, not a pull request");
     }
-    let Some(command) = event.comment.body.as_deref().and_then(command) else {
+    let (common, action, number) = (event.common, event.action, event.issue.number);
+    command_job(
+        Event::IssueComment,
+        common,
+        action,
+        number,
+        event.comment,
+        None,
+    )
+}
+
+#[derive(Debug, Deserialize)]
+struct ReviewCommentEvent {
+    action: String,
+    comment: Comment,
+    pull_request: PullNumber,
+    #[serde(flatten)]
+    common: Common,
+}
+
+#[derive(Debug, Deserialize)]
+struct PullNumber {
+    number: i64,
+}
+
+fn review_comment(event: ReviewCommentEvent) -> Route {
+    // A reply goes to the thread's first comment; a new review comment opens its own thread.
+    let thread = event.comment.in_reply_to_id.unwrap_or(event.comment.id);
+    command_job(
+        Event::ReviewComment,
+        event.common,
+        event.action,
+        event.pull_request.number,
+        event.comment,
+        Some(json!({"review_comment": thread.to_string()})),
+    )
+}
+
+/// A command job for a new comment that holds a `/posture` line; bots are not heard, and
+/// an edited comment is not run again.
+fn command_job(
+    kind: Event,
+    common: Common,
+    action: String,
+    number: i64,
+    comment: Comment,
+    reply_to: Option<Value>,
+) -> Route {
+    if action != "created" {
+        return Route::Ignore("comment not created");
+    }
+    if comment.user.kind.as_deref() == Some("Bot") {
+        return Route::Ignore("comment by a bot");
+    }
+    let Some(body) = comment.body.filter(|body| has_command(body)) else {
         return Route::Ignore("comment is not a /posture command");
     };
-    let mut payload = event
-        .common
-        .job_payload(format!("issue_comment.{}", event.action));
-    payload["command"] = json!(command);
-    payload["author"] = json!(event.comment.user.login);
-    payload["comment_id"] = json!(event.comment.id);
-    let repository = event.common.repository.full_name;
+    let mut payload = common.job_payload(format!("{}.{action}", kind.name()));
+    payload["command"] = json!(body);
+    payload["author"] = json!(comment.user.login);
+    payload["comment_id"] = json!(comment.id);
+    payload["in_reply_to"] = json!(comment.in_reply_to_id);
+    payload["reply_to"] = reply_to.unwrap_or(Value::Null);
+    let repository = common.repository.full_name;
     Route::Store {
         jobs: vec![NewJob {
             kind: JobKind::Command,
             repository: repository.clone(),
-            pull_request: Some(event.issue.number),
+            pull_request: Some(number),
             head_sha: None,
             coalesce_key: None,
             payload,
         }],
         repository: Some(repository),
-        action: Some(event.action),
+        action: Some(action),
     }
 }
 

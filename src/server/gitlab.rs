@@ -14,7 +14,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::intake::{JobKind, NewJob};
-use super::{PayloadError, Route, WebhookEvent, command, typed};
+use super::{PayloadError, Route, WebhookEvent, typed};
+use crate::triage::command::has_command;
 
 /// The `X-Gitlab-Event` values posture handles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -267,6 +268,8 @@ struct NoteHook {
 
 #[derive(Debug, Deserialize)]
 struct User {
+    #[serde(default)]
+    id: Option<i64>,
     username: String,
 }
 
@@ -275,6 +278,12 @@ struct NoteAttributes {
     id: i64,
     note: String,
     noteable_type: String,
+    /// The thread the note is in (a reply to posture's comment is in posture's thread).
+    #[serde(default)]
+    discussion_id: Option<String>,
+    /// `create` or `update`; an edited note is not run again.
+    #[serde(default)]
+    action: Option<String>,
 }
 
 fn note(hook: NoteHook) -> Route {
@@ -283,9 +292,12 @@ fn note(hook: NoteHook) -> Route {
         Some(merge_request) if attributes.noteable_type == "MergeRequest" => merge_request,
         _ => return Route::Ignore("note not on a merge request"),
     };
-    let Some(command) = command(&attributes.note) else {
+    if attributes.action.as_deref().is_some_and(|a| a != "create") {
+        return Route::Ignore("note not created");
+    }
+    if !has_command(&attributes.note) {
         return Route::Ignore("note is not a /posture command");
-    };
+    }
     let job = NewJob {
         kind: JobKind::Command,
         repository: hook.project.path_with_namespace.clone(),
@@ -294,9 +306,11 @@ fn note(hook: NoteHook) -> Route {
         coalesce_key: None,
         payload: json!({
             "trigger": "note",
-            "command": command,
+            "command": attributes.note,
             "author": hook.user.username,
+            "author_id": hook.user.id,
             "comment_id": attributes.id,
+            "reply_to": attributes.discussion_id.map(|d| json!({"discussion": d})),
         }),
     };
     Route::Store {

@@ -44,9 +44,6 @@ pub const MAX_BODY_BYTES: usize = 25 * 1024 * 1024;
 /// The longest delivery id accepted (forges send UUIDs).
 const MAX_DELIVERY_ID_LEN: usize = 128;
 
-/// Comments and notes that start with this word are commands to posture.
-const COMMAND_PREFIX: &str = "/posture";
-
 /// What the routes share.
 pub struct AppState<I> {
     pub intake: Arc<I>,
@@ -182,13 +179,6 @@ enum PayloadError {
 /// Deserializes the fields posture needs, naming the path of the first bad one.
 fn typed<T: DeserializeOwned>(payload: &Value) -> Result<T, PayloadError> {
     Ok(serde_path_to_error::deserialize(payload)?)
-}
-
-/// The command in a comment, if the comment is one: `/posture` alone or followed by whitespace.
-fn command(text: &str) -> Option<&str> {
-    let text = text.trim();
-    let rest = text.strip_prefix(COMMAND_PREFIX)?;
-    (rest.is_empty() || rest.starts_with(char::is_whitespace)).then_some(text)
 }
 
 /// The answer to a webhook.

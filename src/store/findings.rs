@@ -5,14 +5,13 @@
 //! (first seen, last seen, introducing commit), but only a baseline — a review of the
 //! default branch — declares a finding fixed (open before, absent now) or reopens one.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 
 use crate::model::{FindingId, Review, ReviewedFinding, Severity, Status};
 
 use super::queue::{from_json, to_json};
 use super::{
-    Forge, HistoryRow, HistoryStatus, ProjectId, Store, StoreError, Triage, UnknownVariant, now,
-    with_pool,
+    Forge, HistoryRow, HistoryStatus, ProjectId, Store, StoreError, UnknownVariant, now, with_pool,
 };
 
 const UPSERT_HISTORY: &str = "INSERT INTO finding_history \
@@ -42,7 +41,6 @@ struct StoredHistory {
     fixed_commit: Option<String>,
     fixed_at: Option<chrono::DateTime<chrono::Utc>>,
     introduced_commit: Option<String>,
-    triage: Option<String>,
 }
 
 impl TryFrom<StoredHistory> for HistoryRow {
@@ -67,7 +65,6 @@ impl TryFrom<StoredHistory> for HistoryRow {
             fixed_commit: row.fixed_commit,
             fixed_at: row.fixed_at,
             introduced_commit: row.introduced_commit,
-            triage: row.triage.map(Triage::try_from).transpose()?,
         })
     }
 }
@@ -140,7 +137,8 @@ impl Store {
     }
 
     /// Stores the findings present at `commit` (all but those the review calls fixed; a
-    /// second review of the same commit replaces them) and updates their history. With
+    /// second review of the same commit replaces them) and the tools whose reports were
+    /// read there, and updates the findings' history. With
     /// `is_baseline` (a review of the default branch), open findings absent at `commit`
     /// become fixed there, and present ones that were fixed reopen.
     pub async fn record_review(
@@ -149,27 +147,31 @@ impl Store {
         commit: &str,
         is_baseline: bool,
         review: &Review,
+        tools: &BTreeSet<String>,
     ) -> Result<(), StoreError> {
         let present: Vec<&ReviewedFinding> = review
             .findings
             .iter()
-            .filter(|finding| finding.status != Status::Fixed)
+            .filter(|finding| !matches!(finding.status, Status::Fixed | Status::NotScanned))
             .collect();
         let findings = to_json("findings", &present)?;
+        let tools = to_json("tools", tools)?;
         let now = now();
         with_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
             sqlx::query(
-                "INSERT INTO snapshots (project_id, commit_sha, is_baseline, findings, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $5) \
+                "INSERT INTO snapshots (project_id, commit_sha, is_baseline, findings, tools, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $6) \
                  ON CONFLICT (project_id, commit_sha) DO UPDATE SET \
                    is_baseline = (snapshots.is_baseline OR excluded.is_baseline), \
-                   findings = excluded.findings, updated_at = excluded.updated_at",
+                   findings = excluded.findings, tools = excluded.tools, \
+                   updated_at = excluded.updated_at",
             )
             .bind(project)
             .bind(commit)
             .bind(is_baseline)
             .bind(&findings)
+            .bind(&tools)
             .bind(now)
             .execute(&mut *tx)
             .await?;
@@ -236,12 +238,31 @@ impl Store {
             .transpose()
     }
 
+    /// The tools whose reports were read at `commit`, when it was reviewed and the review
+    /// recorded them (snapshots from before posture kept them say `None`).
+    pub async fn snapshot_tools(
+        &self,
+        project: ProjectId,
+        commit: &str,
+    ) -> Result<Option<BTreeSet<String>>, StoreError> {
+        let row: Option<(Option<Vec<u8>>,)> = with_pool!(self, |pool| {
+            sqlx::query_as("SELECT tools FROM snapshots WHERE project_id = $1 AND commit_sha = $2")
+                .bind(project)
+                .bind(commit)
+                .fetch_optional(pool)
+                .await
+        })?;
+        row.and_then(|(tools,)| tools)
+            .map(|tools| from_json("tools", &tools))
+            .transpose()
+    }
+
     /// Every finding the project has had, oldest first.
     pub async fn finding_history(&self, project: ProjectId) -> Result<Vec<HistoryRow>, StoreError> {
         let rows: Vec<StoredHistory> = with_pool!(self, |pool| {
             sqlx::query_as(
                 "SELECT finding_id, status, severity, first_seen_commit, first_seen_at, \
-                 last_seen_commit, last_seen_at, fixed_commit, fixed_at, introduced_commit, triage \
+                 last_seen_commit, last_seen_at, fixed_commit, fixed_at, introduced_commit \
                  FROM finding_history WHERE project_id = $1 ORDER BY first_seen_at, finding_id",
             )
             .bind(project)
@@ -249,27 +270,6 @@ impl Store {
             .await
         })?;
         rows.into_iter().map(HistoryRow::try_from).collect()
-    }
-
-    /// Sets or clears a maintainer's triage of a finding; false if the project never had it.
-    pub async fn set_triage(
-        &self,
-        project: ProjectId,
-        finding: &FindingId,
-        triage: Option<Triage>,
-    ) -> Result<bool, StoreError> {
-        let updated = with_pool!(self, |pool| {
-            sqlx::query(
-                "UPDATE finding_history SET triage = $1 WHERE project_id = $2 AND finding_id = $3",
-            )
-            .bind(triage.map(Triage::as_str))
-            .bind(project)
-            .bind(&finding.0)
-            .execute(pool)
-            .await
-            .map(|done| done.rows_affected())
-        })?;
-        Ok(updated == 1)
     }
 
     /// Remembers the forge's id of the comment posted for `finding` on a pull request,

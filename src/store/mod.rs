@@ -9,6 +9,7 @@
 mod findings;
 pub mod intel;
 mod queue;
+mod triage;
 mod types;
 
 #[cfg(test)]
@@ -21,9 +22,10 @@ use chrono::{DateTime, SubsecRound, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
+pub use triage::{Applied, EventRow, EventSource, TriageChange};
 pub use types::{
-    Accepted, Backoff, DeliveryId, Forge, HistoryRow, HistoryStatus, Job, JobId, JobKind, JobRow,
-    JobStatus, NewDelivery, NewJob, ProjectId, Triage, UnknownVariant,
+    Accepted, Backoff, DeliveryId, EventKind, Forge, HistoryRow, HistoryStatus, Job, JobId,
+    JobKind, JobRow, JobStatus, NewDelivery, NewJob, ProjectId, UnknownVariant,
 };
 
 /// How long a SQLite connection waits for another writer before giving up.

@@ -361,6 +361,31 @@ impl Store {
         Ok(rows)
     }
 
+    /// Whether a job newer than `than` that may publish on the same change request (a
+    /// review or a command) is running: the older one then publishes nothing, so two runs
+    /// never post the same comments side by side.
+    pub async fn newer_job_running(
+        &self,
+        forge: Forge,
+        repository: &str,
+        pull_request: i64,
+        than: JobId,
+    ) -> Result<bool, StoreError> {
+        let row: Option<(i64,)> = with_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT id FROM jobs WHERE status = 'running' AND kind IN ('review', 'command') \
+                 AND forge = $1 AND repository = $2 AND pull_request = $3 AND id > $4 LIMIT 1",
+            )
+            .bind(forge.as_str())
+            .bind(repository)
+            .bind(pull_request)
+            .bind(than)
+            .fetch_optional(pool)
+            .await
+        })?;
+        Ok(row.is_some())
+    }
+
     /// How many jobs are queued or running.
     pub async fn queue_depth(&self) -> Result<i64, StoreError> {
         let (depth,): (i64,) = with_pool!(self, |pool| {

@@ -116,11 +116,21 @@ text_enum! {
 }
 
 text_enum! {
-    /// A maintainer's verdict on a finding.
-    Triage, "triage" {
-        FalsePositive => "false_positive",
-        AcceptedRisk => "accepted_risk",
-        WontFix => "wont_fix",
+    /// What happened to a finding: one row of the append-only event log.
+    EventKind, "event kind" {
+        Detected => "detected",
+        Reintroduced => "reintroduced",
+        Fixed => "fixed",
+        Dismissed => "dismissed",
+        Accepted => "accepted",
+        /// A dismissal or acceptance now waits for a second person's approval.
+        Pending => "pending",
+        Approved => "approved",
+        Rejected => "rejected",
+        Reopened => "reopened",
+        AcceptanceExpired => "acceptance_expired",
+        SeverityChanged => "severity_changed",
+        PolicyViolation => "policy_violation",
     }
 }
 
@@ -256,7 +266,6 @@ pub struct HistoryRow {
     pub fixed_at: Option<DateTime<Utc>>,
     /// The commit blame names as having introduced it.
     pub introduced_commit: Option<String>,
-    pub triage: Option<Triage>,
 }
 
 /// Retry delays: `base × 2^(attempts − 1)`, at most `cap`.

@@ -118,6 +118,8 @@ pub(crate) struct Shared {
     pub request_timeout: Duration,
     /// Bound on one artifact download.
     pub download_timeout: Duration,
+    /// posture's own login, once asked (see [`super::people::identity`]).
+    pub identity: OnceCell<String>,
 }
 
 impl fmt::Debug for Shared {
@@ -151,7 +153,8 @@ impl Shared {
         Ok(crab)
     }
 
-    /// The HTTP road as the App itself (JWT), for the few App-level endpoints.
+    /// The HTTP road with the client's own credentials: as the App itself (JWT) for the few
+    /// App-level endpoints, or as the personal token.
     pub fn as_app(&self) -> Http<'_> {
         Http {
             shared: self,

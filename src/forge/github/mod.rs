@@ -11,13 +11,14 @@
 //!
 //! Submodules: [`client`] (HTTP road and error mapping), `read` (pull requests, files,
 //! contents, trees), `clone` (the blobless-clone fallback for diffs GitHub will not list),
-//! `blame` (GraphQL), `artifacts` (reports from Actions), `publish` (comments, summary,
-//! gate).
+//! `blame` (GraphQL), `artifacts` (reports from Actions), `people` (posture's own login, a
+//! person's permission), `publish` (comments, replies, summary, gate).
 
 mod artifacts;
 mod blame;
 mod client;
 mod clone;
+mod people;
 mod publish;
 mod read;
 #[cfg(test)]
@@ -36,8 +37,9 @@ use tokio::sync::OnceCell;
 use self::client::{Http, Mode, Session, Shared};
 use super::throttle::Throttle;
 use super::{
-    ArtifactLimits, ChangeRequest, CommentId, CommentOutcome, Forge, ForgeError, ForgeResult,
-    GateStatus, InlineComment, PostedComment, Published, ReportGlobs, Reports,
+    Actor, ArtifactLimits, ChangeRequest, CommentId, CommentOutcome, Forge, ForgeError,
+    ForgeResult, GateStatus, InlineComment, Permission, PostedComment, Published, ReplyTo,
+    ReportGlobs, Reports,
 };
 use crate::model::{ChangeSet, FileBlame};
 use crate::store;
@@ -241,6 +243,7 @@ impl GitHubClient {
                     .unwrap_or_else(|| Arc::new(Throttle::github_content())),
                 request_timeout: config.request_timeout,
                 download_timeout: config.download_timeout,
+                identity: OnceCell::new(),
             }),
         })
     }
@@ -393,6 +396,32 @@ impl Forge for GitHubForge {
     ) -> ForgeResult<Reports> {
         let http = self.http(repository).await?;
         artifacts::reports(&http, repository, sha, globs, limits).await
+    }
+
+    async fn identity(&self) -> ForgeResult<String> {
+        people::identity(&self.shared).await
+    }
+
+    async fn permission(&self, repository: &str, actor: &Actor) -> ForgeResult<Permission> {
+        let http = self.http(repository).await?;
+        people::permission(&http, repository, actor).await
+    }
+
+    async fn reply(&self, change: &ChangeRequest, to: &ReplyTo, body: &str) -> ForgeResult<()> {
+        let http = self.http(&change.repository).await?;
+        publish::reply(&http, change, to, body).await
+    }
+
+    async fn resolve_thread(
+        &self,
+        change: &ChangeRequest,
+        comment: &PostedComment,
+    ) -> ForgeResult<()> {
+        if comment.resolved {
+            return Ok(());
+        }
+        let http = self.http(&change.repository).await?;
+        publish::resolve_thread(&http, change, comment).await
     }
 
     async fn published(&self, change: &ChangeRequest) -> ForgeResult<Published> {

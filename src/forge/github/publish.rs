@@ -6,7 +6,8 @@
 //! Markers (see [`crate::report::finding_marker`]): a finding's comment carries
 //! `<!-- posture:finding:ID -->`, the reply that marks it fixed `<!-- posture:fixed:ID -->`,
 //! the summary `<!-- posture:summary -->`. A body handed in without its marker gets it
-//! appended, so a re-run always finds its own comments.
+//! appended, so a re-run always finds its own comments. Markers count only in comments
+//! written by posture's own login ([`super::people::identity`]): anyone can type one.
 
 use std::collections::{HashMap, HashSet};
 
@@ -14,10 +15,11 @@ use http::Method;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::client::{Call, Http, Mode, protocol, repo_path, split_repository};
+use super::client::{Call, FORGE, Http, Mode, protocol, repo_path, split_repository};
+use super::people::{identity, is_me};
 use crate::forge::{
     AnnotationLevel, ChangeRequest, CommentId, CommentOutcome, ForgeError, ForgeResult, GateStatus,
-    InlineComment, PostedComment, Published,
+    InlineComment, PostedComment, Published, ReplyTo,
 };
 use crate::model::FindingId;
 use crate::report::{SUMMARY_MARKER, finding_marker};
@@ -80,6 +82,21 @@ struct ReviewComment {
     #[serde(default)]
     body: String,
     in_reply_to_id: Option<u64>,
+    /// `null` for a deleted account.
+    #[serde(default)]
+    user: Option<User>,
+}
+
+#[derive(Debug, Deserialize)]
+struct User {
+    login: String,
+}
+
+impl ReviewComment {
+    /// Whether posture wrote it (review and issue comments have the same `user`).
+    fn by(&self, me: &str) -> bool {
+        is_me(self.user.as_ref().map(|u| u.login.as_str()), me)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -100,6 +117,7 @@ fn label(change: &ChangeRequest) -> String {
 }
 
 pub(crate) async fn published(http: &Http<'_>, change: &ChangeRequest) -> ForgeResult<Published> {
+    let me = identity(http.shared).await?;
     let what = format!("reading the review comments of {}", label(change));
     let comments: Vec<ReviewComment> = http
         .paged(
@@ -110,9 +128,10 @@ pub(crate) async fn published(http: &Http<'_>, change: &ChangeRequest) -> ForgeR
             MAX_COMMENTS,
         )
         .await?;
-    // Replies that say "fixed": (the comment replied to, the finding).
+    // posture's replies that say "fixed": (the comment replied to, the finding).
     let fixed: HashSet<(u64, FindingId)> = comments
         .iter()
+        .filter(|c| c.by(&me))
         .filter_map(|c| Some((c.in_reply_to_id?, c)))
         .flat_map(|(parent, c)| {
             markers(&c.body, FIXED_PREFIX)
@@ -123,7 +142,7 @@ pub(crate) async fn published(http: &Http<'_>, change: &ChangeRequest) -> ForgeR
     // Only a thread's first comment is posture's: a reply quoting it carries the marker too.
     let mut posted: Vec<PostedComment> = comments
         .iter()
-        .filter(|c| c.in_reply_to_id.is_none())
+        .filter(|c| c.in_reply_to_id.is_none() && c.by(&me))
         .filter_map(|c| {
             let finding = finding_of(&c.body)?;
             Some(PostedComment {
@@ -145,7 +164,7 @@ pub(crate) async fn published(http: &Http<'_>, change: &ChangeRequest) -> ForgeR
         }
     }
     Ok(Published {
-        summary: find_summary(http, change).await?,
+        summary: find_summary(http, change, &me).await?,
         comments: posted,
     })
 }
@@ -153,6 +172,7 @@ pub(crate) async fn published(http: &Http<'_>, change: &ChangeRequest) -> ForgeR
 async fn find_summary(
     http: &Http<'_>,
     change: &ChangeRequest,
+    me: &str,
 ) -> ForgeResult<Option<(CommentId, String)>> {
     let what = format!("reading the comments of {}", label(change));
     let path = format!(
@@ -165,7 +185,7 @@ async fn find_summary(
         .await?;
     Ok(comments
         .into_iter()
-        .find(|c| c.body.contains(SUMMARY_MARKER))
+        .find(|c| c.by(me) && c.body.contains(SUMMARY_MARKER))
         .map(|c| (CommentId(c.id.to_string()), c.body)))
 }
 
@@ -451,21 +471,105 @@ pub(crate) async fn resolve_comment(
     ))
     .await?;
     if let Some(thread) = &comment.thread {
-        let what = format!(
-            "resolving the thread of review comment {} on {}",
-            comment.id,
-            label(change)
-        );
-        http.graphql(
-            RESOLVE_MUTATION,
-            json!({ "thread": thread }),
-            "graphql_resolve_thread",
-            &what,
-            true,
-        )
-        .await?;
+        resolve_review_thread(http, change, comment, thread).await?;
     }
     Ok(())
+}
+
+async fn resolve_review_thread(
+    http: &Http<'_>,
+    change: &ChangeRequest,
+    comment: &PostedComment,
+    thread: &str,
+) -> ForgeResult<()> {
+    let what = format!(
+        "resolving the thread of review comment {} on {}",
+        comment.id,
+        label(change)
+    );
+    http.graphql(
+        RESOLVE_MUTATION,
+        json!({ "thread": thread }),
+        "graphql_resolve_thread",
+        &what,
+        true,
+    )
+    .await
+    .map(drop)
+}
+
+/// Resolves the thread of posture's comment, saying nothing. A thread not known yet is
+/// looked up among the pull request's review threads.
+pub(crate) async fn resolve_thread(
+    http: &Http<'_>,
+    change: &ChangeRequest,
+    comment: &PostedComment,
+) -> ForgeResult<()> {
+    if comment.resolved {
+        return Ok(());
+    }
+    let thread = match &comment.thread {
+        Some(thread) => thread.clone(),
+        None => match review_threads(http, change).await?.remove(&comment.id.0) {
+            Some((_, true)) => return Ok(()),
+            Some((thread, false)) => thread,
+            None => {
+                return Err(ForgeError::NotFound {
+                    forge: FORGE,
+                    what: format!(
+                        "the review thread of comment {} on {}",
+                        comment.id,
+                        label(change)
+                    ),
+                });
+            }
+        },
+    };
+    resolve_review_thread(http, change, comment, &thread).await
+}
+
+/// Posts `body` in a review comment's thread or on the pull request's conversation.
+pub(crate) async fn reply(
+    http: &Http<'_>,
+    change: &ChangeRequest,
+    to: &ReplyTo,
+    body: &str,
+) -> ForgeResult<()> {
+    let json = json!({ "body": body });
+    match to {
+        ReplyTo::ReviewComment(id) => {
+            let what = format!("replying to review comment {id} on {}", label(change));
+            http.call(Call::send(
+                Method::POST,
+                format!("{}/comments/{}/replies", pull_path(change)?, numeric(id)?),
+                &json,
+                "reply_review_comment",
+                &what,
+            ))
+            .await
+            .map(drop)
+        }
+        ReplyTo::Conversation => {
+            let what = format!("commenting on {}", label(change));
+            http.call(Call::send(
+                Method::POST,
+                format!(
+                    "{}/issues/{}/comments",
+                    repo_path(&change.repository)?,
+                    change.number
+                ),
+                &json,
+                "create_issue_comment",
+                &what,
+            ))
+            .await
+            .map(drop)
+        }
+        ReplyTo::Discussion(_) => Err(ForgeError::Config(
+            "GitHub has no discussions to reply to: a reply goes to a review comment or the conversation"
+                .to_owned(),
+        )),
+    }
 }
 
 pub(crate) async fn upsert_summary(

@@ -56,6 +56,8 @@ pub(super) struct Api {
     gitlab: OnceCell<Arc<AsyncGitlab>>,
     download: OnceCell<reqwest::Client>,
     throttle: Arc<Throttle>,
+    /// posture's own username, once asked (see `people::identity`).
+    pub(super) identity: OnceCell<String>,
 }
 
 impl Api {
@@ -103,6 +105,7 @@ impl Api {
             gitlab: OnceCell::new(),
             download: OnceCell::new(),
             throttle,
+            identity: OnceCell::new(),
         })
     }
 

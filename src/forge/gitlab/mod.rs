@@ -13,6 +13,8 @@
 //! | reports | the `artifacts:paths` archives of the jobs of the newest pipeline for the commit |
 //! | inline comments | one diff discussion per finding, with a `position` on the head side |
 //! | summary | one merge request note |
+//! | identity, permission | `GET /user`; `GET /projects/:id/members/all/:user_id` (`GET /users?username=` without an id) |
+//! | reply, resolve | a note in the discussion (or on the merge request); `PUT …/discussions/:id?resolved=true` |
 //! | gate | a commit status named `posture` |
 //!
 //! Credentials: `POSTURE_GITLAB_TOKEN` (a project or group access token with the `api` scope)
@@ -22,6 +24,7 @@
 
 mod client;
 mod endpoints;
+mod people;
 mod publish;
 mod read;
 mod types;
@@ -37,8 +40,9 @@ use async_trait::async_trait;
 
 use super::throttle::Throttle;
 use super::{
-    ArtifactLimits, ChangeRequest, CommentId, CommentOutcome, Forge, ForgeError, ForgeResult,
-    GateStatus, InlineComment, PostedComment, Published, ReportGlobs, Reports,
+    Actor, ArtifactLimits, ChangeRequest, CommentId, CommentOutcome, Forge, ForgeError,
+    ForgeResult, GateStatus, InlineComment, Permission, PostedComment, Published, ReplyTo,
+    ReportGlobs, Reports,
 };
 use crate::model::{ChangeSet, FileBlame};
 use crate::store;
@@ -186,6 +190,26 @@ impl Forge for GitLabForge {
         limits: &ArtifactLimits,
     ) -> ForgeResult<Reports> {
         read::reports(&self.api, repository, sha, globs, limits).await
+    }
+
+    async fn identity(&self) -> ForgeResult<String> {
+        people::identity(&self.api).await
+    }
+
+    async fn permission(&self, repository: &str, actor: &Actor) -> ForgeResult<Permission> {
+        people::permission(&self.api, repository, actor).await
+    }
+
+    async fn reply(&self, change: &ChangeRequest, to: &ReplyTo, body: &str) -> ForgeResult<()> {
+        publish::reply(&self.api, change, to, body).await
+    }
+
+    async fn resolve_thread(
+        &self,
+        change: &ChangeRequest,
+        comment: &PostedComment,
+    ) -> ForgeResult<()> {
+        publish::resolve_thread(&self.api, change, comment).await
     }
 
     async fn published(&self, change: &ChangeRequest) -> ForgeResult<Published> {

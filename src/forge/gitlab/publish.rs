@@ -1,6 +1,7 @@
 //! Publishing a review on a merge request: one diff discussion per finding (found again by
 //! its hidden marker), a "fixed in" reply and resolution when it goes away, one summary note,
-//! and the gate as a commit status.
+//! and the gate as a commit status. Only notes written by posture's own user
+//! ([`super::people::identity`]) count: a marker in anyone else's note is ignored.
 //!
 //! A discussion's `position` names the merge request's `diff_refs` and a line on the head side:
 //! `new_line` alone for an added line, `old_line` and `new_line` for an unchanged one, and
@@ -23,12 +24,13 @@ use super::client::{Api, protocol};
 use super::endpoints::{
     AddDiscussionNote, CreateDiffDiscussion, EditDiscussionNote, ResolveDiscussion,
 };
+use super::people::{identity, is_me};
 use super::read::{diffs, has_hunks, iid};
 use super::types::{Diff, Discussion, Note};
 use crate::forge::patch::parse;
 use crate::forge::{
     ChangeRequest, CommentId, CommentOutcome, ForgeError, ForgeResult, GateStatus, InlineComment,
-    PostedComment, Published,
+    PostedComment, Published, ReplyTo,
 };
 use crate::model::{FindingId, Hunk};
 use crate::report::{SUMMARY_MARKER, parse_finding_marker};
@@ -71,10 +73,16 @@ async fn discussions(api: &Api, change: &ChangeRequest) -> ForgeResult<Vec<Discu
     .await
 }
 
+/// Whether posture wrote `note`.
+fn mine(note: &Note, me: &str) -> bool {
+    !note.system && is_me(note.author.as_ref().map(|a| a.username.as_str()), me)
+}
+
 pub(super) async fn published(api: &Api, change: &ChangeRequest) -> ForgeResult<Published> {
+    let me = identity(api).await?;
     let mut published = Published::default();
     for discussion in discussions(api, change).await? {
-        let Some(first) = discussion.notes.first().filter(|note| !note.system) else {
+        let Some(first) = discussion.notes.first().filter(|note| mine(note, &me)) else {
             continue;
         };
         if first.body.contains(SUMMARY_MARKER) {
@@ -87,11 +95,12 @@ pub(super) async fn published(api: &Api, change: &ChangeRequest) -> ForgeResult<
             continue;
         };
         let resolvable: Vec<&Note> = discussion.notes.iter().filter(|n| n.resolvable).collect();
+        let fixed = fixed_marker(&finding);
         let resolved = (!resolvable.is_empty()
             && resolvable.iter().all(|n| n.resolved == Some(true)))
             || discussion.notes[1..]
                 .iter()
-                .any(|n| n.body.contains(FIXED_MARKER_START));
+                .any(|n| mine(n, &me) && n.body.contains(&fixed));
         published.comments.push(PostedComment {
             id: CommentId(first.id.to_string()),
             thread: Some(discussion.id.clone()),
@@ -323,21 +332,7 @@ pub(super) async fn resolve_comment(
         "resolving comment {} in merge request {}!{iid}",
         comment.id, change.repository
     );
-    let discussion = match &comment.thread {
-        Some(discussion) => discussion.clone(),
-        None => {
-            let note = note_id(&comment.id, &what)?;
-            discussions(api, change)
-                .await?
-                .into_iter()
-                .find(|d| d.notes.iter().any(|n| n.id == note))
-                .map(|d| d.id)
-                .ok_or_else(|| ForgeError::NotFound {
-                    forge: super::client::FORGE,
-                    what: what.clone(),
-                })?
-        }
-    };
+    let discussion = discussion_of(api, change, comment, &what).await?;
     let reply = format!("Fixed in {fixed_in}. {}", fixed_marker(&comment.finding));
     let endpoint = AddDiscussionNote {
         project: NameOrId::from(change.repository.as_str()),
@@ -353,6 +348,107 @@ pub(super) async fn resolve_comment(
         discussion: &discussion,
     };
     api.call("resolve_discussion", &what, true, api::ignore(endpoint))
+        .await
+}
+
+/// The discussion of posture's comment: its thread, or the one holding its note.
+async fn discussion_of(
+    api: &Api,
+    change: &ChangeRequest,
+    comment: &PostedComment,
+    what: &str,
+) -> ForgeResult<String> {
+    match &comment.thread {
+        Some(discussion) => Ok(discussion.clone()),
+        None => discussion_holding(api, change, &comment.id, what).await,
+    }
+}
+
+/// The id of the discussion that holds note `note`.
+async fn discussion_holding(
+    api: &Api,
+    change: &ChangeRequest,
+    note: &CommentId,
+    what: &str,
+) -> ForgeResult<String> {
+    let note = note_id(note, what)?;
+    discussions(api, change)
+        .await?
+        .into_iter()
+        .find(|d| d.notes.iter().any(|n| n.id == note))
+        .map(|d| d.id)
+        .ok_or_else(|| ForgeError::NotFound {
+            forge: super::client::FORGE,
+            what: what.to_owned(),
+        })
+}
+
+/// Resolves the discussion of posture's comment, saying nothing.
+pub(super) async fn resolve_thread(
+    api: &Api,
+    change: &ChangeRequest,
+    comment: &PostedComment,
+) -> ForgeResult<()> {
+    if comment.resolved {
+        return Ok(());
+    }
+    let iid = iid(&change.repository, change.number)?;
+    let what = format!(
+        "resolving the thread of comment {} in merge request {}!{iid}",
+        comment.id, change.repository
+    );
+    let discussion = discussion_of(api, change, comment, &what).await?;
+    let endpoint = ResolveDiscussion {
+        project: NameOrId::from(change.repository.as_str()),
+        iid,
+        discussion: &discussion,
+    };
+    api.call("resolve_discussion", &what, true, api::ignore(endpoint))
+        .await
+}
+
+/// Posts `body` in a discussion (named, or the one holding a note) or as a merge request
+/// note.
+pub(super) async fn reply(
+    api: &Api,
+    change: &ChangeRequest,
+    to: &ReplyTo,
+    body: &str,
+) -> ForgeResult<()> {
+    let iid = iid(&change.repository, change.number)?;
+    let discussion = match to {
+        ReplyTo::Conversation => {
+            let what = format!("commenting on merge request {}!{iid}", change.repository);
+            let endpoint = CreateMergeRequestNote::builder()
+                .project(change.repository.as_str())
+                .merge_request(iid)
+                .body(body)
+                .build()
+                .map_err(|e| protocol(&what, &e.to_string()))?;
+            return api
+                .call("create_note", &what, true, api::ignore(endpoint))
+                .await;
+        }
+        ReplyTo::Discussion(discussion) => discussion.clone(),
+        ReplyTo::ReviewComment(note) => {
+            let what = format!(
+                "finding the discussion of comment {note} in merge request {}!{iid}",
+                change.repository
+            );
+            discussion_holding(api, change, note, &what).await?
+        }
+    };
+    let what = format!(
+        "replying in discussion {discussion} of merge request {}!{iid}",
+        change.repository
+    );
+    let endpoint = AddDiscussionNote {
+        project: NameOrId::from(change.repository.as_str()),
+        iid,
+        discussion: &discussion,
+        body,
+    };
+    api.call("add_discussion_note", &what, true, api::ignore(endpoint))
         .await
 }
 

@@ -29,16 +29,20 @@ async fn gitlab() -> (MockServer, GitLabForge) {
     (server, client.forge())
 }
 
-/// `GET /user`, which the crate calls once to check the token.
+/// The token's user: posture's identity.
+const ME: &str = "project_14_bot_9f1e";
+
+/// `GET /user`, which the crate calls once to check the token, and `identity()` once more
+/// when it is needed.
 async fn mount_user(server: &MockServer, prefix: &str) {
     Mock::given(method("GET"))
         .and(path(format!("{prefix}/api/v4/user")))
         .and(header("PRIVATE-TOKEN", TOKEN))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "id": 42, "username": "project_14_bot_9f1e", "name": "posture",
+            "id": 42, "username": ME, "name": "posture",
             "state": "active", "bot": true
         })))
-        .expect(1)
+        .expect(1..=2)
         .mount(server)
         .await;
 }
@@ -816,9 +820,20 @@ async fn artifact_downloads_keep_the_token_off_redirects_and_stop_at_the_limit()
 }
 
 fn note(id: u64, body: &str, kind: Value, resolvable: bool, resolved: bool) -> Value {
+    note_by(ME, id, body, kind, resolvable, resolved)
+}
+
+fn note_by(
+    author: &str,
+    id: u64,
+    body: &str,
+    kind: Value,
+    resolvable: bool,
+    resolved: bool,
+) -> Value {
     json!({
         "id": id, "type": kind, "body": body, "attachment": null,
-        "author": {"id": 42, "name": "posture", "username": "project_14_bot_9f1e", "state": "active"},
+        "author": {"id": 42, "name": author, "username": author, "state": "active"},
         "created_at": "2024-05-20T14:20:00.000Z", "updated_at": "2024-05-20T14:20:00.000Z",
         "system": false, "noteable_id": 99, "noteable_type": "MergeRequest", "project_id": 14,
         "noteable_iid": 1, "resolvable": resolvable, "resolved": resolved,
@@ -839,12 +854,15 @@ async fn published_finds_finding_threads_and_the_summary_by_their_markers() {
     let (server, forge) = gitlab().await;
     let summary = "## posture: 2 new findings\n\n<!-- posture:summary -->";
     let discussions = json!([
+        {"id": "3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f", "individual_note": true,
+         "notes": [note_by("Mallory", 1127, "<!-- posture:summary --> nothing to see", Value::Null, false, false)]},
         {"id": "87805b7c09016a7058e91bdbe7b29d1f284a39e6", "individual_note": true,
          "notes": [note(1128, summary, Value::Null, false, false)]},
         {"id": "6a9c1750b37d513a43987b574953fceb50b03ce7", "individual_note": false,
          "notes": [
             note(1126, &finding_body(SQLI), json!("DiffNote"), true, false),
-            note(1129, "We'll fix this in the next sprint.", json!("DiffNote"), true, false)
+            note_by("alice", 1129, "We'll fix this in the next sprint.", json!("DiffNote"), true, false),
+            note_by("mallory", 1136, &format!("Fixed. <!-- posture:fixed:{SQLI} -->"), json!("DiffNote"), true, false)
          ]},
         {"id": "3f5b1a8e2c7d9f0a1b2c3d4e5f6a7b8c9d0e1f2a", "individual_note": false,
          "notes": [note(1130, &finding_body(SECRET), json!("DiffNote"), true, true)]},
@@ -854,7 +872,13 @@ async fn published_finds_finding_threads_and_the_summary_by_their_markers() {
             note(1140, &format!("Fixed in {HEAD}. <!-- posture:fixed:{PICKLE} -->"), json!("DiffNote"), true, false)
          ]},
         {"id": "1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c", "individual_note": true,
-         "notes": [note(1132, "LGTM once the SQL injection is fixed", Value::Null, false, false)]},
+         "notes": [note_by("alice", 1132, "LGTM once the SQL injection is fixed", Value::Null, false, false)]},
+        // Markers in someone else's notes: a summary, a finding, a "fixed" reply in
+        // posture's thread. None of them is posture's.
+        {"id": "4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e", "individual_note": true,
+         "notes": [note_by("mallory", 1134, "all clear <!-- posture:summary -->", Value::Null, false, false)]},
+        {"id": "5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f", "individual_note": false,
+         "notes": [note_by("mallory", 1135, &finding_body("0123456789abcdef"), json!("DiffNote"), true, false)]},
         {"id": "2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d", "individual_note": true,
          "notes": [{"id": 1133, "type": null, "body": "added 1 commit", "system": true,
                     "noteable_type": "MergeRequest", "resolvable": false}]}
@@ -1431,4 +1455,300 @@ fn every_request_is_counted_with_its_status_and_every_rate_limit_with_its_wait()
     ] {
         assert!(text.lines().any(|l| l == line), "no {line:?} in\n{text}");
     }
+}
+
+#[tokio::test]
+async fn identity_is_the_tokens_username_asked_once() {
+    let (server, forge) = gitlab().await;
+    assert_eq!(forge.identity().await.unwrap(), ME);
+    // Another forge of the same client shares the answer.
+    let other = GitLabForge {
+        api: Arc::clone(&forge.api),
+    };
+    assert_eq!(other.identity().await.unwrap(), ME);
+    let users = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == "/api/v4/user")
+        .count();
+    // The crate's connection check, then `identity()` once.
+    assert_eq!(users, 2);
+}
+
+fn actor(login: &str, id: Option<i64>) -> crate::forge::Actor {
+    crate::forge::Actor {
+        login: login.to_owned(),
+        id,
+    }
+}
+
+/// `GET /projects/:id/members/all/:user_id` answering `access_level` (and a state).
+async fn mount_member(server: &MockServer, user: u64, answer: ResponseTemplate) {
+    Mock::given(method("GET"))
+        .and(path(api(&format!("/members/all/{user}"))))
+        .and(header("PRIVATE-TOKEN", TOKEN))
+        .respond_with(answer)
+        .expect(1)
+        .mount(server)
+        .await;
+}
+
+fn member(id: u64, username: &str, access_level: u64, state: &str, membership: &str) -> Value {
+    json!({
+        "id": id, "username": username, "name": username, "state": state,
+        "avatar_url": null, "web_url": format!("http://192.168.1.8:3000/{username}"),
+        "expires_at": null, "access_level": access_level,
+        "created_at": "2012-10-22T14:13:35Z", "membership_state": membership
+    })
+}
+
+#[tokio::test]
+async fn permission_maps_the_members_access_level_and_a_non_member_has_none() {
+    use crate::forge::Permission;
+    let (server, forge) = gitlab().await;
+    let levels = [
+        (1, 5, Permission::None),
+        (2, 10, Permission::Read),
+        (3, 15, Permission::Read),
+        (4, 20, Permission::Read),
+        (5, 30, Permission::Write),
+        (6, 40, Permission::Maintain),
+        (7, 50, Permission::Admin),
+    ];
+    for (user, level, _) in levels {
+        let answer = member(user, &format!("user{user}"), level, "active", "active");
+        mount_member(
+            &server,
+            user,
+            ResponseTemplate::new(200).set_body_json(answer),
+        )
+        .await;
+    }
+    // A blocked user, and a membership still awaiting a seat: none.
+    mount_member(
+        &server,
+        8,
+        ResponseTemplate::new(200).set_body_json(member(8, "gone", 40, "blocked", "active")),
+    )
+    .await;
+    mount_member(
+        &server,
+        9,
+        ResponseTemplate::new(200).set_body_json(member(9, "waiting", 30, "active", "awaiting")),
+    )
+    .await;
+    mount_member(
+        &server,
+        10,
+        ResponseTemplate::new(404).set_body_json(json!({"message": "404 Not found"})),
+    )
+    .await;
+    for (user, _, want) in levels {
+        let got = forge
+            .permission(PROJECT, &actor(&format!("user{user}"), Some(user as i64)))
+            .await
+            .unwrap();
+        assert_eq!(got, want, "access level of user {user}");
+    }
+    for (user, login) in [(8, "gone"), (9, "waiting"), (10, "stranger")] {
+        let got = forge
+            .permission(PROJECT, &actor(login, Some(user)))
+            .await
+            .unwrap();
+        assert_eq!(got, Permission::None, "{login}");
+    }
+    let error = forge
+        .permission(PROJECT, &actor("odd", Some(-1)))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, ForgeError::Config(_)), "{error}");
+}
+
+#[tokio::test]
+async fn permission_without_an_id_looks_the_user_up_by_username() {
+    use crate::forge::Permission;
+    let (server, forge) = gitlab().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v4/users"))
+        .and(query(&[("username", "Jack_Smith")]))
+        .and(header("PRIVATE-TOKEN", TOKEN))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+            {"id": 51, "username": "jack_smith", "name": "Jack Smith", "state": "active",
+             "locked": false, "avatar_url": null, "web_url": "http://localhost:3000/jack_smith"}
+        ])))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v4/users"))
+        .and(query(&[("username", "nobody")]))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .expect(1)
+        .mount(&server)
+        .await;
+    mount_member(
+        &server,
+        51,
+        ResponseTemplate::new(200).set_body_json(member(51, "jack_smith", 30, "active", "active")),
+    )
+    .await;
+    assert_eq!(
+        forge
+            .permission(PROJECT, &actor("Jack_Smith", None))
+            .await
+            .unwrap(),
+        Permission::Write
+    );
+    assert_eq!(
+        forge
+            .permission(PROJECT, &actor("nobody", None))
+            .await
+            .unwrap(),
+        Permission::None
+    );
+    // Neither a name nor an id: nobody to ask about.
+    assert_eq!(
+        forge.permission(PROJECT, &actor("", None)).await.unwrap(),
+        Permission::None
+    );
+}
+
+#[tokio::test]
+async fn a_reply_goes_to_the_discussion_the_notes_discussion_or_the_merge_request() {
+    use crate::forge::ReplyTo;
+    let (server, forge) = gitlab().await;
+    let thread = "6a9c1750b37d513a43987b574953fceb50b03ce7";
+    Mock::given(method("POST"))
+        .and(path(api(&format!(
+            "/merge_requests/1/discussions/{thread}/notes"
+        ))))
+        .and(header("PRIVATE-TOKEN", TOKEN))
+        .and(body_json(json!({"body": "Dismissed."})))
+        .respond_with(ResponseTemplate::new(201).set_body_json(note(
+            1150,
+            "Dismissed.",
+            json!("DiffNote"),
+            true,
+            false,
+        )))
+        .expect(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(api("/merge_requests/1/discussions")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+            {"id": thread, "individual_note": false,
+             "notes": [note(1126, &finding_body(SQLI), json!("DiffNote"), true, false)]}
+        ])))
+        .expect(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(api("/merge_requests/1/notes")))
+        .and(header("PRIVATE-TOKEN", TOKEN))
+        .and(form(&[("body", "Only developers can do that.")]))
+        .respond_with(ResponseTemplate::new(201).set_body_json(note(
+            1151,
+            "Only developers can do that.",
+            Value::Null,
+            false,
+            false,
+        )))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    forge
+        .reply(
+            &change(),
+            &ReplyTo::Discussion(thread.to_owned()),
+            "Dismissed.",
+        )
+        .await
+        .unwrap();
+    forge
+        .reply(
+            &change(),
+            &ReplyTo::ReviewComment(CommentId("1126".to_owned())),
+            "Dismissed.",
+        )
+        .await
+        .unwrap();
+    forge
+        .reply(
+            &change(),
+            &ReplyTo::Conversation,
+            "Only developers can do that.",
+        )
+        .await
+        .unwrap();
+    // A note in no discussion.
+    let error = forge
+        .reply(
+            &change(),
+            &ReplyTo::ReviewComment(CommentId("999".to_owned())),
+            "Dismissed.",
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(error, ForgeError::NotFound { .. }), "{error}");
+}
+
+#[tokio::test]
+async fn resolve_thread_resolves_the_discussion_without_a_note() {
+    let (server, forge) = gitlab().await;
+    let thread = "6a9c1750b37d513a43987b574953fceb50b03ce7";
+    Mock::given(method("PUT"))
+        .and(path(api(&format!(
+            "/merge_requests/1/discussions/{thread}"
+        ))))
+        .and(query(&[("resolved", "true")]))
+        .and(header("PRIVATE-TOKEN", TOKEN))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": thread, "individual_note": false,
+            "notes": [note(1126, &finding_body(SQLI), json!("DiffNote"), true, true)]
+        })))
+        .expect(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(api("/merge_requests/1/discussions")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+            {"id": thread, "individual_note": false,
+             "notes": [note(1126, &finding_body(SQLI), json!("DiffNote"), true, false)]}
+        ])))
+        .expect(1)
+        .mount(&server)
+        .await;
+    forge
+        .resolve_thread(&change(), &posted(1126, Some(thread), SQLI))
+        .await
+        .unwrap();
+    // The discussion found from the note.
+    forge
+        .resolve_thread(&change(), &posted(1126, None, SQLI))
+        .await
+        .unwrap();
+    // Resolved already: nothing sent.
+    let mut done = posted(1126, Some(thread), SQLI);
+    done.resolved = true;
+    forge.resolve_thread(&change(), &done).await.unwrap();
+    let order: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.method.to_string())
+        .collect();
+    assert_eq!(order, ["GET", "PUT", "GET", "PUT"]);
+    assert!(
+        !server
+            .received_requests()
+            .await
+            .unwrap()
+            .iter()
+            .any(|r| r.method.as_str() == "POST")
+    );
 }

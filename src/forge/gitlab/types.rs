@@ -136,9 +136,36 @@ pub(super) struct Note {
     #[serde(default)]
     pub body: String,
     #[serde(default)]
+    pub author: Option<Author>,
+    #[serde(default)]
     pub system: bool,
     #[serde(default)]
     pub resolvable: bool,
     #[serde(default)]
     pub resolved: Option<bool>,
+}
+
+/// A note's author.
+#[derive(Debug, Deserialize)]
+pub(super) struct Author {
+    pub username: String,
+}
+
+/// A user as `GET /user` and `GET /users` describe them.
+#[derive(Debug, Deserialize)]
+pub(super) struct User {
+    pub id: u64,
+    pub username: String,
+}
+
+/// `GET /projects/:id/members/all/:user_id`.
+#[derive(Debug, Deserialize)]
+pub(super) struct Member {
+    pub access_level: u64,
+    /// The user's state: `active`, `blocked`, …
+    #[serde(default)]
+    pub state: Option<String>,
+    /// `awaiting` while the membership waits for a seat or an approval.
+    #[serde(default)]
+    pub membership_state: Option<String>,
 }

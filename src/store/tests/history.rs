@@ -7,7 +7,7 @@ use crate::model::{
     Dedup, Finding, FindingId, Gate, Introduced, Kind, Review, ReviewedFinding, Risk, Severity,
     Status, Summary,
 };
-use crate::store::{Forge, HistoryRow, HistoryStatus, ProjectId, Store, Triage};
+use crate::store::{Forge, HistoryRow, HistoryStatus, ProjectId, Store};
 
 fn reviewed(id: &str, status: Status, introduced: Option<&str>) -> ReviewedFinding {
     let mut finding = Finding::new(Kind::Sast, "semgrep", format!("rule-{id}"));
@@ -29,6 +29,7 @@ fn reviewed(id: &str, status: Status, introduced: Option<&str>) -> ReviewedFindi
         upgrade: None,
         ignored: None,
         dependency: None,
+        triage: None,
     }
 }
 
@@ -43,9 +44,13 @@ fn review(head: &str, findings: Vec<ReviewedFinding>) -> Review {
             fixed: 0,
             ignored: 0,
             suppressed: 0,
+            triaged: 0,
+            not_scanned: 0,
+            missing_tools: Vec::new(),
             dedup: Dedup::default(),
             gate: Gate {
                 passed: true,
+                outcome: crate::model::GateOutcome::Passed,
                 fail_on: None,
                 blocking: 0,
             },
@@ -53,6 +58,7 @@ fn review(head: &str, findings: Vec<ReviewedFinding>) -> Review {
         findings,
         warnings: Vec::new(),
         upgrades: Vec::new(),
+        config_changes: Vec::new(),
     }
 }
 
@@ -127,7 +133,7 @@ async fn history_follows_the_default_branch() {
             ],
         );
         store
-            .record_review(project, "c1", true, &first)
+            .record_review(project, "c1", true, &first, &Default::default())
             .await
             .expect("c1");
         let second = review(
@@ -139,7 +145,7 @@ async fn history_follows_the_default_branch() {
             ],
         );
         store
-            .record_review(project, "c2", true, &second)
+            .record_review(project, "c2", true, &second, &Default::default())
             .await
             .expect("c2");
 
@@ -169,7 +175,7 @@ async fn history_follows_the_default_branch() {
         // A pull request without f1 does not fix it; one with f2 does not reopen it.
         let pull = review("p1", vec![reviewed("f2", Status::New, None)]);
         store
-            .record_review(project, "p1", false, &pull)
+            .record_review(project, "p1", false, &pull, &Default::default())
             .await
             .expect("p1");
         assert_eq!(
@@ -185,7 +191,7 @@ async fn history_follows_the_default_branch() {
         // The default branch having f2 again reopens it, and f1, f3 are fixed there.
         let back = review("c3", vec![reviewed("f2", Status::Existing, None)]);
         store
-            .record_review(project, "c3", true, &back)
+            .record_review(project, "c3", true, &back, &Default::default())
             .await
             .expect("c3");
         let f2 = history(store, project, "f2").await;
@@ -199,31 +205,6 @@ async fn history_follows_the_default_branch() {
         );
         let rows = store.finding_history(project).await.expect("history");
         assert_eq!(rows.len(), 3, "{}", db.name);
-
-        assert!(
-            store
-                .set_triage(
-                    project,
-                    &FindingId("f1".to_owned()),
-                    Some(Triage::FalsePositive)
-                )
-                .await
-                .expect("triage")
-        );
-        assert!(
-            !store
-                .set_triage(
-                    project,
-                    &FindingId("nope".to_owned()),
-                    Some(Triage::WontFix)
-                )
-                .await
-                .expect("triage")
-        );
-        assert_eq!(
-            history(store, project, "f1").await.triage,
-            Some(Triage::FalsePositive)
-        );
     }
 }
 
@@ -240,7 +221,13 @@ async fn snapshots_hold_the_findings_present() {
             reviewed("f2", Status::Fixed, None),
         ];
         store
-            .record_review(project, "c1", false, &review("c1", findings.clone()))
+            .record_review(
+                project,
+                "c1",
+                false,
+                &review("c1", findings.clone()),
+                &Default::default(),
+            )
             .await
             .expect("c1");
         let snapshot = store.snapshot(project, "c1").await.expect("snapshot");
@@ -249,7 +236,13 @@ async fn snapshots_hold_the_findings_present() {
 
         // Reviewing the same commit again replaces its findings.
         store
-            .record_review(project, "c1", true, &review("c1", Vec::new()))
+            .record_review(
+                project,
+                "c1",
+                true,
+                &review("c1", Vec::new()),
+                &Default::default(),
+            )
             .await
             .expect("c1 again");
         let snapshot = store.snapshot(project, "c1").await.expect("snapshot");

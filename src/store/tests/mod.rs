@@ -5,6 +5,7 @@
 mod history;
 mod intel;
 mod queue;
+mod triage;
 
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -148,7 +149,7 @@ async fn migrations_apply_twice() {
     for db in stores().await {
         db.store.migrate().await.expect("second migration run");
         db.store.ping().await.expect("ping");
-        assert_eq!(count(&db.store, "_sqlx_migrations").await, 2, "{}", db.name);
+        assert_eq!(count(&db.store, "_sqlx_migrations").await, 3, "{}", db.name);
         assert_eq!(
             db.store.queue_depth().await.expect("depth"),
             0,

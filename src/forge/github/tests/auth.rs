@@ -374,3 +374,76 @@ fn outside_a_runtime_the_client_is_refused_not_a_panic() {
     .unwrap_err();
     assert!(error.to_string().contains("tokio runtime"), "{error}");
 }
+
+#[tokio::test]
+async fn an_apps_identity_is_its_slug_as_a_bot_asked_once_with_the_jwt() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/app"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": APP_ID,
+            "slug": "posture-dev",
+            "node_id": "MDExOkludGVncmF0aW9uMQ==",
+            "owner": {"login": "octo-org", "id": 1, "type": "Organization"},
+            "name": "posture (dev)",
+            "external_url": "https://posture.example.com",
+            "html_url": "https://github.com/apps/posture-dev",
+            "created_at": "2017-07-08T16:18:44-04:00",
+            "updated_at": "2017-07-08T16:18:44-04:00",
+            "permissions": {"checks": "write", "pull_requests": "write"},
+            "events": ["pull_request"]
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = app_client_at(&server.uri());
+    // Two forges of one client share the answer; no installation token is minted for it.
+    for installation in [Some(42), None] {
+        let forge = client.for_installation(installation).unwrap();
+        assert_eq!(forge.identity().await.unwrap(), "posture-dev[bot]");
+        assert_eq!(forge.identity().await.unwrap(), "posture-dev[bot]");
+    }
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(jwt_claims(&requests[0]).iss, APP_ID);
+}
+
+#[tokio::test]
+async fn a_tokens_identity_is_its_users_login() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/user"))
+        .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "login": "posture-bot", "id": 583231, "type": "User", "site_admin": false
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let forge = token_forge(&server);
+    assert_eq!(forge.identity().await.unwrap(), "posture-bot");
+    assert_eq!(forge.identity().await.unwrap(), "posture-bot");
+}
+
+#[tokio::test]
+async fn an_identity_that_cannot_be_read_is_an_error_and_asked_again() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/user"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({
+            "message": "Bad credentials",
+            "documentation_url": "https://docs.github.com/rest"
+        })))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let forge = token_forge(&server);
+    for _ in 0..2 {
+        let error = forge.identity().await.unwrap_err();
+        assert!(
+            matches!(error, ForgeError::Rejected { status: 401, .. }),
+            "{error}"
+        );
+        assert!(!format!("{error} {error:?}").contains(TOKEN));
+    }
+}

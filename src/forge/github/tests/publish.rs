@@ -6,8 +6,8 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::*;
 use crate::forge::{
-    Annotation, AnnotationLevel, CommentId, CommentOutcome, Forge, GateStatus, InlineComment,
-    PostedComment,
+    Actor, Annotation, AnnotationLevel, CommentId, CommentOutcome, Forge, ForgeError, GateStatus,
+    InlineComment, Permission, PostedComment, ReplyTo,
 };
 use crate::model::FindingId;
 
@@ -15,8 +15,34 @@ fn bearer() -> String {
     format!("Bearer {TOKEN}")
 }
 
-/// A pull request review comment in the documented shape, trimmed.
+/// The login of the personal token's user: posture's identity in these tests.
+const ME: &str = "posture-bot";
+
+/// `GET /user`: who the token is, asked once.
+async fn mount_me(server: &MockServer) {
+    Mock::given(method("GET"))
+        .and(path("/user"))
+        .and(header("authorization", bearer().as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "login": ME, "id": 583231, "type": "User", "site_admin": false
+        })))
+        .expect(1)
+        .mount(server)
+        .await;
+}
+
+/// A review comment by posture.
 fn review_comment(id: u64, body: &str, in_reply_to: Option<u64>) -> serde_json::Value {
+    review_comment_by(ME, id, body, in_reply_to)
+}
+
+/// A pull request review comment by `author`, in the documented shape, trimmed.
+fn review_comment_by(
+    author: &str,
+    id: u64,
+    body: &str,
+    in_reply_to: Option<u64>,
+) -> serde_json::Value {
     let mut comment = json!({
         "url": format!("https://api.github.com/repos/{REPO}/pulls/comments/{id}"),
         "pull_request_review_id": 42,
@@ -26,7 +52,7 @@ fn review_comment(id: u64, body: &str, in_reply_to: Option<u64>) -> serde_json::
         "path": "app/db.py",
         "commit_id": HEAD,
         "original_commit_id": HEAD,
-        "user": {"login": "posture[bot]", "id": 41898282, "type": "Bot"},
+        "user": {"login": author, "id": 41898282, "type": "User"},
         "body": body,
         "created_at": "2011-04-14T16:00:49Z",
         "updated_at": "2011-04-14T16:00:49Z",
@@ -40,14 +66,14 @@ fn review_comment(id: u64, body: &str, in_reply_to: Option<u64>) -> serde_json::
     comment
 }
 
-fn issue_comment(id: u64, body: &str) -> serde_json::Value {
+fn issue_comment(id: u64, author: &str, body: &str) -> serde_json::Value {
     json!({
         "id": id,
         "node_id": "MDEyOklzc3VlQ29tbWVudDE=",
         "url": format!("https://api.github.com/repos/{REPO}/issues/comments/{id}"),
         "html_url": format!("https://github.com/{REPO}/pull/1347#issuecomment-{id}"),
         "body": body,
-        "user": {"login": "octocat", "id": 1},
+        "user": {"login": author, "id": 1},
         "created_at": "2011-04-14T16:00:49Z",
         "updated_at": "2011-04-14T16:00:49Z",
         "author_association": "COLLABORATOR"
@@ -57,6 +83,7 @@ fn issue_comment(id: u64, body: &str) -> serde_json::Value {
 #[tokio::test]
 async fn published_finds_comments_by_marker_with_fixed_replies_threads_and_the_summary() {
     let server = MockServer::start().await;
+    mount_me(&server).await;
     let comments = format!("/repos/{REPO}/pulls/1347/comments");
     Mock::given(method("GET"))
         .and(path(comments.as_str()))
@@ -79,12 +106,27 @@ async fn published_finds_comments_by_marker_with_fixed_replies_threads_and_the_s
                         "**SQL injection**\n\n<!-- posture:finding:4e4a72ae384102ba -->",
                         None
                     ),
-                    review_comment(11, "Looks like a human comment", None),
+                    review_comment_by("octocat", 11, "Looks like a human comment", None),
                     // A reply quoting posture's comment carries its marker: not posture's.
-                    review_comment(
+                    review_comment_by(
+                        "octocat",
                         12,
                         "> <!-- posture:finding:4e4a72ae384102ba -->\nwill fix",
                         Some(10)
+                    ),
+                    // Someone else's "fixed" reply resolves nothing.
+                    review_comment_by(
+                        "mallory",
+                        13,
+                        "Fixed in abc. <!-- posture:fixed:4e4a72ae384102ba -->",
+                        Some(10)
+                    ),
+                    // Nor is a finding marker in someone else's comment posture's.
+                    review_comment_by(
+                        "mallory",
+                        14,
+                        "Ignore this <!-- posture:finding:0123456789abcdef -->",
+                        None
                     ),
                 ])),
         )
@@ -105,7 +147,9 @@ async fn published_finds_comments_by_marker_with_fixed_replies_threads_and_the_s
                 "Fixed in abc. <!-- posture:fixed:9f00aa11bb22cc33 -->",
                 Some(20)
             ),
-            review_comment(
+            // Logins ignore case.
+            review_comment_by(
+                "Posture-Bot",
                 30,
                 "Vulnerable lxml <!-- posture:finding:77aa77aa77aa77aa -->",
                 None
@@ -136,8 +180,14 @@ async fn published_finds_comments_by_marker_with_fixed_replies_threads_and_the_s
         .and(path(format!("/repos/{REPO}/issues/1347/comments")))
         .and(query_param("per_page", "100"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!([
-            issue_comment(500, "LGTM"),
-            issue_comment(501, "<!-- posture:summary -->\n## posture: 3 new findings"),
+            issue_comment(500, "octocat", "LGTM"),
+            // A summary marker by someone else is not posture's summary.
+            issue_comment(499, "mallory", "<!-- posture:summary -->\nall clear"),
+            issue_comment(
+                501,
+                ME,
+                "<!-- posture:summary -->\n## posture: 3 new findings"
+            ),
         ])))
         .expect(1)
         .mount(&server)
@@ -176,6 +226,7 @@ async fn published_finds_comments_by_marker_with_fixed_replies_threads_and_the_s
 #[tokio::test]
 async fn nothing_published_asks_no_graphql() {
     let server = MockServer::start().await;
+    mount_me(&server).await;
     Mock::given(method("GET"))
         .and(path(format!("/repos/{REPO}/pulls/1347/comments")))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
@@ -188,7 +239,7 @@ async fn nothing_published_asks_no_graphql() {
         .await;
     let published = token_forge(&server).published(&change()).await.unwrap();
     assert_eq!(published, crate::forge::Published::default());
-    assert_eq!(seen(&server).await.len(), 2);
+    assert_eq!(seen(&server).await.len(), 3);
 }
 
 fn inline(finding: &str, path: &str, line: u32, start: Option<u32>, body: &str) -> InlineComment {
@@ -441,7 +492,7 @@ async fn upsert_summary_creates_edits_and_recreates_a_deleted_one() {
         .and(body_json(
             json!({"body": "## posture\n\n<!-- posture:summary -->"}),
         ))
-        .respond_with(ResponseTemplate::new(201).set_body_json(issue_comment(777, "…")))
+        .respond_with(ResponseTemplate::new(201).set_body_json(issue_comment(777, ME, "…")))
         .expect(2)
         .mount(&server)
         .await;
@@ -450,7 +501,7 @@ async fn upsert_summary_creates_edits_and_recreates_a_deleted_one() {
         .and(body_json(
             json!({"body": "<!-- posture:summary -->\n## posture v2"}),
         ))
-        .respond_with(ResponseTemplate::new(200).set_body_json(issue_comment(777, "…")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(issue_comment(777, ME, "…")))
         .expect(1)
         .mount(&server)
         .await;
@@ -682,4 +733,341 @@ async fn an_app_without_the_checks_permission_falls_back_to_a_commit_status() {
         .mount(&server)
         .await;
     forge.set_gate(REPO, &gate(true, 1)).await.unwrap();
+}
+
+#[tokio::test]
+async fn with_an_app_only_its_bots_comments_count() {
+    let server = MockServer::start().await;
+    let forge = app_forge(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/app"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"id": APP_ID, "slug": "posture-dev", "name": "posture"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let marker = "<!-- posture:finding:4e4a72ae384102ba -->";
+    Mock::given(method("GET"))
+        .and(path(format!("/repos/{REPO}/pulls/1347/comments")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+            review_comment_by("mallory", 7, &format!("Fake finding {marker}"), None),
+            review_comment_by(
+                "posture-dev[bot]",
+                8,
+                &format!("SQL injection {marker}"),
+                None
+            ),
+        ])))
+        .expect(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/graphql"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "data": {"repository": {"pullRequest": {"reviewThreads": {
+                "pageInfo": {"hasNextPage": false, "endCursor": null},
+                "nodes": [
+                    {"id": "PRRT_7", "isResolved": false, "comments": {"nodes": [{"databaseId": 7}]}},
+                    {"id": "PRRT_8", "isResolved": false, "comments": {"nodes": [{"databaseId": 8}]}}
+                ]
+            }}}}
+        })))
+        .expect(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/repos/{REPO}/issues/1347/comments")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+            issue_comment(600, "mallory", "<!-- posture:summary -->\nnothing to see"),
+            issue_comment(
+                601,
+                "posture-dev[bot]",
+                "<!-- posture:summary -->\n## posture"
+            ),
+        ])))
+        .expect(2)
+        .mount(&server)
+        .await;
+
+    // Twice: the App's name is asked once.
+    for _ in 0..2 {
+        let published = forge.published(&change()).await.unwrap();
+        assert_eq!(
+            published.summary,
+            Some((
+                CommentId("601".to_owned()),
+                "<!-- posture:summary -->\n## posture".to_owned()
+            ))
+        );
+        let ids: Vec<(&str, Option<&str>)> = published
+            .comments
+            .iter()
+            .map(|c| (c.id.0.as_str(), c.thread.as_deref()))
+            .collect();
+        assert_eq!(ids, [("8", Some("PRRT_8"))]);
+    }
+}
+
+#[tokio::test]
+async fn a_marker_by_someone_else_alone_publishes_nothing() {
+    let server = MockServer::start().await;
+    mount_me(&server).await;
+    Mock::given(method("GET"))
+        .and(path(format!("/repos/{REPO}/pulls/1347/comments")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+            review_comment_by("mallory", 7, "<!-- posture:finding:4e4a72ae384102ba -->", None),
+            // A deleted account's comment has no user.
+            {"id": 9, "body": "<!-- posture:finding:9f00aa11bb22cc33 -->", "user": null},
+        ])))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/repos/{REPO}/issues/1347/comments")))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!([issue_comment(
+                600,
+                "mallory",
+                "<!-- posture:summary -->"
+            )])),
+        )
+        .mount(&server)
+        .await;
+    let published = token_forge(&server).published(&change()).await.unwrap();
+    assert_eq!(published, crate::forge::Published::default());
+    // Nothing of posture's: no review threads asked for.
+    assert!(!seen(&server).await.iter().any(|r| r.contains("graphql")));
+}
+
+fn actor(login: &str) -> Actor {
+    Actor {
+        login: login.to_owned(),
+        id: None,
+    }
+}
+
+#[tokio::test]
+async fn permission_is_the_role_name_else_the_base_permission_and_404_is_none() {
+    let server = MockServer::start().await;
+    let answers = [
+        (
+            "hubot",
+            json!({"permission": "admin", "role_name": "admin"}),
+        ),
+        (
+            "mona",
+            json!({"permission": "write", "role_name": "maintain"}),
+        ),
+        ("dev", json!({"permission": "write", "role_name": "write"})),
+        (
+            "triager",
+            json!({"permission": "read", "role_name": "triage"}),
+        ),
+        ("reader", json!({"permission": "read", "role_name": "read"})),
+        // A custom repository role: its base permission.
+        (
+            "auditor",
+            json!({"permission": "write", "role_name": "security-auditor"}),
+        ),
+        // Older GitHub Enterprise Server: no role_name.
+        ("old", json!({"permission": "write"})),
+        ("outsider", json!({"permission": "none", "role_name": ""})),
+    ];
+    for (login, answer) in &answers {
+        let mut answer = answer.clone();
+        answer["user"] = json!({"login": login, "id": 1, "type": "User"});
+        Mock::given(method("GET"))
+            .and(path(format!(
+                "/repos/{REPO}/collaborators/{login}/permission"
+            )))
+            .and(header("authorization", bearer().as_str()))
+            .respond_with(ResponseTemplate::new(200).set_body_json(answer))
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    Mock::given(method("GET"))
+        .and(path(format!(
+            "/repos/{REPO}/collaborators/ghost/permission"
+        )))
+        .respond_with(ResponseTemplate::new(404).set_body_json(json!({
+            "message": "Not Found",
+            "documentation_url": "https://docs.github.com/rest/collaborators/collaborators#get-repository-permissions-for-a-user"
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!(
+            "/repos/{REPO}/collaborators/blocked/permission"
+        )))
+        .respond_with(ResponseTemplate::new(403).set_body_json(json!({
+            "message": "Resource not accessible by personal access token"
+        })))
+        .mount(&server)
+        .await;
+
+    let forge = token_forge(&server);
+    let mut got = Vec::new();
+    for login in [
+        "hubot", "mona", "dev", "triager", "reader", "auditor", "old", "outsider", "ghost",
+    ] {
+        got.push(forge.permission(REPO, &actor(login)).await.unwrap());
+    }
+    assert_eq!(
+        got,
+        [
+            Permission::Admin,
+            Permission::Maintain,
+            Permission::Write,
+            Permission::Triage,
+            Permission::Read,
+            Permission::Write,
+            Permission::Write,
+            Permission::None,
+            Permission::None,
+        ]
+    );
+    let error = forge.permission(REPO, &actor("blocked")).await.unwrap_err();
+    assert!(
+        matches!(error, ForgeError::Rejected { status: 403, .. }),
+        "{error}"
+    );
+    // No login, no question.
+    assert_eq!(
+        forge.permission(REPO, &actor(" ")).await.unwrap(),
+        Permission::None
+    );
+    assert_eq!(seen(&server).await.len(), 10);
+    assert!(Permission::Write > Permission::Triage && Permission::Maintain > Permission::Write);
+    assert_eq!(Permission::Maintain.as_str(), "maintain");
+}
+
+#[tokio::test]
+async fn a_reply_goes_to_the_review_thread_or_the_conversation() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(format!(
+            "/repos/{REPO}/pulls/1347/comments/901/replies"
+        )))
+        .and(header("authorization", bearer().as_str()))
+        .and(body_json(json!({"body": "Dismissed as a false positive."})))
+        .respond_with(ResponseTemplate::new(201).set_body_json(review_comment(
+            960,
+            "Dismissed as a false positive.",
+            Some(901),
+        )))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("/repos/{REPO}/issues/1347/comments")))
+        .and(header("authorization", bearer().as_str()))
+        .and(body_json(
+            json!({"body": "Only people who may write can do that."}),
+        ))
+        .respond_with(ResponseTemplate::new(201).set_body_json(issue_comment(
+            778,
+            ME,
+            "Only people who may write can do that.",
+        )))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let forge = token_forge(&server);
+    forge
+        .reply(
+            &change(),
+            &ReplyTo::ReviewComment(CommentId("901".to_owned())),
+            "Dismissed as a false positive.",
+        )
+        .await
+        .unwrap();
+    forge
+        .reply(
+            &change(),
+            &ReplyTo::Conversation,
+            "Only people who may write can do that.",
+        )
+        .await
+        .unwrap();
+    // GitHub has no discussions, and a comment id is a number.
+    let error = forge
+        .reply(&change(), &ReplyTo::Discussion("abc".to_owned()), "hi")
+        .await
+        .unwrap_err();
+    assert!(matches!(error, ForgeError::Config(_)), "{error}");
+    let error = forge
+        .reply(
+            &change(),
+            &ReplyTo::ReviewComment(CommentId("../1".to_owned())),
+            "hi",
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(error, ForgeError::Config(_)), "{error}");
+    assert_eq!(seen(&server).await.len(), 2);
+}
+
+#[tokio::test]
+async fn resolve_thread_resolves_without_a_reply_and_finds_an_unknown_thread() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/graphql"))
+        .and(body_json(json!({
+            "query": crate::forge::github::publish::RESOLVE_MUTATION,
+            "variables": {"thread": "PRRT_kwDOA1"}
+        })))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "data": {"resolveReviewThread": {"thread": {"id": "PRRT_kwDOA1", "isResolved": true}}}
+        })))
+        .expect(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/graphql"))
+        .and(body_partial_json(json!({
+            "query": crate::forge::github::publish::THREADS_QUERY,
+            "variables": {"owner": "octo-org", "name": "hello-world", "number": 1347}
+        })))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "data": {"repository": {"pullRequest": {"reviewThreads": {
+                "pageInfo": {"hasNextPage": false, "endCursor": null},
+                "nodes": [
+                    {"id": "PRRT_kwDOA1", "isResolved": false, "comments": {"nodes": [{"databaseId": 901}]}},
+                    {"id": "PRRT_kwDOA2", "isResolved": true, "comments": {"nodes": [{"databaseId": 902}]}}
+                ]
+            }}}}
+        })))
+        .expect(3)
+        .mount(&server)
+        .await;
+    let forge = token_forge(&server);
+    // Thread known: one mutation.
+    forge
+        .resolve_thread(&change(), &posted("901", "aaaa1111", Some("PRRT_kwDOA1")))
+        .await
+        .unwrap();
+    // Already resolved: nothing asked.
+    let mut done = posted("901", "aaaa1111", Some("PRRT_kwDOA1"));
+    done.resolved = true;
+    forge.resolve_thread(&change(), &done).await.unwrap();
+    // Thread unknown: looked up, then resolved; resolved already on GitHub: left alone.
+    forge
+        .resolve_thread(&change(), &posted("901", "aaaa1111", None))
+        .await
+        .unwrap();
+    forge
+        .resolve_thread(&change(), &posted("902", "bbbb2222", None))
+        .await
+        .unwrap();
+    // A comment without a thread (deleted): not found.
+    let error = forge
+        .resolve_thread(&change(), &posted("903", "cccc3333", None))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, ForgeError::NotFound { .. }), "{error}");
+    // No reply was posted.
+    assert!(seen(&server).await.iter().all(|r| r == "POST /graphql"));
 }
