@@ -57,6 +57,51 @@ enum Command {
     /// Exploitation intelligence: CISA KEV and EPSS.
     #[command(subcommand)]
     Intel(IntelCommand),
+    /// Triage decisions made with `/posture` commands.
+    #[command(subcommand)]
+    Triage(TriageCommand),
+}
+
+#[derive(Subcommand)]
+enum TriageCommand {
+    /// Write a repository's decisions as a VEX document (pending requests are left out).
+    Export {
+        #[command(flatten)]
+        database: DatabaseArg,
+        /// The repository: `owner/name` (GitHub) or `group/…/project` (GitLab).
+        #[arg(long, value_name = "OWNER/NAME")]
+        repo: String,
+        #[arg(long, value_enum, default_value = "github")]
+        forge: ForgeArg,
+        #[arg(long, value_enum)]
+        format: VexFormat,
+        /// Write the document here instead of stdout.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ForgeArg {
+    Github,
+    Gitlab,
+}
+
+impl From<ForgeArg> for posture::store::Forge {
+    fn from(forge: ForgeArg) -> Self {
+        match forge {
+            ForgeArg::Github => posture::store::Forge::GitHub,
+            ForgeArg::Gitlab => posture::store::Forge::GitLab,
+        }
+    }
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum VexFormat {
+    /// OpenVEX 0.2.0.
+    Openvex,
+    /// CycloneDX 1.6 with a `vulnerabilities` section (VEX).
+    Cyclonedx,
 }
 
 #[derive(Subcommand)]
@@ -249,6 +294,21 @@ fn main() -> ExitCode {
         Command::Intel(IntelCommand::Status { database }) => {
             runtime().and_then(|rt| rt.block_on(intel_status(&database.url)))
         }
+        Command::Triage(TriageCommand::Export {
+            database,
+            repo,
+            forge,
+            format,
+            output,
+        }) => runtime().and_then(|rt| {
+            rt.block_on(triage_export(
+                &database.url,
+                forge.into(),
+                &repo,
+                format,
+                output.as_deref(),
+            ))
+        }),
     };
     match result {
         Ok(code) => code,
@@ -418,6 +478,40 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?)
+}
+
+/// `posture triage export`: the decisions recorded for one repository, as VEX.
+async fn triage_export(
+    url: &str,
+    forge: posture::store::Forge,
+    repository: &str,
+    format: VexFormat,
+    output: Option<&std::path::Path>,
+) -> anyhow::Result<ExitCode> {
+    let store = open_store(url).await?;
+    let project = store
+        .find_project(forge, repository)
+        .await?
+        .with_context(|| format!("{forge} repository {repository} is not in the database"))?;
+    let mut records: Vec<_> = store.triage_decisions(project).await?.into_values().collect();
+    records.sort_by(|a, b| a.finding_id.cmp(&b.finding_id));
+    let now = chrono::Utc::now();
+    let document = match format {
+        VexFormat::Openvex => posture::triage::vex::export_openvex(repository, &records, now),
+        VexFormat::Cyclonedx => posture::triage::vex::export_cyclonedx(repository, &records, now),
+    };
+    let mut text = serde_json::to_string_pretty(&document)?;
+    text.push('\n');
+    match output {
+        Some(path) => std::fs::write(path, text)
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => std::io::stdout().write_all(text.as_bytes())?,
+    }
+    eprintln!(
+        "posture: {} decision(s) of {repository} exported",
+        records.len()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn open_store(url: &str) -> anyhow::Result<Store> {

@@ -856,3 +856,79 @@ fn exported_openvex_reads_back_as_the_same_decisions() {
         "pkg:npm/express@4.0.0"
     )));
 }
+
+/// `posture triage export` reads the decisions a store recorded and writes both formats,
+/// each valid against its schema; a repository the store never saw is a clear error.
+#[test]
+fn triage_export_writes_the_recorded_decisions() {
+    use posture::store::{EventSource, Forge, Store, TriageChange};
+
+    let dir = tempfile::TempDir::new().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("posture.db").display());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let store = Store::connect(&url).await.unwrap();
+        store.migrate().await.unwrap();
+        let project = store
+            .upsert_project(Forge::GitHub, "acme/shop", Some("main"))
+            .await
+            .unwrap();
+        for (i, record) in records().into_iter().enumerate() {
+            let source = EventSource {
+                at: record.triage.at,
+                actor: Some(record.triage.by.clone()),
+                comment: record.triage.comment.clone(),
+                pull_request: Some(7),
+                delivery_id: Some(format!("d-{i}")),
+            };
+            store
+                .apply_triage(project, &TriageChange::Decide(Box::new(record)), &source)
+                .await
+                .unwrap();
+        }
+        store.close().await;
+    });
+    let export = |format: &str, repo: &str| {
+        assert_cmd::Command::cargo_bin("posture")
+            .unwrap()
+            .args([
+                "triage", "export", "--database", &url, "--repo", repo, "--format", format,
+            ])
+            .output()
+            .unwrap()
+    };
+
+    let openvex = export("openvex", "acme/shop");
+    assert!(openvex.status.success(), "{openvex:?}");
+    let document: Value = serde_json::from_slice(&openvex.stdout).unwrap();
+    assert_eq!(validate_openvex(&document), Vec::<String>::new());
+    let statements = document["statements"].as_array().unwrap();
+    assert!(!statements.is_empty());
+    // Pending requests are not decisions yet.
+    assert!(
+        statements
+            .iter()
+            .all(|s| !s.to_string().contains("mallory")),
+        "{document:#}"
+    );
+    assert!(
+        statements
+            .iter()
+            .any(|s| s["vulnerability"]["name"] == "GHSA-aaaa-bbbb-cccc"),
+        "{document:#}"
+    );
+
+    let cyclonedx = export("cyclonedx", "acme/shop");
+    assert!(cyclonedx.status.success(), "{cyclonedx:?}");
+    let bom: Value = serde_json::from_slice(&cyclonedx.stdout).unwrap();
+    assert_eq!(validate_cyclonedx(&bom), Vec::<String>::new());
+    assert!(!bom["vulnerabilities"].as_array().unwrap().is_empty());
+
+    let unknown = export("openvex", "acme/other");
+    assert_eq!(unknown.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&unknown.stderr);
+    assert!(
+        stderr.contains("github repository acme/other is not in the database"),
+        "{stderr}"
+    );
+}

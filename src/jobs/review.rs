@@ -114,16 +114,9 @@ pub(super) async fn review_one(
     let base_config = forge
         .read_file(&change.repository, &change.merge_base, config::FILE_NAME)
         .await?;
-    let config = match parse_config(base_config.as_deref()) {
-        Ok(config) => config,
-        Err(error) => {
-            publish_config_error(context, change, &error).await?;
-            return Ok(Some(format!(
-                "{name}: broken {} on the target branch",
-                config::FILE_NAME
-            )));
-        }
-    };
+    // A broken file on the target branch must not block the change that repairs it: the
+    // defaults apply, and the engine says so in the review's warnings.
+    let config = parse_config(base_config.as_deref()).unwrap_or_default();
     let globs = report_globs(&config)?;
     let head_reports = forge
         .reports(

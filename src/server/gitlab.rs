@@ -286,6 +286,17 @@ struct NoteAttributes {
     action: Option<String>,
 }
 
+/// GitLab names the users behind project and group access tokens `project_<id>_bot_<…>` and
+/// `group_<id>_bot_<…>`; the Note Hook carries no other sign of a bot.
+fn is_bot(username: &str) -> bool {
+    let mut parts = username.splitn(3, '_');
+    matches!(
+        (parts.next(), parts.next(), parts.next()),
+        (Some("project" | "group"), Some(id), Some(rest))
+            if id.chars().all(|c| c.is_ascii_digit()) && rest.starts_with("bot")
+    )
+}
+
 fn note(hook: NoteHook) -> Route {
     let attributes = hook.object_attributes;
     let merge_request = match hook.merge_request {
@@ -297,6 +308,9 @@ fn note(hook: NoteHook) -> Route {
     }
     if !has_command(&attributes.note) {
         return Route::Ignore("note is not a /posture command");
+    }
+    if is_bot(&hook.user.username) {
+        return Route::Ignore("note by a bot");
     }
     let job = NewJob {
         kind: JobKind::Command,

@@ -889,6 +889,14 @@ async fn gitlab_notes_with_commands_become_command_jobs() {
         "note not created",
     )
     .await;
+    let by_bot = with_changes(
+        fixture_json("gitlab/note_merge_request.json"),
+        &[
+            ("/object_attributes/note", json!("/posture rerun")),
+            ("/user/username", json!("project_278964_bot_9c2f3e")),
+        ],
+    );
+    assert_ignored(signed_gitlab("Note Hook", "u-3", by_bot), "note by a bot").await;
 }
 
 #[tokio::test]

@@ -124,6 +124,22 @@ impl Store {
         Ok(id)
     }
 
+    /// The project of a repository, if posture has seen it.
+    pub async fn find_project(
+        &self,
+        forge: Forge,
+        repository: &str,
+    ) -> Result<Option<ProjectId>, StoreError> {
+        let row: Option<(ProjectId,)> = with_pool!(self, |pool| {
+            sqlx::query_as("SELECT id FROM projects WHERE forge = $1 AND repository = $2")
+                .bind(forge.as_str())
+                .bind(repository)
+                .fetch_optional(pool)
+                .await
+        })?;
+        Ok(row.map(|(id,)| id))
+    }
+
     /// Every project posture has seen: forge and repository, by id.
     pub async fn projects(&self) -> Result<Vec<(ProjectId, Forge, String)>, StoreError> {
         let rows: Vec<(ProjectId, String, String)> = with_pool!(self, |pool| {
