@@ -493,7 +493,11 @@ async fn triage_export(
         .find_project(forge, repository)
         .await?
         .with_context(|| format!("{forge} repository {repository} is not in the database"))?;
-    let mut records: Vec<_> = store.triage_decisions(project).await?.into_values().collect();
+    let mut records: Vec<_> = store
+        .triage_decisions(project)
+        .await?
+        .into_values()
+        .collect();
     records.sort_by(|a, b| a.finding_id.cmp(&b.finding_id));
     let now = chrono::Utc::now();
     let document = match format {

@@ -892,7 +892,14 @@ fn triage_export_writes_the_recorded_decisions() {
         assert_cmd::Command::cargo_bin("posture")
             .unwrap()
             .args([
-                "triage", "export", "--database", &url, "--repo", repo, "--format", format,
+                "triage",
+                "export",
+                "--database",
+                &url,
+                "--repo",
+                repo,
+                "--format",
+                format,
             ])
             .output()
             .unwrap()
