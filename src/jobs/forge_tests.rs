@@ -596,3 +596,258 @@ async fn reconcile_queues_a_review_of_each_open_change_never_reviewed_once() {
     review::reconcile(&context, &reconcile).await.unwrap();
     assert_eq!(store.list_jobs(None, 10).await.unwrap().len(), 1);
 }
+
+// ---- /posture commands ----
+
+/// A command job for a comment by `author`; `in_thread` names posture's comment it replies to.
+fn command_job(body: &str, author: &str, delivery: &str, in_thread: Option<&str>) -> Job {
+    Job {
+        id: JobId(2),
+        kind: JobKind::Command,
+        forge: store::Forge::GitHub,
+        repository: "octo/app".into(),
+        pull_request: Some(7),
+        head_sha: None,
+        delivery_id: Some(store::DeliveryId(delivery.into())),
+        payload: json!({
+            "command": body,
+            "author": author,
+            "reply_to": in_thread.map(|id| json!({"review_comment": id})),
+        }),
+        attempts: 1,
+    }
+}
+
+/// Runs a command and returns posture's reply to it.
+async fn answer(setup: &Setup, job: &Job) -> String {
+    let outcome = super::command::command(&setup.context(), job)
+        .await
+        .unwrap();
+    assert_eq!(outcome, Outcome::Done);
+    let state = setup.forge.state.lock().unwrap();
+    state.replies.last().expect("a reply").1.clone()
+}
+
+/// A reviewed change with one new finding, and its short id.
+async fn reviewed(setup: &Setup, writers: &[(&str, Permission)]) -> String {
+    {
+        let mut state = setup.forge.state.lock().unwrap();
+        for (login, permission) in writers {
+            state.permissions.insert((*login).into(), *permission);
+        }
+    }
+    review::review(&setup.context(), &job()).await.unwrap();
+    let state = setup.forge.state.lock().unwrap();
+    let id = parse_finding_marker(&state.posted[0].body).unwrap();
+    crate::triage::short_id(&id)
+}
+
+#[tokio::test]
+async fn a_writers_dismissal_is_recorded_answered_and_shown_at_once() {
+    let setup = Setup::new(true).await;
+    let short = reviewed(&setup, &[("alice", Permission::Write)]).await;
+    assert!(!setup.forge.state.lock().unwrap().gates[0].passed);
+
+    let reply = answer(
+        &setup,
+        &command_job(
+            "/posture dismiss false_positive -- test data",
+            "alice",
+            "d-1",
+            Some("c1"),
+        ),
+    )
+    .await;
+    assert!(reply.starts_with("@alice"), "{reply}");
+    assert!(
+        reply.contains(&format!("✅ {short} dismissed as false_positive by @alice")),
+        "{reply}"
+    );
+    {
+        let state = setup.forge.state.lock().unwrap();
+        assert_eq!(
+            state.replies[0].0,
+            ReplyTo::ReviewComment(CommentId("c1".into()))
+        );
+        assert!(state.gates.last().unwrap().passed, "no longer blocking");
+        assert_eq!(state.resolved_threads, vec![CommentId("c1".into())]);
+        let comment = &state.published.comments[0];
+        assert!(comment.body.contains("false_positive"), "{}", comment.body);
+        assert_eq!(state.posted.len(), 1, "nothing new is posted");
+    }
+    // The same delivery again (a retried job) records nothing twice.
+    let again = answer(
+        &setup,
+        &command_job(
+            "/posture dismiss false_positive",
+            "alice",
+            "d-1",
+            Some("c1"),
+        ),
+    )
+    .await;
+    assert!(again.contains("already recorded"), "{again}");
+    let project = setup
+        .store
+        .upsert_project(store::Forge::GitHub, "octo/app", None)
+        .await
+        .unwrap();
+    let decisions = setup.store.triage_decisions(project).await.unwrap();
+    let events = setup
+        .store
+        .finding_events(project, decisions.keys().next().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].comment.as_deref(), Some("test data"));
+}
+
+#[tokio::test]
+async fn a_reader_is_refused_with_the_permission_needed() {
+    let setup = Setup::new(true).await;
+    let short = reviewed(&setup, &[("bob", Permission::Read)]).await;
+    let reply = answer(
+        &setup,
+        &command_job(
+            &format!("/posture dismiss wont_fix {short}"),
+            "bob",
+            "d-1",
+            None,
+        ),
+    )
+    .await;
+    assert!(
+        reply.contains("❌ `/posture dismiss`: needs write permission on octo/app; @bob has read"),
+        "{reply}"
+    );
+    let state = setup.forge.state.lock().unwrap();
+    assert_eq!(state.replies[0].0, ReplyTo::Conversation);
+    assert!(state.resolved_threads.is_empty());
+    // Anyone may ask for an explanation or the help.
+    drop(state);
+    let explained = answer(
+        &setup,
+        &command_job(&format!("/posture explain {short}"), "bob", "d-2", None),
+    )
+    .await;
+    assert!(explained.contains("Risk "), "{explained}");
+    assert!(explained.contains("because:"), "{explained}");
+}
+
+#[tokio::test]
+async fn a_second_person_approves_and_nobody_approves_their_own_request() {
+    let setup = Setup::new(true).await;
+    setup.forge.state.lock().unwrap().files.insert(
+        (BASE.into(), crate::config::FILE_NAME.into()),
+        b"triage:\n  require_approval: [accept]\n".to_vec(),
+    );
+    let short = reviewed(
+        &setup,
+        &[
+            ("alice", Permission::Write),
+            ("carol", Permission::Maintain),
+        ],
+    )
+    .await;
+    let until = chrono::Utc::now().date_naive() + chrono::Duration::days(30);
+    let asked = answer(
+        &setup,
+        &command_job(
+            &format!("/posture accept --until {until} {short}"),
+            "alice",
+            "d-1",
+            None,
+        ),
+    )
+    .await;
+    assert!(
+        asked.contains(&format!(
+            "⏳ {short}: @alice asks for it to be accepted until {until}"
+        )),
+        "{asked}"
+    );
+    assert!(
+        !setup
+            .forge
+            .state
+            .lock()
+            .unwrap()
+            .gates
+            .last()
+            .unwrap()
+            .passed,
+        "pending still blocks"
+    );
+
+    let own = answer(
+        &setup,
+        &command_job(&format!("/posture approve {short}"), "alice", "d-2", None),
+    )
+    .await;
+    assert!(
+        own.contains("nobody approves or rejects their own request"),
+        "{own}"
+    );
+    let approved = answer(
+        &setup,
+        &command_job(&format!("/posture approve {short}"), "carol", "d-3", None),
+    )
+    .await;
+    assert!(
+        approved.contains(&format!(
+            "✅ {short} accepted until {until} by @alice, approved by @carol"
+        )),
+        "{approved}"
+    );
+    assert!(
+        setup
+            .forge
+            .state
+            .lock()
+            .unwrap()
+            .gates
+            .last()
+            .unwrap()
+            .passed
+    );
+}
+
+#[tokio::test]
+async fn bad_commands_are_answered_with_what_is_wrong() {
+    let setup = Setup::new(true).await;
+    let short = reviewed(&setup, &[("alice", Permission::Admin)]).await;
+    let today = chrono::Utc::now().date_naive();
+    let far = today + chrono::Duration::days(91);
+    let past = today - chrono::Duration::days(1);
+    let reply = answer(
+        &setup,
+        &command_job(
+            &format!(
+                "/posture dismiss whatever {short}\n/posture accept --until {far} {short}\n/posture accept --until {past} {short}\n/posture reopen {short}\n/posture dismiss mitigated P-ffffff\n/posture dismiss mitigated\n/posture help"
+            ),
+            "alice",
+            "d-1",
+            None,
+        ),
+    )
+    .await;
+    for expected in [
+        "unknown reason `whatever`",
+        &format!("is too far ahead: at most 90 days"),
+        &format!("`--until {past}` is in the past"),
+        &format!("{short} is neither dismissed nor accepted"),
+        "unknown id `P-ffffff`",
+        "name the finding: reply to posture's comment on it",
+        "| `/posture rerun` |",
+    ] {
+        assert!(reply.contains(expected), "{expected:?} not in {reply}");
+    }
+    // Posture's own comments are not commands to it.
+    let own = super::command::command(
+        &setup.context(),
+        &command_job("/posture help", IDENTITY, "d-2", None),
+    )
+    .await
+    .unwrap();
+    assert_eq!(own, Outcome::Skipped("posture's own comment".into()));
+}

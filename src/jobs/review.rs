@@ -384,6 +384,9 @@ async fn publish(
             .resolve_comment(change, comment, &change.head_sha)
             .await?;
     }
+    for comment in &plan.settle {
+        forge.resolve_thread(change, comment).await?;
+    }
     if !plan.over_cap.is_empty() {
         not_inline.push(format!(
             "{} more new finding(s) in the diff are listed above without an inline comment (at most {} per run).",
