@@ -54,8 +54,9 @@ pub(crate) fn bare_message(error: &serde_json::Error) -> String {
     full.strip_suffix(&suffix).unwrap_or(&full).to_string()
 }
 
-/// `$.runs[0].results` from serde_path_to_error's segments.
-fn json_path(path: &serde_path_to_error::Path) -> String {
+/// `$.runs[0].results` from serde_path_to_error's segments. A key that is not a short
+/// plain name is shown as `[…]`, never quoted: keys of user maps may hold anything.
+pub(crate) fn json_path(path: &serde_path_to_error::Path) -> String {
     use serde_path_to_error::Segment;
     let mut out = String::from("$");
     for segment in path.iter() {
@@ -65,22 +66,31 @@ fn json_path(path: &serde_path_to_error::Path) -> String {
                 out.push('.');
                 out.push_str(key);
             }
-            Segment::Map { key } => out.push_str(&format!("[{key:?}]")),
-            Segment::Enum { variant } => {
+            Segment::Map { key } if is_plain_key(key) => out.push_str(&format!("[\"{key}\"]")),
+            Segment::Map { .. } => out.push_str("[…]"),
+            Segment::Enum { variant } if is_plain_key(variant) => {
                 out.push('.');
                 out.push_str(variant);
             }
-            Segment::Unknown => out.push_str(".?"),
+            Segment::Enum { .. } | Segment::Unknown => out.push_str(".?"),
         }
     }
     out
 }
 
 fn is_identifier(key: &str) -> bool {
-    !key.is_empty()
+    is_plain_key(key)
         && key
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+}
+
+fn is_plain_key(key: &str) -> bool {
+    !key.is_empty()
+        && key.len() <= 64
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '@' | '-' | '$'))
 }
 
 /// A field that may be absent or `null`, either meaning its default (an empty array or map).

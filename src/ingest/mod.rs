@@ -7,7 +7,7 @@
 mod detect;
 mod gitlab;
 mod grype;
-mod json;
+pub(crate) mod json;
 mod osv_scanner;
 mod paths;
 mod sarif;

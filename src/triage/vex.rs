@@ -581,7 +581,7 @@ fn from_slice<T: DeserializeOwned>(file: &str, bytes: &[u8]) -> Result<T, VexErr
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = json_path(e.path());
+        let path = crate::ingest::json::json_path(e.path());
         json_error(file, e.into_inner(), path)
     })?;
     de.end()
@@ -659,42 +659,6 @@ fn expected_type(expected: &str) -> String {
         | "isize" => "an integer".to_string(),
         e => e.to_string(),
     }
-}
-
-/// `$.statements[0].vulnerability["@id"]` from serde_path_to_error's segments. A key that
-/// is not a short plain name is shown as `[…]` rather than quoted.
-fn json_path(path: &serde_path_to_error::Path) -> String {
-    use serde_path_to_error::Segment;
-    let mut out = String::from("$");
-    for segment in path.iter() {
-        match segment {
-            Segment::Seq { index } => out.push_str(&format!("[{index}]")),
-            Segment::Map { key } if is_identifier(key) => {
-                out.push('.');
-                out.push_str(key);
-            }
-            Segment::Map { key } if is_plain_key(key) => out.push_str(&format!("[\"{key}\"]")),
-            Segment::Map { .. } => out.push_str("[…]"),
-            Segment::Enum { variant } if is_plain_key(variant) => {
-                out.push('.');
-                out.push_str(variant);
-            }
-            Segment::Enum { .. } | Segment::Unknown => out.push_str(".?"),
-        }
-    }
-    out
-}
-
-fn is_identifier(key: &str) -> bool {
-    is_plain_key(key) && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
-fn is_plain_key(key: &str) -> bool {
-    !key.is_empty()
-        && key.len() <= 64
-        && key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '@' | '-' | '$'))
 }
 
 // ---------------------------------------------------------------------------------------
