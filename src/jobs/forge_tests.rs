@@ -720,11 +720,12 @@ async fn a_reader_is_refused_with_the_permission_needed() {
         reply.contains("❌ `/posture dismiss`: needs write permission on octo/app; @bob has read"),
         "{reply}"
     );
-    let state = setup.forge.state.lock().unwrap();
-    assert_eq!(state.replies[0].0, ReplyTo::Conversation);
-    assert!(state.resolved_threads.is_empty());
+    {
+        let state = setup.forge.state.lock().unwrap();
+        assert_eq!(state.replies[0].0, ReplyTo::Conversation);
+        assert!(state.resolved_threads.is_empty());
+    }
     // Anyone may ask for an explanation or the help.
-    drop(state);
     let explained = answer(
         &setup,
         &command_job(&format!("/posture explain {short}"), "bob", "d-2", None),
@@ -833,7 +834,7 @@ async fn bad_commands_are_answered_with_what_is_wrong() {
     .await;
     for expected in [
         "unknown reason `whatever`",
-        &format!("is too far ahead: at most 90 days"),
+        "is too far ahead: at most 90 days",
         &format!("`--until {past}` is in the past"),
         &format!("{short} is neither dismissed nor accepted"),
         "unknown id `P-ffffff`",

@@ -168,7 +168,13 @@ impl Store {
         let present: Vec<&ReviewedFinding> = review
             .findings
             .iter()
-            .filter(|finding| !matches!(finding.status, Status::Fixed | Status::NotScanned))
+            // A not_scanned finding is at head when its tools ran there (they were missing
+            // at base); the others are the base's, from tools that did not run at head.
+            .filter(|finding| match finding.status {
+                Status::Fixed => false,
+                Status::NotScanned => finding.finding.tools.iter().all(|t| tools.contains(t)),
+                _ => true,
+            })
             .collect();
         let findings = to_json("findings", &present)?;
         let tools = to_json("tools", tools)?;

@@ -4,6 +4,8 @@
 #![allow(dead_code)]
 
 pub mod forge;
+pub mod github;
+pub mod gitlab;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
