@@ -8,15 +8,18 @@
 //! [`store`] keeps deliveries, jobs and history (SQLite or PostgreSQL), [`jobs`] runs them.
 
 pub mod analyze;
+pub mod api;
 pub mod config;
 pub mod envfile;
 pub mod forge;
 pub mod git;
+pub mod history;
 pub mod ingest;
 pub mod jobs;
 pub mod model;
 pub mod report;
 pub mod review;
 pub mod server;
+pub mod settings;
 pub mod store;
 pub mod triage;

@@ -1,6 +1,8 @@
 //! The `posture` command line: a thin edge over the library. Errors become exit code 2 with
 //! a message naming the file and position; the gate decides between 0 and 1.
 
+mod cmd;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -60,6 +62,84 @@ enum Command {
     /// Triage decisions made with `/posture` commands.
     #[command(subcommand)]
     Triage(TriageCommand),
+    /// API tokens of the org-wide API (`/api/v1`).
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Send scanner reports to a posture server (`POST /api/v1/scans`); the token comes
+    /// from POSTURE_TOKEN.
+    Upload(UploadArgs),
+    /// Print an org's summary (open findings, time to remediate, SLA, grades, hotspots)
+    /// straight from the database.
+    Report {
+        #[command(flatten)]
+        database: DatabaseArg,
+        /// The GitHub owner or GitLab top-level group.
+        #[arg(long)]
+        org: String,
+        #[arg(long, value_enum, default_value = "md")]
+        format: cmd::report::ReportFormat,
+        /// The period: the last this many days.
+        #[arg(long, default_value_t = 30)]
+        days: i64,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a token; it is printed alone on standard output, once (only its hash is kept).
+    Create {
+        #[command(flatten)]
+        database: DatabaseArg,
+        /// The org it reads and uploads to: the GitHub owner or GitLab top-level group.
+        #[arg(long)]
+        org: String,
+        /// Comma-separated: read, upload, admin.
+        #[arg(long)]
+        scopes: String,
+        /// What it is for (shown in `token list` and the audit log).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List tokens (never the tokens themselves).
+    List {
+        #[command(flatten)]
+        database: DatabaseArg,
+        #[arg(long)]
+        org: Option<String>,
+    },
+    /// Revoke a token by its id.
+    Revoke {
+        #[command(flatten)]
+        database: DatabaseArg,
+        id: i64,
+    },
+}
+
+#[derive(clap::Args)]
+struct UploadArgs {
+    /// The server's base URL, e.g. https://posture.example.com.
+    #[arg(long, env = "POSTURE_SERVER")]
+    server: String,
+    /// `owner/name` (GitLab: `group/…/project`).
+    #[arg(long, value_name = "OWNER/NAME")]
+    repository: String,
+    #[arg(long, value_enum, default_value = "github")]
+    forge: ForgeArg,
+    /// The scanned commit (40 hex digits).
+    #[arg(long)]
+    commit: String,
+    /// The scanned branch.
+    #[arg(long)]
+    branch: String,
+    /// This is a scan of the default branch: it becomes the baseline.
+    #[arg(long)]
+    default_branch: bool,
+    /// When the scan ran (RFC 3339; default: when the server receives it).
+    #[arg(long)]
+    observed_at: Option<String>,
+    /// The reports (SARIF, CycloneDX, Trivy, …).
+    #[arg(required = true)]
+    reports: Vec<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -309,6 +389,19 @@ fn main() -> ExitCode {
                 output.as_deref(),
             ))
         }),
+        Command::Token(command) => runtime().and_then(|rt| rt.block_on(token(command))),
+        Command::Upload(args) => runtime().and_then(|rt| rt.block_on(upload(args))),
+        Command::Report {
+            database,
+            org,
+            format,
+            days,
+        } => runtime().and_then(|rt| {
+            rt.block_on(async {
+                let store = open_store(&database.url).await?;
+                cmd::report::report(&store, &org, format, days).await
+            })
+        }),
     };
     match result {
         Ok(code) => code,
@@ -511,11 +604,70 @@ async fn triage_export(
             .with_context(|| format!("cannot write {}", path.display()))?,
         None => std::io::stdout().write_all(text.as_bytes())?,
     }
+    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    store
+        .audit(
+            &format!("cli {user}"),
+            Some(&posture::store::org_of(repository)),
+            "posture triage export",
+            Some(repository),
+            None,
+        )
+        .await?;
     eprintln!(
         "posture: {} decision(s) of {repository} exported",
         records.len()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+async fn token(command: TokenCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        TokenCommand::Create {
+            database,
+            org,
+            scopes,
+            name,
+        } => {
+            cmd::token::create(
+                &open_store(&database.url).await?,
+                &org,
+                &scopes,
+                name.as_deref(),
+            )
+            .await
+        }
+        TokenCommand::List { database, org } => {
+            cmd::token::list(&open_store(&database.url).await?, org.as_deref()).await
+        }
+        TokenCommand::Revoke { database, id } => {
+            cmd::token::revoke(&open_store(&database.url).await?, id).await
+        }
+    }
+}
+
+async fn upload(args: UploadArgs) -> anyhow::Result<ExitCode> {
+    let token = std::env::var("POSTURE_TOKEN")
+        .ok()
+        .filter(|t| !t.is_empty())
+        .context(
+            "POSTURE_TOKEN is not set (create one with `posture token create --scopes upload`)",
+        )?;
+    cmd::upload::upload(cmd::upload::Upload {
+        server: args.server,
+        token,
+        repository: args.repository,
+        forge: match args.forge {
+            ForgeArg::Github => "github",
+            ForgeArg::Gitlab => "gitlab",
+        },
+        commit: args.commit,
+        branch: args.branch,
+        default_branch: args.default_branch,
+        observed_at: args.observed_at,
+        reports: args.reports,
+    })
+    .await
 }
 
 async fn open_store(url: &str) -> anyhow::Result<Store> {
@@ -540,7 +692,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         store: store.clone(),
         wake: wake.clone(),
     };
-    let app = server::router(AppState::new(intake, secrets, metrics));
+    let settings = posture::settings::Settings::from_env()?;
+    let api = posture::api::router(posture::api::ApiState {
+        store: store.clone(),
+        settings: Arc::new(settings),
+    });
+    let app = server::router(AppState::new(intake, secrets, metrics)).merge(api);
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;

@@ -247,6 +247,37 @@ pub fn review_snapshots(
     Ok(Outcome { review, refused })
 }
 
+/// Ranks the findings of reports uploaded without their repository (`POST /api/v1/scans`):
+/// no diff, no source files, no blame, no `.posture.yml`; paths stay as the reports give
+/// them. Every finding is present at `commit`.
+pub fn review_upload(commit: &str, snapshot: Snapshot, intel: &Intel, today: NaiveDate) -> Review {
+    let nothing = crate::model::ChangeSet {
+        base: commit.to_owned(),
+        head: commit.to_owned(),
+        files: Vec::new(),
+    };
+    let base_snapshot = Snapshot {
+        findings: Vec::new(),
+        tools: snapshot.tools.clone(),
+    };
+    analyze::run(analyze::Input {
+        base: commit,
+        head: commit,
+        base_snapshot,
+        head_snapshot: snapshot,
+        changes: &nothing,
+        baseline_diff: &nothing,
+        base_sources: &Sources::default(),
+        head_sources: &Sources::default(),
+        blame: &HashMap::new(),
+        config: &Config::default(),
+        intel,
+        triage: &TriageBook::default(),
+        fail_on: DEFAULT_FAIL_ON,
+        today,
+    })
+}
+
 /// The config a review applies, what head's own file would change, and the revision the
 /// config (and so the VEX documents it names) is read at.
 struct Policy {

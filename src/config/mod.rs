@@ -476,7 +476,7 @@ impl Config {
 }
 
 /// serde_yaml_ng appends " at line L column C"; we print the position ourselves.
-fn strip_position(message: &str) -> String {
+pub(crate) fn strip_position(message: &str) -> String {
     match message.rfind(" at line ") {
         Some(i) => message[..i].to_string(),
         None => message.to_string(),

@@ -6,6 +6,7 @@
 
 mod json;
 mod markdown;
+pub mod org;
 mod sarif;
 
 use crate::ingest::IngestError;

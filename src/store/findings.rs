@@ -7,11 +7,15 @@
 
 use std::collections::{BTreeSet, HashSet};
 
+use chrono::{DateTime, Utc};
+
 use crate::model::{FindingId, Review, ReviewedFinding, Severity, Status};
 
+use super::history::BranchDb;
 use super::queue::{from_json, to_json};
 use super::{
-    Forge, HistoryRow, HistoryStatus, ProjectId, Store, StoreError, UnknownVariant, now, with_pool,
+    Forge, HistoryRow, HistoryStatus, ProjectId, ScanCounts, Store, StoreError, UnknownVariant,
+    now, with_pool,
 };
 
 const UPSERT_HISTORY: &str = "INSERT INTO finding_history \
@@ -69,6 +73,16 @@ impl TryFrom<StoredHistory> for HistoryRow {
     }
 }
 
+/// The org a repository belongs to: the GitHub owner, or the GitLab top-level group (the
+/// first segment of the project's path), lower-cased as both forges compare them.
+pub fn org_of(repository: &str) -> String {
+    repository
+        .split('/')
+        .next()
+        .unwrap_or(repository)
+        .to_lowercase()
+}
+
 impl Store {
     /// Records (or renames the account of) a GitHub App installation or GitLab group hook.
     pub async fn upsert_installation(
@@ -107,15 +121,17 @@ impl Store {
         let now = now();
         let (id,): (ProjectId,) = with_pool!(self, |pool| {
             sqlx::query_as(
-                "INSERT INTO projects (forge, repository, default_branch, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $4) \
+                "INSERT INTO projects (forge, repository, org, default_branch, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $5) \
                  ON CONFLICT (forge, repository) DO UPDATE SET \
+                   org = excluded.org, \
                    default_branch = COALESCE(excluded.default_branch, projects.default_branch), \
                    updated_at = excluded.updated_at \
                  RETURNING id",
             )
             .bind(forge.as_str())
             .bind(repository)
+            .bind(org_of(repository))
             .bind(default_branch)
             .bind(now)
             .fetch_one(pool)
@@ -152,11 +168,10 @@ impl Store {
             .collect()
     }
 
-    /// Stores the findings present at `commit` (all but those the review calls fixed; a
-    /// second review of the same commit replaces them) and the tools whose reports were
-    /// read there, and updates the findings' history. With
-    /// `is_baseline` (a review of the default branch), open findings absent at `commit`
-    /// become fixed there, and present ones that were fixed reopen.
+    /// Stores the findings present at `commit` and the tools whose reports were read there,
+    /// and updates the findings' history; with `is_baseline` (a review of the default
+    /// branch) also the default branch's findings and their events, as of now. See
+    /// [`Store::record_scan`].
     pub async fn record_review(
         &self,
         project: ProjectId,
@@ -165,6 +180,30 @@ impl Store {
         review: &Review,
         tools: &BTreeSet<String>,
     ) -> Result<(), StoreError> {
+        self.record_scan(project, commit, is_baseline.then(now), review, tools)
+            .await
+            .map(drop)
+    }
+
+    /// Stores the findings present at `commit` (all but those the review calls fixed) and
+    /// the tools whose reports were read there, and updates the findings' history.
+    ///
+    /// A commit scanned before keeps the findings of the tools this scan did not run (CI
+    /// jobs may upload one tool's report each); those of the tools it ran are replaced.
+    ///
+    /// With `baseline_at` (a scan of the default branch, observed then), in the same
+    /// transaction: open findings absent at `commit` become fixed there and present ones
+    /// that were fixed reopen, and the default branch's findings and events are updated
+    /// (the counts returned). A scan observed before the latest one is refused
+    /// ([`StoreError::OutOfOrder`]) and nothing is written. Returns the snapshot's id.
+    pub async fn record_scan(
+        &self,
+        project: ProjectId,
+        commit: &str,
+        baseline_at: Option<DateTime<Utc>>,
+        review: &Review,
+        tools: &BTreeSet<String>,
+    ) -> Result<(i64, Option<ScanCounts>), StoreError> {
         let present: Vec<&ReviewedFinding> = review
             .findings
             .iter()
@@ -176,26 +215,53 @@ impl Store {
                 _ => true,
             })
             .collect();
-        let findings = to_json("findings", &present)?;
-        let tools = to_json("tools", tools)?;
+        let is_baseline = baseline_at.is_some();
         let now = now();
         with_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
-            sqlx::query(
+            let counts = match baseline_at {
+                Some(at) => Some(
+                    BranchDb::apply_baseline(&mut tx, project, commit, at, &present, tools).await?,
+                ),
+                None => None,
+            };
+            let earlier: Option<(Vec<u8>, Option<Vec<u8>>)> = sqlx::query_as(
+                "SELECT findings, tools FROM snapshots WHERE project_id = $1 AND commit_sha = $2",
+            )
+            .bind(project)
+            .bind(commit)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let (kept, all_tools) = match earlier {
+                Some((findings, Some(earlier_tools))) if !tools.is_empty() => {
+                    let findings: Vec<ReviewedFinding> = from_json("findings", &findings)?;
+                    let earlier_tools: BTreeSet<String> = from_json("tools", &earlier_tools)?;
+                    let kept: Vec<ReviewedFinding> = findings
+                        .into_iter()
+                        .filter(|f| !f.finding.tools.iter().any(|t| tools.contains(t)))
+                        .filter(|f| !present.iter().any(|p| p.id == f.id))
+                        .collect();
+                    (kept, earlier_tools.union(tools).cloned().collect())
+                }
+                _ => (Vec::new(), tools.clone()),
+            };
+            let stored: Vec<&ReviewedFinding> = present.iter().copied().chain(&kept).collect();
+            let (snapshot,): (i64,) = sqlx::query_as(
                 "INSERT INTO snapshots (project_id, commit_sha, is_baseline, findings, tools, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $6) \
                  ON CONFLICT (project_id, commit_sha) DO UPDATE SET \
                    is_baseline = (snapshots.is_baseline OR excluded.is_baseline), \
                    findings = excluded.findings, tools = excluded.tools, \
-                   updated_at = excluded.updated_at",
+                   updated_at = excluded.updated_at \
+                 RETURNING id",
             )
             .bind(project)
             .bind(commit)
             .bind(is_baseline)
-            .bind(&findings)
-            .bind(&tools)
+            .bind(to_json("findings", &stored)?)
+            .bind(to_json("tools", &all_tools)?)
             .bind(now)
-            .execute(&mut *tx)
+            .fetch_one(&mut *tx)
             .await?;
             for finding in &present {
                 sqlx::query(UPSERT_HISTORY)
@@ -216,10 +282,8 @@ impl Store {
                 .bind(project)
                 .fetch_all(&mut *tx)
                 .await?;
-                let seen: HashSet<&str> = present
-                    .iter()
-                    .map(|finding| finding.id.0.as_str())
-                    .collect();
+                let seen: HashSet<&str> =
+                    stored.iter().map(|finding| finding.id.0.as_str()).collect();
                 for (finding_id,) in open {
                     if seen.contains(finding_id.as_str()) {
                         continue;
@@ -237,7 +301,7 @@ impl Store {
                 }
             }
             tx.commit().await?;
-            Ok::<(), StoreError>(())
+            Ok::<_, StoreError>((snapshot, counts))
         })
     }
 

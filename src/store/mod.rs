@@ -7,8 +7,10 @@
 //! databases store them exactly), which assumes replicas keep their clocks in sync.
 
 mod findings;
+mod history;
 pub mod intel;
 mod queue;
+mod tokens;
 mod triage;
 mod types;
 
@@ -22,6 +24,11 @@ use chrono::{DateTime, SubsecRound, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
+pub use findings::org_of;
+pub use history::{
+    BranchFinding, BranchStatus, FindingQuery, JsonList, OutOfOrder, ScanCounts, StatusFilter,
+};
+pub use tokens::{AuditEntry, TokenId, TokenRow};
 pub use triage::{Applied, EventRow, EventSource, TriageChange};
 pub use types::{
     Accepted, Backoff, DeliveryId, EventKind, Forge, HistoryRow, HistoryStatus, Job, JobId,
@@ -63,6 +70,8 @@ pub enum StoreError {
     /// worker claimed it, or it was released).
     #[error("job {job} is not held by worker {worker}")]
     NotHeld { job: JobId, worker: String },
+    #[error(transparent)]
+    OutOfOrder(#[from] OutOfOrder),
 }
 
 /// A connection pool of either database.

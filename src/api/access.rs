@@ -1,0 +1,283 @@
+//! Who is calling and what they may read: API tokens, their scopes, and the audit log.
+//!
+//! A token belongs to one org and reaches every repository of it, nothing else. Handlers do
+//! not compare orgs themselves: they ask the [`Caller`] ([`Caller::reach_org`],
+//! [`Caller::reach_repository`]), which answers 404 for anything out of reach, exactly as for
+//! something that does not exist. A person signed in through a forge will be another kind of
+//! caller answering the same questions from the forge's permissions.
+//!
+//! Tokens are `pst_` and 64 hex digits (256 random bits); only their SHA-256 is stored, and
+//! neither the token nor its hash is ever logged.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::str::FromStr;
+
+use axum::extract::{Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
+use tracing::{error, warn};
+
+use super::{ApiError, ApiState};
+use crate::store::{TokenRow, org_of};
+
+/// The prefix of posture's tokens (so secret scanners can recognise a leaked one).
+pub const TOKEN_PREFIX: &str = "pst_";
+
+/// What a token may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Scope {
+    /// Read the org's summary, time series and findings.
+    Read,
+    /// Upload scans of the org's repositories.
+    Upload,
+    /// Everything, including what later administrative endpoints allow.
+    Admin,
+}
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Read => "read",
+            Scope::Upload => "upload",
+            Scope::Admin => "admin",
+        }
+    }
+}
+
+impl FromStr for Scope {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Scope, String> {
+        match text.trim() {
+            "read" => Ok(Scope::Read),
+            "upload" => Ok(Scope::Upload),
+            "admin" => Ok(Scope::Admin),
+            other => Err(format!(
+                "unknown scope `{other}` (expected read, upload or admin)"
+            )),
+        }
+    }
+}
+
+/// A set of scopes, written `read,upload`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scopes(BTreeSet<Scope>);
+
+impl Scopes {
+    /// `admin` grants every scope.
+    pub fn allows(&self, scope: Scope) -> bool {
+        self.0.contains(&scope) || self.0.contains(&Scope::Admin)
+    }
+}
+
+impl FromStr for Scopes {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Scopes, String> {
+        let scopes = text
+            .split(',')
+            .filter(|s| !s.trim().is_empty())
+            .map(str::parse)
+            .collect::<Result<BTreeSet<Scope>, String>>()?;
+        if scopes.is_empty() {
+            return Err("no scope given (expected read, upload and/or admin)".into());
+        }
+        Ok(Scopes(scopes))
+    }
+}
+
+impl fmt::Display for Scopes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.0.iter().map(|s| s.as_str()).collect();
+        f.write_str(&names.join(","))
+    }
+}
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// How the audit log names it: `token 3 (ci-upload)`.
+    pub actor: String,
+    /// The org the token belongs to (lower-case).
+    org: String,
+    scopes: Scopes,
+}
+
+impl Caller {
+    /// The caller a stored token stands for; a token whose scopes no longer parse has none.
+    pub fn from_token(token: &TokenRow) -> Caller {
+        Caller {
+            actor: format!("token {} ({})", token.id, token.name),
+            org: token.org.to_lowercase(),
+            scopes: token.scopes.parse().unwrap_or_default(),
+        }
+    }
+
+    /// The org as stored (lower-case) when the caller may read it; 404 otherwise, as if it
+    /// did not exist.
+    pub fn reach_org(&self, org: &str) -> Result<String, ApiError> {
+        let org = org.to_lowercase();
+        if org == self.org {
+            Ok(org)
+        } else {
+            Err(ApiError::not_found())
+        }
+    }
+
+    /// Whether the caller may read (and, with the scope, upload to) a repository: 404
+    /// otherwise.
+    pub fn reach_repository(&self, repository: &str) -> Result<String, ApiError> {
+        self.reach_org(&org_of(repository))
+    }
+
+    /// 403 unless the caller holds `scope`. Check reach first: out of reach is 404 whatever
+    /// the scopes.
+    pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
+        if self.scopes.allows(scope) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!(
+                "this token lacks the `{}` scope",
+                scope.as_str()
+            )))
+        }
+    }
+}
+
+/// A new random token.
+pub fn new_token() -> Result<String, getrandom::Error> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)?;
+    Ok(format!("{TOKEN_PREFIX}{}", hex::encode(bytes)))
+}
+
+/// What the database keeps of a token: its SHA-256, in hex. Tokens are 256 random bits, so a
+/// fast hash is enough (no password stretching needed).
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Authenticates every API request (401 without a valid token), hands the [`Caller`] to the
+/// handler, and records the request and its answer in the audit log.
+pub async fn authenticate(
+    State(state): State<ApiState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let Some(token) = bearer(&request) else {
+        return ApiError::unauthorized("missing `Authorization: Bearer TOKEN`")
+            .into_response()
+            .with_challenge();
+    };
+    let row = match state.store.use_token(&token_hash(token)).await {
+        Ok(Some(row)) => row,
+        Ok(None) => {
+            warn!(path = %request.uri().path(), "API request with an unknown or revoked token");
+            return ApiError::unauthorized("unknown or revoked token")
+                .into_response()
+                .with_challenge();
+        }
+        Err(error) => return ApiError::from(error).into_response(),
+    };
+    let caller = Caller::from_token(&row);
+    let action = format!(
+        "{} {}",
+        request.method(),
+        request.uri().path_and_query().map_or("/", |p| p.as_str())
+    );
+    request.extensions_mut().insert(caller.clone());
+    let response = next.run(request).await;
+    if let Err(error) = state
+        .store
+        .audit(
+            &caller.actor,
+            Some(&row.org),
+            &action,
+            None,
+            Some(response.status().as_u16()),
+        )
+        .await
+    {
+        error!("cannot write the audit log: {error}");
+    }
+    response
+}
+
+/// The token of `Authorization: Bearer TOKEN`.
+fn bearer(request: &Request) -> Option<&str> {
+    let value = request
+        .headers()
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+trait WithChallenge {
+    fn with_challenge(self) -> Response;
+}
+
+impl WithChallenge for Response {
+    /// RFC 6750: a 401 names the scheme it wants.
+    fn with_challenge(mut self) -> Response {
+        self.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            header::HeaderValue::from_static("Bearer realm=\"posture\""),
+        );
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_parse_and_admin_allows_everything() {
+        let scopes: Scopes = "upload, read".parse().unwrap();
+        assert!(scopes.allows(Scope::Read) && scopes.allows(Scope::Upload));
+        assert!(!scopes.allows(Scope::Admin));
+        assert_eq!(scopes.to_string(), "read,upload");
+        assert!("admin".parse::<Scopes>().unwrap().allows(Scope::Upload));
+        assert!(
+            "read,write"
+                .parse::<Scopes>()
+                .unwrap_err()
+                .contains("`write`")
+        );
+        assert!("".parse::<Scopes>().is_err());
+    }
+
+    #[test]
+    fn tokens_are_random_and_stored_as_hashes() {
+        let (a, b) = (new_token().unwrap(), new_token().unwrap());
+        assert_ne!(a, b);
+        assert!(a.starts_with(TOKEN_PREFIX) && a.len() == TOKEN_PREFIX.len() + 64);
+        assert_eq!(token_hash(&a), token_hash(&a));
+        assert!(!token_hash(&a).contains(&a[TOKEN_PREFIX.len()..]));
+    }
+
+    #[test]
+    fn a_token_reaches_its_own_org_only_and_out_of_reach_is_not_found() {
+        let caller = Caller {
+            actor: "token 1 (t)".into(),
+            org: "acme".into(),
+            scopes: "read".parse().unwrap(),
+        };
+        assert_eq!(caller.reach_org("Acme").unwrap(), "acme");
+        assert_eq!(caller.reach_repository("acme/shop").unwrap(), "acme");
+        assert_eq!(
+            caller.reach_repository("other/shop").unwrap_err().status,
+            axum::http::StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            caller.require(Scope::Upload).unwrap_err().status,
+            axum::http::StatusCode::FORBIDDEN
+        );
+    }
+}

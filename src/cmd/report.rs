@@ -1,0 +1,62 @@
+//! `posture report`: the org summary straight from the database, for cron jobs and people
+//! without the server. The same figures as `GET /api/v1/orgs/{org}/summary`.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::bail;
+use chrono::{Duration, Utc};
+use posture::history::{self, Filters, Window};
+use posture::settings::Settings;
+use posture::store::Store;
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum ReportFormat {
+    Md,
+    Json,
+    Csv,
+}
+
+pub async fn report(
+    store: &Store,
+    org: &str,
+    format: ReportFormat,
+    days: i64,
+) -> anyhow::Result<ExitCode> {
+    let settings = Settings::from_env()?;
+    let org = org.to_lowercase();
+    if !store.orgs().await?.contains(&org) {
+        bail!("posture has no repository of org `{org}`");
+    }
+    let now = Utc::now();
+    let window = Window {
+        from: now - Duration::days(days),
+        to: now,
+        as_of: now,
+    };
+    let findings = store.org_history(&org, None, now).await?;
+    let summary = history::summarize(
+        &org,
+        &findings,
+        &window,
+        &Filters::default(),
+        settings.sla(&org),
+    );
+    let text = match format {
+        ReportFormat::Md => posture::report::org::markdown(&summary),
+        ReportFormat::Json => serde_json::to_string_pretty(&summary)? + "\n",
+        ReportFormat::Csv => posture::report::org::csv(&summary),
+    };
+    std::io::stdout().write_all(text.as_bytes())?;
+    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    store
+        .audit(
+            &format!("cli {user}"),
+            Some(&org),
+            "posture report",
+            None,
+            None,
+        )
+        .await?;
+    Ok(ExitCode::SUCCESS)
+}

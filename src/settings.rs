@@ -1,0 +1,116 @@
+//! The org settings file, named by `POSTURE_SETTINGS_FILE`: structured settings that are an
+//! organisation's rather than a repository's (today the SLA days; later roles, alert rules,
+//! sinks, digests). It is validated when the process starts, with errors naming line and
+//! column, and it names secrets only by environment variable, never by value.
+//!
+//! ```yaml
+//! sla:                 # every org's, unless the org says otherwise
+//!   critical: 7
+//!   high: 30
+//! orgs:
+//!   acme:
+//!     sla: { critical: 5, kev_days: 7 }   # unset fields take posture's defaults
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::config::{ConfigError, strip_position};
+use crate::history::SlaPolicy;
+
+/// The environment variable that names the settings file.
+pub const SETTINGS_FILE_VAR: &str = "POSTURE_SETTINGS_FILE";
+
+/// The whole settings file. `Settings::default()` is what posture runs with without one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Days to fix, by severity, for every org without its own.
+    #[serde(default)]
+    pub sla: SlaPolicy,
+    #[serde(default)]
+    pub orgs: BTreeMap<String, OrgSettings>,
+}
+
+/// One org's settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrgSettings {
+    /// Replaces the file's `sla` for this org; fields it leaves out take posture's defaults.
+    #[serde(default)]
+    pub sla: Option<SlaPolicy>,
+}
+
+impl Settings {
+    /// Parses settings text; `file` names it in errors.
+    pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigError> {
+        serde_yaml_ng::from_str::<Option<Settings>>(text)
+            .map(Option::unwrap_or_default)
+            .map_err(|e| ConfigError {
+                file: file.to_owned(),
+                position: e.location().map(|l| (l.line(), l.column())),
+                message: strip_position(&e.to_string()),
+            })
+    }
+
+    /// Reads and parses the settings file.
+    pub fn load(path: &Path) -> Result<Settings, ConfigError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            file: file.clone(),
+            position: None,
+            message: format!("cannot read: {e}"),
+        })?;
+        Settings::parse(&file, &text)
+    }
+
+    /// The file `POSTURE_SETTINGS_FILE` names, or the defaults when it is unset.
+    pub fn from_env() -> Result<Settings, ConfigError> {
+        match std::env::var_os(SETTINGS_FILE_VAR) {
+            Some(path) if !path.is_empty() => Settings::load(Path::new(&path)),
+            _ => Ok(Settings::default()),
+        }
+    }
+
+    /// The SLA an org's figures are measured against.
+    pub fn sla(&self, org: &str) -> &SlaPolicy {
+        self.orgs
+            .get(org)
+            .and_then(|settings| settings.sla.as_ref())
+            .unwrap_or(&self.sla)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_org_sla_replaces_the_default_and_unset_days_are_posture_s() {
+        let settings = Settings::parse(
+            "settings.yml",
+            "sla:\n  critical: 3\norgs:\n  acme:\n    sla: {high: 10, kev_days: 7}\n  beta: {}\n",
+        )
+        .unwrap();
+        assert_eq!(settings.sla("other").critical, 3);
+        assert_eq!(settings.sla("beta").critical, 3);
+        let acme = settings.sla("acme");
+        assert_eq!((acme.critical, acme.high, acme.kev_days), (7, 10, 7));
+    }
+
+    #[test]
+    fn an_empty_file_is_the_defaults() {
+        assert_eq!(Settings::parse("s.yml", "").unwrap(), Settings::default());
+    }
+
+    #[test]
+    fn errors_name_line_and_column() {
+        let err = Settings::parse("s.yml", "orgs:\n  acme:\n    sla: {critcal: 3}\n").unwrap_err();
+        assert_eq!(err.position.map(|(line, _)| line), Some(3));
+        assert!(err.to_string().contains("critcal"), "{err}");
+        let err = Settings::parse("s.yml", "sla:\n  high: soon\n").unwrap_err();
+        assert!(err.to_string().starts_with("s.yml:2:"), "{err}");
+    }
+}
