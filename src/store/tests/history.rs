@@ -9,7 +9,7 @@ use crate::model::{
 };
 use crate::store::{Forge, HistoryRow, HistoryStatus, ProjectId, Store};
 
-fn reviewed(id: &str, status: Status, introduced: Option<&str>) -> ReviewedFinding {
+pub(super) fn reviewed(id: &str, status: Status, introduced: Option<&str>) -> ReviewedFinding {
     let mut finding = Finding::new(Kind::Sast, "semgrep", format!("rule-{id}"));
     finding.severity = Severity::High;
     finding.message = "code\u{0}with a NUL".to_owned();
@@ -33,7 +33,7 @@ fn reviewed(id: &str, status: Status, introduced: Option<&str>) -> ReviewedFindi
     }
 }
 
-fn review(head: &str, findings: Vec<ReviewedFinding>) -> Review {
+pub(super) fn review(head: &str, findings: Vec<ReviewedFinding>) -> Review {
     Review {
         base: "base".to_owned(),
         head: head.to_owned(),

@@ -2,6 +2,7 @@
 //! PostgreSQL (`POSTURE_TEST_DATABASE_URL`, default `postgres://postgres@127.0.0.1:5432/test`)
 //! in a schema of its own, dropped afterwards. PostgreSQL being unreachable fails the tests.
 
+mod branch;
 mod history;
 mod intel;
 mod queue;
@@ -149,7 +150,7 @@ async fn migrations_apply_twice() {
     for db in stores().await {
         db.store.migrate().await.expect("second migration run");
         db.store.ping().await.expect("ping");
-        assert_eq!(count(&db.store, "_sqlx_migrations").await, 3, "{}", db.name);
+        assert_eq!(count(&db.store, "_sqlx_migrations").await, 4, "{}", db.name);
         assert_eq!(
             db.store.queue_depth().await.expect("depth"),
             0,
