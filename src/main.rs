@@ -250,6 +250,12 @@ struct ServeArgs {
     /// Where the refresh takes the EPSS scores from (path or URL).
     #[arg(long, env = "POSTURE_INTEL_EPSS", default_value = posture::store::intel::EPSS_URL)]
     intel_epss: String,
+    /// Serve `/metrics` on this address instead of the public one (e.g. `127.0.0.1:9090`).
+    #[arg(long, env = "POSTURE_METRICS_LISTEN")]
+    metrics_listen: Option<String>,
+    /// Days webhook payloads and finished jobs are kept (0: forever). History is kept.
+    #[arg(long, env = "POSTURE_RETAIN_DAYS", default_value_t = 30)]
+    retain_days: u64,
 }
 
 #[derive(Subcommand)]
@@ -683,6 +689,10 @@ async fn migrate(url: &str) -> anyhow::Result<ExitCode> {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    for warning in posture::variables::warnings() {
+        tracing::warn!("{warning}");
+        eprintln!("posture: warning: {warning}");
+    }
     let store = open_store(&args.database.url).await?;
     let secrets = WebhookSecrets::from_env()?;
     let forges = Forges::from_env()?;
@@ -697,11 +707,29 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         store: store.clone(),
         settings: Arc::new(settings),
     });
-    let app = server::router(AppState::new(intake, secrets, metrics)).merge(api);
+    let state = AppState::new(intake, secrets, metrics);
+    let mut app = server::router(state.clone()).merge(api);
+    let metrics_listener = match &args.metrics_listen {
+        Some(address) => {
+            let listener = tokio::net::TcpListener::bind(address)
+                .await
+                .with_context(|| format!("cannot listen on {address} for metrics"))?;
+            eprintln!("posture: metrics on {}", listener.local_addr()?);
+            Some(listener)
+        }
+        None => {
+            app = app.merge(server::metrics_router(state.clone()));
+            None
+        }
+    };
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     eprintln!("posture: listening on {}", listener.local_addr()?);
+    let metrics_server = metrics_listener.map(|listener| {
+        let app = server::metrics_router(state);
+        tokio::spawn(async move { axum::serve(listener, app).await })
+    });
 
     let (stop, stopped) = watch::channel(false);
     let config = WorkerConfig {
@@ -734,6 +762,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         wake,
         stopped.clone(),
     ));
+    let retention = (args.retain_days > 0).then(|| {
+        let retain = Duration::from_secs(args.retain_days.saturating_mul(86_400));
+        tokio::spawn(jobs::run_retention(store.clone(), retain, stop.subscribe()))
+    });
     let reconciles = (args.workers > 0 && args.reconcile_minutes > 0).then(|| {
         let interval = Duration::from_secs(args.reconcile_minutes * 60);
         tokio::spawn(jobs::run_reconciles(store.clone(), interval, stopped))
@@ -749,6 +781,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(refresh) = intel_refresh {
         refresh.await?;
+    }
+    if let Some(retention) = retention {
+        retention.await?;
+    }
+    if let Some(metrics) = metrics_server {
+        metrics.abort();
     }
     store.close().await;
     eprintln!("posture: stopped");

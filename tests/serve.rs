@@ -185,3 +185,72 @@ async fn killed_with_sigkill_it_resumes_and_completes_every_job_exactly_once() {
     );
     assert_eq!(orphan.attempts, 2);
 }
+
+/// Starts `posture serve` with `extra` arguments and environment, returning the process and
+/// the stderr lines printed up to "listening on".
+fn start_with(database: &str, args: &[&str], env: &[(&str, &str)]) -> (Child, Vec<String>) {
+    let mut command = Command::new(assert_cmd::cargo::cargo_bin("posture"));
+    command
+        .args(["serve", "--listen", "127.0.0.1:0", "--database", database])
+        .args(["--workers", "0"])
+        .args(args)
+        .env("POSTURE_GITHUB_WEBHOOK_SECRET", SECRET)
+        .stderr(Stdio::piped());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let mut child = command.spawn().unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    loop {
+        let line = lines
+            .next()
+            .expect("the server says where it listens")
+            .unwrap();
+        let done = line.starts_with("posture: listening on ");
+        seen.push(line);
+        if done {
+            break;
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    (child, seen)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_can_move_off_the_public_port_and_unknown_variables_are_named() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let database = format!("sqlite://{}", dir.path().join("posture.db").display());
+    let (mut child, lines) = start_with(
+        &database,
+        &["--metrics-listen", "127.0.0.1:0"],
+        &[("POSTURE_LISTN", "0.0.0.0:1"), ("POSTURE_GITHUB_TOKEN", "")],
+    );
+    let warning = lines
+        .iter()
+        .find(|line| line.contains("POSTURE_LISTN"))
+        .expect("a warning for the typo");
+    assert!(
+        warning.contains("did you mean POSTURE_LISTEN?") && !warning.contains("0.0.0.0:1"),
+        "{warning}"
+    );
+    let address = |prefix: &str| {
+        lines
+            .iter()
+            .find_map(|line| line.strip_prefix(prefix))
+            .map(|a| format!("http://{a}"))
+            .unwrap()
+    };
+    let public = address("posture: listening on ");
+    let metrics = address("posture: metrics on ");
+    let client = reqwest::Client::new();
+    let status = |url: String| {
+        let client = client.clone();
+        async move { client.get(url).send().await.unwrap().status() }
+    };
+    assert_eq!(status(format!("{metrics}/metrics")).await, 200);
+    assert_eq!(status(format!("{public}/metrics")).await, 404);
+    assert_eq!(status(format!("{public}/healthz")).await, 200);
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

@@ -17,7 +17,7 @@ mod schedule;
 
 pub use forges::{ForgeProvider, Forges, NoForge};
 pub use runner::{ForgeRunner, ReviewSettings};
-pub use schedule::{expire_acceptances, queue_reconciles, run_reconciles};
+pub use schedule::{expire_acceptances, queue_reconciles, run_reconciles, run_retention};
 
 use std::future::Future;
 use std::sync::Arc;

@@ -1,4 +1,4 @@
-//! The periodic work: every `interval` each known project gets a reconcile job (GitHub
+//! The periodic work: retention ([`run_retention`]), and every `interval` each known project gets a reconcile job (GitHub
 //! never redelivers a webhook on its own, so it reviews open change requests whose head was
 //! never reviewed), and acceptances past their last day are reopened. Every replica runs
 //! this loop; the delivery id names the interval (the day, for expiries), so however many
@@ -85,6 +85,29 @@ pub async fn run_reconciles(store: Store, interval: Duration, mut shutdown: watc
             Ok(0) => {}
             Ok(reopened) => info!(reopened, "expired acceptances reopened"),
             Err(error) => warn!("cannot expire acceptances: {error}"),
+        }
+    }
+}
+
+/// How often retention runs.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
+/// Prunes what is older than `retain` (delivery payloads, finished jobs) at start and then
+/// every hour, until `shutdown` turns true. Every replica may run it: pruning twice removes
+/// nothing more.
+pub async fn run_retention(store: Store, retain: Duration, mut shutdown: watch::Receiver<bool>) {
+    let mut ticker = tokio::time::interval(PRUNE_EVERY);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => return,
+            _ = ticker.tick() => {}
+        }
+        let cutoff =
+            Utc::now() - chrono::Duration::from_std(retain).unwrap_or(chrono::Duration::MAX);
+        match store.prune(cutoff).await {
+            Ok(pruned) => info!(payloads = pruned.payloads, jobs = pruned.jobs, "pruned"),
+            Err(error) => warn!("cannot prune old deliveries and jobs: {error}"),
         }
     }
 }

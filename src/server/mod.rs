@@ -71,16 +71,23 @@ impl<I> Clone for AppState<I> {
     }
 }
 
-/// The server's routes: `POST /webhooks/github`, `POST /webhooks/gitlab`, `GET /healthz`,
-/// `GET /readyz`, `GET /metrics`.
+/// The server's public routes: `POST /webhooks/github`, `POST /webhooks/gitlab`,
+/// `GET /healthz`, `GET /readyz`. `/metrics` is [`metrics_router`]'s, merged here or served
+/// on a listener of its own.
 pub fn router<I: Intake>(state: AppState<I>) -> Router {
     Router::new()
         .route("/webhooks/github", post(github_webhook::<I>))
         .route("/webhooks/gitlab", post(gitlab_webhook::<I>))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz::<I>))
-        .route("/metrics", get(metrics_endpoint::<I>))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+/// `GET /metrics` (Prometheus).
+pub fn metrics_router<I: Intake>(state: AppState<I>) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics_endpoint::<I>))
         .with_state(state)
 }
 

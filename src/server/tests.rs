@@ -81,7 +81,7 @@ fn secrets() -> WebhookSecrets {
 fn app_with(intake: RecordingIntake, secrets: WebhookSecrets) -> (Router, Arc<RecordingIntake>) {
     let state = AppState::new(intake, secrets, Metrics::install().unwrap());
     let intake = Arc::clone(&state.intake);
-    (router(state), intake)
+    (router(state.clone()).merge(metrics_router(state)), intake)
 }
 
 fn app(answer: Answer) -> (Router, Arc<RecordingIntake>) {

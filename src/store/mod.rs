@@ -10,6 +10,7 @@ mod findings;
 mod history;
 pub mod intel;
 mod queue;
+mod retention;
 mod tokens;
 mod triage;
 mod types;
@@ -28,6 +29,7 @@ pub use findings::org_of;
 pub use history::{
     BranchFinding, BranchStatus, FindingQuery, JsonList, OutOfOrder, ScanCounts, StatusFilter,
 };
+pub use retention::Pruned;
 pub use tokens::{AuditEntry, TokenId, TokenRow};
 pub use triage::{Applied, EventRow, EventSource, TriageChange};
 pub use types::{

@@ -448,3 +448,59 @@ async fn a_released_job_does_not_count_the_attempt() {
         );
     }
 }
+
+#[tokio::test]
+async fn pruning_clears_old_payloads_and_finished_jobs_and_redeliveries_stay_duplicates() {
+    for db in stores().await {
+        let store = &db.store;
+        // d-1 finished long ago; d-2 was superseded by d-3, both old; d-4 is recent.
+        let done = enqueue(store, "d-1", review(1, "aaa")).await;
+        let claimed = store.claim("w1", LEASE).await.unwrap().unwrap();
+        assert_eq!(claimed.id, done, "{}", db.name);
+        store
+            .finish(done, "w1", JobStatus::Done, None)
+            .await
+            .unwrap();
+        let superseded = enqueue(store, "d-2", review(2, "bbb")).await;
+        let newer = enqueue(store, "d-3", review(2, "ccc")).await;
+        let recent = enqueue(store, "d-4", review(3, "ddd")).await;
+        let long_ago = Utc::now() - chrono::Duration::days(40);
+        for job in [done, superseded] {
+            set_job_time(store, job, "updated_at", long_ago).await;
+        }
+        crate::store::with_pool!(store, |pool| {
+            sqlx::query("UPDATE deliveries SET received_at = $1 WHERE delivery_id <> 'd-4'")
+                .bind(long_ago)
+                .execute(pool)
+                .await
+                .map(drop)
+        })
+        .unwrap();
+
+        let cutoff = Utc::now() - chrono::Duration::days(30);
+        let pruned = store.prune(cutoff).await.unwrap();
+        assert_eq!(pruned.payloads, 3, "{}", db.name);
+        assert_eq!(pruned.jobs, 2, "{}: done and superseded", db.name);
+        // The queued jobs are untouched, whatever their age.
+        assert_eq!(status(store, newer).await, JobStatus::Queued, "{}", db.name);
+        assert_eq!(
+            status(store, recent).await,
+            JobStatus::Queued,
+            "{}",
+            db.name
+        );
+        assert!(store.job(done).await.unwrap().is_none(), "{}", db.name);
+        // A late redelivery of a pruned webhook is still recognised.
+        let again = store
+            .accept(delivery(Forge::GitHub, "d-1"), vec![review(1, "aaa")])
+            .await
+            .unwrap();
+        assert_eq!(again, Accepted::Duplicate, "{}", db.name);
+        assert_eq!(
+            store.prune(cutoff).await.unwrap().payloads,
+            0,
+            "{}",
+            db.name
+        );
+    }
+}
