@@ -175,7 +175,7 @@ pub async fn authenticate(
     let row = match state.store.use_token(&token_hash(token)).await {
         Ok(Some(row)) => row,
         Ok(None) => {
-            warn!(path = %request.uri().path(), "API request with an unknown or revoked token");
+            warn!(path = %original_uri(&request).path(), "API request with an unknown or revoked token");
             return ApiError::unauthorized("unknown or revoked token")
                 .into_response()
                 .with_challenge();
@@ -186,7 +186,9 @@ pub async fn authenticate(
     let action = format!(
         "{} {}",
         request.method(),
-        request.uri().path_and_query().map_or("/", |p| p.as_str())
+        original_uri(&request)
+            .path_and_query()
+            .map_or("/", |p| p.as_str())
     );
     request.extensions_mut().insert(caller.clone());
     let response = next.run(request).await;
@@ -204,6 +206,14 @@ pub async fn authenticate(
         error!("cannot write the audit log: {error}");
     }
     response
+}
+
+/// The URI as the client sent it: `nest` strips `/api/v1` from `request.uri()`.
+fn original_uri(request: &Request) -> &axum::http::Uri {
+    request
+        .extensions()
+        .get::<axum::extract::OriginalUri>()
+        .map_or(request.uri(), |original| &original.0)
 }
 
 /// The token of `Authorization: Bearer TOKEN`.
