@@ -10,6 +10,7 @@
 pub mod analyze;
 pub mod api;
 pub mod config;
+pub mod doctor;
 pub mod envfile;
 pub mod forge;
 pub mod git;
@@ -21,6 +22,7 @@ pub mod report;
 pub mod review;
 pub mod server;
 pub mod settings;
+pub mod setup;
 pub mod store;
 pub mod triage;
 pub mod variables;

@@ -56,6 +56,12 @@ enum Command {
     Jobs(JobsCommand),
     /// Create or update the database schema.
     Migrate(DatabaseArg),
+    /// Check the configuration: variables, settings file, database, forge credentials,
+    /// webhook secrets and public URL; exit 1 when a check fails.
+    Doctor(cmd::doctor::DoctorArgs),
+    /// GitLab setup: `posture gitlab hook add` creates posture's webhook.
+    #[command(subcommand)]
+    Gitlab(cmd::gitlab::GitlabCommand),
     /// Exploitation intelligence: CISA KEV and EPSS.
     #[command(subcommand)]
     Intel(IntelCommand),
@@ -364,6 +370,8 @@ fn main() -> ExitCode {
             json,
         }) => runtime().and_then(|rt| rt.block_on(jobs_list(&database.url, status, limit, json))),
         Command::Migrate(database) => runtime().and_then(|rt| rt.block_on(migrate(&database.url))),
+        Command::Doctor(args) => runtime().and_then(|rt| rt.block_on(cmd::doctor::doctor(args))),
+        Command::Gitlab(command) => runtime().and_then(|rt| rt.block_on(cmd::gitlab::run(command))),
         Command::Intel(IntelCommand::Load {
             database,
             kev,
@@ -695,7 +703,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     let store = open_store(&args.database.url).await?;
     let secrets = WebhookSecrets::from_env()?;
-    let forges = Forges::from_env()?;
+    let mut forges = Forges::from_env()?;
+    // The GitHub App of /setup/github, where the environment configures none.
+    let setup = posture::setup::Setup::from_env(&store, &secrets, &mut forges).await?;
     let metrics = Metrics::install()?;
     let wake = Arc::new(Notify::new());
     let intake = StoreIntake {
@@ -708,7 +718,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         settings: Arc::new(settings),
     });
     let state = AppState::new(intake, secrets, metrics);
-    let mut app = server::router(state.clone()).merge(api);
+    let mut app = server::router(state.clone())
+        .merge(api)
+        .merge(setup.router());
     let metrics_listener = match &args.metrics_listen {
         Some(address) => {
             let listener = tokio::net::TcpListener::bind(address)

@@ -121,7 +121,7 @@ async fn github_webhook<I: Intake>(
     body: Bytes,
 ) -> Response {
     let auth = secrets::verify_github(
-        &state.secrets.github,
+        &state.secrets.github_secrets(),
         header_bytes(&headers, "x-hub-signature-256"),
         &body,
     );

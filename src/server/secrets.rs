@@ -2,9 +2,12 @@
 //! over the raw body, any of several secrets so they can be rotated) and GitLab's
 //! `X-Gitlab-Token` (compared in constant time).
 //!
-//! Secrets come only from the environment, and no `Debug`/`Display` here prints one.
+//! Secrets come from the environment, or else (GitHub) from the App that `/setup/github`
+//! created ([`StoredSecret`]), and no `Debug`/`Display` here prints one.
 
+use std::borrow::Cow;
 use std::fmt;
+use std::sync::{Arc, RwLock};
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -48,16 +51,61 @@ pub struct SecretsError {
     pub var: &'static str,
 }
 
+/// The GitHub webhook secret of the App stored by the setup flow, which can be set while the
+/// server runs. Clones share it.
+#[derive(Clone, Default)]
+pub struct StoredSecret(Arc<RwLock<Option<Secret>>>);
+
+impl StoredSecret {
+    pub fn set(&self, secret: Secret) {
+        *self
+            .0
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(secret);
+    }
+
+    pub fn get(&self) -> Option<Secret> {
+        self.0
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+}
+
+impl fmt::Debug for StoredSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.get() {
+            Some(_) => f.write_str("StoredSecret([redacted])"),
+            None => f.write_str("StoredSecret(unset)"),
+        }
+    }
+}
+
 /// The secrets the webhook endpoints verify against. A forge without one rejects every delivery.
 #[derive(Debug, Clone, Default)]
 pub struct WebhookSecrets {
     pub github: Vec<Secret>,
     pub gitlab: Option<Secret>,
+    /// Used for GitHub when `github` (the environment's) is empty.
+    pub github_stored: StoredSecret,
 }
 
 impl WebhookSecrets {
     pub fn new(github: Vec<Secret>, gitlab: Option<Secret>) -> Self {
-        WebhookSecrets { github, gitlab }
+        WebhookSecrets {
+            github,
+            gitlab,
+            github_stored: StoredSecret::default(),
+        }
+    }
+
+    /// The GitHub secrets to verify against: the environment's, or else the stored App's.
+    pub fn github_secrets(&self) -> Cow<'_, [Secret]> {
+        if self.github.is_empty() {
+            Cow::Owned(self.github_stored.get().into_iter().collect())
+        } else {
+            Cow::Borrowed(&self.github)
+        }
     }
 
     /// Reads [`GITHUB_SECRET_VAR`] and [`GITLAB_TOKEN_VAR`]; unset or blank means not configured.
@@ -82,7 +130,7 @@ impl WebhookSecrets {
             .map(str::trim)
             .filter(|token| !token.is_empty())
             .map(Secret::new);
-        WebhookSecrets { github, gitlab }
+        WebhookSecrets::new(github, gitlab)
     }
 }
 
@@ -229,6 +277,24 @@ mod tests {
         assert_eq!(
             verify_gitlab(None, Some(b"glpat-token")),
             Err(AuthError::NotConfigured(GITLAB_TOKEN_VAR))
+        );
+    }
+
+    #[test]
+    fn the_stored_github_secret_serves_only_when_the_environment_has_none() {
+        let secrets = WebhookSecrets::default();
+        assert!(secrets.github_secrets().is_empty());
+        secrets.github_stored.set(Secret::new(DOC_SECRET));
+        assert_eq!(
+            verify_github(&secrets.github_secrets(), Some(DOC_HEADER), DOC_PAYLOAD),
+            Ok(())
+        );
+        assert!(!format!("{secrets:?}").contains(DOC_SECRET));
+        let env = WebhookSecrets::from_values(Some("the environment's"), None);
+        env.github_stored.set(Secret::new(DOC_SECRET));
+        assert_eq!(
+            verify_github(&env.github_secrets(), Some(DOC_HEADER), DOC_PAYLOAD),
+            Err(AuthError::Mismatch)
         );
     }
 

@@ -6,6 +6,7 @@
 //! Timestamps are taken from the application clock (UTC, truncated to microseconds so both
 //! databases store them exactly), which assumes replicas keep their clocks in sync.
 
+pub mod credentials;
 mod findings;
 mod history;
 pub mod intel;
@@ -25,6 +26,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
+pub use credentials::{NewCredentials, StoredCredentials};
 pub use findings::org_of;
 pub use history::{
     BranchFinding, BranchStatus, FindingQuery, JsonList, OutOfOrder, ScanCounts, StatusFilter,

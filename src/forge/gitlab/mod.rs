@@ -24,6 +24,7 @@
 
 mod client;
 mod endpoints;
+pub mod hooks;
 mod people;
 mod publish;
 mod read;
