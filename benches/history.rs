@@ -312,8 +312,8 @@ fn seed_sql(repos: i64, last_scan: DateTime<Utc>, now: DateTime<Utc>) -> Vec<Sta
             format!(
                 "CREATE FUNCTION bench_u(a bigint, b bigint, salt bigint) RETURNS double precision \
                  LANGUAGE sql IMMUTABLE PARALLEL SAFE AS \
-                 $$ SELECT ((hashint8((a << 32) | (b << 8) | salt)::bigint & 2147483647) + 0.5) \
-                    / 2147483648.0 $$; \
+                 $$ SELECT ((hashint8((a << 32) | (b << 8) | salt)::bigint & 2147483647) + 0.5::float8) \
+                    / 2147483648.0::float8 $$; \
                  CREATE FUNCTION bench_t(w int) RETURNS timestamptz \
                  LANGUAGE sql IMMUTABLE PARALLEL SAFE AS \
                  $$ SELECT TIMESTAMPTZ '{last_scan}' - ({last_week} - w) * INTERVAL '7 days' $$; \
@@ -341,7 +341,7 @@ fn seed_sql(repos: i64, last_scan: DateTime<Utc>, now: DateTime<Utc>) -> Vec<Sta
             "plan",
             format!(
                 "CREATE UNLOGGED TABLE bench_seed AS \
-                 WITH f AS ( \
+                 WITH f AS MATERIALIZED ( \
                    SELECT p.id AS project_id, s.i, \
                      substr(md5(p.id || '/' || s.i), 1, 16) AS finding_id, \
                      CASE WHEN s.i < {FINDINGS} THEN 0 ELSE 1 + (s.i - {FINDINGS}) / {CHURN} END AS dw, \
@@ -353,7 +353,7 @@ fn seed_sql(repos: i64, last_scan: DateTime<Utc>, now: DateTime<Utc>) -> Vec<Sta
                      bench_u(p.id, s.i, 11) AS u_scw, bench_u(p.id, s.i, 12) AS u_tw \
                    FROM projects p CROSS JOIN generate_series(0, {slots} - 1) AS s(i) \
                    WHERE p.org = '{ORG}'), \
-                 g AS ( \
+                 g AS MATERIALIZED ( \
                    SELECT f.*, \
                      dw + greatest(1, ceil(ln(u_life) / ln(0.98))::int) AS fw_any, \
                      CASE WHEN u_sev < 0.05 THEN 4 WHEN u_sev < 0.25 THEN 3 \
@@ -363,11 +363,11 @@ fn seed_sql(repos: i64, last_scan: DateTime<Utc>, now: DateTime<Utc>) -> Vec<Sta
                           WHEN u_kind < 0.80 THEN 'secret' WHEN u_kind < 0.90 THEN 'iac' \
                           ELSE 'container' END AS kind \
                    FROM f), \
-                 h AS ( \
+                 h AS MATERIALIZED ( \
                    SELECT g.*, CASE WHEN fw_any <= {last_week} THEN fw_any END AS fw, \
                      least(fw_any, {WEEKS}) AS fend \
                    FROM g), \
-                 k AS ( \
+                 k AS MATERIALIZED ( \
                    SELECT h.*, \
                      CASE WHEN fw IS NOT NULL AND u_re < 0.06 \
                            AND fw + 1 + floor(u_rw * 6)::int <= {last_week} \
@@ -384,7 +384,7 @@ fn seed_sql(repos: i64, last_scan: DateTime<Utc>, now: DateTime<Utc>) -> Vec<Sta
                             'glibc', 'libpng', 'expat', 'sqlite3'])[1 + pk % 8] \
                      END AS package \
                    FROM h), \
-                 m AS ( \
+                 m AS MATERIALIZED ( \
                    SELECT k.*, \
                      CASE WHEN scw IS NULL THEN NULL WHEN u_sc < 0.03 \
                           THEN CASE WHEN sev0 = 4 THEN 3 ELSE sev0 + 1 END \

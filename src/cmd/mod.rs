@@ -1,5 +1,6 @@
-//! Subcommands of the `posture` binary that speak to the org-wide history: API tokens,
-//! uploading scans to a server, and the org report. Binary-only: the library does the work.
+//! Subcommands of the `posture` binary beyond review and serve: API tokens, uploading scans
+//! to a server, the org report, `doctor`, and GitLab webhook setup. Binary-only: the
+//! library does the work.
 
 pub mod doctor;
 pub mod gitlab;
