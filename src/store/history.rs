@@ -506,6 +506,7 @@ impl Store {
         }
         #[derive(sqlx::FromRow)]
         struct Event {
+            id: i64,
             project_id: i64,
             finding_id: String,
             at: DateTime<Utc>,
@@ -526,10 +527,9 @@ impl Store {
                 .fetch_all(pool)
                 .await?;
                 let events = sqlx::query_as(
-                    "SELECT e.project_id, e.finding_id, e.at, e.kind, e.severity, e.reason \
+                    "SELECT e.id, e.project_id, e.finding_id, e.at, e.kind, e.severity, e.reason \
                      FROM finding_events e JOIN projects p ON p.id = e.project_id \
-                     WHERE p.org = $1 AND ($2 IS NULL OR p.repository = $2) AND e.at <= $3 \
-                     ORDER BY e.at, e.id",
+                     WHERE p.org = $1 AND ($2 IS NULL OR p.repository = $2) AND e.at <= $3",
                 )
                 .bind(org)
                 .bind(repository)
@@ -577,6 +577,10 @@ impl Store {
             };
             by_finding.insert((row.project_id, row.finding_id), history);
         }
+        // Time order (log order within the same instant), sorted here: PostgreSQL's sort of
+        // an org's whole log spills to disk and costs a second at 650k events.
+        let mut events = events;
+        events.sort_unstable_by_key(|event| (event.at, event.id));
         for event in events {
             // Events of findings the default branch never had (triage in a pull request)
             // are not the branch's history.
@@ -597,58 +601,71 @@ impl Store {
     }
 
     /// A page of the default branches' findings of an org, ordered by repository and
-    /// finding id.
+    /// finding id. The WHERE clause holds only the filters given: catch-all
+    /// `$n IS NULL OR …` conditions mislead PostgreSQL's row estimates into full scans.
     pub async fn branch_findings(
         &self,
         query: &FindingQuery,
     ) -> Result<Vec<BranchFinding>, StoreError> {
-        let status = match query.status {
-            StatusFilter::Open => Some("open"),
-            StatusFilter::Fixed => Some("fixed"),
-            StatusFilter::All => None,
-        };
-        let (after_repository, after_finding) = query
-            .after
-            .clone()
-            .map_or((None, None), |(r, f)| (Some(r), Some(f)));
         let tool = query
             .tool
             .as_ref()
             .map(|tool| serde_json::Value::from(tool.as_str()).to_string());
-        let sql = format!(
-            "SELECT p.repository, f.finding_id, {STATUS_SQL} AS status, f.kind, f.severity, \
-             f.rule, f.title, f.tools, f.advisories, f.path, f.line, f.ecosystem, f.package, \
-             f.version, f.fix_version, f.risk_score, f.first_detected_at, \
-             f.first_detected_commit, f.last_seen_at, f.fixed_at, f.introduced_commit, \
-             f.introduced_author, t.state AS triage \
-             FROM branch_findings f JOIN projects p ON p.id = f.project_id \
-             LEFT JOIN triage t ON t.project_id = f.project_id AND t.finding_id = f.finding_id \
-             WHERE p.org = $1 AND ($2 IS NULL OR {STATUS_SQL} = $2) \
-             AND ($3 IS NULL OR p.repository = $3) AND ($4 IS NULL OR f.severity = $4) \
-             AND ($5 IS NULL OR f.kind = $5) \
-             AND ($6 IS NULL OR strpos(f.tools, $6) > 0) \
-             AND ($7 IS NULL OR p.repository > $7 OR (p.repository = $7 AND f.finding_id > $8)) \
-             ORDER BY p.repository, f.finding_id LIMIT $9"
-        );
         Ok(with_pool!(self, |pool, pg| {
-            // SQLite spells strpos instr.
-            let sql = if pg {
-                sql.clone()
-            } else {
-                sql.replace("strpos(", "instr(")
-            };
-            sqlx::query_as(&sql)
-                .bind(&query.org)
-                .bind(status)
-                .bind(query.repository.as_deref())
-                .bind(query.severity.map(Severity::as_str))
-                .bind(query.kind.map(Kind::as_str))
-                .bind(tool.as_deref())
-                .bind(after_repository.as_deref())
-                .bind(after_finding.as_deref())
-                .bind(i64::from(query.limit))
-                .fetch_all(pool)
-                .await
+            let mut sql = sqlx::QueryBuilder::new(format!(
+                "SELECT p.repository, f.finding_id, {STATUS_SQL} AS status, f.kind, f.severity, \
+                 f.rule, f.title, f.tools, f.advisories, f.path, f.line, f.ecosystem, f.package, \
+                 f.version, f.fix_version, f.risk_score, f.first_detected_at, \
+                 f.first_detected_commit, f.last_seen_at, f.fixed_at, f.introduced_commit, \
+                 f.introduced_author, t.state AS triage \
+                 FROM branch_findings f JOIN projects p ON p.id = f.project_id \
+                 LEFT JOIN triage t ON t.project_id = f.project_id AND t.finding_id = f.finding_id \
+                 WHERE p.org = "
+            ));
+            sql.push_bind(query.org.clone());
+            match query.status {
+                StatusFilter::Open => {
+                    sql.push(
+                        " AND f.present AND (t.state IS NULL OR t.state NOT IN ('dismissed', 'accepted'))",
+                    );
+                }
+                StatusFilter::Fixed => {
+                    sql.push(" AND NOT f.present");
+                }
+                StatusFilter::All => {}
+            }
+            if let Some(repository) = &query.repository {
+                sql.push(" AND p.repository = ")
+                    .push_bind(repository.clone());
+            }
+            if let Some(severity) = query.severity {
+                sql.push(" AND f.severity = ").push_bind(severity.as_str());
+            }
+            if let Some(kind) = query.kind {
+                sql.push(" AND f.kind = ").push_bind(kind.as_str());
+            }
+            if let Some(tool) = &tool {
+                // SQLite spells strpos instr.
+                sql.push(if pg {
+                    " AND strpos(f.tools, "
+                } else {
+                    " AND instr(f.tools, "
+                })
+                .push_bind(tool.clone())
+                .push(") > 0");
+            }
+            if let Some((repository, finding)) = &query.after {
+                sql.push(" AND p.repository >= ")
+                    .push_bind(repository.clone())
+                    .push(" AND (p.repository > ")
+                    .push_bind(repository.clone())
+                    .push(" OR f.finding_id > ")
+                    .push_bind(finding.clone())
+                    .push(")");
+            }
+            sql.push(" ORDER BY p.repository, f.finding_id LIMIT ")
+                .push_bind(i64::from(query.limit));
+            sql.build_query_as().fetch_all(pool).await
         })?)
     }
 }
