@@ -618,10 +618,9 @@ async fn triage_export(
             .with_context(|| format!("cannot write {}", path.display()))?,
         None => std::io::stdout().write_all(text.as_bytes())?,
     }
-    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
     store
         .audit(
-            &format!("cli {user}"),
+            &cmd::audit_actor(),
             Some(&posture::store::org_of(repository)),
             "posture triage export",
             Some(repository),

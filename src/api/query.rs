@@ -75,7 +75,7 @@ impl Params {
         Ok(Filters {
             repository: self.get("repository").map(str::to_owned),
             severity: self.parse("severity", parse_severity)?,
-            kind: self.parse("kind", parse_kind)?,
+            kind: self.parse("kind", str::parse::<Kind>)?,
             tool: self.get("tool").map(str::to_owned),
         })
     }
@@ -112,12 +112,6 @@ fn parse_severity(text: &str) -> Result<Severity, String> {
         .ok_or_else(|| {
             format!("unknown severity `{text}` (expected critical, high, medium, low or info)")
         })
-}
-
-fn parse_kind(text: &str) -> Result<Kind, String> {
-    serde_json::from_value(serde_json::Value::from(text)).map_err(|_| {
-        format!("unknown kind `{text}` (expected sast, sca, secret, iac, container or dast)")
-    })
 }
 
 #[cfg(test)]

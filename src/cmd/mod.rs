@@ -7,3 +7,9 @@ pub mod gitlab;
 pub mod report;
 pub mod token;
 pub mod upload;
+
+/// How the audit log names a person exporting from the command line: `cli USER`.
+pub fn audit_actor() -> String {
+    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    format!("cli {user}")
+}

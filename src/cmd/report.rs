@@ -48,10 +48,9 @@ pub async fn report(
         ReportFormat::Csv => posture::report::org::csv(&summary),
     };
     std::io::stdout().write_all(text.as_bytes())?;
-    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
     store
         .audit(
-            &format!("cli {user}"),
+            &super::audit_actor(),
             Some(&org),
             "posture report",
             None,

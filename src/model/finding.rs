@@ -91,6 +91,15 @@ pub enum Kind {
 }
 
 impl Kind {
+    pub const ALL: [Kind; 6] = [
+        Kind::Sast,
+        Kind::Sca,
+        Kind::Secret,
+        Kind::Iac,
+        Kind::Container,
+        Kind::Dast,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Sast => "sast",
@@ -105,6 +114,20 @@ impl Kind {
     /// Dependency-like findings are identified by package and advisory, not by code.
     pub fn is_dependency(self) -> bool {
         matches!(self, Kind::Sca | Kind::Container)
+    }
+}
+
+impl FromStr for Kind {
+    type Err = String;
+
+    /// Exactly posture's spelling (`sast`, `sca`, …), as JSON, the database and queries use.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Kind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == s)
+            .ok_or_else(|| {
+                format!("unknown kind `{s}` (expected sast, sca, secret, iac, container or dast)")
+            })
     }
 }
 

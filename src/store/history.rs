@@ -54,6 +54,10 @@ struct BranchState {
     tools: String,
 }
 
+/// A project's [`BranchState`]s.
+const BRANCH_STATE_SQL: &str =
+    "SELECT finding_id, present, severity, tools FROM branch_findings WHERE project_id = $1";
+
 /// One event a scan writes.
 struct NewEvent {
     finding_id: String,
@@ -320,8 +324,7 @@ macro_rules! impl_branch_db {
                     }
                 }
                 let current: Vec<BranchState> = sqlx::query_as(
-                    "SELECT finding_id, present, severity, tools FROM branch_findings \
-                     WHERE project_id = $1",
+                    BRANCH_STATE_SQL,
                 )
                 .bind(project)
                 .fetch_all(&mut **tx)
@@ -450,13 +453,10 @@ impl Store {
         tools: &BTreeSet<String>,
     ) -> Result<ScanCounts, StoreError> {
         let current: Vec<BranchState> = with_pool!(self, |pool| {
-            sqlx::query_as(
-                "SELECT finding_id, present, severity, tools FROM branch_findings \
-                 WHERE project_id = $1",
-            )
-            .bind(project)
-            .fetch_all(pool)
-            .await
+            sqlx::query_as(BRANCH_STATE_SQL)
+                .bind(project)
+                .fetch_all(pool)
+                .await
         })?;
         Ok(plan_baseline(&current, present, tools).counts)
     }
@@ -566,7 +566,7 @@ impl Store {
             let history = FindingHistory {
                 repository: row.repository,
                 finding_id: FindingId(row.finding_id.clone()),
-                kind: parse_kind(&row.kind)?,
+                kind: parse_column("finding kind", &row.kind)?,
                 tools,
                 rule: row.rule,
                 risk_score: u8::try_from(row.risk_score.clamp(0, 100)).unwrap_or(100),
@@ -590,7 +590,10 @@ impl Store {
             history.events.push(HistoryEvent {
                 at: event.at,
                 kind: event.kind.parse()?,
-                severity: event.severity.map(|s| parse_severity(&s)).transpose()?,
+                severity: event
+                    .severity
+                    .map(|s| parse_column("severity", &s))
+                    .transpose()?,
                 reason: event.reason,
             });
         }
@@ -670,19 +673,11 @@ impl Store {
     }
 }
 
-fn parse_kind(text: &str) -> Result<Kind, StoreError> {
-    serde_json::from_value(serde_json::Value::from(text)).map_err(|_| {
-        StoreError::Corrupt(UnknownVariant {
-            what: "finding kind",
-            value: text.to_owned(),
-        })
-    })
-}
-
-fn parse_severity(text: &str) -> Result<Severity, StoreError> {
+/// Parses a column's text, a value no variant spells being a corrupt row.
+fn parse_column<T: std::str::FromStr>(what: &'static str, text: &str) -> Result<T, StoreError> {
     text.parse().map_err(|_| {
         StoreError::Corrupt(UnknownVariant {
-            what: "severity",
+            what,
             value: text.to_owned(),
         })
     })
