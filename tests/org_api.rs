@@ -11,7 +11,6 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::str::FromStr;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
@@ -20,12 +19,11 @@ use common::Run;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use sqlx::Connection;
-use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::SqliteConnection;
 use tempfile::TempDir;
 
 const SECRET: &str = "it's a secret to everybody";
-const DEFAULT_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test";
 
 /// The columns of the findings CSV, in the order `src/api/orgs.rs` promises.
 const FINDINGS_CSV_HEADER: [&str; 23] = [
@@ -100,10 +98,6 @@ struct Db {
     schema: Option<String>,
 }
 
-fn postgres_url() -> String {
-    std::env::var("POSTURE_TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_POSTGRES.to_owned())
-}
-
 impl Db {
     async fn new(backend: Backend) -> Db {
         let db = match backend {
@@ -119,24 +113,8 @@ impl Db {
                 }
             }
             Backend::Postgres => {
-                static NEXT: AtomicU32 = AtomicU32::new(0);
-                let base = postgres_url();
-                let schema = format!(
-                    "posture_org_api_{}_{}_{}",
-                    std::process::id(),
-                    NEXT.fetch_add(1, Ordering::Relaxed),
-                    Utc::now().timestamp_micros()
-                );
-                let mut admin = PgConnection::connect(&base)
-                    .await
-                    .unwrap_or_else(|error| panic!("PostgreSQL at {base}: {error}"));
-                sqlx::query(&format!("CREATE SCHEMA \"{schema}\""))
-                    .execute(&mut admin)
-                    .await
-                    .unwrap();
-                admin.close().await.unwrap();
-                let separator = if base.contains('?') { '&' } else { '?' };
-                let url = format!("{base}{separator}options=-c%20search_path%3D{schema}");
+                let base = common::postgres::url();
+                let (schema, url) = common::postgres::create_schema("posture_org_api").await;
                 // The drop guard exists before anything else can fail.
                 let pool = PgPoolOptions::new().max_connections(2).connect_lazy_with(
                     PgConnectOptions::from_str(&base)
@@ -233,26 +211,7 @@ impl Drop for Db {
         let Some(schema) = self.schema.take() else {
             return;
         };
-        // Drop runs inside the test's runtime, which cannot be blocked on: drop the schema
-        // from a thread with a runtime of its own (this also runs when the test panicked).
-        let cleanup = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async {
-                let mut connection = PgConnection::connect(&postgres_url())
-                    .await
-                    .expect("PostgreSQL for cleanup");
-                sqlx::query(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
-                    .execute(&mut connection)
-                    .await
-                    .expect("the test schema dropped");
-            });
-        });
-        if cleanup.join().is_err() && !std::thread::panicking() {
-            panic!("cleaning up the test schema failed");
-        }
+        common::postgres::drop_schema(schema);
     }
 }
 

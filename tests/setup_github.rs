@@ -20,7 +20,6 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use chrono::Utc;
 use hmac::{Hmac, Mac};
 use http_body_util::BodyExt;
 use octocrab::jsonwebtoken::{Algorithm, DecodingKey, Validation, decode};
@@ -28,7 +27,7 @@ use octocrab::secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use sha2::Sha256;
 use sqlx::Connection;
-use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use tempfile::TempDir;
 use tower::ServiceExt;
 use wiremock::matchers::{header_exists, method, path};
@@ -47,7 +46,6 @@ const APP_ID: u64 = 1_234_567;
 const APP_NAME: &str = "posture-acme";
 const WEBHOOK_SECRET: &str = "e340154128314309424b7c8e90325147d99fdafa";
 const CLIENT_SECRET: &str = "1726be1638095a19edd134c77bde3aa2ece1e5d8";
-const DEFAULT_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test";
 
 /// Base64 of 32 bytes, as `openssl rand -base64 32` prints one.
 fn key_text(byte: u8) -> String {
@@ -140,10 +138,6 @@ struct Db {
     schema: Option<String>,
 }
 
-fn postgres_url() -> String {
-    std::env::var("POSTURE_TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_POSTGRES.to_owned())
-}
-
 impl Db {
     async fn new(backend: Backend) -> Db {
         match backend {
@@ -159,24 +153,7 @@ impl Db {
                 }
             }
             Backend::Postgres => {
-                static NEXT: AtomicU32 = AtomicU32::new(0);
-                let base = postgres_url();
-                let schema = format!(
-                    "posture_setup_{}_{}_{}",
-                    std::process::id(),
-                    NEXT.fetch_add(1, Ordering::Relaxed),
-                    Utc::now().timestamp_micros()
-                );
-                let mut admin = PgConnection::connect(&base)
-                    .await
-                    .unwrap_or_else(|error| panic!("PostgreSQL at {base}: {error}"));
-                sqlx::query(&format!("CREATE SCHEMA \"{schema}\""))
-                    .execute(&mut admin)
-                    .await
-                    .unwrap();
-                admin.close().await.unwrap();
-                let separator = if base.contains('?') { '&' } else { '?' };
-                let url = format!("{base}{separator}options=-c%20search_path%3D{schema}");
+                let (schema, url) = common::postgres::create_schema("posture_setup").await;
                 let db = Db {
                     store: Store::connect(&url).await.unwrap(),
                     dir: None,
@@ -207,7 +184,7 @@ impl Db {
                 let pool = PgPoolOptions::new()
                     .max_connections(1)
                     .connect_with(
-                        PgConnectOptions::from_str(&postgres_url())
+                        PgConnectOptions::from_str(&common::postgres::url())
                             .unwrap()
                             .options([("search_path", schema.as_str())]),
                     )
@@ -244,25 +221,7 @@ impl Drop for Db {
         let Some(schema) = self.schema.take() else {
             return;
         };
-        // Drop runs inside the test's runtime, which cannot be blocked on.
-        let cleanup = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async {
-                let mut connection = PgConnection::connect(&postgres_url())
-                    .await
-                    .expect("PostgreSQL for cleanup");
-                sqlx::query(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
-                    .execute(&mut connection)
-                    .await
-                    .expect("the test schema dropped");
-            });
-        });
-        if cleanup.join().is_err() && !std::thread::panicking() {
-            panic!("cleaning up the test schema failed");
-        }
+        common::postgres::drop_schema(schema);
     }
 }
 
