@@ -71,6 +71,9 @@ enum Command {
     /// API tokens of the org-wide API (`/api/v1`).
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Alert sinks of the settings file (POSTURE_SETTINGS_FILE): health, tests, retries.
+    #[command(subcommand)]
+    Sinks(SinksCommand),
     /// Send scanner reports to a posture server (`POST /api/v1/scans`); the token comes
     /// from POSTURE_TOKEN.
     Upload(UploadArgs),
@@ -87,6 +90,31 @@ enum Command {
         /// The period: the last this many days.
         #[arg(long, default_value_t = 30)]
         days: i64,
+    },
+}
+
+#[derive(Subcommand)]
+enum SinksCommand {
+    /// Every sink with its health, queued, sent and dead messages, and events not read yet.
+    List {
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+    /// Send a sample event to a sink now (outside the outbox); exit 1 when it is refused.
+    Test {
+        /// The sink's name.
+        name: String,
+        /// The org, when several have a sink of that name.
+        #[arg(long)]
+        org: Option<String>,
+    },
+    /// Queue a sink's dead messages (out of attempts) again.
+    Retry {
+        #[command(flatten)]
+        database: DatabaseArg,
+        name: String,
+        #[arg(long)]
+        org: Option<String>,
     },
 }
 
@@ -238,7 +266,8 @@ struct ServeArgs {
     /// Job workers in this process (0: only receive webhooks; workers run elsewhere).
     #[arg(long, env = "POSTURE_WORKERS", default_value_t = 2)]
     workers: usize,
-    /// Seconds a worker holds a job before another process may take it over.
+    /// Seconds a worker holds a job (or alert messages) before another process may take it
+    /// over.
     #[arg(long, env = "POSTURE_JOB_LEASE_SECONDS", default_value_t = 300)]
     lease_seconds: u64,
     /// Minutes between reconciles of open change requests (0: never).
@@ -259,9 +288,17 @@ struct ServeArgs {
     /// Serve `/metrics` on this address instead of the public one (e.g. `127.0.0.1:9090`).
     #[arg(long, env = "POSTURE_METRICS_LISTEN")]
     metrics_listen: Option<String>,
-    /// Days webhook payloads and finished jobs are kept (0: forever). History is kept.
+    /// Days webhook payloads, finished jobs and sent alerts are kept (0: forever). History is
+    /// kept.
     #[arg(long, env = "POSTURE_RETAIN_DAYS", default_value_t = 30)]
     retain_days: u64,
+    /// The first wait before an alert delivery is tried again; it doubles per attempt, up to
+    /// an hour (a number and ms, s, m or h).
+    #[arg(long, env = "POSTURE_ALERT_RETRY", default_value = "10s")]
+    alert_retry: posture::alerts::rules::Window,
+    /// Attempts before an alert message is dead (`posture sinks retry` queues it again).
+    #[arg(long, env = "POSTURE_ALERT_MAX_ATTEMPTS", default_value_t = 12)]
+    alert_max_attempts: i32,
 }
 
 #[derive(Subcommand)]
@@ -404,6 +441,7 @@ fn main() -> ExitCode {
             ))
         }),
         Command::Token(command) => runtime().and_then(|rt| rt.block_on(token(command))),
+        Command::Sinks(command) => runtime().and_then(|rt| rt.block_on(sinks(command))),
         Command::Upload(args) => runtime().and_then(|rt| rt.block_on(upload(args))),
         Command::Report {
             database,
@@ -659,6 +697,31 @@ async fn token(command: TokenCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
+async fn sinks(command: SinksCommand) -> anyhow::Result<ExitCode> {
+    let settings = posture::settings::Settings::from_env()?;
+    match command {
+        SinksCommand::List { database } => {
+            cmd::sinks::list(&open_store(&database.url).await?, &settings).await
+        }
+        SinksCommand::Test { name, org } => {
+            cmd::sinks::test(&settings, &name, org.as_deref()).await
+        }
+        SinksCommand::Retry {
+            database,
+            name,
+            org,
+        } => {
+            cmd::sinks::retry(
+                &open_store(&database.url).await?,
+                &settings,
+                &name,
+                org.as_deref(),
+            )
+            .await
+        }
+    }
+}
+
 async fn upload(args: UploadArgs) -> anyhow::Result<ExitCode> {
     let token = std::env::var("POSTURE_TOKEN")
         .ok()
@@ -696,11 +759,31 @@ async fn migrate(url: &str) -> anyhow::Result<ExitCode> {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    for warning in posture::variables::warnings() {
+    let settings = Arc::new(posture::settings::Settings::from_env()?);
+    let public_url = std::env::var("POSTURE_PUBLIC_URL")
+        .ok()
+        .filter(|url| !url.is_empty());
+    // Sinks are checked before anything starts: a missing secret is named, never shown.
+    let sink_plans = posture::alerts::outbox::plans(
+        &settings,
+        &|variable| std::env::var(variable).ok(),
+        public_url.as_deref(),
+    )?;
+    let settings_variables: Vec<&str> = settings
+        .orgs
+        .values()
+        .flat_map(|org| org.sinks.iter().flat_map(|sink| sink.variables()))
+        .collect();
+    for warning in posture::variables::warnings(&settings_variables) {
         tracing::warn!("{warning}");
         eprintln!("posture: warning: {warning}");
     }
     let store = open_store(&args.database.url).await?;
+    // A new sink's cursor starts here, before anything is received: it is sent every event
+    // committed from now on.
+    for plan in &sink_plans {
+        store.ensure_alert_sink(&plan.sink.key).await?;
+    }
     let secrets = WebhookSecrets::from_env()?;
     let mut forges = Forges::from_env()?;
     // The GitHub App of /setup/github, where the environment configures none.
@@ -711,10 +794,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         store: store.clone(),
         wake: wake.clone(),
     };
-    let settings = posture::settings::Settings::from_env()?;
     let api = posture::api::router(posture::api::ApiState {
         store: store.clone(),
-        settings: Arc::new(settings),
+        settings: settings.clone(),
     });
     let state = AppState::new(intake, secrets, metrics);
     let mut app = server::router(state.clone())
@@ -781,12 +863,47 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let interval = Duration::from_secs(args.reconcile_minutes * 60);
         tokio::spawn(jobs::run_reconciles(store.clone(), interval, stopped))
     });
+    if !sink_plans.is_empty() {
+        eprintln!("posture: {} alert sink(s)", sink_plans.len());
+    }
+    let outbox = (!sink_plans.is_empty()).then(|| {
+        let config = posture::alerts::outbox::OutboxConfig {
+            lease: Duration::from_secs(args.lease_seconds.max(1)),
+            max_attempts: args.alert_max_attempts.max(1),
+            backoff: posture::store::Backoff {
+                base: args.alert_retry.0,
+                cap: Duration::from_secs(3600),
+            },
+            links: posture::alerts::outbox::LinkBase::new(
+                std::env::var("POSTURE_GITHUB_API_URL").ok().as_deref(),
+                std::env::var("POSTURE_GITLAB_URL").ok().as_deref(),
+                public_url.as_deref(),
+            ),
+            ..Default::default()
+        };
+        tokio::spawn(posture::alerts::outbox::run(
+            store.clone(),
+            sink_plans,
+            config,
+            stop.subscribe(),
+        ))
+    });
+    let scheduled = tokio::spawn(posture::alerts::scheduled::run(
+        store.clone(),
+        settings.clone(),
+        stop.subscribe(),
+    ));
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
-    // No more deliveries: let the workers finish or release what they hold.
+    // No more deliveries: let the workers finish or release what they hold, and the outbox
+    // send what its windows hold.
     stop.send_replace(true);
     workers.await?;
+    scheduled.await?;
+    if let Some(outbox) = outbox {
+        outbox.await?;
+    }
     if let Some(reconciles) = reconciles {
         reconciles.await?;
     }

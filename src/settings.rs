@@ -1,15 +1,18 @@
 //! The org settings file, named by `POSTURE_SETTINGS_FILE`: structured settings that are an
-//! organisation's rather than a repository's (today the SLA days; later roles, alert rules,
-//! sinks, digests). It is validated when the process starts, with errors naming line and
-//! column, and it names secrets only by environment variable, never by value.
+//! organisation's rather than a repository's (SLA days, alert sinks and rules; later roles
+//! and digests). It is validated when the process starts, with errors naming line and
+//! column (or the setting's path), and it names secrets only by environment variable, never
+//! by value.
 //!
 //! ```yaml
 //! sla:                 # every org's, unless the org says otherwise
 //!   critical: 7
 //!   high: 30
 //! orgs:
-//!   acme:
+//!   acme:                                 # org names are compared lower-cased
 //!     sla: { critical: 5, kev_days: 7 }   # unset fields take posture's defaults
+//!     sinks: [...]                        # see alerts::rules
+//!     alerts: [...]
 //! ```
 
 use std::collections::BTreeMap;
@@ -17,6 +20,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use crate::alerts::rules::{AlertRule, SinkConfig, check_org};
 use crate::config::{ConfigError, strip_position};
 use crate::history::SlaPolicy;
 
@@ -24,7 +28,7 @@ use crate::history::SlaPolicy;
 pub const SETTINGS_FILE_VAR: &str = "POSTURE_SETTINGS_FILE";
 
 /// The whole settings file. `Settings::default()` is what posture runs with without one.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     /// Days to fix, by severity, for every org without its own.
@@ -35,24 +39,47 @@ pub struct Settings {
 }
 
 /// One org's settings.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OrgSettings {
     /// Replaces the file's `sla` for this org; fields it leaves out take posture's defaults.
     #[serde(default)]
     pub sla: Option<SlaPolicy>,
+    /// Where this org's alerts go.
+    #[serde(default)]
+    pub sinks: Vec<SinkConfig>,
+    /// Which events go to which sinks, grouped how.
+    #[serde(default)]
+    pub alerts: Vec<AlertRule>,
 }
 
 impl Settings {
     /// Parses settings text; `file` names it in errors.
     pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigError> {
-        serde_yaml_ng::from_str::<Option<Settings>>(text)
+        let mut settings = serde_yaml_ng::from_str::<Option<Settings>>(text)
             .map(Option::unwrap_or_default)
             .map_err(|e| ConfigError {
                 file: file.to_owned(),
                 position: e.location().map(|l| (l.line(), l.column())),
                 message: strip_position(&e.to_string()),
-            })
+            })?;
+        let error = |message: String| ConfigError {
+            file: file.to_owned(),
+            position: None,
+            message,
+        };
+        let mut orgs = BTreeMap::new();
+        for (name, org) in std::mem::take(&mut settings.orgs) {
+            check_org(&org.sinks, &org.alerts).map_err(|e| error(format!("orgs.{name}.{e}")))?;
+            if orgs.insert(name.to_lowercase(), org).is_some() {
+                return Err(error(format!(
+                    "orgs.{name}: another entry names the same org (org names are compared \
+                     lower-cased)"
+                )));
+            }
+        }
+        settings.orgs = orgs;
+        Ok(settings)
     }
 
     /// Reads and parses the settings file.
@@ -77,7 +104,7 @@ impl Settings {
     /// The SLA an org's figures are measured against.
     pub fn sla(&self, org: &str) -> &SlaPolicy {
         self.orgs
-            .get(org)
+            .get(&org.to_lowercase())
             .and_then(|settings| settings.sla.as_ref())
             .unwrap_or(&self.sla)
     }
@@ -102,7 +129,64 @@ mod tests {
 
     #[test]
     fn an_empty_file_is_the_defaults() {
-        assert_eq!(Settings::parse("s.yml", "").unwrap(), Settings::default());
+        let settings = Settings::parse("s.yml", "").unwrap();
+        assert!(settings.orgs.is_empty());
+        assert_eq!(settings.sla, SlaPolicy::default());
+    }
+
+    #[test]
+    fn the_issue_s_alert_settings_parse() {
+        let settings = Settings::parse(
+            "s.yml",
+            r#"
+orgs:
+  Acme:
+    sinks:
+      - {name: secops-hook, type: webhook, url: "https://hooks.example/posture", secret_env: POSTURE_HOOK_SECRET}
+      - {name: slack-secops, type: slack, url_env: POSTURE_SLACK_WEBHOOK}
+      - {name: splunk, type: splunk_hec, url: "https://splunk:8088/services/collector/event", token_env: POSTURE_SPLUNK_TOKEN, format: ocsf}
+      - {name: siem, type: file, path: /var/log/posture/alerts.jsonl, format: ocsf}
+    alerts:
+      - name: critical-on-main
+        on: [finding.detected, finding.reintroduced]
+        when: {severity_at_least: high, kev: true}
+        to: [slack-secops, siem]
+        group: {by: repository, window: 10m}
+      - {name: sla, on: [finding.sla_due_soon, finding.sla_breached], to: [siem], group: {by: repository, window: 1d}}
+"#,
+        )
+        .unwrap();
+        let acme = &settings.orgs["acme"];
+        assert_eq!(acme.sinks.len(), 4);
+        assert_eq!(acme.alerts[1].group.unwrap().window.to_string(), "1d");
+        assert_eq!(acme.sinks[3].format(), crate::alerts::Format::Ocsf);
+    }
+
+    #[test]
+    fn alert_mistakes_name_where_they_are() {
+        let err = Settings::parse(
+            "s.yml",
+            "orgs:\n  acme:\n    sinks: [{name: s, type: file, path: /a}]\n    alerts:\n      \
+             - {name: r, on: [finding.detected], to: [chat]}\n",
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("orgs.acme.alerts[0] (r): no sink named `chat`"),
+            "{err}"
+        );
+        let err = Settings::parse(
+            "s.yml",
+            "orgs:\n  acme:\n    alerts:\n      - {name: r, on: [finding.deleted], to: [x]}\n",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("finding.deleted"), "{err}");
+        let err = Settings::parse(
+            "s.yml",
+            "orgs:\n  acme:\n    sinks:\n      - {name: h, type: webhook, url: 'https://h/', secret: hunter2}\n",
+        )
+        .unwrap_err();
+        assert!(!err.to_string().contains("hunter2"), "{err}");
     }
 
     #[test]

@@ -3,6 +3,8 @@
 
 /// Every variable posture (the server, the CLI, its tests and benches) reads.
 pub const KNOWN: &[&str] = &[
+    "POSTURE_ALERT_MAX_ATTEMPTS",
+    "POSTURE_ALERT_RETRY",
     "POSTURE_BENCH_DATABASE_URL",
     "POSTURE_CONFIG",
     "POSTURE_DATABASE_URL",
@@ -60,15 +62,19 @@ where
 }
 
 /// The warning lines for the unknown variables of this process's environment (names only:
-/// values may be secrets).
-pub fn warnings() -> Vec<String> {
-    unknown(std::env::vars_os().filter_map(|(name, _)| name.into_string().ok()))
-        .into_iter()
-        .map(|(name, guess)| match guess {
-            Some(guess) => format!("unknown variable {name} is ignored; did you mean {guess}?"),
-            None => format!("unknown variable {name} is ignored"),
-        })
-        .collect()
+/// values may be secrets), except those `named_elsewhere` (the settings file's secrets).
+pub fn warnings(named_elsewhere: &[&str]) -> Vec<String> {
+    unknown(
+        std::env::vars_os()
+            .filter_map(|(name, _)| name.into_string().ok())
+            .filter(|name| !named_elsewhere.contains(&name.as_str())),
+    )
+    .into_iter()
+    .map(|(name, guess)| match guess {
+        Some(guess) => format!("unknown variable {name} is ignored; did you mean {guess}?"),
+        None => format!("unknown variable {name} is ignored"),
+    })
+    .collect()
 }
 
 /// Levenshtein distance over bytes (the names are ASCII).

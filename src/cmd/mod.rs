@@ -1,10 +1,11 @@
 //! Subcommands of the `posture` binary beyond review and serve: API tokens, uploading scans
-//! to a server, the org report, `doctor`, and GitLab webhook setup. Binary-only: the
+//! to a server, the org report, `doctor`, alert sinks, and GitLab webhook setup. Binary-only: the
 //! library does the work.
 
 pub mod doctor;
 pub mod gitlab;
 pub mod report;
+pub mod sinks;
 pub mod token;
 pub mod upload;
 

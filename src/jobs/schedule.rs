@@ -106,7 +106,12 @@ pub async fn run_retention(store: Store, retain: Duration, mut shutdown: watch::
         let cutoff =
             Utc::now() - chrono::Duration::from_std(retain).unwrap_or(chrono::Duration::MAX);
         match store.prune(cutoff).await {
-            Ok(pruned) => info!(payloads = pruned.payloads, jobs = pruned.jobs, "pruned"),
+            Ok(pruned) => info!(
+                payloads = pruned.payloads,
+                jobs = pruned.jobs,
+                alerts = pruned.alerts,
+                "pruned"
+            ),
             Err(error) => warn!("cannot prune old deliveries and jobs: {error}"),
         }
     }

@@ -50,6 +50,7 @@ impl Metrics {
         );
         ::metrics::describe_gauge!(QUEUE_DEPTH, "Jobs waiting to run");
         crate::forge::metrics::describe();
+        crate::alerts::outbox::describe_metrics();
         *installed = Some(handle.clone());
         Ok(Metrics { handle })
     }

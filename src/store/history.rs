@@ -146,6 +146,7 @@ struct Columns<'a> {
     finding: &'a ReviewedFinding,
     tools: String,
     advisories: String,
+    cwes: String,
 }
 
 impl<'a> Columns<'a> {
@@ -160,6 +161,7 @@ impl<'a> Columns<'a> {
                 advisories(finding).into_iter().collect::<Vec<_>>(),
             )
             .to_string(),
+            cwes: serde_json::Value::from(finding.finding.cwes.clone()).to_string(),
         }
     }
 }
@@ -337,7 +339,7 @@ macro_rules! impl_branch_db {
                          severity, rule, title, tools, advisories, path, line, ecosystem, \
                          package, version, fix_version, risk_score, first_detected_at, \
                          first_detected_commit, last_seen_at, last_seen_commit, \
-                         introduced_commit, introduced_author) ",
+                         introduced_commit, introduced_author, cwes) ",
                     );
                     upsert.push_values(chunk, |mut row, c| {
                         let f = &c.finding.finding;
@@ -378,7 +380,8 @@ macro_rules! impl_branch_db {
                                     .introduced_by
                                     .as_ref()
                                     .map(|by| by.author.clone()),
-                            );
+                            )
+                            .push_bind(c.cwes.clone());
                     });
                     upsert.push(
                         " ON CONFLICT (project_id, finding_id) DO UPDATE SET \
@@ -391,7 +394,7 @@ macro_rules! impl_branch_db {
                          fix_version = excluded.fix_version, risk_score = excluded.risk_score, \
                          last_seen_at = excluded.last_seen_at, \
                          last_seen_commit = excluded.last_seen_commit, \
-                         fixed_at = NULL, fixed_commit = NULL, \
+                         cwes = excluded.cwes, fixed_at = NULL, fixed_commit = NULL, \
                          introduced_commit = COALESCE(excluded.introduced_commit, \
                              branch_findings.introduced_commit), \
                          introduced_author = COALESCE(excluded.introduced_author, \

@@ -6,6 +6,7 @@
 //! Timestamps are taken from the application clock (UTC, truncated to microseconds so both
 //! databases store them exactly), which assumes replicas keep their clocks in sync.
 
+mod alerts;
 pub mod credentials;
 mod findings;
 mod history;
@@ -26,6 +27,10 @@ use chrono::{DateTime, SubsecRound, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
+pub use alerts::{
+    ClaimedMessage, DISPATCH_BATCH, LoggedEvent, OpenBranchFinding, Placement, Retry, SinkKey,
+    SinkState, UNHEALTHY_AFTER,
+};
 pub use credentials::{NewCredentials, StoredCredentials};
 pub use findings::org_of;
 pub use history::{

@@ -1,5 +1,6 @@
-//! Retention: webhook payloads and finished jobs are kept for a while (to debug and to
-//! replay), then pruned. History, events, snapshots and triage are kept.
+//! Retention: webhook payloads, finished jobs and sent alert messages are kept for a while
+//! (to debug and to replay), then pruned. History, events, snapshots, triage and dead alert
+//! messages are kept.
 //!
 //! A delivery's row stays after its payload is cleared: its id is what makes a redelivery
 //! of the same webhook a no-op, however late it comes.
@@ -15,6 +16,8 @@ pub struct Pruned {
     pub payloads: u64,
     /// Finished jobs deleted.
     pub jobs: u64,
+    /// Alert messages sent before the cutoff, deleted.
+    pub alerts: u64,
 }
 
 /// Jobs whose work is over: `done`, `not_configured` and `superseded`. Dead jobs stay until
@@ -26,7 +29,7 @@ impl Store {
     /// finished before it, in one transaction.
     pub async fn prune(&self, cutoff: DateTime<Utc>) -> Result<Pruned, StoreError> {
         let empty: &[u8] = b"";
-        with_pool!(self, |pool| {
+        let pruned = with_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
             let payloads = sqlx::query(
                 "UPDATE deliveries SET payload = $1 WHERE received_at < $2 AND payload <> $1",
@@ -52,7 +55,13 @@ impl Store {
             .await?
             .rows_affected();
             tx.commit().await?;
-            Ok(Pruned { payloads, jobs })
+            Ok::<_, StoreError>((payloads, jobs))
+        })?;
+        let alerts = self.prune_alert_messages(cutoff).await?;
+        Ok(Pruned {
+            payloads: pruned.0,
+            jobs: pruned.1,
+            alerts,
         })
     }
 }

@@ -131,6 +131,12 @@ text_enum! {
         AcceptanceExpired => "acceptance_expired",
         SeverityChanged => "severity_changed",
         PolicyViolation => "policy_violation",
+        /// Scheduled: the finding's SLA ends soon (`until` holds the due date).
+        SlaDueSoon => "sla_due_soon",
+        /// Scheduled: the finding is open past its SLA (`until` holds the due date).
+        SlaBreached => "sla_breached",
+        /// Scheduled: an acceptance's last day is near (`until` holds it).
+        AcceptanceExpiring => "acceptance_expiring",
     }
 }
 
