@@ -150,7 +150,7 @@ async fn migrations_apply_twice() {
     for db in stores().await {
         db.store.migrate().await.expect("second migration run");
         db.store.ping().await.expect("ping");
-        assert_eq!(count(&db.store, "_sqlx_migrations").await, 5, "{}", db.name);
+        assert_eq!(count(&db.store, "_sqlx_migrations").await, 6, "{}", db.name);
         assert_eq!(
             db.store.queue_depth().await.expect("depth"),
             0,
