@@ -2,6 +2,7 @@
 //! PostgreSQL (`POSTURE_TEST_DATABASE_URL`, default `postgres://postgres@127.0.0.1:5432/test`)
 //! in a schema of its own, dropped afterwards. PostgreSQL being unreachable fails the tests.
 
+mod alerts;
 mod branch;
 mod history;
 mod intel;
