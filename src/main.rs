@@ -818,6 +818,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let shutdown = shutdown_signal();
     eprintln!("posture: listening on {}", listener.local_addr()?);
     let metrics_server = metrics_listener.map(|listener| {
         let app = server::metrics_router(state);
@@ -891,10 +892,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let scheduled = tokio::spawn(posture::alerts::scheduled::run(
         store.clone(),
         settings.clone(),
+        public_url.clone(),
         stop.subscribe(),
     ));
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(shutdown)
         .await?;
     // No more deliveries: let the workers finish or release what they hold, and the outbox
     // send what its windows hold.
@@ -921,28 +923,33 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Ctrl-C or SIGTERM (what Kubernetes and systemd send).
-async fn shutdown_signal() {
-    let interrupt = async {
-        if let Err(error) = tokio::signal::ctrl_c().await {
-            tracing::warn!("cannot listen for Ctrl-C: {error}");
-            std::future::pending::<()>().await;
+/// Ctrl-C or SIGTERM (what Kubernetes and systemd send). The handlers are installed when
+/// this is called, not when the future is first polled: a SIGTERM right after the server says
+/// it listens stops it gracefully rather than killing it.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let listen = |kind: SignalKind, name: &str| match signal(kind) {
+        Ok(stream) => Some(stream),
+        Err(error) => {
+            tracing::warn!("cannot listen for {name}: {error}");
+            None
         }
     };
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    let interrupt = listen(SignalKind::interrupt(), "Ctrl-C");
+    let terminate = listen(SignalKind::terminate(), "SIGTERM");
+    async move {
+        let wait = |stream: Option<tokio::signal::unix::Signal>| async move {
+            match stream {
+                Some(mut stream) => {
+                    stream.recv().await;
+                }
+                None => std::future::pending::<()>().await,
             }
-            Err(error) => {
-                tracing::warn!("cannot listen for SIGTERM: {error}");
-                std::future::pending::<()>().await;
-            }
+        };
+        tokio::select! {
+            _ = wait(interrupt) => {}
+            _ = wait(terminate) => {}
         }
-    };
-    tokio::select! {
-        _ = interrupt => {}
-        _ = terminate => {}
     }
 }
 

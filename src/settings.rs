@@ -20,6 +20,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use crate::alerts::digest::DigestSchedule;
 use crate::alerts::rules::{AlertRule, SinkConfig, check_org};
 use crate::config::{ConfigError, strip_position};
 use crate::history::SlaPolicy;
@@ -51,6 +52,9 @@ pub struct OrgSettings {
     /// Which events go to which sinks, grouped how.
     #[serde(default)]
     pub alerts: Vec<AlertRule>,
+    /// When the weekly digest (`on: [org.digest]`) is due.
+    #[serde(default)]
+    pub digest: DigestSchedule,
 }
 
 impl Settings {

@@ -229,8 +229,25 @@ impl Setup {
         );
         let alerts_file = dir.path().join("siem").join("alerts.jsonl");
         let settings = dir.path().join("settings.yml");
+        let setup = Setup {
+            database,
+            dir,
+            settings,
+            alerts_file,
+            schema,
+            webhook,
+            slack,
+            splunk,
+        };
+        setup.write_rules(rules);
+        setup
+    }
+
+    /// Writes the settings file with `rules` as `orgs.acme.alerts`.
+    fn write_rules(&self, rules: &str) {
+        let (webhook, splunk, alerts_file) = (&self.webhook, &self.splunk, &self.alerts_file);
         std::fs::write(
-            &settings,
+            &self.settings,
             format!(
                 "orgs:\n  acme:\n    sinks:\n      \
                  - {{name: secops-hook, type: webhook, url: \"{}/posture\", secret_env: POSTURE_HOOK_SECRET, format: ocsf}}\n      \
@@ -244,16 +261,6 @@ impl Setup {
             ),
         )
         .unwrap();
-        Setup {
-            database,
-            dir,
-            settings,
-            alerts_file,
-            schema,
-            webhook,
-            slack,
-            splunk,
-        }
     }
 
     fn env(&self) -> Vec<(&'static str, String)> {
@@ -400,16 +407,30 @@ impl Server {
     }
 
     async fn upload(&self, token: &str, repository: &str, report: &Path) -> Value {
+        self.upload_observed(token, repository, report, None).await
+    }
+
+    /// Uploads a scan observed at `observed_at` (RFC 3339; now when `None`).
+    async fn upload_observed(
+        &self,
+        token: &str,
+        repository: &str,
+        report: &Path,
+        observed_at: Option<&str>,
+    ) -> Value {
         let bytes = std::fs::read(report).unwrap();
-        let form = reqwest::multipart::Form::new()
+        let mut form = reqwest::multipart::Form::new()
             .text("repository", repository.to_owned())
             .text("commit", COMMIT)
             .text("branch", "main")
-            .text("default_branch", "true")
-            .part(
-                "report",
-                reqwest::multipart::Part::bytes(bytes).file_name("bandit.sarif"),
-            );
+            .text("default_branch", "true");
+        if let Some(at) = observed_at {
+            form = form.text("observed_at", at.to_owned());
+        }
+        let form = form.part(
+            "report",
+            reqwest::multipart::Part::bytes(bytes).file_name("bandit.sarif"),
+        );
         let response = reqwest::Client::new()
             .post(format!("{}/api/v1/scans", self.base))
             .bearer_auth(token)
@@ -940,4 +961,100 @@ async fn sinks_test_sends_a_sample_and_names_missing_secrets() {
         "{}",
         listing.stdout
     );
+}
+
+async fn scheduled_events_and_the_digest_reach_their_sinks(backend: Backend) {
+    let sla_rule = "      - {name: sla, on: [finding.sla_breached], to: [siem]}\n";
+    let setup = Setup::new(backend, sla_rule).await;
+    // A high finding first seen 40 days ago: its 30 days are over.
+    let server = setup.serve(&[]);
+    let token = setup.token();
+    let observed = (chrono::Utc::now() - chrono::Duration::days(40)).to_rfc3339();
+    let accepted = server
+        .upload_observed(
+            &token,
+            "acme/app",
+            &burst(setup.dir.path(), 1),
+            Some(&observed),
+        )
+        .await;
+    assert_eq!(accepted["new"], 1);
+    server.terminate();
+    assert!(
+        setup.file_events().is_empty(),
+        "no breach seen before the next tick"
+    );
+
+    // The next start ticks at once: the breach is written and sent, and the week's digest
+    // (a rule added meanwhile) queued for the webhook and Slack.
+    setup.write_rules(&format!(
+        "{sla_rule}      - {{name: weekly, on: [org.digest], to: [secops-hook, slack-secops]}}\n"
+    ));
+    let server = setup.serve(&[]);
+    setup
+        .webhook
+        .wait_until("the digest", |r| !r.is_empty())
+        .await;
+    setup
+        .slack
+        .wait_until("the digest", |r| !r.is_empty())
+        .await;
+    server.terminate();
+    // Once per finding and due date, once per week: a restart sends nothing again.
+    let server = setup.serve(&[]);
+    let log = server.terminate();
+
+    let lines = setup.file_events();
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    let breach = &lines[0];
+    let errors = ocsf::Schema::load().validate(breach);
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(breach["metadata"]["event_code"], "finding.sla_breached");
+    assert_eq!(breach["activity_id"], 2, "an update of the finding");
+    assert_eq!(breach["status_id"], 1, "still new: nobody triaged it");
+
+    let hooks = setup.webhook.requests();
+    assert_eq!(hooks.len(), 1);
+    verify_signature(&hooks[0]);
+    let digest: Value = serde_json::from_str(&hooks[0].body).unwrap();
+    assert_eq!(digest["type"], "dev.posture.org.digest");
+    assert_eq!(digest["subject"], "acme");
+    let data = &digest["data"];
+    assert_eq!(data["schema"], "posture.digest/1");
+    let week = data["week"].as_str().unwrap().to_owned();
+    assert!(week.contains("-W"), "{week}");
+    assert_eq!(data["summary"]["open"]["high"], 1, "{data:#}");
+    assert_eq!(data["summary"]["sla"]["breached_open"], 1, "{data:#}");
+    assert_eq!(data["summary"]["repositories"][0]["repository"], "acme/app");
+
+    let slack = setup.slack.requests();
+    assert_eq!(slack.len(), 1);
+    let message: Value = serde_json::from_str(&slack[0].body).unwrap();
+    assert_eq!(
+        message["text"],
+        format!("posture weekly digest: acme, {week}").as_str()
+    );
+    let sections: Vec<&str> = message["blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|b| b["text"]["text"].as_str())
+        .collect();
+    assert!(
+        sections
+            .iter()
+            .any(|s| s.starts_with("*SLA:* 1 open past due")),
+        "{sections:#?}"
+    );
+    no_secrets(&setup, "the log", &log);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn scheduled_events_and_the_digest_reach_their_sinks_on_sqlite() {
+    scheduled_events_and_the_digest_reach_their_sinks(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn scheduled_events_and_the_digest_reach_their_sinks_on_postgres() {
+    scheduled_events_and_the_digest_reach_their_sinks(Backend::Postgres).await;
 }

@@ -64,6 +64,8 @@ CREATE TABLE alert_messages (
     sink            TEXT NOT NULL,
     rule            TEXT NOT NULL,
     group_key       TEXT NOT NULL,
+    -- `events` (alert_items hold AlertEvents) or `digest` (one item: the week's digest).
+    kind            TEXT NOT NULL DEFAULT 'events' CHECK (kind IN ('events', 'digest')),
     status          TEXT NOT NULL CHECK (status IN ('queued', 'sent', 'dead')),
     created_at      TEXT NOT NULL,
     due_at          TEXT NOT NULL,
@@ -76,6 +78,9 @@ CREATE TABLE alert_messages (
 );
 CREATE INDEX alert_messages_due ON alert_messages (org, sink, status, next_attempt_at);
 CREATE INDEX alert_messages_open ON alert_messages (org, sink, rule, group_key, status);
+-- One digest per org, sink, rule and week, however many replicas tick.
+CREATE UNIQUE INDEX alert_messages_digest_once ON alert_messages (org, sink, rule, group_key)
+    WHERE kind = 'digest';
 
 -- The events of a message, as they were when read from the log (posture's JSON).
 CREATE TABLE alert_items (

@@ -8,8 +8,10 @@
 //! - [`outbox`]: reads the log after each sink's cursor into grouped messages, and delivers
 //!   due messages with retries, dead-lettering and sink health (the only part that runs);
 //! - [`sinks`]: the webhook, Slack, Splunk HEC and file edges;
-//! - [`scheduled`]: the SLA and acceptance events nothing else writes.
+//! - [`scheduled`]: the SLA and acceptance events nothing else writes, and the weekly
+//!   [`digest`].
 
+pub mod digest;
 pub mod event;
 pub mod format;
 pub mod outbox;

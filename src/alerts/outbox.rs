@@ -370,13 +370,15 @@ fn outgoing(message: &ClaimedMessage) -> Outgoing {
         uid: message.uid(),
         rule: message.rule.clone(),
         events: message.events.clone(),
+        digest: message.digest.clone(),
     }
 }
 
-/// Every org's rules that listen to `kind`, by org: which orgs need scheduled events.
+/// Every org's rules that listen to one of `triggers`, by org: which orgs need scheduled
+/// events.
 pub fn orgs_listening(
     settings: &crate::settings::Settings,
-    kinds: &[super::AlertKind],
+    triggers: &[super::rules::Trigger],
 ) -> BTreeMap<String, Vec<AlertRule>> {
     settings
         .orgs
@@ -385,7 +387,7 @@ pub fn orgs_listening(
             let rules: Vec<AlertRule> = org_settings
                 .alerts
                 .iter()
-                .filter(|rule| rule.on.iter().any(|kind| kinds.contains(kind)))
+                .filter(|rule| rule.on.iter().any(|trigger| triggers.contains(trigger)))
                 .cloned()
                 .collect();
             (!rules.is_empty()).then(|| (org.clone(), rules))
@@ -406,6 +408,7 @@ pub async fn send_test(sink: &Sink, org: &str) -> Result<AlertEvent, String> {
         uid: format!("msg_test_{}", now.timestamp_micros()),
         rule: "posture sinks test".into(),
         events: vec![event.clone()],
+        digest: None,
     };
     sink.send(&client, &[message], now).await?;
     Ok(event)

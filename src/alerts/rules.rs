@@ -217,7 +217,7 @@ fn check_url(url: &str) -> Result<(), String> {
 pub struct AlertRule {
     pub name: String,
     /// The events it picks.
-    pub on: Vec<AlertKind>,
+    pub on: Vec<Trigger>,
     /// Conditions that must all hold.
     #[serde(default)]
     pub when: Conditions,
@@ -226,6 +226,44 @@ pub struct AlertRule {
     /// Without a group, each event is its own message, sent at once.
     #[serde(default)]
     pub group: Option<Grouping>,
+}
+
+/// What a rule listens to: an event of the log (`finding.detected`, …) or the weekly digest
+/// (`org.digest`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Trigger {
+    Finding(AlertKind),
+    Digest,
+}
+
+impl Trigger {
+    pub const DIGEST: &str = "org.digest";
+}
+
+impl FromStr for Trigger {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Trigger, String> {
+        if text == Trigger::DIGEST {
+            return Ok(Trigger::Digest);
+        }
+        if !text.starts_with("finding.") {
+            return Err(format!(
+                "unknown event `{text}`: expected org.digest or a finding event (finding.detected, …)"
+            ));
+        }
+        text.parse()
+            .map(Trigger::Finding)
+            .map_err(|e: String| format!("{e}, or org.digest"))
+    }
+}
+
+impl<'de> Deserialize<'de> for Trigger {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
 }
 
 /// `when:`: every condition given must hold.
@@ -359,7 +397,7 @@ pub struct Route<'a> {
 impl AlertRule {
     /// Does the rule pick this event?
     pub fn picks(&self, event: &AlertEvent) -> bool {
-        self.on.contains(&event.kind) && self.when.hold(event)
+        self.on.contains(&Trigger::Finding(event.kind)) && self.when.hold(event)
     }
 
     /// The group this event falls in, and the window, when the rule picks it for `sink`.
@@ -488,6 +526,23 @@ mod tests {
         assert_eq!(
             (route.group_key.as_str(), route.window),
             (e.id.as_str(), Duration::ZERO)
+        );
+    }
+
+    #[test]
+    fn triggers_are_finding_events_or_the_digest() {
+        assert_eq!("org.digest".parse(), Ok(Trigger::Digest));
+        assert_eq!(
+            "finding.sla_breached".parse(),
+            Ok(Trigger::Finding(AlertKind::SlaBreached))
+        );
+        // The log's short spelling is not a rule's.
+        assert!("detected".parse::<Trigger>().is_err());
+        assert!(
+            "org.weekly"
+                .parse::<Trigger>()
+                .unwrap_err()
+                .contains("org.digest")
         );
     }
 

@@ -1,6 +1,7 @@
 //! The events nothing else writes: an SLA about to end (`sla_due_soon`, 3 days before the
 //! due date), an SLA ended with the finding still open (`sla_breached`), and an accepted
-//! risk about to end (`acceptance_expiring`, 7 days before its last day).
+//! risk about to end (`acceptance_expiring`, 7 days before its last day); and the weekly
+//! digest (`org.digest`), queued straight into the outbox of each sink its rules name.
 //!
 //! Each is written to the event log once per finding, kind and date (the date is part of the
 //! event's unique key), so every replica may tick; the outbox then delivers them like any
@@ -15,9 +16,11 @@ use tokio::sync::watch;
 use tracing::{info, warn};
 
 use super::AlertKind;
-use crate::history::SlaPolicy;
+use super::digest::{Digest, week_key};
+use super::rules::Trigger;
+use crate::history::{Filters, SlaPolicy, Window};
 use crate::settings::Settings;
-use crate::store::{EventKind, OpenBranchFinding, ProjectId, Store, StoreError};
+use crate::store::{EventKind, OpenBranchFinding, ProjectId, SinkKey, Store, StoreError};
 
 /// Days before the due date that `sla_due_soon` is sent.
 pub const DUE_SOON_DAYS: i64 = 3;
@@ -26,11 +29,12 @@ pub const EXPIRING_DAYS: i64 = 7;
 /// How often the scheduled events are looked for.
 pub const EVERY: Duration = Duration::from_secs(600);
 
-/// The kinds this module writes.
-pub const KINDS: [AlertKind; 3] = [
-    AlertKind::SlaDueSoon,
-    AlertKind::SlaBreached,
-    AlertKind::AcceptanceExpiring,
+/// The triggers this module serves.
+pub const TRIGGERS: [Trigger; 4] = [
+    Trigger::Finding(AlertKind::SlaDueSoon),
+    Trigger::Finding(AlertKind::SlaBreached),
+    Trigger::Finding(AlertKind::AcceptanceExpiring),
+    Trigger::Digest,
 ];
 
 /// The SLA events open findings call for at `now`: due soon (within [`DUE_SOON_DAYS`]) or
@@ -65,14 +69,15 @@ pub fn sla_events(
     events
 }
 
-/// Writes the scheduled events of every org whose rules listen to one; returns how many
-/// this call wrote (0 when another replica already did).
+/// Writes the scheduled events (and queues the digests) of every org whose rules listen to
+/// one; returns how many this call wrote (0 when another replica already did).
 pub async fn record(
     store: &Store,
     settings: &Settings,
     now: DateTime<Utc>,
+    public_url: Option<&str>,
 ) -> Result<usize, StoreError> {
-    let orgs = super::outbox::orgs_listening(settings, &KINDS);
+    let orgs = super::outbox::orgs_listening(settings, &TRIGGERS);
     if orgs.is_empty() {
         return Ok(0);
     }
@@ -80,7 +85,12 @@ pub async fn record(
     let today = now.date_naive();
     let mut written = 0;
     for (org, rules) in orgs {
-        let wants = |kind: AlertKind| rules.iter().any(|rule| rule.on.contains(&kind));
+        written += queue_digests(store, settings, &org, &rules, now, public_url).await?;
+        let wants = |kind: AlertKind| {
+            rules
+                .iter()
+                .any(|rule| rule.on.contains(&Trigger::Finding(kind)))
+        };
         let mut events = Vec::new();
         if wants(AlertKind::SlaDueSoon) || wants(AlertKind::SlaBreached) {
             let findings = store.open_branch_findings(&org).await?;
@@ -112,10 +122,69 @@ pub async fn record(
     Ok(written)
 }
 
+/// Queues this week's digest for every sink of the org's digest rules that lacks it; the
+/// summary is computed only when one does. Returns how many were queued.
+async fn queue_digests(
+    store: &Store,
+    settings: &Settings,
+    org: &str,
+    rules: &[super::rules::AlertRule],
+    now: DateTime<Utc>,
+    public_url: Option<&str>,
+) -> Result<usize, StoreError> {
+    let schedule = settings
+        .orgs
+        .get(org)
+        .map(|org| org.digest)
+        .unwrap_or_default();
+    let due = schedule.last_due(now);
+    let week = week_key(due);
+    let mut missing = Vec::new();
+    for rule in rules
+        .iter()
+        .filter(|rule| rule.on.contains(&Trigger::Digest))
+    {
+        for sink in &rule.to {
+            let key = SinkKey {
+                org: org.to_owned(),
+                sink: sink.clone(),
+            };
+            if !store.digest_queued(&key, &rule.name, &week).await? {
+                missing.push((key, rule.name.as_str()));
+            }
+        }
+    }
+    if missing.is_empty() {
+        return Ok(0);
+    }
+    let findings = store.org_history(org, None, due).await?;
+    let window = Window {
+        from: due - chrono::Duration::days(7),
+        to: due,
+        as_of: due,
+    };
+    let summary = crate::history::summarize(
+        org,
+        &findings,
+        &window,
+        &Filters::default(),
+        settings.sla(org),
+    );
+    let digest = Digest::new(summary, week, public_url);
+    let mut queued = 0;
+    for (key, rule) in missing {
+        if store.queue_digest(&key, rule, &digest).await? {
+            queued += 1;
+        }
+    }
+    Ok(queued)
+}
+
 /// Ticks every [`EVERY`] until `shutdown` turns true.
 pub async fn run(
     store: Store,
     settings: std::sync::Arc<Settings>,
+    public_url: Option<String>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut ticker = tokio::time::interval(EVERY);
@@ -125,7 +194,7 @@ pub async fn run(
             _ = shutdown.changed() => return,
             _ = ticker.tick() => {}
         }
-        match record(&store, &settings, Utc::now()).await {
+        match record(&store, &settings, Utc::now(), public_url.as_deref()).await {
             Ok(0) => {}
             Ok(written) => info!(written, "scheduled alert events recorded"),
             Err(error) => warn!("cannot record scheduled alert events: {error}"),

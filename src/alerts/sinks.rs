@@ -17,6 +17,7 @@ use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
+use super::digest::Digest;
 use super::event::AlertEvent;
 use super::format::{Format, PRODUCT_VERSION};
 use super::rules::{SinkConfig, SinkType};
@@ -31,13 +32,14 @@ pub const FILE_KEEP: u32 = 5;
 /// How long one HTTP delivery may take.
 const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A message to send: one event or a group, worst first.
+/// A message to send: one event or a group, worst first, or a digest.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outgoing {
     /// Stable across retries: receivers de-duplicate on it (`webhook-id`, CloudEvents `id`).
     pub uid: String,
     pub rule: String,
     pub events: Vec<AlertEvent>,
+    pub digest: Option<Box<Digest>>,
 }
 
 /// A sink that cannot be built from the settings and the environment.
@@ -255,6 +257,13 @@ impl Sink {
                 keep,
             } => {
                 let mut lines = String::new();
+                for digest in messages
+                    .iter()
+                    .filter_map(|message| message.digest.as_ref())
+                {
+                    lines.push_str(&digest.to_json().to_string());
+                    lines.push('\n');
+                }
                 for event in messages.iter().flat_map(|message| &message.events) {
                     lines.push_str(&self.format.render(event).to_string());
                     lines.push('\n');
@@ -287,6 +296,18 @@ pub fn sign(key: &[u8], id: &str, timestamp: i64, body: &str) -> String {
 /// The CloudEvents 1.0 structured envelope of a message; its `data` lists the events in the
 /// sink's format, worst first.
 pub fn cloudevent(message: &Outgoing, source: &str, format: Format, now: DateTime<Utc>) -> Value {
+    if let Some(digest) = &message.digest {
+        return json!({
+            "specversion": "1.0",
+            "id": message.uid,
+            "source": source,
+            "type": "dev.posture.org.digest",
+            "subject": digest.org,
+            "time": now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            "datacontenttype": "application/json",
+            "data": digest.to_json(),
+        });
+    }
     let first = message.events.first();
     let same_kind = first.filter(|first| message.events.iter().all(|e| e.kind == first.kind));
     let event_type = match same_kind {
@@ -324,6 +345,9 @@ pub fn cloudevent(message: &Outgoing, source: &str, format: Format, now: DateTim
 /// A Slack Block Kit message: a header, one section per event (worst first), and a context
 /// line saying how many did not fit in Slack's 50 blocks.
 pub fn slack_message(message: &Outgoing) -> Value {
+    if let Some(digest) = &message.digest {
+        return digest.slack();
+    }
     let events = &message.events;
     let headline = match events.as_slice() {
         [one] => one.headline(),
@@ -427,6 +451,19 @@ pub fn splunk_batch(messages: &[Outgoing], format: Format) -> String {
         Format::Posture => "posture:alert",
     };
     let mut body = String::new();
+    for digest in messages
+        .iter()
+        .filter_map(|message| message.digest.as_ref())
+    {
+        let entry = json!({
+            "time": Utc::now().timestamp_millis() as f64 / 1000.0,
+            "source": "posture",
+            "sourcetype": "posture:digest",
+            "event": digest.to_json(),
+        });
+        body.push_str(&entry.to_string());
+        body.push('\n');
+    }
     for event in messages.iter().flat_map(|message| &message.events) {
         let entry = json!({
             "time": event.at.timestamp_millis() as f64 / 1000.0,
@@ -541,6 +578,7 @@ mod tests {
             uid: "msg_1".into(),
             rule: "r".into(),
             events,
+            digest: None,
         }
     }
 

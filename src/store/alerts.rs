@@ -20,6 +20,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use crate::alerts::digest::Digest;
 use crate::alerts::{AlertEvent, AlertKind, FindingFacts, Links, PackageFacts};
 use crate::model::{Kind, Severity};
 use crate::triage::{TriageRecord, short_id};
@@ -69,7 +70,9 @@ pub struct ClaimedMessage {
     pub group_key: String,
     /// Attempts before this one.
     pub attempts: i32,
+    /// Worst first; empty for a digest.
     pub events: Vec<AlertEvent>,
+    pub digest: Option<Box<Digest>>,
 }
 
 impl ClaimedMessage {
@@ -180,7 +183,7 @@ const CLAIM_SQL: &str = "UPDATE alert_messages SET leased_by = $1, lease_until =
      WHERE id IN (SELECT id FROM alert_messages WHERE org = $3 AND sink = $4 \
      AND status = 'queued' AND next_attempt_at <= $5 AND (leased_by IS NULL OR lease_until < $5) \
      ORDER BY id LIMIT $6 FOR_UPDATE) \
-     RETURNING id, rule, group_key, attempts";
+     RETURNING id, rule, group_key, attempts, kind";
 
 /// How many log rows one dispatch reads at most.
 pub const DISPATCH_BATCH: i64 = 500;
@@ -361,7 +364,7 @@ impl Store {
         lease: Duration,
     ) -> Result<Vec<ClaimedMessage>, StoreError> {
         let now = now();
-        let claimed: Vec<(i64, String, String, i32)> = with_pool!(self, |pool, pg| {
+        let claimed: Vec<(i64, String, String, i32, String)> = with_pool!(self, |pool, pg| {
             sqlx::query_as(&CLAIM_SQL.replace(
                 " FOR_UPDATE",
                 if pg { " FOR UPDATE SKIP LOCKED" } else { "" },
@@ -376,7 +379,7 @@ impl Store {
             .await
         })?;
         let mut messages = Vec::with_capacity(claimed.len());
-        for (id, rule, group_key, attempts) in claimed {
+        for (id, rule, group_key, attempts, kind) in claimed {
             let bodies: Vec<(String,)> = with_pool!(self, |pool| {
                 sqlx::query_as(
                     "SELECT body FROM alert_items WHERE message_id = $1 ORDER BY event_id",
@@ -385,15 +388,14 @@ impl Store {
                 .fetch_all(pool)
                 .await
             })?;
-            let mut events = bodies
-                .into_iter()
-                .map(|(body,)| {
-                    serde_json::from_str::<AlertEvent>(&body).map_err(|source| StoreError::Json {
-                        what: "alert event",
-                        source,
-                    })
-                })
-                .collect::<Result<Vec<_>, _>>()?;
+            let (mut events, mut digest) = (Vec::new(), None);
+            for (body,) in bodies {
+                if kind == "digest" {
+                    digest = Some(Box::new(from_json_text(&body, "alert digest")?));
+                } else {
+                    events.push(from_json_text::<AlertEvent>(&body, "alert event")?);
+                }
+            }
             events.sort_by(AlertEvent::worst_first);
             messages.push(ClaimedMessage {
                 id,
@@ -401,6 +403,7 @@ impl Store {
                 group_key,
                 attempts,
                 events,
+                digest,
             });
         }
         messages.sort_by_key(|message| message.id);
@@ -578,6 +581,70 @@ impl Store {
             .map(|done| done.rows_affected())
         })?;
         Ok(closed)
+    }
+
+    /// Whether `rule`'s digest of `week` is queued (or sent) for the sink.
+    pub async fn digest_queued(
+        &self,
+        key: &SinkKey,
+        rule: &str,
+        week: &str,
+    ) -> Result<bool, StoreError> {
+        let found: Option<(i64,)> = with_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT id FROM alert_messages WHERE org = $1 AND sink = $2 AND rule = $3 \
+                 AND group_key = $4 AND kind = 'digest'",
+            )
+            .bind(&key.org)
+            .bind(&key.sink)
+            .bind(rule)
+            .bind(format!("digest:{week}"))
+            .fetch_optional(pool)
+            .await
+        })?;
+        Ok(found.is_some())
+    }
+
+    /// Queues `rule`'s digest for the sink, due now, once per week: false when it already
+    /// was (by this process or another).
+    pub async fn queue_digest(
+        &self,
+        key: &SinkKey,
+        rule: &str,
+        digest: &Digest,
+    ) -> Result<bool, StoreError> {
+        let now = now();
+        let body = serde_json::to_string(digest).map_err(|source| StoreError::Json {
+            what: "alert digest",
+            source,
+        })?;
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let id: Option<(i64,)> = sqlx::query_as(
+                "INSERT INTO alert_messages (org, sink, rule, group_key, kind, status, \
+                 created_at, due_at, next_attempt_at) \
+                 VALUES ($1, $2, $3, $4, 'digest', 'queued', $5, $5, $5) \
+                 ON CONFLICT (org, sink, rule, group_key) WHERE kind = 'digest' DO NOTHING \
+                 RETURNING id",
+            )
+            .bind(&key.org)
+            .bind(&key.sink)
+            .bind(rule)
+            .bind(format!("digest:{}", digest.week))
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some((id,)) = id else {
+                return Ok(false);
+            };
+            sqlx::query("INSERT INTO alert_items (message_id, event_id, body) VALUES ($1, 0, $2)")
+                .bind(id)
+                .bind(&body)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(true)
+        })
     }
 
     /// Queues the sink's dead messages again; returns how many.

@@ -1,0 +1,235 @@
+//! The weekly digest an alert rule can send (`on: [org.digest]`): the org's summary of the
+//! week before the scheduled time (open findings, new and fixed, SLA, the worst
+//! repositories, the upgrades that clear the most), as one message per sink.
+//!
+//! When: `orgs.<org>.digest: {day: monday, hour: 8}` (UTC; these are the defaults). The
+//! digest of a week is queued once per sink and rule, at the first tick after its time (so a
+//! server that was down then sends it when it starts). Pure: the summary comes from
+//! [`crate::history::summarize`].
+
+use chrono::{DateTime, Datelike, Duration, NaiveTime, Utc, Weekday};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::history::OrgSummary;
+
+/// How many repositories and hotspots a digest lists.
+pub const TOP: usize = 5;
+
+/// When an org's digest is due each week.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DigestSchedule {
+    /// `monday` … `sunday` (or `mon` … `sun`).
+    pub day: Weekday,
+    /// The hour of that day, UTC (0–23).
+    pub hour: u32,
+}
+
+impl Default for DigestSchedule {
+    fn default() -> DigestSchedule {
+        DigestSchedule {
+            day: Weekday::Mon,
+            hour: 8,
+        }
+    }
+}
+
+impl DigestSchedule {
+    /// The latest scheduled time at or before `now`.
+    pub fn last_due(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        let hour = NaiveTime::from_hms_opt(self.hour.min(23), 0, 0).unwrap_or_default();
+        let back = (7 + now.weekday().num_days_from_monday() as i64
+            - self.day.num_days_from_monday() as i64)
+            % 7;
+        let candidate = (now.date_naive() - Duration::days(back))
+            .and_time(hour)
+            .and_utc();
+        if candidate <= now {
+            candidate
+        } else {
+            candidate - Duration::days(7)
+        }
+    }
+}
+
+/// The ISO week a digest covers the end of: its once-per-week key (`2026-W49`).
+pub fn week_key(due: DateTime<Utc>) -> String {
+    let week = due.iso_week();
+    format!("{}-W{:02}", week.year(), week.week())
+}
+
+/// One org's digest: the summary of the 7 days before `due`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Digest {
+    pub org: String,
+    /// `2026-W49`.
+    pub week: String,
+    pub summary: OrgSummary,
+    /// posture's page of the org (needs `POSTURE_PUBLIC_URL`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dashboard: Option<String>,
+}
+
+impl Digest {
+    /// Keeps the [`TOP`] repositories (worst first, as the summary ranks them) and hotspots.
+    pub fn new(summary: OrgSummary, week: String, public_url: Option<&str>) -> Digest {
+        let mut summary = summary;
+        summary.repositories.truncate(TOP);
+        summary.hotspots.truncate(TOP);
+        Digest {
+            org: summary.org.clone(),
+            week,
+            dashboard: public_url.map(|base| format!("{base}/orgs/{}", summary.org)),
+            summary,
+        }
+    }
+
+    /// posture's JSON, with its schema marker (what webhooks, Splunk and files receive in
+    /// every format: OCSF and ECS have no class for a summary).
+    pub fn to_json(&self) -> Value {
+        let mut value = serde_json::to_value(self).unwrap_or(Value::Null);
+        if let Value::Object(map) = &mut value {
+            map.insert("schema".into(), Value::from("posture.digest/1"));
+        }
+        value
+    }
+
+    /// The headline: `posture weekly digest: acme, 2026-W49`.
+    pub fn headline(&self) -> String {
+        format!("posture weekly digest: {}, {}", self.org, self.week)
+    }
+
+    /// Markdown-ish lines (Slack mrkdwn): open findings, the week, SLA, repositories,
+    /// hotspots.
+    pub fn lines(&self) -> Vec<String> {
+        let s = &self.summary;
+        let open = &s.open;
+        let mut lines = vec![
+            format!(
+                "*Open:* {} ({} critical, {} high, {} medium, {} low) · grade {}: {}",
+                open.total,
+                open.critical,
+                open.high,
+                open.medium,
+                open.low,
+                s.grade.as_str(),
+                s.grade_reason
+            ),
+            format!(
+                "*This week:* {} new, {} reintroduced, {} fixed, {} dismissed, {} accepted{}",
+                s.new,
+                s.reintroduced,
+                s.fixed,
+                s.dismissed,
+                s.accepted,
+                s.mttr_days
+                    .map(|days| format!(" · mean time to fix {days:.1} days"))
+                    .unwrap_or_default()
+            ),
+            format!(
+                "*SLA:* {} open past due · {} due within 7 days",
+                s.sla.breached_open, s.sla.due_within_7_days
+            ),
+        ];
+        if !s.repositories.is_empty() {
+            let mut text = "*Repositories at most risk:*".to_owned();
+            for repository in &s.repositories {
+                text.push_str(&format!(
+                    "\n• {}: grade {}, {} open",
+                    repository.repository,
+                    repository.grade.as_str(),
+                    repository.open.total
+                ));
+            }
+            lines.push(text);
+        }
+        if !s.hotspots.is_empty() {
+            let mut text = "*Upgrades that clear the most:*".to_owned();
+            for hotspot in &s.hotspots {
+                text.push_str(&format!(
+                    "\n• bump {} to {}: clears {} finding(s) in {} repositor{}",
+                    hotspot.package,
+                    hotspot.to,
+                    hotspot.findings,
+                    hotspot.repositories,
+                    if hotspot.repositories == 1 {
+                        "y"
+                    } else {
+                        "ies"
+                    }
+                ));
+            }
+            lines.push(text);
+        }
+        lines
+    }
+
+    /// The Slack message: a header, a section per line, the dashboard link.
+    pub fn slack(&self) -> Value {
+        let mut blocks = vec![json!({
+            "type": "header",
+            "text": {"type": "plain_text", "text": self.headline()},
+        })];
+        for line in self.lines() {
+            blocks.push(json!({
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": line.chars().take(3000).collect::<String>()},
+            }));
+        }
+        if let Some(dashboard) = &self.dashboard {
+            blocks.push(json!({
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": format!("<{dashboard}|dashboard>")}],
+            }));
+        }
+        json!({"text": self.headline(), "blocks": blocks})
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn the_last_due_time_is_this_week_s_once_passed_else_last_week_s() {
+        let monday_8 = DigestSchedule::default();
+        // Friday 2026-12-04: Monday 2026-11-30 08:00.
+        assert_eq!(
+            monday_8.last_due(at("2026-12-04T12:00:00Z")),
+            at("2026-11-30T08:00:00Z")
+        );
+        // Monday before 08:00: the Monday before.
+        assert_eq!(
+            monday_8.last_due(at("2026-11-30T07:59:59Z")),
+            at("2026-11-23T08:00:00Z")
+        );
+        assert_eq!(
+            monday_8.last_due(at("2026-11-30T08:00:00Z")),
+            at("2026-11-30T08:00:00Z")
+        );
+        let friday_17 = DigestSchedule {
+            day: Weekday::Fri,
+            hour: 17,
+        };
+        assert_eq!(
+            friday_17.last_due(at("2026-12-04T12:00:00Z")),
+            at("2026-11-27T17:00:00Z")
+        );
+        assert_eq!(week_key(at("2026-11-30T08:00:00Z")), "2026-W49");
+        assert_eq!(week_key(at("2027-01-01T08:00:00Z")), "2026-W53");
+    }
+
+    #[test]
+    fn schedules_parse_day_names() {
+        let schedule: DigestSchedule = serde_yaml_ng::from_str("{day: friday, hour: 17}").unwrap();
+        assert_eq!(schedule.day, Weekday::Fri);
+        let short: DigestSchedule = serde_yaml_ng::from_str("{day: tue}").unwrap();
+        assert_eq!((short.day, short.hour), (Weekday::Tue, 8));
+        assert!(serde_yaml_ng::from_str::<DigestSchedule>("{day: someday}").is_err());
+    }
+}
