@@ -149,7 +149,17 @@ impl<R: Runner> Worker<R> {
         );
         async {
             let started = Instant::now();
-            let outcome = self.run_holding_lease(&job).await;
+            let outcome = if job.attempts > self.config.max_attempts {
+                // Its earlier attempts all ended without an outcome: the process running it
+                // died (a crash, an out-of-memory kill) and the lease expired. Dead, not
+                // tried forever.
+                Some(Outcome::Failed(format!(
+                    "attempts spent: the worker stopped during each of the last {} attempts",
+                    job.attempts - 1
+                )))
+            } else {
+                self.run_holding_lease(&job).await
+            };
             let label = match &outcome {
                 Some(Outcome::Done) => "done",
                 Some(Outcome::NotConfigured(_)) => "not_configured",
@@ -209,25 +219,46 @@ impl<R: Runner> Worker<R> {
         .await
     }
 
-    /// Runs the job, extending its lease while it runs; `None` when shutdown came and the
-    /// job did not finish within the grace period.
+    /// Runs the job in a task of its own (a panic fails the job, not the worker), extending
+    /// its lease while it runs; `None` when shutdown came and the job did not finish within
+    /// the grace period (the task is then stopped).
     async fn run_holding_lease(&mut self, job: &Job) -> Option<Outcome> {
-        let run = self.runner.run(job);
-        tokio::pin!(run);
+        let runner = self.runner.clone();
+        let owned = job.clone();
+        let mut run = tokio::spawn(async move { runner.run(&owned).await });
         let heartbeat = (self.config.lease / 3).max(Duration::from_millis(10));
-        loop {
+        let joined = loop {
             tokio::select! {
-                outcome = &mut run => return Some(outcome),
+                joined = &mut run => break joined,
                 _ = tokio::time::sleep(heartbeat) => {
                     if let Err(error) = self.store.extend_lease(job.id, &self.id, self.config.lease).await {
                         warn!("cannot extend the lease: {error}");
                     }
                 }
                 _ = self.shutdown.changed() => {
-                    return tokio::time::timeout(self.config.shutdown_grace, &mut run).await.ok();
+                    match tokio::time::timeout(self.config.shutdown_grace, &mut run).await {
+                        Ok(joined) => break joined,
+                        Err(_) => {
+                            run.abort();
+                            return None;
+                        }
+                    }
                 }
             }
-        }
+        };
+        Some(match joined {
+            Ok(outcome) => outcome,
+            Err(error) if error.is_panic() => {
+                let panic = error.into_panic();
+                let message = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "a panic without a message".to_owned());
+                Outcome::Failed(format!("the job panicked: {message}"))
+            }
+            Err(error) => Outcome::Failed(format!("the job's task stopped: {error}")),
+        })
     }
 }
 
@@ -318,6 +349,69 @@ mod tests {
         }
         stop.send_replace(true);
         workers.await.unwrap();
+    }
+
+    /// Panics on every job of pull request 1, succeeds on the others.
+    struct Panicky;
+
+    impl Runner for Panicky {
+        async fn run(&self, job: &Job) -> Outcome {
+            if job.pull_request == Some(1) {
+                panic!("index out of bounds in job {}", job.id);
+            }
+            Outcome::Done
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panicking_job_fails_with_its_message_and_the_worker_goes_on() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let store = store(&dir).await.with_backoff(crate::store::Backoff {
+            base: Duration::from_millis(1),
+            cap: Duration::from_millis(1),
+        });
+        let panics = enqueue(&store, Forge::GitHub, 1, JobKind::Review).await;
+        let fine = enqueue(&store, Forge::GitHub, 2, JobKind::Review).await;
+        let settled = |rows: &[crate::store::JobRow]| {
+            rows.iter()
+                .all(|r| matches!(r.status, JobStatus::Done | JobStatus::Dead))
+        };
+        run_until(&store, Arc::new(Panicky), settled).await;
+        let dead = store.job(panics).await.unwrap().unwrap();
+        assert_eq!((dead.status, dead.attempts), (JobStatus::Dead, 3));
+        assert_eq!(
+            dead.last_error.as_deref(),
+            Some(format!("the job panicked: index out of bounds in job {panics}").as_str())
+        );
+        assert_eq!(
+            store.job(fine).await.unwrap().unwrap().status,
+            JobStatus::Done
+        );
+    }
+
+    #[tokio::test]
+    async fn a_job_that_keeps_killing_its_worker_is_dead_once_its_attempts_are_spent() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let store = store(&dir).await;
+        let id = enqueue(&store, Forge::GitHub, 1, JobKind::Review).await;
+        // Three claims whose leases ran out, as when the process dies during each.
+        for _ in 0..3 {
+            let job = store.claim("gone", Duration::ZERO).await.unwrap().unwrap();
+            assert_eq!(job.id, id);
+        }
+        let runner = Arc::new(Flaky::default());
+        let settled = |rows: &[crate::store::JobRow]| rows[0].status == JobStatus::Dead;
+        run_until(&store, runner.clone(), settled).await;
+        let row = store.job(id).await.unwrap().unwrap();
+        assert_eq!((row.status, row.attempts), (JobStatus::Dead, 4));
+        assert!(
+            row.last_error.unwrap().starts_with("attempts spent"),
+            "recorded why"
+        );
+        assert!(
+            runner.runs.lock().unwrap().is_empty(),
+            "not run a fourth time"
+        );
     }
 
     #[tokio::test]
