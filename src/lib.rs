@@ -19,6 +19,7 @@ pub mod history;
 pub mod ingest;
 pub mod jobs;
 pub mod model;
+pub mod redact;
 pub mod report;
 pub mod review;
 pub mod server;

@@ -65,7 +65,7 @@ impl Settings {
             .map_err(|e| ConfigError {
                 file: file.to_owned(),
                 position: e.location().map(|l| (l.line(), l.column())),
-                message: strip_position(&e.to_string()),
+                message: crate::redact::without_values(&strip_position(&e.to_string())),
             })?;
         let error = |message: String| ConfigError {
             file: file.to_owned(),
@@ -184,7 +184,8 @@ orgs:
             "orgs:\n  acme:\n    alerts:\n      - {name: r, on: [finding.deleted], to: [x]}\n",
         )
         .unwrap_err();
-        assert!(err.to_string().contains("finding.deleted"), "{err}");
+        assert!(err.to_string().contains("unknown event"), "{err}");
+        assert!(!err.to_string().contains("deleted"), "{err}");
         let err = Settings::parse(
             "s.yml",
             "orgs:\n  acme:\n    sinks:\n      - {name: h, type: webhook, url: 'https://h/', secret: hunter2}\n",

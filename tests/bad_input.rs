@@ -99,7 +99,7 @@ fn a_broken_config_at_head_names_line_and_column() {
     assert_eq!(run.code, 2);
     assert!(
         run.stderr
-            .contains(".posture.yml:2:10: fail_on: unknown variant `hihg`"),
+            .contains(".posture.yml:2:10: fail_on: expected one of `info`, `low`, `medium`, `high`, `critical`, found an unknown value"),
         "{}",
         run.stderr
     );
@@ -239,4 +239,52 @@ fn a_broken_server_config_file_names_the_line_and_never_the_secret() {
         run.stderr
     );
     assert!(!run.stderr.contains("verysecret"), "{}", run.stderr);
+}
+
+/// A secret scanner whose SARIF gives `snippet` as a bare string (SARIF wants an object):
+/// the refusal names the file, the JSON path and the expected type, and the secret appears
+/// nowhere, neither in the review nor on standard error.
+#[test]
+fn a_report_of_the_wrong_shape_never_quotes_its_values() {
+    const SECRET: &str = "AKIA2E0A8F3B244C9986";
+    let repo = repo_with_feature();
+    let good = repo.report("good.sarif", &semgrep_sarif(&[("eval", "app.py", 3)]));
+    let leaky = repo.report(
+        "secrets.sarif",
+        &serde_json::json!({
+            "version": "2.1.0",
+            "runs": [{
+                "tool": {"driver": {"name": "leakscan", "rules": [{"id": "aws-key"}]}},
+                "results": [{
+                    "ruleId": "aws-key",
+                    "message": {"text": "AWS access key"},
+                    "locations": [{"physicalLocation": {
+                        "artifactLocation": {"uri": "app.py"},
+                        "region": {"startLine": 3, "snippet": SECRET}
+                    }}]
+                }]
+            }]
+        }),
+    );
+    let run = review(
+        &repo,
+        &[good.to_str().unwrap(), leaky.to_str().unwrap()],
+        &["--format", "json"],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "secrets.sarif: SARIF: at $.runs[0].results[0].locations[0].physicalLocation.region.snippet: expected an object, found a string"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains(SECRET), "{}", run.stderr);
+    assert!(!run.stdout.contains(SECRET), "{}", run.stdout);
+    let markdown = review(
+        &repo,
+        &[good.to_str().unwrap(), leaky.to_str().unwrap()],
+        &[],
+    );
+    assert!(!markdown.stdout.contains(SECRET), "{}", markdown.stdout);
 }

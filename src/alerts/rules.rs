@@ -248,9 +248,10 @@ impl FromStr for Trigger {
             return Ok(Trigger::Digest);
         }
         if !text.starts_with("finding.") {
-            return Err(format!(
-                "unknown event `{text}`: expected org.digest or a finding event (finding.detected, …)"
-            ));
+            return Err(
+                "unknown event: expected org.digest or a finding event (finding.detected, …)"
+                    .into(),
+            );
         }
         text.parse()
             .map(Trigger::Finding)
@@ -351,10 +352,7 @@ impl FromStr for Window {
             Ok(n) if scale > 0 && !number.is_empty() => {
                 Ok(Window(Duration::from_millis(n.saturating_mul(scale))))
             }
-            _ => Err(format!(
-                "`{text}` is not a duration: expected a whole number and ms, s, m, h or d \
-                 (`10m`)"
-            )),
+            _ => Err("not a duration: expected a whole number and ms, s, m, h or d (`10m`)".into()),
         }
     }
 }

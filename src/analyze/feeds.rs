@@ -101,7 +101,7 @@ pub fn parse_kev(file: &str, bytes: &[u8]) -> Result<KevCatalog, FeedError> {
         file: file.to_string(),
         line: e.line(),
         column: e.column(),
-        message: strip_position(&e.to_string()),
+        message: crate::redact::without_values(&strip_position(&e.to_string())),
     })?;
     let entries = raw
         .vulnerabilities

@@ -37,9 +37,14 @@ pub(crate) fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, JsonErr
 /// The position of a syntax error, or the JSON path of a shape error, and the bare message.
 pub(crate) fn syntax_or_shape(error: serde_json::Error, path: String) -> JsonError {
     let message = bare_message(&error);
-    let position = match error.classify() {
-        serde_json::error::Category::Data => path,
-        _ => format!("line {} column {}", error.line(), error.column()),
+    let (position, message) = match error.classify() {
+        // A shape error names the JSON path and the kind of what was found, never its
+        // value: a secret scanner's snippet may be one.
+        serde_json::error::Category::Data => (path, crate::redact::without_values(&message)),
+        _ => (
+            format!("line {} column {}", error.line(), error.column()),
+            message,
+        ),
     };
     JsonError {
         position: Some(position),

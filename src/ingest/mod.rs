@@ -333,7 +333,7 @@ mod tests {
         );
         assert_eq!(
             error.to_string(),
-            "r.sarif: SARIF: at $.runs[0].results[2].ruleId: invalid type: integer `7`, expected a string"
+            "r.sarif: SARIF: at $.runs[0].results[2].ruleId: expected a string, found an integer"
         );
         let osv = parse(
             "o.json",

@@ -1030,7 +1030,7 @@ mod tests {
             Some("$.runs[0].results[0].locations")
         );
         assert!(
-            error.message.contains("expected a sequence"),
+            error.message.contains("expected an array, found an object"),
             "{}",
             error.message
         );

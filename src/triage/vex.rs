@@ -609,56 +609,9 @@ fn bare_message(error: &serde_json::Error) -> String {
     full.strip_suffix(&suffix).unwrap_or(&full).to_string()
 }
 
-/// A shape error as "expected X, found Y" without the value serde's message quotes
-/// (`invalid type: string "…", expected a sequence`).
+/// A shape error as "expected X, found Y", without the value serde's message quotes.
 fn describe(error: &serde_json::Error) -> String {
-    let message = bare_message(error);
-    // The field names come from posture's own types, not from the document; messages that
-    // start with "expected" are posture's own (a timestamp, the context, a label).
-    if ["missing field `", "duplicate field `", "expected "]
-        .iter()
-        .any(|prefix| message.starts_with(prefix))
-    {
-        return message;
-    }
-    let Some((head, expected)) = message.rsplit_once(", expected ") else {
-        return String::from("invalid value");
-    };
-    let found = if let Some(kind) = head.strip_prefix("invalid type: ") {
-        [
-            ("string", "a string"),
-            ("boolean", "a boolean"),
-            ("integer", "an integer"),
-            ("floating point", "a number"),
-            ("null", "null"),
-            ("unit", "null"),
-            ("sequence", "an array"),
-            ("map", "an object"),
-        ]
-        .into_iter()
-        .find(|(prefix, _)| kind.starts_with(prefix))
-        .map_or("a value of another type", |(_, name)| name)
-    } else if head.starts_with("unknown variant") {
-        "an unknown value"
-    } else if head.starts_with("invalid length") {
-        "another length"
-    } else {
-        "another value"
-    };
-    format!("expected {}, found {found}", expected_type(expected))
-}
-
-/// serde's name of an expected type, in JSON's words.
-fn expected_type(expected: &str) -> String {
-    match expected {
-        "a sequence" => "an array".to_string(),
-        "a map" => "an object".to_string(),
-        "a borrowed string" => "a string".to_string(),
-        e if e.starts_with("struct ") => "an object".to_string(),
-        "u8" | "u16" | "u32" | "u64" | "u128" | "usize" | "i8" | "i16" | "i32" | "i64" | "i128"
-        | "isize" => "an integer".to_string(),
-        e => e.to_string(),
-    }
+    crate::redact::without_values(&bare_message(error))
 }
 
 // ---------------------------------------------------------------------------------------
