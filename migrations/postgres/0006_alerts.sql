@@ -24,6 +24,10 @@ CREATE TABLE alert_sinks (
     sink                 TEXT NOT NULL,
     cursor_xact          BIGINT NOT NULL,
     cursor_event         BIGINT NOT NULL,
+    -- The highest event id read, and the id at or below which nothing is read (set when the
+    -- transaction ids went back: a restore into another cluster).
+    last_event           BIGINT NOT NULL DEFAULT 0,
+    floor_event          BIGINT NOT NULL DEFAULT 0,
     failures             INTEGER NOT NULL DEFAULT 0,
     last_error           TEXT,
     last_success_at      TIMESTAMPTZ,

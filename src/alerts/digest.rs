@@ -23,7 +23,16 @@ pub struct DigestSchedule {
     /// `monday` … `sunday` (or `mon` … `sun`).
     pub day: Weekday,
     /// The hour of that day, UTC (0–23).
+    #[serde(deserialize_with = "hour")]
     pub hour: u32,
+}
+
+fn hour<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    let hour = u32::deserialize(d)?;
+    if hour > 23 {
+        return Err(serde::de::Error::custom("an hour is 0 to 23"));
+    }
+    Ok(hour)
 }
 
 impl Default for DigestSchedule {
@@ -38,7 +47,7 @@ impl Default for DigestSchedule {
 impl DigestSchedule {
     /// The latest scheduled time at or before `now`.
     pub fn last_due(&self, now: DateTime<Utc>) -> DateTime<Utc> {
-        let hour = NaiveTime::from_hms_opt(self.hour.min(23), 0, 0).unwrap_or_default();
+        let hour = NaiveTime::from_hms_opt(self.hour, 0, 0).unwrap_or_default();
         let back = (7 + now.weekday().num_days_from_monday() as i64
             - self.day.num_days_from_monday() as i64)
             % 7;
@@ -80,7 +89,8 @@ impl Digest {
         Digest {
             org: summary.org.clone(),
             week,
-            dashboard: public_url.map(|base| format!("{base}/orgs/{}", summary.org)),
+            dashboard: public_url
+                .map(|base| format!("{}/orgs/{}", base.trim_end_matches('/'), summary.org)),
             summary,
         }
     }
@@ -231,5 +241,6 @@ mod tests {
         let short: DigestSchedule = serde_yaml_ng::from_str("{day: tue}").unwrap();
         assert_eq!((short.day, short.hour), (Weekday::Tue, 8));
         assert!(serde_yaml_ng::from_str::<DigestSchedule>("{day: someday}").is_err());
+        assert!(serde_yaml_ng::from_str::<DigestSchedule>("{hour: 24}").is_err());
     }
 }

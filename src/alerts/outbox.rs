@@ -19,7 +19,9 @@ use tracing::{info, warn};
 use super::event::AlertEvent;
 use super::rules::AlertRule;
 use super::sinks::{Outgoing, Sink};
-use crate::store::{Backoff, ClaimedMessage, LoggedEvent, Placement, Retry, Store, StoreError};
+use crate::store::{
+    Backoff, ClaimedMessage, LoggedEvent, Placement, Retry, Store, StoreError, UNHEALTHY_AFTER,
+};
 
 /// Counter: messages by `sink` (`org/name`) and `outcome` (`delivered`, `failed`, `dead`).
 pub const SINK_DELIVERIES_TOTAL: &str = "posture_sink_deliveries_total";
@@ -36,6 +38,9 @@ pub fn describe_metrics() {
     ::metrics::describe_gauge!(SINK_HEALTHY, "1 while the alert sink answers, else 0");
 }
 
+/// How long a stopping process keeps sending what is due.
+const SHUTDOWN_FLUSH: Duration = Duration::from_secs(10);
+
 /// How the outbox behaves.
 #[derive(Debug, Clone)]
 pub struct OutboxConfig {
@@ -45,6 +50,7 @@ pub struct OutboxConfig {
     pub lease: Duration,
     /// Attempts before a message is dead.
     pub max_attempts: i32,
+    /// The wait after a failed attempt, doubling per attempt.
     pub backoff: Backoff,
     /// Names this process's claims.
     pub worker: String,
@@ -61,17 +67,34 @@ impl Default for OutboxConfig {
                 base: Duration::from_secs(10),
                 cap: Duration::from_secs(3600),
             },
-            worker: format!("alerts-{}", std::process::id()),
+            worker: worker_id(),
             links: LinkBase::default(),
         }
     }
 }
 
+/// Names this process's claims: host, process and a random part, since every replica in a
+/// container is process 1.
+fn worker_id() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "posture".into());
+    let mut random = [0u8; 4];
+    // Without randomness the host and process still tell most replicas apart.
+    let _ = getrandom::fill(&mut random);
+    format!(
+        "alerts-{host}-{}-{}",
+        std::process::id(),
+        hex::encode(random)
+    )
+}
+
 /// What links are made of: the forges' web addresses and posture's public URL.
 #[derive(Debug, Clone)]
 pub struct LinkBase {
+    /// GitHub's web address (`https://github.com`, or a GitHub Enterprise host).
     pub github: String,
+    /// GitLab's web address.
     pub gitlab: String,
+    /// posture's own address, for dashboard links.
     pub public_url: Option<String>,
 }
 
@@ -139,26 +162,30 @@ impl LinkBase {
 #[derive(Debug, Clone)]
 pub struct SinkPlan {
     pub sink: Sink,
+    /// The org's rules (those naming other sinks are skipped when placing).
     pub rules: Arc<Vec<AlertRule>>,
 }
 
 impl SinkPlan {
-    /// Where each event goes by the rules that name this sink.
+    /// Where each event goes: by the first rule (in the file's order) that picks it for this
+    /// sink, so an event reaches a sink once however many rules pick it.
     pub fn place(&self, events: &[LoggedEvent]) -> Vec<Placement> {
-        let mut placements = Vec::new();
-        for (index, logged) in events.iter().enumerate() {
-            for rule in self.rules.iter() {
-                if let Some(route) = rule.route(&self.sink.key.sink, &logged.event) {
-                    placements.push(Placement {
-                        event: index,
-                        rule: route.rule.to_owned(),
-                        group_key: route.group_key,
-                        window: route.window,
-                    });
-                }
-            }
-        }
-        placements
+        events
+            .iter()
+            .enumerate()
+            .filter_map(|(index, logged)| {
+                let route = self
+                    .rules
+                    .iter()
+                    .find_map(|rule| rule.route(&self.sink.key.sink, &logged.event))?;
+                Some(Placement {
+                    event: index,
+                    rule: route.rule.to_owned(),
+                    group_key: route.group_key,
+                    window: route.window,
+                })
+            })
+            .collect()
     }
 }
 
@@ -232,11 +259,27 @@ impl SinkTask {
                 _ = tokio::time::sleep(self.config.poll) => {}
             }
         }
-        // Shutdown: what was read is sent now rather than when a window would have closed.
+        // Shutdown: what was read is sent now rather than when a window would have closed,
+        // for as long as the sink takes it and at most SHUTDOWN_FLUSH.
         let closed = async {
             self.dispatch().await?;
             self.store.close_alert_windows(key).await?;
-            self.deliver().await
+            let mut sent = 0;
+            loop {
+                let round = self.deliver().await?;
+                if round == 0 {
+                    return Ok::<_, StoreError>(sent);
+                }
+                sent += round;
+            }
+        };
+        let closed = async {
+            tokio::time::timeout(SHUTDOWN_FLUSH, closed)
+                .await
+                .unwrap_or_else(|_| {
+                    warn!(sink = %key, "alert messages left for the next process: the sink is slow");
+                    Ok(0)
+                })
         };
         match closed.await {
             Ok(sent) if sent > 0 => info!(sink = %key, sent, "alert windows closed at shutdown"),
@@ -273,19 +316,16 @@ impl SinkTask {
     async fn deliver(&self) -> Result<usize, StoreError> {
         let sink = &self.plan.sink;
         let key = &sink.key;
-        let healthy = self
-            .store
-            .sink_state(key)
-            .await?
-            .is_none_or(|state| state.healthy());
-        // An unhealthy sink is tried one message at a time until it answers.
-        let limit = if healthy { sink.batch().max(10) } else { 1 };
+        let label = key.to_string();
+        // A sink that is down is tried one message at a time until it answers.
+        let down = self.store.sink_failures(key).await? >= UNHEALTHY_AFTER;
+        let limit = if down { 1 } else { sink.batch().max(10) };
         let claimed = self
             .store
             .claim_alert_messages(key, &self.config.worker, limit as i64, self.config.lease)
             .await?;
         let mut delivered = 0;
-        for chunk in claimed.chunks(sink.batch()) {
+        for (n, chunk) in claimed.chunks(sink.batch()).enumerate() {
             if let Some(every) = sink.min_interval() {
                 self.wait_for_slot(every).await?;
             }
@@ -294,57 +334,59 @@ impl SinkTask {
             self.store
                 .record_sink_outcome(key, result.as_ref().err().map(String::as_str))
                 .await?;
-            let label = key.to_string();
-            match result {
+            let error = match result {
                 Ok(()) => {
                     ::metrics::gauge!(SINK_HEALTHY, "sink" => label.clone()).set(1.0);
                     for message in chunk {
-                        self.store
+                        if !self
+                            .store
                             .alert_message_sent(message.id, &self.config.worker)
-                            .await?;
+                            .await?
+                        {
+                            // Sent, but its lease ran out meanwhile: another process may send
+                            // it again (at least once), with the same id.
+                            warn!(sink = %key, message = message.id, "alert message delivered after its lease ran out");
+                        }
                         ::metrics::counter!(SINK_DELIVERIES_TOTAL, "sink" => label.clone(), "outcome" => "delivered").increment(1);
                         delivered += 1;
                     }
+                    continue;
                 }
-                Err(error) => {
-                    warn!(sink = %key, "alert delivery failed: {error}");
-                    let unhealthy = self
-                        .store
-                        .sink_state(key)
-                        .await?
-                        .is_some_and(|state| !state.healthy());
-                    if unhealthy {
-                        ::metrics::gauge!(SINK_HEALTHY, "sink" => label.clone()).set(0.0);
-                    }
-                    for message in chunk {
-                        let retry = self
-                            .store
-                            .alert_message_failed(
-                                message.id,
-                                &self.config.worker,
-                                &error,
-                                self.config.max_attempts,
-                                self.config.backoff,
-                            )
-                            .await?;
-                        let outcome = match retry {
-                            Retry::After(_) => "failed",
-                            Retry::Dead => {
-                                warn!(sink = %key, message = message.id, "alert message is dead after {} attempts", self.config.max_attempts);
-                                "dead"
-                            }
-                        };
-                        ::metrics::counter!(SINK_DELIVERIES_TOTAL, "sink" => label.clone(), "outcome" => outcome).increment(1);
-                    }
-                    // The rest waits for the next round (the sink is likely still down).
-                    for message in claimed.iter().filter(|m| m.id > chunk[chunk.len() - 1].id) {
-                        self.store
-                            .release_alert_message(message.id, &self.config.worker)
-                            .await?;
-                    }
-                    break;
-                }
+                Err(error) => error,
+            };
+            warn!(sink = %key, "alert delivery failed: {error}");
+            if self.store.sink_failures(key).await? >= UNHEALTHY_AFTER {
+                ::metrics::gauge!(SINK_HEALTHY, "sink" => label.clone()).set(0.0);
             }
+            for message in chunk {
+                let retry = self
+                    .store
+                    .alert_message_failed(
+                        message.id,
+                        &self.config.worker,
+                        &error,
+                        self.config.max_attempts,
+                        self.config.backoff,
+                    )
+                    .await?;
+                let outcome = match retry {
+                    Some(Retry::After(_)) => "failed",
+                    Some(Retry::Dead) => {
+                        warn!(sink = %key, message = message.id, "alert message is dead after {} attempts", self.config.max_attempts);
+                        "dead"
+                    }
+                    // Another process holds it now and accounts for it.
+                    None => continue,
+                };
+                ::metrics::counter!(SINK_DELIVERIES_TOTAL, "sink" => label.clone(), "outcome" => outcome).increment(1);
+            }
+            // The rest waits for the next round: the sink is likely still failing.
+            for later in claimed.chunks(sink.batch()).skip(n + 1).flatten() {
+                self.store
+                    .release_alert_message(later.id, &self.config.worker)
+                    .await?;
+            }
+            break;
         }
         Ok(delivered)
     }
@@ -417,6 +459,54 @@ pub async fn send_test(sink: &Sink, org: &str) -> Result<AlertEvent, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_event_picked_by_two_rules_reaches_a_sink_once_by_the_first() {
+        let rules: Vec<AlertRule> = serde_yaml_ng::from_str(
+            "[{name: critical, on: [finding.detected], when: {severity_at_least: critical}, \
+               to: [chat], group: {by: repository, window: 10m}},
+              {name: everything, on: [finding.detected], to: [chat, siem]}]",
+        )
+        .unwrap();
+        let sink = |name: &str| {
+            let config: crate::alerts::rules::SinkConfig =
+                serde_yaml_ng::from_str(&format!("{{name: {name}, type: file, path: /tmp/x}}"))
+                    .unwrap();
+            Sink::resolve("acme", &config, &|_| None, None).unwrap()
+        };
+        let mut critical = AlertEvent::sample("acme", Utc::now());
+        critical.finding.severity = crate::model::Severity::Critical;
+        let low = AlertEvent::sample("acme", Utc::now());
+        let events: Vec<LoggedEvent> = [critical, low]
+            .into_iter()
+            .enumerate()
+            .map(|(n, event)| LoggedEvent {
+                event,
+                id: n as i64,
+                pull_request: None,
+                commit: None,
+            })
+            .collect();
+        let rules = Arc::new(rules);
+        let chat = SinkPlan {
+            sink: sink("chat"),
+            rules: rules.clone(),
+        };
+        let placed: Vec<(usize, String)> = chat
+            .place(&events)
+            .into_iter()
+            .map(|p| (p.event, p.rule))
+            .collect();
+        assert_eq!(
+            placed,
+            [(0, "critical".to_owned()), (1, "everything".to_owned())]
+        );
+        let siem = SinkPlan {
+            sink: sink("siem"),
+            rules,
+        };
+        assert_eq!(siem.place(&events).len(), 2);
+    }
 
     #[test]
     fn links_point_at_the_forge_and_the_dashboard() {

@@ -41,7 +41,7 @@ pub enum SinkConfig {
         name: String,
         #[serde(default)]
         url: Option<String>,
-        /// The variable holding the URL, for URLs that are secrets (Slack's).
+        /// The variable holding the URL (for a URL that carries a secret).
         #[serde(default)]
         url_env: Option<String>,
         /// The variable holding the signing secret (`whsec_<base64>` or any text); unsigned
@@ -51,12 +51,12 @@ pub enum SinkConfig {
         #[serde(default)]
         format: Format,
     },
-    /// A Slack incoming webhook (Block Kit).
+    /// A Slack incoming webhook (Block Kit). Its URL is a secret: only `url_env` is taken.
     Slack {
         name: String,
         #[serde(default)]
         url: Option<String>,
-        /// The variable holding the URL, for URLs that are secrets (Slack's).
+        /// The variable holding the webhook URL.
         #[serde(default)]
         url_env: Option<String>,
     },
@@ -65,7 +65,7 @@ pub enum SinkConfig {
         name: String,
         #[serde(default)]
         url: Option<String>,
-        /// The variable holding the URL, for URLs that are secrets (Slack's).
+        /// The variable holding the URL (for a URL that carries a secret).
         #[serde(default)]
         url_env: Option<String>,
         /// The variable holding the HEC token.
@@ -95,6 +95,9 @@ pub struct Endpoint<'a> {
     pub url_env: Option<&'a str>,
 }
 
+/// The most rotated files a file sink keeps.
+pub const MAX_KEEP: u32 = 100;
+
 /// The kinds of sink, for listings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SinkType {
@@ -105,6 +108,7 @@ pub enum SinkType {
 }
 
 impl SinkType {
+    /// The spelling of `type:` in the settings file.
     pub fn as_str(self) -> &'static str {
         match self {
             SinkType::Webhook => "webhook",
@@ -116,6 +120,7 @@ impl SinkType {
 }
 
 impl SinkConfig {
+    /// The sink's name, unique in its org.
     pub fn name(&self) -> &str {
         match self {
             SinkConfig::Webhook { name, .. }
@@ -125,6 +130,7 @@ impl SinkConfig {
         }
     }
 
+    /// Its `type:`.
     pub fn sink_type(&self) -> SinkType {
         match self {
             SinkConfig::Webhook { .. } => SinkType::Webhook,
@@ -173,6 +179,20 @@ impl SinkConfig {
 
     /// What is wrong with it on its own (the org checks names and references).
     fn check(&self) -> Result<(), String> {
+        if let SinkConfig::Slack { url: Some(_), .. } = self {
+            return Err(
+                "a Slack webhook URL is a secret: name the variable that holds it with `url_env`"
+                    .into(),
+            );
+        }
+        if let SinkConfig::File {
+            keep: Some(keep), ..
+        } = self
+        {
+            if *keep > MAX_KEEP {
+                return Err(format!("`keep` is at most {MAX_KEEP}"));
+            }
+        }
         if let Some(endpoint) = self.endpoint() {
             match (endpoint.url, endpoint.url_env) {
                 (Some(_), Some(_)) => return Err("give `url` or `url_env`, not both".into()),
@@ -237,6 +257,7 @@ pub enum Trigger {
 }
 
 impl Trigger {
+    /// How rules name the digest.
     pub const DIGEST: &str = "org.digest";
 }
 
@@ -311,7 +332,9 @@ impl Conditions {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Grouping {
+    /// What the events of a group share.
     pub by: GroupBy,
+    /// How long a group collects events after its first.
     pub window: Window,
 }
 
@@ -589,6 +612,19 @@ mod tests {
         let relative: Vec<SinkConfig> =
             serde_yaml_ng::from_str("[{name: f, type: file, path: alerts.jsonl}]").unwrap();
         assert!(check_org(&relative, &[]).unwrap_err().contains("absolute"));
+    }
+
+    #[test]
+    fn slack_urls_come_from_the_environment_only() {
+        let literal: Vec<SinkConfig> = serde_yaml_ng::from_str(
+            "[{name: chat, type: slack, url: 'https://hooks.slack.com/services/T/B/zq9path'}]",
+        )
+        .unwrap();
+        let err = check_org(&literal, &[]).unwrap_err();
+        assert!(err.contains("url_env") && !err.contains("zq9path"), "{err}");
+        let many: Vec<SinkConfig> =
+            serde_yaml_ng::from_str("[{name: f, type: file, path: /a, keep: 4000000000}]").unwrap();
+        assert!(check_org(&many, &[]).unwrap_err().contains("at most 100"));
     }
 
     #[test]

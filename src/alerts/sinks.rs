@@ -225,7 +225,7 @@ impl Sink {
                             sign(secret, &message.uid, now.timestamp(), &body),
                         );
                     }
-                    check(request.body(body).send().await, &[]).await?;
+                    check(request.body(body).send().await, &[url]).await?;
                 }
                 Ok(())
             }
@@ -296,6 +296,15 @@ pub fn sign(key: &[u8], id: &str, timestamp: i64, body: &str) -> String {
 /// The CloudEvents 1.0 structured envelope of a message; its `data` lists the events in the
 /// sink's format, worst first.
 pub fn cloudevent(message: &Outgoing, source: &str, format: Format, now: DateTime<Utc>) -> Value {
+    // `time` is when it happened (the newest event), the same on every retry.
+    let time = message
+        .events
+        .iter()
+        .map(|event| event.at)
+        .max()
+        .or_else(|| message.digest.as_ref().map(|digest| digest.summary.to))
+        .unwrap_or(now)
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     if let Some(digest) = &message.digest {
         return json!({
             "specversion": "1.0",
@@ -303,7 +312,7 @@ pub fn cloudevent(message: &Outgoing, source: &str, format: Format, now: DateTim
             "source": source,
             "type": "dev.posture.org.digest",
             "subject": digest.org,
-            "time": now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            "time": time,
             "datacontenttype": "application/json",
             "data": digest.to_json(),
         });

@@ -31,7 +31,9 @@ use super::{Backoff, ProjectId, Store, StoreError, later, now, with_pool};
 /// A sink, as the outbox tables name it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SinkKey {
+    /// The org whose settings name the sink (lower-cased).
     pub org: String,
+    /// The sink's name in them.
     pub sink: String,
 }
 
@@ -44,6 +46,7 @@ impl std::fmt::Display for SinkKey {
 /// An event read from the log, with what links need.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LoggedEvent {
+    /// What alerts say of it (links are filled by the outbox).
     pub event: AlertEvent,
     /// The log row's id.
     pub id: i64,
@@ -66,8 +69,8 @@ pub struct Placement {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClaimedMessage {
     pub id: i64,
+    /// The rule that made it.
     pub rule: String,
-    pub group_key: String,
     /// Attempts before this one.
     pub attempts: i32,
     /// Worst first; empty for a digest.
@@ -171,7 +174,7 @@ const EVENTS_SQL: &str = "SELECT e.id, e.xact, e.at, e.kind, e.actor, e.reason, 
      LEFT JOIN branch_findings b ON b.project_id = e.project_id AND b.finding_id = e.finding_id \
      LEFT JOIN triage t ON t.project_id = e.project_id AND t.finding_id = e.finding_id \
      WHERE p.org = $1 AND (e.xact > $2 OR (e.xact = $2 AND e.id > $3)) \
-     AND (e.xact < $4 OR (e.xact = $4 AND e.id <= $5)) \
+     AND (e.xact < $4 OR (e.xact = $4 AND e.id <= $5)) AND e.id > $7 \
      ORDER BY e.xact, e.id LIMIT $6";
 
 /// The log's end for a new cursor, and the horizon below which reading is safe.
@@ -179,11 +182,17 @@ const HORIZON_POSTGRES: &str = "SELECT pg_snapshot_xmin(pg_current_snapshot())::
      9223372036854775807";
 const HORIZON_SQLITE: &str = "SELECT 0, COALESCE(MAX(id), 0) FROM finding_events";
 
-const CLAIM_SQL: &str = "UPDATE alert_messages SET leased_by = $1, lease_until = $2 \
-     WHERE id IN (SELECT id FROM alert_messages WHERE org = $3 AND sink = $4 \
-     AND status = 'queued' AND next_attempt_at <= $5 AND (leased_by IS NULL OR lease_until < $5) \
-     ORDER BY id LIMIT $6 FOR_UPDATE) \
-     RETURNING id, rule, group_key, attempts, kind";
+/// Claims due messages; the lock clause (PostgreSQL's `FOR UPDATE SKIP LOCKED`) goes in
+/// the `{}`.
+macro_rules! claim_alerts_sql {
+    () => {
+        "UPDATE alert_messages SET leased_by = $1, lease_until = $2 \
+         WHERE id IN (SELECT id FROM alert_messages WHERE org = $3 AND sink = $4 \
+         AND status = 'queued' AND next_attempt_at <= $5 \
+         AND (leased_by IS NULL OR lease_until < $5) ORDER BY id LIMIT $6{}) \
+         RETURNING id, rule, attempts, kind"
+    };
+}
 
 /// How many log rows one dispatch reads at most.
 pub const DISPATCH_BATCH: i64 = 500;
@@ -197,13 +206,15 @@ impl Store {
         // refused by SQLite when another writer commits in between.
         with_pool!(self, |pool, pg| {
             sqlx::query(if pg {
-                "INSERT INTO alert_sinks (org, sink, cursor_xact, cursor_event, created_at) \
-                 VALUES ($1, $2, pg_snapshot_xmin(pg_current_snapshot())::text::bigint - 1, \
-                 9223372036854775807, $3) ON CONFLICT (org, sink) DO NOTHING"
-            } else {
-                "INSERT INTO alert_sinks (org, sink, cursor_xact, cursor_event, created_at) \
-                 SELECT $1, $2, 0, COALESCE(MAX(id), 0), $3 FROM finding_events WHERE true \
+                "INSERT INTO alert_sinks (org, sink, cursor_xact, cursor_event, last_event, \
+                 created_at) VALUES ($1, $2, \
+                 pg_snapshot_xmin(pg_current_snapshot())::text::bigint - 1, \
+                 9223372036854775807, (SELECT COALESCE(MAX(id), 0) FROM finding_events), $3) \
                  ON CONFLICT (org, sink) DO NOTHING"
+            } else {
+                "INSERT INTO alert_sinks (org, sink, cursor_xact, cursor_event, last_event, \
+                 created_at) SELECT $1, $2, 0, COALESCE(MAX(id), 0), COALESCE(MAX(id), 0), $3 \
+                 FROM finding_events WHERE true ON CONFLICT (org, sink) DO NOTHING"
             })
             .bind(&key.org)
             .bind(&key.sink)
@@ -228,24 +239,37 @@ impl Store {
             let mut tx = pool.begin().await?;
             // Take the sink's row first: dispatchers of one sink queue behind each other
             // (and SQLite's write lock is taken before anything is read).
-            let cursor: Option<(i64, i64)> = sqlx::query_as(if pg {
-                "SELECT cursor_xact, cursor_event FROM alert_sinks \
+            let cursor: Option<(i64, i64, i64, i64)> = sqlx::query_as(if pg {
+                "SELECT cursor_xact, cursor_event, last_event, floor_event FROM alert_sinks \
                  WHERE org = $1 AND sink = $2 FOR UPDATE"
             } else {
                 "UPDATE alert_sinks SET cursor_xact = cursor_xact WHERE org = $1 AND sink = $2 \
-                 RETURNING cursor_xact, cursor_event"
+                 RETURNING cursor_xact, cursor_event, last_event, floor_event"
             })
             .bind(&key.org)
             .bind(&key.sink)
             .fetch_optional(&mut *tx)
             .await?;
-            let Some((cursor_xact, cursor_event)) = cursor else {
+            let Some((mut cursor_xact, mut cursor_event, last_event, mut floor_event)) = cursor
+            else {
                 return Ok(0);
             };
             let (horizon_xact, horizon_event): (i64, i64) =
                 sqlx::query_as(if pg { HORIZON_POSTGRES } else { HORIZON_SQLITE })
                     .fetch_one(&mut *tx)
                     .await?;
+            if horizon_xact < cursor_xact {
+                // Transaction ids never go back on one cluster: the database was restored
+                // into another. The cursor's position means nothing there; what is new is
+                // what has a higher id than anything read.
+                tracing::warn!(
+                    sink = %key,
+                    last_event,
+                    "the database's transaction ids went back (restored into another \
+                     cluster?): reading on after the last event read"
+                );
+                (cursor_xact, cursor_event, floor_event) = (-1, 0, last_event);
+            }
             let rows: Vec<EventJoin> = sqlx::query_as(EVENTS_SQL)
                 .bind(&key.org)
                 .bind(cursor_xact)
@@ -253,23 +277,43 @@ impl Store {
                 .bind(horizon_xact)
                 .bind(horizon_event)
                 .bind(DISPATCH_BATCH)
+                .bind(floor_event)
                 .fetch_all(&mut *tx)
                 .await?;
             let read = rows.len();
+            let last_event = rows.iter().map(|row| row.id).fold(last_event, i64::max);
             // A short read saw everything up to the horizon: the cursor moves there, past
             // other orgs' events too, so they are not scanned again.
             let next = match rows.last() {
                 Some(last) if read as i64 == DISPATCH_BATCH => (last.xact, last.id),
                 _ => (horizon_xact, horizon_event),
             };
-            let mut events = rows
+            // A row that does not read (a record written by another version, say) is
+            // skipped rather than holding the sink back for good.
+            let mut events: Vec<LoggedEvent> = rows
                 .into_iter()
-                .map(LoggedEvent::try_from)
-                .collect::<Result<Vec<_>, _>>()?;
-            if !events.is_empty() {
-                let kev: Vec<(String,)> = sqlx::query_as("SELECT cve_id FROM intel_kev")
-                    .fetch_all(&mut *tx)
-                    .await?;
+                .filter_map(|row| {
+                    let id = row.id;
+                    LoggedEvent::try_from(row)
+                        .map_err(|error| {
+                            tracing::warn!(sink = %key, event = id, "event skipped: {error}");
+                        })
+                        .ok()
+                })
+                .collect();
+            let advisories: std::collections::BTreeSet<&str> = events
+                .iter()
+                .flat_map(|logged| logged.event.finding.advisories.iter().map(String::as_str))
+                .collect();
+            if !advisories.is_empty() {
+                let mut query =
+                    sqlx::QueryBuilder::new("SELECT cve_id FROM intel_kev WHERE cve_id IN (");
+                let mut list = query.separated(", ");
+                for advisory in advisories {
+                    list.push_bind(advisory.to_owned());
+                }
+                query.push(")");
+                let kev: Vec<(String,)> = query.build_query_as().fetch_all(&mut *tx).await?;
                 let kev: std::collections::HashSet<String> =
                     kev.into_iter().map(|(cve,)| cve).collect();
                 for logged in &mut events {
@@ -340,13 +384,15 @@ impl Store {
                 .await?;
             }
             sqlx::query(
-                "UPDATE alert_sinks SET cursor_xact = $1, cursor_event = $2 \
-                 WHERE org = $3 AND sink = $4",
+                "UPDATE alert_sinks SET cursor_xact = $1, cursor_event = $2, last_event = $5, \
+                 floor_event = $6 WHERE org = $3 AND sink = $4",
             )
             .bind(next.0)
             .bind(next.1)
             .bind(&key.org)
             .bind(&key.sink)
+            .bind(last_event)
+            .bind(floor_event)
             .execute(&mut *tx)
             .await?;
             tx.commit().await?;
@@ -364,10 +410,10 @@ impl Store {
         lease: Duration,
     ) -> Result<Vec<ClaimedMessage>, StoreError> {
         let now = now();
-        let claimed: Vec<(i64, String, String, i32, String)> = with_pool!(self, |pool, pg| {
-            sqlx::query_as(&CLAIM_SQL.replace(
-                " FOR_UPDATE",
-                if pg { " FOR UPDATE SKIP LOCKED" } else { "" },
+        let claimed: Vec<(i64, String, i32, String)> = with_pool!(self, |pool, pg| {
+            sqlx::query_as(&format!(
+                claim_alerts_sql!(),
+                if pg { " FOR UPDATE SKIP LOCKED" } else { "" }
             ))
             .bind(worker)
             .bind(later(now, lease))
@@ -379,7 +425,7 @@ impl Store {
             .await
         })?;
         let mut messages = Vec::with_capacity(claimed.len());
-        for (id, rule, group_key, attempts, kind) in claimed {
+        for (id, rule, attempts, kind) in claimed {
             let bodies: Vec<(String,)> = with_pool!(self, |pool| {
                 sqlx::query_as(
                     "SELECT body FROM alert_items WHERE message_id = $1 ORDER BY event_id",
@@ -400,7 +446,6 @@ impl Store {
             messages.push(ClaimedMessage {
                 id,
                 rule,
-                group_key,
                 attempts,
                 events,
                 digest,
@@ -429,7 +474,8 @@ impl Store {
         Ok(done == 1)
     }
 
-    /// The attempt failed: retried after the backoff, or dead after `max_attempts`.
+    /// The attempt failed: retried after the backoff, or dead after `max_attempts`; `None`
+    /// when `worker` no longer held the message (its lease ran out and another took it).
     pub async fn alert_message_failed(
         &self,
         id: i64,
@@ -437,9 +483,9 @@ impl Store {
         error: &str,
         max_attempts: i32,
         backoff: Backoff,
-    ) -> Result<Retry, StoreError> {
+    ) -> Result<Option<Retry>, StoreError> {
         let now = now();
-        let attempts: Option<(i32,)> = with_pool!(self, |pool| {
+        let held: Option<(i32,)> = with_pool!(self, |pool| {
             sqlx::query_as(
                 "SELECT attempts FROM alert_messages WHERE id = $1 AND leased_by = $2 \
                  AND status = 'queued'",
@@ -449,7 +495,10 @@ impl Store {
             .fetch_optional(pool)
             .await
         })?;
-        let attempts = attempts.map_or(1, |(attempts,)| attempts + 1);
+        let Some((before,)) = held else {
+            return Ok(None);
+        };
+        let attempts = before + 1;
         let retry = if attempts >= max_attempts {
             Retry::Dead
         } else {
@@ -459,11 +508,12 @@ impl Store {
             Retry::Dead => ("dead", now),
             Retry::After(delay) => ("queued", later(now, delay)),
         };
-        with_pool!(self, |pool| {
+        // The attempt count read above guards against another claim in between.
+        let updated = with_pool!(self, |pool| {
             sqlx::query(
                 "UPDATE alert_messages SET status = $1, attempts = $2, next_attempt_at = $3, \
                  last_error = $4, leased_by = NULL, lease_until = NULL \
-                 WHERE id = $5 AND leased_by = $6 AND status = 'queued'",
+                 WHERE id = $5 AND leased_by = $6 AND status = 'queued' AND attempts = $7",
             )
             .bind(status)
             .bind(attempts)
@@ -471,11 +521,12 @@ impl Store {
             .bind(error)
             .bind(id)
             .bind(worker)
+            .bind(before)
             .execute(pool)
             .await
             .map(|done| done.rows_affected())
         })?;
-        Ok(retry)
+        Ok((updated == 1).then_some(retry))
     }
 
     /// Gives claimed messages back untried (a chat sink waiting for its send slot, shutdown).
@@ -504,7 +555,7 @@ impl Store {
         with_pool!(self, |pool| {
             match error {
                 None => sqlx::query(
-                    "UPDATE alert_sinks SET failures = 0, last_success_at = $1 \
+                    "UPDATE alert_sinks SET failures = 0, last_error = NULL, last_success_at = $1 \
                      WHERE org = $2 AND sink = $3",
                 )
                 .bind(now)
@@ -527,6 +578,18 @@ impl Store {
             }
         })?;
         Ok(())
+    }
+
+    /// Failed deliveries in a row (0 for a sink never tried): decides whether it is down.
+    pub async fn sink_failures(&self, key: &SinkKey) -> Result<i32, StoreError> {
+        let failures: Option<(i32,)> = with_pool!(self, |pool| {
+            sqlx::query_as("SELECT failures FROM alert_sinks WHERE org = $1 AND sink = $2")
+                .bind(&key.org)
+                .bind(&key.sink)
+                .fetch_optional(pool)
+                .await
+        })?;
+        Ok(failures.map_or(0, |(failures,)| failures))
     }
 
     /// Takes the sink's next send slot (`every` apart, across replicas): `None` when taken,
@@ -829,19 +892,24 @@ impl Store {
     ) -> Result<u64, StoreError> {
         with_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
-            sqlx::query(
+            // A sent digest is what says this week's was sent: kept for more than a week.
+            let digest_cutoff = cutoff.min(now() - chrono::Duration::days(8));
+            const SENT_BEFORE: &str = "status = 'sent' AND sent_at < $1 \
+                 AND (kind <> 'digest' OR sent_at < $2)";
+            sqlx::query(&format!(
                 "DELETE FROM alert_items WHERE message_id IN \
-                 (SELECT id FROM alert_messages WHERE status = 'sent' AND sent_at < $1)",
-            )
+                 (SELECT id FROM alert_messages WHERE {SENT_BEFORE})"
+            ))
             .bind(cutoff)
+            .bind(digest_cutoff)
             .execute(&mut *tx)
             .await?;
-            let deleted =
-                sqlx::query("DELETE FROM alert_messages WHERE status = 'sent' AND sent_at < $1")
-                    .bind(cutoff)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
+            let deleted = sqlx::query(&format!("DELETE FROM alert_messages WHERE {SENT_BEFORE}"))
+                .bind(cutoff)
+                .bind(digest_cutoff)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
             tx.commit().await?;
             Ok(deleted)
         })

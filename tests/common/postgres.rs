@@ -34,7 +34,9 @@ pub async fn create_schema(prefix: &str) -> (String, String) {
         .unwrap();
     admin.close().await.unwrap();
     let separator = if base.contains('?') { '&' } else { '?' };
-    let url = format!("{base}{separator}options=-c%20search_path%3D{schema}");
+    // The application name lets cleanup end connections left in a transaction.
+    let url =
+        format!("{base}{separator}options=-c%20search_path%3D{schema}&application_name={schema}");
     (schema, url)
 }
 
@@ -50,6 +52,14 @@ pub fn drop_schema(schema: String) {
             let mut connection = PgConnection::connect(&url())
                 .await
                 .expect("PostgreSQL for cleanup");
+            sqlx::query(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE application_name = $1",
+            )
+            .bind(&schema)
+            .execute(&mut connection)
+            .await
+            .expect("the test's connections ended");
             sqlx::query(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
                 .execute(&mut connection)
                 .await

@@ -13,6 +13,7 @@ use chrono::{NaiveDate, Utc};
 
 use super::{Pool, stores};
 use crate::model::{DismissReason, FindingId, Triage, TriageSource, TriageState, Verdict};
+use crate::store::with_pool;
 use crate::store::{
     Applied, Backoff, EventKind, EventSource, Forge, LoggedEvent, Placement, ProjectId, Retry,
     SinkKey, Store, TriageChange,
@@ -287,9 +288,9 @@ async fn failures_back_off_then_die_and_can_be_queued_again() {
         assert_eq!(
             retries,
             [
-                Retry::After(Duration::ZERO),
-                Retry::After(Duration::ZERO),
-                Retry::Dead
+                Some(Retry::After(Duration::ZERO)),
+                Some(Retry::After(Duration::ZERO)),
+                Some(Retry::Dead)
             ],
             "{}",
             db.name
@@ -381,5 +382,127 @@ async fn an_event_committed_late_is_not_passed_over() {
     let ids: Vec<i64> = events.iter().map(|e| e.id).collect();
     assert_eq!(ids.len(), 2, "{ids:?}");
     assert_eq!(ids[0], slow_id, "in commit horizon order");
+    assert!(read(store, &sink).await.is_empty());
+}
+
+#[tokio::test]
+async fn an_event_that_does_not_read_is_skipped_not_blocking() {
+    for db in stores().await {
+        let store = &db.store;
+        let project = store
+            .upsert_project(Forge::GitHub, "acme/app", Some("main"))
+            .await
+            .unwrap();
+        let sink = key("acme");
+        store.ensure_alert_sink(&sink).await.unwrap();
+        // A default-branch row of a kind this version does not know (a newer one wrote it).
+        with_pool!(store, |pool| {
+            sqlx::query(
+                "INSERT INTO branch_findings (project_id, finding_id, present, kind, severity, \
+                 rule, title, tools, advisories, risk_score, first_detected_at, \
+                 first_detected_commit, last_seen_at, last_seen_commit) \
+                 VALUES ($1, 'odd', $2, 'quantum', 'high', 'r', 't', '[]', '[]', 1, $3, 'c', $3, 'c')",
+            )
+            .bind(project)
+            .bind(true)
+            .bind(Utc::now())
+            .execute(pool)
+            .await
+            .map(drop)
+        })
+        .unwrap();
+        dismiss(store, project, "odd", "alice").await;
+        dismiss(store, project, "fine", "bob").await;
+        let events = read_until(store, &sink, 1, "r", Duration::ZERO).await;
+        let ids: Vec<&str> = events.iter().map(|e| e.event.finding.id.as_str()).collect();
+        assert_eq!(ids, ["fine"], "{}", db.name);
+        assert!(
+            read(store, &sink).await.is_empty(),
+            "{}: the cursor moved past it",
+            db.name
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_sent_digest_outlives_a_short_retention() {
+    for db in stores().await {
+        let store = &db.store;
+        let sink = key("acme");
+        store.ensure_alert_sink(&sink).await.unwrap();
+        let summary = crate::history::summarize(
+            "acme",
+            &[],
+            &crate::history::Window {
+                from: Utc::now() - chrono::Duration::days(7),
+                to: Utc::now(),
+                as_of: Utc::now(),
+            },
+            &crate::history::Filters::default(),
+            &crate::history::SlaPolicy::default(),
+        );
+        let digest = crate::alerts::digest::Digest::new(summary, "2026-W49".into(), None);
+        assert!(store.queue_digest(&sink, "weekly", &digest).await.unwrap());
+        assert!(
+            !store.queue_digest(&sink, "weekly", &digest).await.unwrap(),
+            "once a week"
+        );
+        let claimed = store
+            .claim_alert_messages(&sink, "w", 10, Duration::from_secs(60))
+            .await
+            .unwrap();
+        assert_eq!(claimed.len(), 1);
+        assert_eq!(claimed[0].digest.as_deref(), Some(&digest));
+        assert!(store.alert_message_sent(claimed[0].id, "w").await.unwrap());
+        // Retention of one day (its cutoff now): the digest stays, so the week's is not sent
+        // again.
+        store
+            .prune(Utc::now() + chrono::Duration::seconds(1))
+            .await
+            .unwrap();
+        assert!(
+            store
+                .digest_queued(&sink, "weekly", "2026-W49")
+                .await
+                .unwrap(),
+            "{}",
+            db.name
+        );
+    }
+}
+
+/// A dump restored into another PostgreSQL cluster: its transaction ids may be far below
+/// those the cursor holds. What is new is still read, and nothing old again.
+#[tokio::test]
+async fn a_restore_into_another_cluster_neither_loses_nor_repeats() {
+    let db = super::postgres(Backoff::default()).await;
+    let store = &db.store;
+    let project = store
+        .upsert_project(Forge::GitHub, "acme/app", Some("main"))
+        .await
+        .unwrap();
+    let sink = key("acme");
+    store.ensure_alert_sink(&sink).await.unwrap();
+    dismiss(store, project, "old", "alice").await;
+    read_until(store, &sink, 1, "r", Duration::ZERO).await;
+    // As if the old cluster had run for a long time: its ids are far ahead of this one's.
+    with_pool!(store, |pool| {
+        sqlx::query("UPDATE alert_sinks SET cursor_xact = cursor_xact + 1000000000000")
+            .execute(pool)
+            .await
+            .map(drop)
+    })
+    .unwrap();
+    with_pool!(store, |pool| {
+        sqlx::query("UPDATE finding_events SET xact = xact + 1000000000000")
+            .execute(pool)
+            .await
+            .map(drop)
+    })
+    .unwrap();
+    dismiss(store, project, "new", "bob").await;
+    let events = read_until(store, &sink, 1, "r", Duration::ZERO).await;
+    let ids: Vec<&str> = events.iter().map(|e| e.event.finding.id.as_str()).collect();
+    assert_eq!(ids, ["new"]);
     assert!(read(store, &sink).await.is_empty());
 }

@@ -51,6 +51,14 @@ impl Drop for TestDb {
                 let mut connection = PgConnection::connect(&postgres_url())
                     .await
                     .expect("PostgreSQL for cleanup");
+                sqlx::query(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                     WHERE application_name = $1",
+                )
+                .bind(&schema)
+                .execute(&mut connection)
+                .await
+                .expect("the test's connections ended");
                 sqlx::query(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
                     .execute(&mut connection)
                     .await
@@ -108,7 +116,11 @@ async fn postgres(backoff: Backoff) -> TestDb {
     admin.close().await.expect("close the admin connection");
     let options = PgConnectOptions::from_str(&url)
         .expect("a PostgreSQL URL")
-        .options([("search_path", schema.as_str())]);
+        .options([("search_path", schema.as_str())])
+        // Names the test's connections, so cleanup can end those a failed test left in a
+        // transaction (a dropped sqlx transaction rolls back only when its connection is
+        // used again) before dropping the schema they lock.
+        .application_name(&schema);
     let pool = PgPoolOptions::new()
         .max_connections(8)
         .connect_with(options)
