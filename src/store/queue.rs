@@ -2,10 +2,14 @@
 //! under a lease, completion only by the lease holder, retries with exponential backoff and
 //! a dead-letter state.
 //!
-//! Claiming is one `UPDATE … WHERE id = (SELECT … LIMIT 1) RETURNING …` statement. On
-//! PostgreSQL the inner select takes the row `FOR UPDATE SKIP LOCKED`, so concurrent
-//! claimers on several replicas skip each other's rows; on SQLite the statement takes the
-//! database's single write lock before it reads, so claims are serialised.
+//! **One job per change at a time.** A job is not claimed while another job of the same
+//! change (the same pull or merge request, or the same coalescing key) runs: two deliveries
+//! for one head 0.1 s apart would otherwise both post every comment. On SQLite claiming is
+//! one `UPDATE … WHERE id = (SELECT … LIMIT 1) RETURNING …` statement, which takes the
+//! database's single write lock before it reads, so claims are serialised. On PostgreSQL the
+//! candidate is taken `FOR UPDATE SKIP LOCKED` (claimers on several replicas skip each
+//! other's rows), then an advisory lock on its change serialises claimers of one change and
+//! the check is made again, seeing what the others committed.
 
 use std::time::Duration;
 
@@ -23,26 +27,65 @@ macro_rules! job_row_columns {
     };
 }
 
-/// Claims the oldest runnable job: `$1` now, `$2` the worker, `$3` the new lease end. The
-/// lock clause is appended to the inner select.
-macro_rules! claim_sql {
-    ($lock:literal) => {
-        concat!(
-            "UPDATE jobs SET status = 'running', worker = $2, lease_until = $3, \
-             attempts = attempts + 1, updated_at = $1 \
-             WHERE id = (SELECT id FROM jobs \
-                 WHERE (status = 'queued' AND run_after <= $1) \
-                    OR (status = 'running' AND lease_until <= $1) \
-                 ORDER BY run_after, id LIMIT 1",
-            $lock,
-            ") RETURNING id, kind, forge, repository, pull_request, head_sha, delivery_id, \
-             payload, attempts"
-        )
+/// Runnable at `$1`: queued and due, or running under an expired lease (its worker died).
+macro_rules! runnable {
+    () => {
+        "((j.status = 'queued' AND j.run_after <= $1) \
+          OR (j.status = 'running' AND j.lease_until <= $1))"
     };
 }
 
-const CLAIM_SQLITE: &str = claim_sql!("");
-const CLAIM_POSTGRES: &str = claim_sql!(" FOR UPDATE SKIP LOCKED");
+/// Another job of `j`'s change runs under a live lease at `$1`.
+macro_rules! change_busy {
+    () => {
+        "EXISTS (SELECT 1 FROM jobs r WHERE r.status = 'running' AND r.lease_until > $1 \
+         AND r.id <> j.id AND r.forge = j.forge AND r.repository = j.repository \
+         AND ((j.pull_request IS NOT NULL AND r.pull_request = j.pull_request) \
+              OR (j.coalesce_key IS NOT NULL AND r.coalesce_key = j.coalesce_key)))"
+    };
+}
+
+/// What a claim returns.
+macro_rules! claimed_columns {
+    () => {
+        "id, kind, forge, repository, pull_request, head_sha, delivery_id, payload, attempts"
+    };
+}
+
+/// Claims the oldest runnable job whose change is not busy: `$1` now, `$2` the worker, `$3`
+/// the new lease end.
+const CLAIM_SQLITE: &str = concat!(
+    "UPDATE jobs SET status = 'running', worker = $2, lease_until = $3, \
+     attempts = attempts + 1, updated_at = $1 \
+     WHERE id = (SELECT j.id FROM jobs j WHERE ",
+    runnable!(),
+    " AND NOT ",
+    change_busy!(),
+    " ORDER BY j.run_after, j.id LIMIT 1) RETURNING ",
+    claimed_columns!()
+);
+
+/// PostgreSQL's candidate for a claim (`$1` now), locked; its change's lock key follows.
+const CANDIDATE_POSTGRES: &str = concat!(
+    "SELECT j.id, j.forge, j.repository, j.pull_request, j.coalesce_key FROM jobs j WHERE ",
+    runnable!(),
+    " AND NOT ",
+    change_busy!(),
+    " ORDER BY j.run_after, j.id LIMIT 1 FOR UPDATE SKIP LOCKED"
+);
+
+/// Whether job `$2`'s change is busy at `$1`, after the change's lock was taken.
+const BUSY_POSTGRES: &str = concat!("SELECT ", change_busy!(), " FROM jobs j WHERE j.id = $2");
+
+/// Claims job `$4` (`$1` now, `$2` the worker, `$3` the new lease end).
+const CLAIM_ONE: &str = concat!(
+    "UPDATE jobs SET status = 'running', worker = $2, lease_until = $3, \
+     attempts = attempts + 1, updated_at = $1 WHERE id = $4 RETURNING ",
+    claimed_columns!()
+);
+
+/// Candidates a PostgreSQL claim looks at before it lets the worker idle.
+const CLAIM_TRIES: usize = 8;
 
 const INSERT_DELIVERY: &str = "INSERT INTO deliveries \
      (forge, delivery_id, event, action, repository, payload, received_at) \
@@ -189,13 +232,59 @@ impl Store {
         let now = now();
         let lease_until = later(now, lease);
         let row: Option<ClaimedRow> = with_pool!(self, |pool, pg| {
-            sqlx::query_as(if pg { CLAIM_POSTGRES } else { CLAIM_SQLITE })
-                .bind(now)
-                .bind(worker)
-                .bind(lease_until)
-                .fetch_optional(pool)
-                .await
-        })?;
+            if !pg {
+                sqlx::query_as(CLAIM_SQLITE)
+                    .bind(now)
+                    .bind(worker)
+                    .bind(lease_until)
+                    .fetch_optional(pool)
+                    .await?
+            } else {
+                let mut claimed = None;
+                for _ in 0..CLAIM_TRIES {
+                    let mut tx = pool.begin().await?;
+                    let candidate: Option<(i64, String, String, Option<i64>, Option<String>)> =
+                        sqlx::query_as(CANDIDATE_POSTGRES)
+                            .bind(now)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                    let Some((id, forge, repository, pull_request, coalesce_key)) = candidate
+                    else {
+                        break;
+                    };
+                    let change = match (pull_request, coalesce_key) {
+                        (Some(number), _) => Some(format!("{forge}:{repository}#{number}")),
+                        (None, key) => key,
+                    };
+                    if let Some(change) = change {
+                        sqlx::query(LOCK_COALESCE_KEY)
+                            .bind(format!("claim:{change}"))
+                            .execute(&mut *tx)
+                            .await?;
+                        let (busy,): (bool,) = sqlx::query_as(BUSY_POSTGRES)
+                            .bind(now)
+                            .bind(id)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                        if busy {
+                            // Another replica claimed a job of this change meanwhile.
+                            tx.rollback().await?;
+                            continue;
+                        }
+                    }
+                    claimed = sqlx::query_as(CLAIM_ONE)
+                        .bind(now)
+                        .bind(worker)
+                        .bind(lease_until)
+                        .bind(id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                    break;
+                }
+                claimed
+            }
+        });
         row.map(Job::try_from).transpose()
     }
 

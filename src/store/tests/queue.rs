@@ -129,12 +129,24 @@ async fn a_newer_head_supersedes_only_queued_jobs() {
         );
         assert_eq!(store.queue_depth().await.expect("depth"), 3, "{}", db.name);
 
-        // A superseded job is never claimed.
+        // A superseded job is never claimed, and the newest waits while its change runs.
         let mut claimed = Vec::new();
         while let Some(job) = store.claim("w2", LEASE).await.expect("claim") {
             claimed.push(job.id);
         }
-        assert_eq!(claimed, vec![other_pr, newest], "{}", db.name);
+        assert_eq!(claimed, vec![other_pr], "{}", db.name);
+        assert!(
+            store
+                .finish(running, "w1", JobStatus::Done, None)
+                .await
+                .unwrap()
+        );
+        let next = store
+            .claim("w2", LEASE)
+            .await
+            .expect("claim")
+            .map(|job| job.id);
+        assert_eq!(next, Some(newest), "{}", db.name);
     }
 }
 
@@ -500,6 +512,105 @@ async fn pruning_clears_old_payloads_and_finished_jobs_and_redeliveries_stay_dup
             store.prune(cutoff).await.unwrap().payloads,
             0,
             "{}",
+            db.name
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_change_runs_one_job_at_a_time() {
+    for db in stores().await {
+        let store = &db.store;
+        let review_7 = enqueue(store, "d-1", review(7, "aaa")).await;
+        // A triage command on the same pull request (commands are never coalesced).
+        let mut command = review(7, "aaa");
+        command.kind = JobKind::Command;
+        command.coalesce_key = None;
+        let command_7 = enqueue(store, "d-2", command).await;
+        let review_8 = enqueue(store, "d-3", review(8, "ccc")).await;
+        let claim = |worker: &'static str| async move {
+            store
+                .claim(worker, LEASE)
+                .await
+                .expect("claim")
+                .map(|job| job.id)
+        };
+        assert_eq!(claim("w1").await, Some(review_7), "{}", db.name);
+        assert_eq!(claim("w2").await, Some(review_8), "{}: #7 is busy", db.name);
+        assert_eq!(claim("w3").await, None, "{}", db.name);
+        assert!(
+            store
+                .finish(review_7, "w1", JobStatus::Done, None)
+                .await
+                .unwrap()
+        );
+        assert_eq!(claim("w3").await, Some(command_7), "{}", db.name);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_claimers_never_run_two_jobs_of_one_change() {
+    const CHANGES: i64 = 3;
+    const JOBS_PER_CHANGE: usize = 8;
+    const WORKERS: usize = 4;
+    for db in stores().await {
+        for n in 0..JOBS_PER_CHANGE {
+            for pr in 0..CHANGES {
+                // Commands are not coalesced: every one of them must run, one at a time.
+                let mut job = review(pr, "aaa");
+                job.kind = JobKind::Command;
+                job.coalesce_key = None;
+                enqueue(&db.store, &format!("d-{pr}-{n}"), job).await;
+            }
+        }
+        let running = std::sync::Arc::new(std::sync::Mutex::new(BTreeSet::new()));
+        let mut tasks = Vec::new();
+        for worker in 0..WORKERS {
+            let store = db.store.clone();
+            let running = running.clone();
+            tasks.push(tokio::spawn(async move {
+                let name = format!("worker-{worker}");
+                let mut done = 0;
+                let mut idle = 0;
+                while done + idle < 400 {
+                    let Some(job) = store.claim(&name, LEASE).await.expect("claim") else {
+                        if store.queue_depth().await.expect("depth") == 0 {
+                            break;
+                        }
+                        idle += 1;
+                        tokio::task::yield_now().await;
+                        continue;
+                    };
+                    let pr = job.pull_request.expect("a pull request");
+                    assert!(
+                        running.lock().unwrap().insert(pr),
+                        "two jobs of #{pr} ran at once"
+                    );
+                    // The job's work: a few round trips to the database, about as long as a
+                    // claim, so another claimer comes by while it runs.
+                    for _ in 0..3 {
+                        store.queue_depth().await.expect("depth");
+                    }
+                    running.lock().unwrap().remove(&pr);
+                    assert!(
+                        store
+                            .finish(job.id, &name, JobStatus::Done, None)
+                            .await
+                            .unwrap()
+                    );
+                    done += 1;
+                }
+                done
+            }));
+        }
+        let mut done = 0;
+        for task in tasks {
+            done += task.await.expect("a claimer");
+        }
+        assert_eq!(
+            done,
+            CHANGES as usize * JOBS_PER_CHANGE,
+            "{}: every job ran",
             db.name
         );
     }
