@@ -84,6 +84,9 @@ const CLAIM_ONE: &str = concat!(
     claimed_columns!()
 );
 
+/// A claim's candidate: id, forge, repository, pull request, coalescing key.
+type Candidate = (i64, String, String, Option<i64>, Option<String>);
+
 /// Candidates a PostgreSQL claim looks at before it lets the worker idle.
 const CLAIM_TRIES: usize = 8;
 
@@ -243,11 +246,10 @@ impl Store {
                 let mut claimed = None;
                 for _ in 0..CLAIM_TRIES {
                     let mut tx = pool.begin().await?;
-                    let candidate: Option<(i64, String, String, Option<i64>, Option<String>)> =
-                        sqlx::query_as(CANDIDATE_POSTGRES)
-                            .bind(now)
-                            .fetch_optional(&mut *tx)
-                            .await?;
+                    let candidate: Option<Candidate> = sqlx::query_as(CANDIDATE_POSTGRES)
+                        .bind(now)
+                        .fetch_optional(&mut *tx)
+                        .await?;
                     let Some((id, forge, repository, pull_request, coalesce_key)) = candidate
                     else {
                         break;
