@@ -115,8 +115,6 @@ pub enum ArtifactError {
         entries: usize,
         limit: usize,
     },
-    #[error("artifact '{artifact}': its reports inflate past {limit} bytes in all")]
-    TotalTooLarge { artifact: String, limit: u64 },
     #[error("report glob '{pattern}' is invalid: {message}")]
     Glob { pattern: String, message: String },
 }
@@ -170,7 +168,11 @@ pub fn extract(
             continue;
         }
         let raw_name = String::from_utf8_lossy(entry.name_raw()).into_owned();
-        let Some(safe) = entry.enclosed_name() else {
+        // An absolute name (`/etc/x`, `\\host\x`, `C:\x`) is refused like `../`: the zip
+        // crate would read it relative, but a tool that wrote it meant somewhere else.
+        let absolute =
+            raw_name.starts_with(['/', '\\']) || raw_name.as_bytes().get(1) == Some(&b':');
+        let Some(safe) = entry.enclosed_name().filter(|_| !absolute) else {
             out.skipped.push(format!(
                 "{artifact}/{raw_name}: refused, the path escapes the artifact"
             ));
@@ -200,16 +202,19 @@ pub fn extract(
             continue;
         }
         if bytes.len() as u64 > budget {
-            if budget < limits.max_file_bytes {
-                return Err(ArtifactError::TotalTooLarge {
-                    artifact: artifact.to_owned(),
-                    limit: limits.max_total_bytes,
-                });
-            }
-            out.skipped.push(format!(
-                "{artifact}/{name}: skipped, it inflates past {} bytes",
-                limits.max_file_bytes
-            ));
+            // That entry is refused; the others are still read (a smaller one may fit).
+            out.skipped.push(if budget < limits.max_file_bytes {
+                format!(
+                    "{artifact}/{name}: skipped, the artifact's reports would inflate past {} \
+                     bytes in all",
+                    limits.max_total_bytes
+                )
+            } else {
+                format!(
+                    "{artifact}/{name}: skipped, it inflates past {} bytes",
+                    limits.max_file_bytes
+                )
+            });
             continue;
         }
         total += bytes.len() as u64;
@@ -280,6 +285,30 @@ mod tests {
     }
 
     #[test]
+    fn absolute_names_are_refused_like_traversal() {
+        let archive = zip_of(&[
+            ("/etc/evil.sarif", b"{}"),
+            ("C:\\reports\\evil.sarif", b"{}"),
+            ("ok.sarif", b"{}"),
+        ]);
+        let out = extract(
+            "a",
+            &archive,
+            &ReportGlobs::default(),
+            &ArtifactLimits::default(),
+        )
+        .unwrap();
+        let names: Vec<&str> = out.files.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["a/ok.sarif"]);
+        assert_eq!(out.skipped.len(), 2, "{:?}", out.skipped);
+        assert!(
+            out.skipped.iter().all(|s| s.contains("escapes")),
+            "{:?}",
+            out.skipped
+        );
+    }
+
+    #[test]
     fn a_zip_bomb_stops_at_the_limit_whatever_its_header_says() {
         let zeros = vec![0u8; 4 * 1024 * 1024];
         let archive = zip_of(&[("bomb.sarif", &zeros), ("small.sarif", b"{}")]);
@@ -303,11 +332,17 @@ mod tests {
         let archive = zip_of(&[
             ("a.sarif", &zeros[..800_000]),
             ("b.sarif", &zeros[..800_000]),
+            ("c.sarif", b"{}"),
         ]);
-        let error = extract("bombs", &archive, &ReportGlobs::default(), &limits).unwrap_err();
+        // The entry that does not fit is refused; the artifact's other reports are read.
+        let out = extract("bombs", &archive, &ReportGlobs::default(), &limits).unwrap();
+        let names: Vec<&str> = out.files.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["bombs/a.sarif", "bombs/c.sarif"]);
+        assert_eq!(out.skipped.len(), 1, "{:?}", out.skipped);
         assert!(
-            matches!(error, ArtifactError::TotalTooLarge { .. }),
-            "{error}"
+            out.skipped[0].starts_with("bombs/b.sarif: skipped, the artifact's reports"),
+            "{:?}",
+            out.skipped
         );
     }
 
