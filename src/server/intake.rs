@@ -56,7 +56,7 @@ pub trait Intake: Send + Sync + 'static {
         jobs: Vec<NewJob>,
     ) -> impl Future<Output = Result<Accepted, IntakeError>> + Send;
 
-    /// Whether storage is reachable (`/readyz`).
+    /// Whether storage is reachable and its schema migrated (`/readyz`).
     fn ready(&self) -> impl Future<Output = bool> + Send;
 
     /// Jobs waiting to run, for the `posture_queue_depth` gauge; `None` when unknown.
@@ -104,7 +104,7 @@ impl Intake for StoreIntake {
     }
 
     async fn ready(&self) -> bool {
-        self.store.ping().await.is_ok()
+        matches!(self.store.schema_is_current().await, Ok(true))
     }
 
     async fn queue_depth(&self) -> Option<i64> {

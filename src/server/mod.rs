@@ -95,8 +95,15 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
+/// How long the edge waits on storage before answering without it: a database that stopped
+/// answering must not hold probes, scrapes or forges for sqlx's 30 s acquire timeout.
+pub const STORAGE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 async fn readyz<I: Intake>(State(state): State<AppState<I>>) -> Response {
-    if state.intake.ready().await {
+    if matches!(
+        tokio::time::timeout(STORAGE_WAIT, state.intake.ready()).await,
+        Ok(true)
+    ) {
         (StatusCode::OK, "ready").into_response()
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "not ready").into_response()
@@ -104,8 +111,9 @@ async fn readyz<I: Intake>(State(state): State<AppState<I>>) -> Response {
 }
 
 async fn metrics_endpoint<I: Intake>(State(state): State<AppState<I>>) -> Response {
-    // Unknown depth (storage unreachable) leaves the gauge at its last value.
-    if let Some(depth) = state.intake.queue_depth().await {
+    // Unknown depth (storage unreachable or slow) leaves the gauge at its last value: the rest
+    // is rendered from memory.
+    if let Ok(Some(depth)) = tokio::time::timeout(STORAGE_WAIT, state.intake.queue_depth()).await {
         self::metrics::record_queue_depth(depth);
     }
     (
@@ -357,7 +365,13 @@ fn parse_json(headers: &HeaderMap, body: &[u8]) -> Result<Value, Reply> {
 
 async fn store<I: Intake>(intake: &I, delivery: Delivery, jobs: Vec<NewJob>) -> Reply {
     let count = jobs.len();
-    match intake.accept(delivery, jobs).await {
+    let Ok(accepted) = tokio::time::timeout(STORAGE_WAIT, intake.accept(delivery, jobs)).await
+    else {
+        // Nothing was committed (the transaction is dropped): the forge may deliver again.
+        error!("storing a delivery timed out: the database does not answer");
+        return Reply::Unavailable;
+    };
+    match accepted {
         Ok(Accepted::Stored) => {
             info!(jobs = count, "stored a delivery");
             Reply::Accepted { jobs: count }

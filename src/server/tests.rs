@@ -34,6 +34,8 @@ struct RecordingIntake {
     answer: Answer,
     ready: bool,
     depth: Option<i64>,
+    /// Every call waits forever, as on a database that stopped answering.
+    hang: bool,
     accepted: Mutex<Vec<(Delivery, Vec<NewJob>)>>,
 }
 
@@ -43,6 +45,7 @@ impl RecordingIntake {
             answer,
             ready: true,
             depth: Some(0),
+            hang: false,
             accepted: Mutex::new(Vec::new()),
         }
     }
@@ -55,6 +58,9 @@ impl RecordingIntake {
 impl Intake for RecordingIntake {
     async fn accept(&self, delivery: Delivery, jobs: Vec<NewJob>) -> Result<Accepted, IntakeError> {
         self.accepted.lock().unwrap().push((delivery, jobs));
+        if self.hang {
+            std::future::pending::<()>().await;
+        }
         match self.answer {
             Answer::Stored => Ok(Accepted::Stored),
             Answer::Duplicate => Ok(Accepted::Duplicate),
@@ -63,10 +69,16 @@ impl Intake for RecordingIntake {
     }
 
     async fn ready(&self) -> bool {
+        if self.hang {
+            std::future::pending::<()>().await;
+        }
         self.ready
     }
 
     async fn queue_depth(&self) -> Option<i64> {
+        if self.hang {
+            std::future::pending::<()>().await;
+        }
         self.depth
     }
 }
@@ -946,6 +958,34 @@ async fn healthz_and_readyz() {
     assert_eq!(
         send(&app, get("/readyz")).await,
         (StatusCode::SERVICE_UNAVAILABLE, "not ready".to_owned())
+    );
+}
+
+/// The database stopped answering (every call hangs): probes, metrics and deliveries still
+/// answer once [`STORAGE_WAIT`] has passed (time is paused: it passes at once).
+#[tokio::test(start_paused = true)]
+async fn a_database_that_does_not_answer_does_not_hold_the_edge() {
+    let mut hung = RecordingIntake::new(Answer::Stored);
+    hung.hang = true;
+    let (app, intake) = app_with(hung, secrets());
+    let get = |path: &str| Request::get(path).body(Body::empty()).unwrap();
+    let started = tokio::time::Instant::now();
+    assert_eq!(
+        send(&app, get("/readyz")).await,
+        (StatusCode::SERVICE_UNAVAILABLE, "not ready".to_owned())
+    );
+    let (status, metrics) = send(&app, get("/metrics")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(metrics.contains("posture_deliveries_total"), "{metrics}");
+    let body = fixture("github/pull_request_opened.json");
+    let (status, _) = send(&app, signed_github("pull_request", "d-hang", body)).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(intake.accepted().len(), 1, "it was tried");
+    // Three waits of STORAGE_WAIT at most, on the paused clock.
+    assert!(
+        started.elapsed() <= STORAGE_WAIT * 3,
+        "{:?}",
+        started.elapsed()
     );
 }
 

@@ -177,6 +177,28 @@ impl Store {
         Ok(())
     }
 
+    /// Whether every migration this build knows has been applied (for `/readyz`: a replica
+    /// of a newer version must not serve an old schema).
+    pub async fn schema_is_current(&self) -> Result<bool, StoreError> {
+        let (known, applied): (usize, i64) = match &self.pool {
+            Pool::Sqlite(pool) => (
+                sqlx::migrate!("./migrations/sqlite").migrations.len(),
+                sqlx::query_as::<_, (i64,)>("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
+                    .fetch_one(pool)
+                    .await?
+                    .0,
+            ),
+            Pool::Postgres(pool) => (
+                sqlx::migrate!("./migrations/postgres").migrations.len(),
+                sqlx::query_as::<_, (i64,)>("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
+                    .fetch_one(pool)
+                    .await?
+                    .0,
+            ),
+        };
+        Ok(applied >= known as i64)
+    }
+
     /// Checks the database answers (for `/readyz`).
     pub async fn ping(&self) -> Result<(), StoreError> {
         with_pool!(self, |pool| sqlx::query("SELECT 1")

@@ -164,6 +164,7 @@ async fn migrations_apply_twice() {
         db.store.migrate().await.expect("second migration run");
         db.store.ping().await.expect("ping");
         assert_eq!(count(&db.store, "_sqlx_migrations").await, 6, "{}", db.name);
+        assert!(db.store.schema_is_current().await.unwrap(), "{}", db.name);
         assert_eq!(
             db.store.queue_depth().await.expect("depth"),
             0,
@@ -213,4 +214,21 @@ async fn sqlite_creates_a_missing_file() {
     store.migrate().await.expect("migrations");
     assert!(path.exists());
     store.close().await;
+}
+
+#[tokio::test]
+async fn a_schema_behind_this_build_is_not_current() {
+    for db in stores().await {
+        with_pool!(db.store, |pool| {
+            sqlx::query(
+                "DELETE FROM _sqlx_migrations WHERE version = \
+                 (SELECT MAX(version) FROM _sqlx_migrations)",
+            )
+            .execute(pool)
+            .await
+            .map(drop)
+        })
+        .unwrap();
+        assert!(!db.store.schema_is_current().await.unwrap(), "{}", db.name);
+    }
 }
