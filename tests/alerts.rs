@@ -16,11 +16,9 @@ mod common;
 mod ocsf;
 
 use std::collections::VecDeque;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use axum::extract::State;
@@ -32,6 +30,8 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 use tempfile::TempDir;
 use tokio::sync::Notify;
+
+use common::server::Server;
 
 /// The webhook signing secret, in the Standard Webhooks spelling.
 const HOOK_SECRET: &str = "whsec_c2VjcmV0LXNpZ25pbmcta2V5LWZvci1wb3N0dXJl";
@@ -317,10 +317,8 @@ impl Setup {
             .env("POSTURE_ALERT_RETRY", "100ms")
             // As talkative as an operator may make it: still no secret may show.
             .env("POSTURE_LOG", "debug")
-            .envs(extra_env.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        Server::start(command)
+            .envs(extra_env.iter().copied());
+        Server::spawn(command)
     }
 
     fn sinks_list(&self) -> String {
@@ -345,67 +343,20 @@ impl Setup {
     }
 }
 
-struct Server {
-    child: Child,
-    base: String,
-    log: Arc<Mutex<String>>,
-    drain: Option<JoinHandle<()>>,
+/// What the tests ask of a running server.
+trait ServerExt {
+    async fn upload(&self, token: &str, repository: &str, report: &Path) -> Value;
+    async fn upload_observed(
+        &self,
+        token: &str,
+        repository: &str,
+        report: &Path,
+        observed_at: Option<&str>,
+    ) -> Value;
+    async fn metrics(&self) -> String;
 }
 
-impl Server {
-    fn start(mut command: Command) -> Server {
-        let mut child = command.spawn().unwrap();
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let log = Arc::new(Mutex::new(String::new()));
-        let mut address = None;
-        for _ in 0..1_000 {
-            let Some(line) = lines.next() else { break };
-            let line = line.unwrap();
-            log.lock().unwrap().push_str(&format!("{line}\n"));
-            if let Some(found) = line.strip_prefix("posture: listening on ") {
-                address = Some(found.to_owned());
-                break;
-            }
-        }
-        let Some(address) = address else {
-            let _ = child.kill();
-            panic!("the server did not start:\n{}", log.lock().unwrap());
-        };
-        let sink = log.clone();
-        let drain = std::thread::spawn(move || {
-            for line in lines.map_while(Result::ok) {
-                sink.lock().unwrap().push_str(&format!("{line}\n"));
-            }
-        });
-        Server {
-            child,
-            base: format!("http://{address}"),
-            log,
-            drain: Some(drain),
-        }
-    }
-
-    /// SIGTERM, as Kubernetes and systemd stop it; returns its log.
-    fn terminate(mut self) -> String {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let exit = self.child.wait().unwrap();
-        assert!(exit.success(), "posture serve exited with {exit}");
-        self.drain.take().unwrap().join().unwrap();
-        self.log.lock().unwrap().clone()
-    }
-
-    /// SIGKILL: nothing gets to run; returns its log.
-    fn kill(mut self) -> String {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-        self.drain.take().unwrap().join().unwrap();
-        self.log.lock().unwrap().clone()
-    }
-
+impl ServerExt for Server {
     async fn upload(&self, token: &str, repository: &str, report: &Path) -> Value {
         self.upload_observed(token, repository, report, None).await
     }
@@ -451,19 +402,6 @@ impl Server {
             .text()
             .await
             .unwrap()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if std::thread::panicking() {
-            if let Some(drain) = self.drain.take() {
-                let _ = drain.join();
-            }
-            eprintln!("posture serve's log:\n{}", self.log.lock().unwrap());
-        }
     }
 }
 

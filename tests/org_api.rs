@@ -7,15 +7,13 @@
 mod common;
 
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::str::FromStr;
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use common::Run;
+use common::server::Server;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use sqlx::Connection;
@@ -374,87 +372,28 @@ fn refused(run: &Run, problem: &str) {
 }
 
 /// A running `posture serve`, killed when dropped.
-struct Server {
-    child: Child,
-    base: String,
-    log: Arc<Mutex<String>>,
-    drain: Option<JoinHandle<()>>,
-}
-
-impl Server {
-    fn start(db: &Db) -> Server {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_posture"));
-        for (key, _) in std::env::vars() {
-            if key.starts_with("POSTURE_") {
-                command.env_remove(key);
-            }
-        }
-        let mut child = command
-            .args([
-                "serve",
-                "--database",
-                &db.url,
-                "--workers",
-                "0",
-                "--listen",
-                "127.0.0.1:0",
-            ])
-            .env("POSTURE_GITHUB_WEBHOOK_SECRET", SECRET)
-            // Logs as talkative as an operator may make them: no token may show in them.
-            .env("POSTURE_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let log = Arc::new(Mutex::new(String::new()));
-        let mut address = None;
-        // Bounded: the server prints its address among its first lines, or exits.
-        for _ in 0..1_000 {
-            let Some(line) = lines.next() else { break };
-            let line = line.unwrap();
-            log.lock().unwrap().push_str(&format!("{line}\n"));
-            if let Some(found) = line.strip_prefix("posture: listening on ") {
-                address = Some(found.to_owned());
-                break;
-            }
-        }
-        let Some(address) = address else {
-            let _ = child.kill();
-            panic!(
-                "the server did not say where it listens:\n{}",
-                log.lock().unwrap()
-            );
-        };
-        // Keep draining stderr so the server never blocks on a full pipe.
-        let sink = log.clone();
-        let drain = std::thread::spawn(move || {
-            for line in lines.map_while(Result::ok) {
-                sink.lock().unwrap().push_str(&format!("{line}\n"));
-            }
-        });
-        Server {
-            child,
-            base: format!("http://{address}"),
-            log,
-            drain: Some(drain),
+/// `posture serve` on `db` (workers elsewhere), its logs as talkative as an operator may
+/// make them: no token may show in them.
+fn start_server(db: &Db) -> Server {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_posture"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("POSTURE_") {
+            command.env_remove(key);
         }
     }
-
-    /// Stops the server and returns everything it logged.
-    fn stop(mut self) -> String {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-        self.drain.take().unwrap().join().unwrap();
-        self.log.lock().unwrap().clone()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    command
+        .args([
+            "serve",
+            "--database",
+            &db.url,
+            "--workers",
+            "0",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .env("POSTURE_GITHUB_WEBHOOK_SECRET", SECRET)
+        .env("POSTURE_LOG", "info");
+    Server::spawn(command)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -715,7 +654,7 @@ async fn upload_history(backend: Backend) {
         list.stdout
     );
 
-    let server = Server::start(&db);
+    let server = start_server(&db);
     let api = Api::new(&server);
     let t1 = seconds_ago(3 * 86_400);
     let t2 = t1 + Duration::days(2);
@@ -1038,7 +977,7 @@ async fn upload_history(backend: Backend) {
     assert_eq!(last["value"].as_f64(), summary["open"]["total"].as_f64());
 
     // The token was never logged, not even at `info`.
-    let log = server.stop();
+    let log = server.kill();
     assert!(log.contains("scan uploaded"), "{log}");
     assert!(!log.contains(&token.secret[4..]), "{log}");
 }
@@ -1063,7 +1002,7 @@ async fn access(backend: Backend) {
     let uploader = create_token(&db, "acme", "upload", "scanner");
     let stranger = create_token(&db, "other", "upload,read", "other-ci");
     let doomed = create_token(&db, "acme", "read,upload", "old");
-    let server = Server::start(&db);
+    let server = start_server(&db);
     let api = Api::new(&server);
     let observed = time(seconds_ago(3_600));
     let report = bandit();
@@ -1312,7 +1251,7 @@ async fn access(backend: Backend) {
     };
     assert!(line(&doomed).contains("revoked"), "{}", list.stdout);
     assert!(line(&owner).contains("last used"), "{}", list.stdout);
-    let log = server.stop();
+    let log = server.kill();
     for token in tokens {
         assert!(!log.contains(&token.secret[4..]), "{log}");
         assert!(!list.stdout.contains(&token.secret[4..]));
@@ -1381,7 +1320,7 @@ async fn findings_list(backend: Backend) {
     let dir = TempDir::new().unwrap();
     let token = create_token(&db, "acme", "upload,read", "ci");
     let stranger = create_token(&db, "other", "upload,read", "other-ci");
-    let server = Server::start(&db);
+    let server = start_server(&db);
     let api = Api::new(&server);
     let t1 = seconds_ago(2 * 86_400);
     let t2 = t1 + Duration::days(1);

@@ -7,6 +7,7 @@ pub mod forge;
 pub mod github;
 pub mod gitlab;
 pub mod postgres;
+pub mod server;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
