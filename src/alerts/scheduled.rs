@@ -110,7 +110,12 @@ pub async fn record(
                 events.push((project, finding, EventKind::AcceptanceExpiring, last_day));
             }
         }
+        // Most are written already: one read instead of an insert attempt each.
+        let recorded = store.scheduled_events_of(&org).await?;
         for (project, finding, kind, date) in events {
+            if recorded.contains(&(project, finding.clone(), kind, date)) {
+                continue;
+            }
             if store
                 .record_scheduled_event(project, &finding, kind, date)
                 .await?

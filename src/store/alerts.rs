@@ -855,6 +855,35 @@ impl Store {
             .collect())
     }
 
+    /// The scheduled events already in `org`'s log: project, finding, kind and date.
+    pub async fn scheduled_events_of(
+        &self,
+        org: &str,
+    ) -> Result<
+        std::collections::HashSet<(ProjectId, String, super::EventKind, NaiveDate)>,
+        StoreError,
+    > {
+        let rows: Vec<(i64, String, String, Option<NaiveDate>)> = with_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT e.project_id, e.finding_id, e.kind, e.until FROM finding_events e \
+                 JOIN projects p ON p.id = e.project_id WHERE p.org = $1 \
+                 AND e.kind IN ('sla_due_soon', 'sla_breached', 'acceptance_expiring')",
+            )
+            .bind(org)
+            .fetch_all(pool)
+            .await
+        })?;
+        rows.into_iter()
+            .filter_map(|(project, finding, kind, until)| {
+                let until = until?;
+                Some(
+                    parse("event kind", &kind)
+                        .map(|kind| (ProjectId(project), finding, kind, until)),
+                )
+            })
+            .collect()
+    }
+
     /// Appends a scheduled event (`sla_due_soon`, `sla_breached`, `acceptance_expiring`)
     /// once per finding, kind and date: true when this call wrote it.
     pub async fn record_scheduled_event(

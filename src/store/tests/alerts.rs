@@ -342,6 +342,10 @@ async fn scheduled_events_are_written_once_per_date() {
             .unwrap();
         assert_eq!(events.len(), 2);
         assert_eq!(events[0].until, Some(due));
+        let recorded = store.scheduled_events_of("acme").await.unwrap();
+        assert!(recorded.contains(&(project, "f".to_owned(), EventKind::SlaBreached, due)));
+        assert_eq!(recorded.len(), 2, "{}", db.name);
+        assert!(store.scheduled_events_of("other").await.unwrap().is_empty());
     }
 }
 
