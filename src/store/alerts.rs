@@ -330,20 +330,25 @@ impl Store {
                 let message = match open.get(&group) {
                     Some(id) => *id,
                     None => {
-                        let existing: Option<(i64,)> = sqlx::query_as(&format!(
-                            "SELECT id FROM alert_messages WHERE org = $1 AND sink = $2 \
+                        // Without a window an event is a message of its own: nothing to join.
+                        let existing: Option<(i64,)> = if placement.window.is_zero() {
+                            None
+                        } else {
+                            sqlx::query_as(&format!(
+                                "SELECT id FROM alert_messages WHERE org = $1 AND sink = $2 \
                              AND rule = $3 AND group_key = $4 AND status = 'queued' \
                              AND attempts = 0 AND leased_by IS NULL AND due_at > $5 \
                              ORDER BY id DESC LIMIT 1{}",
-                            if pg { " FOR UPDATE" } else { "" }
-                        ))
-                        .bind(&key.org)
-                        .bind(&key.sink)
-                        .bind(&placement.rule)
-                        .bind(&placement.group_key)
-                        .bind(now)
-                        .fetch_optional(&mut *tx)
-                        .await?;
+                                if pg { " FOR UPDATE" } else { "" }
+                            ))
+                            .bind(&key.org)
+                            .bind(&key.sink)
+                            .bind(&placement.rule)
+                            .bind(&placement.group_key)
+                            .bind(now)
+                            .fetch_optional(&mut *tx)
+                            .await?
+                        };
                         let id = match existing {
                             Some((id,)) => id,
                             None => {
