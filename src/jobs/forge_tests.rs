@@ -479,6 +479,42 @@ async fn a_fixed_finding_has_its_comment_resolved() {
 }
 
 #[tokio::test]
+async fn a_ci_run_without_a_readable_report_still_sets_the_gate() {
+    let setup = Setup::new(true).await;
+    let forge = &setup.forge;
+    // CI ran, and its artifacts hold no report.
+    forge
+        .state
+        .lock()
+        .unwrap()
+        .reports
+        .insert(HEAD.into(), Vec::new());
+    let context = setup.context();
+    let outcome = review::review(&context, &job()).await.unwrap();
+    assert!(
+        matches!(&outcome, Outcome::Skipped(why) if why.contains("no reports")),
+        "{outcome:?}"
+    );
+    {
+        let state = forge.state.lock().unwrap();
+        assert_eq!(state.gates.len(), 1, "the gate is set, not left empty");
+        assert!(!state.gates[0].passed);
+        assert_eq!(
+            state.gates[0].title,
+            "Incomplete: no scanner report in CI's artifacts"
+        );
+        assert!(state.summaries[0].contains("no scanner reports"));
+    }
+    // The target branch's config may let a missing report pass.
+    forge.state.lock().unwrap().files.insert(
+        (BASE.into(), ".posture.yml".into()),
+        b"gate:\n  on_missing_report: pass\n".to_vec(),
+    );
+    review::review(&context, &job()).await.unwrap();
+    assert!(forge.state.lock().unwrap().gates[1].passed);
+}
+
+#[tokio::test]
 async fn drafts_wait_and_a_broken_config_is_answered_on_the_change() {
     let setup = Setup::new(true).await;
     let forge = &setup.forge;

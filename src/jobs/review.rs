@@ -143,6 +143,21 @@ pub(super) async fn review_one(
         let published = forge.published(change).await?;
         let existing = published.summary.as_ref().map(|(id, _)| id);
         forge.upsert_summary(change, existing, &body).await?;
+        // The gate is set all the same: a change whose scans did not run is not silently
+        // mergeable. It fails unless the target branch's config says a missing report passes.
+        let passed = config.gate.on_missing_report == config::OnMissingReport::Pass;
+        forge
+            .set_gate(
+                &change.repository,
+                &GateStatus {
+                    head_sha: change.head_sha.clone(),
+                    passed,
+                    title: "Incomplete: no scanner report in CI's artifacts".into(),
+                    summary: plan::truncate(&body, MAX_BODY_CHARS),
+                    annotations: Vec::new(),
+                },
+            )
+            .await?;
         return Ok(Some(format!("{name}: no reports among the artifacts")));
     }
 
