@@ -67,6 +67,9 @@ pub enum Outcome {
     /// A failure worth retrying (a forge's 5xx, a timeout): retried with backoff until the
     /// job is dead.
     Failed(String),
+    /// A failure that trying again cannot mend (401, 403 that is not a rate limit, 404, 422,
+    /// a configuration error): the job is dead at once, with the reason.
+    Refused(String),
     /// A rate limit: run again after the wait, without counting an attempt.
     Postponed {
         after: Duration,
@@ -165,6 +168,7 @@ impl<R: Runner> Worker<R> {
                 Some(Outcome::NotConfigured(_)) => "not_configured",
                 Some(Outcome::Skipped(_)) => "skipped",
                 Some(Outcome::Failed(_)) => "failed",
+                Some(Outcome::Refused(_)) => "refused",
                 Some(Outcome::Postponed { .. }) => "postponed",
                 None => "released",
             };
@@ -185,6 +189,14 @@ impl<R: Runner> Worker<R> {
                     warn!(attempt = job.attempts, "failed: {error}");
                     self.store
                         .fail(job.id, &self.id, &error, self.config.max_attempts)
+                        .await
+                        .map(|_| ())
+                }
+                Some(Outcome::Refused(error)) => {
+                    warn!("refused, not retried: {error}");
+                    // Dead now: no attempt left to spend on what cannot succeed.
+                    self.store
+                        .fail(job.id, &self.id, &error, job.attempts)
                         .await
                         .map(|_| ())
                 }
@@ -387,6 +399,31 @@ mod tests {
             store.job(fine).await.unwrap().unwrap().status,
             JobStatus::Done
         );
+    }
+
+    /// Refuses every job, as a forge answering 403.
+    struct Refusing;
+
+    impl Runner for Refusing {
+        async fn run(&self, _: &Job) -> Outcome {
+            Outcome::Refused("GitHub refused reading the pull request (403): forbidden".into())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_refused_job_is_dead_at_once_with_its_reason() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let store = store(&dir).await;
+        let id = enqueue(&store, Forge::GitHub, 1, JobKind::Review).await;
+        let settled = |rows: &[crate::store::JobRow]| rows[0].status == JobStatus::Dead;
+        run_until(&store, Arc::new(Refusing), settled).await;
+        let row = store.job(id).await.unwrap().unwrap();
+        assert_eq!(
+            (row.status, row.attempts),
+            (JobStatus::Dead, 1),
+            "not retried"
+        );
+        assert!(row.last_error.unwrap().contains("(403)"));
     }
 
     #[tokio::test]

@@ -1,6 +1,8 @@
 //! The runner of jobs: picks the job's forge client and runs the review, baseline or
 //! reconcile it stands for. Forge errors decide the outcome: a rate limit postpones the
-//! job, a 5xx fails the attempt (retried with backoff), a refusal ends it with the reason.
+//! job, a 5xx, timeout or dropped connection fails the attempt (retried with backoff), and
+//! a refusal (401, 403, 404, 422, an unexpected answer, a configuration error) ends it at
+//! once with the reason, shown on the change's gate when the forge lets posture write it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,7 +10,7 @@ use std::time::Duration;
 use super::forges::{ForgeProvider, NoForge};
 use super::{Outcome, Runner};
 use super::{command, review};
-use crate::forge::{ArtifactLimits, ForgeError};
+use crate::forge::{ArtifactLimits, ForgeError, GateStatus};
 use crate::store::{Job, JobKind, Store};
 
 /// How reviews are published.
@@ -58,10 +60,24 @@ impl Runner for ForgeRunner {
             JobKind::Command => command::command(&context, job).await,
             _ => review::reconcile(&context, job).await,
         };
-        result.unwrap_or_else(|error| match error {
+        let outcome = result.unwrap_or_else(|error| match error {
             review::JobError::Forge(error) => outcome_of(error),
             other => Outcome::Failed(other.to_string()),
-        })
+        });
+        if let (Outcome::Refused(reason), JobKind::Review, Some(head)) =
+            (&outcome, job.kind, &job.head_sha)
+        {
+            // Best effort: the same refusal may forbid writing the gate too.
+            let gate = GateStatus {
+                head_sha: head.clone(),
+                passed: false,
+                title: "posture could not review this change".into(),
+                summary: format!("posture stopped without a review: {reason}"),
+                annotations: Vec::new(),
+            };
+            let _ = context.forge.set_gate(&job.repository, &gate).await;
+        }
+        outcome
     }
 }
 
@@ -72,6 +88,57 @@ fn outcome_of(error: ForgeError) -> Outcome {
             after: *retry_after + Duration::from_secs(1),
             reason: error.to_string(),
         },
-        _ => Outcome::Failed(error.to_string()),
+        ForgeError::Unavailable { .. } => Outcome::Failed(error.to_string()),
+        ForgeError::NotFound { .. }
+        | ForgeError::Rejected { .. }
+        | ForgeError::Protocol { .. }
+        | ForgeError::Artifact(_)
+        | ForgeError::Config(_) => Outcome::Refused(error.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Forge;
+
+    #[test]
+    fn only_what_can_pass_later_is_retried() {
+        let what = || "reading the pull request".to_owned();
+        let retried = ForgeError::Unavailable {
+            forge: Forge::GitHub,
+            what: what(),
+            message: "502".into(),
+        };
+        assert!(matches!(outcome_of(retried), Outcome::Failed(_)));
+        let limited = ForgeError::RateLimited {
+            forge: Forge::GitHub,
+            what: what(),
+            retry_after: Duration::from_secs(30),
+        };
+        assert!(
+            matches!(outcome_of(limited), Outcome::Postponed { after, .. } if after == Duration::from_secs(31))
+        );
+        for refused in [
+            ForgeError::Rejected {
+                forge: Forge::GitLab,
+                what: what(),
+                status: 401,
+                message: "401 Unauthorized".into(),
+            },
+            ForgeError::Rejected {
+                forge: Forge::GitHub,
+                what: what(),
+                status: 422,
+                message: "Validation Failed".into(),
+            },
+            ForgeError::NotFound {
+                forge: Forge::GitHub,
+                what: what(),
+            },
+            ForgeError::Config("the private key does not parse".into()),
+        ] {
+            assert!(matches!(outcome_of(refused), Outcome::Refused(_)));
+        }
     }
 }
