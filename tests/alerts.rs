@@ -32,6 +32,7 @@ use tempfile::TempDir;
 use tokio::sync::Notify;
 
 use common::server::Server;
+use common::{Run, posture_with_env as posture};
 
 /// The webhook signing secret, in the Standard Webhooks spelling.
 const HOOK_SECRET: &str = "whsec_c2VjcmV0LXNpZ25pbmcta2V5LWZvci1wb3N0dXJl";
@@ -161,30 +162,6 @@ impl Receiver {
 
 // ---------------------------------------------------------------------------------------
 // The server
-
-/// The run of a `posture` command.
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn posture(args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_posture"));
-    command.args(args);
-    for (key, _) in std::env::vars() {
-        if key.starts_with("POSTURE_") {
-            command.env_remove(key);
-        }
-    }
-    command.envs(env.iter().copied());
-    let output = command.output().unwrap();
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(output.stdout).unwrap(),
-        stderr: String::from_utf8(output.stderr).unwrap(),
-    }
-}
 
 /// A database, a settings file naming the receivers, and the environment holding secrets.
 struct Setup {

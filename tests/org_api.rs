@@ -13,6 +13,7 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use common::Run;
+use common::posture_with_env as posture;
 use common::server::Server;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -217,23 +218,6 @@ impl Drop for Db {
 // The binary
 
 /// Runs `posture` with `env` and none of the caller's `POSTURE_*` settings.
-fn posture(args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_posture"));
-    command.args(args);
-    for (key, _) in std::env::vars() {
-        if key.starts_with("POSTURE_") {
-            command.env_remove(key);
-        }
-    }
-    command.envs(env.iter().copied());
-    let output = command.output().unwrap();
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(output.stdout).unwrap(),
-        stderr: String::from_utf8(output.stderr).unwrap(),
-    }
-}
-
 fn migrate(url: &str) {
     let run = posture(&["migrate", "--database", url], &[]);
     assert_eq!(run.code, 0, "posture migrate: {}", run.stderr);

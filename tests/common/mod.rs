@@ -227,6 +227,25 @@ impl Run {
     }
 }
 
+/// Runs `posture` with none of this process's `POSTURE_*` variables, only `env`: what a test
+/// sets is all the command sees.
+pub fn posture_with_env(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_posture"));
+    command.args(args);
+    for (key, _) in std::env::vars() {
+        if key.starts_with("POSTURE_") {
+            command.env_remove(key);
+        }
+    }
+    command.envs(env.iter().copied());
+    let output = command.output().unwrap();
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(output.stdout).unwrap(),
+        stderr: String::from_utf8(output.stderr).unwrap(),
+    }
+}
+
 pub fn posture(args: &[&str]) -> Run {
     let Output {
         status,
