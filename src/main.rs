@@ -299,6 +299,26 @@ struct ServeArgs {
     /// Attempts before an alert message is dead (`posture sinks retry` queues it again).
     #[arg(long, env = "POSTURE_ALERT_MAX_ATTEMPTS", default_value_t = 12)]
     alert_max_attempts: i32,
+    /// HTTP connections open at once; at the cap a new one evicts the oldest idle one.
+    #[arg(long, env = "POSTURE_MAX_CONNECTIONS", default_value_t = 512)]
+    max_connections: usize,
+    /// How long a request's headers may take to arrive, and a connection may sit idle.
+    #[arg(long, env = "POSTURE_HEADER_TIMEOUT", default_value = "10s")]
+    header_timeout: posture::alerts::rules::Window,
+    /// How long a webhook body may take to arrive.
+    #[arg(long, env = "POSTURE_BODY_TIMEOUT", default_value = "30s")]
+    body_timeout: posture::alerts::rules::Window,
+    /// How long one review may run; past it the job ends with the reason, on the gate too.
+    #[arg(long, env = "POSTURE_REVIEW_TIMEOUT", default_value = "10m")]
+    review_timeout: posture::alerts::rules::Window,
+    /// MiB that reading reports may hold at once in this process; larger reviews wait their
+    /// turn, and reports needing more than all of it are refused with the reason.
+    #[arg(long, env = "POSTURE_MEMORY_BUDGET", default_value_t = 4096)]
+    memory_budget_mib: u64,
+    /// How long, after SIGTERM, running jobs may take to finish before they are released
+    /// for another process (keep it under the orchestrator's grace period).
+    #[arg(long, env = "POSTURE_SHUTDOWN_GRACE", default_value = "20s")]
+    shutdown_grace: posture::alerts::rules::Window,
 }
 
 #[derive(Subcommand)]
@@ -399,7 +419,13 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Review(args) => review_command(args),
         Command::Config(ConfigCommand::Check { file }) => config_check(&file),
-        Command::Serve(args) => runtime().and_then(|rt| rt.block_on(serve(args))),
+        Command::Serve(args) => runtime().and_then(|rt| {
+            let served = rt.block_on(serve(args));
+            // A review's parsing may still be running on a blocking thread: it is abandoned
+            // (its job was released) rather than waited for.
+            rt.shutdown_timeout(Duration::from_secs(1));
+            served
+        }),
         Command::Jobs(JobsCommand::List {
             database,
             status,
@@ -785,7 +811,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         store.ensure_alert_sink(&plan.sink.key).await?;
     }
     let secrets = WebhookSecrets::from_env()?;
-    let mut forges = Forges::from_env()?;
+    let mut forges = Forges::from_env(&store)?;
     // The GitHub App of /setup/github, where the environment configures none.
     let setup = posture::setup::Setup::from_env(&store, &secrets, &mut forges).await?;
     let metrics = Metrics::install()?;
@@ -798,7 +824,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         store: store.clone(),
         settings: settings.clone(),
     });
-    let state = AppState::new(intake, secrets, metrics);
+    let state = AppState::new(intake, secrets, metrics).with_body_timeout(args.body_timeout.0);
     let mut app = server::router(state.clone())
         .merge(api)
         .merge(setup.router());
@@ -822,13 +848,20 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     eprintln!("posture: listening on {}", listener.local_addr()?);
     let metrics_server = metrics_listener.map(|listener| {
         let app = server::metrics_router(state);
-        tokio::spawn(async move { axum::serve(listener, app).await })
+        let limits = server::listen::Limits::default();
+        tokio::spawn(server::listen::serve(
+            listener,
+            app,
+            limits,
+            std::future::pending(),
+        ))
     });
 
     let (stop, stopped) = watch::channel(false);
     let config = WorkerConfig {
         workers: args.workers,
         lease: Duration::from_secs(args.lease_seconds.max(1)),
+        shutdown_grace: args.shutdown_grace.0,
         ..WorkerConfig::default()
     };
     let intel_refresh = (args.intel_refresh_hours > 0).then(|| {
@@ -849,6 +882,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             forges: Arc::new(forges),
             settings: ReviewSettings {
                 max_inline_comments: args.max_inline_comments,
+                time_budget: args.review_timeout.0,
+                memory: jobs::MemoryBudget::new(args.memory_budget_mib.saturating_mul(1024 * 1024)),
                 ..ReviewSettings::default()
             },
         }),
@@ -895,9 +930,16 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         public_url.clone(),
         stop.subscribe(),
     ));
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    // Every route answers within five minutes or says why (408), whatever it waits on.
+    let app = app.layer(tower_http::timeout::TimeoutLayer::with_status_code(
+        axum::http::StatusCode::REQUEST_TIMEOUT,
+        Duration::from_secs(300),
+    ));
+    let limits = server::listen::Limits {
+        max_connections: args.max_connections,
+        header_timeout: args.header_timeout.0,
+    };
+    server::listen::serve(listener, app, limits, shutdown).await;
     // No more deliveries: let the workers finish or release what they hold, and the outbox
     // send what its windows hold.
     stop.send_replace(true);

@@ -60,6 +60,16 @@ pub struct OrgSettings {
 impl Settings {
     /// Parses settings text; `file` names it in errors.
     pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigError> {
+        if let Some(position) = crate::config::nesting::too_deep(text) {
+            return Err(ConfigError {
+                file: file.to_owned(),
+                position: Some(position),
+                message: format!(
+                    "brackets nest deeper than {} levels",
+                    crate::config::nesting::MAX_FLOW_DEPTH
+                ),
+            });
+        }
         let mut settings = serde_yaml_ng::from_str::<Option<Settings>>(text)
             .map(Option::unwrap_or_default)
             .map_err(|e| ConfigError {

@@ -7,7 +7,7 @@
 //! at the line the diff maps it to, then the rest pair in line order, so a duplicated
 //! identical line leaves the old finding existing and only the copy new.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use super::diff::DiffIndex;
 use super::identity::{AliasIndex, IdentityKey, code_key, dependency_key, normalized_content};
@@ -249,14 +249,19 @@ fn pair_group(
     head_match: &mut [Option<usize>],
 ) {
     // Exact: the base finding's line, carried through the diff, is the head finding's line.
+    // Heads are indexed by line (in order), so a thousand copies on one line pair in linear
+    // time.
+    let mut heads_at: HashMap<u32, VecDeque<usize>> = HashMap::new();
+    for &h in heads.iter().filter(|&&h| head_match[h].is_none()) {
+        if let Some(line) = head_prepared[h].line {
+            heads_at.entry(line).or_default().push_back(h);
+        }
+    }
     for &b in bases {
         let Some(mapped) = base_prepared[b].line else {
             continue;
         };
-        if let Some(&h) = heads
-            .iter()
-            .find(|&&h| head_match[h].is_none() && head_prepared[h].line == Some(mapped))
-        {
+        if let Some(h) = heads_at.get_mut(&mapped).and_then(VecDeque::pop_front) {
             base_match[b] = Some(h);
             head_match[h] = Some(b);
         }

@@ -11,12 +11,21 @@
 //!   come from different tools and share a CWE (CodeQL's `py/sql-injection` and Semgrep's
 //!   `formatted-sql-query` on one line are one problem).
 //!
+//! Every overlap of one rule (or one secret hash) is joined, however many findings share a
+//! line, by sweeping each key's findings in line order. The cross-rule matches (a secret
+//! without a hash, one CWE from two tools) compare each finding with at most
+//! [`CROSS_RULE_WINDOW`] overlapping neighbours: 100,000 results on one minified line cost
+//! millions of comparisons, not billions.
+//!
 //! The merged finding keeps the most severe report's rule and wording, the highest severity
 //! and score, and the union of tools, advisories, CWEs and fingerprints.
 
 use std::collections::HashMap;
 
 use crate::model::{Dedup, Finding, Kind};
+
+/// How many overlapping findings one finding is compared with for the cross-rule matches.
+pub const CROSS_RULE_WINDOW: usize = 64;
 
 /// Splits the reports of one package version by the directory of their manifest (the
 /// projects of a monorepo); reports without a manifest join the first project.
@@ -96,12 +105,32 @@ pub fn groups(findings: &[&Finding]) -> Vec<Vec<usize>> {
     }
     for members in by_path.values_mut() {
         members.sort_by_key(|&i| lines(findings[i]));
+        // Exact and linear: overlapping runs of one key are one problem. `reach` is the last
+        // line of the run so far, `first` its first member.
+        let mut runs: HashMap<(Kind, &str), (u32, usize)> = HashMap::new();
+        for &i in members.iter() {
+            let Some(key) = sweep_key(findings[i]) else {
+                continue;
+            };
+            let (start, end) = lines(findings[i]);
+            match runs.get_mut(&key) {
+                Some((reach, first)) if start <= *reach => {
+                    sets.union(i, *first);
+                    *reach = (*reach).max(end);
+                }
+                _ => {
+                    runs.insert(key, (end, i));
+                }
+            }
+        }
+        // Bounded: the cross-rule matches, among the nearest overlapping neighbours.
         for (n, &i) in members.iter().enumerate() {
             let end = lines(findings[i]).1;
-            for &j in &members[n + 1..] {
-                if lines(findings[j]).0 > end {
-                    break;
-                }
+            let neighbours = members[n + 1..]
+                .iter()
+                .take_while(|&&j| lines(findings[j]).0 <= end)
+                .take(CROSS_RULE_WINDOW);
+            for &j in neighbours {
                 if same_problem(findings[i], findings[j]) {
                     sets.union(i, j);
                 }
@@ -146,6 +175,19 @@ fn lines(f: &Finding) -> (u32, u32) {
         .as_ref()
         .and_then(|l| l.lines())
         .unwrap_or((0, 0))
+}
+
+/// The key under which overlapping findings are one problem whatever else they say: a
+/// secret's hash (none is a key of its own), a code finding's rule.
+fn sweep_key(f: &Finding) -> Option<(Kind, &str)> {
+    match f.kind {
+        Kind::Secret => Some((
+            Kind::Secret,
+            f.fingerprints.get("secretHash").map_or("", String::as_str),
+        )),
+        kind if !kind.is_dependency() => Some((kind, f.rule.as_str())),
+        _ => None,
+    }
 }
 
 /// Two findings on overlapping lines of one file: are they one problem?
@@ -266,6 +308,46 @@ mod tests {
             ..Advisory::default()
         }];
         f
+    }
+
+    #[test]
+    fn one_rule_on_one_line_merges_however_many_reports_there_are() {
+        // Far more than the cross-rule window: the same-rule sweep joins them all.
+        let many = 3 * CROSS_RULE_WINDOW;
+        let mut findings: Vec<Finding> = (0..many)
+            .map(|n| {
+                code(
+                    &format!("tool-{}", n % 3),
+                    "minified-eval",
+                    "app.min.js",
+                    1,
+                    1,
+                    &[],
+                )
+            })
+            .collect();
+        findings.push(code("tool-0", "other-rule", "app.min.js", 1, 1, &[]));
+        let refs: Vec<&Finding> = findings.iter().collect();
+        let groups = groups(&refs);
+        assert_eq!(groups.len(), 2);
+        assert_eq!(groups[0].len(), many);
+        // A run of overlapping ranges is one problem even where the first and last do not
+        // overlap each other.
+        let chain: Vec<Finding> = (0..many as u32)
+            .map(|n| code("t", "r", "a.py", n + 1, n + 2, &[]))
+            .collect();
+        let refs: Vec<&Finding> = chain.iter().collect();
+        assert_eq!(super::groups(&refs).len(), 1);
+    }
+
+    #[test]
+    fn a_claimed_range_to_the_end_of_numbers_costs_nothing_more() {
+        let findings = [
+            code("a", "r1", "x.py", 1, u32::MAX, &[89]),
+            code("b", "r2", "x.py", 4_000_000_000, 4_000_000_000, &[89]),
+        ];
+        let refs: Vec<&Finding> = findings.iter().collect();
+        assert_eq!(groups(&refs), vec![vec![0, 1]]);
     }
 
     #[test]

@@ -73,9 +73,19 @@ impl<'a> DiffIndex<'a> {
             .is_some_and(|f| matches!(f.status, ChangeStatus::Added | ChangeStatus::Copied))
     }
 
-    /// Whether this change deleted or modified base lines `start..=end` of `base_path`.
+    /// Whether this change deleted or modified base lines `start..=end` of `base_path`. Looks
+    /// at the hunks, never at each line of the range: a report may claim lines up to
+    /// `u32::MAX`.
     pub fn touches_base(&self, base_path: &str, start: u32, end: u32) -> bool {
-        (start..=end).any(|line| self.map_line(base_path, line).is_none())
+        match self.by_old.get(base_path) {
+            None => false,
+            Some(file) if file.status == ChangeStatus::Deleted => true,
+            Some(file) => file.hunks.iter().any(|hunk| {
+                hunk.old_lines > 0
+                    && hunk.old_start <= end
+                    && hunk.old_start.saturating_add(hunk.old_lines) > start
+            }),
+        }
     }
 }
 
@@ -154,6 +164,21 @@ mod tests {
         assert!(!index.touches("a.py", 41, 89));
         assert!(index.touches_base("a.py", 49, 50));
         assert!(!index.touches_base("a.py", 51, 59));
+        // A claimed range to the end of numbers is answered from the hunks, at once.
+        assert!(index.touches_base("a.py", 61, u32::MAX));
+        assert!(!index.touches_base("a.py", 62, u32::MAX));
+        assert!(!index.touches_base("other.py", 1, u32::MAX));
+        // Each answer agrees with mapping every line (over a range small enough to walk).
+        for start in 1..70 {
+            for end in start..70 {
+                let walked = (start..=end).any(|line| index.map_line("a.py", line).is_none());
+                assert_eq!(
+                    index.touches_base("a.py", start, end),
+                    walked,
+                    "{start}..={end}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -15,6 +15,7 @@
 //! reads both, applies the base's, and lists what the head's would alter ([`change`]).
 
 pub mod change;
+pub mod nesting;
 
 use std::path::Path;
 
@@ -407,6 +408,16 @@ impl Config {
                 file: file.to_string(),
                 position: None,
                 message: format!("file is larger than {MAX_CONFIG_BYTES} bytes"),
+            });
+        }
+        if let Some(position) = nesting::too_deep(text) {
+            return Err(ConfigError {
+                file: file.to_string(),
+                position: Some(position),
+                message: format!(
+                    "brackets nest deeper than {} levels; no setting needs that",
+                    nesting::MAX_FLOW_DEPTH
+                ),
             });
         }
         // An empty file (or one holding only comments) means "all defaults".

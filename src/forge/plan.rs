@@ -155,7 +155,12 @@ fn placement(finding: &ReviewedFinding, changes: &ChangeSet) -> Option<Placement
             suggest: suggestible && start == end,
         });
     }
-    let line = (start..=end).rev().find(|&line| added(line))?;
+    // The last added line within the range, found in the sorted added lines rather than by
+    // walking a range that a report may claim up to `u32::MAX`.
+    let below = file.added_lines.partition_point(|&line| line <= end);
+    let line = *file.added_lines[..below]
+        .last()
+        .filter(|&&line| line >= start)?;
     Some(Placement {
         path,
         old_path,
@@ -374,6 +379,21 @@ mod tests {
         assert!(!plan.gate.passed);
         assert_eq!(plan.gate.annotations.len(), 3);
         assert_eq!(plan.gate.annotations[0].level, AnnotationLevel::Failure);
+    }
+
+    #[test]
+    fn a_range_claimed_to_the_end_of_numbers_lands_on_its_last_added_line() {
+        let review = review(vec![
+            sast("wide", "app.py", (11, u32::MAX), Status::New),
+            sast("past", "app.py", (21, u32::MAX), Status::New),
+        ]);
+        let plan = plan(&review, &changes(), &Published::default(), 25).unwrap();
+        let placed: Vec<_> = plan
+            .create
+            .iter()
+            .map(|c| (c.finding.0.as_str(), c.start_line, c.line))
+            .collect();
+        assert_eq!(placed, [("wide", None, 20)]);
     }
 
     #[test]

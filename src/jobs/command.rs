@@ -136,7 +136,9 @@ async fn policy(context: &Context<'_>, change: &ChangeRequest) -> Result<Config,
         .read_file(&change.repository, &change.merge_base, config::FILE_NAME)
         .await?;
     // A broken policy file is answered by every review; commands fall back to the defaults.
-    Ok(super::review::parse_config(bytes.as_deref()).unwrap_or_default())
+    Ok(super::review::parse_config(bytes.as_deref())
+        .await?
+        .unwrap_or_default())
 }
 
 /// The finding of posture's own comment that the command replies to.

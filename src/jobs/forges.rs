@@ -5,10 +5,11 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::forge::github::GitHubClient;
+use crate::forge::github::{GitHubClient, GitHubConfig};
 use crate::forge::gitlab::GitLabClient;
+use crate::forge::throttle::Throttle;
 use crate::forge::{Forge, ForgeError};
-use crate::store::{self, Job};
+use crate::store::{self, Job, Store};
 
 /// Why a job has no forge client.
 #[derive(Debug, thiserror::Error)]
@@ -43,14 +44,22 @@ pub struct Forges {
 }
 
 impl Forges {
-    /// The forges the environment configures (`POSTURE_GITHUB_*`, `POSTURE_GITLAB_*`).
-    pub fn from_env() -> Result<Forges, ForgeError> {
-        Ok(Forges {
-            github: GitHubClient::from_env()?
-                .map(|client| Arc::new(client) as Arc<dyn ForgeProvider>),
-            gitlab: GitLabClient::from_env()?
-                .map(|client| Arc::new(client) as Arc<dyn ForgeProvider>),
-        })
+    /// The forges the environment configures (`POSTURE_GITHUB_*`, `POSTURE_GITLAB_*`), their
+    /// write budgets kept in `store` for every replica.
+    pub fn from_env(store: &Store) -> Result<Forges, ForgeError> {
+        let var = |name: &str| std::env::var(name).ok();
+        let github = match GitHubConfig::from_vars(var)? {
+            Some(mut config) => {
+                let throttle = Throttle::github_content().shared(store.clone());
+                config.throttle = Some(Arc::new(throttle));
+                Some(Arc::new(GitHubClient::new(config)?) as Arc<dyn ForgeProvider>)
+            }
+            None => None,
+        };
+        let throttle = Arc::new(crate::forge::gitlab::default_throttle().shared(store.clone()));
+        let gitlab = GitLabClient::from_vars_with_throttle(var, throttle)?
+            .map(|client| Arc::new(client) as Arc<dyn ForgeProvider>);
+        Ok(Forges { github, gitlab })
     }
 }
 

@@ -7,6 +7,7 @@
 //!
 //! What a job does is [`runner`]'s business; this module only schedules.
 
+mod budget;
 mod command;
 #[cfg(test)]
 mod forge_tests;
@@ -15,6 +16,7 @@ mod review;
 mod runner;
 mod schedule;
 
+pub use budget::{MemoryBudget, OverBudget};
 pub use forges::{ForgeProvider, Forges, NoForge};
 pub use runner::{ForgeRunner, ReviewSettings};
 pub use schedule::{expire_acceptances, queue_reconciles, run_reconciles, run_retention};

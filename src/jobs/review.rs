@@ -48,6 +48,8 @@ pub enum JobError {
     Render(#[from] report::RenderError),
     #[error("the review thread stopped: {0}")]
     Join(#[from] tokio::task::JoinError),
+    #[error(transparent)]
+    OverBudget(#[from] super::budget::OverBudget),
 }
 
 /// Reviews the job's change request (or, for a CI run that named none, every open one
@@ -107,7 +109,7 @@ pub(super) async fn review_one(
     let head_config = forge
         .read_file(&change.repository, &change.head_sha, config::FILE_NAME)
         .await?;
-    if let Err(error) = parse_config(head_config.as_deref()) {
+    if let Err(error) = parse_config(head_config.as_deref()).await? {
         publish_config_error(context, change, &error).await?;
         return Ok(Some(format!("{name}: broken {}", config::FILE_NAME)));
     }
@@ -116,7 +118,9 @@ pub(super) async fn review_one(
         .await?;
     // A broken file on the target branch must not block the change that repairs it: the
     // defaults apply, and the engine says so in the review's warnings.
-    let config = parse_config(base_config.as_deref()).unwrap_or_default();
+    let config = parse_config(base_config.as_deref())
+        .await?
+        .unwrap_or_default();
     let globs = report_globs(&config)?;
     let head_reports = forge
         .reports(
@@ -162,10 +166,9 @@ pub(super) async fn review_one(
     }
 
     let mut ingested = Ingested::default();
-    ingested.head = ingest(&head_reports, &mut ingested);
-    ingested
-        .warnings
-        .extend(head_reports.skipped.iter().cloned());
+    let skipped = head_reports.skipped.clone();
+    ingested.head = ingest(context, head_reports, &mut ingested).await?;
+    ingested.warnings.extend(skipped);
     ingested.base = merge_base_findings(context, project, change, &globs, &mut ingested).await?;
     let head_tools = ingested.head.tools.clone();
     let triage = TriageBook {
@@ -281,19 +284,34 @@ async fn merge_base_findings(
         ));
         return Ok(Snapshot::default());
     }
-    Ok(ingest(&reports, ingested))
+    ingest(context, reports, ingested).await
 }
 
-/// One commit's CI reports as findings; unreadable reports go to `ingested.refused`.
-fn ingest(reports: &Reports, ingested: &mut Ingested) -> Snapshot {
-    engine::ingest_bytes(
-        reports
+/// One commit's CI reports as findings; unreadable reports go to `ingested.refused`. Parsed
+/// on the blocking pool, like everything a change's author controls that costs CPU: intake
+/// and health checks keep their threads.
+///
+/// The parse holds its estimate of the process's [memory budget](super::budget) meanwhile.
+async fn ingest(
+    context: &Context<'_>,
+    reports: Reports,
+    ingested: &mut Ingested,
+) -> Result<Snapshot, JobError> {
+    let size = reports.files.iter().map(|f| f.bytes.len() as u64).sum();
+    let _memory = context.settings.memory.reserve(size).await?;
+    let (snapshot, refused, warnings) = tokio::task::spawn_blocking(move || {
+        let (mut refused, mut warnings) = (Vec::new(), Vec::new());
+        let files = reports
             .files
             .iter()
-            .map(|f| (f.name.as_str(), f.bytes.as_slice())),
-        &mut ingested.refused,
-        &mut ingested.warnings,
-    )
+            .map(|f| (f.name.as_str(), f.bytes.as_slice()));
+        let snapshot = engine::ingest_bytes(files, &mut refused, &mut warnings);
+        (snapshot, refused, warnings)
+    })
+    .await?;
+    ingested.refused.extend(refused);
+    ingested.warnings.extend(warnings);
+    Ok(snapshot)
 }
 
 /// Runs the pure engine on a blocking thread, reading through the forge; `configs` are
@@ -479,7 +497,15 @@ async fn publish_config_error(
     Ok(())
 }
 
-pub(super) fn parse_config(bytes: Option<&[u8]>) -> Result<Config, ConfigError> {
+/// `.posture.yml` parsed on the blocking pool (the outer error: the pool's thread stopped).
+pub(super) async fn parse_config(
+    bytes: Option<&[u8]>,
+) -> Result<Result<Config, ConfigError>, JobError> {
+    let bytes = bytes.map(<[u8]>::to_vec);
+    Ok(tokio::task::spawn_blocking(move || parse_config_now(bytes.as_deref())).await?)
+}
+
+fn parse_config_now(bytes: Option<&[u8]>) -> Result<Config, ConfigError> {
     let Some(bytes) = bytes else {
         return Ok(Config::default());
     };
@@ -537,7 +563,7 @@ pub async fn baseline(context: &Context<'_>, job: &Job) -> Result<Outcome, JobEr
         .upsert_project(forge.kind(), &job.repository, None)
         .await?;
     let mut ingested = Ingested::default();
-    ingested.head = ingest(&reports, &mut ingested);
+    ingested.head = ingest(context, reports, &mut ingested).await?;
     // The commit against itself: every finding is present, none is new.
     ingested.base.tools = ingested.head.tools.clone();
     let tools = ingested.head.tools.clone();

@@ -7,6 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::budget::MemoryBudget;
 use super::forges::{ForgeProvider, NoForge};
 use super::{Outcome, Runner};
 use super::{command, review};
@@ -19,6 +20,10 @@ pub struct ReviewSettings {
     /// New inline comments per run at most; the rest are listed in the summary.
     pub max_inline_comments: usize,
     pub artifact_limits: ArtifactLimits,
+    /// How long one job may run; past it the job ends, refused, with the reason.
+    pub time_budget: Duration,
+    /// What reading reports may hold at once, across this process's jobs.
+    pub memory: MemoryBudget,
 }
 
 impl Default for ReviewSettings {
@@ -26,6 +31,8 @@ impl Default for ReviewSettings {
         ReviewSettings {
             max_inline_comments: 25,
             artifact_limits: ArtifactLimits::default(),
+            time_budget: Duration::from_secs(600),
+            memory: MemoryBudget::default(),
         }
     }
 }
@@ -54,16 +61,29 @@ impl Runner for ForgeRunner {
             forge,
             settings: &self.settings,
         };
-        let result = match job.kind {
-            JobKind::Review => review::review(&context, job).await,
-            JobKind::Baseline => review::baseline(&context, job).await,
-            JobKind::Command => command::command(&context, job).await,
-            _ => review::reconcile(&context, job).await,
+        let work = async {
+            match job.kind {
+                JobKind::Review => review::review(&context, job).await,
+                JobKind::Baseline => review::baseline(&context, job).await,
+                JobKind::Command => command::command(&context, job).await,
+                _ => review::reconcile(&context, job).await,
+            }
         };
-        let outcome = result.unwrap_or_else(|error| match error {
-            review::JobError::Forge(error) => outcome_of(error),
-            other => Outcome::Failed(other.to_string()),
-        });
+        let budget = self.settings.time_budget;
+        let outcome = match tokio::time::timeout(budget, work).await {
+            Ok(result) => result.unwrap_or_else(|error| match error {
+                review::JobError::Forge(error) => outcome_of(error),
+                // The same reports will not fit the next time either.
+                error @ review::JobError::OverBudget(_) => Outcome::Refused(error.to_string()),
+                other => Outcome::Failed(other.to_string()),
+            }),
+            // The same reports and config would take as long again: not retried.
+            Err(_) => Outcome::Refused(format!(
+                "the job ran past its time budget of {} s (POSTURE_REVIEW_TIMEOUT); its \
+                 reports or .posture.yml may be crafted to be slow",
+                budget.as_secs()
+            )),
+        };
         if let (Outcome::Refused(reason), JobKind::Review, Some(head)) =
             (&outcome, job.kind, &job.head_sha)
         {

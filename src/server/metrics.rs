@@ -51,6 +51,7 @@ impl Metrics {
         ::metrics::describe_gauge!(QUEUE_DEPTH, "Jobs waiting to run");
         crate::forge::metrics::describe();
         crate::alerts::outbox::describe_metrics();
+        super::listen::describe_metrics();
         *installed = Some(handle.clone());
         Ok(Metrics { handle })
     }
@@ -70,6 +71,10 @@ pub enum Outcome {
     Ignored,
     Unauthorized,
     Malformed,
+    /// Over [`super::MAX_BODY_BYTES`].
+    TooLarge,
+    /// Refused unread: too many large bodies were being read.
+    Busy,
     Error,
 }
 
@@ -81,6 +86,8 @@ impl Outcome {
             Outcome::Ignored => "ignored",
             Outcome::Unauthorized => "unauthorized",
             Outcome::Malformed => "malformed",
+            Outcome::TooLarge => "too_large",
+            Outcome::Busy => "busy",
             Outcome::Error => "error",
         }
     }

@@ -7,10 +7,17 @@
 //! redelivery or an event posture ignores, 401 unauthenticated (nothing stored), 400 malformed,
 //! 413 over [`MAX_BODY_BYTES`], 503 when storage failed (so the forge redelivers). No work is
 //! done here beyond that: the worker runs the jobs.
+//!
+//! A body is read only once what can be checked without it is: GitLab's token, GitHub's
+//! signature header. Bodies over [`SMALL_BODY_BYTES`] (or of unknown length) are read at most
+//! [`MAX_LARGE_BODIES`] at a time before their signature is verified; one more gets 503 with
+//! `Retry-After` rather than memory. How long a connection may take to send its headers and
+//! how many may be open is [`listen`]'s business.
 
 mod github;
 mod gitlab;
 pub mod intake;
+pub mod listen;
 pub mod metrics;
 pub mod secrets;
 
@@ -20,13 +27,14 @@ mod tests;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
+use tokio::sync::Semaphore;
 use tracing::{Instrument, debug, error, info, warn};
 
 pub use self::intake::{
@@ -41,6 +49,15 @@ use self::secrets::AuthError;
 /// The largest webhook body accepted; larger ones get 413.
 pub const MAX_BODY_BYTES: usize = 25 * 1024 * 1024;
 
+/// Bodies up to this size (by `Content-Length`) are read without waiting for a turn.
+pub const SMALL_BODY_BYTES: u64 = 1024 * 1024;
+
+/// How many larger bodies are read at once, before their signature can be checked.
+pub const MAX_LARGE_BODIES: usize = 4;
+
+/// How long a webhook body may take to arrive by default.
+pub const DEFAULT_BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The longest delivery id accepted (forges send UUIDs).
 const MAX_DELIVERY_ID_LEN: usize = 128;
 
@@ -49,6 +66,10 @@ pub struct AppState<I> {
     pub intake: Arc<I>,
     pub secrets: Arc<WebhookSecrets>,
     pub metrics: Metrics,
+    /// Turns to read a body over [`SMALL_BODY_BYTES`].
+    large_bodies: Arc<Semaphore>,
+    /// How long a body may take to arrive, whatever its size.
+    body_timeout: std::time::Duration,
 }
 
 impl<I> AppState<I> {
@@ -57,7 +78,16 @@ impl<I> AppState<I> {
             intake: Arc::new(intake),
             secrets: Arc::new(secrets),
             metrics,
+            large_bodies: Arc::new(Semaphore::new(MAX_LARGE_BODIES)),
+            body_timeout: DEFAULT_BODY_TIMEOUT,
         }
+    }
+
+    /// How long a webhook body may take to arrive (a slow sender holds a connection, and for
+    /// a large body a turn, no longer than this).
+    pub fn with_body_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.body_timeout = timeout;
+        self
     }
 }
 
@@ -67,6 +97,8 @@ impl<I> Clone for AppState<I> {
             intake: Arc::clone(&self.intake),
             secrets: Arc::clone(&self.secrets),
             metrics: self.metrics.clone(),
+            large_bodies: Arc::clone(&self.large_bodies),
+            body_timeout: self.body_timeout,
         }
     }
 }
@@ -126,26 +158,113 @@ async fn metrics_endpoint<I: Intake>(State(state): State<AppState<I>>) -> Respon
 async fn github_webhook<I: Intake>(
     State(state): State<AppState<I>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
-    let auth = secrets::verify_github(
-        &state.secrets.github_secrets(),
-        header_bytes(&headers, "x-hub-signature-256"),
-        &body,
-    );
+    let secrets = state.secrets.github_secrets();
+    let signature = header_bytes(&headers, "x-hub-signature-256");
+    // No signature to check (or no secret to check it with): refused unread.
+    if let Err(refused) = secrets::github_signature(&secrets, signature) {
+        return receive::<I, github::Event>(&state, Forge::GitHub, Err(refused), &headers, &[])
+            .await;
+    }
+    let body = match read_body::<I, github::Event>(&state, Forge::GitHub, &headers, body).await {
+        Ok(body) => body,
+        Err(reply) => return reply,
+    };
+    let auth = secrets::verify_github(&secrets, signature, &body);
     receive::<I, github::Event>(&state, Forge::GitHub, auth, &headers, &body).await
 }
 
 async fn gitlab_webhook<I: Intake>(
     State(state): State<AppState<I>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
+    // GitLab's token is a header: checked before a byte of the body is read.
     let auth = secrets::verify_gitlab(
         state.secrets.gitlab.as_ref(),
         header_bytes(&headers, "x-gitlab-token"),
     );
+    if auth.is_err() {
+        return receive::<I, gitlab::Event>(&state, Forge::GitLab, auth, &headers, &[]).await;
+    }
+    let body = match read_body::<I, gitlab::Event>(&state, Forge::GitLab, &headers, body).await {
+        Ok(body) => body,
+        Err(reply) => return reply,
+    };
     receive::<I, gitlab::Event>(&state, Forge::GitLab, auth, &headers, &body).await
+}
+
+/// Reads a webhook body of at most [`MAX_BODY_BYTES`]; one over [`SMALL_BODY_BYTES`] (or of
+/// unknown length) waits for no turn: with [`MAX_LARGE_BODIES`] being read, it gets 503.
+async fn read_body<I, E: WebhookEvent>(
+    state: &AppState<I>,
+    forge: Forge,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Bytes, Response> {
+    let event = headers
+        .get(E::EVENT_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .and_then(E::parse)
+        .map_or("other", E::name);
+    let refuse = |outcome: Outcome, response: Response| {
+        self::metrics::record_delivery(forge, event, outcome);
+        response
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+        return Err(refuse(Outcome::TooLarge, too_large()));
+    }
+    let _turn = if declared.is_none_or(|length| length > SMALL_BODY_BYTES) {
+        match Arc::clone(&state.large_bodies).try_acquire_owned() {
+            Ok(turn) => Some(turn),
+            Err(_) => {
+                warn!("refused a large delivery: {MAX_LARGE_BODIES} are being read already");
+                let busy = (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    [(header::RETRY_AFTER, "5")],
+                    axum::Json(json!({"status": "busy"})),
+                );
+                return Err(refuse(Outcome::Busy, busy.into_response()));
+            }
+        }
+    } else {
+        None
+    };
+    let read = tokio::time::timeout(
+        state.body_timeout,
+        axum::body::to_bytes(body, MAX_BODY_BYTES),
+    );
+    let Ok(read) = read.await else {
+        warn!("refused a delivery whose body did not arrive in time");
+        let late = (
+            StatusCode::REQUEST_TIMEOUT,
+            axum::Json(json!({"status": "timeout"})),
+        );
+        return Err(refuse(Outcome::Malformed, late.into_response()));
+    };
+    read.map_err(|error| {
+        let over_limit = std::error::Error::source(&error)
+            .is_some_and(|cause| cause.is::<http_body_util::LengthLimitError>());
+        if over_limit {
+            refuse(Outcome::TooLarge, too_large())
+        } else {
+            warn!(%error, "reading a delivery's body failed");
+            let malformed = Reply::Malformed("the body could not be read".to_owned());
+            refuse(Outcome::Malformed, malformed.into_response())
+        }
+    })
+}
+
+fn too_large() -> Response {
+    (
+        StatusCode::PAYLOAD_TOO_LARGE,
+        axum::Json(json!({"status": "too large", "limit": MAX_BODY_BYTES})),
+    )
+        .into_response()
 }
 
 fn header_bytes<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a [u8]> {

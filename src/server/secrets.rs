@@ -155,12 +155,9 @@ pub enum AuthError {
     Mismatch,
 }
 
-/// Checks GitHub's `X-Hub-Signature-256` header value against every secret.
-pub fn verify_github(
-    secrets: &[Secret],
-    header: Option<&[u8]>,
-    body: &[u8],
-) -> Result<(), AuthError> {
+/// The signature in GitHub's `X-Hub-Signature-256` header value, checked before the body is
+/// read: a delivery without one (or with no secret to check it) is refused unread.
+pub fn github_signature(secrets: &[Secret], header: Option<&[u8]>) -> Result<[u8; 32], AuthError> {
     if secrets.is_empty() {
         return Err(AuthError::NotConfigured(GITHUB_SECRET_VAR));
     }
@@ -170,6 +167,16 @@ pub fn verify_github(
         .ok_or(AuthError::BadHeader)?;
     let mut signature = [0u8; 32];
     hex::decode_to_slice(hex_digest, &mut signature).map_err(|_| AuthError::BadHeader)?;
+    Ok(signature)
+}
+
+/// Checks GitHub's `X-Hub-Signature-256` header value against every secret.
+pub fn verify_github(
+    secrets: &[Secret],
+    header: Option<&[u8]>,
+    body: &[u8],
+) -> Result<(), AuthError> {
+    let signature = github_signature(secrets, header)?;
     let matches = secrets.iter().any(|secret| {
         // HMAC accepts keys of any length, so this never fails.
         Hmac::<Sha256>::new_from_slice(secret.expose()).is_ok_and(|mut mac| {

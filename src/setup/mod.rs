@@ -48,6 +48,7 @@ use crate::forge::ForgeError;
 use crate::forge::github::{
     DEFAULT_API_URL, ENV_API_URL, GitHubClient, GitHubConfig, GitHubCredentials,
 };
+use crate::forge::throttle::Throttle;
 use crate::jobs::Forges;
 use crate::server::secrets::{Secret, StoredSecret, WebhookSecrets};
 use crate::store::{Forge, NewCredentials, Store, StoreError, StoredCredentials};
@@ -279,7 +280,8 @@ impl Setup {
                     )))
                 })?;
                 github.set(
-                    app_client(&config.github_api_url, app_id, pem).map_err(SetupError::Forge)?,
+                    app_client(store, &config.github_api_url, app_id, pem)
+                        .map_err(SetupError::Forge)?,
                 );
             }
             if !env_webhook {
@@ -386,6 +388,7 @@ impl Setup {
             )
         })?;
         let client = app_client(
+            &inner.store,
             &inner.config.github_api_url,
             conversion.id,
             conversion.pem().clone(),
@@ -516,15 +519,23 @@ pub fn open_credentials(
     Ok((SecretString::from(pem), Secret::new(secret)))
 }
 
-/// A client authenticating as the App (checks the key can sign).
-fn app_client(api_url: &str, app_id: u64, pem: SecretString) -> Result<GitHubClient, ForgeError> {
-    GitHubClient::new(GitHubConfig::new(
+/// A client authenticating as the App (checks the key can sign), its content budget shared
+/// with the other replicas through `store`.
+fn app_client(
+    store: &Store,
+    api_url: &str,
+    app_id: u64,
+    pem: SecretString,
+) -> Result<GitHubClient, ForgeError> {
+    let mut config = GitHubConfig::new(
         api_url,
         GitHubCredentials::App {
             app_id,
             private_key_pem: pem,
         },
-    ))
+    );
+    config.throttle = Some(Arc::new(Throttle::github_content().shared(store.clone())));
+    GitHubClient::new(config)
 }
 
 /// `{html_url}/installations/new`, when `html_url` is an http(s) URL.

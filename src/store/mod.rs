@@ -7,6 +7,7 @@
 //! databases store them exactly), which assumes replicas keep their clocks in sync.
 
 mod alerts;
+mod budgets;
 pub mod credentials;
 mod findings;
 mod history;

@@ -11,7 +11,7 @@
 use serde::Deserialize;
 
 use super::client::{Call, Http, encode, repo_path};
-use crate::forge::artifacts::extract;
+use crate::forge::artifacts::extract_for;
 use crate::forge::{ArtifactLimits, ForgeError, ForgeResult, ReportGlobs, Reports};
 
 /// The most workflow runs, and artifacts per run, posture looks at for one commit.
@@ -116,12 +116,10 @@ pub(crate) async fn reports(
                 ));
                 continue;
             }
-            match extract(&artifact.name, &answer.body, globs, limits) {
-                Ok(extracted) => {
-                    reports.files.extend(extracted.files);
-                    reports.skipped.extend(extracted.skipped);
-                }
-                Err(error) => reports.skipped.push(format!("{label}: {error}")),
+            if let Err(error) =
+                extract_for(&mut reports, &artifact.name, answer.body, globs, limits).await
+            {
+                reports.skipped.push(format!("{label}: {error}"));
             }
         }
     }

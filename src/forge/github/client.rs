@@ -159,7 +159,7 @@ impl Shared {
         Http {
             shared: self,
             crab: &self.crab,
-            installation: false,
+            installation: None,
         }
     }
 }
@@ -167,24 +167,24 @@ impl Shared {
 /// Which credentials a forge uses.
 pub(crate) enum Session {
     Token,
-    Installation(Arc<Octocrab>),
+    Installation(u64, Arc<Octocrab>),
     /// App mode without an installation id: found from the first repository asked about.
-    FromRepository(OnceCell<Arc<Octocrab>>),
+    FromRepository(OnceCell<(u64, Arc<Octocrab>)>),
 }
 
 impl Session {
     pub async fn http<'a>(&'a self, shared: &'a Shared, repository: &str) -> ForgeResult<Http<'a>> {
         let (crab, installation) = match self {
-            Session::Token => (&shared.crab, false),
-            Session::Installation(crab) => (crab.as_ref(), true),
+            Session::Token => (&shared.crab, None),
+            Session::Installation(id, crab) => (crab.as_ref(), Some(*id)),
             Session::FromRepository(cell) => {
-                let crab = cell
+                let (id, crab) = cell
                     .get_or_try_init(|| async {
                         let id = installation_id(shared, repository).await?;
-                        shared.installation(id)
+                        Ok::<_, ForgeError>((id, shared.installation(id)?))
                     })
                     .await?;
-                (crab.as_ref(), true)
+                (crab.as_ref(), Some(*id))
             }
         };
         Ok(Http {
@@ -347,8 +347,8 @@ pub(crate) fn relative_to(api_url: &str, url: &str) -> Option<String> {
 pub(crate) struct Http<'a> {
     pub shared: &'a Shared,
     pub crab: &'a Octocrab,
-    /// Installation credentials (tokens minted by octocrab).
-    pub installation: bool,
+    /// The installation whose credentials (tokens minted by octocrab) are used.
+    pub installation: Option<u64>,
 }
 
 impl Http<'_> {
@@ -369,7 +369,11 @@ impl Http<'_> {
             None => (self.crab, None),
         };
         if call.creates_content {
-            self.shared.throttle.acquire().await;
+            let budget = match self.installation {
+                Some(id) => format!("github:{}:installation:{id}", self.shared.api_url),
+                None => format!("github:{}:token", self.shared.api_url),
+            };
+            self.shared.throttle.acquire(&budget).await;
         }
         let what = call.what;
         let mut builder = http::Request::builder()
@@ -482,7 +486,7 @@ impl Http<'_> {
 
     /// A token for git over HTTPS with the same rights as the API calls.
     pub async fn git_token(&self) -> ForgeResult<SecretString> {
-        if self.installation {
+        if self.installation.is_some() {
             self.crab
                 .installation_token()
                 .await

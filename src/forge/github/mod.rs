@@ -285,7 +285,7 @@ impl GitHubClient {
                 let id = u64::try_from(id).map_err(|_| {
                     ForgeError::Config(format!("{id} is not a GitHub installation id"))
                 })?;
-                Session::Installation(self.shared.installation(id)?)
+                Session::Installation(id, self.shared.installation(id)?)
             }
             (Mode::App { .. }, None) => Session::FromRepository(OnceCell::new()),
         };
@@ -326,7 +326,7 @@ impl fmt::Debug for GitHubForge {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let session = match &self.session {
             Session::Token => "personal token",
-            Session::Installation(_) => "App installation",
+            Session::Installation(..) => "App installation",
             Session::FromRepository(_) => "App installation of the first repository used",
         };
         f.debug_struct("GitHubForge")

@@ -160,7 +160,9 @@ impl Api {
     {
         let gitlab = self.gitlab().await?;
         if write {
-            self.throttle.acquire().await;
+            self.throttle
+                .acquire(&format!("gitlab:{}", self.base_url))
+                .await;
         }
         let client = Observed::new(gitlab, operation);
         match query.query_async(&client).await {
@@ -213,7 +215,8 @@ impl Api {
                 Ok(response) => response,
                 Err(e) => {
                     metrics::api_call(FORGE, operation, None);
-                    return Err(unavailable(what, &error_chain(&e)));
+                    // Without the URL: after a redirect it is object storage's presigned one.
+                    return Err(unavailable(what, &error_chain(&e.without_url())));
                 }
             };
             let status = response.status().as_u16();
@@ -262,7 +265,7 @@ impl Api {
                         bytes.extend_from_slice(&chunk);
                     }
                     Ok(None) => return Ok(Downloaded::Complete(bytes)),
-                    Err(e) => return Err(unavailable(what, &error_chain(&e))),
+                    Err(e) => return Err(unavailable(what, &error_chain(&e.without_url()))),
                 }
             }
         }
@@ -555,8 +558,9 @@ fn clip(text: &str) -> String {
     }
 }
 
-/// A transport error with its causes (URLs in it carry no credentials: the token travels in
-/// a header).
+/// A transport error with its causes. The API's URLs carry no credentials (the token travels
+/// in a header); a download's error is stripped of its URL first, which after a redirect is
+/// object storage's presigned one.
 fn error_chain(error: &dyn std::error::Error) -> String {
     let mut message = error.to_string();
     let mut source = error.source();

@@ -84,13 +84,21 @@ impl GitLabClient {
     pub fn from_vars(
         var: impl Fn(&str) -> Option<String>,
     ) -> Result<Option<GitLabClient>, ForgeError> {
+        GitLabClient::from_vars_with_throttle(var, Arc::new(default_throttle()))
+    }
+
+    /// [`GitLabClient::from_vars`] with a write budget shared with other clients.
+    pub fn from_vars_with_throttle(
+        var: impl Fn(&str) -> Option<String>,
+        throttle: Arc<Throttle>,
+    ) -> Result<Option<GitLabClient>, ForgeError> {
         let Some(token) = var(TOKEN_VAR).filter(|t| !t.trim().is_empty()) else {
             return Ok(None);
         };
         let url = var(URL_VAR)
             .filter(|u| !u.trim().is_empty())
             .unwrap_or_else(|| DEFAULT_URL.to_owned());
-        GitLabClient::new(&url, token.trim()).map(Some)
+        GitLabClient::with_throttle(&url, token.trim(), throttle).map(Some)
     }
 
     /// A client for the instance at `url` (`https://gitlab.example.com`, `http://127.0.0.1:8080`,

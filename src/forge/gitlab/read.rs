@@ -15,7 +15,7 @@ use gitlab::api::{self, Pagination};
 use super::client::{Api, Downloaded, FORGE, protocol, unavailable};
 use super::endpoints::{FileBlame, MergeRequestChanges, RepositoryTree};
 use super::types::{BlameRange, Changes, Diff, Job, MergeRequest, Pipeline, TreeEntry};
-use crate::forge::artifacts::extract;
+use crate::forge::artifacts::extract_for;
 use crate::forge::patch::file_change;
 use crate::forge::{ArtifactLimits, ChangeRequest, ForgeError, ForgeResult, ReportGlobs, Reports};
 use crate::model::{ChangeSet, ChangeStatus, CommitInfo, FileBlame as Blame, FileChange};
@@ -402,12 +402,8 @@ async fn job_reports(
         }
         Err(error) => return Err(error),
     };
-    match extract(&job.name, &bytes, globs, limits) {
-        Ok(extracted) => {
-            reports.files.extend(extracted.files);
-            reports.skipped.extend(extracted.skipped);
-        }
-        Err(error) => reports.skipped.push(format!("{label}: {error}")),
+    if let Err(error) = extract_for(reports, &job.name, bytes, globs, limits).await {
+        reports.skipped.push(format!("{label}: {error}"));
     }
     Ok(())
 }

@@ -819,6 +819,50 @@ async fn artifact_downloads_keep_the_token_off_redirects_and_stop_at_the_limit()
     }
 }
 
+#[tokio::test]
+async fn a_failed_download_from_object_storage_does_not_carry_its_presigned_url() {
+    let (server, forge) = gitlab().await;
+    Mock::given(method("GET"))
+        .and(path(api("/pipelines")))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!([{"id": 47, "status": "success"}])),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(api("/pipelines/47/jobs")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([job_json(
+            7,
+            "semgrep",
+            json!([{"file_type": "archive", "filename": "artifacts.zip"}]),
+            None
+        )])))
+        .mount(&server)
+        .await;
+    // Object storage that refuses connections: port 1 on loopback has no listener.
+    let presigned = "http://127.0.0.1:1/bucket/artifacts.zip?X-Amz-Signature=5e2fdeadbeef";
+    Mock::given(method("GET"))
+        .and(path(api("/jobs/7/artifacts")))
+        .respond_with(ResponseTemplate::new(302).insert_header("location", presigned))
+        .mount(&server)
+        .await;
+    let error = forge
+        .reports(
+            PROJECT,
+            HEAD,
+            &ReportGlobs::default(),
+            &ArtifactLimits::default(),
+        )
+        .await
+        .expect_err("the download fails");
+    let message = error.to_string();
+    assert!(matches!(error, ForgeError::Unavailable { .. }), "{message}");
+    assert!(
+        !message.contains("X-Amz-Signature") && !message.contains("5e2fdeadbeef"),
+        "{message}"
+    );
+}
+
 fn note(id: u64, body: &str, kind: Value, resolvable: bool, resolved: bool) -> Value {
     note_by(ME, id, body, kind, resolvable, resolved)
 }
