@@ -1,9 +1,12 @@
 //! Load test of a running `posture serve`: sends signed `pull_request` deliveries (the real
 //! payload from `fixtures/github`, one pull request each) to loopback only, bounded in count
-//! and time, and prints acknowledged requests per second and latency percentiles.
+//! and time, and prints acknowledged requests per second and latency percentiles. With a
+//! RATE, requests are sent on a schedule (open loop, RATE a second) and latency counts from
+//! the scheduled time, so a slow answer is not hidden by the sender waiting for it; without,
+//! each of the CONCURRENCY senders sends as soon as its last request is answered.
 //!
 //! usage: POSTURE_GITHUB_WEBHOOK_SECRET=… cargo run --release --example loadtest -- \
-//!          http://127.0.0.1:8080 [COUNT=2000] [CONCURRENCY=16] [MAX_SECONDS=60]
+//!          http://127.0.0.1:8080 [COUNT=2000] [CONCURRENCY=16] [MAX_SECONDS=60] [RATE]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -29,6 +32,7 @@ async fn main() -> anyhow::Result<()> {
     let count: usize = args.next().map_or(Ok(2_000), |a| a.parse())?;
     let concurrency: usize = args.next().map_or(Ok(16), |a| a.parse())?;
     let max = Duration::from_secs(args.next().map_or(Ok(60), |a| a.parse())?);
+    let rate: Option<f64> = args.next().map(|a| a.parse()).transpose()?;
     let secret = std::env::var("POSTURE_GITHUB_WEBHOOK_SECRET")
         .context("set POSTURE_GITHUB_WEBHOOK_SECRET to the server's secret")?;
     let template: serde_json::Value = serde_json::from_slice(&std::fs::read(concat!(
@@ -65,7 +69,14 @@ async fn main() -> anyhow::Result<()> {
                     .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
                 mac.update(&body);
                 let signature = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
-                let sent = Instant::now();
+                let sent = match rate {
+                    Some(rate) => {
+                        let due = started + Duration::from_secs_f64(n as f64 / rate);
+                        tokio::time::sleep_until(due.into()).await;
+                        due
+                    }
+                    None => Instant::now(),
+                };
                 let status = client
                     .post(format!("{base}/webhooks/github"))
                     .header("X-GitHub-Event", "pull_request")

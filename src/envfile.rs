@@ -36,6 +36,14 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<(String, String)>, EnvFileErr
             .split_once('=')
             .ok_or_else(|| invalid("expected KEY=VALUE"))?;
         let key = key.trim();
+        // Text that is not a name may be a value (`KEY: secret=` splits inside the secret):
+        // it is never repeated.
+        if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(invalid(
+                "the text before the first '=' is not a variable name (a ':' or a space \
+                 where '=' belongs?)",
+            ));
+        }
         if !key.starts_with("POSTURE_")
             || !key
                 .chars()
@@ -99,6 +107,14 @@ mod tests {
             error
                 .to_string()
                 .starts_with("p.env:1: 'HOME' is not a posture setting")
+        );
+        // A colon where '=' belongs, and a base64 secret holding '=': none of it repeated.
+        let error = parse("p.env", "POSTURE_GITLAB_WEBHOOK_TOKEN: c2VjcmV0=\n").unwrap_err();
+        let message = error.to_string();
+        assert!(message.starts_with("p.env:1: the text before"), "{message}");
+        assert!(
+            !message.contains("c2V") && !message.contains("TOKEN"),
+            "{message}"
         );
     }
 }

@@ -529,12 +529,17 @@ fn review_command(args: ReviewArgs) -> anyhow::Result<ExitCode> {
         (None, None, None) => review::run(&request)?,
         (None, kev, epss) => review::run_with_intel(&request, &intel_from_files(kev, epss)?)?,
     };
-    let rendered = report::render(args.format, &outcome.review, &outcome.refused)?;
-    match &args.output {
-        Some(path) => std::fs::write(path, rendered)
-            .with_context(|| format!("cannot write {}", path.display()))?,
-        None => std::io::stdout().write_all(rendered.as_bytes())?,
-    }
+    let mut out: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot write {}", path.display()))?,
+        ),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let mut out = std::io::BufWriter::new(&mut out);
+    report::write(args.format, &outcome.review, &outcome.refused, &mut out)?;
+    out.flush()?;
+    drop(out);
     for refused in &outcome.refused {
         eprintln!("error: report refused: {refused}");
     }

@@ -254,3 +254,70 @@ async fn metrics_can_move_off_the_public_port_and_unknown_variables_are_named() 
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+/// Answers nothing for an hour, after telling the test a request arrived.
+struct Hang(std::sync::Mutex<std::sync::mpsc::Sender<()>>);
+
+impl wiremock::Respond for Hang {
+    fn respond(&self, _: &wiremock::Request) -> wiremock::ResponseTemplate {
+        let _ = self.0.lock().unwrap().send(());
+        wiremock::ResponseTemplate::new(200).set_delay(Duration::from_secs(3600))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_stops_within_the_grace_period_whatever_a_job_waits_on() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let database = format!("sqlite://{}", dir.path().join("posture.db").display());
+    let github = wiremock::MockServer::start().await;
+    let (arrived, arrival) = std::sync::mpsc::channel();
+    wiremock::Mock::given(wiremock::matchers::any())
+        .respond_with(Hang(std::sync::Mutex::new(arrived)))
+        .mount(&github)
+        .await;
+    let mut command = Command::new(assert_cmd::cargo::cargo_bin("posture"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("POSTURE_") {
+            command.env_remove(key);
+        }
+    }
+    command
+        .args(["serve", "--listen", "127.0.0.1:0", "--database", &database])
+        .args(["--workers", "1", "--shutdown-grace", "1s"])
+        .env("POSTURE_GITHUB_WEBHOOK_SECRET", SECRET)
+        .env("POSTURE_GITHUB_TOKEN", "ghp_not_a_real_token")
+        .env("POSTURE_GITHUB_API_URL", github.uri());
+    let server = common::server::Server::spawn(command);
+    let client = reqwest::Client::new();
+    let status = client
+        .post(format!("{}/webhooks/github", server.base))
+        .header("X-GitHub-Event", "pull_request")
+        .header("X-GitHub-Delivery", "hang-1")
+        .header("X-Hub-Signature-256", sign(&pull_request(5)))
+        .header("Content-Type", "application/json")
+        .body(pull_request(5))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 202);
+    // The job is running: its first request to GitHub is waiting on the fake.
+    tokio::task::spawn_blocking(move || arrival.recv_timeout(Duration::from_secs(30)))
+        .await
+        .unwrap()
+        .expect("the job called GitHub");
+
+    // SIGTERM: the job has a second to finish, then is released; the process exits cleanly.
+    let log = tokio::task::spawn_blocking(move || server.terminate())
+        .await
+        .unwrap();
+    assert!(log.contains("posture: stopped"), "{log}");
+    let store = Store::connect(&database).await.unwrap();
+    let jobs = store.list_jobs(None, 10).await.unwrap();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(
+        jobs[0].status,
+        JobStatus::Queued,
+        "released for another process: {jobs:?}"
+    );
+}

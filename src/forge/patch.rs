@@ -52,6 +52,11 @@ pub fn parse(path: &str, patch: &str) -> Result<(Vec<Hunk>, Vec<u32>), PatchErro
     let (mut old, mut new) = (0u32, 0u32);
     let mut in_hunk = false;
     let mut run: Option<Hunk> = None;
+    // A header may name a line near `u32::MAX`; stepping past the last one is refused.
+    let next = |line: u32, index: usize| {
+        line.checked_add(1)
+            .ok_or_else(|| error(index + 1, "line number out of range"))
+    };
     for (index, line) in patch.lines().enumerate() {
         if let Some(header) = line.strip_prefix("@@ ") {
             close(&mut run, &mut hunks);
@@ -73,17 +78,17 @@ pub fn parse(path: &str, patch: &str) -> Result<(Vec<Hunk>, Vec<u32>), PatchErro
             Some(b'+') => {
                 run.get_or_insert(start).new_lines += 1;
                 added.push(new);
-                new += 1;
+                new = next(new, index)?;
             }
             Some(b'-') => {
                 run.get_or_insert(start).old_lines += 1;
-                old += 1;
+                old = next(old, index)?;
             }
             Some(b'\\') => {} // "\ No newline at end of file"
             Some(b' ') | None => {
                 close(&mut run, &mut hunks);
-                old += 1;
-                new += 1;
+                old = next(old, index)?;
+                new = next(new, index)?;
             }
             Some(_) => {
                 return Err(error(
@@ -121,7 +126,7 @@ fn header_starts(header: &str) -> Option<(u32, u32)> {
         let mut fields = range.split(',');
         let start = fields.next()?.parse::<u32>().ok()?;
         let empty = fields.next() == Some("0");
-        Some(start + u32::from(empty))
+        start.checked_add(u32::from(empty))
     };
     Some((start(old)?, start(new)?))
 }

@@ -43,6 +43,8 @@ struct State {
     replies: Vec<(ReplyTo, String)>,
     /// The comments whose threads `resolve_thread()` resolved, in order.
     resolved_threads: Vec<CommentId>,
+    /// `change_request()` never answers (a forge, or a parse, that takes forever).
+    hang: bool,
 }
 
 #[derive(Default)]
@@ -72,6 +74,9 @@ impl Forge for FakeForge {
         store::Forge::GitHub
     }
     async fn change_request(&self, _: &str, _: i64) -> ForgeResult<ChangeRequest> {
+        if self.state.lock().unwrap().hang {
+            std::future::pending::<()>().await;
+        }
         Ok(self.change())
     }
     async fn open_change_requests(
@@ -512,6 +517,40 @@ async fn a_ci_run_without_a_readable_report_still_sets_the_gate() {
     );
     review::review(&context, &job()).await.unwrap();
     assert!(forge.state.lock().unwrap().gates[1].passed);
+}
+
+/// Serves every job with one fake forge.
+struct OneForge(Arc<FakeForge>);
+
+#[async_trait]
+impl super::ForgeProvider for OneForge {
+    async fn forge_for(&self, _: &Job) -> Result<Arc<dyn Forge>, super::NoForge> {
+        Ok(self.0.clone())
+    }
+}
+
+#[tokio::test]
+async fn a_review_past_its_time_budget_ends_with_the_reason_on_the_gate() {
+    let setup = Setup::new(true).await;
+    setup.forge.state.lock().unwrap().hang = true;
+    let runner = super::ForgeRunner {
+        store: setup.store.clone(),
+        forges: Arc::new(OneForge(setup.forge.clone())),
+        settings: ReviewSettings {
+            time_budget: std::time::Duration::from_millis(200),
+            ..ReviewSettings::default()
+        },
+    };
+    // The forge never answers: the budget ends the job.
+    let outcome = super::Runner::run(&runner, &job()).await;
+    let Outcome::Refused(reason) = &outcome else {
+        panic!("{outcome:?}");
+    };
+    assert!(reason.contains("time budget of 0.2 s"), "{reason}");
+    let state = setup.forge.state.lock().unwrap();
+    assert_eq!(state.gates.len(), 1);
+    assert!(!state.gates[0].passed);
+    assert!(state.gates[0].summary.contains("time budget"));
 }
 
 #[tokio::test]

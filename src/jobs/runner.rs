@@ -81,7 +81,7 @@ impl Runner for ForgeRunner {
             Err(_) => Outcome::Refused(format!(
                 "the job ran past its time budget of {} s (POSTURE_REVIEW_TIMEOUT); its \
                  reports or .posture.yml may be crafted to be slow",
-                budget.as_secs()
+                budget.as_secs_f64()
             )),
         };
         if let (Outcome::Refused(reason), JobKind::Review, Some(head)) =

@@ -23,7 +23,7 @@ struct View<'a> {
     head: &'a str,
     merge_base: &'a str,
     summary: SummaryView<'a>,
-    findings: Vec<FindingView<'a>>,
+    findings: Findings<'a>,
     /// The upgrades, one per package and target version, each with every advisory it
     /// clears and every manifest it edits.
     upgrades: &'a [UpgradeSuggestion],
@@ -174,6 +174,18 @@ impl<'a> From<&'a ReviewedFinding> for FindingView<'a> {
 }
 
 pub(super) fn render(review: &Review, refused: &[IngestError]) -> Result<String, RenderError> {
+    let mut out = Vec::new();
+    write(review, refused, &mut out)?;
+    Ok(String::from_utf8(out).expect("serde_json writes UTF-8"))
+}
+
+/// Streams the document to `out`: a review of 100,000 findings is over 100 MB of JSON, never
+/// held whole in memory.
+pub(super) fn write(
+    review: &Review,
+    refused: &[IngestError],
+    out: &mut dyn std::io::Write,
+) -> Result<(), RenderError> {
     let view = View {
         schema: SCHEMA,
         base: &review.base,
@@ -195,15 +207,24 @@ pub(super) fn render(review: &Review, refused: &[IngestError]) -> Result<String,
                 advisories: crate::analyze::upgrade::cleared_advisories(review),
             },
         },
-        findings: review.findings.iter().map(FindingView::from).collect(),
+        findings: Findings(&review.findings),
         upgrades: &review.upgrades,
         warnings: &review.warnings,
         refused_reports: refused.iter().map(ToString::to_string).collect(),
         config_changes: review.config_changes.iter().map(ChangeView::from).collect(),
     };
-    let mut out = serde_json::to_string_pretty(&view)?;
-    out.push('\n');
-    Ok(out)
+    serde_json::to_writer_pretty(&mut *out, &view)?;
+    out.write_all(b"\n")?;
+    Ok(())
+}
+
+/// The findings, each viewed as it is written rather than all at once.
+struct Findings<'a>(&'a [ReviewedFinding]);
+
+impl Serialize for Findings<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(FindingView::from))
+    }
 }
 
 #[cfg(test)]

@@ -30,6 +30,8 @@ pub enum RenderError {
     Registration(#[from] Box<handlebars::TemplateError>),
     #[error("json: {0}")]
     Json(#[from] serde_json::Error),
+    #[error("writing: {0}")]
+    Io(#[from] std::io::Error),
 }
 
 /// Renders `review` in `format`; `refused` names reports the review had to run without.
@@ -42,6 +44,19 @@ pub fn render(
         Format::Markdown => markdown::render(review, refused),
         Format::Json => json::render(review, refused),
         Format::Sarif => sarif::render(review),
+    }
+}
+
+/// [`render`] straight into `out`; JSON is streamed, never held whole.
+pub fn write(
+    format: Format,
+    review: &Review,
+    refused: &[IngestError],
+    out: &mut dyn std::io::Write,
+) -> Result<(), RenderError> {
+    match format {
+        Format::Json => json::write(review, refused, out),
+        other => Ok(out.write_all(render(other, review, refused)?.as_bytes())?),
     }
 }
 
