@@ -173,6 +173,7 @@ impl Store {
             .map(|job| to_json("job payload", &job.payload).map(|payload| (job, payload)))
             .collect::<Result<Vec<_>, _>>()?;
         let now = now();
+        let _turn = self.write_turn().await;
         with_pool!(self, |pool, pg| {
             let mut tx = pool.begin().await?;
             let inserted: Option<(i64,)> = sqlx::query_as(INSERT_DELIVERY)
@@ -234,6 +235,7 @@ impl Store {
     pub async fn claim(&self, worker: &str, lease: Duration) -> Result<Option<Job>, StoreError> {
         let now = now();
         let lease_until = later(now, lease);
+        let _turn = self.write_turn().await;
         let row: Option<ClaimedRow> = with_pool!(self, |pool, pg| {
             if !pg {
                 sqlx::query_as(CLAIM_SQLITE)
