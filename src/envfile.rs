@@ -38,17 +38,17 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<(String, String)>, EnvFileErr
         let key = key.trim();
         // Text that is not a name may be a value (`KEY: secret=` splits inside the secret):
         // it is never repeated.
-        if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        let name_like = key.starts_with(|c: char| c.is_ascii_uppercase() || c == '_')
+            && key
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+        if !name_like {
             return Err(invalid(
-                "the text before the first '=' is not a variable name (a ':' or a space \
-                 where '=' belongs?)",
+                "the text before the first '=' is not a variable name in capitals \
+                 (POSTURE_*; a ':' or a space where '=' belongs?)",
             ));
         }
-        if !key.starts_with("POSTURE_")
-            || !key
-                .chars()
-                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
-        {
+        if !key.starts_with("POSTURE_") {
             return Err(invalid(&format!(
                 "'{key}' is not a posture setting (names are POSTURE_* in capitals)"
             )));

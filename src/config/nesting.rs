@@ -7,12 +7,23 @@
 /// Flow collections nested deeper than this are refused.
 pub const MAX_FLOW_DEPTH: usize = 64;
 
+/// More `[` and `{` than this in all are refused, wherever they are. The depth scan follows
+/// quotes the way a YAML reader would only roughly (a `"` inside a plain scalar is just a
+/// character, and would hide what follows from it); this bound holds whatever the quoting,
+/// and at this many libyaml's worst case costs milliseconds.
+pub const MAX_FLOW_INDICATORS: usize = 10_000;
+
 /// Where the flow nesting of `text` first passes [`MAX_FLOW_DEPTH`], as a 1-based line and
 /// column; `None` when it never does.
 ///
 /// Quoted scalars and comments are skipped; brackets inside block scalars are counted, which
 /// only matters to a block scalar holding more than 64 unclosed brackets.
 pub fn too_deep(text: &str) -> Option<(usize, usize)> {
+    if let Some((at, _)) = text.match_indices(['[', '{']).nth(MAX_FLOW_INDICATORS) {
+        let line = text[..at].matches('\n').count() + 1;
+        let column = at - text[..at].rfind('\n').map_or(0, |n| n + 1) + 1;
+        return Some((line, column));
+    }
     let mut depth = 0usize;
     let (mut line, mut column) = (1, 0);
     let mut chars = text.chars().peekable();
@@ -80,10 +91,20 @@ mod tests {
 
     #[test]
     fn deep_flow_nesting_is_found_where_it_passes_the_limit() {
-        let deep = format!("version: 1\nfail_on: {}", "[".repeat(300_000));
+        let deep = format!("version: 1\nfail_on: {}", "[".repeat(100));
         assert_eq!(too_deep(&deep), Some((2, 10 + MAX_FLOW_DEPTH)));
+        let huge = format!("version: 1\nfail_on: {}", "[".repeat(300_000));
+        assert!(too_deep(&huge).is_some());
         let maps = format!("reports: {}", "{a: ".repeat(100));
         assert!(too_deep(&maps).is_some());
+    }
+
+    #[test]
+    fn a_stray_quote_does_not_hide_what_follows() {
+        // In YAML the `"` of a plain scalar is a character, not a quote: the depth scan
+        // would read the rest as quoted, the total bound still holds.
+        let text = format!("x: a\"\ny: {}", "[".repeat(20_000));
+        assert_eq!(too_deep(&text), Some((2, 4 + MAX_FLOW_INDICATORS)));
     }
 
     #[test]

@@ -138,17 +138,14 @@ pub async fn extract_for(
     limits: &ArtifactLimits,
 ) -> Result<(), ArtifactError> {
     let taken: u64 = reports.files.iter().map(|f| f.bytes.len() as u64).sum();
-    let limits = ArtifactLimits {
-        max_total_bytes: limits.max_total_bytes.saturating_sub(taken),
-        ..*limits
-    };
-    let (name, globs) = (artifact.to_owned(), globs.clone());
-    let extracted = tokio::task::spawn_blocking(move || extract(&name, &archive, &globs, &limits))
-        .await
-        .map_err(|stopped| ArtifactError::Stopped {
-            artifact: artifact.to_owned(),
-            message: stopped.to_string(),
-        })??;
+    let (name, globs, limits) = (artifact.to_owned(), globs.clone(), *limits);
+    let extracted =
+        tokio::task::spawn_blocking(move || extract_after(&name, &archive, &globs, &limits, taken))
+            .await
+            .map_err(|stopped| ArtifactError::Stopped {
+                artifact: artifact.to_owned(),
+                message: stopped.to_string(),
+            })??;
     reports.files.extend(extracted.files);
     reports.skipped.extend(extracted.skipped);
     Ok(())
@@ -161,6 +158,17 @@ pub fn extract(
     archive: &[u8],
     globs: &ReportGlobs,
     limits: &ArtifactLimits,
+) -> Result<Extracted, ArtifactError> {
+    extract_after(artifact, archive, globs, limits, 0)
+}
+
+/// [`extract`] when `taken` bytes of the commit's reports were inflated already.
+fn extract_after(
+    artifact: &str,
+    archive: &[u8],
+    globs: &ReportGlobs,
+    limits: &ArtifactLimits,
+    taken: u64,
 ) -> Result<Extracted, ArtifactError> {
     if archive.len() as u64 > limits.max_archive_bytes {
         return Err(ArtifactError::ArchiveTooLarge {
@@ -182,7 +190,7 @@ pub fn extract(
         });
     }
     let mut out = Extracted::default();
-    let mut total = 0u64;
+    let mut total = taken;
     for index in 0..zip.len() {
         let mut entry = match zip.by_index(index) {
             Ok(entry) => entry,

@@ -8,9 +8,10 @@ use std::sync::Arc;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-/// Memory reading a report takes per byte of it, at most: measured on osv-scanner and SARIF
-/// reports (see the README's figures), rounded up.
-pub const BYTES_PER_REPORT_BYTE: u64 = 12;
+/// Memory a review takes per byte of its reports, at most: a whole `posture review` of two
+/// 42 MB SARIF logs peaks at 7.5 bytes per report byte (benches/review_large.py), and
+/// osv-scanner's JSON, the most expensive per byte, took 18 before findings were streamed.
+pub const BYTES_PER_REPORT_BYTE: u64 = 16;
 
 const MIB: u64 = 1024 * 1024;
 
@@ -68,7 +69,7 @@ impl MemoryBudget {
 }
 
 impl Default for MemoryBudget {
-    /// 4 GiB: a 256 MiB report (the largest one read) fits, with room for small reviews.
+    /// 4 GiB: a 256 MiB report (the largest one read) fits.
     fn default() -> MemoryBudget {
         MemoryBudget::new(4 * 1024 * MIB)
     }
@@ -87,16 +88,16 @@ mod tests {
     #[tokio::test]
     async fn large_reviews_take_turns_and_one_over_the_whole_budget_is_refused() {
         let budget = MemoryBudget::new(100 * MIB);
-        let first = budget.reserve(6 * MIB).await.unwrap(); // 72 MiB
-        let second = budget.reserve(3 * MIB);
+        let first = budget.reserve(5 * MIB).await.unwrap(); // 80 MiB
+        let second = budget.reserve(2 * MIB);
         tokio::pin!(second);
-        // 36 more MiB do not fit beside the first 72: the second waits…
+        // 32 more MiB do not fit beside the first 80: the second waits…
         assert!(futures_poll(&mut second).is_none());
         drop(first);
         // …until the first is done.
         assert!(futures_poll(&mut second).is_some());
-        let refused = budget.reserve(10 * MIB).await.unwrap_err();
-        assert_eq!(refused.needed_mib, 120);
+        let refused = budget.reserve(7 * MIB).await.unwrap_err();
+        assert_eq!(refused.needed_mib, 112);
         assert!(refused.to_string().contains("POSTURE_MEMORY_BUDGET"));
     }
 

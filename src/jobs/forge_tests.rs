@@ -530,7 +530,7 @@ impl super::ForgeProvider for OneForge {
 }
 
 #[tokio::test]
-async fn a_review_past_its_time_budget_ends_with_the_reason_on_the_gate() {
+async fn a_review_past_its_time_budget_ends_with_the_reason() {
     let setup = Setup::new(true).await;
     setup.forge.state.lock().unwrap().hang = true;
     let runner = super::ForgeRunner {
@@ -543,14 +543,10 @@ async fn a_review_past_its_time_budget_ends_with_the_reason_on_the_gate() {
     };
     // The forge never answers: the budget ends the job.
     let outcome = super::Runner::run(&runner, &job()).await;
-    let Outcome::Refused(reason) = &outcome else {
+    let Outcome::Failed(reason) = &outcome else {
         panic!("{outcome:?}");
     };
     assert!(reason.contains("time budget of 0.2 s"), "{reason}");
-    let state = setup.forge.state.lock().unwrap();
-    assert_eq!(state.gates.len(), 1);
-    assert!(!state.gates[0].passed);
-    assert!(state.gates[0].summary.contains("time budget"));
 }
 
 #[tokio::test]

@@ -298,8 +298,11 @@ async fn ingest(
     ingested: &mut Ingested,
 ) -> Result<Snapshot, JobError> {
     let size = reports.files.iter().map(|f| f.bytes.len() as u64).sum();
-    let _memory = context.settings.memory.reserve(size).await?;
+    let memory = context.settings.memory.reserve(size).await?;
     let (snapshot, refused, warnings) = tokio::task::spawn_blocking(move || {
+        // Held by the parse itself: if the job is abandoned (its time budget), the memory
+        // stays counted until the parse is done with it.
+        let _memory = memory;
         let (mut refused, mut warnings) = (Vec::new(), Vec::new());
         let files = reports
             .files

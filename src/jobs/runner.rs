@@ -77,10 +77,10 @@ impl Runner for ForgeRunner {
                 error @ review::JobError::OverBudget(_) => Outcome::Refused(error.to_string()),
                 other => Outcome::Failed(other.to_string()),
             }),
-            // The same reports and config would take as long again: not retried.
-            Err(_) => Outcome::Refused(format!(
-                "the job ran past its time budget of {} s (POSTURE_REVIEW_TIMEOUT); its \
-                 reports or .posture.yml may be crafted to be slow",
+            // Retried with backoff like any failure (the time may have gone to waiting on the
+            // forge or on other reviews), then dead with this reason.
+            Err(_) => Outcome::Failed(format!(
+                "the job ran past its time budget of {} s (POSTURE_REVIEW_TIMEOUT)",
                 budget.as_secs_f64()
             )),
         };

@@ -21,6 +21,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -104,6 +105,8 @@ pub async fn serve(
             stopped.clone(),
         ));
     }
+    // New clients are refused at once rather than left waiting on a closing server.
+    drop(listener);
     stop.send_replace(true);
     while connections.join_next().await.is_some() {}
 }
@@ -122,9 +125,14 @@ async fn serve_connection(
         let in_flight = InFlight::enter(&busy);
         let answer = hyper::service::Service::call(&app, request);
         async move {
-            let response = answer.await;
-            drop(in_flight);
-            response
+            // In flight until the last byte of the answer is written, not merely produced.
+            let response = answer.await?;
+            Ok::<_, std::convert::Infallible>(response.map(|body| {
+                axum::body::Body::new(body.map_frame(move |frame| {
+                    let _held = &in_flight;
+                    frame
+                }))
+            }))
         }
     });
     let mut builder = http1::Builder::new();

@@ -167,10 +167,11 @@ async fn github_webhook<I: Intake>(
         return receive::<I, github::Event>(&state, Forge::GitHub, Err(refused), &headers, &[])
             .await;
     }
-    let body = match read_body::<I, github::Event>(&state, Forge::GitHub, &headers, body).await {
-        Ok(body) => body,
-        Err(reply) => return reply,
-    };
+    let body =
+        match read_body::<I, github::Event>(&state, Forge::GitHub, &headers, body, false).await {
+            Ok(body) => body,
+            Err(reply) => return reply,
+        };
     let auth = secrets::verify_github(&secrets, signature, &body);
     receive::<I, github::Event>(&state, Forge::GitHub, auth, &headers, &body).await
 }
@@ -188,20 +189,23 @@ async fn gitlab_webhook<I: Intake>(
     if auth.is_err() {
         return receive::<I, gitlab::Event>(&state, Forge::GitLab, auth, &headers, &[]).await;
     }
-    let body = match read_body::<I, gitlab::Event>(&state, Forge::GitLab, &headers, body).await {
-        Ok(body) => body,
-        Err(reply) => return reply,
-    };
+    let body =
+        match read_body::<I, gitlab::Event>(&state, Forge::GitLab, &headers, body, true).await {
+            Ok(body) => body,
+            Err(reply) => return reply,
+        };
     receive::<I, gitlab::Event>(&state, Forge::GitLab, auth, &headers, &body).await
 }
 
-/// Reads a webhook body of at most [`MAX_BODY_BYTES`]; one over [`SMALL_BODY_BYTES`] (or of
-/// unknown length) waits for no turn: with [`MAX_LARGE_BODIES`] being read, it gets 503.
+/// Reads a webhook body of at most [`MAX_BODY_BYTES`]. One not `authenticated` yet (GitHub's
+/// signature covers the body) over [`SMALL_BODY_BYTES`], or of unknown length, waits for no
+/// turn: with [`MAX_LARGE_BODIES`] being read, it gets 503.
 async fn read_body<I, E: WebhookEvent>(
     state: &AppState<I>,
     forge: Forge,
     headers: &HeaderMap,
     body: Body,
+    authenticated: bool,
 ) -> Result<Bytes, Response> {
     let event = headers
         .get(E::EVENT_HEADER)
@@ -218,7 +222,7 @@ async fn read_body<I, E: WebhookEvent>(
     if declared.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
         return Err(refuse(Outcome::TooLarge, too_large()));
     }
-    let _turn = if declared.is_none_or(|length| length > SMALL_BODY_BYTES) {
+    let _turn = if !authenticated && declared.is_none_or(|length| length > SMALL_BODY_BYTES) {
         match Arc::clone(&state.large_bodies).try_acquire_owned() {
             Ok(turn) => Some(turn),
             Err(_) => {
