@@ -498,8 +498,8 @@ fn message(title: &str, vulnerability: &Vulnerability, solution: Option<&str>) -
     message
 }
 
-fn fingerprints(vulnerability: &Vulnerability) -> std::collections::BTreeMap<String, String> {
-    let mut fingerprints = std::collections::BTreeMap::new();
+fn fingerprints(vulnerability: &Vulnerability) -> crate::model::Fingerprints {
+    let mut fingerprints = crate::model::Fingerprints::new();
     if let Some(id) = vulnerability.id.as_deref().filter(|i| !i.is_empty()) {
         fingerprints.insert("id".to_string(), id.to_string());
     }
@@ -718,7 +718,7 @@ mod tests {
             fixed("v0.0.0-20201216223049-8b5274cf687f")
         );
         assert_eq!(
-            crypto.fingerprints["id"],
+            crypto.fingerprints.get("id").unwrap(),
             "8a562c9eec7059db9bda22cc3b58657c4bd1f4213e87fcae8876635c0d5803d8"
         );
         assert!(crypto.message.ends_with(
@@ -836,8 +836,8 @@ mod tests {
         assert_eq!(secret.severity, Severity::Critical);
         assert_eq!(secret.location.as_ref().unwrap().lines(), Some((12, 12)));
         assert_eq!(
-            secret.fingerprints[vulns::SECRET_HASH],
-            vulns::secret_hash("AKIAQWERTYSECRET7777")
+            secret.fingerprints.get(vulns::SECRET_HASH).unwrap(),
+            &vulns::secret_hash("AKIAQWERTYSECRET7777")
         );
         let report = super::super::parse(
             "gl-secret-detection-report.json",
@@ -907,8 +907,11 @@ mod tests {
         assert_eq!(sast.rule, "bandit.B608");
         assert_eq!(sast.cwes, vec![89]);
         assert_eq!(sast.location.as_ref().unwrap().lines(), Some((10, 12)));
-        assert_eq!(sast.fingerprints["scope_offset"], "app/db.py|query[0]:4");
-        assert_eq!(sast.fingerprints["id"], "a1");
+        assert_eq!(
+            sast.fingerprints.get("scope_offset").unwrap(),
+            "app/db.py|query[0]:4"
+        );
+        assert_eq!(sast.fingerprints.get("id").unwrap(), "a1");
         assert!(sast.package.is_none());
     }
 

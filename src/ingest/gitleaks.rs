@@ -2,7 +2,7 @@
 //! each one secret finding at its file, lines and columns.
 //!
 //! The secret itself (`Secret`) and the text around it (`Match`) are never copied: the
-//! finding carries the SHA-256 of `Secret` in `fingerprints["secretHash"]` (not for a
+//! finding carries the SHA-256 of `Secret` in `fingerprints.get("secretHash").unwrap()` (not for a
 //! report written with `--redact`, whose secrets all read `REDACTED`), so the same secret
 //! is recognised wherever it moves. The commit message, author and e-mail are not kept
 //! either; posture attributes findings from the repository itself.
@@ -159,14 +159,15 @@ mod tests {
             aws.message,
             "AWS: a secret matched gitleaks rule `aws-access-token` in commit 74d53286c550."
         );
-        assert_eq!(aws.fingerprints["secretHash"].len(), 64);
+        assert_eq!(aws.fingerprints.get("secretHash").unwrap().len(), 64);
         assert_eq!(
-            aws.fingerprints["secretHash"], parsed.findings[1].fingerprints["secretHash"],
+            aws.fingerprints.get("secretHash").unwrap(),
+            parsed.findings[1].fingerprints.get("secretHash").unwrap(),
             "the same secret in two commits"
         );
         assert_ne!(
-            aws.fingerprints["secretHash"],
-            parsed.findings[3].fingerprints["secretHash"]
+            aws.fingerprints.get("secretHash").unwrap(),
+            parsed.findings[3].fingerprints.get("secretHash").unwrap()
         );
         let rsa = &parsed.findings[2];
         assert_eq!(
@@ -185,7 +186,7 @@ mod tests {
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect();
-        assert_eq!(finding.fingerprints["secretHash"], expected);
+        assert_eq!(finding.fingerprints.get("secretHash").unwrap(), &expected);
         assert_eq!(finding.title, "test-rule", "no description: the rule id");
         assert_eq!(finding.location.as_ref().unwrap().lines(), Some((1, 2)));
         assert!(
@@ -233,7 +234,7 @@ mod tests {
         let finding = &parsed.findings[0];
         assert!(!finding.fingerprints.contains_key("secretHash"));
         assert_eq!(
-            finding.fingerprints["gitleaks/fingerprint"],
+            finding.fingerprints.get("gitleaks/fingerprint").unwrap(),
             "src/app.py:generic-api-key:3"
         );
         let location = finding.location.as_ref().unwrap();

@@ -903,8 +903,11 @@ mod tests {
         );
         let fingerprints = &parsed.findings[0].fingerprints;
         assert_eq!(fingerprints.len(), 2);
-        assert_eq!(fingerprints["matchBasedId/v1"], "requires login");
-        assert_eq!(fingerprints["primaryLocationLineHash"], "abc");
+        assert_eq!(
+            fingerprints.get("matchBasedId/v1").unwrap(),
+            "requires login"
+        );
+        assert_eq!(fingerprints.get("primaryLocationLineHash").unwrap(), "abc");
     }
 
     #[test]

@@ -590,7 +590,7 @@ mod tests {
             }]
         );
         assert_eq!(
-            finding.fingerprints["fingerprint"],
+            finding.fingerprints.get("fingerprint").unwrap(),
             "sha256:3952ef90d8606b4067901c413142af693504f820972f5b017a6fdb627ba56af0"
         );
     }
@@ -649,8 +649,8 @@ mod tests {
         assert_eq!(secret.title, "GitHub Personal Access Token");
         assert_eq!(secret.location.as_ref().unwrap().lines(), Some((24, 24)));
         assert_eq!(
-            secret.fingerprints[vulns::SECRET_HASH],
-            vulns::secret_hash("ENV GITHUB_PAT=*****")
+            secret.fingerprints.get(vulns::SECRET_HASH).unwrap(),
+            &vulns::secret_hash("ENV GITHUB_PAT=*****")
         );
     }
 
@@ -737,8 +737,8 @@ mod tests {
         let secret = parsed.findings.last().unwrap();
         assert_eq!(secret.kind, Kind::Secret);
         assert_eq!(
-            secret.fingerprints[vulns::SECRET_HASH],
-            vulns::secret_hash("AWS_ACCESS_KEY_ID=AKIAZZZZSECRETVALUE1")
+            secret.fingerprints.get(vulns::SECRET_HASH).unwrap(),
+            &vulns::secret_hash("AWS_ACCESS_KEY_ID=AKIAZZZZSECRETVALUE1")
         );
         let report = super::super::parse("image.json", IMAGE.as_bytes()).unwrap();
         assert!(!format!("{report:?}").contains("AKIAZZZZSECRETVALUE1"));

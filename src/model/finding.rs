@@ -1,6 +1,5 @@
 //! A finding as ingested from a scanner report, before any correlation.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -472,6 +471,9 @@ impl Advisory {
 }
 
 /// One problem reported by one or more scanners, normalised.
+/// A finding's fingerprints by name, sorted: a vector, since most findings carry one or two.
+pub type Fingerprints = litemap::LiteMap<String, String>;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     pub kind: Kind,
@@ -492,7 +494,7 @@ pub struct Finding {
     /// CWE numbers (`CWE-79` → 79).
     pub cwes: Vec<u32>,
     /// Fingerprints the tool computed (SARIF `partialFingerprints`/`fingerprints`).
-    pub fingerprints: BTreeMap<String, String>,
+    pub fingerprints: Fingerprints,
     pub help_uri: Option<String>,
     /// Suppressed in the source (`nosemgrep`, SARIF `suppressions`): kept, never reported.
     pub suppressed: bool,
@@ -574,7 +576,7 @@ impl Finding {
             package: None,
             advisories: Vec::new(),
             cwes: Vec::new(),
-            fingerprints: BTreeMap::new(),
+            fingerprints: Fingerprints::new(),
             help_uri: None,
             suppressed: false,
             fix: None,

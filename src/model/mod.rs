@@ -11,8 +11,8 @@ mod triage;
 pub use change::{ChangeSet, ChangeStatus, CommitInfo, FileBlame, FileChange, Hunk};
 pub use context::{BusinessContext, DataClass, Environment, Tier};
 pub use finding::{
-    Advisory, AffectedRange, CodeFix, Confidence, Ecosystem, Finding, Kind, Location, Package,
-    RangeEvent, RangeKind, Severity, Snapshot,
+    Advisory, AffectedRange, CodeFix, Confidence, Ecosystem, Finding, Fingerprints, Kind, Location,
+    Package, RangeEvent, RangeKind, Severity, Snapshot,
 };
 pub use intel::{EpssScore, Intel, KevEntry};
 pub use review::{
