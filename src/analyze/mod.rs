@@ -104,14 +104,15 @@ pub fn run(input: Input<'_>) -> Review {
         input.head_sources,
     );
     let (at_head, fixed): (Vec<_>, Vec<_>) = matches.into_iter().partition(|m| m.head.is_some());
-    let head_groups = merged(&at_head, &head, |m| m.head);
+    let head_results = head.len();
+    let head_groups = merged(&at_head, head, |m| m.head);
     let head_dedup = Dedup {
-        results: head.len(),
+        results: head_results,
         findings: head_groups.len(),
     };
     let records = head_groups
         .into_iter()
-        .chain(merged(&fixed, &base, |m| m.base));
+        .chain(merged(&fixed, base, |m| m.base));
 
     let records: Vec<Record> = records.collect();
     // Every head finding's declarations, and the advisories of each package pooled across
@@ -135,9 +136,9 @@ pub fn run(input: Input<'_>) -> Review {
         let Record {
             id,
             status,
-            finding,
+            finding: owned,
         } = record;
-        let finding = &finding;
+        let finding = &owned;
         let at_head = status != Status::Fixed;
         let status = missing.status(status, finding);
         if finding.suppressed {
@@ -200,7 +201,7 @@ pub fn run(input: Input<'_>) -> Review {
             .config
             .ignore_rule_for(finding, input.today)
             .map(|rule| rule.describe());
-        let mut finding = finding.clone();
+        let mut finding = owned;
         // A dependency is pointed at where it is declared: that is where the fix goes.
         if let Some(d) = declared.first() {
             finding.location = Some(Location::new(d.manifest.clone()).with_lines(d.line, d.line));
@@ -402,17 +403,21 @@ struct Record {
 
 /// Merges the matches of one side that report one problem: the lead's id, and `existing`
 /// when any member was in the baseline.
+/// The matched findings merged per problem, each taken (not copied) from `findings`: a
+/// review of 100,000 findings holds each once.
 fn merged(
     matches: &[correlate::Match],
-    findings: &[Finding],
+    findings: Vec<Finding>,
     index: impl Fn(&correlate::Match) -> Option<usize>,
 ) -> Vec<Record> {
-    let pairs: Vec<(&correlate::Match, &Finding)> = matches
+    let pairs: Vec<(&correlate::Match, usize)> = matches
         .iter()
-        .filter_map(|m| Some((m, findings.get(index(m)?)?)))
+        .filter_map(|m| Some((m, index(m).filter(|&i| i < findings.len())?)))
         .collect();
-    let members: Vec<&Finding> = pairs.iter().map(|(_, f)| *f).collect();
-    dedup::groups(&members)
+    let members: Vec<&Finding> = pairs.iter().map(|&(_, i)| &findings[i]).collect();
+    let groups = dedup::groups(&members);
+    let mut slots: Vec<Option<Finding>> = findings.into_iter().map(Some).collect();
+    groups
         .into_iter()
         .filter_map(|group| {
             let (lead, _) = pairs[*group.first()?];
@@ -424,7 +429,7 @@ fn merged(
             Some(Record {
                 id: lead.id.clone(),
                 status,
-                finding: dedup::merge(group.iter().map(|&i| pairs[i].1.clone()))?,
+                finding: dedup::merge(group.iter().filter_map(|&i| slots[pairs[i].1].take()))?,
             })
         })
         .collect()
