@@ -47,7 +47,7 @@ use crate::store;
 /// github.com's REST API.
 pub const DEFAULT_API_URL: &str = "https://api.github.com";
 
-/// The environment variables [`GitHubClient::from_env`] reads.
+/// The environment variables [`GitHubConfig::from_vars`] reads.
 pub const ENV_APP_ID: &str = "POSTURE_GITHUB_APP_ID";
 pub const ENV_PRIVATE_KEY_FILE: &str = "POSTURE_GITHUB_PRIVATE_KEY_FILE";
 pub const ENV_TOKEN: &str = "POSTURE_GITHUB_TOKEN";
@@ -92,8 +92,11 @@ impl GitHubConfig {
         }
     }
 
-    /// The configuration the environment describes; `None` when it names no credentials.
-    /// `var` looks a variable up (empty counts as unset).
+    /// The configuration the environment describes: `POSTURE_GITHUB_APP_ID` with
+    /// `POSTURE_GITHUB_PRIVATE_KEY_FILE`, or `POSTURE_GITHUB_TOKEN`; `POSTURE_GITHUB_API_URL`
+    /// for GitHub Enterprise Server. `None` when it names no credentials; an error naming the
+    /// variable (never the secret) when they cannot be used. `var` looks a variable up (empty
+    /// counts as unset).
     pub fn from_vars(
         var: impl Fn(&str) -> Option<String>,
     ) -> Result<Option<GitHubConfig>, ForgeError> {
@@ -246,17 +249,6 @@ impl GitHubClient {
                 identity: OnceCell::new(),
             }),
         })
-    }
-
-    /// The client the environment configures: `POSTURE_GITHUB_APP_ID` with
-    /// `POSTURE_GITHUB_PRIVATE_KEY_FILE`, or `POSTURE_GITHUB_TOKEN`; `POSTURE_GITHUB_API_URL`
-    /// for GitHub Enterprise Server. `Ok(None)` when no credentials are set; an error naming
-    /// the variable (never the secret) when they cannot be used.
-    pub fn from_env() -> Result<Option<GitHubClient>, ForgeError> {
-        match GitHubConfig::from_vars(|name| std::env::var(name).ok())? {
-            Some(config) => GitHubClient::new(config).map(Some),
-            None => Ok(None),
-        }
     }
 
     /// The REST API URL, without a trailing slash.
