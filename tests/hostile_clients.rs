@@ -8,7 +8,6 @@
 
 mod common;
 
-use std::process::Command;
 use std::time::Duration;
 
 use common::server::Server;
@@ -24,12 +23,7 @@ const STUCK: Duration = Duration::from_secs(5);
 
 fn start(extra: &[&str], dir: &tempfile::TempDir) -> Server {
     let database = format!("sqlite://{}", dir.path().join("posture.db").display());
-    let mut command = Command::new(env!("CARGO_BIN_EXE_posture"));
-    for (key, _) in std::env::vars() {
-        if key.starts_with("POSTURE_") {
-            command.env_remove(key);
-        }
-    }
+    let mut command = common::posture_command();
     command
         .args(["serve", "--listen", "127.0.0.1:0", "--database", &database])
         .args(["--workers", "0"])

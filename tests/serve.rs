@@ -275,12 +275,7 @@ async fn sigterm_stops_within_the_grace_period_whatever_a_job_waits_on() {
         .respond_with(Hang(std::sync::Mutex::new(arrived)))
         .mount(&github)
         .await;
-    let mut command = Command::new(assert_cmd::cargo::cargo_bin("posture"));
-    for (key, _) in std::env::vars() {
-        if key.starts_with("POSTURE_") {
-            command.env_remove(key);
-        }
-    }
+    let mut command = common::posture_command();
     command
         .args(["serve", "--listen", "127.0.0.1:0", "--database", &database])
         .args(["--workers", "1", "--shutdown-grace", "1s"])

@@ -2,7 +2,7 @@
 //! each one secret finding at its file, lines and columns.
 //!
 //! The secret itself (`Secret`) and the text around it (`Match`) are never copied: the
-//! finding carries the SHA-256 of `Secret` in `fingerprints.get("secretHash").unwrap()` (not for a
+//! finding carries the SHA-256 of `Secret` in `fingerprints["secretHash"]` (not for a
 //! report written with `--redact`, whose secrets all read `REDACTED`), so the same secret
 //! is recognised wherever it moves. The commit message, author and e-mail are not kept
 //! either; posture attributes findings from the repository itself.

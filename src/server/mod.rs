@@ -207,11 +207,7 @@ async fn read_body<I, E: WebhookEvent>(
     body: Body,
     authenticated: bool,
 ) -> Result<Bytes, Response> {
-    let event = headers
-        .get(E::EVENT_HEADER)
-        .and_then(|value| value.to_str().ok())
-        .and_then(E::parse)
-        .map_or("other", E::name);
+    let event = event_of::<E>(headers).1.map_or("other", E::name);
     let refuse = |outcome: Outcome, response: Response| {
         self::metrics::record_delivery(forge, event, outcome);
         response
@@ -374,10 +370,7 @@ async fn receive<I: Intake, E: WebhookEvent>(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Response {
-    let event_header = headers
-        .get(E::EVENT_HEADER)
-        .and_then(|value| value.to_str().ok());
-    let event = event_header.and_then(E::parse);
+    let (event_header, event) = event_of::<E>(headers);
     let event_label = event.map_or("other", E::name);
     let span = tracing::info_span!(
         "webhook",
@@ -459,6 +452,14 @@ async fn receive<I: Intake, E: WebhookEvent>(
     .await;
     self::metrics::record_delivery(forge, event_label, reply.outcome());
     reply.into_response()
+}
+
+/// The event header as sent, and the event it names if posture handles it.
+fn event_of<E: WebhookEvent>(headers: &HeaderMap) -> (Option<&str>, Option<E>) {
+    let header = headers
+        .get(E::EVENT_HEADER)
+        .and_then(|value| value.to_str().ok());
+    (header, header.and_then(E::parse))
 }
 
 fn delivery_id(headers: &HeaderMap, name: &str) -> Option<String> {

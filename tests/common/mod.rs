@@ -227,16 +227,22 @@ impl Run {
     }
 }
 
-/// Runs `posture` with none of this process's `POSTURE_*` variables, only `env`: what a test
-/// sets is all the command sees.
-pub fn posture_with_env(args: &[&str], env: &[(&str, &str)]) -> Run {
+/// The `posture` binary with none of this process's `POSTURE_*` variables: what a test sets is
+/// all the command sees.
+pub fn posture_command() -> std::process::Command {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_posture"));
-    command.args(args);
     for (key, _) in std::env::vars() {
         if key.starts_with("POSTURE_") {
             command.env_remove(key);
         }
     }
+    command
+}
+
+/// Runs `posture` with only `env` among `POSTURE_*` variables (see [`posture_command`]).
+pub fn posture_with_env(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut command = posture_command();
+    command.args(args);
     command.envs(env.iter().copied());
     let output = command.output().unwrap();
     Run {

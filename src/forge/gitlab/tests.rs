@@ -745,35 +745,32 @@ async fn reports_without_a_pipeline_say_ci_was_not_seen() {
     assert_eq!(reports, Reports::default());
 }
 
-#[tokio::test]
-async fn artifact_downloads_keep_the_token_off_redirects_and_stop_at_the_limit() {
-    let (server, forge) = gitlab().await;
-    let storage = MockServer::start().await;
+/// Pipeline 47 of HEAD, succeeded, with one job per `(id, name)`, each with an archive.
+async fn pipeline_47_with_archives(server: &MockServer, jobs: &[(u64, &str)]) {
     Mock::given(method("GET"))
         .and(path(api("/pipelines")))
         .respond_with(
             ResponseTemplate::new(200).set_body_json(json!([{"id": 47, "status": "success"}])),
         )
-        .mount(&server)
+        .mount(server)
         .await;
+    let archive = json!([{"file_type": "archive", "filename": "artifacts.zip"}]);
+    let jobs: Vec<Value> = jobs
+        .iter()
+        .map(|&(id, name)| job_json(id, name, archive.clone(), None))
+        .collect();
     Mock::given(method("GET"))
         .and(path(api("/pipelines/47/jobs")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!([
-            job_json(
-                7,
-                "semgrep",
-                json!([{"file_type": "archive", "filename": "artifacts.zip"}]),
-                None
-            ),
-            job_json(
-                8,
-                "trivy",
-                json!([{"file_type": "archive", "filename": "artifacts.zip"}]),
-                None
-            ),
-        ])))
-        .mount(&server)
+        .respond_with(ResponseTemplate::new(200).set_body_json(jobs))
+        .mount(server)
         .await;
+}
+
+#[tokio::test]
+async fn artifact_downloads_keep_the_token_off_redirects_and_stop_at_the_limit() {
+    let (server, forge) = gitlab().await;
+    let storage = MockServer::start().await;
+    pipeline_47_with_archives(&server, &[(7, "semgrep"), (8, "trivy")]).await;
     let signed = "/gitlab-artifacts/2f/ab/artifacts.zip?X-Amz-Signature=5e2f";
     Mock::given(method("GET"))
         .and(path(api("/jobs/7/artifacts")))
@@ -822,23 +819,7 @@ async fn artifact_downloads_keep_the_token_off_redirects_and_stop_at_the_limit()
 #[tokio::test]
 async fn a_failed_download_from_object_storage_does_not_carry_its_presigned_url() {
     let (server, forge) = gitlab().await;
-    Mock::given(method("GET"))
-        .and(path(api("/pipelines")))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!([{"id": 47, "status": "success"}])),
-        )
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(api("/pipelines/47/jobs")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!([job_json(
-            7,
-            "semgrep",
-            json!([{"file_type": "archive", "filename": "artifacts.zip"}]),
-            None
-        )])))
-        .mount(&server)
-        .await;
+    pipeline_47_with_archives(&server, &[(7, "semgrep")]).await;
     // Object storage that refuses connections: port 1 on loopback has no listener.
     let presigned = "http://127.0.0.1:1/bucket/artifacts.zip?X-Amz-Signature=5e2fdeadbeef";
     Mock::given(method("GET"))
