@@ -1,0 +1,11 @@
+-- A claim checks that no other job of the same change is running: one lookup per candidate
+-- in these partial indexes of running jobs (by pull request, and by coalescing key for jobs
+-- about no pull request), instead of a scan of every running row.
+CREATE INDEX jobs_running_pull_request ON jobs (forge, repository, pull_request)
+    WHERE status = 'running';
+CREATE INDEX jobs_running_coalesce ON jobs (coalesce_key) WHERE status = 'running';
+
+-- The queue's rows change status several times each; with the default thresholds (20 % of
+-- the table) dead index entries piled up by the thousand under a burst and every claim
+-- walked them. Vacuum this table after 1 % of it changed.
+ALTER TABLE jobs SET (autovacuum_vacuum_scale_factor = 0.01, autovacuum_analyze_scale_factor = 0.02);
