@@ -842,7 +842,7 @@ fn uploaded_finding(n: u64) -> ReviewedFinding {
                 detail: severity.as_str().to_owned(),
             }],
         },
-        upgrade,
+        upgrade: upgrade.map(Box::new),
         ignored: None,
         dependency: None,
         triage: None,

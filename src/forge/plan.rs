@@ -437,7 +437,7 @@ mod tests {
     fn an_upgrade_on_an_added_manifest_line_is_a_one_click_suggestion() {
         let mut finding = sast("dep", "requirements.txt", (3, 3), Status::New);
         finding.finding.kind = Kind::Sca;
-        finding.upgrade = Some(Upgrade {
+        finding.upgrade = Some(Box::new(Upgrade {
             package: "jinja2".into(),
             from: "2.10".into(),
             to: "2.10.1".into(),
@@ -448,7 +448,7 @@ mod tests {
             current_text: Some("jinja2==2.10".into()),
             suggested_text: Some("jinja2==2.10.1 # ```".into()),
             via: None,
-        });
+        }));
         let plan = plan(
             &review(vec![finding]),
             &changes(),

@@ -158,7 +158,7 @@ pub struct ReviewedFinding {
     pub line_hash: Option<String>,
     pub introduced_by: Option<Introduced>,
     pub risk: Risk,
-    pub upgrade: Option<Upgrade>,
+    pub upgrade: Option<Box<Upgrade>>,
     /// Set when a `.posture.yml` ignore rule matched: the rule's reason.
     pub ignored: Option<String>,
     /// For a dependency: how the project uses it.

@@ -162,7 +162,7 @@ impl<'a> From<&'a ReviewedFinding> for FindingView<'a> {
             cwes: &f.cwes,
             introduced_by: r.introduced_by.as_ref(),
             risk: &r.risk,
-            upgrade: r.upgrade.as_ref(),
+            upgrade: r.upgrade.as_deref(),
             dependency: r.dependency.as_ref(),
             fix: f.fix.as_ref(),
             line_hash: r.line_hash.as_deref(),

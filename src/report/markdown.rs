@@ -484,7 +484,7 @@ fn item(r: &ReviewedFinding) -> Item {
         ),
         fix: r
             .upgrade
-            .as_ref()
+            .as_deref()
             .map(fix)
             .or_else(|| f.fix.as_ref().map(|c| code_fix(c, &f.tools))),
         factors: r

@@ -45,7 +45,7 @@ fn sca(id: &str, cve: &str) -> ReviewedFinding {
         version: Some("4.17.4".into()),
         manifest: None,
     });
-    finding.upgrade = Some(Upgrade {
+    finding.upgrade = Some(Box::new(Upgrade {
         package: "lodash".into(),
         from: "4.17.4".into(),
         to: "4.17.21".into(),
@@ -56,7 +56,7 @@ fn sca(id: &str, cve: &str) -> ReviewedFinding {
         current_text: None,
         suggested_text: None,
         via: None,
-    });
+    }));
     finding
 }
 
