@@ -825,9 +825,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         store: store.clone(),
         wake: wake.clone(),
     };
+    let memory = jobs::MemoryBudget::new(args.memory_budget_mib.saturating_mul(1024 * 1024));
     let api = posture::api::router(posture::api::ApiState {
         store: store.clone(),
         settings: settings.clone(),
+        memory: memory.clone(),
     });
     let state = AppState::new(intake, secrets, metrics).with_body_timeout(args.body_timeout.0);
     let mut app = server::router(state.clone())
@@ -888,7 +890,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             settings: ReviewSettings {
                 max_inline_comments: args.max_inline_comments,
                 time_budget: args.review_timeout.0,
-                memory: jobs::MemoryBudget::new(args.memory_budget_mib.saturating_mul(1024 * 1024)),
+                memory,
                 ..ReviewSettings::default()
             },
         }),

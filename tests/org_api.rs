@@ -359,6 +359,11 @@ fn refused(run: &Run, problem: &str) {
 /// `posture serve` on `db` (workers elsewhere), its logs as talkative as an operator may
 /// make them: no token may show in them.
 fn start_server(db: &Db) -> Server {
+    start_server_with(db, &[])
+}
+
+/// [`start_server`] with more settings.
+fn start_server_with(db: &Db, env: &[(&str, &str)]) -> Server {
     let mut command = Command::new(env!("CARGO_BIN_EXE_posture"));
     for (key, _) in std::env::vars() {
         if key.starts_with("POSTURE_") {
@@ -376,7 +381,8 @@ fn start_server(db: &Db) -> Server {
             "127.0.0.1:0",
         ])
         .env("POSTURE_GITHUB_WEBHOOK_SECRET", SECRET)
-        .env("POSTURE_LOG", "info");
+        .env("POSTURE_LOG", "info")
+        .envs(env.iter().copied());
     Server::spawn(command)
 }
 
@@ -1543,4 +1549,28 @@ async fn the_findings_list_filters_pages_and_exports_on_sqlite() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_findings_list_filters_pages_and_exports_on_postgres() {
     findings_list(Backend::Postgres).await;
+}
+
+/// Uploads are parsed under the process's memory budget, like review jobs: reports whose
+/// findings could not fit are refused with the reason, smaller ones are stored.
+#[tokio::test]
+async fn uploads_stay_within_the_memory_budget() {
+    let db = Db::new(Backend::Sqlite).await;
+    let token = create_token(&db, "acme", "upload", "ci");
+    // 1 MiB holds the findings of 64 KiB of reports.
+    let server = start_server_with(&db, &[("POSTURE_MEMORY_BUDGET", "1")]);
+    let api = Api::new(&server);
+    let observed = time(seconds_ago(60));
+
+    let large = common::fixture("sarif/codeql_2.5.4.sarif");
+    let refused = api
+        .upload(Some(&token.secret), "acme/app", &observed, &large)
+        .await;
+    let message = refused.error(413, "payload_too_large");
+    assert!(message.contains("POSTURE_MEMORY_BUDGET"), "{message}");
+
+    let small = api
+        .upload(Some(&token.secret), "acme/app", &observed, &bandit())
+        .await;
+    assert_eq!(small.status, 201, "{}", small.body);
 }

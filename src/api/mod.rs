@@ -23,6 +23,7 @@ use axum::routing::{get, post};
 use serde_json::json;
 use tracing::error;
 
+use crate::jobs::MemoryBudget;
 use crate::settings::Settings;
 use crate::store::{Store, StoreError};
 
@@ -34,6 +35,8 @@ pub const MAX_UPLOAD_BYTES: usize = 100 * 1024 * 1024;
 pub struct ApiState {
     pub store: Store,
     pub settings: Arc<Settings>,
+    /// The process's memory budget for reading reports, shared with the job workers.
+    pub memory: MemoryBudget,
 }
 
 /// The API's routes, to merge into the server's.

@@ -61,19 +61,36 @@ pub async fn upload(
     Extension(caller): Extension<Caller>,
     multipart: Multipart,
 ) -> Result<(StatusCode, Json<Stored>), ApiError> {
-    let form = read_form(multipart, Utc::now()).await?;
+    let mut form = read_form(multipart, Utc::now()).await?;
     caller.reach_repository(&form.repository)?;
     caller.require(Scope::Upload)?;
 
-    let mut refused = Vec::new();
-    let mut warnings = Vec::new();
-    let snapshot = ingest_bytes(
-        form.reports
-            .iter()
-            .map(|(name, bytes)| (name.as_str(), bytes.as_slice())),
-        &mut refused,
-        &mut warnings,
-    );
+    // Parsing is CPU work and findings take several times their report's bytes: it runs on
+    // the blocking pool under the process's memory budget, as a review job's does.
+    let report_bytes = form
+        .reports
+        .iter()
+        .map(|(_, bytes)| bytes.len() as u64)
+        .sum();
+    let memory = state
+        .memory
+        .reserve(report_bytes)
+        .await
+        .map_err(|error| ApiError::too_large(error.to_string()))?;
+    let reports = std::mem::take(&mut form.reports);
+    let (snapshot, refused) = tokio::task::spawn_blocking(move || {
+        let (mut refused, mut warnings) = (Vec::new(), Vec::new());
+        let snapshot = ingest_bytes(
+            reports
+                .iter()
+                .map(|(name, bytes)| (name.as_str(), bytes.as_slice())),
+            &mut refused,
+            &mut warnings,
+        );
+        (snapshot, refused)
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))?;
     if !refused.is_empty() {
         let problems: Vec<String> = refused.iter().map(ToString::to_string).collect();
         return Err(ApiError::unprocessable(format!(
@@ -96,6 +113,7 @@ pub async fn upload(
         tokio::task::spawn_blocking(move || review_upload(&commit, snapshot, &intel, today))
             .await
             .map_err(|e| ApiError::internal(&e))?;
+    drop(memory);
 
     let store = &state.store;
     let project = store
