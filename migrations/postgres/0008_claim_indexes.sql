@@ -5,6 +5,10 @@ CREATE INDEX jobs_running_pull_request ON jobs (forge, repository, pull_request)
     WHERE status = 'running';
 CREATE INDEX jobs_running_coalesce ON jobs (coalesce_key) WHERE status = 'running';
 
+-- A claimed job with a newer job of its change, whatever that one's status, is out of date
+-- (on PostgreSQL two accepts for one change may not see each other: see store/queue.rs).
+CREATE INDEX jobs_change_order ON jobs (coalesce_key, id);
+
 -- The queue's rows change status several times each; with the default thresholds (20 % of
 -- the table) dead index entries piled up by the thousand under a burst and every claim
 -- walked them. Vacuum this table after 1 % of it changed.

@@ -16,7 +16,8 @@
 //! 500 deliveries a second, the round trips of a longer transaction were most of an
 //! acknowledgement's time), so two accepts for one change at the same moment may not see
 //! each other's job. The claim closes that gap: under the change's lock, a candidate with a
-//! newer queued job of its change is superseded instead of run.
+//! newer job of its change (in any status) is superseded instead of run, with the change's
+//! other older queued jobs.
 
 use std::time::Duration;
 
@@ -113,12 +114,13 @@ pub(super) const CANDIDATE_POSTGRES: &str = candidates!(
 );
 
 /// Whether job `$2`'s change is busy at `$1`, after the change's lock was taken, and the
-/// newest queued job of its change after it, if any.
+/// newest job of its change accepted after it, whatever its status (queued, running or
+/// already done: either way this one is out of date), if any.
 const BUSY_POSTGRES: &str = concat!(
     "SELECT ",
     change_busy!(),
-    ", (SELECT max(n.id) FROM jobs n WHERE n.coalesce_key = j.coalesce_key \
-        AND n.status = 'queued' AND n.id > j.id) FROM jobs j WHERE j.id = $2"
+    ", (SELECT max(n.id) FROM jobs n WHERE n.coalesce_key = j.coalesce_key AND n.id > j.id) \
+     FROM jobs j WHERE j.id = $2"
 );
 
 /// Supersedes the queued jobs of coalescing key `$3` older than job `$1` (`$2` now) that no
