@@ -9,7 +9,7 @@ use std::sync::Arc;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Memory a review takes per byte of its reports, at most: a whole `posture review` of two
-/// 42 MB SARIF logs peaks at 7.5 bytes per report byte (benches/review_large.py), and
+/// 42 MB SARIF logs peaks at 4 bytes per report byte (benches/review_large.py), and
 /// osv-scanner's JSON, the most expensive per byte, took 18 before findings were streamed.
 pub const BYTES_PER_REPORT_BYTE: u64 = 16;
 

@@ -12,10 +12,10 @@
 //! the check is made again, seeing what the others committed.
 //!
 //! **The newest head wins.** Accepting a job supersedes the queued jobs of its change. On
-//! PostgreSQL a delivery with one job is accepted in one statement, its own transaction (at
-//! 500 deliveries a second, the round trips of a longer transaction were most of an
-//! acknowledgement's time), so two accepts for one change at the same moment may not see
-//! each other's job. The claim closes that gap: under the change's lock, a candidate with a
+//! PostgreSQL accepts take no lock, and a delivery with one job is accepted in one statement,
+//! its own transaction (at 500 deliveries a second, the round trips of a longer transaction
+//! were most of an acknowledgement's time), so two accepts for one change at the same moment
+//! may not see each other's job. The claim closes that gap: under the change's lock, a candidate with a
 //! newer job of its change (in any status) is superseded instead of run, with the change's
 //! other older queued jobs.
 
@@ -282,29 +282,27 @@ impl Store {
             }
             let mut ids = Vec::with_capacity(jobs.len());
             for (job, job_payload) in &jobs {
-                {
-                    let (id,): (JobId,) = sqlx::query_as(INSERT_JOB)
-                        .bind(job.kind.as_str())
-                        .bind(delivery.forge.as_str())
-                        .bind(&job.repository)
-                        .bind(job.pull_request)
-                        .bind(&job.head_sha)
-                        .bind(&delivery.delivery_id)
-                        .bind(&job.coalesce_key)
-                        .bind(job_payload)
+                let (id,): (JobId,) = sqlx::query_as(INSERT_JOB)
+                    .bind(job.kind.as_str())
+                    .bind(delivery.forge.as_str())
+                    .bind(&job.repository)
+                    .bind(job.pull_request)
+                    .bind(&job.head_sha)
+                    .bind(&delivery.delivery_id)
+                    .bind(&job.coalesce_key)
+                    .bind(job_payload)
+                    .bind(now)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                if let Some(key) = &job.coalesce_key {
+                    sqlx::query(SUPERSEDE)
+                        .bind(id)
                         .bind(now)
-                        .fetch_one(&mut *tx)
+                        .bind(key)
+                        .execute(&mut *tx)
                         .await?;
-                    if let Some(key) = &job.coalesce_key {
-                        sqlx::query(SUPERSEDE)
-                            .bind(id)
-                            .bind(now)
-                            .bind(key)
-                            .execute(&mut *tx)
-                            .await?;
-                    }
-                    ids.push(id);
                 }
+                ids.push(id);
             }
             tx.commit().await?;
             Ok(Accepted::Stored { jobs: ids })
@@ -313,10 +311,9 @@ impl Store {
 
     /// Claims the next runnable job: one running under an expired lease (its worker died),
     /// longest expired first, else the queued one whose `run_after` passed longest ago. It
-    /// becomes running under
-    /// `worker` until `now + lease`, and its attempt count goes up by one, so a job that
-    /// keeps killing its worker shows it: check `attempts` against the maximum and
-    /// [`Store::fail`] it. Worker names must be unique per process.
+    /// becomes running under `worker` until `now + lease`, and its attempt count goes up by
+    /// one, so a job that keeps killing its worker shows it: check `attempts` against the
+    /// maximum and [`Store::fail`] it. Worker names must be unique per process.
     pub async fn claim(&self, worker: &str, lease: Duration) -> Result<Option<Job>, StoreError> {
         let now = now();
         let lease_until = later(now, lease);
