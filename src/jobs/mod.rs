@@ -7,6 +7,7 @@
 //!
 //! What a job does is [`runner`]'s business; this module only schedules.
 
+mod breaker;
 mod budget;
 mod command;
 #[cfg(test)]
@@ -16,13 +17,14 @@ mod review;
 mod runner;
 mod schedule;
 
+pub use breaker::BreakerConfig;
 pub use budget::{MemoryBudget, OverBudget};
 pub use forges::{ForgeProvider, Forges, NoForge};
 pub use runner::{ForgeRunner, ReviewSettings};
 pub use schedule::{expire_acceptances, queue_reconciles, run_reconciles, run_retention};
 
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{Notify, watch};
@@ -30,6 +32,7 @@ use tokio::task::JoinSet;
 use tracing::{Instrument, info, info_span, warn};
 
 use crate::store::{Job, JobStatus, Store};
+use breaker::Breaker;
 
 /// How workers behave.
 #[derive(Debug, Clone)]
@@ -44,6 +47,8 @@ pub struct WorkerConfig {
     pub max_attempts: i32,
     /// How long a job may keep running after shutdown was asked.
     pub shutdown_grace: Duration,
+    /// When transient failures in a row pause claiming (a forge or the network is down).
+    pub breaker: BreakerConfig,
 }
 
 impl Default for WorkerConfig {
@@ -54,6 +59,7 @@ impl Default for WorkerConfig {
             idle_poll: Duration::from_secs(5),
             max_attempts: 6,
             shutdown_grace: Duration::from_secs(20),
+            breaker: BreakerConfig::default(),
         }
     }
 }
@@ -95,6 +101,7 @@ pub async fn run_workers<R: Runner>(
 ) {
     let process = std::process::id();
     let mut workers = JoinSet::new();
+    let breaker = Arc::new(Mutex::new(Breaker::default()));
     for n in 0..config.workers {
         let worker = Worker {
             id: format!("{}-{process}-{n}", hostname()),
@@ -103,6 +110,7 @@ pub async fn run_workers<R: Runner>(
             config: config.clone(),
             wake: wake.clone(),
             shutdown: shutdown.clone(),
+            breaker: breaker.clone(),
         };
         workers.spawn(worker.run());
     }
@@ -120,11 +128,21 @@ struct Worker<R> {
     config: WorkerConfig,
     wake: Arc<Notify>,
     shutdown: watch::Receiver<bool>,
+    /// Shared by the process's workers.
+    breaker: Arc<Mutex<Breaker>>,
 }
 
 impl<R: Runner> Worker<R> {
     async fn run(mut self) {
         while !*self.shutdown.borrow() {
+            let paused = self.breaker().paused_for();
+            if let Some(pause) = paused {
+                tokio::select! {
+                    _ = self.shutdown.changed() => {}
+                    _ = tokio::time::sleep(pause) => {}
+                }
+                continue;
+            }
             match self.store.claim(&self.id, self.config.lease).await {
                 Ok(Some(job)) => self.process(job).await,
                 Ok(None) => self.idle().await,
@@ -134,6 +152,10 @@ impl<R: Runner> Worker<R> {
                 }
             }
         }
+    }
+
+    fn breaker(&self) -> std::sync::MutexGuard<'_, Breaker> {
+        self.breaker.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     async fn idle(&mut self) {
@@ -174,6 +196,17 @@ impl<R: Runner> Worker<R> {
                 Some(Outcome::Postponed { .. }) => "postponed",
                 None => "released",
             };
+            if outcome.is_some() {
+                let failed = matches!(outcome, Some(Outcome::Failed(_)));
+                if let Some(pause) = self.breaker().record(failed, &self.config.breaker) {
+                    warn!(
+                        pause_seconds = pause.as_secs_f64(),
+                        "{} or more jobs failed in a row: claims paused (is a forge or the network down?)",
+                        self.config.breaker.failures
+                    );
+                    metrics::counter!("posture_worker_pauses_total").increment(1);
+                }
+            }
             let recorded = match outcome {
                 Some(Outcome::Done) => self
                     .store
@@ -337,6 +370,7 @@ mod tests {
             idle_poll: Duration::from_millis(20),
             max_attempts: 3,
             shutdown_grace: Duration::from_secs(1),
+            breaker: BreakerConfig::default(),
         }
     }
 
@@ -506,5 +540,70 @@ mod tests {
             runs,
             vec![(ids[0], 1), (ids[0], 2), (ids[1], 1), (ids[1], 2)]
         );
+    }
+
+    /// Fails every job, as a forge that is down; records how many it ran.
+    #[derive(Default)]
+    struct Down {
+        runs: Mutex<u32>,
+    }
+
+    impl Runner for Down {
+        async fn run(&self, _: &Job) -> Outcome {
+            *self.runs.lock().unwrap() += 1;
+            Outcome::Failed("github unavailable: connection refused".into())
+        }
+    }
+
+    #[tokio::test]
+    async fn failures_in_a_row_pause_the_workers_before_every_job_spends_an_attempt() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let store = store(&dir).await;
+        for n in 1..=20 {
+            enqueue(&store, Forge::GitHub, n, JobKind::Review).await;
+        }
+        let runner = Arc::new(Down::default());
+        let (stop, stopped) = watch::channel(false);
+        let config = WorkerConfig {
+            breaker: BreakerConfig {
+                failures: 3,
+                first_pause: Duration::from_secs(3600),
+                max_pause: Duration::from_secs(3600),
+            },
+            ..config()
+        };
+        let workers = tokio::spawn(run_workers(
+            store.clone(),
+            runner.clone(),
+            config,
+            Arc::new(Notify::new()),
+            stopped,
+        ));
+        // Until three failures are recorded: by then the breaker has tripped.
+        for _ in 0..500 {
+            let rows = store.list_jobs(None, 100).await.unwrap();
+            if rows
+                .iter()
+                .filter(|r| r.attempts > 0 && r.status == JobStatus::Queued)
+                .count()
+                >= 3
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        stop.send_replace(true);
+        workers.await.unwrap();
+        // The third failure paused both workers; the other may have had one job in hand.
+        let runs = *runner.runs.lock().unwrap();
+        assert!((3..=4).contains(&runs), "{runs} jobs ran");
+        let untouched = store
+            .list_jobs(None, 100)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.attempts == 0 && r.status == JobStatus::Queued)
+            .count();
+        assert!(untouched >= 16, "{untouched} jobs kept all their attempts");
     }
 }
