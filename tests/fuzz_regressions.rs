@@ -10,14 +10,6 @@ use posture::analyze::diff::DiffIndex;
 use posture::forge::patch;
 use posture::model::{ChangeSet, ChangeStatus};
 
-const STATUSES: [ChangeStatus; 5] = [
-    ChangeStatus::Added,
-    ChangeStatus::Deleted,
-    ChangeStatus::Modified,
-    ChangeStatus::Renamed,
-    ChangeStatus::Copied,
-];
-
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/fuzz")
 }
@@ -34,7 +26,7 @@ fn replay_diff(bytes: &[u8]) {
     let (&selector, rest) = bytes
         .split_first()
         .expect("a diff input has a selector byte");
-    let status = STATUSES[usize::from(selector) % STATUSES.len()];
+    let status = ChangeStatus::ALL[usize::from(selector) % ChangeStatus::ALL.len()];
     let text = String::from_utf8_lossy(rest);
 
     match patch::parse("src/fuzz.rs", &text) {

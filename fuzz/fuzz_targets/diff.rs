@@ -9,19 +9,11 @@ use posture::analyze::diff::DiffIndex;
 use posture::forge::patch;
 use posture::model::{ChangeSet, ChangeStatus};
 
-const STATUSES: [ChangeStatus; 5] = [
-    ChangeStatus::Added,
-    ChangeStatus::Deleted,
-    ChangeStatus::Modified,
-    ChangeStatus::Renamed,
-    ChangeStatus::Copied,
-];
-
 fuzz_target!(|bytes: &[u8]| {
     let Some((&selector, rest)) = bytes.split_first() else {
         return;
     };
-    let status = STATUSES[usize::from(selector) % STATUSES.len()];
+    let status = ChangeStatus::ALL[usize::from(selector) % ChangeStatus::ALL.len()];
     let text = String::from_utf8_lossy(rest);
 
     let parsed = patch::parse("src/fuzz.rs", &text);

@@ -374,17 +374,27 @@ mod tests {
         }
     }
 
-    /// Runs workers until `done` holds for the store, then stops them.
+    /// Runs workers with [`config`] until `done` holds for the store, then stops them.
     async fn run_until(
         store: &Store,
         runner: Arc<impl Runner>,
+        done: impl Fn(&[crate::store::JobRow]) -> bool,
+    ) {
+        run_with_until(store, runner, config(), done).await;
+    }
+
+    /// Runs workers with `config` until `done` holds for the store, then stops them.
+    async fn run_with_until(
+        store: &Store,
+        runner: Arc<impl Runner>,
+        config: WorkerConfig,
         done: impl Fn(&[crate::store::JobRow]) -> bool,
     ) {
         let (stop, stopped) = watch::channel(false);
         let workers = tokio::spawn(run_workers(
             store.clone(),
             runner,
-            config(),
+            config,
             Arc::new(Notify::new()),
             stopped,
         ));
@@ -563,7 +573,6 @@ mod tests {
             enqueue(&store, Forge::GitHub, n, JobKind::Review).await;
         }
         let runner = Arc::new(Down::default());
-        let (stop, stopped) = watch::channel(false);
         let config = WorkerConfig {
             breaker: BreakerConfig {
                 failures: 3,
@@ -572,28 +581,14 @@ mod tests {
             },
             ..config()
         };
-        let workers = tokio::spawn(run_workers(
-            store.clone(),
-            runner.clone(),
-            config,
-            Arc::new(Notify::new()),
-            stopped,
-        ));
         // Until three failures are recorded: by then the breaker has tripped.
-        for _ in 0..500 {
-            let rows = store.list_jobs(None, 100).await.unwrap();
-            if rows
-                .iter()
+        let failed_thrice = |rows: &[crate::store::JobRow]| {
+            rows.iter()
                 .filter(|r| r.attempts > 0 && r.status == JobStatus::Queued)
                 .count()
                 >= 3
-            {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        stop.send_replace(true);
-        workers.await.unwrap();
+        };
+        run_with_until(&store, runner.clone(), config, failed_thrice).await;
         // The third failure paused both workers; the other may have had one job in hand.
         let runs = *runner.runs.lock().unwrap();
         assert!((3..=4).contains(&runs), "{runs} jobs ran");

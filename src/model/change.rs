@@ -14,6 +14,17 @@ pub enum ChangeStatus {
     Copied,
 }
 
+impl ChangeStatus {
+    /// Every status, in declaration order (the fuzz target and its replays pick one by byte).
+    pub const ALL: [ChangeStatus; 5] = [
+        ChangeStatus::Added,
+        ChangeStatus::Deleted,
+        ChangeStatus::Modified,
+        ChangeStatus::Renamed,
+        ChangeStatus::Copied,
+    ];
+}
+
 /// One hunk of a unified diff with zero context lines. `old_lines == 0` is a pure insertion
 /// after `old_start`; `new_lines == 0` a pure deletion after `new_start` (git's convention).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
