@@ -26,7 +26,7 @@ use crate::model::{Kind, Severity};
 use crate::triage::{TriageRecord, short_id};
 
 use super::queue::from_json;
-use super::{Backoff, ProjectId, Store, StoreError, later, now, with_pool};
+use super::{Backoff, BeginWrite, ProjectId, Store, StoreError, later, now, with_pool};
 
 /// A sink, as the outbox tables name it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -236,7 +236,7 @@ impl Store {
     {
         let now = now();
         with_pool!(self, |pool, pg| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             // Take the sink's row first: dispatchers of one sink queue behind each other
             // (and SQLite's write lock is taken before anything is read).
             let cursor: Option<(i64, i64, i64, i64)> = sqlx::query_as(if pg {
@@ -687,7 +687,7 @@ impl Store {
             source,
         })?;
         with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let id: Option<(i64,)> = sqlx::query_as(
                 "INSERT INTO alert_messages (org, sink, rule, group_key, kind, status, \
                  created_at, due_at, next_attempt_at) \
@@ -925,7 +925,7 @@ impl Store {
         cutoff: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
         with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             // A sent digest is what says this week's was sent: kept for more than a week.
             let digest_cutoff = cutoff.min(now() - chrono::Duration::days(8));
             const SENT_BEFORE: &str = "status = 'sent' AND sent_at < $1 \

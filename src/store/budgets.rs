@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::{Store, StoreError, with_pool};
+use super::{BeginWrite, Store, StoreError, with_pool};
 
 impl Store {
     /// Takes one send from `budget`'s `limit` per `window`: `None` when taken, else how long
@@ -30,7 +30,7 @@ impl Store {
             .bind(budget)
             .execute(pool)
             .await?;
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             // Writing first takes the budget's row lock (SQLite's write lock): takers of one
             // budget queue here, so none reads a window another is about to fill.
             sqlx::query("UPDATE send_budgets SET version = version + 1 WHERE budget = $1")

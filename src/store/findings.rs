@@ -14,8 +14,8 @@ use crate::model::{FindingId, Review, ReviewedFinding, Severity, Status};
 use super::history::BranchDb;
 use super::queue::{from_json, to_json};
 use super::{
-    Forge, HistoryRow, HistoryStatus, ProjectId, ScanCounts, Store, StoreError, UnknownVariant,
-    now, with_pool,
+    BeginWrite, Forge, HistoryRow, HistoryStatus, ProjectId, ScanCounts, Store, StoreError,
+    UnknownVariant, now, with_pool,
 };
 
 const UPSERT_HISTORY: &str = "INSERT INTO finding_history \
@@ -218,7 +218,7 @@ impl Store {
         let is_baseline = baseline_at.is_some();
         let now = now();
         with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let counts = match baseline_at {
                 Some(at) => Some(
                     BranchDb::apply_baseline(&mut tx, project, commit, at, &present, tools).await?,

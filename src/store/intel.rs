@@ -9,7 +9,7 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDate, Utc};
 use tokio::sync::watch;
 
-use super::{Store, StoreError, now, with_pool};
+use super::{BeginWrite, Store, StoreError, now, with_pool};
 use crate::analyze::feeds::{self, EpssFile, FeedError, KevCatalog, MAX_FEED_BYTES};
 use crate::model::{EpssScore, Intel, KevEntry};
 
@@ -200,7 +200,7 @@ impl Store {
             loaded_at: now(),
         };
         with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("DELETE FROM intel_kev")
                 .execute(&mut *tx)
                 .await?;
@@ -258,7 +258,7 @@ impl Store {
             loaded_at: now(),
         };
         with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("DELETE FROM intel_epss")
                 .execute(&mut *tx)
                 .await?;

@@ -117,6 +117,42 @@ macro_rules! with_pool {
 }
 pub(crate) use with_pool;
 
+/// A transaction that is going to write. On SQLite it takes the write lock when it begins
+/// (`BEGIN IMMEDIATE`): a deferred transaction that reads first fails at once with
+/// "database is locked" when it comes to write after another connection committed in
+/// between, because SQLite cannot upgrade its stale snapshot; the busy timeout does not
+/// apply to that case, so a scan upload failed whenever the alert dispatcher wrote at the
+/// same moment. Waiting for the lock up front makes the busy timeout cover it.
+trait BeginWrite {
+    type Db: sqlx::Database;
+
+    fn begin_write(
+        &self,
+    ) -> impl Future<Output = Result<sqlx::Transaction<'static, Self::Db>, sqlx::Error>> + Send;
+}
+
+impl BeginWrite for SqlitePool {
+    type Db = sqlx::Sqlite;
+
+    fn begin_write(
+        &self,
+    ) -> impl Future<Output = Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error>> + Send
+    {
+        self.begin_with("BEGIN IMMEDIATE")
+    }
+}
+
+impl BeginWrite for PgPool {
+    type Db = sqlx::Postgres;
+
+    fn begin_write(
+        &self,
+    ) -> impl Future<Output = Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error>> + Send
+    {
+        self.begin()
+    }
+}
+
 /// The database. Cheap to clone: the pool is shared.
 #[derive(Debug, Clone)]
 pub struct Store {

@@ -22,8 +22,8 @@
 use std::time::Duration;
 
 use super::{
-    Accepted, DeliveryId, Forge, Job, JobId, JobKind, JobRow, JobStatus, NewDelivery, NewJob,
-    Store, StoreError, later, now, with_pool,
+    Accepted, BeginWrite, DeliveryId, Forge, Job, JobId, JobKind, JobRow, JobStatus, NewDelivery,
+    NewJob, Store, StoreError, later, now, with_pool,
 };
 
 /// The columns of [`JobRow`], in a `SELECT` or `RETURNING`.
@@ -265,7 +265,7 @@ impl Store {
                     _ => Accepted::Duplicate,
                 });
             }
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let inserted: Option<(i64,)> = sqlx::query_as(INSERT_DELIVERY)
                 .bind(delivery.forge.as_str())
                 .bind(&delivery.delivery_id)
@@ -329,7 +329,7 @@ impl Store {
             } else {
                 let mut claimed = None;
                 for _ in 0..CLAIM_TRIES {
-                    let mut tx = pool.begin().await?;
+                    let mut tx = pool.begin_write().await?;
                     let candidate: Option<Candidate> = sqlx::query_as(CANDIDATE_POSTGRES)
                         .bind(now)
                         .fetch_optional(&mut *tx)

@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Store, StoreError, with_pool};
+use super::{BeginWrite, Store, StoreError, with_pool};
 
 /// What one prune removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -30,7 +30,7 @@ impl Store {
     pub async fn prune(&self, cutoff: DateTime<Utc>) -> Result<Pruned, StoreError> {
         let empty: &[u8] = b"";
         let pruned = with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let payloads = sqlx::query(
                 "UPDATE deliveries SET payload = $1 WHERE received_at < $2 AND payload <> $1",
             )

@@ -13,7 +13,7 @@ use crate::model::{FindingId, Triage, TriageState};
 use crate::triage::TriageRecord;
 
 use super::queue::{from_json, to_json};
-use super::{EventKind, ProjectId, Store, StoreError, with_pool};
+use super::{BeginWrite, EventKind, ProjectId, Store, StoreError, with_pool};
 
 /// What happens to one finding's triage.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,7 +111,7 @@ impl Store {
     ) -> Result<Applied, StoreError> {
         let finding = change.finding().clone();
         with_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let current: Option<(Vec<u8>,)> = sqlx::query_as(
                 "SELECT record FROM triage WHERE project_id = $1 AND finding_id = $2",
             )
