@@ -106,21 +106,25 @@ pub fn review_repo_with_intel(
     request: &Request,
     intel: &dyn IntelLookup,
 ) -> Result<Outcome, ReviewError> {
-    let mut refused = Vec::new();
-    let mut warnings = Vec::new();
-    let base_snapshot = ingest_side(&request.base_reports, &mut refused, &mut warnings);
-    let head_snapshot = ingest_side(&request.head_reports, &mut refused, &mut warnings);
-    review_snapshots(
-        repo,
-        request,
-        Ingested {
-            base: base_snapshot,
-            head: head_snapshot,
-            refused,
-            warnings,
-        },
-        intel,
-    )
+    // The sides are independent: read at once, on two cores the longest step of a large
+    // review takes half the time.
+    let (base, head) = std::thread::scope(|scope| {
+        let base = scope.spawn(|| ingest_side(&request.base_reports));
+        let head = ingest_side(&request.head_reports);
+        let base = base
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (base, head)
+    });
+    let mut ingested = Ingested {
+        base: base.snapshot,
+        head: head.snapshot,
+        refused: base.refused,
+        warnings: base.warnings,
+    };
+    ingested.refused.extend(head.refused);
+    ingested.warnings.extend(head.warnings);
+    review_snapshots(repo, request, ingested, intel)
 }
 
 /// Both sides' findings, already ingested (from files, CI artifacts or a stored snapshot),
@@ -382,24 +386,28 @@ fn triage_book(
     book
 }
 
+/// One side's reports, ingested.
+#[derive(Default)]
+struct Side {
+    snapshot: Snapshot,
+    refused: Vec<IngestError>,
+    warnings: Vec<String>,
+}
+
 /// Ingests one side's reports; a report that cannot be read is set aside, not fatal.
-fn ingest_side(
-    paths: &[PathBuf],
-    refused: &mut Vec<IngestError>,
-    warnings: &mut Vec<String>,
-) -> Snapshot {
-    let mut snapshot = Snapshot::default();
+fn ingest_side(paths: &[PathBuf]) -> Side {
+    let mut side = Side::default();
     for path in paths {
         let name = path.display().to_string();
         absorb(
-            &mut snapshot,
+            &mut side.snapshot,
             &name,
             ingest::read_report(path),
-            refused,
-            warnings,
+            &mut side.refused,
+            &mut side.warnings,
         );
     }
-    snapshot
+    side
 }
 
 /// Adds one report's findings to a side, or sets the report aside with its error.
@@ -414,7 +422,12 @@ fn absorb(
         Ok(report) => {
             info!(report = name, format = %report.format, findings = report.findings.len(), "ingested");
             snapshot.tools.extend(report.tools);
-            snapshot.findings.extend(report.findings);
+            if snapshot.findings.is_empty() {
+                // Taken as it is: extending an empty vector copied it, both held at once.
+                snapshot.findings = report.findings;
+            } else {
+                snapshot.findings.extend(report.findings);
+            }
             warnings.extend(report.warnings);
         }
         Err(error) => refused.push(error),

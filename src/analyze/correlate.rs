@@ -7,12 +7,12 @@
 //! at the line the diff maps it to, then the rest pair in line order, so a duplicated
 //! identical line leaves the old finding existing and only the copy new.
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use super::diff::DiffIndex;
 use super::identity::{AliasIndex, IdentityKey, code_key, dependency_key, normalized_content};
 use super::sources::Sources;
-use crate::model::{Finding, FindingId, Status};
+use crate::model::{Finding, FindingId, Fingerprints, Status};
 
 /// The outcome for one finding: which side(s) it came from and its stable id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,10 +33,23 @@ struct Prepared<'a> {
     /// The finding's own start line on its side, for ordering.
     own_line: Option<u32>,
     rule: &'a str,
-    fingerprints: Vec<(&'a str, &'a str)>,
+    fingerprints: &'a Fingerprints,
+}
+
+impl<'a> Prepared<'a> {
+    /// The tool fingerprints that look like hashes (see [`looks_like_fingerprint`]).
+    fn fingerprints(&self) -> impl Iterator<Item = (&'a str, &'a str)> + use<'a> {
+        self.fingerprints
+            .iter()
+            .filter(|(_, v)| looks_like_fingerprint(v))
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+    }
 }
 
 /// Correlates `head` with `base`. Both are the de-duplicated findings of their side.
+///
+/// Grouping sorts indices rather than filling maps of vectors: at 100,000 findings a side
+/// the maps cost an allocation per group and most of this function's memory.
 pub fn correlate(
     base: &[Finding],
     head: &[Finding],
@@ -54,7 +67,7 @@ pub fn correlate(
         .map(|f| prepare_head(f, head_sources, &aliases))
         .collect();
 
-    let base_ids = occurrence_ids(&base_prepared);
+    let mut base_ids = occurrence_ids(&base_prepared);
     let mut base_match: Vec<Option<usize>> = vec![None; base.len()];
     let mut head_match: Vec<Option<usize>> = vec![None; head.len()];
 
@@ -62,11 +75,11 @@ pub fn correlate(
     let base_trusted = trusted_fingerprints(&base_prepared);
     let head_trusted = trusted_fingerprints(&head_prepared);
     for (h, prepared) in head_prepared.iter().enumerate() {
-        for fp in &prepared.fingerprints {
-            if !head_trusted.contains_key(fp) {
+        for fp in prepared.fingerprints() {
+            if lookup(&head_trusted, fp).is_none() {
                 continue;
             }
-            let Some(&b) = base_trusted.get(fp) else {
+            let Some(b) = lookup(&base_trusted, fp) else {
                 continue;
             };
             if base_match[b].is_none() && base_prepared[b].rule == prepared.rule {
@@ -76,63 +89,64 @@ pub fn correlate(
             }
         }
     }
+    drop((base_trusted, head_trusted));
 
     // Pass 2: identity, mapped line first, then line order.
-    let mut base_groups: HashMap<IdentityKey, Vec<usize>> = HashMap::new();
-    for (b, prepared) in base_prepared.iter().enumerate() {
-        if base_match[b].is_none() {
-            base_groups.entry(prepared.key).or_default().push(b);
+    let base_free = sorted_by_key(&base_prepared, &base_match);
+    let mut head_free = sorted_by_key(&head_prepared, &head_match);
+    let mut base_groups = base_free
+        .chunk_by(|&a, &b| base_prepared[a].key == base_prepared[b].key)
+        .peekable();
+    for heads in head_free.chunk_by(|&a, &b| head_prepared[a].key == head_prepared[b].key) {
+        let key = head_prepared[heads[0]].key;
+        while base_groups
+            .next_if(|bases| base_prepared[bases[0]].key < key)
+            .is_some()
+        {}
+        if let Some(bases) = base_groups.next_if(|bases| base_prepared[bases[0]].key == key) {
+            pair_group(
+                bases,
+                heads,
+                &base_prepared,
+                &head_prepared,
+                &mut base_match,
+                &mut head_match,
+            );
         }
-    }
-    let mut head_groups: BTreeMap<IdentityKey, Vec<usize>> = BTreeMap::new();
-    for (h, prepared) in head_prepared.iter().enumerate() {
-        if head_match[h].is_none() {
-            head_groups.entry(prepared.key).or_default().push(h);
-        }
-    }
-    for (key, heads) in &head_groups {
-        let Some(bases) = base_groups.get(key) else {
-            continue;
-        };
-        pair_group(
-            bases,
-            heads,
-            &base_prepared,
-            &head_prepared,
-            &mut base_match,
-            &mut head_match,
-        );
     }
 
     // Ids: matched findings keep the base id; new ones take the next free occurrence.
-    let mut used: HashSet<FindingId> = base_ids.iter().cloned().collect();
     let mut matches = Vec::with_capacity(head.len() + base.len());
-    for (key, heads) in head_groups.iter_mut() {
-        heads.sort_by_key(|&h| (head_prepared[h].line, h));
-        let mut occurrence = 0;
-        for &h in heads.iter() {
-            if head_match[h].is_some() {
-                continue;
+    {
+        let taken: HashSet<&str> = base_ids.iter().map(|id| id.0.as_str()).collect();
+        let mut minted: HashSet<FindingId> = HashSet::new();
+        head_free.retain(|&h| head_match[h].is_none());
+        head_free.sort_by_key(|&h| (head_prepared[h].key, head_prepared[h].line, h));
+        for heads in head_free.chunk_by(|&a, &b| head_prepared[a].key == head_prepared[b].key) {
+            let key = head_prepared[heads[0]].key;
+            let mut occurrence = 0;
+            for &h in heads {
+                let id = loop {
+                    let candidate = key.id(occurrence);
+                    occurrence += 1;
+                    if !taken.contains(candidate.0.as_str()) && minted.insert(candidate.clone()) {
+                        break candidate;
+                    }
+                };
+                matches.push(Match {
+                    id,
+                    status: Status::New,
+                    head: Some(h),
+                    base: None,
+                });
             }
-            let id = loop {
-                let candidate = key.id(occurrence);
-                occurrence += 1;
-                if used.insert(candidate.clone()) {
-                    break candidate;
-                }
-            };
-            matches.push(Match {
-                id,
-                status: Status::New,
-                head: Some(h),
-                base: None,
-            });
         }
     }
+    // Each base finding is existing or fixed, once: its id moves into that match.
     for (h, b) in head_match.iter().enumerate() {
         if let Some(b) = *b {
             matches.push(Match {
-                id: base_ids[b].clone(),
+                id: FindingId(std::mem::take(&mut base_ids[b].0)),
                 status: Status::Existing,
                 head: Some(h),
                 base: Some(b),
@@ -142,7 +156,7 @@ pub fn correlate(
     for (b, h) in base_match.iter().enumerate() {
         if h.is_none() {
             matches.push(Match {
-                id: base_ids[b].clone(),
+                id: FindingId(std::mem::take(&mut base_ids[b].0)),
                 status: Status::Fixed,
                 head: None,
                 base: Some(b),
@@ -150,6 +164,15 @@ pub fn correlate(
         }
     }
     matches
+}
+
+/// The indices of the still unmatched findings, ordered by identity key, then index.
+fn sorted_by_key(prepared: &[Prepared], matched: &[Option<usize>]) -> Vec<usize> {
+    let mut free: Vec<usize> = (0..prepared.len())
+        .filter(|&i| matched[i].is_none())
+        .collect();
+    free.sort_unstable_by_key(|&i| (prepared[i].key, i));
+    free
 }
 
 fn prepare_head<'a>(finding: &'a Finding, sources: &Sources, aliases: &AliasIndex) -> Prepared<'a> {
@@ -165,7 +188,7 @@ fn prepare_head<'a>(finding: &'a Finding, sources: &Sources, aliases: &AliasInde
         line: own_line,
         own_line,
         rule: &finding.rule,
-        fingerprints: fingerprints(finding),
+        fingerprints: &finding.fingerprints,
     }
 }
 
@@ -191,17 +214,8 @@ fn prepare_base<'a>(
         line,
         own_line: finding.location.as_ref().and_then(|l| l.start_line),
         rule: &finding.rule,
-        fingerprints: fingerprints(finding),
+        fingerprints: &finding.fingerprints,
     }
-}
-
-fn fingerprints(finding: &Finding) -> Vec<(&str, &str)> {
-    finding
-        .fingerprints
-        .iter()
-        .filter(|(_, v)| looks_like_fingerprint(v))
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect()
 }
 
 /// A fingerprint is a hash-like token: no spaces, long enough to be distinctive.
@@ -209,32 +223,43 @@ fn looks_like_fingerprint(value: &str) -> bool {
     value.len() >= 8 && !value.chars().any(char::is_whitespace)
 }
 
-/// Fingerprints carried by exactly one finding of a snapshot, mapped to that finding.
-fn trusted_fingerprints<'a>(prepared: &[Prepared<'a>]) -> HashMap<(&'a str, &'a str), usize> {
-    let mut seen: HashMap<(&str, &str), Option<usize>> = HashMap::new();
-    for (i, p) in prepared.iter().enumerate() {
-        for fp in &p.fingerprints {
-            seen.entry(*fp)
-                .and_modify(|slot| *slot = None)
-                .or_insert(Some(i));
+/// A fingerprint: the tool's key and value.
+type Fingerprint<'a> = (&'a str, &'a str);
+
+/// Fingerprints carried by exactly one finding of a snapshot, with that finding, sorted
+/// for [`lookup`].
+fn trusted_fingerprints<'a>(prepared: &[Prepared<'a>]) -> Vec<(Fingerprint<'a>, usize)> {
+    let mut all: Vec<(Fingerprint<'a>, usize)> = prepared
+        .iter()
+        .enumerate()
+        .flat_map(|(i, p)| p.fingerprints().map(move |fp| (fp, i)))
+        .collect();
+    all.sort_unstable();
+    let mut trusted = Vec::with_capacity(all.len());
+    for run in all.chunk_by(|a, b| a.0 == b.0) {
+        if let [only] = run {
+            trusted.push(*only);
         }
     }
-    seen.into_iter()
-        .filter_map(|(fp, slot)| slot.map(|i| (fp, i)))
-        .collect()
+    trusted
+}
+
+/// The finding that alone carries `fp`, in a list from [`trusted_fingerprints`].
+fn lookup(trusted: &[(Fingerprint<'_>, usize)], fp: Fingerprint<'_>) -> Option<usize> {
+    trusted
+        .binary_search_by(|(probe, _)| probe.cmp(&fp))
+        .ok()
+        .map(|at| trusted[at].1)
 }
 
 /// Base ids: the occurrence index of each finding among those with its key, in line order.
 fn occurrence_ids(prepared: &[Prepared]) -> Vec<FindingId> {
-    let mut groups: HashMap<IdentityKey, Vec<usize>> = HashMap::new();
-    for (i, p) in prepared.iter().enumerate() {
-        groups.entry(p.key).or_default().push(i);
-    }
+    let mut order: Vec<usize> = (0..prepared.len()).collect();
+    order.sort_unstable_by_key(|&i| (prepared[i].key, prepared[i].own_line, i));
     let mut ids = vec![FindingId(String::new()); prepared.len()];
-    for (key, mut members) in groups {
-        members.sort_by_key(|&i| (prepared[i].own_line, i));
-        for (occurrence, i) in members.into_iter().enumerate() {
-            ids[i] = key.id(occurrence);
+    for members in order.chunk_by(|&a, &b| prepared[a].key == prepared[b].key) {
+        for (occurrence, &i) in members.iter().enumerate() {
+            ids[i] = prepared[i].key.id(occurrence);
         }
     }
     ids
@@ -248,6 +273,13 @@ fn pair_group(
     base_match: &mut [Option<usize>],
     head_match: &mut [Option<usize>],
 ) {
+    // Two unmatched findings of one identity pair whatever their lines: the common case,
+    // taken without building an index.
+    if let ([b], [h]) = (bases, heads) {
+        base_match[*b] = Some(*h);
+        head_match[*h] = Some(*b);
+        return;
+    }
     // Exact: the base finding's line, carried through the diff, is the head finding's line.
     // Heads are indexed by line (in order), so a thousand copies on one line pair in linear
     // time.

@@ -75,6 +75,8 @@ pub(crate) fn parse(bytes: &[u8], max_results: usize) -> Result<Parsed, JsonErro
         }
         Ok(())
     });
+    // The vector grew by doubling: up to half of it is spare room, 15 MB at 100,000 results.
+    parsed.findings.shrink_to_fit();
     match streamed {
         Ok(()) => Ok(parsed),
         Err(error) if results > max_results => Err(JsonError {
