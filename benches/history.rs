@@ -780,12 +780,12 @@ fn uploaded_finding(n: u64) -> ReviewedFinding {
             let mut f = Finding::new(kind, tool, cve.clone());
             f.title = format!("{name}: {cve}");
             f.location = Some(Location::new(manifest));
-            f.package = Some(Package {
+            f.package = Some(Box::new(Package {
                 ecosystem,
                 name: name.clone(),
                 version: Some(format!("1.{}.0", pk % 10)),
                 manifest: Some(manifest.to_owned()),
-            });
+            }));
             f.advisories = vec![Advisory {
                 id: format!("GHSA-{:04x}-{:04x}-{:04x}", pk, h % 0xffff, n % 0xffff),
                 aliases: vec![cve.clone()],
@@ -837,7 +837,7 @@ fn uploaded_finding(n: u64) -> ReviewedFinding {
         risk: Risk {
             score,
             factors: vec![RiskFactor {
-                name: "severity".to_owned(),
+                name: "severity".into(),
                 points: i32::from(score),
                 detail: severity.as_str().to_owned(),
             }],

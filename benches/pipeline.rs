@@ -430,12 +430,12 @@ fn dependency(name: String, package: u32, id: &str, alias: &str) -> Finding {
     let mut finding = Finding::new(Kind::Sca, "osv-scanner", id);
     finding.severity = Severity::High;
     finding.score = Some(7.5);
-    finding.package = Some(Package {
+    finding.package = Some(Box::new(Package {
         ecosystem: Ecosystem::PyPI,
         name,
         version: Some(format!("1.{}.0", package % 10)),
         manifest: Some("requirements.txt".into()),
-    });
+    }));
     finding.advisories = vec![Advisory {
         id: id.into(),
         aliases: vec![alias.into()],
@@ -545,7 +545,7 @@ fn input<'a>(
         head_snapshot: head,
         changes: &scenario.changes,
         baseline_diff: &scenario.changes,
-        base_sources: &scenario.base_sources,
+        base_sources: std::borrow::Cow::Borrowed(&scenario.base_sources),
         head_sources: &scenario.head_sources,
         blame: &context.blame,
         config: &context.config,

@@ -2,6 +2,7 @@
 //! server) gathers reports, config, diff, file contents and blame, then hands plain data to
 //! the pure pipeline in [`crate::analyze`].
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 
@@ -236,7 +237,7 @@ pub fn review_snapshots(
         head_snapshot,
         changes: &changes,
         baseline_diff: &baseline_diff,
-        base_sources: &base_sources,
+        base_sources: Cow::Owned(base_sources),
         head_sources: &head_sources,
         blame: &blame,
         config: &config,
@@ -271,7 +272,7 @@ pub fn review_upload(commit: &str, snapshot: Snapshot, intel: &Intel, today: Nai
         head_snapshot: snapshot,
         changes: &nothing,
         baseline_diff: &nothing,
-        base_sources: &Sources::default(),
+        base_sources: Cow::Owned(Sources::default()),
         head_sources: &Sources::default(),
         blame: &HashMap::new(),
         config: &Config::default(),

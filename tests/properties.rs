@@ -414,12 +414,12 @@ fn alias_set() -> impl Strategy<Value = Vec<String>> {
 /// are `ids` cut into `chunks` pieces, each piece's first id the advisory's id.
 fn dependency(tool: &str, kind: Kind, package: &str, ids: &[String], chunks: usize) -> Finding {
     let mut finding = Finding::new(kind, tool, ids[0].clone());
-    finding.package = Some(Package {
+    finding.package = Some(Box::new(Package {
         ecosystem: Ecosystem::PyPI,
         name: package.to_owned(),
         version: Some("1.0.0".to_owned()),
         manifest: None,
-    });
+    }));
     let size = ids.len().div_ceil(chunks.max(1));
     finding.advisories = ids
         .chunks(size)

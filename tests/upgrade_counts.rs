@@ -60,7 +60,7 @@ fn count(path: &Path) -> Option<Counts> {
         },
         changes: &changes,
         baseline_diff: &changes,
-        base_sources: &sources,
+        base_sources: std::borrow::Cow::Borrowed(&sources),
         head_sources: &sources,
         blame: &HashMap::new(),
         config: &Config::default(),

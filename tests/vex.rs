@@ -43,7 +43,7 @@ fn time(text: &str) -> DateTime<Utc> {
 
 fn dependency(rule: &str, purl: &str) -> Finding {
     let mut finding = Finding::new(Kind::Sca, "osv-scanner", rule);
-    finding.package = Package::from_purl(purl);
+    finding.package = Package::from_purl(purl).map(Box::new);
     finding
 }
 

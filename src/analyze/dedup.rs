@@ -296,12 +296,12 @@ mod tests {
     fn dep(tool: &str, id: &str, aliases: &[&str], version: &str, severity: Severity) -> Finding {
         let mut f = Finding::new(Kind::Sca, tool, id);
         f.severity = severity;
-        f.package = Some(Package {
+        f.package = Some(Box::new(Package {
             ecosystem: Ecosystem::Npm,
             name: "lodash".into(),
             version: Some(version.into()),
             manifest: None,
-        });
+        }));
         f.advisories = vec![Advisory {
             id: id.into(),
             aliases: aliases.iter().map(|s| s.to_string()).collect(),

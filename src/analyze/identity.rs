@@ -173,12 +173,12 @@ mod tests {
 
     fn dep(rule: &str, aliases: &[&str], name: &str) -> Finding {
         let mut f = Finding::new(Kind::Sca, "osv-scanner", rule);
-        f.package = Some(Package {
+        f.package = Some(Box::new(Package {
             ecosystem: Ecosystem::PyPI,
             name: name.into(),
             version: Some("1.0".into()),
             manifest: None,
-        });
+        }));
         f.advisories = vec![Advisory {
             id: rule.into(),
             aliases: aliases.iter().map(|s| s.to_string()).collect(),

@@ -19,6 +19,7 @@ pub mod sources;
 pub mod upgrade;
 pub mod versions;
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::NaiveDate;
@@ -45,8 +46,9 @@ pub struct Input<'a> {
     /// How base's tree maps onto head's: base → head (the same as `changes` when base is the
     /// merge-base).
     pub baseline_diff: &'a ChangeSet,
-    /// Files at base and at head that findings refer to (see [`files_to_read`]).
-    pub base_sources: &'a Sources,
+    /// Files at base and at head that findings refer to (see [`files_to_read`]). Base's are
+    /// needed only to correlate: given owned, they are freed right after.
+    pub base_sources: Cow<'a, Sources>,
     pub head_sources: &'a Sources,
     /// Blame at head of the files in [`files_to_read`] of the head snapshot, by path.
     pub blame: &'a HashMap<String, FileBlame>,
@@ -100,9 +102,10 @@ pub fn run(input: Input<'_>) -> Review {
         &base,
         &head,
         &baseline,
-        input.base_sources,
+        &input.base_sources,
         input.head_sources,
     );
+    drop(input.base_sources);
     let (at_head, fixed): (Vec<_>, Vec<_>) = matches.into_iter().partition(|m| m.head.is_some());
     // The base first: its findings are freed before the head's are regrouped, rather than
     // held through it.
@@ -238,7 +241,7 @@ pub fn run(input: Input<'_>) -> Review {
             upgrade: upgrade.map(Box::new),
             ignored,
             dependency,
-            triage,
+            triage: triage.map(Box::new),
         });
     }
     // Sorted through their indices: a stable sort of the findings themselves takes scratch
@@ -397,7 +400,7 @@ fn pooled_advisories(records: &[Record]) -> HashMap<(Ecosystem, String, String),
         let Some(key) = record
             .finding
             .package
-            .as_ref()
+            .as_deref()
             .and_then(upgrade::package_key)
         else {
             continue;

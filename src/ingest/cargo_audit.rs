@@ -192,12 +192,12 @@ fn finding(entry: &Entry, warning: Option<&str>, notes: &mut Vec<String>) -> Fin
         finding.help_uri = page.or_else(|| a.url.clone().filter(|u| !u.is_empty()));
     }
     finding.location = Some(Location::new(MANIFEST));
-    finding.package = Some(Package {
+    finding.package = Some(Box::new(Package {
         ecosystem: Ecosystem::CratesIo,
         name,
         version,
         manifest: Some(MANIFEST.to_string()),
-    });
+    }));
     finding
 }
 

@@ -372,7 +372,7 @@ fn finding(tool: &str, graph: &Graph<'_>, vuln: &Vulnerability, affects: &Affect
         .and_then(|a| a.state.as_deref())
         .is_some_and(|s| matches!(s, "not_affected" | "false_positive"));
     finding.location = package.manifest.as_deref().map(Location::new);
-    finding.package = Some(package);
+    finding.package = Some(Box::new(package));
     finding
 }
 

@@ -450,7 +450,7 @@ fn finding(context: &Context<'_>, vulnerability: &Vulnerability) -> Finding {
             Kind::Sca => file_location(location),
             _ => None,
         };
-        finding.package = package;
+        finding.package = package.map(Box::new);
     } else if kind == Kind::Dast {
         finding.location = location
             .path

@@ -323,7 +323,7 @@ fn match_finding(m: &Match, image: bool, distro: Option<&str>) -> Finding {
         affected_versions: Vec::new(),
     }];
     finding.location = package.manifest.as_deref().map(Location::new);
-    finding.package = Some(package);
+    finding.package = Some(Box::new(package));
     finding
 }
 

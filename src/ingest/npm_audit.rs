@@ -217,12 +217,12 @@ fn finding(key: &str, entry: &Entry, via: &ViaAdvisory, context: &str) -> Findin
     }];
     finding.help_uri = url;
     finding.location = Some(Location::new(MANIFEST));
-    finding.package = Some(Package {
+    finding.package = Some(Box::new(Package {
         ecosystem: Ecosystem::Npm,
         name,
         version: None,
         manifest: Some(MANIFEST.to_string()),
-    });
+    }));
     finding
 }
 

@@ -304,7 +304,7 @@ fn group_finding(package: &Package, manifest: &str, group: &GroupView<'_>) -> Op
     if !manifest.is_empty() {
         finding.location = Some(Location::new(manifest));
     }
-    finding.package = Some(package.clone());
+    finding.package = Some(Box::new(package.clone()));
     Some(finding)
 }
 

@@ -240,12 +240,12 @@ mod tests {
             })
             .collect();
         let mut sca = Finding::new(Kind::Sca, "osv-scanner", "GHSA-x");
-        sca.package = Some(Package {
+        sca.package = Some(Box::new(Package {
             ecosystem: Ecosystem::Go,
             name: "m".into(),
             version: None,
             manifest: Some("/tmp/scan/go.mod".into()),
-        });
+        }));
         findings.push(sca);
 
         let warnings = resolve_paths(&mut findings, &resolver());

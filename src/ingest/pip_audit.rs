@@ -132,12 +132,12 @@ fn finding(dependency: &Dependency, vuln: &Vuln) -> Finding {
     }];
     finding.help_uri = Some(url);
     finding.location = Some(Location::new(MANIFEST));
-    finding.package = Some(Package {
+    finding.package = Some(Box::new(Package {
         ecosystem: Ecosystem::PyPI,
         name: dependency.name.clone(),
         version,
         manifest: Some(MANIFEST.to_string()),
-    });
+    }));
     finding
 }
 

@@ -214,7 +214,7 @@ impl<'a> RunContext<'a> {
         finding.fingerprints = fingerprints;
         finding.help_uri = rule.and_then(|r| r.help_uri.clone());
         finding.suppressed = result.suppressions.iter().any(|s| s.is_in_force());
-        finding.fix = code_fix(result);
+        finding.fix = code_fix(result).map(Box::new);
         finding.confidence = confidence(result, rule, &tags);
         if let Some(vector) = result
             .properties
@@ -230,7 +230,7 @@ impl<'a> RunContext<'a> {
         if kind.is_dependency() {
             add_dependency_details(&mut finding, result, rule);
             if finding.package.is_none() {
-                finding.package = purl_package(result, rule);
+                finding.package = purl_package(result, rule).map(Box::new);
             }
         }
         if kind == Kind::Secret {
@@ -536,7 +536,7 @@ fn add_dependency_details(finding: &mut Finding, result: &SarifResult, rule: Opt
         .iter()
         .find(|text| text::field(text, &["package"]).is_some());
     if let Some(text) = described {
-        finding.package = package_from(text);
+        finding.package = package_from(text).map(Box::new);
     }
     let stated_severity = texts
         .iter()

@@ -331,7 +331,7 @@ fn vulnerability_finding(
         }
         finding.location = Some(location);
     }
-    finding.package = Some(package);
+    finding.package = Some(Box::new(package));
     finding
 }
 

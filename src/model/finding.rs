@@ -489,7 +489,9 @@ pub struct Finding {
     /// A numeric severity on CVSS's 0–10 scale (SARIF `security-severity`, CVSS base score).
     pub score: Option<f64>,
     pub location: Option<Location>,
-    pub package: Option<Package>,
+    /// Boxed, like `fix`: most findings have neither, and a finding's size counts 200,000
+    /// times over in a large review.
+    pub package: Option<Box<Package>>,
     pub advisories: Vec<Advisory>,
     /// CWE numbers (`CWE-79` → 79).
     pub cwes: Vec<u32>,
@@ -499,7 +501,7 @@ pub struct Finding {
     /// Suppressed in the source (`nosemgrep`, SARIF `suppressions`): kept, never reported.
     pub suppressed: bool,
     /// A code change the scanner proposes (SARIF `fixes`, Semgrep autofix).
-    pub fix: Option<CodeFix>,
+    pub fix: Option<Box<CodeFix>>,
     /// Every CVSS vector the tool gave for the finding (v2, v3.0, v3.1, v4.0), besides the one
     /// each advisory keeps: Trivy's v3 and v4.0 per vendor, Grype's `cvss[]`, OSV's
     /// `severity[]`, GitLab's `cvss_vectors`, CycloneDX `ratings[]`.

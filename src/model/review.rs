@@ -1,5 +1,6 @@
 //! What the pipeline produces: each finding correlated, attributed, ranked and with its fix.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use chrono::{DateTime, Utc};
@@ -59,7 +60,8 @@ pub struct Introduced {
 /// One reason behind a risk score and how many points it moved it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RiskFactor {
-    pub name: String,
+    /// One of the scorer's fixed names, borrowed rather than copied into every finding.
+    pub name: Cow<'static, str>,
     pub points: i32,
     pub detail: String,
 }
@@ -164,9 +166,10 @@ pub struct ReviewedFinding {
     /// For a dependency: how the project uses it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dependency: Option<DependencyScope>,
-    /// A person's decision about it (a `/posture` command or a VEX statement).
+    /// A person's decision about it (a `/posture` command or a VEX statement). Boxed: most
+    /// findings have none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub triage: Option<Triage>,
+    pub triage: Option<Box<Triage>>,
 }
 
 impl ReviewedFinding {

@@ -157,18 +157,18 @@ impl<'a> From<&'a ReviewedFinding> for FindingView<'a> {
             line: location.and_then(|l| l.start_line),
             end_line: location.and_then(|l| l.lines()).map(|(_, end)| end),
             outside_repo: location.is_some_and(|l| l.outside_repo),
-            package: f.package.as_ref(),
+            package: f.package.as_deref(),
             advisories: &f.advisories,
             cwes: &f.cwes,
             introduced_by: r.introduced_by.as_ref(),
             risk: &r.risk,
             upgrade: r.upgrade.as_deref(),
             dependency: r.dependency.as_ref(),
-            fix: f.fix.as_ref(),
+            fix: f.fix.as_deref(),
             line_hash: r.line_hash.as_deref(),
             ignored: r.ignored.as_deref(),
             help_uri: f.help_uri.as_deref(),
-            triage: r.triage.as_ref().map(TriageView::from),
+            triage: r.triage.as_deref().map(TriageView::from),
         }
     }
 }
@@ -237,7 +237,7 @@ mod tests {
     #[test]
     fn the_contract_s_new_fields() {
         let mut triaged = finding("3f9a1c77e0d1", Status::New);
-        triaged.triage = Some(dismissed(Some("fixture")));
+        triaged.triage = Some(Box::new(dismissed(Some("fixture"))));
         let mut r = review(
             vec![triaged, finding("0123456789", Status::NotScanned)],
             GateOutcome::Incomplete,

@@ -454,7 +454,7 @@ fn item(r: &ReviewedFinding) -> Item {
     Item {
         marker: finding_marker(&r.id),
         short_id: crate::triage::short_id(&r.id),
-        verdict: r.triage.as_ref().map(verdict),
+        verdict: r.triage.as_deref().map(verdict),
         hint: false,
         severity_icon: severity_icon(f.severity),
         severity: f.severity.as_str(),
@@ -493,7 +493,7 @@ fn item(r: &ReviewedFinding) -> Item {
             .iter()
             .map(|factor| Factor {
                 points: format!("{:+}", factor.points),
-                name: factor.name.clone(),
+                name: factor.name.to_string(),
                 detail: factor.detail.clone(),
             })
             .collect(),
@@ -712,7 +712,7 @@ pub(super) mod tests {
     #[test]
     fn a_triaged_finding_s_comment_opens_with_the_verdict_and_keeps_its_marker() {
         let mut f = finding("3f9a1c77e0d1", Status::New);
-        f.triage = Some(dismissed(Some("only in <tests>\nreally")));
+        f.triage = Some(Box::new(dismissed(Some("only in <tests>\nreally"))));
         let body = render_finding(&f, false).unwrap();
         assert!(
             body.starts_with(
@@ -755,12 +755,12 @@ pub(super) mod tests {
     #[test]
     fn triaged_findings_leave_the_new_ones_for_a_collapsed_section() {
         let mut gone = finding("aaaaaa0001", Status::New);
-        gone.triage = Some(dismissed(Some("fixture")));
+        gone.triage = Some(Box::new(dismissed(Some("fixture"))));
         let mut pending = finding("bbbbbb0002", Status::New);
-        pending.triage = Some(Triage {
+        pending.triage = Some(Box::new(Triage {
             state: TriageState::Pending,
             ..dismissed(None)
-        });
+        }));
         let md = render(&review(vec![gone, pending], GateOutcome::Failed), &[]).unwrap();
         let (summary, _) = md.split_once("<summary>Triaged (1)</summary>").expect(&md);
         assert!(summary.contains("### New in this change"), "{md}");

@@ -1027,7 +1027,7 @@ mod tests {
 
     fn finding(rule: &str, package: Option<&str>) -> Finding {
         let mut finding = Finding::new(Kind::Sca, "test", rule);
-        finding.package = package.and_then(Package::from_purl);
+        finding.package = package.and_then(Package::from_purl).map(Box::new);
         finding
     }
 
@@ -1080,12 +1080,12 @@ mod tests {
         assert!(!statement(&["pkg:maven/org.other/cxf-core"]).matches(&maven));
 
         let mut openssl = finding("CVE-2024-1", None);
-        openssl.package = Some(Package {
+        openssl.package = Some(Box::new(Package {
             ecosystem: Ecosystem::Other("Debian:11".into()),
             name: "openssl".into(),
             version: Some("1.1.1n-0+deb11u3".into()),
             manifest: None,
-        });
+        }));
         assert!(
             statement(&["pkg:deb/debian/openssl@1.1.1n-0%2Bdeb11u3?arch=amd64"]).matches(&openssl)
         );

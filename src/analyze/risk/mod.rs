@@ -42,10 +42,10 @@ pub struct Context<'a> {
 struct Factors(Vec<RiskFactor>);
 
 impl Factors {
-    fn add(&mut self, name: &str, points: Points, detail: String) {
+    fn add(&mut self, name: &'static str, points: Points, detail: String) {
         if points.0 != 0 {
             self.0.push(RiskFactor {
-                name: name.to_string(),
+                name: name.into(),
                 points: points.0,
                 detail,
             });
@@ -433,12 +433,12 @@ mod tests {
 
     fn dependency(cve: &str, vector: &str, manifest: &str) -> Finding {
         let mut f = Finding::new(Kind::Sca, "osv-scanner", format!("GHSA-{cve}"));
-        f.package = Some(Package {
+        f.package = Some(Box::new(Package {
             ecosystem: Ecosystem::Maven,
             name: "org.example:lib".into(),
             version: Some("1.0.0".into()),
             manifest: Some(manifest.into()),
-        });
+        }));
         f.location = Some(Location::new(manifest));
         f.advisories = vec![Advisory {
             id: format!("GHSA-{cve}"),

@@ -39,12 +39,12 @@ fn sca(id: &str, cve: &str) -> ReviewedFinding {
     finding.finding.kind = Kind::Sca;
     finding.finding.tools = vec!["trivy".into()];
     finding.finding.rule = cve.into();
-    finding.finding.package = Some(Package {
+    finding.finding.package = Some(Box::new(Package {
         ecosystem: Ecosystem::Npm,
         name: "lodash".into(),
         version: Some("4.17.4".into()),
         manifest: None,
-    });
+    }));
     finding.upgrade = Some(Box::new(Upgrade {
         package: "lodash".into(),
         from: "4.17.4".into(),
