@@ -215,6 +215,47 @@ fn sarif_output_holds_the_new_findings_with_line_hashes() {
 }
 
 #[test]
+fn sarif_output_is_valid_sarif_with_help_for_every_rule() {
+    let (run, _repo) = review_demo(&["--format", "sarif"]);
+    let sarif: Value = serde_json::from_str(&run.stdout).unwrap();
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/schemas/sarif-schema-2.1.0.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&sarif)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    // GitHub's upload rules: a full description and help for each rule.
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    assert!(!rules.is_empty());
+    for rule in rules {
+        assert!(
+            rule["fullDescription"]["text"]
+                .as_str()
+                .is_some_and(|t| !t.is_empty()),
+            "{rule:#}"
+        );
+        let help = rule["help"]["markdown"].as_str().unwrap();
+        assert!(help.contains("Reported by"), "{help}");
+    }
+    assert_eq!(
+        sarif["runs"][0]["properties"]["posture/head"]
+            .as_str()
+            .map(str::len),
+        Some(40)
+    );
+}
+
+#[test]
 fn fail_on_decides_the_exit_code() {
     let (run, _repo) = review_demo(&["--fail-on", "critical", "--format", "json"]);
     assert_eq!(run.code, 0, "{}", run.stderr);

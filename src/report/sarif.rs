@@ -1,6 +1,10 @@
 //! `--format sarif`: the findings this change introduced, as SARIF 2.1.0 for code scanning
 //! upload. Each result carries `partialFingerprints.primaryLocationLineHash` computed as
 //! codeql-action does, so GitHub's alert identity and ours agree.
+//!
+//! The log validates against the SARIF 2.1.0 schema and follows GitHub's upload rules: every
+//! rule has a `fullDescription` and a `help` text. The revisions are run properties, not
+//! `versionControlProvenance`, which requires a repository URI the review does not know.
 
 use std::collections::BTreeMap;
 
@@ -47,8 +51,8 @@ pub(super) fn render(review: &Review) -> Result<String, RenderError> {
                 "informationUri": INFORMATION_URI,
                 "rules": rules,
             }},
-            "versionControlProvenance": [{"revisionId": review.head}],
             "results": results,
+            "properties": {"posture/base": review.base, "posture/head": review.head},
         }],
     });
     let mut out = serde_json::to_string_pretty(&log)?;
@@ -65,9 +69,12 @@ fn rule(f: &ReviewedFinding) -> Value {
             .iter()
             .map(|c| format!("external/cwe/cwe-{c:03}")),
     );
+    let (help_text, help_markdown) = help(f);
     let mut rule = json!({
         "id": finding.rule,
         "shortDescription": {"text": finding.title},
+        "fullDescription": {"text": finding.title},
+        "help": {"text": help_text, "markdown": help_markdown},
         "properties": {
             "tags": tags,
             "security-severity": format!("{:.1}", finding.score.unwrap_or_else(|| nominal_score(finding.severity))),
@@ -77,6 +84,34 @@ fn rule(f: &ReviewedFinding) -> Value {
         rule["helpUri"] = json!(uri);
     }
     rule
+}
+
+/// The rule's help, as text and Markdown: what it is, which tools report it, its CWEs and
+/// the tool's own documentation.
+fn help(f: &ReviewedFinding) -> (String, String) {
+    let finding = &f.finding;
+    let mut text = format!(
+        "{}\n\nReported by {} (rule {}).",
+        finding.title,
+        finding.tools.join(", "),
+        finding.rule
+    );
+    let mut markdown = format!(
+        "**{}**\n\nReported by {} (rule `{}`).",
+        finding.title,
+        finding.tools.join(", "),
+        finding.rule
+    );
+    for cwe in &finding.cwes {
+        let url = format!("https://cwe.mitre.org/data/definitions/{cwe}.html");
+        text.push_str(&format!("\nCWE-{cwe}: {url}"));
+        markdown.push_str(&format!("\n- [CWE-{cwe}]({url})"));
+    }
+    if let Some(uri) = &finding.help_uri {
+        text.push_str(&format!("\nDocumentation: {uri}"));
+        markdown.push_str(&format!("\n- [Documentation]({uri})"));
+    }
+    (text, markdown)
 }
 
 fn result(f: &ReviewedFinding, rule_index: usize) -> Value {
