@@ -90,18 +90,9 @@ fn rule(f: &ReviewedFinding) -> Value {
 /// the tool's own documentation.
 fn help(f: &ReviewedFinding) -> (String, String) {
     let finding = &f.finding;
-    let mut text = format!(
-        "{}\n\nReported by {} (rule {}).",
-        finding.title,
-        finding.tools.join(", "),
-        finding.rule
-    );
-    let mut markdown = format!(
-        "**{}**\n\nReported by {} (rule `{}`).",
-        finding.title,
-        finding.tools.join(", "),
-        finding.rule
-    );
+    let (title, tools, rule) = (&finding.title, finding.tools.join(", "), &finding.rule);
+    let mut text = format!("{title}\n\nReported by {tools} (rule {rule}).");
+    let mut markdown = format!("**{title}**\n\nReported by {tools} (rule `{rule}`).");
     for cwe in &finding.cwes {
         let url = format!("https://cwe.mitre.org/data/definitions/{cwe}.html");
         text.push_str(&format!("\nCWE-{cwe}: {url}"));
