@@ -846,6 +846,8 @@ fn uploaded_finding(n: u64) -> ReviewedFinding {
         ignored: None,
         dependency: None,
         triage: None,
+        changed: false,
+        previous_ids: Vec::new(),
     }
 }
 

@@ -196,7 +196,7 @@ fn statements_cover_the_findings_they_name() {
     let lodash = dependency("ghsa-aaaa-bbbb-cccc", "pkg:npm/lodash@4.17.20");
     assert_eq!(covered_by(&lodash), Some(0));
     assert_eq!(
-        book.for_finding(&id, &lodash).map(|t| t.state),
+        book.for_finding(&id, &[], &lodash).map(|t| t.state),
         Some(TriageState::Dismissed)
     );
     // Another package, or none at all, is not covered by a statement that lists products.
@@ -224,7 +224,7 @@ fn statements_cover_the_findings_they_name() {
     // A statement without products covers every finding it names, with or without package.
     let eval = code("python.lang.security.audit.eval-detected", "src/app.py");
     assert_eq!(covered_by(&eval), Some(3));
-    assert!(book.for_finding(&id, &eval).is_some());
+    assert!(book.for_finding(&id, &[], &eval).is_some());
     // Skipped statements cover nothing.
     assert_eq!(
         covered_by(&dependency("CVE-2024-0004", "pkg:npm/express@4.0.0")),

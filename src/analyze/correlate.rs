@@ -5,12 +5,21 @@
 //! `"requires login"` in every result). Then the line-independent identity of
 //! [`super::identity`]: within one identity, a base finding pairs first with the head finding
 //! at the line the diff maps it to, then the rest pair in line order, so a duplicated
-//! identical line leaves the old finding existing and only the copy new.
+//! identical line leaves the old finding existing and only the copy new. Last, what is left
+//! on both sides where the diff rewrote it is compared token by token ([`super::rewrite`]): a
+//! reformatted line is one finding, `existing` and `changed`, not a fix and a new problem.
+//!
+//! Ids are the identity key and an occurrence number. When the identity formula changes
+//! (comment lines stopped counting), a finding also carries the id the former formula gave it
+//! in `previous_ids`, computed here from the same matching, so comments and triage recorded
+//! under it are still found; findings whose range holds no comment line keep their id as it
+//! was and carry no alias.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use super::diff::DiffIndex;
 use super::identity::{AliasIndex, IdentityKey, code_key, dependency_key, normalized_content};
+use super::rewrite;
 use super::sources::Sources;
 use crate::model::{Finding, FindingId, Fingerprints, Status};
 
@@ -23,11 +32,19 @@ pub struct Match {
     pub head: Option<usize>,
     /// Index into the base findings (existing and fixed).
     pub base: Option<usize>,
+    /// Existing, but its text was rewritten (a formatter, a moderniser): paired by
+    /// [`rewrite::pair_rewrites`], not by identity.
+    pub changed: bool,
+    /// Other ids the finding may have been recorded under: the id identity v1 (comment lines
+    /// counted) gave it, and for a changed finding the id its new text alone gives.
+    pub previous_ids: Vec<FindingId>,
 }
 
 /// A finding prepared for matching.
 struct Prepared<'a> {
     key: IdentityKey,
+    /// The key identity v1 gave it, when that differs from `key`.
+    legacy: Option<IdentityKey>,
     /// For head findings, the start line; for base findings, where the diff maps it at head.
     line: Option<u32>,
     /// The finding's own start line on its side, for ordering.
@@ -67,7 +84,7 @@ pub fn correlate(
         .map(|f| prepare_head(f, head_sources, &aliases))
         .collect();
 
-    let mut base_ids = occurrence_ids(&base_prepared);
+    let mut base_ids = occurrence_ids(&base_prepared, |p| p.key);
     let mut base_match: Vec<Option<usize>> = vec![None; base.len()];
     let mut head_match: Vec<Option<usize>> = vec![None; head.len()];
 
@@ -115,55 +132,129 @@ pub fn correlate(
         }
     }
 
-    // Ids: matched findings keep the base id; new ones take the next free occurrence.
-    let mut matches = Vec::with_capacity(head.len() + base.len());
-    {
-        let taken: HashSet<&str> = base_ids.iter().map(|id| id.0.as_str()).collect();
-        let mut minted: HashSet<FindingId> = HashSet::new();
-        head_free.retain(|&h| head_match[h].is_none());
-        head_free.sort_by_key(|&h| (head_prepared[h].key, head_prepared[h].line, h));
-        for heads in head_free.chunk_by(|&a, &b| head_prepared[a].key == head_prepared[b].key) {
-            let key = head_prepared[heads[0]].key;
-            let mut occurrence = 0;
-            for &h in heads {
-                let id = loop {
-                    let candidate = key.id(occurrence);
-                    occurrence += 1;
-                    if !taken.contains(candidate.0.as_str()) && minted.insert(candidate.clone()) {
-                        break candidate;
-                    }
-                };
-                matches.push(Match {
-                    id,
-                    status: Status::New,
-                    head: Some(h),
-                    base: None,
-                });
+    // Pass 3: rewritten code, among what is left.
+    let changed = rewrite::pair_rewrites(
+        base,
+        head,
+        diff,
+        base_sources,
+        head_sources,
+        &mut base_match,
+        &mut head_match,
+    );
+    let is_changed = |h: usize| changed.binary_search(&h).is_ok();
+
+    // Ids: matched findings keep the base id; new ones take the next free occurrence. A
+    // changed finding's own text is given an id too, as new findings are: it is what the
+    // finding was called while it was reported new, and what its text alone will give.
+    head_free.retain(|&h| head_match[h].is_none() || is_changed(h));
+    let key = |h: usize| head_prepared[h].key;
+    let line = |h: usize| head_prepared[h].line;
+    let minted = mint(&head_free, key, line, &base_ids);
+    let legacy = (base_prepared
+        .iter()
+        .chain(&head_prepared)
+        .any(|p| p.legacy.is_some()))
+    .then(|| {
+        let legacy_base = occurrence_ids(&base_prepared, |p| p.legacy.unwrap_or(p.key));
+        let legacy_key = |h: usize| head_prepared[h].legacy.unwrap_or(head_prepared[h].key);
+        let legacy_minted = mint(&head_free, legacy_key, line, &legacy_base);
+        (legacy_base, legacy_minted)
+    });
+    let alias = |id: &FindingId, candidates: &[Option<&FindingId>]| -> Vec<FindingId> {
+        let mut aliases: Vec<FindingId> = Vec::new();
+        for candidate in candidates.iter().flatten() {
+            if *candidate != id && !aliases.contains(candidate) {
+                aliases.push((*candidate).clone());
             }
         }
+        aliases
+    };
+    let mut own_ids: HashMap<usize, (FindingId, Option<&FindingId>)> = HashMap::new();
+    let mut matches = Vec::with_capacity(head.len() + base.len());
+    for (i, (&h, id)) in head_free.iter().zip(minted).enumerate() {
+        let legacy_id = legacy.as_ref().map(|(_, minted)| &minted[i]);
+        if head_match[h].is_some() {
+            own_ids.insert(h, (id, legacy_id));
+            continue;
+        }
+        matches.push(Match {
+            previous_ids: alias(&id, &[legacy_id]),
+            id,
+            status: Status::New,
+            head: Some(h),
+            base: None,
+            changed: false,
+        });
     }
     // Each base finding is existing or fixed, once: its id moves into that match.
     for (h, b) in head_match.iter().enumerate() {
         if let Some(b) = *b {
+            let id = FindingId(std::mem::take(&mut base_ids[b].0));
+            let legacy_id = legacy.as_ref().map(|(base, _)| &base[b]);
+            let own = own_ids.get(&h);
+            let previous_ids = alias(
+                &id,
+                &[
+                    legacy_id,
+                    own.map(|(own, _)| own),
+                    own.and_then(|(_, legacy)| *legacy),
+                ],
+            );
             matches.push(Match {
-                id: FindingId(std::mem::take(&mut base_ids[b].0)),
+                id,
                 status: Status::Existing,
                 head: Some(h),
                 base: Some(b),
+                changed: own.is_some(),
+                previous_ids,
             });
         }
     }
     for (b, h) in base_match.iter().enumerate() {
         if h.is_none() {
+            let id = FindingId(std::mem::take(&mut base_ids[b].0));
+            let legacy_id = legacy.as_ref().map(|(base, _)| &base[b]);
             matches.push(Match {
-                id: FindingId(std::mem::take(&mut base_ids[b].0)),
+                previous_ids: alias(&id, &[legacy_id]),
+                id,
                 status: Status::Fixed,
                 head: None,
                 base: Some(b),
+                changed: false,
             });
         }
     }
     matches
+}
+
+/// Ids for the head findings `heads`, which have no base id: within each key, the next
+/// occurrences no base finding has taken, in line order. Returned in `heads`' order.
+fn mint(
+    heads: &[usize],
+    key: impl Fn(usize) -> IdentityKey,
+    line: impl Fn(usize) -> Option<u32>,
+    base_ids: &[FindingId],
+) -> Vec<FindingId> {
+    let taken: HashSet<&str> = base_ids.iter().map(|id| id.0.as_str()).collect();
+    let mut minted: HashSet<FindingId> = HashSet::new();
+    let mut order: Vec<usize> = (0..heads.len()).collect();
+    order.sort_by_key(|&i| (key(heads[i]), line(heads[i]), heads[i]));
+    let mut ids = vec![FindingId(String::new()); heads.len()];
+    for group in order.chunk_by(|&a, &b| key(heads[a]) == key(heads[b])) {
+        let key = key(heads[group[0]]);
+        let mut occurrence = 0;
+        for &i in group {
+            ids[i] = loop {
+                let candidate = key.id(occurrence);
+                occurrence += 1;
+                if !taken.contains(candidate.0.as_str()) && minted.insert(candidate.clone()) {
+                    break candidate;
+                }
+            };
+        }
+    }
+    ids
 }
 
 /// The indices of the still unmatched findings, ordered by identity key, then index.
@@ -175,16 +266,35 @@ fn sorted_by_key(prepared: &[Prepared], matched: &[Option<usize>]) -> Vec<usize>
     free
 }
 
+/// A finding's identity key, and the key identity v1 gave it when that differs.
+fn code_or_dependency_keys(
+    finding: &Finding,
+    head_path: Option<&str>,
+    sources: &Sources,
+    aliases: &AliasIndex,
+) -> (IdentityKey, Option<IdentityKey>) {
+    if finding.kind.is_dependency() {
+        return (dependency_key(finding, aliases), None);
+    }
+    let content = normalized_content(finding, sources);
+    let key = code_key(
+        finding,
+        head_path,
+        content.as_ref().map(|c| c.text.as_str()),
+    );
+    let legacy = content
+        .as_ref()
+        .and_then(|c| c.legacy.as_deref())
+        .map(|legacy| code_key(finding, head_path, Some(legacy)));
+    (key, legacy)
+}
+
 fn prepare_head<'a>(finding: &'a Finding, sources: &Sources, aliases: &AliasIndex) -> Prepared<'a> {
-    let key = if finding.kind.is_dependency() {
-        dependency_key(finding, aliases)
-    } else {
-        let content = normalized_content(finding, sources);
-        code_key(finding, finding.path(), content.as_deref())
-    };
+    let (key, legacy) = code_or_dependency_keys(finding, finding.path(), sources, aliases);
     let own_line = finding.location.as_ref().and_then(|l| l.start_line);
     Prepared {
         key,
+        legacy,
         line: own_line,
         own_line,
         rule: &finding.rule,
@@ -198,19 +308,15 @@ fn prepare_base<'a>(
     sources: &Sources,
     aliases: &AliasIndex,
 ) -> Prepared<'a> {
-    let key = if finding.kind.is_dependency() {
-        dependency_key(finding, aliases)
-    } else {
-        let content = normalized_content(finding, sources);
-        let head_path = finding.path().map(|p| diff.head_path(p).unwrap_or(p));
-        code_key(finding, head_path, content.as_deref())
-    };
+    let head_path = finding.path().map(|p| diff.head_path(p).unwrap_or(p));
+    let (key, legacy) = code_or_dependency_keys(finding, head_path, sources, aliases);
     let line = finding.location.as_ref().and_then(|l| {
         let start = l.start_line?;
         diff.map_line(&l.path, start)
     });
     Prepared {
         key,
+        legacy,
         line,
         own_line: finding.location.as_ref().and_then(|l| l.start_line),
         rule: &finding.rule,
@@ -252,14 +358,14 @@ fn lookup(trusted: &[(Fingerprint<'_>, usize)], fp: Fingerprint<'_>) -> Option<u
         .map(|at| trusted[at].1)
 }
 
-/// Base ids: the occurrence index of each finding among those with its key, in line order.
-fn occurrence_ids(prepared: &[Prepared]) -> Vec<FindingId> {
+/// Base ids: the occurrence index of each finding among those with its `key`, in line order.
+fn occurrence_ids(prepared: &[Prepared], key: impl Fn(&Prepared) -> IdentityKey) -> Vec<FindingId> {
     let mut order: Vec<usize> = (0..prepared.len()).collect();
-    order.sort_unstable_by_key(|&i| (prepared[i].key, prepared[i].own_line, i));
+    order.sort_unstable_by_key(|&i| (key(&prepared[i]), prepared[i].own_line, i));
     let mut ids = vec![FindingId(String::new()); prepared.len()];
-    for members in order.chunk_by(|&a, &b| prepared[a].key == prepared[b].key) {
+    for members in order.chunk_by(|&a, &b| key(&prepared[a]) == key(&prepared[b])) {
         for (occurrence, &i) in members.iter().enumerate() {
-            ids[i] = prepared[i].key.id(occurrence);
+            ids[i] = key(&prepared[i]).id(occurrence);
         }
     }
     ids

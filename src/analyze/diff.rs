@@ -54,6 +54,30 @@ impl<'a> DiffIndex<'a> {
         }
     }
 
+    /// The head lines that took the place of base line `line` of `base_path` when this change
+    /// deleted or modified it: the hunk's new lines, and the one at the same offset into the
+    /// hunk (the last when the hunk shrank). `None` when the line is untouched (see
+    /// [`DiffIndex::map_line`]), the hunk only deleted, or the file is gone.
+    pub fn replacement(&self, base_path: &str, line: u32) -> Option<Replacement> {
+        let file = self.by_old.get(base_path)?;
+        if file.status == ChangeStatus::Deleted {
+            return None;
+        }
+        let hunk = file
+            .hunks
+            .iter()
+            .find(|h| h.old_lines > 0 && h.old_start <= line && line - h.old_start < h.old_lines)?;
+        if hunk.new_lines == 0 {
+            return None;
+        }
+        let last = hunk.new_start + (hunk.new_lines - 1);
+        Some(Replacement {
+            first: hunk.new_start,
+            last,
+            aligned: (hunk.new_start + (line - hunk.old_start)).min(last),
+        })
+    }
+
     /// Whether this change added or modified any head line in `start..=end` of `head_path`.
     /// A file the change added counts as touched throughout.
     pub fn touches(&self, head_path: &str, start: u32, end: u32) -> bool {
@@ -87,6 +111,16 @@ impl<'a> DiffIndex<'a> {
             }),
         }
     }
+}
+
+/// The head lines a deleted or modified base line was replaced with (see
+/// [`DiffIndex::replacement`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Replacement {
+    pub first: u32,
+    pub last: u32,
+    /// The head line at the base line's offset into the hunk.
+    pub aligned: u32,
 }
 
 fn map_through_hunks(file: &FileChange, line: u32) -> Option<u32> {
@@ -162,6 +196,16 @@ mod tests {
         assert!(index.touches("a.py", 30, 45));
         assert!(index.touches("a.py", 90, 90));
         assert!(!index.touches("a.py", 41, 89));
+        // Line 50 was rewritten as line 90; lines 60-61 were deleted outright.
+        let at_50 = Some(Replacement {
+            first: 90,
+            last: 90,
+            aligned: 90,
+        });
+        assert_eq!(index.replacement("a.py", 50), at_50);
+        assert_eq!(index.replacement("a.py", 60), None);
+        assert_eq!(index.replacement("a.py", 49), None);
+        assert_eq!(index.replacement("other.py", 50), None);
         assert!(index.touches_base("a.py", 49, 50));
         assert!(!index.touches_base("a.py", 51, 59));
         // A claimed range to the end of numbers is answered from the hunks, at once.

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 
 use sha2::{Digest, Sha256};
 
+use super::comments::{self, CommentSyntax};
 use super::sources::Sources;
 use crate::model::{Finding, FindingId};
 
@@ -40,16 +41,69 @@ impl IdentityKey {
     }
 }
 
-/// The flagged text with all whitespace removed, or `None` when it cannot be read.
-pub fn normalized_content(finding: &Finding, sources: &Sources) -> Option<String> {
+/// The text a code finding's identity is computed from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Content {
+    /// The flagged lines without comment-only and blank lines, all whitespace removed.
+    pub text: String,
+    /// The text as identity v1 computed it (comment lines included), when it differs from
+    /// [`Content::text`]: the key of the ids that comments and triage may have been recorded
+    /// under before comment lines stopped counting.
+    pub legacy: Option<String>,
+}
+
+/// The flagged lines, from the file when it can be read, else the report's snippet.
+fn flagged_lines<'a>(finding: &'a Finding, sources: &'a Sources) -> Option<Vec<&'a str>> {
     let location = finding.location.as_ref()?;
     let from_file = location
         .lines()
         .filter(|_| !location.outside_repo)
-        .and_then(|(start, end)| sources.get(&location.path)?.lines(start, end))
-        .map(|lines| lines.concat());
-    let text = from_file.or_else(|| location.snippet.clone())?;
-    Some(text.chars().filter(|c| !c.is_whitespace()).collect())
+        .and_then(|(start, end)| sources.get(&location.path)?.lines(start, end));
+    from_file.or_else(|| location.snippet.as_deref().map(|s| s.lines().collect()))
+}
+
+/// The flagged lines that are code. A range that is nothing but comments (a secret in a
+/// comment, a commented-out call) keeps all its lines: the comment is what was flagged, and
+/// an empty text would make every such finding of a rule in a file the same problem.
+fn code_of<'a>(finding: &Finding, lines: &[&'a str]) -> Vec<&'a str> {
+    let syntax = CommentSyntax::for_path(finding.path().unwrap_or(""));
+    let code = comments::code_lines(lines, syntax);
+    if code.is_empty() {
+        lines.to_vec()
+    } else {
+        code
+    }
+}
+
+fn without_whitespace<'a>(lines: impl IntoIterator<Item = &'a str>) -> String {
+    lines
+        .into_iter()
+        .flat_map(str::chars)
+        .filter(|c| !c.is_whitespace())
+        .collect()
+}
+
+/// The identity text of a code finding (see [`Content`]), or `None` when it cannot be read.
+///
+/// Comment-only and blank lines inside the range are left out, so adding or deleting a
+/// `# TODO` between `except Exception:` and `pass` leaves the finding what it was. Blank
+/// lines never counted (whitespace is removed), so the text, and with it the id, of every
+/// finding whose range holds no comment line is exactly what identity v1 gave.
+pub fn normalized_content(finding: &Finding, sources: &Sources) -> Option<Content> {
+    let lines = flagged_lines(finding, sources)?;
+    let code = code_of(finding, &lines);
+    let text = without_whitespace(code.iter().copied());
+    let legacy = (code.len() != lines.len())
+        .then(|| without_whitespace(lines.iter().copied()))
+        .filter(|legacy| *legacy != text);
+    Some(Content { text, legacy })
+}
+
+/// The flagged code lines (comment-only and blank lines left out) joined by newlines, with
+/// their whitespace: what [`super::similarity`] tokenises.
+pub fn code_text(finding: &Finding, sources: &Sources) -> Option<String> {
+    let lines = flagged_lines(finding, sources)?;
+    Some(code_of(finding, &lines).join("\n"))
 }
 
 /// The identity of a code finding (SAST, secret, IaC, DAST) whose path at head is
@@ -207,8 +261,8 @@ mod tests {
         f.location = Some(Location::new("a.py").with_lines(2, 2));
         let mut g = f.clone();
         g.location = Some(Location::new("b.py").with_lines(4, 4));
-        let cf = normalized_content(&f, &sources).unwrap();
-        let cg = normalized_content(&g, &sources).unwrap();
+        let cf = normalized_content(&f, &sources).unwrap().text;
+        let cg = normalized_content(&g, &sources).unwrap().text;
         assert_eq!(cf, "eval(data)");
         assert_eq!(
             code_key(&f, Some("a.py"), Some(&cf)),

@@ -4,6 +4,7 @@
 //! [`crate::review`] gathers the inputs at the edges and calls [`run`].
 
 pub mod attribute;
+pub mod comments;
 pub mod correlate;
 pub mod dedup;
 pub mod diff;
@@ -13,8 +14,10 @@ pub mod linehash;
 pub mod lockfile;
 pub mod manifest;
 pub mod remediation;
+pub mod rewrite;
 pub mod risk;
 pub mod scope;
+pub mod similarity;
 pub mod sources;
 pub mod upgrade;
 pub mod versions;
@@ -152,6 +155,8 @@ pub fn run(input: Input<'_>) -> Review {
             id,
             status,
             finding: owned,
+            changed,
+            previous_ids,
         } = record;
         let finding = &owned;
         let at_head = status != Status::Fixed;
@@ -226,7 +231,7 @@ pub fn run(input: Input<'_>) -> Review {
             .flatten();
         // An acceptance past its last day no longer applies (the expiry job reopens it).
         let triage = at_head
-            .then(|| input.triage.for_finding(&id, &finding))
+            .then(|| input.triage.for_finding(&id, &previous_ids, &finding))
             .flatten()
             .filter(|t| t.state == TriageState::Pending || t.silences(input.today));
         findings.push(ReviewedFinding {
@@ -241,6 +246,8 @@ pub fn run(input: Input<'_>) -> Review {
             ignored,
             dependency,
             triage: triage.map(Box::new),
+            changed: changed && status == Status::Existing,
+            previous_ids,
         });
     }
     // Sorted through their indices: a stable sort of the findings themselves takes scratch
@@ -437,6 +444,10 @@ struct Record {
     id: FindingId,
     status: Status,
     finding: Finding,
+    /// Existing, and every member that was existing had its code rewritten.
+    changed: bool,
+    /// The members' previous ids, and the other members' ids.
+    previous_ids: Vec<FindingId>,
 }
 
 /// Merges the matches of one side that report one problem: the lead's id, and `existing`
@@ -461,17 +472,36 @@ fn merged(
         let Some(&(lead, _)) = group.first().map(|&first| &pairs[first]) else {
             continue;
         };
-        let status = if group.iter().any(|&i| pairs[i].0.status == Status::Existing) {
+        let existing = || {
+            group
+                .iter()
+                .map(|&i| pairs[i].0)
+                .filter(|m| m.status == Status::Existing)
+        };
+        let status = if existing().next().is_some() {
             Status::Existing
         } else {
             lead.status
         };
+        let changed = existing().next().is_some() && existing().all(|m| m.changed);
+        // Comments and triage may name any member: the lead's id stands for them all.
+        let mut previous_ids: Vec<FindingId> = Vec::new();
+        for m in group.iter().map(|&i| pairs[i].0) {
+            let ids = std::iter::once(&m.id).chain(&m.previous_ids);
+            for id in ids {
+                if *id != lead.id && !previous_ids.contains(id) {
+                    previous_ids.push(id.clone());
+                }
+            }
+        }
         if let Some(finding) = dedup::merge(group.iter().filter_map(|&i| slots[pairs[i].1].take()))
         {
             records.push(Record {
                 id: lead.id.clone(),
                 status,
                 finding,
+                changed,
+                previous_ids,
             });
         }
     }

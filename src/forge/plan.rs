@@ -275,6 +275,8 @@ mod tests {
             ignored: None,
             dependency: None,
             triage: None,
+            changed: false,
+            previous_ids: Vec::new(),
         }
     }
 

@@ -170,9 +170,27 @@ pub struct ReviewedFinding {
     /// findings have none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub triage: Option<Box<Triage>>,
+    /// Existing, but a formatter or moderniser rewrote its code (SARIF `baselineState:
+    /// updated`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub changed: bool,
+    /// Other ids comments and triage may have been recorded under (an earlier identity
+    /// formula's, or a changed finding's new text's); lookups by id honour them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub previous_ids: Vec<FindingId>,
 }
 
 impl ReviewedFinding {
+    /// Whether `id` names this finding: its id or one of its previous ids.
+    pub fn is_known_as(&self, id: &FindingId) -> bool {
+        self.id == *id || self.previous_ids.contains(id)
+    }
+
+    /// Its id, then its previous ids.
+    pub fn ids(&self) -> impl Iterator<Item = &FindingId> {
+        std::iter::once(&self.id).chain(&self.previous_ids)
+    }
+
     /// Dismissed or accepted (the pipeline keeps no expired acceptance): it blocks nothing
     /// and gets no new comment. A pending request does not count.
     pub fn is_triaged_away(&self) -> bool {

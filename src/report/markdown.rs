@@ -634,6 +634,8 @@ pub(super) mod tests {
             ignored: None,
             dependency: None,
             triage: None,
+            changed: false,
+            previous_ids: Vec::new(),
         }
     }
 

@@ -64,9 +64,19 @@ pub struct TriageBook {
 
 impl TriageBook {
     /// The decision about `finding`: a command's decision about its id first (it is the
-    /// newer, more specific word), else the first VEX statement that covers it.
-    pub fn for_finding(&self, id: &FindingId, finding: &Finding) -> Option<Triage> {
-        if let Some(decision) = self.decisions.get(id) {
+    /// newer, more specific word), then about one of its `previous_ids` (recorded before its
+    /// id changed: see [`crate::analyze::correlate`]), else the first VEX statement that
+    /// covers it.
+    pub fn for_finding(
+        &self,
+        id: &FindingId,
+        previous_ids: &[FindingId],
+        finding: &Finding,
+    ) -> Option<Triage> {
+        if let Some(decision) = std::iter::once(id)
+            .chain(previous_ids)
+            .find_map(|id| self.decisions.get(id))
+        {
             return Some(decision.clone());
         }
         self.vex

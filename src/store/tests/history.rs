@@ -30,6 +30,8 @@ pub(super) fn reviewed(id: &str, status: Status, introduced: Option<&str>) -> Re
         ignored: None,
         dependency: None,
         triage: None,
+        changed: false,
+        previous_ids: Vec::new(),
     }
 }
 
