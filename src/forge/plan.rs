@@ -64,9 +64,11 @@ pub fn plan(
         let Some(place) = placement(finding, changes) else {
             continue;
         };
-        current.insert(&finding.id);
+        // A comment posted under a previous id (an earlier identity formula's) is this
+        // finding's: updated, never posted twice.
+        current.extend(finding.ids());
         let triaged = finding.is_triaged_away();
-        let existing = posted.get(&finding.id);
+        let existing = finding.ids().find_map(|id| posted.get(id));
         if triaged && existing.is_none() {
             continue;
         }
@@ -121,7 +123,9 @@ fn wants_comment(finding: &ReviewedFinding) -> bool {
 /// keeps its comment: it is not fixed. Nor is one whose scanner did not run this time.
 fn still_open(review: &Review, id: &FindingId) -> bool {
     review.findings.iter().any(|f| {
-        &f.id == id && f.ignored.is_none() && matches!(f.status, Status::New | Status::NotScanned)
+        f.is_known_as(id)
+            && f.ignored.is_none()
+            && matches!(f.status, Status::New | Status::NotScanned)
     })
 }
 
@@ -421,6 +425,24 @@ mod tests {
         assert_eq!(again.update[0].1, first.create[1].body);
         let resolved: Vec<&str> = again.resolve.iter().map(|c| c.finding.0.as_str()).collect();
         assert_eq!(resolved, ["gone"]);
+    }
+
+    #[test]
+    fn a_comment_posted_under_a_previous_id_is_the_finding_s() {
+        let mut renamed = sast("new-id", "app.py", (10, 10), Status::New);
+        renamed.previous_ids = vec![FindingId("old-id".into())];
+        let review = review(vec![renamed]);
+        let published = Published {
+            summary: None,
+            comments: vec![posted("old-id", "<!-- posture:finding:old-id -->", false)],
+        };
+        let plan = plan(&review, &changes(), &published, 25).unwrap();
+        assert!(plan.create.is_empty(), "{:?}", plan.create);
+        assert!(plan.resolve.is_empty(), "{:?}", plan.resolve);
+        // Updated in place: its marker now carries the current id.
+        assert_eq!(plan.update.len(), 1);
+        assert_eq!(plan.update[0].0.finding.0, "old-id");
+        assert!(plan.update[0].1.contains("<!-- posture:finding:new-id -->"));
     }
 
     #[test]

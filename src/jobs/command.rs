@@ -230,28 +230,35 @@ impl Session<'_, '_> {
         }))
     }
 
-    /// The findings a command names: its short ids, else the thread's finding.
+    /// The findings a command names: its short ids, else the thread's finding. An id a
+    /// finding had before (its comment's marker, an older short id) names that finding.
     fn targets(&self, ids: &[String]) -> Result<Vec<FindingId>, String> {
         if ids.is_empty() {
-            return self.thread_finding.clone().map(|id| vec![id]).ok_or_else(|| {
-                "name the finding: reply to posture's comment on it, or give its id (`P-3f9a1c`)"
-                    .to_string()
-            });
+            return self
+                .thread_finding
+                .as_ref()
+                .map(|id| vec![self.record_id(id)])
+                .ok_or_else(|| {
+                    "name the finding: reply to posture's comment on it, or give its id (`P-3f9a1c`)"
+                        .to_string()
+                });
         }
         let known: std::collections::BTreeSet<&FindingId> = self
             .findings
             .iter()
-            .map(|f| &f.id)
+            .flat_map(ReviewedFinding::ids)
             .chain(self.decisions.keys())
             .collect();
         ids.iter()
             .map(|short| {
-                let matching: Vec<&&FindingId> = known
+                let matching: std::collections::BTreeSet<FindingId> = known
                     .iter()
                     .filter(|id| short_id(id).starts_with(short.as_str()))
+                    .map(|id| self.record_id(id))
                     .collect();
+                let matching: Vec<FindingId> = matching.into_iter().collect();
                 match matching.as_slice() {
-                    [id] => Ok((**id).clone()),
+                    [id] => Ok(id.clone()),
                     [] => Err(format!(
                         "unknown id `{short}`: no finding of this change has it"
                     )),
@@ -261,6 +268,21 @@ impl Session<'_, '_> {
                 }
             })
             .collect()
+    }
+
+    /// The id a command about `id` is recorded under: for a finding of the latest review, the
+    /// one of its ids (current first, then previous) that already has a decision, else its
+    /// current id. A decision made under a finding's former id stays the one that is
+    /// approved, reopened or replaced, rather than a second one shadowing it.
+    fn record_id(&self, id: &FindingId) -> FindingId {
+        let Some(finding) = self.findings.iter().find(|f| f.is_known_as(id)) else {
+            return id.clone();
+        };
+        finding
+            .ids()
+            .find(|id| self.decisions.contains_key(*id))
+            .unwrap_or(&finding.id)
+            .clone()
     }
 
     async fn run_on(&mut self, command: &Command, id: &FindingId) -> Result<String, JobError> {
@@ -354,7 +376,7 @@ impl Session<'_, '_> {
         let subject = self
             .findings
             .iter()
-            .find(|f| &f.id == id)
+            .find(|f| f.is_known_as(id))
             .map(|f| Subject::of(&f.finding))
             .or_else(|| self.decisions.get(id).map(|r| r.subject.clone()))
             .unwrap_or_default();
@@ -420,7 +442,7 @@ impl Session<'_, '_> {
     /// The finding's rank explained: factors, introducing commit, fix.
     fn explain(&self, id: &FindingId) -> String {
         let short = short_id(id);
-        let Some(finding) = self.findings.iter().find(|f| &f.id == id) else {
+        let Some(finding) = self.findings.iter().find(|f| f.is_known_as(id)) else {
             return format!("❌ {short} is not among the findings of this change's latest review");
         };
         let f = &finding.finding;

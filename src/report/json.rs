@@ -10,8 +10,8 @@ use crate::ingest::IngestError;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::model::{
-    Advisory, CodeFix, ConfigChange, Dedup, DependencyScope, Gate, Introduced, Package, Review,
-    ReviewedFinding, Risk, Triage, Upgrade, UpgradeSuggestion,
+    Advisory, CodeFix, ConfigChange, Dedup, DependencyScope, FindingId, Gate, Introduced, Package,
+    Review, ReviewedFinding, Risk, Triage, Upgrade, UpgradeSuggestion,
 };
 
 pub const SCHEMA: &str = "posture.review/v1";
@@ -85,6 +85,12 @@ struct FindingView<'a> {
     short_id: String,
     /// `new`, `existing`, `fixed` or `not_scanned`.
     status: &'static str,
+    /// Existing, but a formatter or moderniser rewrote its code (quote style, `super()`,
+    /// f-strings, a call split over lines): the same problem, not a fix and a new one.
+    changed: bool,
+    /// Other ids comments and triage may have been recorded under: the id an earlier
+    /// identity formula gave the finding, and a changed finding's id for its new text.
+    previous_ids: &'a [FindingId],
     in_diff: bool,
     kind: &'static str,
     tools: &'a [String],
@@ -146,6 +152,8 @@ impl<'a> From<&'a ReviewedFinding> for FindingView<'a> {
             id: &r.id.0,
             short_id: crate::triage::short_id(&r.id),
             status: r.status.as_str(),
+            changed: r.changed,
+            previous_ids: &r.previous_ids,
             in_diff: r.in_diff,
             kind: f.kind.as_str(),
             tools: &f.tools,
@@ -238,8 +246,15 @@ mod tests {
     fn the_contract_s_new_fields() {
         let mut triaged = finding("3f9a1c77e0d1", Status::New);
         triaged.triage = Some(Box::new(dismissed(Some("fixture"))));
+        let mut rewritten = finding("abcdef0123", Status::Existing);
+        rewritten.changed = true;
+        rewritten.previous_ids = vec![crate::model::FindingId("fedcba9876".into())];
         let mut r = review(
-            vec![triaged, finding("0123456789", Status::NotScanned)],
+            vec![
+                triaged,
+                finding("0123456789", Status::NotScanned),
+                rewritten,
+            ],
             GateOutcome::Incomplete,
         );
         r.summary.missing_tools = vec!["semgrep".into()];
@@ -267,8 +282,14 @@ mod tests {
             json!({"state": "dismissed", "reason": "false_positive", "by": "alice",
                    "at": "2026-12-04T10:00:00Z", "until": null, "comment": "fixture"})
         );
+        assert_eq!(first["changed"], false);
+        assert_eq!(first["previous_ids"], json!([]));
         let second = &out["findings"][1];
         assert_eq!(second["status"], "not_scanned");
         assert_eq!(second["triage"], Value::Null);
+        let third = &out["findings"][2];
+        assert_eq!(third["status"], "existing");
+        assert_eq!(third["changed"], true);
+        assert_eq!(third["previous_ids"], json!(["fedcba9876"]));
     }
 }

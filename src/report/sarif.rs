@@ -138,7 +138,21 @@ fn result(f: &ReviewedFinding, rule_index: usize) -> Value {
     if let Some(hash) = &f.line_hash {
         result["partialFingerprints"] = json!({"primaryLocationLineHash": hash});
     }
+    if let Some(state) = baseline_state(f) {
+        result["baselineState"] = json!(state);
+    }
     result
+}
+
+/// SARIF's `baselineState` of a finding: `new`, `unchanged`, or `updated` for an existing
+/// finding whose code was rewritten. `None` for the statuses it has no word for here.
+fn baseline_state(f: &ReviewedFinding) -> Option<&'static str> {
+    match f.status {
+        Status::New => Some("new"),
+        Status::Existing if f.changed => Some("updated"),
+        Status::Existing => Some("unchanged"),
+        Status::Fixed | Status::NotScanned => None,
+    }
 }
 
 fn level(severity: Severity) -> &'static str {
@@ -157,5 +171,26 @@ fn nominal_score(severity: Severity) -> f64 {
         Severity::Medium => 5.5,
         Severity::Low => 2.0,
         Severity::Info => 0.0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::markdown::tests::finding;
+    use super::*;
+
+    #[test]
+    fn baseline_state_follows_status_and_change() {
+        let mut changed = finding("ab12", Status::Existing);
+        changed.changed = true;
+        assert_eq!(baseline_state(&finding("ab12", Status::New)), Some("new"));
+        assert_eq!(
+            baseline_state(&finding("ab12", Status::Existing)),
+            Some("unchanged")
+        );
+        assert_eq!(baseline_state(&changed), Some("updated"));
+        assert_eq!(baseline_state(&finding("ab12", Status::Fixed)), None);
+        let new = finding("ab12", Status::New);
+        assert_eq!(result(&new, 0)["baselineState"], "new");
     }
 }
