@@ -223,6 +223,33 @@ mod tests {
                 );
             }
         }
+        // A hunk that grew (line 10-11 became 20-24) and one that shrank (30-34 became 40).
+        let resized = ChangeSet {
+            files: vec![change(
+                ChangeStatus::Modified,
+                "b.py",
+                "b.py",
+                vec![hunk(10, 2, 20, 5), hunk(30, 5, 40, 1)],
+            )],
+            ..ChangeSet::default()
+        };
+        let index = DiffIndex::new(&resized);
+        let grown = |aligned| {
+            Some(Replacement {
+                first: 20,
+                last: 24,
+                aligned,
+            })
+        };
+        assert_eq!(index.replacement("b.py", 10), grown(20));
+        assert_eq!(index.replacement("b.py", 11), grown(21));
+        assert_eq!(index.replacement("b.py", 12), None);
+        let shrunk = Some(Replacement {
+            first: 40,
+            last: 40,
+            aligned: 40,
+        });
+        assert_eq!(index.replacement("b.py", 34), shrunk);
     }
 
     #[test]

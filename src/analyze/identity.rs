@@ -1,8 +1,9 @@
 //! Line-independent identity of a finding.
 //!
 //! Code findings are identified by rule, path (at head, through renames) and the
-//! whitespace-insensitive text of the flagged lines, so inserting lines above, renaming the
-//! file or re-indenting leaves the identity unchanged. Dependency findings are identified
+//! whitespace-insensitive text of the flagged lines without their comment-only lines
+//! ([`super::comments`]), so inserting lines above, renaming the file, re-indenting or
+//! editing a comment inside the range leaves the identity unchanged. Dependency findings are identified
 //! by ecosystem, package and advisory, where every alias of an advisory (CVE, GHSA, OSV…)
 //! names the same vulnerability.
 
@@ -275,5 +276,62 @@ mod tests {
         let key = code_key(&f, Some("a.py"), Some(&cf));
         assert_ne!(key.id(0), key.id(1));
         assert_eq!(key.id(0).0.len(), 16);
+    }
+
+    fn flagged(path: &str, text: &str, lines: (u32, u32)) -> Option<Content> {
+        let mut sources = Sources::default();
+        sources.insert(path, text.to_string());
+        let mut f = Finding::new(Kind::Sast, "semgrep", "except-pass");
+        f.location = Some(Location::new(path).with_lines(lines.0, lines.1));
+        normalized_content(&f, &sources)
+    }
+
+    #[test]
+    fn comment_lines_leave_the_identity_and_keep_the_former_text() {
+        let with = "except Exception:\n    # TODO\n\n    pass\n";
+        let without = "except Exception:\n    pass\n";
+        let commented = flagged("a.py", with, (1, 4)).unwrap();
+        let plain = flagged("a.py", without, (1, 2)).unwrap();
+        assert_eq!(commented.text, "exceptException:pass");
+        assert_eq!(commented.text, plain.text);
+        assert_eq!(
+            commented.legacy.as_deref(),
+            Some("exceptException:#TODOpass")
+        );
+        // No comment line: the text is v1's, with nothing to remember.
+        assert_eq!(plain.legacy, None);
+        assert_eq!(
+            flagged("a.py", "x = 1\n\n\ny = 2\n", (1, 4))
+                .unwrap()
+                .legacy,
+            None
+        );
+        // In a language without `#` comments, the line is code.
+        let c = flagged("a.c", "if (x)\n# define Y\n", (1, 2)).unwrap();
+        assert_eq!((c.text.as_str(), c.legacy), ("if(x)#defineY", None));
+    }
+
+    #[test]
+    fn a_range_of_nothing_but_comments_keeps_them() {
+        // A secret in a comment: the comment is what was flagged.
+        let a = flagged("a.py", "# password = hunter2\n", (1, 1)).unwrap();
+        let b = flagged("a.py", "# password = swordfish\n", (1, 1)).unwrap();
+        assert_eq!(a.text, "#password=hunter2");
+        assert_ne!(a.text, b.text);
+        assert_eq!(a.legacy, None);
+    }
+
+    #[test]
+    fn snippets_lose_their_comment_lines_too() {
+        let mut f = Finding::new(Kind::Sast, "semgrep", "r");
+        let mut location = Location::new("gone.js").with_lines(3, 5);
+        location.snippet = Some("try {\n  // note\n} catch (e) {}".into());
+        f.location = Some(location);
+        let content = normalized_content(&f, &Sources::default()).unwrap();
+        assert_eq!(content.text, "try{}catch(e){}");
+        assert_eq!(
+            code_text(&f, &Sources::default()).as_deref(),
+            Some("try {\n} catch (e) {}")
+        );
     }
 }
