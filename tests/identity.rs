@@ -380,7 +380,7 @@ fn a_dismissal_and_a_comment_recorded_under_the_v1_id_are_still_recognised() {
     let finding = &untriaged.findings[0];
     assert_eq!(finding.status, Status::New);
     assert_ne!(finding.id, v1, "the id no longer counts the comment line");
-    assert_eq!(finding.previous_ids, [v1.clone()]);
+    assert_eq!(finding.previous_ids, std::slice::from_ref(&v1));
     assert_eq!(untriaged.summary.gate.blocking, 0, "high is below critical");
     assert_eq!(untriaged.summary.new, 1);
 
@@ -415,7 +415,7 @@ fn a_dismissal_and_a_comment_recorded_under_the_v1_id_are_still_recognised() {
     let plan = posture::forge::plan::plan(&review, &changes, &published, 25).unwrap();
     assert!(plan.create.is_empty(), "{:?}", plan.create);
     assert!(plan.resolve.is_empty(), "{:?}", plan.resolve);
-    assert_eq!(plan.settle, [posted.clone()]);
+    assert_eq!(plan.settle, std::slice::from_ref(&posted));
     assert_eq!(plan.update.len(), 1);
     assert_eq!(plan.update[0].0, posted);
     assert!(

@@ -80,9 +80,9 @@ pub fn rewrite_score(a: &Tokens, b: &Tokens) -> Option<f64> {
 
 /// Whether every word of `small` (sorted) is in `large` (sorted), counting repeats.
 fn sub_multiset(small: &[String], large: &[String]) -> bool {
-    let mut large = large.iter().peekable();
+    let mut large = large.iter();
     'next: for word in small {
-        while let Some(candidate) = large.next() {
+        for candidate in large.by_ref() {
             match candidate.cmp(word) {
                 std::cmp::Ordering::Less => continue,
                 std::cmp::Ordering::Equal => continue 'next,
