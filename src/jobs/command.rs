@@ -154,6 +154,22 @@ fn thread_finding(reply_to: &ReplyTo, published: &Published) -> Option<FindingId
     comment.map(|c| c.finding.clone())
 }
 
+/// See [`Session::record_id`]: `decided` tells whether an id has a decision.
+fn record_id(
+    findings: &[ReviewedFinding],
+    decided: impl Fn(&FindingId) -> bool,
+    id: &FindingId,
+) -> FindingId {
+    let Some(finding) = findings.iter().find(|f| f.is_known_as(id)) else {
+        return id.clone();
+    };
+    finding
+        .ids()
+        .find(|id| decided(id))
+        .unwrap_or(&finding.id)
+        .clone()
+}
+
 /// One comment's commands, run in order against what the store knows.
 struct Session<'c, 'a> {
     context: &'c Context<'a>,
@@ -275,14 +291,7 @@ impl Session<'_, '_> {
     /// current id. A decision made under a finding's former id stays the one that is
     /// approved, reopened or replaced, rather than a second one shadowing it.
     fn record_id(&self, id: &FindingId) -> FindingId {
-        let Some(finding) = self.findings.iter().find(|f| f.is_known_as(id)) else {
-            return id.clone();
-        };
-        finding
-            .ids()
-            .find(|id| self.decisions.contains_key(*id))
-            .unwrap_or(&finding.id)
-            .clone()
+        record_id(&self.findings, |id| self.decisions.contains_key(id), id)
     }
 
     async fn run_on(&mut self, command: &Command, id: &FindingId) -> Result<String, JobError> {
@@ -534,5 +543,45 @@ impl Session<'_, '_> {
             ),
             Accepted::Duplicate => "🔁 the review is already queued".to_string(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Finding, Kind, Risk, Status};
+
+    fn reviewed(id: &str, previous: &[&str]) -> ReviewedFinding {
+        ReviewedFinding {
+            id: FindingId(id.into()),
+            status: Status::New,
+            in_diff: true,
+            finding: Finding::new(Kind::Sast, "semgrep", "r"),
+            line_hash: None,
+            introduced_by: None,
+            risk: Risk::default(),
+            upgrade: None,
+            ignored: None,
+            dependency: None,
+            triage: None,
+            changed: false,
+            previous_ids: previous.iter().map(|p| FindingId((*p).into())).collect(),
+        }
+    }
+
+    #[test]
+    fn a_command_about_a_previous_id_is_recorded_where_the_decision_lives() {
+        let findings = [reviewed("new", &["old"]), reviewed("other", &[])];
+        let id = |s: &str| FindingId(s.into());
+        let none = |_: &FindingId| false;
+        let under_old = |i: &FindingId| i.0 == "old";
+        // A thread whose marker carries the old id names the finding: a first decision goes
+        // under its current id, a later one (reopen, approve) where the first was recorded.
+        assert_eq!(record_id(&findings, none, &id("old")), id("new"));
+        assert_eq!(record_id(&findings, under_old, &id("old")), id("old"));
+        assert_eq!(record_id(&findings, under_old, &id("new")), id("old"));
+        assert_eq!(record_id(&findings, under_old, &id("other")), id("other"));
+        // An id no finding of the review has is kept as it is (a decision to reopen).
+        assert_eq!(record_id(&findings, none, &id("gone")), id("gone"));
     }
 }
