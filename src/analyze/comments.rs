@@ -41,7 +41,13 @@ impl CommentSyntax {
         let Some((_, extension)) = name.rsplit_once('.') else {
             return CommentSyntax::None;
         };
-        match extension.to_ascii_lowercase().as_str() {
+        // Lower-cased only when it needs to be: this runs for every finding of a review.
+        let extension = if extension.bytes().any(|b| b.is_ascii_uppercase()) {
+            std::borrow::Cow::Owned(extension.to_ascii_lowercase())
+        } else {
+            std::borrow::Cow::Borrowed(extension)
+        };
+        match extension.as_ref() {
             "py" | "pyi" | "pyw" => CommentSyntax::Hash {
                 triple_quotes: true,
             },
@@ -241,5 +247,6 @@ mod tests {
         );
         assert_eq!(kept("notes.txt", "# a\n\nb\n"), ["# a", "b"]);
         assert_eq!(kept("Makefile", "# a\nb\n"), ["b"]);
+        assert_eq!(kept("SRC/APP.PY", "# a\nb\n"), ["b"]);
     }
 }

@@ -174,8 +174,9 @@ pub struct ReviewedFinding {
     /// updated`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub changed: bool,
-    /// Other ids comments and triage may have been recorded under (an earlier identity
-    /// formula's, or a changed finding's new text's); lookups by id honour them.
+    /// Other ids comments and triage may have been recorded under: an earlier identity
+    /// formula's, a changed finding's new text's, and those of the other tools' findings
+    /// merged into this one. Lookups by id honour them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub previous_ids: Vec<FindingId>,
 }

@@ -89,7 +89,8 @@ struct FindingView<'a> {
     /// f-strings, a call split over lines): the same problem, not a fix and a new one.
     changed: bool,
     /// Other ids comments and triage may have been recorded under: the id an earlier
-    /// identity formula gave the finding, and a changed finding's id for its new text.
+    /// identity formula gave the finding, a changed finding's id for its new text, and the
+    /// ids of other tools' findings merged into it.
     previous_ids: &'a [FindingId],
     in_diff: bool,
     kind: &'static str,
