@@ -148,6 +148,8 @@ pub fn correlate(
     // changed finding's own text is given an id too, as new findings are: it is what the
     // finding was called while it was reported new, and what its text alone will give.
     head_free.retain(|&h| head_match[h].is_none() || is_changed(h));
+    // In id order: the matches of new findings are listed as they always were.
+    head_free.sort_by_key(|&h| (head_prepared[h].key, head_prepared[h].line, h));
     let key = |h: usize| head_prepared[h].key;
     let line = |h: usize| head_prepared[h].line;
     let minted = mint(&head_free, key, line, &base_ids);
