@@ -365,6 +365,10 @@ struct ReviewArgs {
     config_from: review::ConfigFrom,
     #[arg(long, value_enum, default_value = "markdown")]
     format: Format,
+    /// With `--format sarif`: the findings this change introduced (`new`), or every finding
+    /// at head with its `baselineState` and the fixed ones as `absent` (`all`).
+    #[arg(long, value_enum, value_name = "SCOPE", default_value = "new")]
+    sarif_scope: report::SarifScope,
     /// Write the review here instead of stdout.
     #[arg(long)]
     output: Option<PathBuf>,
@@ -381,6 +385,11 @@ struct ReviewArgs {
     /// Take KEV and EPSS from this database (`posture intel load` fills it).
     #[arg(long, value_name = "URL")]
     intel_db: Option<String>,
+    /// Also publish the review on the pull request (GitHub Actions: `GITHUB_TOKEN`, the
+    /// event file) or merge request (GitLab CI: `POSTURE_GITLAB_TOKEN`,
+    /// `CI_MERGE_REQUEST_IID`) this CI job runs for, as the server would.
+    #[arg(long, value_enum, value_name = "FORGE")]
+    publish: Option<posture::ci::PublishTo>,
 }
 
 #[derive(Subcommand)]
@@ -537,11 +546,23 @@ fn review_command(args: ReviewArgs) -> anyhow::Result<ExitCode> {
         None => Box::new(std::io::stdout().lock()),
     };
     let mut out = std::io::BufWriter::new(&mut out);
-    report::write(args.format, &outcome.review, &outcome.refused, &mut out)?;
+    let options = report::Options {
+        sarif_scope: args.sarif_scope,
+    };
+    report::write(
+        args.format,
+        &outcome.review,
+        &outcome.refused,
+        &options,
+        &mut out,
+    )?;
     out.flush()?;
     drop(out);
     for refused in &outcome.refused {
         eprintln!("error: report refused: {refused}");
+    }
+    if let Some(to) = args.publish {
+        publish_review(to, &outcome)?;
     }
     let summary = &outcome.review.summary;
     eprintln!(
@@ -569,6 +590,30 @@ fn review_command(args: ReviewArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(EXIT_GATE_FAILED)
     })
+}
+
+/// `--publish`: the review on the change request the CI job runs for.
+fn publish_review(to: posture::ci::PublishTo, outcome: &review::Outcome) -> anyhow::Result<()> {
+    let runtime = runtime()?;
+    let publication = runtime.block_on(async {
+        let target = posture::ci::target(to, &|name| std::env::var(name).ok())?;
+        let max_inline = outcome
+            .max_inline_comments
+            .unwrap_or(jobs::ReviewSettings::default().max_inline_comments);
+        posture::ci::publish(&target, &outcome.review, &outcome.refused, max_inline).await
+    })?;
+    eprintln!(
+        "posture: published: {} new inline comments, {} updated, {} resolved{}",
+        publication.posted.len(),
+        publication.updated,
+        publication.resolved,
+        if publication.not_inline > 0 {
+            format!(", {} listed in the summary only", publication.not_inline)
+        } else {
+            String::new()
+        }
+    );
+    Ok(())
 }
 
 /// KEV and EPSS read from files given on the command line.

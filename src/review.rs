@@ -61,6 +61,8 @@ pub const DEFAULT_FAIL_ON: Severity = Severity::High;
 pub struct Outcome {
     pub review: Review,
     pub refused: Vec<IngestError>,
+    /// `.posture.yml`'s cap on new inline comments per run, for publishing the review.
+    pub max_inline_comments: Option<usize>,
 }
 
 /// What stops a review from running at all.
@@ -249,7 +251,11 @@ pub fn review_snapshots(
     warnings.append(&mut review.warnings);
     review.warnings = warnings;
     review.config_changes = config_changes;
-    Ok(Outcome { review, refused })
+    Ok(Outcome {
+        review,
+        refused,
+        max_inline_comments: config.max_inline_comments,
+    })
 }
 
 /// Ranks the findings of reports uploaded without their repository (`POST /api/v1/scans`):

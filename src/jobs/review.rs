@@ -9,19 +9,18 @@
 use std::sync::Arc;
 
 use chrono::Utc;
-use tracing::{info, warn};
+use tracing::info;
 
 use super::Outcome;
 use super::runner::ReviewSettings;
 use crate::config::{self, Config, ConfigError};
 use crate::forge::plan::{self, MAX_BODY_CHARS};
+use crate::forge::publish;
 use crate::forge::repo::ForgeRepo;
-use crate::forge::{
-    ChangeRequest, CommentOutcome, Forge, ForgeError, GateStatus, ReportGlobs, Reports,
-};
+use crate::forge::{ChangeRequest, Forge, ForgeError, GateStatus, ReportGlobs, Reports};
 use crate::ingest::IngestError;
 use crate::model::{ChangeSet, Finding, Intel, Review, Snapshot};
-use crate::report::{self, Format};
+use crate::report;
 use crate::review::{self as engine, Ingested, ReviewError};
 use crate::store::{
     Accepted, DeliveryId, Job, JobKind, NewDelivery, NewJob, ProjectId, Store, StoreError,
@@ -46,6 +45,8 @@ pub enum JobError {
     Review(#[from] ReviewError),
     #[error("rendering: {0}")]
     Render(#[from] report::RenderError),
+    #[error(transparent)]
+    Publish(#[from] publish::PublishError),
     #[error("the review thread stopped: {0}")]
     Join(#[from] tokio::task::JoinError),
     #[error(transparent)]
@@ -376,8 +377,7 @@ async fn run_engine(
     }
 }
 
-/// Publishes `review`: inline comments first (their ids recorded), then updates and
-/// resolutions, the summary, and the gate.
+/// Publishes `review` (see [`publish::publish`]) and records the inline comments posted.
 async fn publish(
     context: &Context<'_>,
     config: &Config,
@@ -387,84 +387,25 @@ async fn publish(
     review: &Review,
     refused: &[IngestError],
 ) -> Result<(), JobError> {
-    let forge = &context.forge;
-    let published = forge.published(change).await?;
     let max_inline = config
         .max_inline_comments
         .unwrap_or(context.settings.max_inline_comments);
-    let plan = plan::plan(review, diff, &published, max_inline)?;
-    let mut not_inline = Vec::new();
-    let outcomes = forge.post_comments(change, &plan.create).await?;
-    for (comment, outcome) in plan.create.iter().zip(outcomes) {
-        match outcome {
-            CommentOutcome::Posted(id) => {
-                context
-                    .store
-                    .record_comment(project, change.number, &comment.finding, &id.0)
-                    .await?;
-            }
-            CommentOutcome::Rejected(reason) => {
-                warn!(finding = %comment.finding, "comment refused: {reason}");
-                not_inline.push(format!(
-                    "`{}:{}`: the forge refused an inline comment ({reason}); the finding is listed above.",
-                    comment.path, comment.line
-                ));
-            }
-        }
-    }
-    for (comment, body) in &plan.update {
-        forge.update_comment(change, comment, body).await?;
-    }
-    for comment in &plan.resolve {
-        forge
-            .resolve_comment(change, comment, &change.head_sha)
+    let publication = publish::publish(
+        context.forge.as_ref(),
+        change,
+        diff,
+        review,
+        refused,
+        max_inline,
+    )
+    .await?;
+    for (finding, comment) in &publication.posted {
+        context
+            .store
+            .record_comment(project, change.number, finding, &comment.0)
             .await?;
     }
-    for comment in &plan.settle {
-        forge.resolve_thread(change, comment).await?;
-    }
-    if !plan.over_cap.is_empty() {
-        not_inline.push(format!(
-            "{} more new finding(s) in the diff are listed above without an inline comment (at most {} per run).",
-            plan.over_cap.len(),
-            max_inline
-        ));
-    }
-    let body = summary_body(review, refused, &not_inline)?;
-    let existing = published.summary.as_ref().map(|(id, _)| id);
-    let unchanged = published
-        .summary
-        .as_ref()
-        .is_some_and(|(_, old)| old.trim() == body.trim());
-    if !unchanged {
-        forge.upsert_summary(change, existing, &body).await?;
-    }
-    let mut gate = plan.gate;
-    gate.summary = plan::truncate(&format!("{}\n\n{body}", gate.summary), MAX_BODY_CHARS);
-    forge.set_gate(&change.repository, &gate).await?;
     Ok(())
-}
-
-/// The summary comment: the markdown review without per-finding markers (those belong to
-/// inline comments only), cut to the forge's limit.
-fn summary_body(
-    review: &Review,
-    refused: &[IngestError],
-    not_inline: &[String],
-) -> Result<String, JobError> {
-    let mut body = report::render(Format::Markdown, review, refused)?;
-    body = body
-        .lines()
-        .filter(|line| report::parse_finding_marker(line).is_none())
-        .collect::<Vec<_>>()
-        .join("\n");
-    if !not_inline.is_empty() {
-        body.push_str("\n\n#### Not commented inline\n");
-        for note in not_inline {
-            body.push_str(&format!("- {note}\n"));
-        }
-    }
-    Ok(plan::truncate(&body, MAX_BODY_CHARS))
 }
 
 /// A broken `.posture.yml` is answered on the change request, and fails the gate.

@@ -13,6 +13,7 @@ use crate::ingest::IngestError;
 use crate::model::Review;
 
 pub use json::SCHEMA;
+pub use sarif::{MAX_RESULTS as MAX_SARIF_RESULTS, SarifScope};
 
 /// The output formats of `posture review`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -34,29 +35,47 @@ pub enum RenderError {
     Io(#[from] std::io::Error),
 }
 
+/// How a format renders, where it has a choice.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Which findings a SARIF log lists.
+    pub sarif_scope: SarifScope,
+}
+
 /// Renders `review` in `format`; `refused` names reports the review had to run without.
 pub fn render(
     format: Format,
     review: &Review,
     refused: &[IngestError],
 ) -> Result<String, RenderError> {
+    render_with(format, review, refused, &Options::default())
+}
+
+/// [`render`] with the format's options.
+pub fn render_with(
+    format: Format,
+    review: &Review,
+    refused: &[IngestError],
+    options: &Options,
+) -> Result<String, RenderError> {
     match format {
         Format::Markdown => markdown::render(review, refused),
         Format::Json => json::render(review, refused),
-        Format::Sarif => sarif::render(review),
+        Format::Sarif => sarif::render(review, options.sarif_scope),
     }
 }
 
-/// [`render`] straight into `out`; JSON is streamed, never held whole.
+/// [`render_with`] straight into `out`; JSON is streamed, never held whole.
 pub fn write(
     format: Format,
     review: &Review,
     refused: &[IngestError],
+    options: &Options,
     out: &mut dyn std::io::Write,
 ) -> Result<(), RenderError> {
     match format {
         Format::Json => json::write(review, refused, out),
-        other => Ok(out.write_all(render(other, review, refused)?.as_bytes())?),
+        other => Ok(out.write_all(render_with(other, review, refused, options)?.as_bytes())?),
     }
 }
 

@@ -15,7 +15,9 @@ use http::Method;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::client::{Call, FORGE, Http, Mode, protocol, repo_path, split_repository};
+use super::client::{
+    ACTIONS_APP_ID, Call, FORGE, Http, Mode, protocol, repo_path, split_repository,
+};
 use super::people::{identity, is_me};
 use crate::forge::{
     AnnotationLevel, ChangeRequest, CommentId, CommentOutcome, ForgeError, ForgeResult, GateStatus,
@@ -663,25 +665,27 @@ pub(crate) async fn set_gate(
     repository: &str,
     gate: &GateStatus,
 ) -> ForgeResult<()> {
-    match http.shared.mode {
+    let app_id = match http.shared.mode {
         // A personal token cannot create check runs (403 "Resource not accessible by
         // personal access token").
-        Mode::Token(_) => commit_status(http, repository, gate).await,
-        Mode::App { app_id } => match check_run(http, repository, gate, app_id).await {
-            Err(ForgeError::Rejected {
-                status: 403,
-                message,
-                ..
-            }) => {
-                tracing::warn!(
-                    repository = %repository,
-                    reason = %message,
-                    "the App may not create check runs here; publishing a commit status instead"
-                );
-                commit_status(http, repository, gate).await
-            }
-            other => other,
-        },
+        Mode::Token(_) => return commit_status(http, repository, gate).await,
+        Mode::Actions(_) => ACTIONS_APP_ID,
+        Mode::App { app_id } => app_id,
+    };
+    match check_run(http, repository, gate, app_id).await {
+        Err(ForgeError::Rejected {
+            status: 403,
+            message,
+            ..
+        }) => {
+            tracing::warn!(
+                repository = %repository,
+                reason = %message,
+                "posture may not create check runs here; publishing a commit status instead"
+            );
+            commit_status(http, repository, gate).await
+        }
+        other => other,
     }
 }
 
