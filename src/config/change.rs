@@ -32,7 +32,7 @@ use serde_json::Value;
 use super::{ApprovalScope, Component, Config, ContextConfig, IgnoreRule, OnMissingReport};
 use crate::analyze::risk::weights::Weights;
 use crate::forge::artifacts::DEFAULT_REPORT_GLOBS;
-use crate::model::ConfigChange;
+use crate::model::{ConfigChange, FailOn};
 use crate::review::DEFAULT_FAIL_ON;
 
 /// Every setting `head` changes relative to `base`, in the order the file documents them.
@@ -86,10 +86,11 @@ fn fail_on(base: &Config, head: &Config, out: &mut Vec<ConfigChange>) {
         return;
     }
     let loosens = after > before;
-    let effect = if loosens {
-        format!("new {before} findings would no longer fail the gate")
-    } else {
-        format!("new {after} findings would fail the gate too")
+    let effect = match (before, after) {
+        (_, FailOn::Never) => "no new finding would fail the gate".to_owned(),
+        (FailOn::Never, _) => format!("new findings at or above {after} would fail the gate"),
+        _ if loosens => format!("new {before} findings would no longer fail the gate"),
+        _ => format!("new {after} findings would fail the gate too"),
     };
     out.push(change(
         "fail_on",

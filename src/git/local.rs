@@ -1,13 +1,13 @@
 //! [`SourceRepo`] over a local clone, through libgit2 (`git2`). Only committed history is
 //! read, so a dirty working tree does not matter. git2 types stay inside this file.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use git2::{
     BlameOptions, Commit, Delta, Diff, DiffFile, DiffFindOptions, DiffLineType, DiffOptions,
-    ErrorCode, ObjectType, Oid, Patch, Repository, Tree,
+    ErrorCode, ObjectType, Oid, Patch, Repository, Sort, Tree,
 };
 
 use super::{GitError, SourceRepo};
@@ -21,6 +21,9 @@ const RENAME_LIMIT: usize = 1000;
 /// A repository on disk.
 pub struct LocalRepo {
     repo: Repository,
+    /// A shallow clone's boundary commits (`.git/shallow`): their parents were not fetched,
+    /// so blame stops at them. Empty when the clone is complete.
+    shallow: HashSet<Oid>,
 }
 
 impl LocalRepo {
@@ -34,7 +37,8 @@ impl LocalRepo {
             path: path.to_path_buf(),
             message: error.message().to_owned(),
         })?;
-        Ok(Self { repo })
+        let shallow = shallow_boundary(&repo)?;
+        Ok(Self { repo, shallow })
     }
 
     fn commit(&self, rev: &str) -> Result<Commit<'_>, GitError> {
@@ -96,13 +100,14 @@ impl LocalRepo {
             .find_commit(id)
             .map_err(|error| git_error(&format!("reading commit {sha}"), &error))?;
         let author = commit.author();
-        let seconds = author.when().seconds();
-        let date = DateTime::<Utc>::from_timestamp(seconds, 0).ok_or_else(|| {
-            GitError::InvalidCommitTime {
+        let time = |seconds: i64| {
+            DateTime::<Utc>::from_timestamp(seconds, 0).ok_or_else(|| GitError::InvalidCommitTime {
                 sha: sha.clone(),
                 seconds,
-            }
-        })?;
+            })
+        };
+        let date = time(author.when().seconds())?;
+        let committed = time(commit.time().seconds())?;
         let message = String::from_utf8_lossy(commit.message_bytes());
         let summary = message.trim_start().lines().next().unwrap_or("").to_owned();
         Ok(CommitInfo {
@@ -110,7 +115,9 @@ impl LocalRepo {
             email: String::from_utf8_lossy(author.email_bytes()).into_owned(),
             sha,
             date,
+            committed,
             summary,
+            shallow_boundary: self.shallow.contains(&id),
         })
     }
 }
@@ -125,6 +132,12 @@ impl SourceRepo for LocalRepo {
         let b_id = self.commit(b)?.id();
         match self.repo.merge_base(a_id, b_id) {
             Ok(id) => Ok(id.to_string()),
+            Err(error) if error.code() == ErrorCode::NotFound && !self.shallow.is_empty() => {
+                Err(GitError::ShallowClone {
+                    base: a.to_owned(),
+                    head: b.to_owned(),
+                })
+            }
             Err(error) if error.code() == ErrorCode::NotFound => Err(GitError::NoMergeBase {
                 base: a.to_owned(),
                 head: b.to_owned(),
@@ -134,6 +147,29 @@ impl SourceRepo for LocalRepo {
                 &error,
             )),
         }
+    }
+
+    fn change_commits(
+        &self,
+        merge_base: &str,
+        head: &str,
+    ) -> Result<Option<Vec<String>>, GitError> {
+        let failed = |error: git2::Error| {
+            git_error(
+                &format!("listing the commits of '{merge_base}'..'{head}'"),
+                &error,
+            )
+        };
+        let mut walk = self.repo.revwalk().map_err(failed)?;
+        walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME)
+            .map_err(failed)?;
+        walk.push(self.commit(head)?.id()).map_err(failed)?;
+        walk.hide(self.commit(merge_base)?.id()).map_err(failed)?;
+        let commits = walk
+            .map(|id| id.map(|id| id.to_string()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(failed)?;
+        Ok(Some(commits))
     }
 
     fn changes(&self, base: &str, head: &str) -> Result<ChangeSet, GitError> {
@@ -199,6 +235,26 @@ impl SourceRepo for LocalRepo {
         }
         Ok(result)
     }
+}
+
+/// The boundary commits of a shallow clone, from the `shallow` file git keeps beside the
+/// objects (libgit2 reads it to cut history there, but does not expose the list).
+fn shallow_boundary(repo: &Repository) -> Result<HashSet<Oid>, GitError> {
+    if !repo.is_shallow() {
+        return Ok(HashSet::new());
+    }
+    let file = repo.commondir().join("shallow");
+    let text = std::fs::read_to_string(&file)
+        .map_err(|error| GitError::Git(format!("reading {}: {error}", file.display())))?;
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .map(|line| {
+            Oid::from_str(line).map_err(|error| {
+                git_error(&format!("reading {}: '{line}'", file.display()), &error)
+            })
+        })
+        .collect()
 }
 
 /// The `index`th delta of `diff` as a [`FileChange`], with its hunks.
@@ -668,7 +724,9 @@ mod tests {
                 author: ALICE.name.into(),
                 email: ALICE.email.into(),
                 date: DateTime::<Utc>::from_timestamp(ALICE.time, 0).unwrap(),
+                committed: DateTime::<Utc>::from_timestamp(ALICE.time, 0).unwrap(),
                 summary: "Initial import".into(),
+                shallow_boundary: false,
             }
         );
         let bob = blame.commit_at(2).unwrap();
