@@ -762,6 +762,85 @@ mod tests {
     }
 
     #[test]
+    fn change_commits_are_listed_newest_first_in_ancestry_whatever_their_dates() {
+        let repo = TestRepo::new();
+        repo.write("a.txt", "one\n");
+        let base = repo.commit("base", ALICE);
+        repo.git(&["checkout", "--quiet", "-b", "feature"], ALICE);
+        repo.write("a.txt", "two\n");
+        let later_date = repo.commit("first of the change", BOB);
+        // Committed on top, with an older date: what a rebase or a skewed clock leaves.
+        repo.write("a.txt", "three\n");
+        let earlier_date = repo.commit("second of the change", ALICE);
+        let local = repo.open();
+
+        let commits = local.change_commits(&base, "feature").unwrap();
+
+        assert_eq!(commits, Some(vec![earlier_date, later_date]));
+        assert_eq!(local.change_commits(&base, &base).unwrap(), Some(vec![]));
+    }
+
+    /// `git clone ARGS file://REPO` into a new directory.
+    fn clone(repo: &TestRepo, args: &[&str]) -> tempfile::TempDir {
+        let dir = tempfile::TempDir::new().unwrap();
+        let url = format!("file://{}", repo.path().display());
+        let mut command = vec!["clone", "--quiet"];
+        command.extend(args);
+        command.extend([url.as_str(), dir.path().to_str().unwrap()]);
+        repo.git(&command, ALICE);
+        dir
+    }
+
+    #[test]
+    fn blame_in_a_shallow_clone_flags_the_boundary_commit() {
+        let repo = TestRepo::new();
+        repo.write("a.txt", "one\ntwo\n");
+        repo.commit("first", ALICE);
+        repo.write("b.txt", "b\n");
+        let boundary = repo.commit("second", ALICE);
+        repo.write("a.txt", "one\nTWO\n");
+        let head = repo.commit("third", BOB);
+        let shallow = clone(&repo, &["--depth", "2"]);
+
+        let blame = LocalRepo::open(shallow.path())
+            .unwrap()
+            .blame(&head, "a.txt")
+            .unwrap();
+
+        // Line 1 was written by "first", which was not fetched: blame stops at "second".
+        let stopped = blame.commit_at(1).unwrap();
+        assert_eq!(stopped.sha, boundary);
+        assert!(stopped.shallow_boundary);
+        let changed = blame.commit_at(2).unwrap();
+        assert_eq!(changed.sha, head);
+        assert!(!changed.shallow_boundary);
+        let complete = repo.open().blame(&head, "a.txt").unwrap();
+        assert!(complete.commits.iter().all(|c| !c.shallow_boundary));
+    }
+
+    #[test]
+    fn no_merge_base_in_a_shallow_clone_says_how_to_fetch_the_history() {
+        let repo = TestRepo::new();
+        repo.write("a.txt", "one\n");
+        repo.commit("fork point", ALICE);
+        repo.git(&["checkout", "--quiet", "-b", "feature"], ALICE);
+        repo.write("b.txt", "feature\n");
+        repo.commit("feature work", BOB);
+        let shallow = clone(&repo, &["--depth", "1", "--no-single-branch"]);
+        let local = LocalRepo::open(shallow.path()).unwrap();
+
+        let error = local
+            .merge_base("origin/main", "origin/feature")
+            .unwrap_err();
+
+        assert!(matches!(error, GitError::ShallowClone { .. }), "{error}");
+        let message = error.to_string();
+        assert!(message.contains("'origin/main'"), "{message}");
+        assert!(message.contains("fetch-depth: 0"), "{message}");
+        assert!(message.contains("git fetch --deepen"), "{message}");
+    }
+
+    #[test]
     fn blame_of_a_missing_file_names_path_and_revision() {
         let repo = TestRepo::new();
         repo.write("a.txt", "one\n");
