@@ -666,6 +666,23 @@ mod tests {
     }
 
     #[test]
+    fn fail_on_none_is_the_loosest_threshold() {
+        let off = only("fail_on: critical\n", "fail_on: none\n");
+        assert!(off.loosens);
+        assert_eq!(
+            off.description,
+            "critical → none: no new finding would fail the gate"
+        );
+        assert!(only("", "fail_on: none\n").loosens);
+        let on = only("fail_on: none\n", "");
+        assert!(!on.loosens);
+        assert_eq!(
+            on.description,
+            "none → high: new findings at or above high would fail the gate"
+        );
+    }
+
+    #[test]
     fn fail_on_loosens_when_the_threshold_rises() {
         let c = only("fail_on: high\n", "fail_on: critical\n");
         assert_eq!(c.setting, "fail_on");

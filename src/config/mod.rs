@@ -587,6 +587,12 @@ mod tests {
     }
 
     #[test]
+    fn fail_on_none_turns_the_gate_off() {
+        let config = Config::parse(".posture.yml", "version: 1\nfail_on: none\n").unwrap();
+        assert_eq!(config.fail_on, Some(FailOn::Never));
+    }
+
+    #[test]
     fn unknown_key_names_line_and_column() {
         let err = Config::parse(".posture.yml", "version: 1\nfail_onn: high\n").unwrap_err();
         assert_eq!(err.position, Some((2, 1)));

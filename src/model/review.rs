@@ -402,3 +402,45 @@ pub struct Review {
     #[serde(default)]
     pub config_changes: Vec<ConfigChange>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fail_on_none_never_blocks_and_is_not_a_spelling_of_info() {
+        // `none` is how some scanners say `info`: as a threshold it must mean never.
+        assert_eq!("none".parse::<Severity>(), Ok(Severity::Info));
+        for text in ["none", "None", " NONE "] {
+            assert_eq!(text.parse::<FailOn>(), Ok(FailOn::Never), "{text}");
+        }
+        for severity in Severity::ALL {
+            assert!(!FailOn::Never.blocks(severity), "{severity}");
+        }
+        let high: FailOn = "error".parse().unwrap();
+        assert_eq!(high, FailOn::AtOrAbove(Severity::High));
+        assert!(high.blocks(Severity::Critical) && high.blocks(Severity::High));
+        assert!(!high.blocks(Severity::Medium));
+        let error = "hgh".parse::<FailOn>().unwrap_err();
+        assert!(error.contains("expected none, critical"), "{error}");
+    }
+
+    #[test]
+    fn fail_on_orders_strictest_first_and_none_loosest() {
+        let info = FailOn::AtOrAbove(Severity::Info);
+        let critical = FailOn::AtOrAbove(Severity::Critical);
+        assert!(info < critical && critical < FailOn::Never);
+    }
+
+    #[test]
+    fn fail_on_is_written_and_read_by_its_lower_case_name() {
+        assert_eq!(serde_json::to_value(FailOn::Never).unwrap(), "none");
+        let critical = FailOn::AtOrAbove(Severity::Critical);
+        assert_eq!(serde_json::to_value(critical).unwrap(), "critical");
+        assert_eq!(FailOn::Never.to_string(), "none");
+        let read: FailOn = serde_json::from_str("\"none\"").unwrap();
+        assert_eq!(read, FailOn::Never);
+        // Files take exact names only: an alias in a config is a typo to report.
+        assert!(serde_json::from_str::<FailOn>("\"error\"").is_err());
+    }
+}
