@@ -9,7 +9,7 @@
 //!
 //! | setting | loosens when |
 //! |---|---|
-//! | `fail_on` | the threshold rises (unset is `high`): fewer severities block |
+//! | `fail_on` | the threshold rises (unset is `high`; `none`, never failing, is the highest): fewer severities block |
 //! | `ignore` | a rule is added that no base rule already covers (a base rule covers it when its `rule` is unset or equal, its `path` is unset, `**`, equal or a `dir/**` prefix of it, and it lasts at least as long), or a rule's `until` is pushed later or dropped |
 //! | `reports` | a glob the base used is gone (an empty list means posture's defaults, so going from the defaults to an explicit list that leaves one out loosens, as does removing a glob) |
 //! | `gate.on_missing_report` | `fail` → `pass` |

@@ -42,9 +42,15 @@ impl LocalRepo {
     }
 
     fn commit(&self, rev: &str) -> Result<Commit<'_>, GitError> {
+        // A shallow checkout often lacks the base branch altogether: say so with the error.
+        let hint = if self.shallow.is_empty() {
+            ""
+        } else {
+            " (the clone is shallow: fetch the history, e.g. `fetch-depth: 0` on actions/checkout)"
+        };
         let unknown = |error: git2::Error| GitError::UnknownRevision {
             rev: rev.to_owned(),
-            message: error.message().to_owned(),
+            message: format!("{}{hint}", error.message()),
         };
         self.repo
             .revparse_single(rev)
@@ -133,7 +139,7 @@ impl SourceRepo for LocalRepo {
         match self.repo.merge_base(a_id, b_id) {
             Ok(id) => Ok(id.to_string()),
             Err(error) if error.code() == ErrorCode::NotFound && !self.shallow.is_empty() => {
-                Err(GitError::ShallowClone {
+                Err(GitError::ShallowNoMergeBase {
                     base: a.to_owned(),
                     head: b.to_owned(),
                 })
@@ -833,11 +839,21 @@ mod tests {
             .merge_base("origin/main", "origin/feature")
             .unwrap_err();
 
-        assert!(matches!(error, GitError::ShallowClone { .. }), "{error}");
+        assert!(
+            matches!(error, GitError::ShallowNoMergeBase { .. }),
+            "{error}"
+        );
         let message = error.to_string();
         assert!(message.contains("'origin/main'"), "{message}");
         assert!(message.contains("fetch-depth: 0"), "{message}");
         assert!(message.contains("git fetch --deepen"), "{message}");
+        // A base the shallow checkout never fetched: the same advice.
+        let missing = local.resolve("origin/release").unwrap_err().to_string();
+        assert!(missing.contains("'origin/release'"), "{missing}");
+        assert!(missing.contains("shallow"), "{missing}");
+        assert!(missing.contains("fetch-depth: 0"), "{missing}");
+        let complete = repo.open().resolve("release").unwrap_err().to_string();
+        assert!(!complete.contains("shallow"), "{complete}");
     }
 
     #[test]

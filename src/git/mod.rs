@@ -26,7 +26,7 @@ pub enum GitError {
     #[error(
         "no merge-base between '{base}' and '{head}': the clone is shallow, so their common history is probably missing. Fetch it: `fetch-depth: 0` on actions/checkout, or `git fetch --deepen=<commits>` (or `git fetch --unshallow`) before running posture"
     )]
-    ShallowClone { base: String, head: String },
+    ShallowNoMergeBase { base: String, head: String },
     #[error("'{path}' does not exist at revision '{rev}'")]
     PathNotFound { rev: String, path: String },
     #[error("path is not valid UTF-8: '{path}'")]

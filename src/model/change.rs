@@ -115,14 +115,6 @@ impl ChangeCommits {
     pub fn rank(&self, sha: &str) -> Option<usize> {
         self.rank.get(sha).copied()
     }
-
-    pub fn len(&self) -> usize {
-        self.rank.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.rank.is_empty()
-    }
 }
 
 impl FileBlame {
