@@ -175,7 +175,7 @@ pub fn run(input: Input<'_>) -> Review {
         if status == Status::New && !in_diff && input.base_snapshot.tools.is_empty() {
             status = Status::Existing;
         }
-        let attribution = at_head
+        let attributed = at_head
             .then(|| {
                 attribution(
                     finding,
@@ -186,7 +186,7 @@ pub fn run(input: Input<'_>) -> Review {
                 )
             })
             .flatten();
-        let (introduced_by, introduced_unknown) = match attribution {
+        let (introduced_by, introduced_unknown) = match attributed {
             Some(attribute::Attribution::Commit(commit)) => (Some(commit), None),
             Some(attribute::Attribution::Unknown(reason)) => (None, Some(reason)),
             None => (None, None),
