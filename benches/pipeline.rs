@@ -548,10 +548,11 @@ fn input<'a>(
         base_sources: std::borrow::Cow::Borrowed(&scenario.base_sources),
         head_sources: &scenario.head_sources,
         blame: &context.blame,
+        change_commits: None,
         config: &context.config,
         intel: &context.intel,
         triage: &context.triage,
-        fail_on: Severity::High,
+        fail_on: Severity::High.into(),
         today: context.today,
     }
 }

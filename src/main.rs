@@ -12,8 +12,8 @@ use clap::{Parser, Subcommand};
 use posture::analyze::feeds;
 use posture::config::{self, Config};
 use posture::jobs::{self, ForgeRunner, Forges, ReviewSettings, WorkerConfig};
+use posture::model::FailOn;
 use posture::model::Intel;
-use posture::model::Severity;
 use posture::report::{self, Format};
 use posture::review;
 use posture::server::{self, AppState, Metrics, StoreIntake, WebhookSecrets};
@@ -372,10 +372,10 @@ struct ReviewArgs {
     /// Write the review here instead of stdout.
     #[arg(long)]
     output: Option<PathBuf>,
-    /// Fail the gate on new findings at or above this severity (overrides the config;
-    /// default high).
+    /// Fail the gate on new findings at or above this severity, or `none` to never fail it
+    /// (overrides the config; default high).
     #[arg(long, value_name = "SEVERITY")]
-    fail_on: Option<Severity>,
+    fail_on: Option<FailOn>,
     /// CISA's KEV catalog (`known_exploited_vulnerabilities.json`) for the risk score.
     #[arg(long, value_name = "FILE", conflicts_with = "intel_db")]
     kev: Option<PathBuf>,

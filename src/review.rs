@@ -13,7 +13,7 @@ use crate::analyze::{self, sources::Sources};
 use crate::config::{self, Config, ConfigError};
 use crate::git::{GitError, LocalRepo, SourceRepo};
 use crate::ingest::{self, IngestError, PathResolver};
-use crate::model::{ConfigChange, Intel, Review, Severity, Snapshot};
+use crate::model::{ChangeCommits, ConfigChange, FailOn, Intel, Review, Severity, Snapshot};
 use crate::triage::TriageBook;
 
 /// Source files larger than this are not read (their findings keep no content identity).
@@ -34,7 +34,7 @@ pub struct Request {
     /// rule), or the change's own (to try a config locally).
     pub config_from: ConfigFrom,
     /// Overrides the config's `fail_on`.
-    pub fail_on: Option<Severity>,
+    pub fail_on: Option<FailOn>,
     pub today: NaiveDate,
     /// Decisions recorded by `/posture` commands (the server's store); VEX documents in the
     /// repository are added by the review itself.
@@ -54,7 +54,7 @@ pub enum ConfigFrom {
 }
 
 /// The gate's threshold when neither the command line nor the config sets one.
-pub const DEFAULT_FAIL_ON: Severity = Severity::High;
+pub const DEFAULT_FAIL_ON: FailOn = FailOn::AtOrAbove(Severity::High);
 
 /// A finished review, and the reports that could not be read (the review ran without them).
 #[derive(Debug)]
@@ -177,6 +177,9 @@ pub fn review_snapshots(
     let base = repo.resolve(&request.base)?;
     let head = repo.resolve(&request.head)?;
     let merge_base = repo.merge_base(&base, &head)?;
+    let change_commits = repo
+        .change_commits(&merge_base, &head)?
+        .map(ChangeCommits::new);
     let Policy {
         config,
         changes: config_changes,
@@ -242,6 +245,7 @@ pub fn review_snapshots(
         base_sources: Cow::Owned(base_sources),
         head_sources: &head_sources,
         blame: &blame,
+        change_commits: change_commits.as_ref(),
         config: &config,
         intel: &intel,
         triage: &triage,
@@ -281,6 +285,7 @@ pub fn review_upload(commit: &str, snapshot: Snapshot, intel: &Intel, today: Nai
         base_sources: Cow::Owned(Sources::default()),
         head_sources: &Sources::default(),
         blame: &HashMap::new(),
+        change_commits: None,
         config: &Config::default(),
         intel,
         triage: &TriageBook::default(),

@@ -11,7 +11,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::model::{
     Advisory, CodeFix, ConfigChange, Dedup, DependencyScope, Gate, Introduced, Package, Review,
-    ReviewedFinding, Risk, Triage, Upgrade, UpgradeSuggestion,
+    ReviewedFinding, Risk, Triage, Unattributed, Upgrade, UpgradeSuggestion,
 };
 
 pub const SCHEMA: &str = "posture.review/v1";
@@ -100,6 +100,9 @@ struct FindingView<'a> {
     advisories: &'a [Advisory],
     cwes: &'a [u32],
     introduced_by: Option<&'a Introduced>,
+    /// Why `introduced_by` is null although blame was read (`shallow_clone`,
+    /// `before_change`).
+    introduced_unknown: Option<Unattributed>,
     risk: &'a Risk,
     upgrade: Option<&'a Upgrade>,
     /// For a dependency: development-only or not, direct or transitive (when known).
@@ -161,6 +164,7 @@ impl<'a> From<&'a ReviewedFinding> for FindingView<'a> {
             advisories: &f.advisories,
             cwes: &f.cwes,
             introduced_by: r.introduced_by.as_ref(),
+            introduced_unknown: r.introduced_unknown,
             risk: &r.risk,
             upgrade: r.upgrade.as_deref(),
             dependency: r.dependency.as_ref(),

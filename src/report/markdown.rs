@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::{RenderError, SUMMARY_MARKER, finding_marker};
 use crate::ingest::IngestError;
 use crate::model::{
-    CodeFix, GateOutcome, Review, ReviewedFinding, Severity, Status, Triage, TriageSource,
+    CodeFix, FailOn, GateOutcome, Review, ReviewedFinding, Severity, Status, Triage, TriageSource,
     TriageState, Upgrade, UpgradeSuggestion, Verdict,
 };
 
@@ -164,6 +164,9 @@ fn view(review: &Review, refused: &[IngestError]) -> View {
     };
     let missing = MissingTools::of(review);
     let gate_text = match gate.outcome {
+        GateOutcome::Passed if gate.fail_on == Some(FailOn::Never) => {
+            "Merge gate **passed**: it blocks nothing (`fail_on: none`).".to_string()
+        }
         GateOutcome::Passed => {
             format!("Merge gate **passed**: no new finding at or above **{threshold}**.")
         }
@@ -465,15 +468,19 @@ fn item(r: &ReviewedFinding) -> Item {
         rule: f.rule.clone(),
         tools: f.tools.join(", "),
         in_diff: r.in_diff,
-        introduced: r.introduced_by.as_ref().map(|c| {
-            format!(
-                "{} ({}, {}): {}",
-                c.commit.get(..10).unwrap_or(&c.commit),
-                c.author,
-                c.date.format("%Y-%m-%d"),
-                c.summary
-            )
-        }),
+        introduced: r
+            .introduced_by
+            .as_ref()
+            .map(|c| {
+                format!(
+                    "{} ({}, {}): {}",
+                    c.commit.get(..10).unwrap_or(&c.commit),
+                    c.author,
+                    c.date.format("%Y-%m-%d"),
+                    c.summary
+                )
+            })
+            .or_else(|| r.introduced_unknown.map(|u| u.describe().to_owned())),
         message: truncate(
             &f.message
                 .split("\n\n")
@@ -629,6 +636,7 @@ pub(super) mod tests {
             finding: f,
             line_hash: None,
             introduced_by: None,
+            introduced_unknown: None,
             risk: Risk::default(),
             upgrade: None,
             ignored: None,
@@ -680,7 +688,7 @@ pub(super) mod tests {
                 gate: Gate {
                     passed: outcome == GateOutcome::Passed,
                     outcome,
-                    fail_on: Some(Severity::High),
+                    fail_on: Some(Severity::High.into()),
                     blocking: usize::from(outcome == GateOutcome::Failed),
                 },
             },
