@@ -45,12 +45,21 @@ pub enum JobError {
     Review(#[from] ReviewError),
     #[error("rendering: {0}")]
     Render(#[from] report::RenderError),
-    #[error(transparent)]
-    Publish(#[from] publish::PublishError),
+
     #[error("the review thread stopped: {0}")]
     Join(#[from] tokio::task::JoinError),
     #[error(transparent)]
     OverBudget(#[from] super::budget::OverBudget),
+}
+
+/// A forge error keeps its own variant: the runner retries by it.
+impl From<publish::PublishError> for JobError {
+    fn from(error: publish::PublishError) -> JobError {
+        match error {
+            publish::PublishError::Forge(error) => JobError::Forge(error),
+            publish::PublishError::Render(error) => JobError::Render(error),
+        }
+    }
 }
 
 /// Reviews the job's change request (or, for a CI run that named none, every open one
