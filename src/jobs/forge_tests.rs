@@ -11,9 +11,9 @@ use serde_json::json;
 use super::review::{self, Context};
 use super::{Outcome, ReviewSettings};
 use crate::forge::{
-    Actor, ArtifactLimits, ChangeRequest, CommentId, CommentOutcome, Forge, ForgeError,
-    ForgeResult, GateStatus, InlineComment, Permission, PostedComment, Published, ReplyTo,
-    ReportFile, ReportGlobs, Reports,
+    Actor, ArtifactLimits, ChangeCommitList, ChangeRequest, CommentId, CommentOutcome, Forge,
+    ForgeError, ForgeResult, GateStatus, InlineComment, Permission, PostedComment, Published,
+    ReplyTo, ReportFile, ReportGlobs, Reports,
 };
 use crate::model::{ChangeSet, ChangeStatus, CommitInfo, FileBlame, FileChange};
 use crate::report::parse_finding_marker;
@@ -99,6 +99,10 @@ impl Forge for FakeForge {
                 binary: false,
             }],
         })
+    }
+    /// The change is one commit, the head, which blame names for every line.
+    async fn change_commits(&self, _: &ChangeRequest) -> ForgeResult<ChangeCommitList> {
+        Ok(ChangeCommitList::Complete(vec![HEAD.into()]))
     }
     async fn read_file(&self, _: &str, sha: &str, path: &str) -> ForgeResult<Option<Vec<u8>>> {
         let state = self.state.lock().unwrap();

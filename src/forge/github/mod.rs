@@ -37,9 +37,9 @@ use tokio::sync::OnceCell;
 use self::client::{Http, Mode, Session, Shared};
 use super::throttle::Throttle;
 use super::{
-    Actor, ArtifactLimits, ChangeRequest, CommentId, CommentOutcome, Forge, ForgeError,
-    ForgeResult, GateStatus, InlineComment, Permission, PostedComment, Published, ReplyTo,
-    ReportGlobs, Reports,
+    Actor, ArtifactLimits, ChangeCommitList, ChangeRequest, CommentId, CommentOutcome, Forge,
+    ForgeError, ForgeResult, GateStatus, InlineComment, Permission, PostedComment, Published,
+    ReplyTo, ReportGlobs, Reports,
 };
 use crate::model::{ChangeSet, FileBlame};
 use crate::store;
@@ -368,6 +368,11 @@ impl Forge for GitHubForge {
     async fn changes(&self, change: &ChangeRequest) -> ForgeResult<ChangeSet> {
         let http = self.http(&change.repository).await?;
         read::changes(&http, change).await
+    }
+
+    async fn change_commits(&self, change: &ChangeRequest) -> ForgeResult<ChangeCommitList> {
+        let http = self.http(&change.repository).await?;
+        read::change_commits(&http, change).await
     }
 
     async fn read_file(

@@ -97,6 +97,16 @@ pub(super) struct BlameCommit {
     pub author_email: String,
 }
 
+/// One item of `GET /projects/:id/merge_requests/:iid/commits`.
+#[derive(Debug, Deserialize)]
+pub(super) struct MergeRequestCommit {
+    pub id: String,
+    /// Empty (or `null`) where GitLab serves the list from its database rather than the
+    /// repository (gitlab-org/gitlab#496665): the order is then unknown.
+    #[serde(default)]
+    pub parent_ids: Option<Vec<String>>,
+}
+
 /// One item of `GET /projects/:id/pipelines`.
 #[derive(Debug, Deserialize)]
 pub(super) struct Pipeline {
