@@ -74,6 +74,9 @@ pub struct Model {
     /// The pull request's head commit, when not the fixture's [`HEAD`] (a test that reviews a
     /// local repository of the same content sets its own commit).
     pub head: Option<String>,
+    /// The pull request's commits as `GET /pulls/2/commits` lists them, each with its
+    /// parents; `None`: one commit, the head, on [`BASE`].
+    pub commits: Option<Vec<(String, Vec<String>)>>,
 }
 
 impl Model {
@@ -484,6 +487,25 @@ async fn mount(server: &MockServer, fake: &FakeGitHub) {
             "status": "ahead", "ahead_by": 1, "behind_by": 0,
             "merge_base_commit": {"sha": BASE}, "files": []
         })))
+        .mount(server)
+        .await;
+    // The pull request's commits, one page.
+    get(format!("{base}/pulls/{NUMBER}/commits"))
+        .respond_with(Handler(fake.clone(), |fake: &FakeGitHub, _: &wiremock::Request| {
+            let model = fake.model();
+            let commits = model
+                .commits
+                .clone()
+                .unwrap_or_else(|| vec![(model.head().to_owned(), vec![BASE.to_owned()])]);
+            let listed: Vec<Value> = commits
+                .iter()
+                .map(|(sha, parents)| {
+                    json!({"sha": sha, "commit": {"message": format!("commit {sha}")},
+                           "parents": parents.iter().map(|p| json!({"sha": p})).collect::<Vec<_>>()})
+                })
+                .collect();
+            ResponseTemplate::new(200).set_body_json(listed)
+        }))
         .mount(server)
         .await;
     // The diff: app.py and go.mod, and `.posture.yml` when the head changes it.

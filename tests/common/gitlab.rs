@@ -74,6 +74,9 @@ pub struct Model {
     /// The merge request's head commit, when not the fixture's [`HEAD`] (a test that
     /// reviews a local repository of the same content sets its own commit).
     pub head: Option<String>,
+    /// The merge request's commits as `…/merge_requests/1/commits` lists them, each with its
+    /// `parent_ids`; `None`: one commit, the head, on [`BASE`].
+    pub commits: Option<Vec<(String, Vec<String>)>>,
 }
 
 impl Model {
@@ -403,6 +406,29 @@ async fn mount(server: &MockServer, fake: &FakeGitLab) {
              "diff": "@@ -4,0 +5 @@\n+require github.com/gogo/protobuf v1.3.1\n",
              "new_file": false, "renamed_file": false, "deleted_file": false}
         ])))
+        .mount(server)
+        .await;
+    // The merge request's commits, one page.
+    Mock::given(method("GET"))
+        .and(path(project("/merge_requests/1/commits")))
+        .respond_with(Handler(
+            fake.clone(),
+            |fake: &FakeGitLab, _: &wiremock::Request| {
+                let model = fake.model();
+                let commits = model
+                    .commits
+                    .clone()
+                    .unwrap_or_else(|| vec![(model.head().to_owned(), vec![BASE.to_owned()])]);
+                let listed: Vec<Value> = commits
+                    .iter()
+                    .map(|(id, parents)| {
+                        json!({"id": id, "short_id": &id[..8], "title": format!("commit {id}"),
+                               "parent_ids": parents})
+                    })
+                    .collect();
+                ResponseTemplate::new(200).set_body_json(listed)
+            },
+        ))
         .mount(server)
         .await;
     // Files at a commit: the two the change edits, and `.posture.yml` where the test put one.
