@@ -98,22 +98,20 @@ async fn on_github_a_new_finding_names_a_commit_of_the_pull_request_or_none() {
     .await;
     assert_eq!(harness.run_jobs().await, [Outcome::Done]);
 
-    let model = fake.model();
-    let comments = model.reviews_posted[0]["comments"].as_array().unwrap();
-    let body = |file: &str, line: u64| {
-        comments
-            .iter()
-            .find(|c| c["path"] == file && c["line"] == line)
-            .and_then(|c| c["body"].as_str())
-            .unwrap_or_else(|| panic!("no comment on {file}:{line}: {comments:#?}"))
-            .to_owned()
+    let (b608, b602, go_mod) = {
+        let model = fake.model();
+        let comments = model.reviews_posted[0]["comments"].as_array().unwrap();
+        let body = |file: &str, line: u64| {
+            comments
+                .iter()
+                .find(|c| c["path"] == file && c["line"] == line)
+                .and_then(|c| c["body"].as_str())
+                .unwrap_or_else(|| panic!("no comment on {file}:{line}: {comments:#?}"))
+                .to_owned()
+        };
+        (body("app.py", 14), body("app.py", 25), body("go.mod", 5))
     };
-    assert_attributed(
-        &body("app.py", 14),
-        &body("app.py", 25),
-        &body("go.mod", 5),
-        HEAD,
-    );
+    assert_attributed(&b608, &b602, &go_mod, HEAD);
     let listed = server
         .received_requests()
         .await

@@ -43,7 +43,7 @@ fn commit_json(sha: &str, parents: &[&str], day: u32) -> Value {
 
 /// The i-th commit of a long series.
 fn sha(i: usize) -> String {
-    format!("{:040x}", 0xc0ffee_0000_usize + i)
+    format!("{:040x}", 0x00c0_ffee_0000_usize + i)
 }
 
 /// GitHub's two pages of pull request 1347: `[c2, HEAD]` then `[c1]`, listed oldest first by
