@@ -7,10 +7,10 @@
 //!    the change is never an ancestor of one outside it (those are all ancestors of the
 //!    merge-base), so any commit of the change beats any other, and among the change's, the
 //!    rank is exact;
-//! 2. outside the change, or when the repository cannot list the change's commits (the forge
-//!    APIs give blame but not the change's ancestry), the commit date, which rebases and
-//!    cherry-picks rewrite and so follows ancestry except under clock skew; then the author
-//!    date, then the sha, so the choice never depends on blame's line order.
+//! 2. outside the change, or when the repository cannot list the change's commits (a forge
+//!    whose list may be cut or lacks the parents that order it), the commit date, which
+//!    rebases and cherry-picks rewrite and so follows ancestry except under clock skew; then
+//!    the author date, then the sha, so the choice never depends on blame's line order.
 //!
 //! Two rules then apply, each giving a reason rather than a wrong name:
 //! * a commit at a shallow clone's boundary stands for all the history not fetched: unknown;
