@@ -5,7 +5,7 @@
 //! Errors say whether retrying can help ([`ForgeError::retry_after`]): a rate limit or a
 //! forge's 5xx makes the job wait and retry, anything else ends it with the reason.
 
-pub mod ancestry;
+pub(crate) mod ancestry;
 pub mod artifacts;
 pub mod github;
 pub mod gitlab;
@@ -105,9 +105,9 @@ pub enum ChangeCommitList {
     /// Every commit of the change, newest first in ancestry (each before its parents), as
     /// `git rev-list --topo-order merge-base..head` would list them.
     Complete(Vec<String>),
-    /// Part of the change, or commits whose ancestry is not known: the commits listed, in the
-    /// forge's order. Attribution must not use them (a commit missing from the list would
-    /// pass for one older than the change), so it falls back to commit dates.
+    /// Part of the change, or commits whose ancestry is not known: the commits listed,
+    /// newest listed first. Attribution must not use them (a commit missing from the list
+    /// would pass for one older than the change), so it falls back to commit dates.
     Partial { listed: Vec<String>, gap: ListGap },
 }
 
