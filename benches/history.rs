@@ -846,6 +846,7 @@ fn uploaded_finding(n: u64) -> ReviewedFinding {
         ignored: None,
         dependency: None,
         triage: None,
+        snippet: None,
     }
 }
 

@@ -365,6 +365,10 @@ struct ReviewArgs {
     config_from: review::ConfigFrom,
     #[arg(long, value_enum, default_value = "markdown")]
     format: Format,
+    /// Markdown only: the most bytes to write; past it the highest-risk findings are kept
+    /// and the rest counted (65,536 is GitHub's comment limit). JSON and SARIF are never cut.
+    #[arg(long, value_name = "BYTES", default_value_t = 65_536)]
+    max_bytes: usize,
     /// Write the review here instead of stdout.
     #[arg(long)]
     output: Option<PathBuf>,
@@ -537,7 +541,13 @@ fn review_command(args: ReviewArgs) -> anyhow::Result<ExitCode> {
         None => Box::new(std::io::stdout().lock()),
     };
     let mut out = std::io::BufWriter::new(&mut out);
-    report::write(args.format, &outcome.review, &outcome.refused, &mut out)?;
+    report::write(
+        args.format,
+        &outcome.review,
+        &outcome.refused,
+        args.max_bytes,
+        &mut out,
+    )?;
     out.flush()?;
     drop(out);
     for refused in &outcome.refused {

@@ -9,12 +9,18 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::model::{ChangeSet, FindingId, GateOutcome, Review, ReviewedFinding, Status};
-use crate::report::{self, RenderError};
+use crate::report::{self, Limit, RenderError};
 
 use super::{Annotation, AnnotationLevel, GateStatus, InlineComment, PostedComment, Published};
 
-/// GitHub's limit on a check run's summary and on a comment body.
-pub const MAX_BODY_CHARS: usize = 65_535;
+/// The most one comment may hold on `forge`: GitHub's comments take 65,536 characters,
+/// GitLab's notes 1,000,000.
+pub fn comment_limit(forge: crate::store::Forge) -> Limit {
+    match forge {
+        crate::store::Forge::GitHub => Limit::GITHUB_COMMENT,
+        crate::store::Forge::GitLab => Limit::GITLAB_NOTE,
+    }
+}
 
 /// Everything one run publishes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,60 +49,127 @@ struct Placement {
     suggest: bool,
 }
 
+/// One comment to write: on one line (head side), about every finding placed there.
+struct Slot<'r> {
+    /// The comment posted before, as an index into [`Published::comments`].
+    comment: Option<usize>,
+    /// Each finding with its position in the review (risk order) and its placement.
+    members: Vec<(usize, &'r ReviewedFinding, Placement)>,
+}
+
 /// Plans the publication of `review` on a change whose diff is `changes`.
+///
+/// Findings are grouped by the line (and side) their comment goes on: one comment per line
+/// lists each finding and carries each one's marker. A finding that already has a comment
+/// stays in it; one without joins the comment on its line, if there is one, else a new
+/// comment. A comment is edited when what it lists changes (a finding fixed, triaged or
+/// added), resolved "fixed" when none of its findings remains, and settled (resolved
+/// silently) when every one left is triaged away.
 pub fn plan(
     review: &Review,
     changes: &ChangeSet,
     published: &Published,
     max_inline: usize,
 ) -> Result<Plan, RenderError> {
-    let posted: HashMap<&FindingId, &PostedComment> = published
+    let posted: HashMap<&FindingId, usize> = published
         .comments
         .iter()
-        .map(|comment| (&comment.finding, comment))
+        .enumerate()
+        .flat_map(|(i, comment)| comment.findings.iter().map(move |id| (id, i)))
         .collect();
+    let mut slots: Vec<Slot<'_>> = Vec::new();
+    let mut slot_of_comment: HashMap<usize, usize> = HashMap::new();
+    let mut slot_of_line: HashMap<(String, u32), usize> = HashMap::new();
+    let mut waiting = Vec::new();
+    for (index, finding) in review.findings.iter().enumerate() {
+        if !wants_comment(finding) {
+            continue;
+        }
+        let Some(place) = placement(finding, changes) else {
+            continue;
+        };
+        match posted.get(&finding.id) {
+            Some(&comment) => {
+                let slot = *slot_of_comment.entry(comment).or_insert_with(|| {
+                    slots.push(Slot {
+                        comment: Some(comment),
+                        members: Vec::new(),
+                    });
+                    slots.len() - 1
+                });
+                slot_of_line
+                    .entry((place.path.clone(), place.line))
+                    .or_insert(slot);
+                slots[slot].members.push((index, finding, place));
+            }
+            // A triaged finding keeps (and updates) a comment it has, but gets no new one.
+            None if finding.is_triaged_away() => {}
+            None => waiting.push((index, finding, place)),
+        }
+    }
+    for (index, finding, place) in waiting {
+        let slot = *slot_of_line
+            .entry((place.path.clone(), place.line))
+            .or_insert_with(|| {
+                slots.push(Slot {
+                    comment: None,
+                    members: Vec::new(),
+                });
+                slots.len() - 1
+            });
+        slots[slot].members.push((index, finding, place));
+    }
+    // New comments in the order of their riskiest finding, so the cap keeps the riskiest.
+    slots.sort_by_key(|slot| slot.members.iter().map(|(i, ..)| *i).min());
+
     let mut create = Vec::new();
     let mut update = Vec::new();
     let mut over_cap = Vec::new();
     let mut settle = Vec::new();
-    let mut current: HashSet<&FindingId> = HashSet::new();
-    for finding in review.findings.iter().filter(|f| wants_comment(f)) {
-        let Some(place) = placement(finding, changes) else {
-            continue;
-        };
-        current.insert(&finding.id);
-        let triaged = finding.is_triaged_away();
-        let existing = posted.get(&finding.id);
-        if triaged && existing.is_none() {
-            continue;
-        }
-        let body = report::finding_comment(finding, place.suggest)?;
-        match existing {
-            Some(existing) => {
+    for mut slot in slots {
+        slot.members.sort_by_key(|(i, ..)| *i);
+        let findings: Vec<&ReviewedFinding> = slot.members.iter().map(|(_, f, _)| *f).collect();
+        let ids: Vec<FindingId> = findings.iter().map(|f| f.id.clone()).collect();
+        let (_, _, first) = &slot.members[0];
+        // Ranges ending on one line, each wholly added: their union is too.
+        let start = slot
+            .members
+            .iter()
+            .map(|(_, _, p)| p.start_line.unwrap_or(p.line))
+            .min()
+            .filter(|start| *start < first.line);
+        // A suggestion replaces the commented lines: only when that is exactly one line.
+        let suggest = start.is_none() && slot.members.iter().any(|(_, _, p)| p.suggest);
+        let body = report::finding_comment(&findings, suggest)?;
+        match slot.comment {
+            Some(comment) => {
+                let existing = &published.comments[comment];
                 if existing.body.trim() != body.trim() {
-                    update.push(((*existing).clone(), body));
+                    update.push((existing.clone(), body));
                 }
-                if triaged && !existing.resolved {
-                    settle.push((*existing).clone());
+                if findings.iter().all(|f| f.is_triaged_away()) && !existing.resolved {
+                    settle.push(existing.clone());
                 }
             }
             None if create.len() < max_inline => create.push(InlineComment {
-                finding: finding.id.clone(),
-                path: place.path,
-                old_path: place.old_path,
-                line: place.line,
-                start_line: place.start_line,
+                findings: ids,
+                path: first.path.clone(),
+                old_path: first.old_path.clone(),
+                line: first.line,
+                start_line: start,
                 body,
             }),
-            None => over_cap.push(finding.id.clone()),
+            None => over_cap.extend(ids),
         }
     }
+    let open = still_open(review);
     let resolve = published
         .comments
         .iter()
-        .filter(|comment| !comment.resolved && !current.contains(&comment.finding))
-        .filter(|comment| !still_open(review, &comment.finding))
-        .cloned()
+        .enumerate()
+        .filter(|(i, comment)| !comment.resolved && !slot_of_comment.contains_key(i))
+        .filter(|(_, comment)| !comment.findings.iter().any(|id| open.contains(id)))
+        .map(|(_, comment)| comment.clone())
         .collect();
     Ok(Plan {
         create,
@@ -117,12 +190,16 @@ fn wants_comment(finding: &ReviewedFinding) -> bool {
         && !finding.finding.suppressed
 }
 
-/// A finding still reported as new but no longer placeable (its line moved out of the diff)
-/// keeps its comment: it is not fixed. Nor is one whose scanner did not run this time.
-fn still_open(review: &Review, id: &FindingId) -> bool {
-    review.findings.iter().any(|f| {
-        &f.id == id && f.ignored.is_none() && matches!(f.status, Status::New | Status::NotScanned)
-    })
+/// The findings still reported as new but no longer placeable (their line moved out of the
+/// diff) keep their comment: they are not fixed. Nor are those whose scanner did not run
+/// this time.
+fn still_open(review: &Review) -> HashSet<&FindingId> {
+    review
+        .findings
+        .iter()
+        .filter(|f| f.ignored.is_none() && matches!(f.status, Status::New | Status::NotScanned))
+        .map(|f| &f.id)
+        .collect()
 }
 
 /// The lines to comment on: the upgrade's declaring line for a dependency, else the flagged
@@ -275,6 +352,7 @@ mod tests {
             ignored: None,
             dependency: None,
             triage: None,
+            snippet: None,
         }
     }
 
@@ -336,7 +414,7 @@ mod tests {
         PostedComment {
             id: CommentId(format!("c-{id}")),
             thread: None,
-            finding: FindingId(id.to_owned()),
+            findings: vec![FindingId(id.to_owned())],
             body: body.to_owned(),
             resolved,
         }
@@ -356,7 +434,7 @@ mod tests {
             .iter()
             .map(|c| {
                 (
-                    c.finding.0.as_str(),
+                    c.findings[0].0.as_str(),
                     c.path.as_str(),
                     c.old_path.as_str(),
                     c.start_line,
@@ -391,7 +469,7 @@ mod tests {
         let placed: Vec<_> = plan
             .create
             .iter()
-            .map(|c| (c.finding.0.as_str(), c.start_line, c.line))
+            .map(|c| (c.findings[0].0.as_str(), c.start_line, c.line))
             .collect();
         assert_eq!(placed, [("wide", None, 20)]);
     }
@@ -415,9 +493,13 @@ mod tests {
         let again = plan(&review, &changes(), &published, 25).unwrap();
         assert!(again.create.is_empty(), "{:?}", again.create);
         assert_eq!(again.update.len(), 1);
-        assert_eq!(again.update[0].0.finding.0, "b");
+        assert_eq!(again.update[0].0.findings[0].0, "b");
         assert_eq!(again.update[0].1, first.create[1].body);
-        let resolved: Vec<&str> = again.resolve.iter().map(|c| c.finding.0.as_str()).collect();
+        let resolved: Vec<&str> = again
+            .resolve
+            .iter()
+            .map(|c| c.findings[0].0.as_str())
+            .collect();
         assert_eq!(resolved, ["gone"]);
     }
 

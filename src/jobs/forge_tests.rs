@@ -16,7 +16,7 @@ use crate::forge::{
     ReportFile, ReportGlobs, Reports,
 };
 use crate::model::{ChangeSet, ChangeStatus, CommitInfo, FileBlame, FileChange};
-use crate::report::parse_finding_marker;
+use crate::report::{parse_finding_marker, parse_finding_markers};
 use crate::store::{self, Job, JobId, JobKind, Store};
 
 const HEAD: &str = "1111111111111111111111111111111111111111";
@@ -188,7 +188,7 @@ impl Forge for FakeForge {
             state.published.comments.push(PostedComment {
                 id: id.clone(),
                 thread: None,
-                finding: parse_finding_marker(&comment.body).expect("a marker"),
+                findings: parse_finding_markers(&comment.body),
                 body: comment.body.clone(),
                 resolved: false,
             });
@@ -207,6 +207,8 @@ impl Forge for FakeForge {
         for posted in &mut state.published.comments {
             if posted.id == comment.id {
                 posted.body = body.to_owned();
+                // As a forge reads it back: the markers the new text carries.
+                posted.findings = parse_finding_markers(body);
             }
         }
         Ok(())
@@ -218,7 +220,8 @@ impl Forge for FakeForge {
         _: &str,
     ) -> ForgeResult<()> {
         let mut state = self.state.lock().unwrap();
-        state.resolved.push(comment.finding.0.clone());
+        let ids = comment.findings.iter().map(|id| id.0.clone());
+        state.resolved.extend(ids);
         for posted in &mut state.published.comments {
             if posted.id == comment.id {
                 posted.resolved = true;

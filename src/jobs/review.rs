@@ -14,14 +14,14 @@ use tracing::{info, warn};
 use super::Outcome;
 use super::runner::ReviewSettings;
 use crate::config::{self, Config, ConfigError};
-use crate::forge::plan::{self, MAX_BODY_CHARS};
+use crate::forge::plan;
 use crate::forge::repo::ForgeRepo;
 use crate::forge::{
     ChangeRequest, CommentOutcome, Forge, ForgeError, GateStatus, ReportGlobs, Reports,
 };
 use crate::ingest::IngestError;
 use crate::model::{ChangeSet, Finding, Intel, Review, Snapshot};
-use crate::report::{self, Format};
+use crate::report::{self, Limit, budget::CUT_NOTE};
 use crate::review::{self as engine, Ingested, ReviewError};
 use crate::store::{
     Accepted, DeliveryId, Job, JobKind, NewDelivery, NewJob, ProjectId, Store, StoreError,
@@ -157,7 +157,7 @@ pub(super) async fn review_one(
                     head_sha: change.head_sha.clone(),
                     passed,
                     title: "Incomplete: no scanner report in CI's artifacts".into(),
-                    summary: plan::truncate(&body, MAX_BODY_CHARS),
+                    summary: Limit::GITHUB_CHECK_SUMMARY.cut(&body, CUT_NOTE),
                     annotations: Vec::new(),
                 },
             )
@@ -398,13 +398,15 @@ async fn publish(
     for (comment, outcome) in plan.create.iter().zip(outcomes) {
         match outcome {
             CommentOutcome::Posted(id) => {
-                context
-                    .store
-                    .record_comment(project, change.number, &comment.finding, &id.0)
-                    .await?;
+                for finding in &comment.findings {
+                    context
+                        .store
+                        .record_comment(project, change.number, finding, &id.0)
+                        .await?;
+                }
             }
             CommentOutcome::Rejected(reason) => {
-                warn!(finding = %comment.finding, "comment refused: {reason}");
+                warn!(findings = comment.findings.len(), path = %comment.path, line = comment.line, "comment refused: {reason}");
                 not_inline.push(format!(
                     "`{}:{}`: the forge refused an inline comment ({reason}); the finding is listed above.",
                     comment.path, comment.line
@@ -430,7 +432,8 @@ async fn publish(
             max_inline
         ));
     }
-    let body = summary_body(review, refused, &not_inline)?;
+    let limit = plan::comment_limit(forge.kind());
+    let body = report::summary(review, refused, &not_inline, limit)?;
     let existing = published.summary.as_ref().map(|(id, _)| id);
     let unchanged = published
         .summary
@@ -440,31 +443,18 @@ async fn publish(
         forge.upsert_summary(change, existing, &body).await?;
     }
     let mut gate = plan.gate;
-    gate.summary = plan::truncate(&format!("{}\n\n{body}", gate.summary), MAX_BODY_CHARS);
+    // The check run's summary: its own header, then the summary comment, rendered again
+    // with fewer findings when the two together would not fit.
+    let check = Limit::GITHUB_CHECK_SUMMARY;
+    let rest = check.less(check.size(&gate.summary) + 2);
+    let body = if rest.fits(&body) {
+        body
+    } else {
+        report::summary(review, refused, &not_inline, rest)?
+    };
+    gate.summary = format!("{}\n\n{body}", gate.summary);
     forge.set_gate(&change.repository, &gate).await?;
     Ok(())
-}
-
-/// The summary comment: the markdown review without per-finding markers (those belong to
-/// inline comments only), cut to the forge's limit.
-fn summary_body(
-    review: &Review,
-    refused: &[IngestError],
-    not_inline: &[String],
-) -> Result<String, JobError> {
-    let mut body = report::render(Format::Markdown, review, refused)?;
-    body = body
-        .lines()
-        .filter(|line| report::parse_finding_marker(line).is_none())
-        .collect::<Vec<_>>()
-        .join("\n");
-    if !not_inline.is_empty() {
-        body.push_str("\n\n#### Not commented inline\n");
-        for note in not_inline {
-            body.push_str(&format!("- {note}\n"));
-        }
-    }
-    Ok(plan::truncate(&body, MAX_BODY_CHARS))
 }
 
 /// A broken `.posture.yml` is answered on the change request, and fails the gate.
@@ -492,7 +482,7 @@ async fn publish_config_error(
                 head_sha: change.head_sha.clone(),
                 passed: false,
                 title: format!("{} is invalid", config::FILE_NAME),
-                summary: plan::truncate(&body, MAX_BODY_CHARS),
+                summary: Limit::GITHUB_CHECK_SUMMARY.cut(&body, CUT_NOTE),
                 annotations: Vec::new(),
             },
         )

@@ -928,7 +928,7 @@ async fn published_finds_finding_threads_and_the_summary_by_their_markers() {
             (
                 c.id.0.as_str(),
                 c.thread.as_deref(),
-                c.finding.0.as_str(),
+                c.findings[0].0.as_str(),
                 c.resolved,
             )
         })
@@ -967,7 +967,7 @@ fn comment(
     finding: &str,
 ) -> InlineComment {
     InlineComment {
-        finding: FindingId(finding.to_owned()),
+        findings: vec![FindingId(finding.to_owned())],
         path: path.to_owned(),
         old_path: old_path.to_owned(),
         line,
@@ -1098,7 +1098,7 @@ fn posted(id: u64, thread: Option<&str>, finding: &str) -> PostedComment {
     PostedComment {
         id: CommentId(id.to_string()),
         thread: thread.map(str::to_owned),
-        finding: FindingId(finding.to_owned()),
+        findings: vec![FindingId(finding.to_owned())],
         body: finding_body(finding),
         resolved: false,
     }
