@@ -553,6 +553,181 @@ mod tests {
         );
     }
 
+    /// What a forge reads back after posting or editing `body`: its markers.
+    fn read_back(id: &str, body: &str) -> PostedComment {
+        PostedComment {
+            id: CommentId(id.to_owned()),
+            thread: None,
+            findings: report::parse_finding_markers(body),
+            body: body.to_owned(),
+            resolved: false,
+        }
+    }
+
+    fn dismissed() -> Box<crate::model::Triage> {
+        use crate::model::{DismissReason, Triage, TriageSource, TriageState, Verdict};
+        Box::new(Triage {
+            state: TriageState::Dismissed,
+            verdict: Verdict::Dismiss {
+                reason: DismissReason::FalsePositive,
+            },
+            by: "alice".into(),
+            at: "2026-12-04T10:00:00Z".parse().unwrap(),
+            comment: None,
+            source: TriageSource::Command {
+                pull_request: 7,
+                delivery_id: None,
+            },
+        })
+    }
+
+    #[test]
+    fn findings_on_one_line_share_one_comment_that_lists_and_marks_each() {
+        let mut low = sast("low", "app.py", (12, 12), Status::New);
+        low.risk.score = 10;
+        let mut high = sast("high", "app.py", (11, 12), Status::New);
+        high.risk.score = 90;
+        let other = sast("other", "app.py", (20, 20), Status::New);
+        // The review is ordered by risk, highest first.
+        let review = review(vec![high, other, low]);
+        let plan = plan(&review, &changes(), &Published::default(), 25).unwrap();
+        assert_eq!(plan.create.len(), 2, "{:?}", plan.create);
+        let shared = &plan.create[0];
+        assert_eq!(
+            shared.findings,
+            [FindingId("high".into()), FindingId("low".into())]
+        );
+        // Both ranges end on line 12, and all of 11–12 was added.
+        assert_eq!((shared.start_line, shared.line), (Some(11), 12));
+        assert_eq!(
+            report::parse_finding_markers(&shared.body),
+            shared.findings,
+            "{}",
+            shared.body
+        );
+        assert!(
+            shared.body.contains("2 findings on this line"),
+            "{}",
+            shared.body
+        );
+        let (first, second) = (
+            shared.body.find("problem high").unwrap(),
+            shared.body.find("problem low").unwrap(),
+        );
+        assert!(first < second, "highest risk first: {}", shared.body);
+        assert_eq!(plan.create[1].findings, [FindingId("other".into())]);
+        // One comment counts once against the cap.
+        let capped = super::plan(&review, &changes(), &Published::default(), 1).unwrap();
+        assert_eq!(capped.create.len(), 1);
+        assert_eq!(capped.create[0].findings.len(), 2);
+        assert_eq!(capped.over_cap, [FindingId("other".into())]);
+    }
+
+    #[test]
+    fn a_shared_comment_is_updated_not_reposted_edited_when_one_is_fixed_and_resolved_when_all_are()
+    {
+        let both = review(vec![
+            sast("a", "app.py", (10, 10), Status::New),
+            sast("b", "app.py", (10, 10), Status::New),
+        ]);
+        let first = plan(&both, &changes(), &Published::default(), 25).unwrap();
+        assert_eq!(first.create.len(), 1);
+        let published = Published {
+            summary: None,
+            comments: vec![read_back("c1", &first.create[0].body)],
+        };
+        // A re-run: nothing to post, nothing to edit.
+        let again = plan(&both, &changes(), &published, 25).unwrap();
+        assert!(again.create.is_empty() && again.update.is_empty() && again.resolve.is_empty());
+        // `b` fixed: the comment is edited to list `a` alone, and stays open.
+        let mut fixed_b = both.clone();
+        fixed_b.findings[1].status = Status::Fixed;
+        let edited = plan(&fixed_b, &changes(), &published, 25).unwrap();
+        assert!(edited.create.is_empty() && edited.resolve.is_empty());
+        assert_eq!(edited.update.len(), 1);
+        assert_eq!(edited.update[0].0.id, CommentId("c1".into()));
+        assert_eq!(
+            report::parse_finding_markers(&edited.update[0].1),
+            [FindingId("a".into())]
+        );
+        // A new finding on that line joins the comment rather than opening another.
+        let mut joined = both.clone();
+        joined
+            .findings
+            .push(sast("c", "app.py", (10, 10), Status::New));
+        let joining = plan(&joined, &changes(), &published, 25).unwrap();
+        assert!(joining.create.is_empty(), "{:?}", joining.create);
+        assert_eq!(report::parse_finding_markers(&joining.update[0].1).len(), 3);
+        // Both fixed: resolved, once.
+        let mut gone = both.clone();
+        for f in &mut gone.findings {
+            f.status = Status::Fixed;
+        }
+        let resolved = plan(&gone, &changes(), &published, 25).unwrap();
+        assert_eq!(resolved.resolve.len(), 1);
+        assert_eq!(resolved.resolve[0].findings.len(), 2);
+        assert!(resolved.update.is_empty());
+    }
+
+    #[test]
+    fn a_shared_comment_is_settled_only_when_every_finding_left_is_triaged_away() {
+        let both = review(vec![
+            sast("a", "app.py", (10, 10), Status::New),
+            sast("b", "app.py", (10, 10), Status::New),
+        ]);
+        let first = plan(&both, &changes(), &Published::default(), 25).unwrap();
+        let published = Published {
+            summary: None,
+            comments: vec![read_back("c1", &first.create[0].body)],
+        };
+        let mut one_dismissed = both.clone();
+        one_dismissed.findings[0].triage = Some(dismissed());
+        let plan_one = plan(&one_dismissed, &changes(), &published, 25).unwrap();
+        assert!(plan_one.settle.is_empty(), "b is still open");
+        assert_eq!(plan_one.update.len(), 1, "a's section shows the verdict");
+        assert!(plan_one.update[0].1.contains("Dismissed as false_positive"));
+        // `b` fixed as well: only a dismissed finding is left, so the thread is settled.
+        let mut rest = one_dismissed.clone();
+        rest.findings[1].status = Status::Fixed;
+        let settled = plan(&rest, &changes(), &published, 25).unwrap();
+        assert_eq!(settled.settle.len(), 1);
+        assert!(settled.resolve.is_empty());
+    }
+
+    #[test]
+    fn comments_of_an_older_version_keep_their_own_findings() {
+        // Before grouping, each finding on line 10 had a comment of its own.
+        let both = review(vec![
+            sast("a", "app.py", (10, 10), Status::New),
+            sast("b", "app.py", (10, 10), Status::New),
+        ]);
+        let alone = |id: &str| {
+            let one = review(vec![sast(id, "app.py", (10, 10), Status::New)]);
+            plan(&one, &changes(), &Published::default(), 25)
+                .unwrap()
+                .create[0]
+                .body
+                .clone()
+        };
+        let published = Published {
+            summary: None,
+            comments: vec![read_back("c1", &alone("a")), read_back("c2", &alone("b"))],
+        };
+        let again = plan(&both, &changes(), &published, 25).unwrap();
+        assert!(again.create.is_empty(), "{:?}", again.create);
+        assert!(again.update.is_empty(), "{:?}", again.update);
+        assert!(again.resolve.is_empty(), "neither is fixed");
+        // A third finding there joins the first of them.
+        let mut three = both.clone();
+        three
+            .findings
+            .push(sast("c", "app.py", (10, 10), Status::New));
+        let joined = plan(&three, &changes(), &published, 25).unwrap();
+        assert!(joined.create.is_empty());
+        assert_eq!(joined.update.len(), 1);
+        assert_eq!(joined.update[0].0.id, CommentId("c1".into()));
+    }
+
     #[test]
     fn truncation_keeps_character_boundaries_and_says_so() {
         let text = "é".repeat(100);

@@ -184,7 +184,7 @@ pub(super) fn render_comment(
             ));
             suggested = true;
         }
-        sections.push(registry.render("finding", &item)?);
+        sections.push(registry.render("finding", &item)?.trim_end().to_owned());
     }
     let total = sections.len();
     let fitted = budget::fit(total, limit, |kept| {
@@ -566,13 +566,28 @@ fn item(r: &ReviewedFinding) -> Item {
             .map(fix)
             .or_else(|| f.fix.as_ref().map(|c| code_fix(c, &f.tools)))
     };
+    let title = title(f);
+    let message = truncate(
+        &f.message
+            .split("\n\n")
+            .next()
+            .unwrap_or("")
+            .replace('\n', " "),
+        MAX_MESSAGE_CHARS,
+    );
     Item {
         marker: finding_marker(&r.id),
         short_id: crate::triage::short_id(&r.id),
         verdict: r.triage.as_deref().map(verdict),
         severity_icon: severity_icon(f.severity),
         severity: f.severity.as_str(),
-        title: title(f),
+        // The message, unless the heading already says it.
+        message: if message.trim() == title {
+            String::new()
+        } else {
+            message
+        },
+        title,
         risk: r.risk.score,
         location: location(r),
         kind: f.kind.as_str(),
@@ -602,14 +617,6 @@ fn item(r: &ReviewedFinding) -> Item {
                 c.summary
             )
         }),
-        message: truncate(
-            &f.message
-                .split("\n\n")
-                .next()
-                .unwrap_or("")
-                .replace('\n', " "),
-            MAX_MESSAGE_CHARS,
-        ),
         fix,
         factors: r
             .risk
