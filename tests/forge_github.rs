@@ -78,7 +78,11 @@ async fn a_pull_request_webhook_ends_as_one_review_a_summary_and_a_check_run() {
             "{}",
             text(0)
         );
-        assert!(text(0).contains("```python\nline_25 = 25\n```"), "{}", text(0));
+        assert!(
+            text(0).contains("```python\nline_25 = 25\n```"),
+            "{}",
+            text(0)
+        );
         assert!(text(2).contains("[`B608`]("), "{}", text(2));
         // The upgrade is a one-click suggestion of exactly the commented line.
         assert!(

@@ -99,9 +99,10 @@ pub fn fit<E>(
 ) -> Result<Fitted, E> {
     const FIRST_PROBE: usize = 64;
     let mut probe = total.min(FIRST_PROBE);
-    // The largest count known to fit, with its body, and the smallest known not to.
+    // The largest count known to fit, with its body, and the smallest known not to, with
+    // its size.
     let mut good: Option<Fitted> = None;
-    let mut bad;
+    let (mut bad, mut bad_size);
     loop {
         let body = render(probe)?;
         if limit.fits(&body) {
@@ -111,7 +112,7 @@ pub fn fit<E>(
             good = Some(Fitted { body, kept: probe });
             probe = (probe * 2).min(total);
         } else {
-            bad = probe;
+            (bad, bad_size) = (probe, limit.size(&body));
             break;
         }
     }
@@ -128,13 +129,24 @@ pub fn fit<E>(
             Fitted { body, kept: 0 }
         }
     };
+    let mut good_size = limit.size(&good.body);
     while bad - good.kept > 1 {
-        let middle = good.kept + (bad - good.kept) / 2;
+        // Findings render to similar sizes: interpolate between the two bounds (a few
+        // renders of a megabyte rather than a dozen), bisecting only when that stalls.
+        let per_item = (bad_size - good_size) as f64 / (bad - good.kept) as f64;
+        let guess = good.kept + ((limit.max() - good_size) as f64 / per_item.max(1.0)) as usize;
+        let middle = if guess > good.kept && guess < bad {
+            guess
+        } else {
+            good.kept + (bad - good.kept) / 2
+        };
         let body = render(middle)?;
+        let size = limit.size(&body);
         if limit.fits(&body) {
+            good_size = size;
             good = Fitted { body, kept: middle };
         } else {
-            bad = middle;
+            (bad, bad_size) = (middle, size);
         }
     }
     Ok(good)

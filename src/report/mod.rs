@@ -10,6 +10,8 @@ mod links;
 mod markdown;
 pub mod org;
 mod sarif;
+#[cfg(test)]
+mod size_tests;
 
 use crate::ingest::IngestError;
 use crate::model::Review;
