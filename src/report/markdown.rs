@@ -212,7 +212,7 @@ pub(super) fn render_comment(
         } else {
             REPLY_HINT
         };
-        body.push_str(&format!("\n{hint}\n"));
+        body.push_str(&format!("\n\n{hint}\n"));
         Ok::<_, RenderError>(body)
     })?;
     Ok(fitted.body)
