@@ -74,7 +74,7 @@ fn paths_are_encoded_segment_by_segment() {
 fn markers_are_read_back_as_they_are_written() {
     let id = FindingId("4e4a72ae384102ba".to_owned());
     let body = format!("text\n{}\nmore {}", finding_marker(&id), fixed_marker(&id));
-    assert_eq!(findings_of(&body), [id.clone()]);
+    assert_eq!(findings_of(&body), std::slice::from_ref(&id));
     assert_eq!(markers(&body, "<!-- posture:fixed:"), [id]);
     assert!(findings_of("<!-- posture:finding: -->").is_empty());
     assert!(findings_of("<!-- posture:finding:a b -->").is_empty());
