@@ -498,6 +498,11 @@ pub struct Finding {
     /// Fingerprints the tool computed (SARIF `partialFingerprints`/`fingerprints`).
     pub fingerprints: Fingerprints,
     pub help_uri: Option<String>,
+    /// The rule's help text (SARIF `rule.help`), first paragraph: what a comment offers as
+    /// the fix when the tool proposes no edit. Shared by every finding of the rule, and not
+    /// stored: only a comment rendered from a fresh review shows it.
+    #[serde(skip)]
+    pub help: Option<std::sync::Arc<str>>,
     /// Suppressed in the source (`nosemgrep`, SARIF `suppressions`): kept, never reported.
     pub suppressed: bool,
     /// A code change the scanner proposes (SARIF `fixes`, Semgrep autofix).
@@ -580,6 +585,7 @@ impl Finding {
             cwes: Vec::new(),
             fingerprints: Fingerprints::new(),
             help_uri: None,
+            help: None,
             suppressed: false,
             fix: None,
             cvss_vectors: Vec::new(),

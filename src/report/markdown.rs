@@ -558,14 +558,6 @@ fn suggestion(s: &UpgradeSuggestion) -> String {
 
 fn item(r: &ReviewedFinding) -> Item {
     let f = &r.finding;
-    let fix = if f.kind == Kind::Secret {
-        Some(SECRET_FIX.to_owned())
-    } else {
-        r.upgrade
-            .as_deref()
-            .map(fix)
-            .or_else(|| f.fix.as_ref().map(|c| code_fix(c, &f.tools)))
-    };
     let title = title(f);
     let message = truncate(
         &f.message
@@ -575,6 +567,27 @@ fn item(r: &ReviewedFinding) -> Item {
             .replace('\n', " "),
         MAX_MESSAGE_CHARS,
     );
+    // The upgrade for a dependency, the tool's edit or else its help text for code, and
+    // for a secret what a leak needs.
+    let fix = if f.kind == Kind::Secret {
+        Some(SECRET_FIX.to_owned())
+    } else {
+        r.upgrade
+            .as_deref()
+            .map(fix)
+            .or_else(|| f.fix.as_ref().map(|c| code_fix(c, &f.tools)))
+            .or_else(|| {
+                let help = f.help.as_deref()?.replace('\n', " ");
+                let help = help.trim();
+                (!help.is_empty() && help != message.trim() && help != title).then(|| {
+                    format!(
+                        "**Fix** ({}'s help): {}",
+                        f.tools.join(", "),
+                        escape_markdown(help)
+                    )
+                })
+            })
+    };
     Item {
         marker: finding_marker(&r.id),
         short_id: crate::triage::short_id(&r.id),
@@ -1050,6 +1063,69 @@ pub(super) mod tests {
             md.contains("- `max_inline_comments`: 25 → 10 new inline comments per run\n"),
             "{md}"
         );
+    }
+
+    #[test]
+    fn a_comment_links_the_rule_and_cwe_quotes_the_code_and_says_how_to_fix() {
+        let mut f = finding("3f9a1c77e0d1", Status::New);
+        f.finding.tools = vec!["Bandit".into()];
+        f.finding.rule = "B602".into();
+        f.finding.title = "subprocess_popen_with_shell_equals_true".into();
+        f.finding.message = "subprocess call with shell=True identified, security issue.".into();
+        f.finding.help_uri =
+            Some("https://bandit.readthedocs.io/en/1.8.6/plugins/b602.html".into());
+        f.finding.cwes = vec![78];
+        f.finding.help = Some("Pass <args> as a list & drop shell=True.".into());
+        f.risk.score = 85;
+        f.snippet =
+            Some("subprocess.call(cmd, shell=True)  # <!-- posture:finding:ffff -->".into());
+        let body = render_finding(&f, false).unwrap();
+        assert!(
+            body.starts_with("#### 🟠 subprocess call with shell=True identified, security issue. · risk 85/100 · P-3f9a1c\n"),
+            "a slug is no heading: {body}"
+        );
+        assert!(
+            body.contains("· [`B602`](https://bandit.readthedocs.io/en/1.8.6/plugins/b602.html) · [CWE-78](https://cwe.mitre.org/data/definitions/78.html) · found by Bandit"),
+            "{body}"
+        );
+        assert!(
+            body.contains("```python\nsubprocess.call(cmd, shell=True)"),
+            "{body}"
+        );
+        assert_eq!(
+            crate::report::parse_finding_markers(&body),
+            [FindingId("3f9a1c77e0d1".into())],
+            "a line of code cannot plant a marker: {body}"
+        );
+        assert!(
+            body.contains(
+                "**Fix** (Bandit's help): Pass &lt;args&gt; as a list &amp; drop shell=True."
+            ),
+            "{body}"
+        );
+        assert!(
+            !body.contains("\n> subprocess call"),
+            "the heading says it already: {body}"
+        );
+        assert!(
+            body.contains("<summary>Why this rank (risk 85/100)</summary>"),
+            "{body}"
+        );
+
+        let mut secret = finding("aaaa0001", Status::New);
+        secret.finding.kind = Kind::Secret;
+        secret.finding.title = "x".repeat(300);
+        let body = render_finding(&secret, false).unwrap();
+        assert!(
+            body.contains("**Fix:** revoke and rotate this credential; removing it from the branch does not remove it from history."),
+            "{body}"
+        );
+        let heading = body.lines().next().unwrap();
+        assert!(
+            heading.contains(&format!("{}…", "x".repeat(100))),
+            "{heading}"
+        );
+        assert!(!heading.contains(&"x".repeat(101)), "{heading}");
     }
 
     #[test]
