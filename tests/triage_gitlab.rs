@@ -57,7 +57,8 @@ const DEVELOPER_LEVEL: u64 = 30;
 const MAINTAINER_LEVEL: u64 = 40;
 
 /// The blocking finding's headline in its comment and in the summary.
-const B602: &str = "#### 🟠 subprocess call with shell=True identified, security issue. · risk 80/100 · ";
+const B602: &str =
+    "#### 🟠 subprocess call with shell=True identified, security issue. · risk 80/100 · ";
 /// The commit status's description while B602 blocks the merge, and once nothing does.
 const BLOCKED: &str = "1 new finding blocks the merge";
 const UNBLOCKED: &str = "2 new findings, none blocking";
