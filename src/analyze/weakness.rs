@@ -271,10 +271,12 @@ impl Weaknesses {
         out
     }
 
-    /// Names the canonical weakness on a finding whose tool gave none or only broad ones:
-    /// it goes first, the tool's own CWEs stay (Bandit's `B506`: CWE-502, then CWE-20).
+    /// Puts a finding's specific CWEs before its broad ones, and names the canonical
+    /// weakness first on a finding whose tools gave none or only broad ones; the tools' own
+    /// CWEs stay (Bandit's `B506`: CWE-502, then CWE-20).
     pub fn name_weakness(&self, finding: &mut Finding) {
-        if finding.cwes.iter().any(|&c| !self.is_broad(c)) {
+        finding.cwes.sort_by_key(|&c| self.is_broad(c));
+        if finding.cwes.first().is_some_and(|&c| !self.is_broad(c)) {
             return;
         }
         let canonical = match finding.rules.first() {
@@ -411,6 +413,10 @@ mod tests {
             vec![259],
             "a specific CWE of the tool's own stays alone"
         );
+        let mut merged = Finding::new(Kind::Sast, "Bandit", "B506");
+        merged.cwes = vec![20, 502];
+        table.name_weakness(&mut merged);
+        assert_eq!(merged.cwes, vec![502, 20], "specific first");
         let mut eslint = Finding::new(Kind::Sast, "ESLint", "security/detect-child-process");
         table.name_weakness(&mut eslint);
         assert_eq!(eslint.cwes, vec![78]);

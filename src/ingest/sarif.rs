@@ -711,7 +711,7 @@ mod tests {
             .filter(|n| n.ends_with(".sarif"))
             .collect();
         names.sort();
-        assert_eq!(names.len(), 23);
+        assert_eq!(names.len(), 25);
         for name in names {
             let bytes = std::fs::read(format!("{FIXTURES}{name}")).unwrap();
             assert_eq!(

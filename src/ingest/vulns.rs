@@ -226,7 +226,7 @@ mod tests {
                 ),
             }
         }
-        assert_eq!(counts, [3, 2, 3], "fixtures of each format");
+        assert_eq!(counts, [4, 2, 3], "fixtures of each format");
     }
 
     #[test]
