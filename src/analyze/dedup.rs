@@ -535,6 +535,59 @@ mod tests {
     }
 
     #[test]
+    fn the_table_pairs_the_popular_tools_rules() {
+        // (tool, rule, the tool's own CWEs) pairs that report one problem on one line.
+        let same: [[(&str, &str, &[u32]); 2]; 6] = [
+            [
+                ("Checkov", "CKV_AWS_19", &[]),
+                ("Trivy", "AVD-AWS-0088", &[]),
+            ],
+            [
+                ("ESLint", "security/detect-child-process", &[]),
+                (
+                    "Semgrep OSS",
+                    "javascript.lang.security.detect-child-process.detect-child-process",
+                    &[78],
+                ),
+            ],
+            [
+                ("gosec", "G401", &[326]),
+                ("CodeQL", "go/weak-sensitive-data-hashing", &[328]),
+            ],
+            [
+                ("SpotBugs", "HARD_CODE_PASSWORD", &[259]),
+                ("CodeQL", "java/hardcoded-credential-api-call", &[798]),
+            ],
+            [
+                ("Brakeman", "BRAKE0000", &[]),
+                ("CodeQL", "rb/sql-injection", &[89]),
+            ],
+            [
+                ("Bandit", "B201", &[94]),
+                ("CodeQL", "py/flask-debug", &[215, 489]),
+            ],
+        ];
+        for [(tool_a, rule_a, cwes_a), (tool_b, rule_b, cwes_b)] in same {
+            let (merged, _) = dedup(vec![
+                code(tool_a, rule_a, "main.x", 3, 9, cwes_a),
+                code(tool_b, rule_b, "main.x", 5, 5, cwes_b),
+            ]);
+            assert_eq!(merged.len(), 1, "{tool_a} {rule_a} / {tool_b} {rule_b}");
+            assert_eq!(merged[0].rules.len(), 2);
+        }
+        // Another weakness of the same resource stays apart: encryption is not logging.
+        let (merged, _) = dedup(vec![
+            code("Checkov", "CKV_AWS_18", "main.tf", 3, 9, &[]),
+            code("Trivy", "AVD-AWS-0088", "main.tf", 3, 9, &[]),
+        ]);
+        assert_eq!(merged.len(), 2);
+        assert_eq!(
+            (merged[0].cwes.clone(), merged[1].cwes.clone()),
+            (vec![778], vec![311])
+        );
+    }
+
+    #[test]
     fn a_hard_coded_key_reported_as_code_and_as_a_secret_is_one_finding() {
         let mut leak = code("gitleaks", "generic-api-key", "cfg.py", 3, 3, &[]);
         leak.kind = Kind::Secret;

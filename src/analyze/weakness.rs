@@ -126,7 +126,8 @@ struct BroadRow {
 /// The table, parsed: canonical weaknesses by tool and rule, and the broad CWEs.
 #[derive(Debug, Default)]
 pub struct Weaknesses {
-    by_rule: HashMap<(Tool, String), u32>,
+    /// By tool, then by rule key: looked up by `&str`, without allocating.
+    by_rule: HashMap<Tool, HashMap<String, u32>>,
     any_rule: HashMap<Tool, u32>,
     broad: HashSet<u32>,
 }
@@ -188,7 +189,9 @@ impl Weaknesses {
             } else {
                 weaknesses
                     .by_rule
-                    .insert((tool, tool.key(&row.rule)), cwe)
+                    .entry(tool)
+                    .or_default()
+                    .insert(tool.key(&row.rule), cwe)
                     .is_some()
             };
             if duplicate {
@@ -211,7 +214,7 @@ impl Weaknesses {
 
     /// How many rules the table names (`*` rows count once).
     pub fn len(&self) -> usize {
-        self.by_rule.len() + self.any_rule.len()
+        self.by_rule.values().map(HashMap::len).sum::<usize>() + self.any_rule.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -227,13 +230,15 @@ impl Weaknesses {
     pub fn of_rule(&self, tool: &str, rule: &str) -> Option<u32> {
         let tool = Tool::from_report_name(tool)?;
         let key = tool.key(rule);
-        let exact = self.by_rule.get(&(tool, key.clone())).copied();
+        let rules = self.by_rule.get(&tool);
+        let exact = rules.and_then(|rules| rules.get(key.as_str())).copied();
         let suffix = || {
             // Semgrep: `rules.python.lang.…avoid-pyyaml-load` from a local copy of the
             // registry is the registry's `python.lang.…avoid-pyyaml-load`.
+            let rules = rules?;
             let mut rest = key.as_str();
             while let Some((_, tail)) = rest.split_once('.') {
-                if let Some(&cwe) = self.by_rule.get(&(tool, tail.to_string())) {
+                if let Some(&cwe) = rules.get(tail) {
                     return Some(cwe);
                 }
                 rest = tail;
@@ -317,7 +322,7 @@ mod tests {
         // Dozens of rules for every tool the table names.
         assert!(table.len() > 250, "{}", table.len());
         for (name, tool) in Tool::NAMES {
-            let rows = table.by_rule.keys().filter(|(t, _)| *t == tool).count()
+            let rows = table.by_rule.get(&tool).map_or(0, HashMap::len)
                 + usize::from(table.any_rule.contains_key(&tool));
             assert!(rows > 0, "{name} has no rows");
         }
