@@ -14,7 +14,8 @@
 //!   [`super::weakness`]: Bandit's `B506` says only CWE-20, too broad to match anything, and
 //!   the table names CWE-502, which Semgrep's `avoid-pyyaml-load` says too; gitleaks' rules
 //!   and Checkov's `CKV_AWS_41` are CWE-798, so a hard-coded key both report is one problem.
-//!   Two secrets are told apart by their `secretHash` (see [`crate::ingest`]), not by CWE.
+//!   Two secrets are told apart by their `secretHash` (see [`crate::ingest::secret_hash`]),
+//!   not by CWE.
 //!
 //! Every overlap of one rule (or one secret hash) is joined, however many findings share a
 //! line, by sweeping each key's findings in line order. The cross-rule matches (a secret

@@ -20,7 +20,7 @@
 //! still useless to generic precomputed tables, but offer no protection against guessing.
 //! The key is never logged and no `Debug` prints it.
 //!
-//! Parsers compute the unkeyed SHA-256 of what they hash; [`key_fingerprints`] keys it,
+//! Parsers compute the unkeyed SHA-256 of what they hash; `key_fingerprints` keys it,
 //! once for every format, before a report leaves [`super::parse`].
 
 use std::fmt;
