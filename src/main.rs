@@ -390,6 +390,11 @@ struct ReviewArgs {
     /// `CI_MERGE_REQUEST_IID`) this CI job runs for, as the server would.
     #[arg(long, value_enum, value_name = "FORGE")]
     publish: Option<posture::ci::PublishTo>,
+    /// A file whose content keys the hash that stands in for each secret found (HMAC-SHA256),
+    /// so that a published hash cannot be brute-forced. Default: POSTURE_SECRET_KEY, else a
+    /// fixed public key (stable hashes, no protection against guessing).
+    #[arg(long, value_name = "FILE")]
+    secret_key_file: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -516,6 +521,14 @@ fn review_command(args: ReviewArgs) -> anyhow::Result<ExitCode> {
     if args.head_reports.is_empty() {
         anyhow::bail!("give at least one --head-report: the scanners' reports at HEAD");
     }
+    let secrets = match &args.secret_key_file {
+        // The key itself is never shown: only the file that could not be read.
+        Some(path) => posture::ingest::SecretHasher::new(
+            &std::fs::read(path)
+                .with_context(|| format!("cannot read the secret key file {}", path.display()))?,
+        ),
+        None => posture::ingest::SecretHasher::from_env(),
+    };
     let request = review::Request {
         repo: args.repo,
         base: args.base,
@@ -527,6 +540,7 @@ fn review_command(args: ReviewArgs) -> anyhow::Result<ExitCode> {
         fail_on: args.fail_on,
         today: chrono::Utc::now().date_naive(),
         triage: Default::default(),
+        secrets,
     };
     let outcome = match (&args.intel_db, &args.kev, &args.epss) {
         (Some(url), _, _) => {
@@ -875,6 +889,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         store: store.clone(),
         settings: settings.clone(),
         memory: memory.clone(),
+        secrets: posture::ingest::SecretHasher::from_env(),
     });
     let state = AppState::new(intake, secrets, metrics).with_body_timeout(args.body_timeout.0);
     let mut app = server::router(state.clone())
@@ -936,6 +951,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 max_inline_comments: args.max_inline_comments,
                 time_budget: args.review_timeout.0,
                 memory,
+                secrets: posture::ingest::SecretHasher::from_env(),
                 ..ReviewSettings::default()
             },
         }),

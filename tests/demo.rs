@@ -210,7 +210,12 @@ fn sarif_output_holds_the_new_findings_with_line_hashes() {
         expected.as_str()
     );
     // Our own SARIF is valid input to posture.
-    let report = posture::ingest::parse("out.sarif", run.stdout.as_bytes()).unwrap();
+    let report = posture::ingest::parse(
+        "out.sarif",
+        run.stdout.as_bytes(),
+        &posture::ingest::SecretHasher::default(),
+    )
+    .unwrap();
     assert_eq!(report.findings.len(), 4);
 }
 

@@ -18,6 +18,7 @@ pub mod scope;
 pub mod sources;
 pub mod upgrade;
 pub mod versions;
+pub mod weakness;
 
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};

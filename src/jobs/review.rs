@@ -309,6 +309,7 @@ async fn ingest(
 ) -> Result<Snapshot, JobError> {
     let size = reports.files.iter().map(|f| f.bytes.len() as u64).sum();
     let memory = context.settings.memory.reserve(size).await?;
+    let secrets = context.settings.secrets.clone();
     let (snapshot, refused, warnings) = tokio::task::spawn_blocking(move || {
         // Held by the parse itself: if the job is abandoned (its time budget), the memory
         // stays counted until the parse is done with it.
@@ -318,7 +319,7 @@ async fn ingest(
             .files
             .iter()
             .map(|f| (f.name.as_str(), f.bytes.as_slice()));
-        let snapshot = engine::ingest_bytes(files, &mut refused, &mut warnings);
+        let snapshot = engine::ingest_bytes(files, &secrets, &mut refused, &mut warnings);
         (snapshot, refused, warnings)
     })
     .await?;
@@ -357,6 +358,7 @@ async fn run_engine(
         fail_on: None,
         today: Utc::now().date_naive(),
         triage,
+        secrets: context.settings.secrets.clone(),
     };
     // Exploitation data (KEV, EPSS) from the store's cached feeds, for the CVEs at head.
     let mut ingested = ingested;

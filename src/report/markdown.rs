@@ -452,6 +452,19 @@ fn suggestion(s: &UpgradeSuggestion) -> String {
     out
 }
 
+/// Who found it: the tools, each with its own rule when several rules were merged.
+fn tools(f: &crate::model::Finding) -> String {
+    if f.rules.is_empty() {
+        return f.tools.join(", ");
+    }
+    let named: Vec<String> = f
+        .rules
+        .iter()
+        .map(|r| format!("{} ({})", r.tool, r.rule))
+        .collect();
+    named.join(", ")
+}
+
 fn item(r: &ReviewedFinding) -> Item {
     let f = &r.finding;
     Item {
@@ -466,7 +479,7 @@ fn item(r: &ReviewedFinding) -> Item {
         location: location(r),
         kind: f.kind.as_str(),
         rule: f.rule.clone(),
-        tools: f.tools.join(", "),
+        tools: tools(f),
         in_diff: r.in_diff,
         introduced: r
             .introduced_by
@@ -715,6 +728,29 @@ pub(super) mod tests {
             ),
             "{body}"
         );
+    }
+
+    #[test]
+    fn a_merged_finding_names_each_tool_with_its_rule() {
+        let mut f = finding("3f9a1c77e0d1", Status::New);
+        f.finding.tools = vec!["Semgrep OSS".into(), "Bandit".into()];
+        f.finding.rules = vec![
+            crate::model::ToolRule {
+                tool: "Semgrep OSS".into(),
+                rule: "avoid-pyyaml-load".into(),
+            },
+            crate::model::ToolRule {
+                tool: "Bandit".into(),
+                rule: "B506".into(),
+            },
+        ];
+        let body = render_finding(&f, false).unwrap();
+        assert!(
+            body.contains("found by Semgrep OSS (avoid-pyyaml-load), Bandit (B506)"),
+            "{body}"
+        );
+        let single = render_finding(&finding("3f9a1c77e0d1", Status::New), false).unwrap();
+        assert!(single.contains("eval · found by semgrep"), "{single}");
     }
 
     #[test]
