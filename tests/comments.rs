@@ -32,6 +32,7 @@ fn demo() -> (Review, ChangeSet, Repo) {
         fail_on: None,
         today: "2026-12-05".parse().unwrap(),
         triage: Default::default(),
+        secrets: Default::default(),
     };
     let review = review::run(&request).unwrap().review;
     let changes = LocalRepo::open(repo.path())

@@ -18,6 +18,7 @@ pub mod scope;
 pub mod sources;
 pub mod upgrade;
 pub mod versions;
+pub mod weakness;
 
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
@@ -26,8 +27,9 @@ use chrono::NaiveDate;
 
 use crate::config::{Config, OnMissingReport};
 use crate::model::{
-    Advisory, ChangeSet, Dedup, Ecosystem, FileBlame, Finding, FindingId, Gate, GateOutcome, Intel,
-    Kind, Location, Review, ReviewedFinding, Severity, Snapshot, Status, Summary, TriageState,
+    Advisory, ChangeCommits, ChangeSet, Dedup, Ecosystem, FailOn, FileBlame, Finding, FindingId,
+    Gate, GateOutcome, Intel, Kind, Location, Review, ReviewedFinding, Snapshot, Status, Summary,
+    TriageState,
 };
 use crate::triage::TriageBook;
 use diff::DiffIndex;
@@ -52,12 +54,16 @@ pub struct Input<'a> {
     pub head_sources: &'a Sources,
     /// Blame at head of the files in [`files_to_read`] of the head snapshot, by path.
     pub blame: &'a HashMap<String, FileBlame>,
+    /// The change's commits (merge-base..head) in ancestry order, to attribute findings;
+    /// `None` when the repository cannot list them (see [`attribute`]).
+    pub change_commits: Option<&'a ChangeCommits>,
     pub config: &'a Config,
     /// KEV and EPSS records of (at least) the CVEs the head findings name.
     pub intel: &'a Intel,
     /// People's decisions (commands, VEX) about this repository's findings.
     pub triage: &'a TriageBook,
-    pub fail_on: Severity,
+    /// The gate's threshold.
+    pub fail_on: FailOn,
     pub today: NaiveDate,
 }
 
@@ -170,9 +176,22 @@ pub fn run(input: Input<'_>) -> Review {
         if status == Status::New && !in_diff && input.base_snapshot.tools.is_empty() {
             status = Status::Existing;
         }
-        let introduced_by = at_head
-            .then(|| attribution(finding, declared.first(), input.blame))
+        let attributed = at_head
+            .then(|| {
+                attribution(
+                    finding,
+                    declared.first(),
+                    input.blame,
+                    input.change_commits,
+                    status,
+                )
+            })
             .flatten();
+        let (introduced_by, introduced_unknown) = match attributed {
+            Some(attribute::Attribution::Commit(commit)) => (Some(commit), None),
+            Some(attribute::Attribution::Unknown(reason)) => (None, Some(reason)),
+            None => (None, None),
+        };
         let dependency = match &finding.package {
             Some(package) if at_head && finding.kind.is_dependency() => {
                 Some(scope::scope(package, &declared, input.head_sources))
@@ -241,6 +260,7 @@ pub fn run(input: Input<'_>) -> Review {
             finding,
             line_hash,
             introduced_by,
+            introduced_unknown,
             risk,
             upgrade: upgrade.map(Box::new),
             ignored,
@@ -270,7 +290,7 @@ pub fn run(input: Input<'_>) -> Review {
         .iter()
         .filter(shown)
         .filter(|f| f.status == Status::New)
-        .filter(|f| f.finding.severity >= input.fail_on)
+        .filter(|f| input.fail_on.blocks(f.finding.severity))
         .count();
     let count = |status| {
         findings
@@ -543,13 +563,16 @@ fn attribution(
     finding: &Finding,
     declared: Option<&upgrade::Declared>,
     blame: &HashMap<String, FileBlame>,
-) -> Option<crate::model::Introduced> {
+    change: Option<&ChangeCommits>,
+    status: Status,
+) -> Option<attribute::Attribution> {
     if let Some(d) = declared {
-        return attribute::introduced_by(blame.get(&d.manifest)?, d.line, d.line);
+        let manifest = blame.get(&d.manifest)?;
+        return attribute::introduced_by(manifest, d.line, d.line, change, status);
     }
     let location = finding.location.as_ref().filter(|l| !l.outside_repo)?;
     let (start, end) = location.lines()?;
-    attribute::introduced_by(blame.get(&location.path)?, start, end)
+    attribute::introduced_by(blame.get(&location.path)?, start, end, change, status)
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ pub mod gitlab;
 pub mod metrics;
 pub mod patch;
 pub mod plan;
+pub mod publish;
 pub mod repo;
 pub mod throttle;
 

@@ -273,7 +273,7 @@ pub fn gate(review: &Review) -> GateStatus {
         .filter_map(|f| {
             let location = f.finding.location.as_ref()?;
             let (start, end) = location.lines()?;
-            let blocking = threshold.is_some_and(|t| f.finding.severity >= t);
+            let blocking = threshold.is_some_and(|t| t.blocks(f.finding.severity));
             Some(Annotation {
                 path: location.path.clone(),
                 start_line: start,
@@ -347,6 +347,7 @@ mod tests {
             finding,
             line_hash: None,
             introduced_by: None,
+            introduced_unknown: None,
             risk: Risk::default(),
             upgrade: None,
             ignored: None,
@@ -379,7 +380,7 @@ mod tests {
                     } else {
                         GateOutcome::Failed
                     },
-                    fail_on: Some(Severity::High),
+                    fail_on: Some(Severity::High.into()),
                     blocking: new,
                 },
             },

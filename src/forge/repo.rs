@@ -166,4 +166,11 @@ impl SourceRepo for ForgeRepo {
             self.forge.blame(&self.change.repository, rev, path),
         )
     }
+
+    /// Not listed: the forges' blame gives each line's commit but not the change's ancestry,
+    /// so attribution orders blamed commits by commit date (see
+    /// [`crate::analyze::attribute`]).
+    fn change_commits(&self, _: &str, _: &str) -> Result<Option<Vec<String>>, GitError> {
+        Ok(None)
+    }
 }

@@ -261,7 +261,7 @@ impl<'a> RunContext<'a> {
             }
         }
         if kind == Kind::Secret {
-            hide_secret(&mut finding);
+            hide_secret(&mut finding, self.family == ToolFamily::Trivy);
         }
         finding
     }
@@ -692,12 +692,22 @@ fn purl_package(result: &SarifResult, rule: Option<&Rule>) -> Option<Package> {
 }
 
 /// A secret scanner's snippet is the secret: keep only its hash, for de-duplication.
-fn hide_secret(finding: &mut Finding) {
-    use sha2::{Digest, Sha256};
-    if let Some(snippet) = finding.location.as_mut().and_then(|l| l.snippet.take()) {
-        let digest = Sha256::digest(snippet.trim().as_bytes());
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-        finding.fingerprints.insert("secretHash".into(), hex);
+/// Trivy's is the line with the secret masked, which says where the secret is, not what.
+fn hide_secret(finding: &mut Finding, masked: bool) {
+    use super::secret_hash::{SECRET_HASH, SECRET_LOCATION_HASH, location_digest, secret_digest};
+    let Some(location) = finding.location.as_mut() else {
+        return;
+    };
+    let Some(snippet) = location.snippet.take() else {
+        return;
+    };
+    if masked {
+        let digest = location_digest(&location.path, &finding.rule, snippet.trim());
+        finding
+            .fingerprints
+            .insert(SECRET_LOCATION_HASH.into(), digest);
+    } else if let Some(digest) = secret_digest(&snippet) {
+        finding.fingerprints.insert(SECRET_HASH.into(), digest);
     }
 }
 
@@ -728,7 +738,7 @@ mod tests {
             .filter(|n| n.ends_with(".sarif"))
             .collect();
         names.sort();
-        assert_eq!(names.len(), 23);
+        assert_eq!(names.len(), 25);
         for name in names {
             let bytes = std::fs::read(format!("{FIXTURES}{name}")).unwrap();
             assert_eq!(

@@ -446,7 +446,12 @@ impl Session<'_, '_> {
                 by.date.date_naive(),
                 by.summary
             )),
-            None => text.push_str("\nThe introducing commit is unknown.\n"),
+            None => match finding.introduced_unknown {
+                Some(reason) => {
+                    text.push_str(&format!("\nIntroduced by: {}.\n", reason.describe()))
+                }
+                None => text.push_str("\nThe introducing commit is unknown.\n"),
+            },
         }
         if let Some(upgrade) = &finding.upgrade {
             text.push_str(&format!(

@@ -122,7 +122,9 @@ impl Forge for FakeForge {
                 author: "Ada".into(),
                 email: "ada@example.com".into(),
                 date: chrono::Utc::now(),
+                committed: chrono::Utc::now(),
                 summary: "add eval".into(),
+                shallow_boundary: false,
             }],
             lines: vec![0; 5],
         })

@@ -516,6 +516,18 @@ pub struct Finding {
     /// `issue_confidence`, `… CONFIDENCE` rule tags, GitLab `confidence`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<Confidence>,
+    /// Every tool's rule when reports under several rules or tools were merged into this
+    /// finding, the lead's first (Bandit's `B506` and Semgrep's `avoid-pyyaml-load` on one
+    /// `yaml.load`). Empty when `tools` and `rule` say it all.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<ToolRule>,
+}
+
+/// One tool's rule among those merged into a finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToolRule {
+    pub tool: String,
+    pub rule: String,
 }
 
 /// A tool's confidence in a finding, ordered from least to most sure.
@@ -590,6 +602,7 @@ impl Finding {
             fix: None,
             cvss_vectors: Vec::new(),
             confidence: None,
+            rules: Vec::new(),
         }
     }
 

@@ -9,8 +9,8 @@ use super::links;
 use super::{RenderError, SUMMARY_MARKER, finding_marker};
 use crate::ingest::IngestError;
 use crate::model::{
-    CodeFix, GateOutcome, Kind, Review, ReviewedFinding, Severity, Status, Triage, TriageSource,
-    TriageState, Upgrade, UpgradeSuggestion, Verdict,
+    CodeFix, FailOn, GateOutcome, Kind, Review, ReviewedFinding, Severity, Status, Triage,
+    TriageSource, TriageState, Upgrade, UpgradeSuggestion, Verdict,
 };
 
 const REVIEW_TEMPLATE: &str = include_str!("../../templates/review.md.hbs");
@@ -250,6 +250,9 @@ fn view(review: &Review, refused: &[IngestError], kept: usize, options: &Options
     };
     let missing = MissingTools::of(review);
     let gate_text = match gate.outcome {
+        GateOutcome::Passed if gate.fail_on == Some(FailOn::Never) => {
+            "Merge gate **passed**: it blocks nothing (`fail_on: none`).".to_string()
+        }
         GateOutcome::Passed => {
             format!("Merge gate **passed**: no new finding at or above **{threshold}**.")
         }
@@ -556,6 +559,19 @@ fn suggestion(s: &UpgradeSuggestion) -> String {
     out
 }
 
+/// Who found it: the tools, each with its own rule when several rules were merged.
+fn tools(f: &crate::model::Finding) -> String {
+    if f.rules.is_empty() {
+        return f.tools.join(", ");
+    }
+    let named: Vec<String> = f
+        .rules
+        .iter()
+        .map(|r| format!("{} ({})", r.tool, r.rule))
+        .collect();
+    named.join(", ")
+}
+
 fn item(r: &ReviewedFinding) -> Item {
     let f = &r.finding;
     let title = title(f);
@@ -619,17 +635,21 @@ fn item(r: &ReviewedFinding) -> Item {
                 language(f.path().unwrap_or(""))
             )
         }),
-        tools: f.tools.join(", "),
+        tools: tools(f),
         in_diff: r.in_diff,
-        introduced: r.introduced_by.as_ref().map(|c| {
-            format!(
-                "{} ({}, {}): {}",
-                c.commit.get(..10).unwrap_or(&c.commit),
-                c.author,
-                c.date.format("%Y-%m-%d"),
-                c.summary
-            )
-        }),
+        introduced: r
+            .introduced_by
+            .as_ref()
+            .map(|c| {
+                format!(
+                    "{} ({}, {}): {}",
+                    c.commit.get(..10).unwrap_or(&c.commit),
+                    c.author,
+                    c.date.format("%Y-%m-%d"),
+                    c.summary
+                )
+            })
+            .or_else(|| r.introduced_unknown.map(|u| u.describe().to_owned())),
         fix,
         factors: r
             .risk
@@ -842,6 +862,7 @@ pub(super) mod tests {
             finding: f,
             line_hash: None,
             introduced_by: None,
+            introduced_unknown: None,
             risk: Risk::default(),
             upgrade: None,
             ignored: None,
@@ -894,7 +915,7 @@ pub(super) mod tests {
                 gate: Gate {
                     passed: outcome == GateOutcome::Passed,
                     outcome,
-                    fail_on: Some(Severity::High),
+                    fail_on: Some(Severity::High.into()),
                     blocking: usize::from(outcome == GateOutcome::Failed),
                 },
             },
@@ -921,6 +942,29 @@ pub(super) mod tests {
             ),
             "{body}"
         );
+    }
+
+    #[test]
+    fn a_merged_finding_names_each_tool_with_its_rule() {
+        let mut f = finding("3f9a1c77e0d1", Status::New);
+        f.finding.tools = vec!["Semgrep OSS".into(), "Bandit".into()];
+        f.finding.rules = vec![
+            crate::model::ToolRule {
+                tool: "Semgrep OSS".into(),
+                rule: "avoid-pyyaml-load".into(),
+            },
+            crate::model::ToolRule {
+                tool: "Bandit".into(),
+                rule: "B506".into(),
+            },
+        ];
+        let body = render_finding(&f, false).unwrap();
+        assert!(
+            body.contains("found by Semgrep OSS (avoid-pyyaml-load), Bandit (B506)"),
+            "{body}"
+        );
+        let single = render_finding(&finding("3f9a1c77e0d1", Status::New), false).unwrap();
+        assert!(single.contains("`eval` · found by semgrep"), "{single}");
     }
 
     #[test]

@@ -18,6 +18,7 @@ use crate::model::Review;
 
 pub use budget::Limit;
 pub use json::SCHEMA;
+pub use sarif::{MAX_RESULTS as MAX_SARIF_RESULTS, SarifScope};
 
 /// The output formats of `posture review`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -39,6 +40,25 @@ pub enum RenderError {
     Io(#[from] std::io::Error),
 }
 
+/// How a format renders, where it has a choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// Which findings a SARIF log lists.
+    pub sarif_scope: SarifScope,
+    /// How large markdown may be (the highest-risk findings, then how many were left out);
+    /// JSON and SARIF are for tools and are never cut.
+    pub markdown_limit: Limit,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            sarif_scope: SarifScope::default(),
+            markdown_limit: Limit::CLI_DEFAULT,
+        }
+    }
+}
+
 /// Renders `review` in `format`; `refused` names reports the review had to run without.
 /// Markdown is held to the CLI's default size ([`Limit::CLI_DEFAULT`]).
 pub fn render(
@@ -46,45 +66,42 @@ pub fn render(
     review: &Review,
     refused: &[IngestError],
 ) -> Result<String, RenderError> {
-    render_within(format, review, refused, Limit::CLI_DEFAULT)
+    render_with(format, review, refused, &Options::default())
 }
 
-fn render_within(
+/// [`render`] with the format's options.
+pub fn render_with(
     format: Format,
     review: &Review,
     refused: &[IngestError],
-    limit: Limit,
+    options: &Options,
 ) -> Result<String, RenderError> {
     match format {
         Format::Markdown => markdown::render(
             review,
             refused,
             &markdown::Options {
-                limit,
+                limit: options.markdown_limit,
                 markers: true,
                 notes: &[],
             },
         ),
         Format::Json => json::render(review, refused),
-        Format::Sarif => sarif::render(review),
+        Format::Sarif => sarif::render(review, options.sarif_scope),
     }
 }
 
-/// [`render`] straight into `out`; JSON is streamed, never held whole. Markdown keeps to
-/// `max_bytes` (the highest-risk findings, then how many were left out); JSON and SARIF are
-/// for tools and are never cut.
+/// [`render_with`] straight into `out`; JSON is streamed, never held whole.
 pub fn write(
     format: Format,
     review: &Review,
     refused: &[IngestError],
-    max_bytes: usize,
+    options: &Options,
     out: &mut dyn std::io::Write,
 ) -> Result<(), RenderError> {
     match format {
         Format::Json => json::write(review, refused, out),
-        other => Ok(out.write_all(
-            render_within(other, review, refused, Limit::Bytes(max_bytes))?.as_bytes(),
-        )?),
+        other => Ok(out.write_all(render_with(other, review, refused, options)?.as_bytes())?),
     }
 }
 

@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use super::markdown::tests::{finding, review};
-use super::{Format, Limit, summary, write};
+use super::{Format, Limit, Options, summary, write};
 use crate::ingest::IngestError;
 use crate::model::{GateOutcome, Review, Status};
 
@@ -123,7 +123,14 @@ fn thirty_thousand_findings_fit_every_forge_s_limit() {
     check(&check_run, Limit::GITHUB_CHECK_SUMMARY, "check-run summary");
 
     let mut cli = Vec::new();
-    write(Format::Markdown, &review, &refused, 65_536, &mut cli).unwrap();
+    write(
+        Format::Markdown,
+        &review,
+        &refused,
+        &bytes(65_536),
+        &mut cli,
+    )
+    .unwrap();
     let cli = String::from_utf8(cli).unwrap();
     check(&cli, Limit::Bytes(65_536), "CLI markdown");
     assert!(
@@ -131,7 +138,14 @@ fn thirty_thousand_findings_fit_every_forge_s_limit() {
         "the CLI keeps markers"
     );
     let mut small = Vec::new();
-    write(Format::Markdown, &review, &refused, 8_000, &mut small).unwrap();
+    write(
+        Format::Markdown,
+        &review,
+        &refused,
+        &bytes(8_000),
+        &mut small,
+    )
+    .unwrap();
     assert!(small.len() <= 8_000, "{}", small.len());
 }
 
@@ -146,4 +160,12 @@ fn a_review_that_fits_is_rendered_whole_with_no_left_out_note() {
     let body = summary(&review, &[], &[], Limit::GITHUB_COMMENT).unwrap();
     assert!(!body.contains("left out"), "{body}");
     assert_eq!(body.matches("#### ").count(), 3, "{body}");
+}
+
+/// The CLI's options with markdown held to `max` bytes.
+fn bytes(max: usize) -> Options {
+    Options {
+        markdown_limit: Limit::Bytes(max),
+        ..Options::default()
+    }
 }

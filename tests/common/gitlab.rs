@@ -71,6 +71,15 @@ pub struct Model {
     /// Project members: user id → access level.
     pub members: HashMap<u64, u64>,
     next_id: u64,
+    /// The merge request's head commit, when not the fixture's [`HEAD`] (a test that
+    /// reviews a local repository of the same content sets its own commit).
+    pub head: Option<String>,
+}
+
+impl Model {
+    pub fn head(&self) -> &str {
+        self.head.as_deref().unwrap_or(HEAD)
+    }
 }
 
 impl Model {
@@ -284,7 +293,7 @@ fn body(request: &wiremock::Request) -> Value {
     })
 }
 
-fn app_py(at_head: bool) -> String {
+pub fn app_py(at_head: bool) -> String {
     (1..=100)
         .filter(|n| at_head || !(10..=30).contains(n))
         .map(|n| format!("line_{n} = {n}\n"))
@@ -376,7 +385,12 @@ async fn mount(server: &MockServer, fake: &FakeGitLab) {
     let under = |pattern: &str| format!(r"^/api/v4/projects/{PROJECT}{pattern}$");
     Mock::given(method("GET"))
         .and(path(project("/merge_requests/1")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(merge_request(HEAD)))
+        .respond_with(Handler(
+            fake.clone(),
+            |fake: &FakeGitLab, _: &wiremock::Request| {
+                ResponseTemplate::new(200).set_body_json(merge_request(fake.model().head()))
+            },
+        ))
         .mount(server)
         .await;
     Mock::given(method("GET"))
@@ -400,7 +414,7 @@ async fn mount(server: &MockServer, fake: &FakeGitLab) {
                 let file = segment_after(request, "files");
                 let file = percent_encoding::percent_decode_str(&file).decode_utf8_lossy();
                 let at = query(request, "ref").unwrap_or_default();
-                let at_head = at == HEAD;
+                let at_head = at == fake.model().head();
                 let text = match file.as_ref() {
                     "app.py" => app_py(at_head),
                     "go.mod" if at_head => {

@@ -261,6 +261,9 @@ pub(super) async fn blame(
                     author: commit.author_name,
                     email: commit.author_email,
                     date: commit.authored_date,
+                    committed: commit.committed_date.unwrap_or(commit.authored_date),
+                    // GitLab blames its own complete history.
+                    shallow_boundary: false,
                 });
                 blame.commits.len() - 1
             }

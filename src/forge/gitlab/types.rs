@@ -88,6 +88,9 @@ pub(super) struct BlameCommit {
     #[serde(default)]
     pub message: String,
     pub authored_date: DateTime<Utc>,
+    /// Absent from older GitLab versions: the author date stands in.
+    #[serde(default)]
+    pub committed_date: Option<DateTime<Utc>>,
     #[serde(default)]
     pub author_name: String,
     #[serde(default)]

@@ -1,13 +1,13 @@
-//! The merge gate on the head commit: a check run with annotations for a GitHub App (a
-//! commit status when the App may not create check runs), a commit status for a personal
-//! token, which cannot create check runs.
+//! The merge gate on the head commit: a check run with annotations for a GitHub App or a
+//! GitHub Actions job's token (a commit status when it may not create check runs), a commit
+//! status for a personal token, which cannot create check runs.
 
 use http::Method;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::Created;
-use crate::forge::github::client::{self, Call, Http, Mode, repo_path};
+use crate::forge::github::client::{self, ACTIONS_APP_ID, Call, Http, Mode, repo_path};
 use crate::forge::{AnnotationLevel, ForgeError, ForgeResult, GateStatus};
 use crate::report::{Limit, budget::CUT_NOTE};
 
@@ -65,25 +65,27 @@ pub(crate) async fn set_gate(
     repository: &str,
     gate: &GateStatus,
 ) -> ForgeResult<()> {
-    match http.shared.mode {
+    let app_id = match http.shared.mode {
         // A personal token cannot create check runs (403 "Resource not accessible by
         // personal access token").
-        Mode::Token(_) => commit_status(http, repository, gate).await,
-        Mode::App { app_id } => match check_run(http, repository, gate, app_id).await {
-            Err(ForgeError::Rejected {
-                status: 403,
-                message,
-                ..
-            }) => {
-                tracing::warn!(
-                    repository = %repository,
-                    reason = %message,
-                    "the App may not create check runs here; publishing a commit status instead"
-                );
-                commit_status(http, repository, gate).await
-            }
-            other => other,
-        },
+        Mode::Token(_) => return commit_status(http, repository, gate).await,
+        Mode::Actions(_) => ACTIONS_APP_ID,
+        Mode::App { app_id } => app_id,
+    };
+    match check_run(http, repository, gate, app_id).await {
+        Err(ForgeError::Rejected {
+            status: 403,
+            message,
+            ..
+        }) => {
+            tracing::warn!(
+                repository = %repository,
+                reason = %message,
+                "posture may not create check runs here; publishing a commit status instead"
+            );
+            commit_status(http, repository, gate).await
+        }
+        other => other,
     }
 }
 
