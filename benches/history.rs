@@ -847,6 +847,7 @@ fn uploaded_finding(n: u64) -> ReviewedFinding {
         ignored: None,
         dependency: None,
         triage: None,
+        snippet: None,
     }
 }
 

@@ -365,6 +365,10 @@ struct ReviewArgs {
     config_from: review::ConfigFrom,
     #[arg(long, value_enum, default_value = "markdown")]
     format: Format,
+    /// Markdown only: the most bytes to write; past it the highest-risk findings are kept
+    /// and the rest counted (65,536 is GitHub's comment limit). JSON and SARIF are never cut.
+    #[arg(long, value_name = "BYTES", default_value_t = 65_536)]
+    max_bytes: usize,
     /// With `--format sarif`: the findings this change introduced (`new`), or every finding
     /// at head with its `baselineState` and the fixed ones as `absent` (`all`).
     #[arg(long, value_enum, value_name = "SCOPE", default_value = "new")]
@@ -390,6 +394,11 @@ struct ReviewArgs {
     /// `CI_MERGE_REQUEST_IID`) this CI job runs for, as the server would.
     #[arg(long, value_enum, value_name = "FORGE")]
     publish: Option<posture::ci::PublishTo>,
+    /// A file whose content keys the hash that stands in for each secret found (HMAC-SHA256),
+    /// so that a published hash cannot be brute-forced. Default: POSTURE_SECRET_KEY, else a
+    /// fixed public key (stable hashes, no protection against guessing).
+    #[arg(long, value_name = "FILE")]
+    secret_key_file: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -516,6 +525,14 @@ fn review_command(args: ReviewArgs) -> anyhow::Result<ExitCode> {
     if args.head_reports.is_empty() {
         anyhow::bail!("give at least one --head-report: the scanners' reports at HEAD");
     }
+    let secrets = match &args.secret_key_file {
+        // The key itself is never shown: only the file that could not be read.
+        Some(path) => posture::ingest::SecretHasher::new(
+            &std::fs::read(path)
+                .with_context(|| format!("cannot read the secret key file {}", path.display()))?,
+        ),
+        None => posture::ingest::SecretHasher::from_env(),
+    };
     let request = review::Request {
         repo: args.repo,
         base: args.base,
@@ -527,6 +544,7 @@ fn review_command(args: ReviewArgs) -> anyhow::Result<ExitCode> {
         fail_on: args.fail_on,
         today: chrono::Utc::now().date_naive(),
         triage: Default::default(),
+        secrets,
     };
     let outcome = match (&args.intel_db, &args.kev, &args.epss) {
         (Some(url), _, _) => {
@@ -548,6 +566,7 @@ fn review_command(args: ReviewArgs) -> anyhow::Result<ExitCode> {
     let mut out = std::io::BufWriter::new(&mut out);
     let options = report::Options {
         sarif_scope: args.sarif_scope,
+        markdown_limit: report::Limit::Bytes(args.max_bytes),
     };
     report::write(
         args.format,
@@ -875,6 +894,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         store: store.clone(),
         settings: settings.clone(),
         memory: memory.clone(),
+        secrets: posture::ingest::SecretHasher::from_env(),
     });
     let state = AppState::new(intake, secrets, metrics).with_body_timeout(args.body_timeout.0);
     let mut app = server::router(state.clone())
@@ -936,6 +956,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 max_inline_comments: args.max_inline_comments,
                 time_budget: args.review_timeout.0,
                 memory,
+                secrets: posture::ingest::SecretHasher::from_env(),
                 ..ReviewSettings::default()
             },
         }),

@@ -12,7 +12,7 @@ use tracing::{info, warn};
 use crate::analyze::{self, sources::Sources};
 use crate::config::{self, Config, ConfigError};
 use crate::git::{GitError, LocalRepo, SourceRepo};
-use crate::ingest::{self, IngestError, PathResolver};
+use crate::ingest::{self, IngestError, PathResolver, SecretHasher};
 use crate::model::{ChangeCommits, ConfigChange, FailOn, Intel, Review, Severity, Snapshot};
 use crate::triage::TriageBook;
 
@@ -39,6 +39,9 @@ pub struct Request {
     /// Decisions recorded by `/posture` commands (the server's store); VEX documents in the
     /// repository are added by the review itself.
     pub triage: TriageBook,
+    /// Keys the hashes that stand in for secrets in the reports read from `base_reports`
+    /// and `head_reports`.
+    pub secrets: SecretHasher,
 }
 
 /// Which `.posture.yml` a review applies.
@@ -112,8 +115,8 @@ pub fn review_repo_with_intel(
     // The sides are independent: read at once, on two cores the longest step of a large
     // review takes half the time.
     let (base, head) = std::thread::scope(|scope| {
-        let base = scope.spawn(|| ingest_side(&request.base_reports));
-        let head = ingest_side(&request.head_reports);
+        let base = scope.spawn(|| ingest_side(&request.base_reports, &request.secrets));
+        let head = ingest_side(&request.head_reports, &request.secrets);
         let base = base
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -140,10 +143,11 @@ pub struct Ingested {
     pub warnings: Vec<String>,
 }
 
-/// Ingests reports held in memory (a CI artifact's files) into one snapshot; a report that
-/// cannot be read is set aside with its error.
+/// Ingests reports held in memory (a CI artifact's files) into one snapshot, secret hashes
+/// keyed with `secrets`; a report that cannot be read is set aside with its error.
 pub fn ingest_bytes<'a>(
     reports: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+    secrets: &SecretHasher,
     refused: &mut Vec<IngestError>,
     warnings: &mut Vec<String>,
 ) -> Snapshot {
@@ -152,7 +156,7 @@ pub fn ingest_bytes<'a>(
         absorb(
             &mut snapshot,
             name,
-            ingest::parse(name, bytes),
+            ingest::parse(name, bytes, secrets),
             refused,
             warnings,
         );
@@ -407,14 +411,14 @@ struct Side {
 }
 
 /// Ingests one side's reports; a report that cannot be read is set aside, not fatal.
-fn ingest_side(paths: &[PathBuf]) -> Side {
+fn ingest_side(paths: &[PathBuf], secrets: &SecretHasher) -> Side {
     let mut side = Side::default();
     for path in paths {
         let name = path.display().to_string();
         absorb(
             &mut side.snapshot,
             &name,
-            ingest::read_report(path),
+            ingest::read_report(path, secrets),
             &mut side.refused,
             &mut side.warnings,
         );
@@ -561,6 +565,7 @@ mod tests {
             fail_on: None,
             today: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
             triage: TriageBook::default(),
+            secrets: SecretHasher::default(),
         };
         let outcome = review_repo(&counting, &request).unwrap();
         assert_eq!(outcome.review.findings.len(), 51);

@@ -189,6 +189,33 @@ fn markdown_comment_explains_and_marks_every_finding() {
 }
 
 #[test]
+fn max_bytes_keeps_the_markdown_within_it_highest_risk_first() {
+    let (whole, _repo) = review_demo(&[]);
+    let (run, _repo) = review_demo(&["--max-bytes", "4000"]);
+    assert_eq!(run.code, 1, "the gate does not depend on the output's size");
+    let md = &run.stdout;
+    assert!(md.len() <= 4000, "{} bytes", md.len());
+    assert!(md.len() < whole.stdout.len());
+    assert!(
+        md.contains("| **new** | 0 | 3 | 1 | 0 | 0 |"),
+        "the header stays: {md}"
+    );
+    // The riskiest finding is kept; the note counts the rest.
+    assert!(
+        md.contains("<!-- posture:finding:03d72ef70ac45aa1 -->"),
+        "{md}"
+    );
+    let kept = md.matches("<!-- posture:finding:").count();
+    let all = whole.stdout.matches("<!-- posture:finding:").count();
+    assert!(kept < all, "{md}");
+    assert!(md.contains(" more findings left out"), "{md}");
+    // JSON is for tools: never cut.
+    let (json, _repo) = review_demo(&["--format", "json", "--max-bytes", "100"]);
+    assert!(json.stdout.len() > 100);
+    assert_eq!(json.json()["schema"], "posture.review/v1");
+}
+
+#[test]
 fn sarif_output_holds_the_new_findings_with_line_hashes() {
     let (run, repo) = review_demo(&["--format", "sarif"]);
     let sarif: Value = serde_json::from_str(&run.stdout).unwrap();
@@ -210,7 +237,12 @@ fn sarif_output_holds_the_new_findings_with_line_hashes() {
         expected.as_str()
     );
     // Our own SARIF is valid input to posture.
-    let report = posture::ingest::parse("out.sarif", run.stdout.as_bytes()).unwrap();
+    let report = posture::ingest::parse(
+        "out.sarif",
+        run.stdout.as_bytes(),
+        &posture::ingest::SecretHasher::default(),
+    )
+    .unwrap();
     assert_eq!(report.findings.len(), 4);
 }
 

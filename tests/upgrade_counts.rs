@@ -43,7 +43,8 @@ struct Counts {
 }
 
 fn count(path: &Path) -> Option<Counts> {
-    let report = posture::ingest::read_report(path).ok()?;
+    let report =
+        posture::ingest::read_report(path, &posture::ingest::SecretHasher::default()).ok()?;
     let changes = ChangeSet {
         base: "base".into(),
         head: "head".into(),

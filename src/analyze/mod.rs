@@ -18,6 +18,7 @@ pub mod scope;
 pub mod sources;
 pub mod upgrade;
 pub mod versions;
+pub mod weakness;
 
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
@@ -27,7 +28,7 @@ use chrono::NaiveDate;
 use crate::config::{Config, OnMissingReport};
 use crate::model::{
     Advisory, ChangeCommits, ChangeSet, Dedup, Ecosystem, FailOn, FileBlame, Finding, FindingId,
-    Gate, GateOutcome, Intel, Location, Review, ReviewedFinding, Snapshot, Status, Summary,
+    Gate, GateOutcome, Intel, Kind, Location, Review, ReviewedFinding, Snapshot, Status, Summary,
     TriageState,
 };
 use crate::triage::TriageBook;
@@ -247,6 +248,11 @@ pub fn run(input: Input<'_>) -> Review {
             .then(|| input.triage.for_finding(&id, &finding))
             .flatten()
             .filter(|t| t.state == TriageState::Pending || t.silences(input.today));
+        // Only what an inline comment can show, and never a secret's line: quoting it again
+        // would spread the credential.
+        let snippet = (at_head && status == Status::New && in_diff && finding.kind != Kind::Secret)
+            .then(|| sources::flagged_lines(finding.location.as_ref()?, input.head_sources))
+            .flatten();
         findings.push(ReviewedFinding {
             id,
             status,
@@ -260,6 +266,7 @@ pub fn run(input: Input<'_>) -> Review {
             ignored,
             dependency,
             triage: triage.map(Box::new),
+            snippet,
         });
     }
     // Sorted through their indices: a stable sort of the findings themselves takes scratch

@@ -162,14 +162,16 @@ impl fmt::Display for CommentId {
     }
 }
 
-/// A finding comment posture posted earlier on a change request, found by its marker.
+/// A finding comment posture posted earlier on a change request, found by its markers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PostedComment {
     pub id: CommentId,
     /// The thread it opened: GitLab's discussion id, GitHub's review thread node id (when
     /// known).
     pub thread: Option<String>,
-    pub finding: FindingId,
+    /// The findings it is about, from its markers, never empty: one comment per line and
+    /// side lists every finding there (a comment by an older version names one).
+    pub findings: Vec<FindingId>,
     pub body: String,
     /// Resolved, or already answered "fixed in …".
     pub resolved: bool,
@@ -243,7 +245,8 @@ pub struct Published {
 /// A review comment on lines this change added, on the head side.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InlineComment {
-    pub finding: FindingId,
+    /// The findings it lists, highest risk first; its body carries each one's marker.
+    pub findings: Vec<FindingId>,
     /// The path at head.
     pub path: String,
     /// The path at the merge-base (differs for renamed files; GitLab's `old_path`).

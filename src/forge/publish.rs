@@ -6,11 +6,11 @@
 
 use tracing::warn;
 
-use super::plan::{self, MAX_BODY_CHARS};
+use super::plan;
 use super::{ChangeRequest, CommentId, CommentOutcome, Forge, ForgeError};
 use crate::ingest::IngestError;
 use crate::model::{ChangeSet, FindingId, Review};
-use crate::report::{self, Format, RenderError};
+use crate::report::{self, Limit, RenderError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
@@ -23,8 +23,8 @@ pub enum PublishError {
 /// What a publication did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Publication {
-    /// The inline comments posted, with the finding each is about.
-    pub posted: Vec<(FindingId, CommentId)>,
+    /// The inline comments posted, with the findings each lists.
+    pub posted: Vec<(Vec<FindingId>, CommentId)>,
     pub updated: usize,
     pub resolved: usize,
     /// New findings that got no inline comment (refused by the forge or over the cap).
@@ -32,9 +32,9 @@ pub struct Publication {
     pub gate_passed: bool,
 }
 
-/// Publishes `review` on `change`, whose diff is `diff`: inline comments first, then
-/// updates and resolutions, the summary, and the gate. At most `max_inline` new inline
-/// comments; the rest are listed in the summary.
+/// Publishes `review` on `change`, whose diff is `diff`: inline comments first (one per
+/// line, listing each finding there), then updates and resolutions, the summary, and the
+/// gate. At most `max_inline` new inline comments; the rest are listed in the summary.
 pub async fn publish(
     forge: &dyn Forge,
     change: &ChangeRequest,
@@ -47,14 +47,13 @@ pub async fn publish(
     let plan = plan::plan(review, diff, &published, max_inline)?;
     let mut publication = Publication::default();
     let mut not_inline = Vec::new();
-    let mut refused_inline = 0;
     let outcomes = forge.post_comments(change, &plan.create).await?;
     for (comment, outcome) in plan.create.iter().zip(outcomes) {
         match outcome {
-            CommentOutcome::Posted(id) => publication.posted.push((comment.finding.clone(), id)),
+            CommentOutcome::Posted(id) => publication.posted.push((comment.findings.clone(), id)),
             CommentOutcome::Rejected(reason) => {
-                refused_inline += 1;
-                warn!(finding = %comment.finding, "comment refused: {reason}");
+                publication.not_inline += comment.findings.len();
+                warn!(findings = comment.findings.len(), path = %comment.path, line = comment.line, "comment refused: {reason}");
                 not_inline.push(format!(
                     "`{}:{}`: the forge refused an inline comment ({reason}); the finding is listed above.",
                     comment.path, comment.line
@@ -74,14 +73,15 @@ pub async fn publish(
         forge.resolve_thread(change, comment).await?;
     }
     if !plan.over_cap.is_empty() {
+        publication.not_inline += plan.over_cap.len();
         not_inline.push(format!(
             "{} more new finding(s) in the diff are listed above without an inline comment (at most {} per run).",
             plan.over_cap.len(),
             max_inline
         ));
     }
-    publication.not_inline = refused_inline + plan.over_cap.len();
-    let body = summary_body(review, refused, &not_inline)?;
+    let limit = plan::comment_limit(forge.kind());
+    let body = report::summary(review, refused, &not_inline, limit)?;
     let existing = published.summary.as_ref().map(|(id, _)| id);
     let unchanged = published
         .summary
@@ -91,32 +91,19 @@ pub async fn publish(
         forge.upsert_summary(change, existing, &body).await?;
     }
     let mut gate = plan.gate;
-    gate.summary = plan::truncate(&format!("{}\n\n{body}", gate.summary), MAX_BODY_CHARS);
+    // The check run's summary: its own header, then the summary comment, rendered again
+    // with fewer findings when the two together would not fit.
+    let check = Limit::GITHUB_CHECK_SUMMARY;
+    let rest = check.less(check.size(&gate.summary) + 2);
+    let body = if rest.fits(&body) {
+        body
+    } else {
+        report::summary(review, refused, &not_inline, rest)?
+    };
+    gate.summary = format!("{}\n\n{body}", gate.summary);
     forge.set_gate(&change.repository, &gate).await?;
     publication.updated = plan.update.len();
     publication.resolved = plan.resolve.len();
     publication.gate_passed = gate.passed;
     Ok(publication)
-}
-
-/// The summary comment: the markdown review without per-finding markers (those belong to
-/// inline comments only), cut to the forge's limit.
-pub fn summary_body(
-    review: &Review,
-    refused: &[IngestError],
-    not_inline: &[String],
-) -> Result<String, RenderError> {
-    let mut body = report::render(Format::Markdown, review, refused)?;
-    body = body
-        .lines()
-        .filter(|line| report::parse_finding_marker(line).is_none())
-        .collect::<Vec<_>>()
-        .join("\n");
-    if !not_inline.is_empty() {
-        body.push_str("\n\n#### Not commented inline\n");
-        for note in not_inline {
-            body.push_str(&format!("- {note}\n"));
-        }
-    }
-    Ok(plan::truncate(&body, MAX_BODY_CHARS))
 }

@@ -141,7 +141,8 @@ async fn policy(context: &Context<'_>, change: &ChangeRequest) -> Result<Config,
         .unwrap_or_default())
 }
 
-/// The finding of posture's own comment that the command replies to.
+/// The finding of posture's own comment that the command replies to; `None` when that
+/// comment lists several findings on its line (the command must name one by id).
 fn thread_finding(reply_to: &ReplyTo, published: &Published) -> Option<FindingId> {
     let comment = match reply_to {
         ReplyTo::ReviewComment(id) => published.comments.iter().find(|c| &c.id == id),
@@ -151,7 +152,10 @@ fn thread_finding(reply_to: &ReplyTo, published: &Published) -> Option<FindingId
             .find(|c| c.thread.as_deref() == Some(id.as_str())),
         ReplyTo::Conversation => None,
     };
-    comment.map(|c| c.finding.clone())
+    match comment?.findings.as_slice() {
+        [only] => Some(only.clone()),
+        _ => None,
+    }
 }
 
 /// One comment's commands, run in order against what the store knows.

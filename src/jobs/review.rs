@@ -14,13 +14,12 @@ use tracing::info;
 use super::Outcome;
 use super::runner::ReviewSettings;
 use crate::config::{self, Config, ConfigError};
-use crate::forge::plan::{self, MAX_BODY_CHARS};
 use crate::forge::publish;
 use crate::forge::repo::ForgeRepo;
 use crate::forge::{ChangeRequest, Forge, ForgeError, GateStatus, ReportGlobs, Reports};
 use crate::ingest::IngestError;
 use crate::model::{ChangeSet, Finding, Intel, Review, Snapshot};
-use crate::report;
+use crate::report::{self, Limit, budget::CUT_NOTE};
 use crate::review::{self as engine, Ingested, ReviewError};
 use crate::store::{
     Accepted, DeliveryId, Job, JobKind, NewDelivery, NewJob, ProjectId, Store, StoreError,
@@ -167,7 +166,7 @@ pub(super) async fn review_one(
                     head_sha: change.head_sha.clone(),
                     passed,
                     title: "Incomplete: no scanner report in CI's artifacts".into(),
-                    summary: plan::truncate(&body, MAX_BODY_CHARS),
+                    summary: Limit::GITHUB_CHECK_SUMMARY.cut(&body, CUT_NOTE),
                     annotations: Vec::new(),
                 },
             )
@@ -309,6 +308,7 @@ async fn ingest(
 ) -> Result<Snapshot, JobError> {
     let size = reports.files.iter().map(|f| f.bytes.len() as u64).sum();
     let memory = context.settings.memory.reserve(size).await?;
+    let secrets = context.settings.secrets.clone();
     let (snapshot, refused, warnings) = tokio::task::spawn_blocking(move || {
         // Held by the parse itself: if the job is abandoned (its time budget), the memory
         // stays counted until the parse is done with it.
@@ -318,7 +318,7 @@ async fn ingest(
             .files
             .iter()
             .map(|f| (f.name.as_str(), f.bytes.as_slice()));
-        let snapshot = engine::ingest_bytes(files, &mut refused, &mut warnings);
+        let snapshot = engine::ingest_bytes(files, &secrets, &mut refused, &mut warnings);
         (snapshot, refused, warnings)
     })
     .await?;
@@ -357,6 +357,7 @@ async fn run_engine(
         fail_on: None,
         today: Utc::now().date_naive(),
         triage,
+        secrets: context.settings.secrets.clone(),
     };
     // Exploitation data (KEV, EPSS) from the store's cached feeds, for the CVEs at head.
     let mut ingested = ingested;
@@ -408,11 +409,13 @@ async fn publish(
         max_inline,
     )
     .await?;
-    for (finding, comment) in &publication.posted {
-        context
-            .store
-            .record_comment(project, change.number, finding, &comment.0)
-            .await?;
+    for (findings, comment) in &publication.posted {
+        for finding in findings {
+            context
+                .store
+                .record_comment(project, change.number, finding, &comment.0)
+                .await?;
+        }
     }
     Ok(())
 }
@@ -442,7 +445,7 @@ async fn publish_config_error(
                 head_sha: change.head_sha.clone(),
                 passed: false,
                 title: format!("{} is invalid", config::FILE_NAME),
-                summary: plan::truncate(&body, MAX_BODY_CHARS),
+                summary: Limit::GITHUB_CHECK_SUMMARY.cut(&body, CUT_NOTE),
                 annotations: Vec::new(),
             },
         )

@@ -12,7 +12,7 @@ pub use change::{ChangeCommits, ChangeSet, ChangeStatus, CommitInfo, FileBlame, 
 pub use context::{BusinessContext, DataClass, Environment, Tier};
 pub use finding::{
     Advisory, AffectedRange, CodeFix, Confidence, Ecosystem, Finding, Fingerprints, Kind, Location,
-    Package, RangeEvent, RangeKind, Severity, Snapshot,
+    Package, RangeEvent, RangeKind, Severity, Snapshot, ToolRule,
 };
 pub use intel::{EpssScore, Intel, KevEntry};
 pub use review::{

@@ -196,6 +196,11 @@ pub struct ReviewedFinding {
     /// findings have none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub triage: Option<Box<Triage>>,
+    /// The flagged lines as they read at head (at most five), kept only for the findings an
+    /// inline comment can show (new, on a line the change touched): a review of 100,000
+    /// findings must not hold 100,000 copies of code. Never set for a secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snippet: Option<Box<str>>,
 }
 
 impl ReviewedFinding {

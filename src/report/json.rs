@@ -89,6 +89,10 @@ struct FindingView<'a> {
     kind: &'static str,
     tools: &'a [String],
     rule: &'a str,
+    /// Every tool with the rule it reported the finding under: one pair per tool, or each
+    /// tool's own rule when several reports were merged (Bandit's `B506` and Semgrep's
+    /// `…avoid-pyyaml-load` on one line). `rule` is the lead's.
+    rules: Vec<RuleView<'a>>,
     title: &'a str,
     message: &'a str,
     severity: &'static str,
@@ -114,6 +118,34 @@ struct FindingView<'a> {
     help_uri: Option<&'a str>,
     /// A person's decision about the finding (a `/posture` command or a VEX statement).
     triage: Option<TriageView<'a>>,
+}
+
+#[derive(Serialize)]
+struct RuleView<'a> {
+    tool: &'a str,
+    rule: &'a str,
+}
+
+impl<'a> RuleView<'a> {
+    fn of(f: &'a crate::model::Finding) -> Vec<RuleView<'a>> {
+        if f.rules.is_empty() {
+            f.tools
+                .iter()
+                .map(|tool| RuleView {
+                    tool,
+                    rule: &f.rule,
+                })
+                .collect()
+        } else {
+            f.rules
+                .iter()
+                .map(|r| RuleView {
+                    tool: &r.tool,
+                    rule: &r.rule,
+                })
+                .collect()
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -153,6 +185,7 @@ impl<'a> From<&'a ReviewedFinding> for FindingView<'a> {
             kind: f.kind.as_str(),
             tools: &f.tools,
             rule: &f.rule,
+            rules: RuleView::of(f),
             title: &f.title,
             message: &f.message,
             severity: f.severity.as_str(),
@@ -236,7 +269,7 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::super::markdown::tests::{dismissed, finding, review};
-    use crate::model::{ConfigChange, GateOutcome, Status};
+    use crate::model::{ConfigChange, GateOutcome, Status, ToolRule};
 
     #[test]
     fn the_contract_s_new_fields() {
@@ -274,5 +307,33 @@ mod tests {
         let second = &out["findings"][1];
         assert_eq!(second["status"], "not_scanned");
         assert_eq!(second["triage"], Value::Null);
+        assert_eq!(first["rules"], json!([{"tool": "semgrep", "rule": "eval"}]));
+    }
+
+    #[test]
+    fn a_merged_finding_lists_every_tool_and_rule() {
+        let mut merged = finding("3f9a1c77e0d1", Status::New);
+        merged.finding.tools = vec!["Semgrep OSS".into(), "Bandit".into()];
+        merged.finding.rule = "avoid-pyyaml-load".into();
+        merged.finding.rules = vec![
+            ToolRule {
+                tool: "Semgrep OSS".into(),
+                rule: "avoid-pyyaml-load".into(),
+            },
+            ToolRule {
+                tool: "Bandit".into(),
+                rule: "B506".into(),
+            },
+        ];
+        let r = review(vec![merged], GateOutcome::Failed);
+        let out: Value = serde_json::from_str(&super::render(&r, &[]).unwrap()).unwrap();
+        let f = &out["findings"][0];
+        assert_eq!(f["rule"], "avoid-pyyaml-load", "the lead's, as before");
+        assert_eq!(f["tools"], json!(["Semgrep OSS", "Bandit"]));
+        assert_eq!(
+            f["rules"],
+            json!([{"tool": "Semgrep OSS", "rule": "avoid-pyyaml-load"},
+                   {"tool": "Bandit", "rule": "B506"}])
+        );
     }
 }

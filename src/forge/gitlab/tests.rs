@@ -928,7 +928,7 @@ async fn published_finds_finding_threads_and_the_summary_by_their_markers() {
             (
                 c.id.0.as_str(),
                 c.thread.as_deref(),
-                c.finding.0.as_str(),
+                c.findings[0].0.as_str(),
                 c.resolved,
             )
         })
@@ -967,7 +967,7 @@ fn comment(
     finding: &str,
 ) -> InlineComment {
     InlineComment {
-        finding: FindingId(finding.to_owned()),
+        findings: vec![FindingId(finding.to_owned())],
         path: path.to_owned(),
         old_path: old_path.to_owned(),
         line,
@@ -1098,7 +1098,7 @@ fn posted(id: u64, thread: Option<&str>, finding: &str) -> PostedComment {
     PostedComment {
         id: CommentId(id.to_string()),
         thread: thread.map(str::to_owned),
-        finding: FindingId(finding.to_owned()),
+        findings: vec![FindingId(finding.to_owned())],
         body: finding_body(finding),
         resolved: false,
     }
@@ -1903,4 +1903,93 @@ async fn ten_thousand_commits_may_be_cut_so_the_list_is_partial() {
     };
     assert_eq!(gap, ListGap::Capped);
     assert_eq!(listed.len(), 10_000);
+}
+
+#[tokio::test]
+async fn a_note_listing_several_findings_maps_every_marker_and_is_resolved_for_all() {
+    let (server, forge) = gitlab().await;
+    let shared = format!(
+        "**posture: 2 findings on this line**\n\n{}\n\n---\n\n{}",
+        finding_body(SQLI),
+        finding_body(SECRET)
+    );
+    let thread = "6a9c1750b37d513a43987b574953fceb50b03ce7";
+    let discussions = json!([
+        // A "fixed" reply naming one of its two findings leaves it open.
+        {"id": thread, "individual_note": false,
+         "notes": [
+            note(1126, &shared, json!("DiffNote"), true, false),
+            note(1140, &format!("Fixed in {HEAD}. <!-- posture:fixed:{SQLI} -->"), json!("DiffNote"), true, false)
+         ]},
+        // One naming both resolves it.
+        {"id": "0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b", "individual_note": false,
+         "notes": [
+            note(1131, &format!("{}\n{}", finding_body("aaaa1111"), finding_body("bbbb2222")), json!("DiffNote"), true, false),
+            note(1141, "Fixed in abc. <!-- posture:fixed:aaaa1111 --> <!-- posture:fixed:bbbb2222 -->", json!("DiffNote"), true, false)
+         ]},
+        // A note of an older version: one finding.
+        {"id": "3f5b1a8e2c7d9f0a1b2c3d4e5f6a7b8c9d0e1f2a", "individual_note": false,
+         "notes": [note(1130, &finding_body(PICKLE), json!("DiffNote"), true, false)]}
+    ]);
+    Mock::given(method("GET"))
+        .and(path(api("/merge_requests/1/discussions")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(discussions))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let published = forge.published(&change()).await.unwrap();
+    let got: Vec<(&str, Vec<&str>, bool)> = published
+        .comments
+        .iter()
+        .map(|c| {
+            (
+                c.id.0.as_str(),
+                c.findings.iter().map(|f| f.0.as_str()).collect(),
+                c.resolved,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("1126", vec![SQLI, SECRET], false),
+            ("1131", vec!["aaaa1111", "bbbb2222"], true),
+            ("1130", vec![PICKLE], false),
+        ]
+    );
+
+    // Resolving: one "fixed" note naming both findings, then the discussion resolved.
+    let reply =
+        format!("Fixed in {HEAD}. <!-- posture:fixed:{SQLI} --> <!-- posture:fixed:{SECRET} -->");
+    Mock::given(method("POST"))
+        .and(path(api(&format!(
+            "/merge_requests/1/discussions/{thread}/notes"
+        ))))
+        .and(body_json(json!({"body": reply})))
+        .respond_with(ResponseTemplate::new(201).set_body_json(note(
+            1142,
+            &reply,
+            json!("DiffNote"),
+            true,
+            false,
+        )))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path(api(&format!(
+            "/merge_requests/1/discussions/{thread}"
+        ))))
+        .and(query(&[("resolved", "true")]))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": thread, "individual_note": false,
+            "notes": [note(1126, &shared, json!("DiffNote"), true, true)]
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    forge
+        .resolve_comment(&change(), &published.comments[0], HEAD)
+        .await
+        .unwrap();
 }

@@ -31,6 +31,7 @@ pub(super) fn reviewed(id: &str, status: Status, introduced: Option<&str>) -> Re
         ignored: None,
         dependency: None,
         triage: None,
+        snippet: None,
     }
 }
 
