@@ -24,6 +24,8 @@ COPY Cargo.toml Cargo.lock ./
 COPY src ./src
 COPY migrations ./migrations
 COPY templates ./templates
+# The rule -> weakness table de-duplication embeds (src/analyze/weakness.rs).
+COPY data ./data
 COPY deploy/github/app-manifest.json ./deploy/github/app-manifest.json
 COPY benches ./benches
 COPY examples ./examples

@@ -834,6 +834,7 @@ fn uploaded_finding(n: u64) -> ReviewedFinding {
             date: Utc::now(),
             summary: "a change".to_owned(),
         }),
+        introduced_unknown: None,
         risk: Risk {
             score,
             factors: vec![RiskFactor {
@@ -848,6 +849,7 @@ fn uploaded_finding(n: u64) -> ReviewedFinding {
         triage: None,
         changed: false,
         previous_ids: Vec::new(),
+        snippet: None,
     }
 }
 

@@ -163,12 +163,18 @@ fn ingest(c: &mut Criterion) {
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(4));
     for (name, bytes) in REPORTS {
-        let report = posture::ingest::parse(name, bytes)
+        let report = posture::ingest::parse(name, bytes, &posture::ingest::SecretHasher::default())
             .unwrap_or_else(|e| panic!("fixture {name} must parse: {e}"));
         assert!(!report.findings.is_empty(), "{name} has findings");
         group.throughput(Throughput::Bytes(bytes.len() as u64));
         group.bench_with_input(BenchmarkId::new("posture", name), bytes, |b, bytes| {
-            b.iter(|| posture::ingest::parse(name, black_box(bytes)))
+            b.iter(|| {
+                posture::ingest::parse(
+                    name,
+                    black_box(bytes),
+                    &posture::ingest::SecretHasher::default(),
+                )
+            })
         });
         group.bench_with_input(
             BenchmarkId::new("serde_json_value", name),
@@ -548,10 +554,11 @@ fn input<'a>(
         base_sources: std::borrow::Cow::Borrowed(&scenario.base_sources),
         head_sources: &scenario.head_sources,
         blame: &context.blame,
+        change_commits: None,
         config: &context.config,
         intel: &context.intel,
         triage: &context.triage,
-        fail_on: Severity::High,
+        fail_on: Severity::High.into(),
         today: context.today,
     }
 }

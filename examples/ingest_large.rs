@@ -15,7 +15,7 @@ fn main() -> anyhow::Result<()> {
     let size = std::fs::metadata(&path)?.len();
     let before = peak_rss_kib();
     let start = Instant::now();
-    let report = posture::ingest::read_report(&path)?;
+    let report = posture::ingest::read_report(&path, &posture::ingest::SecretHasher::default())?;
     let elapsed = start.elapsed();
     println!(
         "{:.0} MB, {results} results → {} findings in {:.2} s ({:.0} MB/s); peak RSS {} MiB (before ingest {} MiB)",

@@ -761,6 +761,11 @@ async fn github_credentials(http: &reqwest::Client, config: GitHubConfig) -> Che
     let api = config.api_url.trim().trim_end_matches('/').to_owned();
     match config.credentials {
         GitHubCredentials::Token(token) => github_token(http, &api, &token).await,
+        // The server's settings never name one: it serves `posture review --publish` only.
+        GitHubCredentials::Actions(_) => Check::warn(
+            "GitHub",
+            "a GitHub Actions job token works only inside its job (posture review --publish)",
+        ),
         GitHubCredentials::App {
             app_id,
             private_key_pem,

@@ -10,6 +10,7 @@
 pub mod alerts;
 pub mod analyze;
 pub mod api;
+pub mod ci;
 pub mod config;
 pub mod doctor;
 pub mod envfile;

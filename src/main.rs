@@ -12,8 +12,8 @@ use clap::{Parser, Subcommand};
 use posture::analyze::feeds;
 use posture::config::{self, Config};
 use posture::jobs::{self, ForgeRunner, Forges, ReviewSettings, WorkerConfig};
+use posture::model::FailOn;
 use posture::model::Intel;
-use posture::model::Severity;
 use posture::report::{self, Format};
 use posture::review;
 use posture::server::{self, AppState, Metrics, StoreIntake, WebhookSecrets};
@@ -365,13 +365,21 @@ struct ReviewArgs {
     config_from: review::ConfigFrom,
     #[arg(long, value_enum, default_value = "markdown")]
     format: Format,
+    /// Markdown only: the most bytes to write; past it the highest-risk findings are kept
+    /// and the rest counted (65,536 is GitHub's comment limit). JSON and SARIF are never cut.
+    #[arg(long, value_name = "BYTES", default_value_t = 65_536)]
+    max_bytes: usize,
+    /// With `--format sarif`: the findings this change introduced (`new`), or every finding
+    /// at head with its `baselineState` and the fixed ones as `absent` (`all`).
+    #[arg(long, value_enum, value_name = "SCOPE", default_value = "new")]
+    sarif_scope: report::SarifScope,
     /// Write the review here instead of stdout.
     #[arg(long)]
     output: Option<PathBuf>,
-    /// Fail the gate on new findings at or above this severity (overrides the config;
-    /// default high).
+    /// Fail the gate on new findings at or above this severity, or `none` to never fail it
+    /// (overrides the config; default high).
     #[arg(long, value_name = "SEVERITY")]
-    fail_on: Option<Severity>,
+    fail_on: Option<FailOn>,
     /// CISA's KEV catalog (`known_exploited_vulnerabilities.json`) for the risk score.
     #[arg(long, value_name = "FILE", conflicts_with = "intel_db")]
     kev: Option<PathBuf>,
@@ -381,6 +389,16 @@ struct ReviewArgs {
     /// Take KEV and EPSS from this database (`posture intel load` fills it).
     #[arg(long, value_name = "URL")]
     intel_db: Option<String>,
+    /// Also publish the review on the pull request (GitHub Actions: `GITHUB_TOKEN`, the
+    /// event file) or merge request (GitLab CI: `POSTURE_GITLAB_TOKEN`,
+    /// `CI_MERGE_REQUEST_IID`) this CI job runs for, as the server would.
+    #[arg(long, value_enum, value_name = "FORGE")]
+    publish: Option<posture::ci::PublishTo>,
+    /// A file whose content keys the hash that stands in for each secret found (HMAC-SHA256),
+    /// so that a published hash cannot be brute-forced. Default: POSTURE_SECRET_KEY, else a
+    /// fixed public key (stable hashes, no protection against guessing).
+    #[arg(long, value_name = "FILE")]
+    secret_key_file: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -507,6 +525,14 @@ fn review_command(args: ReviewArgs) -> anyhow::Result<ExitCode> {
     if args.head_reports.is_empty() {
         anyhow::bail!("give at least one --head-report: the scanners' reports at HEAD");
     }
+    let secrets = match &args.secret_key_file {
+        // The key itself is never shown: only the file that could not be read.
+        Some(path) => posture::ingest::SecretHasher::new(
+            &std::fs::read(path)
+                .with_context(|| format!("cannot read the secret key file {}", path.display()))?,
+        ),
+        None => posture::ingest::SecretHasher::from_env(),
+    };
     let request = review::Request {
         repo: args.repo,
         base: args.base,
@@ -518,6 +544,7 @@ fn review_command(args: ReviewArgs) -> anyhow::Result<ExitCode> {
         fail_on: args.fail_on,
         today: chrono::Utc::now().date_naive(),
         triage: Default::default(),
+        secrets,
     };
     let outcome = match (&args.intel_db, &args.kev, &args.epss) {
         (Some(url), _, _) => {
@@ -537,11 +564,24 @@ fn review_command(args: ReviewArgs) -> anyhow::Result<ExitCode> {
         None => Box::new(std::io::stdout().lock()),
     };
     let mut out = std::io::BufWriter::new(&mut out);
-    report::write(args.format, &outcome.review, &outcome.refused, &mut out)?;
+    let options = report::Options {
+        sarif_scope: args.sarif_scope,
+        markdown_limit: report::Limit::Bytes(args.max_bytes),
+    };
+    report::write(
+        args.format,
+        &outcome.review,
+        &outcome.refused,
+        &options,
+        &mut out,
+    )?;
     out.flush()?;
     drop(out);
     for refused in &outcome.refused {
         eprintln!("error: report refused: {refused}");
+    }
+    if let Some(to) = args.publish {
+        publish_review(to, &outcome)?;
     }
     let summary = &outcome.review.summary;
     eprintln!(
@@ -569,6 +609,30 @@ fn review_command(args: ReviewArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(EXIT_GATE_FAILED)
     })
+}
+
+/// `--publish`: the review on the change request the CI job runs for.
+fn publish_review(to: posture::ci::PublishTo, outcome: &review::Outcome) -> anyhow::Result<()> {
+    let runtime = runtime()?;
+    let publication = runtime.block_on(async {
+        let target = posture::ci::target(to, &|name| std::env::var(name).ok())?;
+        let max_inline = outcome
+            .max_inline_comments
+            .unwrap_or(jobs::ReviewSettings::default().max_inline_comments);
+        posture::ci::publish(&target, &outcome.review, &outcome.refused, max_inline).await
+    })?;
+    eprintln!(
+        "posture: published: {} new inline comments, {} updated, {} resolved{}",
+        publication.posted.len(),
+        publication.updated,
+        publication.resolved,
+        if publication.not_inline > 0 {
+            format!(", {} listed in the summary only", publication.not_inline)
+        } else {
+            String::new()
+        }
+    );
+    Ok(())
 }
 
 /// KEV and EPSS read from files given on the command line.
@@ -830,6 +894,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         store: store.clone(),
         settings: settings.clone(),
         memory: memory.clone(),
+        secrets: posture::ingest::SecretHasher::from_env(),
     });
     let state = AppState::new(intake, secrets, metrics).with_body_timeout(args.body_timeout.0);
     let mut app = server::router(state.clone())
@@ -891,6 +956,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 max_inline_comments: args.max_inline_comments,
                 time_budget: args.review_timeout.0,
                 memory,
+                secrets: posture::ingest::SecretHasher::from_env(),
                 ..ReviewSettings::default()
             },
         }),

@@ -12,8 +12,8 @@ use tracing::{info, warn};
 use crate::analyze::{self, sources::Sources};
 use crate::config::{self, Config, ConfigError};
 use crate::git::{GitError, LocalRepo, SourceRepo};
-use crate::ingest::{self, IngestError, PathResolver};
-use crate::model::{ConfigChange, Intel, Review, Severity, Snapshot};
+use crate::ingest::{self, IngestError, PathResolver, SecretHasher};
+use crate::model::{ChangeCommits, ConfigChange, FailOn, Intel, Review, Severity, Snapshot};
 use crate::triage::TriageBook;
 
 /// Source files larger than this are not read (their findings keep no content identity).
@@ -34,11 +34,14 @@ pub struct Request {
     /// rule), or the change's own (to try a config locally).
     pub config_from: ConfigFrom,
     /// Overrides the config's `fail_on`.
-    pub fail_on: Option<Severity>,
+    pub fail_on: Option<FailOn>,
     pub today: NaiveDate,
     /// Decisions recorded by `/posture` commands (the server's store); VEX documents in the
     /// repository are added by the review itself.
     pub triage: TriageBook,
+    /// Keys the hashes that stand in for secrets in the reports read from `base_reports`
+    /// and `head_reports`.
+    pub secrets: SecretHasher,
 }
 
 /// Which `.posture.yml` a review applies.
@@ -54,13 +57,15 @@ pub enum ConfigFrom {
 }
 
 /// The gate's threshold when neither the command line nor the config sets one.
-pub const DEFAULT_FAIL_ON: Severity = Severity::High;
+pub const DEFAULT_FAIL_ON: FailOn = FailOn::AtOrAbove(Severity::High);
 
 /// A finished review, and the reports that could not be read (the review ran without them).
 #[derive(Debug)]
 pub struct Outcome {
     pub review: Review,
     pub refused: Vec<IngestError>,
+    /// `.posture.yml`'s cap on new inline comments per run, for publishing the review.
+    pub max_inline_comments: Option<usize>,
 }
 
 /// What stops a review from running at all.
@@ -110,8 +115,8 @@ pub fn review_repo_with_intel(
     // The sides are independent: read at once, on two cores the longest step of a large
     // review takes half the time.
     let (base, head) = std::thread::scope(|scope| {
-        let base = scope.spawn(|| ingest_side(&request.base_reports));
-        let head = ingest_side(&request.head_reports);
+        let base = scope.spawn(|| ingest_side(&request.base_reports, &request.secrets));
+        let head = ingest_side(&request.head_reports, &request.secrets);
         let base = base
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -138,10 +143,11 @@ pub struct Ingested {
     pub warnings: Vec<String>,
 }
 
-/// Ingests reports held in memory (a CI artifact's files) into one snapshot; a report that
-/// cannot be read is set aside with its error.
+/// Ingests reports held in memory (a CI artifact's files) into one snapshot, secret hashes
+/// keyed with `secrets`; a report that cannot be read is set aside with its error.
 pub fn ingest_bytes<'a>(
     reports: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+    secrets: &SecretHasher,
     refused: &mut Vec<IngestError>,
     warnings: &mut Vec<String>,
 ) -> Snapshot {
@@ -150,7 +156,7 @@ pub fn ingest_bytes<'a>(
         absorb(
             &mut snapshot,
             name,
-            ingest::parse(name, bytes),
+            ingest::parse(name, bytes, secrets),
             refused,
             warnings,
         );
@@ -175,6 +181,9 @@ pub fn review_snapshots(
     let base = repo.resolve(&request.base)?;
     let head = repo.resolve(&request.head)?;
     let merge_base = repo.merge_base(&base, &head)?;
+    let change_commits = repo
+        .change_commits(&merge_base, &head)?
+        .map(ChangeCommits::new);
     let Policy {
         config,
         changes: config_changes,
@@ -240,6 +249,7 @@ pub fn review_snapshots(
         base_sources: Cow::Owned(base_sources),
         head_sources: &head_sources,
         blame: &blame,
+        change_commits: change_commits.as_ref(),
         config: &config,
         intel: &intel,
         triage: &triage,
@@ -249,7 +259,11 @@ pub fn review_snapshots(
     warnings.append(&mut review.warnings);
     review.warnings = warnings;
     review.config_changes = config_changes;
-    Ok(Outcome { review, refused })
+    Ok(Outcome {
+        review,
+        refused,
+        max_inline_comments: config.max_inline_comments,
+    })
 }
 
 /// Ranks the findings of reports uploaded without their repository (`POST /api/v1/scans`):
@@ -275,6 +289,7 @@ pub fn review_upload(commit: &str, snapshot: Snapshot, intel: &Intel, today: Nai
         base_sources: Cow::Owned(Sources::default()),
         head_sources: &Sources::default(),
         blame: &HashMap::new(),
+        change_commits: None,
         config: &Config::default(),
         intel,
         triage: &TriageBook::default(),
@@ -396,14 +411,14 @@ struct Side {
 }
 
 /// Ingests one side's reports; a report that cannot be read is set aside, not fatal.
-fn ingest_side(paths: &[PathBuf]) -> Side {
+fn ingest_side(paths: &[PathBuf], secrets: &SecretHasher) -> Side {
     let mut side = Side::default();
     for path in paths {
         let name = path.display().to_string();
         absorb(
             &mut side.snapshot,
             &name,
-            ingest::read_report(path),
+            ingest::read_report(path, secrets),
             &mut side.refused,
             &mut side.warnings,
         );
@@ -550,6 +565,7 @@ mod tests {
             fail_on: None,
             today: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
             triage: TriageBook::default(),
+            secrets: SecretHasher::default(),
         };
         let outcome = review_repo(&counting, &request).unwrap();
         assert_eq!(outcome.review.findings.len(), 51);

@@ -99,7 +99,7 @@ fn a_broken_config_at_head_names_line_and_column() {
     assert_eq!(run.code, 2);
     assert!(
         run.stderr
-            .contains(".posture.yml:2:10: fail_on: expected one of `info`, `low`, `medium`, `high`, `critical`, found an unknown value"),
+            .contains(".posture.yml:2:10: fail_on: expected one of `info`, `low`, `medium`, `high`, `critical`, `none`, found an unknown value"),
         "{}",
         run.stderr
     );

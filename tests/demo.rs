@@ -189,6 +189,33 @@ fn markdown_comment_explains_and_marks_every_finding() {
 }
 
 #[test]
+fn max_bytes_keeps_the_markdown_within_it_highest_risk_first() {
+    let (whole, _repo) = review_demo(&[]);
+    let (run, _repo) = review_demo(&["--max-bytes", "4000"]);
+    assert_eq!(run.code, 1, "the gate does not depend on the output's size");
+    let md = &run.stdout;
+    assert!(md.len() <= 4000, "{} bytes", md.len());
+    assert!(md.len() < whole.stdout.len());
+    assert!(
+        md.contains("| **new** | 0 | 3 | 1 | 0 | 0 |"),
+        "the header stays: {md}"
+    );
+    // The riskiest finding is kept; the note counts the rest.
+    assert!(
+        md.contains("<!-- posture:finding:03d72ef70ac45aa1 -->"),
+        "{md}"
+    );
+    let kept = md.matches("<!-- posture:finding:").count();
+    let all = whole.stdout.matches("<!-- posture:finding:").count();
+    assert!(kept < all, "{md}");
+    assert!(md.contains(" more findings left out"), "{md}");
+    // JSON is for tools: never cut.
+    let (json, _repo) = review_demo(&["--format", "json", "--max-bytes", "100"]);
+    assert!(json.stdout.len() > 100);
+    assert_eq!(json.json()["schema"], "posture.review/v1");
+}
+
+#[test]
 fn sarif_output_holds_the_new_findings_with_line_hashes() {
     let (run, repo) = review_demo(&["--format", "sarif"]);
     let sarif: Value = serde_json::from_str(&run.stdout).unwrap();
@@ -210,28 +237,87 @@ fn sarif_output_holds_the_new_findings_with_line_hashes() {
         expected.as_str()
     );
     // Our own SARIF is valid input to posture.
-    let report = posture::ingest::parse("out.sarif", run.stdout.as_bytes()).unwrap();
+    let report = posture::ingest::parse(
+        "out.sarif",
+        run.stdout.as_bytes(),
+        &posture::ingest::SecretHasher::default(),
+    )
+    .unwrap();
     assert_eq!(report.findings.len(), 4);
+}
+
+/// The published SARIF 2.1.0 schema's complaints about `sarif`.
+fn sarif_schema_errors(sarif: &Value) -> Vec<String> {
+    static VALIDATOR: std::sync::OnceLock<jsonschema::Validator> = std::sync::OnceLock::new();
+    let validator = VALIDATOR.get_or_init(|| {
+        let schema: Value = serde_json::from_str(
+            &std::fs::read_to_string(fixture("schemas/sarif-schema-2.1.0.json")).unwrap(),
+        )
+        .unwrap();
+        jsonschema::validator_for(&schema).unwrap()
+    });
+    validator
+        .iter_errors(sarif)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
+}
+
+/// GitHub code scanning's upload rules for a result: a physical location, the line hash and
+/// the index of a rule that exists.
+fn upload_rule_problems(sarif: &Value) -> Vec<String> {
+    let run = &sarif["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    let mut problems = Vec::new();
+    for rule in rules {
+        if rule["name"].as_str().is_none_or(str::is_empty) {
+            problems.push(format!("rule {} has no name", rule["id"]));
+        }
+        for field in ["shortDescription", "fullDescription"] {
+            if rule[field]["text"].as_str().is_none_or(str::is_empty) {
+                problems.push(format!("rule {} has no {field}", rule["id"]));
+            }
+        }
+        if rule["help"]["text"].as_str().is_none() || rule["help"]["markdown"].as_str().is_none() {
+            problems.push(format!("rule {} has no help", rule["id"]));
+        }
+        if rule["properties"]["security-severity"].as_str().is_none() {
+            problems.push(format!("rule {} has no security-severity", rule["id"]));
+        }
+    }
+    for result in run["results"].as_array().unwrap() {
+        let index = result["ruleIndex"].as_u64().unwrap() as usize;
+        if rules.get(index).map(|r| &r["id"]) != Some(&result["ruleId"]) {
+            problems.push(format!(
+                "result {} points at the wrong rule",
+                result["ruleId"]
+            ));
+        }
+        if result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            .as_str()
+            .is_none()
+        {
+            problems.push(format!(
+                "result {} has no physical location",
+                result["ruleId"]
+            ));
+        }
+    }
+    problems
 }
 
 #[test]
 fn sarif_output_is_valid_sarif_with_help_for_every_rule() {
     let (run, _repo) = review_demo(&["--format", "sarif"]);
     let sarif: Value = serde_json::from_str(&run.stdout).unwrap();
-    let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/fixtures/schemas/sarif-schema-2.1.0.json"
-        ))
-        .unwrap(),
-    )
-    .unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator
-        .iter_errors(&sarif)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
+    let errors = sarif_schema_errors(&sarif);
     assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(upload_rule_problems(&sarif), Vec::<String>::new());
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 4, "the new findings only");
+    assert!(results.iter().all(
+        |r| r["partialFingerprints"]["primaryLocationLineHash"].is_string()
+            && r.get("baselineState").is_none()
+    ));
     // GitHub's upload rules: a full description and help for each rule.
     let rules = sarif["runs"][0]["tool"]["driver"]["rules"]
         .as_array()
@@ -253,6 +339,133 @@ fn sarif_output_is_valid_sarif_with_help_for_every_rule() {
             .map(str::len),
         Some(40)
     );
+}
+
+#[test]
+fn sarif_scope_all_tracks_every_finding_with_its_baseline_state() {
+    let (json_run, _repo) = review_demo(&["--format", "json"]);
+    let review = json_run.json();
+    let count = |status: &str| {
+        review["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["status"] == status && f["ignored"].is_null())
+            .count()
+    };
+    let (run, _repo) = review_demo(&["--format", "sarif", "--sarif-scope", "all"]);
+    let sarif: Value = serde_json::from_str(&run.stdout).unwrap();
+    let errors = sarif_schema_errors(&sarif);
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(upload_rule_problems(&sarif), Vec::<String>::new());
+    let states = |state: &str| {
+        sarif["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["baselineState"] == state)
+            .count()
+    };
+    assert_eq!(states("new"), count("new"));
+    assert_eq!(states("unchanged"), count("existing"));
+    assert_eq!(states("absent"), count("fixed"));
+    assert!(states("unchanged") > 0 && states("absent") > 0);
+    // The fixed yaml.load is reported where it was, so code scanning closes its alert.
+    let absent = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["baselineState"] == "absent")
+        .unwrap();
+    assert_eq!(
+        absent["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "app/loader.py"
+    );
+}
+
+/// Every scanner report among the fixtures, reviewed alone at HEAD of the demo, gives SARIF
+/// that the published schema and GitHub's upload rules accept.
+#[test]
+fn sarif_output_is_valid_for_every_fixture_report() {
+    let repo = Repo::demo();
+    let mut reports: Vec<std::path::PathBuf> = Vec::new();
+    for dir in ["sarif", "sca"] {
+        let mut pending = vec![fixture(dir)];
+        while let Some(dir) = pending.pop() {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    pending.push(path);
+                } else if path
+                    .extension()
+                    .is_some_and(|e| e == "sarif" || e == "json")
+                {
+                    reports.push(path);
+                }
+            }
+        }
+    }
+    reports.sort();
+    assert!(reports.len() > 40, "{} reports", reports.len());
+    let mut results = 0;
+    for report in &reports {
+        let name = report.display().to_string();
+        let review = |extra: &[&str]| {
+            let repo = repo.path().display().to_string();
+            let mut args = vec![
+                "review",
+                "--repo",
+                &repo,
+                "--base",
+                "main",
+                "--head",
+                "feature",
+                "--head-report",
+                &name,
+            ];
+            args.extend(extra);
+            let run = posture(&args);
+            assert!(run.code == 0 || run.code == 1, "{name}: {}", run.stderr);
+            run
+        };
+        let json = review(&["--format", "json"]).json();
+        for scope in ["new", "all"] {
+            let run = review(&["--format", "sarif", "--sarif-scope", scope]);
+            let sarif: Value = serde_json::from_str(&run.stdout).unwrap();
+            let errors = sarif_schema_errors(&sarif);
+            assert!(errors.is_empty(), "{name} ({scope}): {errors:#?}");
+            let problems = upload_rule_problems(&sarif);
+            assert!(problems.is_empty(), "{name} ({scope}): {problems:#?}");
+            // Every finding of the scope is a result or counted in a notification.
+            let listed = sarif["runs"][0]["results"].as_array().unwrap().len();
+            let left_out: usize = sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+                .as_array()
+                .map_or(0, |notes| {
+                    notes
+                        .iter()
+                        .map(|n| {
+                            let text = n["message"]["text"].as_str().unwrap();
+                            text.split(' ').next().unwrap().parse::<usize>().unwrap()
+                        })
+                        .sum()
+                });
+            let in_scope = json["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|f| f["ignored"].is_null())
+                .filter(|f| match scope {
+                    "new" => f["status"] == "new",
+                    _ => f["status"] != "not_scanned",
+                })
+                .count();
+            assert_eq!(listed + left_out, in_scope, "{name} ({scope})");
+            if scope == "all" {
+                results += listed;
+            }
+        }
+    }
+    assert!(results > 30, "only {results} results across the fixtures");
 }
 
 #[test]

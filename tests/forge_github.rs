@@ -64,8 +64,26 @@ async fn a_pull_request_webhook_ends_as_one_review_a_summary_and_a_check_run() {
         );
         assert!(comments.iter().all(|c| c.get("start_line").is_none()));
         let text = |i: usize| comments[i]["body"].as_str().unwrap();
-        assert!(text(0).contains("B602 · found by Bandit"), "{}", text(0));
-        assert!(text(2).contains("B608 · found by Bandit"), "{}", text(2));
+        // The heading is Bandit's message, not its rule's slug; the rule links to its help,
+        // the CWE to MITRE, and the flagged line is quoted from the head file.
+        assert!(
+            text(0).starts_with(
+                "#### 🟠 subprocess call with shell=True identified, security issue. · risk "
+            ),
+            "{}",
+            text(0)
+        );
+        assert!(
+            text(0).contains("· [`B602`](https://bandit.readthedocs.io/en/1.8.6/plugins/b602_subprocess_popen_with_shell_equals_true.html) · [CWE-78](https://cwe.mitre.org/data/definitions/78.html) · found by Bandit"),
+            "{}",
+            text(0)
+        );
+        assert!(
+            text(0).contains("```python\nline_25 = 25\n```"),
+            "{}",
+            text(0)
+        );
+        assert!(text(2).contains("[`B608`]("), "{}", text(2));
         // The upgrade is a one-click suggestion of exactly the commented line.
         assert!(
             text(1).contains(

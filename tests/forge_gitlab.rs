@@ -59,7 +59,11 @@ async fn merge_request_and_pipeline_hooks_end_as_discussions_a_summary_note_and_
         );
         let first = discussions[0]["notes"][0]["body"].as_str().unwrap();
         assert!(first.contains("<!-- posture:finding:"), "{first}");
-        assert!(first.contains("B602 · found by Bandit"), "{first}");
+        assert!(
+            first.contains("[`B602`](https://bandit.readthedocs.io/")
+                && first.contains("· found by Bandit"),
+            "{first}"
+        );
         let upgrade = discussions[1]["notes"][0]["body"].as_str().unwrap();
         assert!(
             upgrade.contains("```suggestion\nrequire github.com/gogo/protobuf v1.3.2\n```"),

@@ -372,6 +372,7 @@ fn a_dismissal_and_a_comment_recorded_under_the_v1_id_are_still_recognised() {
         fail_on: None,
         today: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
         triage,
+        secrets: Default::default(),
     };
 
     let untriaged = posture::review::run(&request(TriageBook::default()))
@@ -404,7 +405,7 @@ fn a_dismissal_and_a_comment_recorded_under_the_v1_id_are_still_recognised() {
     let posted = PostedComment {
         id: CommentId("c-1".into()),
         thread: None,
-        finding: v1.clone(),
+        findings: vec![v1.clone()],
         body: format!("an older text <!-- posture:finding:{v1} -->"),
         resolved: false,
     };

@@ -57,7 +57,8 @@ const DEVELOPER_LEVEL: u64 = 30;
 const MAINTAINER_LEVEL: u64 = 40;
 
 /// The blocking finding's headline in its comment and in the summary.
-const B602: &str = "#### 🟠 subprocess_popen_with_shell_equals_true · risk 80 · ";
+const B602: &str =
+    "#### 🟠 subprocess call with shell=True identified, security issue. · risk 80/100 · ";
 /// The commit status's description while B602 blocks the merge, and once nothing does.
 const BLOCKED: &str = "1 new finding blocks the merge";
 const UNBLOCKED: &str = "2 new findings, none blocking";
@@ -237,7 +238,7 @@ async fn a_writers_dismissal_is_recorded_answered_shown_resolved_and_never_poste
         );
         assert!(
             summary.contains(&format!(
-                "<details><summary>Triaged (1)</summary>\n\n- 🟠 **subprocess_popen_with_shell_equals_true** · `app.py:25` · {short}: ✅ Dismissed as false_positive by @dev on {}: the command is a constant\n",
+                "<details><summary>Triaged (1)</summary>\n\n- 🟠 **subprocess call with shell=True identified, security issue.** · `app.py:25` · {short}: ✅ Dismissed as false_positive by @dev on {}: the command is a constant\n",
                 today()
             )),
             "{summary}"

@@ -43,7 +43,8 @@ struct Counts {
 }
 
 fn count(path: &Path) -> Option<Counts> {
-    let report = posture::ingest::read_report(path).ok()?;
+    let report =
+        posture::ingest::read_report(path, &posture::ingest::SecretHasher::default()).ok()?;
     let changes = ChangeSet {
         base: "base".into(),
         head: "head".into(),
@@ -63,10 +64,11 @@ fn count(path: &Path) -> Option<Counts> {
         base_sources: std::borrow::Cow::Borrowed(&sources),
         head_sources: &sources,
         blame: &HashMap::new(),
+        change_commits: None,
         config: &Config::default(),
         intel: &Intel::default(),
         triage: &Default::default(),
-        fail_on: Severity::High,
+        fail_on: Severity::High.into(),
         today: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
     });
     assert!(review.upgrades.iter().all(|u| !u.fixes.is_empty()));

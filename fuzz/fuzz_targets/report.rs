@@ -7,7 +7,11 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|bytes: &[u8]| {
     let detected = posture::ingest::detect(bytes);
-    match posture::ingest::parse("fuzz.json", bytes) {
+    match posture::ingest::parse(
+        "fuzz.json",
+        bytes,
+        &posture::ingest::SecretHasher::default(),
+    ) {
         Ok(report) => {
             // `parse` reads the format `detect` names.
             assert_eq!(Some(report.format), detected);

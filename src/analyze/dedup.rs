@@ -7,9 +7,15 @@
 //!   CVE from another);
 //! - secrets merge on overlapping lines of one file, unless both carry a `secretHash`
 //!   fingerprint and the hashes differ (two secrets on one line);
-//! - code findings merge on overlapping lines of one file when they have the same rule, or
-//!   come from different tools and share a CWE (CodeQL's `py/sql-injection` and Semgrep's
-//!   `formatted-sql-query` on one line are one problem).
+//! - code findings (SAST, secrets, IaC) merge on overlapping lines of one file when they
+//!   have the same kind and rule, or come from different tools and their weaknesses agree
+//!   (CodeQL's `py/sql-injection` and Semgrep's `formatted-sql-query` on one line are one
+//!   problem). A finding's weaknesses are its specific CWEs and its rule's canonical one from
+//!   [`super::weakness`]: Bandit's `B506` says only CWE-20, too broad to match anything, and
+//!   the table names CWE-502, which Semgrep's `avoid-pyyaml-load` says too; gitleaks' rules
+//!   and Checkov's `CKV_AWS_41` are CWE-798, so a hard-coded key both report is one problem.
+//!   Two secrets are told apart by their `secretHash` (see [`crate::ingest::secret_hash`]),
+//!   not by CWE.
 //!
 //! Every overlap of one rule (or one secret hash) is joined, however many findings share a
 //! line, by sweeping each key's findings in line order. The cross-rule matches (a secret
@@ -18,11 +24,13 @@
 //! millions of comparisons, not billions.
 //!
 //! The merged finding keeps the most severe report's rule and wording, the highest severity
-//! and score, and the union of tools, advisories, CWEs and fingerprints.
+//! and score, and the union of tools, rules (in [`Finding::rules`]), advisories, CWEs and
+//! fingerprints; a rule whose tool named no specific CWE gets its canonical one.
 
 use std::collections::HashMap;
 
-use crate::model::{Dedup, Finding, Kind};
+use super::weakness::{self, Weaknesses};
+use crate::model::{Dedup, Finding, Kind, ToolRule};
 
 /// How many overlapping findings one finding is compared with for the cross-rule matches.
 pub const CROSS_RULE_WINDOW: usize = 64;
@@ -71,7 +79,9 @@ pub fn dedup(findings: Vec<Finding>) -> (Vec<Finding>, Dedup) {
 /// The groups of indices of `findings` that report one problem, in order of first
 /// appearance; each group's first index is its lead, the most severe report.
 pub fn groups(findings: &[&Finding]) -> Vec<Vec<usize>> {
+    let table = weakness::table();
     let mut sets = DisjointSets::new(findings.len());
+    let mut weaknesses: Vec<Vec<u32>> = vec![Vec::new(); findings.len()];
     let mut by_package: HashMap<(String, String, String), Vec<usize>> = HashMap::new();
     let mut by_path: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, f) in findings.iter().enumerate() {
@@ -84,7 +94,10 @@ pub fn groups(findings: &[&Finding]) -> Vec<Vec<usize>> {
                 );
                 by_package.entry(key).or_default().push(i);
             }
-            (_, Some(l)) if l.lines().is_some() => by_path.entry(&l.path).or_default().push(i),
+            (_, Some(l)) if l.lines().is_some() => {
+                weaknesses[i] = table.of_finding(f);
+                by_path.entry(&l.path).or_default().push(i);
+            }
             _ => {}
         }
     }
@@ -131,7 +144,7 @@ pub fn groups(findings: &[&Finding]) -> Vec<Vec<usize>> {
                 .take_while(|&&j| lines(findings[j]).0 <= end)
                 .take(CROSS_RULE_WINDOW);
             for &j in neighbours {
-                if same_problem(findings[i], findings[j]) {
+                if same_problem((findings[i], &weaknesses[i]), (findings[j], &weaknesses[j])) {
                     sets.union(i, j);
                 }
             }
@@ -167,7 +180,35 @@ pub fn merge(group: impl IntoIterator<Item = Finding>) -> Option<Finding> {
     for other in members {
         merge_into(&mut kept, other);
     }
+    if let [_] = kept.rules.as_slice() {
+        // One rule of one tool, reported twice: `rule` and `tools` say it all.
+        kept.rules.clear();
+    }
+    name_weakness(weakness::table(), &mut kept);
     Some(kept)
+}
+
+/// A finding that is not a dependency's gets its rule's canonical weakness when its tool
+/// named none or only broad ones.
+fn name_weakness(table: &Weaknesses, finding: &mut Finding) {
+    if !finding.kind.is_dependency() {
+        table.name_weakness(finding);
+    }
+}
+
+/// The (tool, rule) pairs a finding stands for: its merged rules, else its tools' rule.
+fn tool_rules(finding: &Finding) -> Vec<ToolRule> {
+    if !finding.rules.is_empty() {
+        return finding.rules.clone();
+    }
+    finding
+        .tools
+        .iter()
+        .map(|tool| ToolRule {
+            tool: tool.clone(),
+            rule: finding.rule.clone(),
+        })
+        .collect()
 }
 
 fn lines(f: &Finding) -> (u32, u32) {
@@ -190,8 +231,12 @@ fn sweep_key(f: &Finding) -> Option<(Kind, &str)> {
     }
 }
 
-/// Two findings on overlapping lines of one file: are they one problem?
-fn same_problem(a: &Finding, b: &Finding) -> bool {
+/// Two findings on overlapping lines of one file, each with its weaknesses: are they one
+/// problem?
+fn same_problem(
+    (a, a_weaknesses): (&Finding, &[u32]),
+    (b, b_weaknesses): (&Finding, &[u32]),
+) -> bool {
     match (a.kind, b.kind) {
         (Kind::Secret, Kind::Secret) => {
             match (
@@ -202,10 +247,10 @@ fn same_problem(a: &Finding, b: &Finding) -> bool {
                 _ => true,
             }
         }
-        (x, y) if x == y && !x.is_dependency() => {
-            a.rule == b.rule
+        (x, y) if !x.is_dependency() && !y.is_dependency() => {
+            (x == y && a.rule == b.rule)
                 || (a.tools.iter().all(|t| !b.tools.contains(t))
-                    && a.cwes.iter().any(|c| b.cwes.contains(c)))
+                    && a_weaknesses.iter().any(|c| b_weaknesses.contains(c)))
         }
         _ => false,
     }
@@ -213,6 +258,14 @@ fn same_problem(a: &Finding, b: &Finding) -> bool {
 
 /// Folds `other` into `kept`: tools, evidence and the highest severity.
 fn merge_into(kept: &mut Finding, other: Finding) {
+    if kept.rules.is_empty() {
+        kept.rules = tool_rules(kept);
+    }
+    for rule in tool_rules(&other) {
+        if !kept.rules.contains(&rule) {
+            kept.rules.push(rule);
+        }
+    }
     for tool in other.tools {
         if !kept.tools.contains(&tool) {
             kept.tools.push(tool);
@@ -435,6 +488,121 @@ mod tests {
         ]);
         assert_eq!(stats.findings, 4, "{merged:#?}");
         assert_eq!(merged[0].tools, vec!["CodeQL", "Semgrep OSS"]);
+    }
+
+    #[test]
+    fn one_weakness_under_two_tools_names_is_one_finding_naming_both_rules() {
+        let pyyaml = "python.lang.security.deserialization.avoid-pyyaml-load.avoid-pyyaml-load";
+        let mut bandit = code("Bandit", "B506", "load.py", 4, 4, &[20]);
+        bandit.severity = Severity::Medium;
+        let mut semgrep = code("Semgrep OSS", pyyaml, "load.py", 4, 4, &[502]);
+        semgrep.severity = Severity::High;
+        let (merged, stats) = dedup(vec![
+            bandit,
+            semgrep,
+            // CWE-20 alone is too broad to make another tool's report the same problem.
+            code("Semgrep OSS", "some-input-check", "load.py", 4, 4, &[20]),
+        ]);
+        assert_eq!(stats.findings, 2, "{merged:#?}");
+        let yaml = &merged[0];
+        assert_eq!(yaml.tools, vec!["Semgrep OSS", "Bandit"]);
+        assert_eq!(yaml.rule, pyyaml, "the most severe report speaks");
+        assert_eq!(
+            yaml.rules,
+            vec![
+                ToolRule {
+                    tool: "Semgrep OSS".into(),
+                    rule: pyyaml.into()
+                },
+                ToolRule {
+                    tool: "Bandit".into(),
+                    rule: "B506".into()
+                },
+            ]
+        );
+        assert_eq!(yaml.cwes, vec![502, 20]);
+        let json = serde_json::to_value(yaml).unwrap();
+        assert_eq!(json["rules"][1]["rule"], "B506");
+        // Alone, Bandit's finding is named by its canonical weakness; one rule, no `rules`.
+        let (alone, _) = dedup(vec![code("Bandit", "B506", "load.py", 4, 4, &[20])]);
+        assert_eq!(alone[0].cwes, vec![502, 20]);
+        assert!(alone[0].rules.is_empty());
+        assert!(
+            serde_json::to_value(&alone[0])
+                .unwrap()
+                .get("rules")
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn the_table_pairs_the_popular_tools_rules() {
+        // (tool, rule, the tool's own CWEs) pairs that report one problem on one line.
+        let same: [[(&str, &str, &[u32]); 2]; 6] = [
+            [
+                ("Checkov", "CKV_AWS_19", &[]),
+                ("Trivy", "AVD-AWS-0088", &[]),
+            ],
+            [
+                ("ESLint", "security/detect-child-process", &[]),
+                (
+                    "Semgrep OSS",
+                    "javascript.lang.security.detect-child-process.detect-child-process",
+                    &[78],
+                ),
+            ],
+            [
+                ("gosec", "G401", &[326]),
+                ("CodeQL", "go/weak-sensitive-data-hashing", &[328]),
+            ],
+            [
+                ("SpotBugs", "HARD_CODE_PASSWORD", &[259]),
+                ("CodeQL", "java/hardcoded-credential-api-call", &[798]),
+            ],
+            [
+                ("Brakeman", "BRAKE0000", &[]),
+                ("CodeQL", "rb/sql-injection", &[89]),
+            ],
+            [
+                ("Bandit", "B201", &[94]),
+                ("CodeQL", "py/flask-debug", &[215, 489]),
+            ],
+        ];
+        for [(tool_a, rule_a, cwes_a), (tool_b, rule_b, cwes_b)] in same {
+            let (merged, _) = dedup(vec![
+                code(tool_a, rule_a, "main.x", 3, 9, cwes_a),
+                code(tool_b, rule_b, "main.x", 5, 5, cwes_b),
+            ]);
+            assert_eq!(merged.len(), 1, "{tool_a} {rule_a} / {tool_b} {rule_b}");
+            assert_eq!(merged[0].rules.len(), 2);
+        }
+        // Another weakness of the same resource stays apart: encryption is not logging.
+        let (merged, _) = dedup(vec![
+            code("Checkov", "CKV_AWS_18", "main.tf", 3, 9, &[]),
+            code("Trivy", "AVD-AWS-0088", "main.tf", 3, 9, &[]),
+        ]);
+        assert_eq!(merged.len(), 2);
+        assert_eq!(
+            (merged[0].cwes.clone(), merged[1].cwes.clone()),
+            (vec![778], vec![311])
+        );
+    }
+
+    #[test]
+    fn a_hard_coded_key_reported_as_code_and_as_a_secret_is_one_finding() {
+        let mut leak = code("gitleaks", "generic-api-key", "cfg.py", 3, 3, &[]);
+        leak.kind = Kind::Secret;
+        leak.severity = Severity::High;
+        let (merged, stats) = dedup(vec![
+            code("Bandit", "B105", "cfg.py", 3, 3, &[259]),
+            leak,
+            // Another problem on the line stays apart.
+            code("Bandit", "B608", "cfg.py", 3, 3, &[89]),
+        ]);
+        assert_eq!(stats.findings, 2, "{merged:#?}");
+        assert_eq!(merged[0].kind, Kind::Secret, "the most severe report leads");
+        assert_eq!(merged[0].tools, vec!["gitleaks", "Bandit"]);
+        assert_eq!(merged[0].rules.len(), 2);
     }
 
     #[test]

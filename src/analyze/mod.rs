@@ -21,6 +21,7 @@ pub mod similarity;
 pub mod sources;
 pub mod upgrade;
 pub mod versions;
+pub mod weakness;
 
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
@@ -29,8 +30,9 @@ use chrono::NaiveDate;
 
 use crate::config::{Config, OnMissingReport};
 use crate::model::{
-    Advisory, ChangeSet, Dedup, Ecosystem, FileBlame, Finding, FindingId, Gate, GateOutcome, Intel,
-    Location, Review, ReviewedFinding, Severity, Snapshot, Status, Summary, TriageState,
+    Advisory, ChangeCommits, ChangeSet, Dedup, Ecosystem, FailOn, FileBlame, Finding, FindingId,
+    Gate, GateOutcome, Intel, Kind, Location, Review, ReviewedFinding, Snapshot, Status, Summary,
+    TriageState,
 };
 use crate::triage::TriageBook;
 use diff::DiffIndex;
@@ -55,12 +57,16 @@ pub struct Input<'a> {
     pub head_sources: &'a Sources,
     /// Blame at head of the files in [`files_to_read`] of the head snapshot, by path.
     pub blame: &'a HashMap<String, FileBlame>,
+    /// The change's commits (merge-base..head) in ancestry order, to attribute findings;
+    /// `None` when the repository cannot list them (see [`attribute`]).
+    pub change_commits: Option<&'a ChangeCommits>,
     pub config: &'a Config,
     /// KEV and EPSS records of (at least) the CVEs the head findings name.
     pub intel: &'a Intel,
     /// People's decisions (commands, VEX) about this repository's findings.
     pub triage: &'a TriageBook,
-    pub fail_on: Severity,
+    /// The gate's threshold.
+    pub fail_on: FailOn,
     pub today: NaiveDate,
 }
 
@@ -175,9 +181,22 @@ pub fn run(input: Input<'_>) -> Review {
         if status == Status::New && !in_diff && input.base_snapshot.tools.is_empty() {
             status = Status::Existing;
         }
-        let introduced_by = at_head
-            .then(|| attribution(finding, declared.first(), input.blame))
+        let attributed = at_head
+            .then(|| {
+                attribution(
+                    finding,
+                    declared.first(),
+                    input.blame,
+                    input.change_commits,
+                    status,
+                )
+            })
             .flatten();
+        let (introduced_by, introduced_unknown) = match attributed {
+            Some(attribute::Attribution::Commit(commit)) => (Some(commit), None),
+            Some(attribute::Attribution::Unknown(reason)) => (None, Some(reason)),
+            None => (None, None),
+        };
         let dependency = match &finding.package {
             Some(package) if at_head && finding.kind.is_dependency() => {
                 Some(scope::scope(package, &declared, input.head_sources))
@@ -234,6 +253,11 @@ pub fn run(input: Input<'_>) -> Review {
             .then(|| input.triage.for_finding(&id, &previous_ids, &finding))
             .flatten()
             .filter(|t| t.state == TriageState::Pending || t.silences(input.today));
+        // Only what an inline comment can show, and never a secret's line: quoting it again
+        // would spread the credential.
+        let snippet = (at_head && status == Status::New && in_diff && finding.kind != Kind::Secret)
+            .then(|| sources::flagged_lines(finding.location.as_ref()?, input.head_sources))
+            .flatten();
         findings.push(ReviewedFinding {
             id,
             status,
@@ -241,6 +265,7 @@ pub fn run(input: Input<'_>) -> Review {
             finding,
             line_hash,
             introduced_by,
+            introduced_unknown,
             risk,
             upgrade: upgrade.map(Box::new),
             ignored,
@@ -248,6 +273,7 @@ pub fn run(input: Input<'_>) -> Review {
             triage: triage.map(Box::new),
             changed: changed && status == Status::Existing,
             previous_ids,
+            snippet,
         });
     }
     // Sorted through their indices: a stable sort of the findings themselves takes scratch
@@ -271,7 +297,7 @@ pub fn run(input: Input<'_>) -> Review {
         .iter()
         .filter(shown)
         .filter(|f| f.status == Status::New)
-        .filter(|f| f.finding.severity >= input.fail_on)
+        .filter(|f| input.fail_on.blocks(f.finding.severity))
         .count();
     let count = |status| {
         findings
@@ -567,13 +593,16 @@ fn attribution(
     finding: &Finding,
     declared: Option<&upgrade::Declared>,
     blame: &HashMap<String, FileBlame>,
-) -> Option<crate::model::Introduced> {
+    change: Option<&ChangeCommits>,
+    status: Status,
+) -> Option<attribute::Attribution> {
     if let Some(d) = declared {
-        return attribute::introduced_by(blame.get(&d.manifest)?, d.line, d.line);
+        let manifest = blame.get(&d.manifest)?;
+        return attribute::introduced_by(manifest, d.line, d.line, change, status);
     }
     let location = finding.location.as_ref().filter(|l| !l.outside_repo)?;
     let (start, end) = location.lines()?;
-    attribute::introduced_by(blame.get(&location.path)?, start, end)
+    attribute::introduced_by(blame.get(&location.path)?, start, end, change, status)
 }
 
 #[cfg(test)]

@@ -65,9 +65,65 @@ impl Sources {
     }
 }
 
+/// The most lines, and characters per line, a comment quotes of the flagged code.
+pub const SNIPPET_LINES: u32 = 5;
+const SNIPPET_LINE_CHARS: usize = 200;
+
+/// The flagged lines of `location` as they read in `sources` (the first
+/// [`SNIPPET_LINES`], each cut to a readable width), for a comment to quote. `None` when the
+/// file or the lines are not there, or the path is outside the repository.
+pub fn flagged_lines(location: &crate::model::Location, sources: &Sources) -> Option<Box<str>> {
+    if location.outside_repo {
+        return None;
+    }
+    let (start, end) = location.lines()?;
+    let end = end.min(start.saturating_add(SNIPPET_LINES - 1));
+    let lines = sources.get(&location.path)?.lines(start, end)?;
+    let mut out = String::new();
+    for (i, line) in lines.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        match line.char_indices().nth(SNIPPET_LINE_CHARS) {
+            Some((cut, _)) => {
+                out.push_str(&line[..cut]);
+                out.push('…');
+            }
+            None => out.push_str(line),
+        }
+    }
+    (!out.trim().is_empty()).then(|| out.into_boxed_str())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn flagged_lines_quote_at_most_five_lines_of_the_head_file() {
+        use crate::model::Location;
+        let mut sources = Sources::default();
+        let text: String = (1..=9).map(|n| format!("line {n}\n")).collect();
+        sources.insert("a.py", text);
+        sources.insert("long.py", format!("{}\n", "x".repeat(300)));
+        let at = |path: &str, start, end| Location::new(path).with_lines(start, end);
+        assert_eq!(
+            flagged_lines(&at("a.py", 2, 3), &sources).as_deref(),
+            Some("line 2\nline 3")
+        );
+        assert_eq!(
+            flagged_lines(&at("a.py", 2, u32::MAX), &sources).as_deref(),
+            Some("line 2\nline 3\nline 4\nline 5\nline 6")
+        );
+        let long = flagged_lines(&at("long.py", 1, 1), &sources).unwrap();
+        assert_eq!(long.chars().count(), 201);
+        assert!(long.ends_with('…'));
+        assert_eq!(flagged_lines(&at("a.py", 20, 20), &sources), None);
+        assert_eq!(flagged_lines(&at("gone.py", 1, 1), &sources), None);
+        let mut outside = at("a.py", 1, 1);
+        outside.outside_repo = true;
+        assert_eq!(flagged_lines(&outside, &sources), None);
+    }
 
     #[test]
     fn lines_are_one_based_and_strip_line_endings() {

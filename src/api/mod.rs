@@ -37,6 +37,8 @@ pub struct ApiState {
     pub settings: Arc<Settings>,
     /// The process's memory budget for reading reports, shared with the job workers.
     pub memory: MemoryBudget,
+    /// Keys the hashes that stand in for secrets in uploaded reports (`POSTURE_SECRET_KEY`).
+    pub secrets: crate::ingest::SecretHasher,
 }
 
 /// The API's routes, to merge into the server's.

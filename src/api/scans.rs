@@ -78,12 +78,14 @@ pub async fn upload(
         .await
         .map_err(|error| ApiError::too_large(error.to_string()))?;
     let reports = std::mem::take(&mut form.reports);
+    let secrets = state.secrets.clone();
     let (snapshot, refused) = tokio::task::spawn_blocking(move || {
         let (mut refused, mut warnings) = (Vec::new(), Vec::new());
         let snapshot = ingest_bytes(
             reports
                 .iter()
                 .map(|(name, bytes)| (name.as_str(), bytes.as_slice())),
+            &secrets,
             &mut refused,
             &mut warnings,
         );

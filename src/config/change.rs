@@ -9,7 +9,7 @@
 //!
 //! | setting | loosens when |
 //! |---|---|
-//! | `fail_on` | the threshold rises (unset is `high`): fewer severities block |
+//! | `fail_on` | the threshold rises (unset is `high`; `none`, never failing, is the highest): fewer severities block |
 //! | `ignore` | a rule is added that no base rule already covers (a base rule covers it when its `rule` is unset or equal, its `path` is unset, `**`, equal or a `dir/**` prefix of it, and it lasts at least as long), or a rule's `until` is pushed later or dropped |
 //! | `reports` | a glob the base used is gone (an empty list means posture's defaults, so going from the defaults to an explicit list that leaves one out loosens, as does removing a glob) |
 //! | `gate.on_missing_report` | `fail` → `pass` |
@@ -32,7 +32,7 @@ use serde_json::Value;
 use super::{ApprovalScope, Component, Config, ContextConfig, IgnoreRule, OnMissingReport};
 use crate::analyze::risk::weights::Weights;
 use crate::forge::artifacts::DEFAULT_REPORT_GLOBS;
-use crate::model::ConfigChange;
+use crate::model::{ConfigChange, FailOn};
 use crate::review::DEFAULT_FAIL_ON;
 
 /// Every setting `head` changes relative to `base`, in the order the file documents them.
@@ -86,10 +86,11 @@ fn fail_on(base: &Config, head: &Config, out: &mut Vec<ConfigChange>) {
         return;
     }
     let loosens = after > before;
-    let effect = if loosens {
-        format!("new {before} findings would no longer fail the gate")
-    } else {
-        format!("new {after} findings would fail the gate too")
+    let effect = match (before, after) {
+        (_, FailOn::Never) => "no new finding would fail the gate".to_owned(),
+        (FailOn::Never, _) => format!("new findings at or above {after} would fail the gate"),
+        _ if loosens => format!("new {before} findings would no longer fail the gate"),
+        _ => format!("new {after} findings would fail the gate too"),
     };
     out.push(change(
         "fail_on",
@@ -662,6 +663,23 @@ mod tests {
         assert!(diff("triage:\n  max_accept_days: 90\n", "version: 1\n").is_empty());
         let full = "fail_on: medium\nignore:\n  - path: \"tests/**\"\n    reason: fixtures\ncontext:\n  tier: 1\n";
         assert!(diff(full, full).is_empty());
+    }
+
+    #[test]
+    fn fail_on_none_is_the_loosest_threshold() {
+        let off = only("fail_on: critical\n", "fail_on: none\n");
+        assert!(off.loosens);
+        assert_eq!(
+            off.description,
+            "critical → none: no new finding would fail the gate"
+        );
+        assert!(only("", "fail_on: none\n").loosens);
+        let on = only("fail_on: none\n", "");
+        assert!(!on.loosens);
+        assert_eq!(
+            on.description,
+            "none → high: new findings at or above high would fail the gate"
+        );
     }
 
     #[test]

@@ -24,7 +24,7 @@ use globset::GlobMatcher;
 use serde::Deserialize;
 
 use crate::analyze::risk::weights::Weights;
-use crate::model::{BusinessContext, DataClass, Environment, Finding, Severity, Tier, Verdict};
+use crate::model::{BusinessContext, DataClass, Environment, FailOn, Finding, Tier, Verdict};
 
 /// The file posture reads at the repository root.
 pub const FILE_NAME: &str = ".posture.yml";
@@ -49,9 +49,9 @@ pub struct ConfigError {
 pub struct Config {
     #[serde(default = "default_version", deserialize_with = "version")]
     pub version: u32,
-    /// New findings at or above this severity fail the gate.
+    /// New findings at or above this severity fail the gate; `none` never fails it.
     #[serde(default)]
-    pub fail_on: Option<Severity>,
+    pub fail_on: Option<FailOn>,
     #[serde(default)]
     pub ignore: Vec<IgnoreRule>,
     /// Which files of CI artifacts are scanner reports (globs over the paths inside an
@@ -499,7 +499,7 @@ pub(crate) fn strip_position(message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Kind, Location};
+    use crate::model::{Kind, Location, Severity};
 
     fn finding(path: &str, rule: &str) -> Finding {
         let mut f = Finding::new(Kind::Sast, "semgrep", rule);
@@ -518,7 +518,7 @@ mod tests {
             "version: 1\nfail_on: medium\nignore:\n  - path: \"tests/**\"\n    reason: fixtures\n  - rule: CVE-2020-1\n    until: 2027-01-31\n",
         )
         .unwrap();
-        assert_eq!(config.fail_on, Some(Severity::Medium));
+        assert_eq!(config.fail_on, Some(FailOn::AtOrAbove(Severity::Medium)));
         assert_eq!(config.ignore.len(), 2);
         assert_eq!(config.ignore[1].until, Some(day("2027-01-31")));
     }
@@ -587,6 +587,12 @@ mod tests {
     }
 
     #[test]
+    fn fail_on_none_turns_the_gate_off() {
+        let config = Config::parse(".posture.yml", "version: 1\nfail_on: none\n").unwrap();
+        assert_eq!(config.fail_on, Some(FailOn::Never));
+    }
+
+    #[test]
     fn unknown_key_names_line_and_column() {
         let err = Config::parse(".posture.yml", "version: 1\nfail_onn: high\n").unwrap_err();
         assert_eq!(err.position, Some((2, 1)));
@@ -600,7 +606,7 @@ mod tests {
             (
                 "fail_on: hgh\n",
                 1,
-                "expected one of `info`, `low`, `medium`, `high`, `critical`, found an unknown value",
+                "expected one of `info`, `low`, `medium`, `high`, `critical`, `none`, found an unknown value",
             ),
             ("version: 2\n", 1, "unsupported version 2"),
             ("ignore:\n  - path: \"src/[\"\n", 2, "bad glob"),

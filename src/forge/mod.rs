@@ -5,12 +5,14 @@
 //! Errors say whether retrying can help ([`ForgeError::retry_after`]): a rate limit or a
 //! forge's 5xx makes the job wait and retry, anything else ends it with the reason.
 
+pub(crate) mod ancestry;
 pub mod artifacts;
 pub mod github;
 pub mod gitlab;
 pub mod metrics;
 pub mod patch;
 pub mod plan;
+pub mod publish;
 pub mod repo;
 pub mod throttle;
 
@@ -96,6 +98,42 @@ pub struct ChangeRequest {
     pub open: bool,
 }
 
+/// The commits of a change request as its forge lists them: what lets attribution tell a
+/// commit of the change from an older one, and rank the change's commits in ancestry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChangeCommitList {
+    /// Every commit of the change, newest first in ancestry (each before its parents), as
+    /// `git rev-list --topo-order merge-base..head` would list them.
+    Complete(Vec<String>),
+    /// Part of the change, or commits whose ancestry is not known: the commits listed,
+    /// newest listed first. Attribution must not use them (a commit missing from the list
+    /// would pass for one older than the change), so it falls back to commit dates.
+    Partial { listed: Vec<String>, gap: ListGap },
+}
+
+/// Why a change's commit list is [partial](ChangeCommitList::Partial).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListGap {
+    /// The forge lists only so many commits (GitHub: 250), and the list reached that cap.
+    Capped,
+    /// The list does not hold the head reviewed: the change moved since it was read.
+    HeadNotListed,
+    /// The parents given do not link every listed commit to the head (GitLab sends empty
+    /// `parent_ids` for commits it serves from its database; a head that moved on top of
+    /// the one reviewed leaves the newer commits unreachable from it).
+    NoAncestry,
+}
+
+impl fmt::Display for ListGap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ListGap::Capped => "the forge lists only the first commits of a change this long",
+            ListGap::HeadNotListed => "the list does not hold the head reviewed",
+            ListGap::NoAncestry => "the parents listed do not link every commit to the head",
+        })
+    }
+}
+
 /// A scanner report found among a CI run's artifacts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportFile {
@@ -124,14 +162,16 @@ impl fmt::Display for CommentId {
     }
 }
 
-/// A finding comment posture posted earlier on a change request, found by its marker.
+/// A finding comment posture posted earlier on a change request, found by its markers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PostedComment {
     pub id: CommentId,
     /// The thread it opened: GitLab's discussion id, GitHub's review thread node id (when
     /// known).
     pub thread: Option<String>,
-    pub finding: FindingId,
+    /// The findings it is about, from its markers, never empty: one comment per line and
+    /// side lists every finding there (a comment by an older version names one).
+    pub findings: Vec<FindingId>,
     pub body: String,
     /// Resolved, or already answered "fixed in …".
     pub resolved: bool,
@@ -205,7 +245,8 @@ pub struct Published {
 /// A review comment on lines this change added, on the head side.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InlineComment {
-    pub finding: FindingId,
+    /// The findings it lists, highest risk first; its body carries each one's marker.
+    pub findings: Vec<FindingId>,
     /// The path at head.
     pub path: String,
     /// The path at the merge-base (differs for renamed files; GitLab's `old_path`).
@@ -277,6 +318,12 @@ pub trait Forge: Send + Sync {
 
     /// The change from the merge-base to head, with renames and zero-context hunks.
     async fn changes(&self, change: &ChangeRequest) -> ForgeResult<ChangeSet>;
+
+    /// The change request's commits, those reachable from `change.head_sha` but not from
+    /// `change.merge_base`, ordered by walking their parents from the head (never by dates).
+    /// [`ChangeCommitList::Partial`] when the forge's list is capped or its parents do not
+    /// order it.
+    async fn change_commits(&self, change: &ChangeRequest) -> ForgeResult<ChangeCommitList>;
 
     /// A file's bytes at a commit; `None` when there is no such file.
     async fn read_file(

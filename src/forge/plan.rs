@@ -9,12 +9,18 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::model::{ChangeSet, FindingId, GateOutcome, Review, ReviewedFinding, Status};
-use crate::report::{self, RenderError};
+use crate::report::{self, Limit, RenderError};
 
 use super::{Annotation, AnnotationLevel, GateStatus, InlineComment, PostedComment, Published};
 
-/// GitHub's limit on a check run's summary and on a comment body.
-pub const MAX_BODY_CHARS: usize = 65_535;
+/// The most one comment may hold on `forge`: GitHub's comments take 65,536 characters,
+/// GitLab's notes 1,000,000.
+pub fn comment_limit(forge: crate::store::Forge) -> Limit {
+    match forge {
+        crate::store::Forge::GitHub => Limit::GITHUB_COMMENT,
+        crate::store::Forge::GitLab => Limit::GITLAB_NOTE,
+    }
+}
 
 /// Everything one run publishes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,62 +49,129 @@ struct Placement {
     suggest: bool,
 }
 
+/// One comment to write: on one line (head side), about every finding placed there.
+struct Slot<'r> {
+    /// The comment posted before, as an index into [`Published::comments`].
+    comment: Option<usize>,
+    /// Each finding with its position in the review (risk order) and its placement.
+    members: Vec<(usize, &'r ReviewedFinding, Placement)>,
+}
+
 /// Plans the publication of `review` on a change whose diff is `changes`.
+///
+/// Findings are grouped by the line (and side) their comment goes on: one comment per line
+/// lists each finding and carries each one's marker. A finding that already has a comment
+/// stays in it; one without joins the comment on its line, if there is one, else a new
+/// comment. A comment is edited when what it lists changes (a finding fixed, triaged or
+/// added), resolved "fixed" when none of its findings remains, and settled (resolved
+/// silently) when every one left is triaged away.
 pub fn plan(
     review: &Review,
     changes: &ChangeSet,
     published: &Published,
     max_inline: usize,
 ) -> Result<Plan, RenderError> {
-    let posted: HashMap<&FindingId, &PostedComment> = published
+    let posted: HashMap<&FindingId, usize> = published
         .comments
         .iter()
-        .map(|comment| (&comment.finding, comment))
+        .enumerate()
+        .flat_map(|(i, comment)| comment.findings.iter().map(move |id| (id, i)))
         .collect();
-    let mut create = Vec::new();
-    let mut update = Vec::new();
-    let mut over_cap = Vec::new();
-    let mut settle = Vec::new();
-    let mut current: HashSet<&FindingId> = HashSet::new();
-    for finding in review.findings.iter().filter(|f| wants_comment(f)) {
+    let mut slots: Vec<Slot<'_>> = Vec::new();
+    let mut slot_of_comment: HashMap<usize, usize> = HashMap::new();
+    let mut slot_of_line: HashMap<(String, u32), usize> = HashMap::new();
+    let mut waiting = Vec::new();
+    for (index, finding) in review.findings.iter().enumerate() {
+        if !wants_comment(finding) {
+            continue;
+        }
         let Some(place) = placement(finding, changes) else {
             continue;
         };
         // A comment posted under a previous id (an earlier identity formula's) is this
-        // finding's: updated, never posted twice.
-        current.extend(finding.ids());
-        let triaged = finding.is_triaged_away();
-        let existing = finding.ids().find_map(|id| posted.get(id));
-        if triaged && existing.is_none() {
-            continue;
+        // finding's: updated with the current marker, never posted twice.
+        match finding.ids().find_map(|id| posted.get(id)) {
+            Some(&comment) => {
+                let slot = *slot_of_comment.entry(comment).or_insert_with(|| {
+                    slots.push(Slot {
+                        comment: Some(comment),
+                        members: Vec::new(),
+                    });
+                    slots.len() - 1
+                });
+                slot_of_line
+                    .entry((place.path.clone(), place.line))
+                    .or_insert(slot);
+                slots[slot].members.push((index, finding, place));
+            }
+            // A triaged finding keeps (and updates) a comment it has, but gets no new one.
+            None if finding.is_triaged_away() => {}
+            None => waiting.push((index, finding, place)),
         }
-        let body = report::finding_comment(finding, place.suggest)?;
-        match existing {
-            Some(existing) => {
+    }
+    for (index, finding, place) in waiting {
+        let slot = *slot_of_line
+            .entry((place.path.clone(), place.line))
+            .or_insert_with(|| {
+                slots.push(Slot {
+                    comment: None,
+                    members: Vec::new(),
+                });
+                slots.len() - 1
+            });
+        slots[slot].members.push((index, finding, place));
+    }
+    // New comments in the order of their riskiest finding, so the cap keeps the riskiest.
+    slots.sort_by_key(|slot| slot.members.iter().map(|(i, ..)| *i).min());
+
+    let mut create = Vec::new();
+    let mut update = Vec::new();
+    let mut over_cap = Vec::new();
+    let mut settle = Vec::new();
+    for mut slot in slots {
+        slot.members.sort_by_key(|(i, ..)| *i);
+        let findings: Vec<&ReviewedFinding> = slot.members.iter().map(|(_, f, _)| *f).collect();
+        let ids: Vec<FindingId> = findings.iter().map(|f| f.id.clone()).collect();
+        let (_, _, first) = &slot.members[0];
+        // Ranges ending on one line, each wholly added: their union is too.
+        let start = slot
+            .members
+            .iter()
+            .map(|(_, _, p)| p.start_line.unwrap_or(p.line))
+            .min()
+            .filter(|start| *start < first.line);
+        // A suggestion replaces the commented lines: only when that is exactly one line.
+        let suggest = start.is_none() && slot.members.iter().any(|(_, _, p)| p.suggest);
+        let body = report::finding_comment(&findings, suggest)?;
+        match slot.comment {
+            Some(comment) => {
+                let existing = &published.comments[comment];
                 if existing.body.trim() != body.trim() {
-                    update.push(((*existing).clone(), body));
+                    update.push((existing.clone(), body));
                 }
-                if triaged && !existing.resolved {
-                    settle.push((*existing).clone());
+                if findings.iter().all(|f| f.is_triaged_away()) && !existing.resolved {
+                    settle.push(existing.clone());
                 }
             }
             None if create.len() < max_inline => create.push(InlineComment {
-                finding: finding.id.clone(),
-                path: place.path,
-                old_path: place.old_path,
-                line: place.line,
-                start_line: place.start_line,
+                findings: ids,
+                path: first.path.clone(),
+                old_path: first.old_path.clone(),
+                line: first.line,
+                start_line: start,
                 body,
             }),
-            None => over_cap.push(finding.id.clone()),
+            None => over_cap.extend(ids),
         }
     }
+    let open = still_open(review);
     let resolve = published
         .comments
         .iter()
-        .filter(|comment| !comment.resolved && !current.contains(&comment.finding))
-        .filter(|comment| !still_open(review, &comment.finding))
-        .cloned()
+        .enumerate()
+        .filter(|(i, comment)| !comment.resolved && !slot_of_comment.contains_key(i))
+        .filter(|(_, comment)| !comment.findings.iter().any(|id| open.contains(id)))
+        .map(|(_, comment)| comment.clone())
         .collect();
     Ok(Plan {
         create,
@@ -119,14 +192,16 @@ fn wants_comment(finding: &ReviewedFinding) -> bool {
         && !finding.finding.suppressed
 }
 
-/// A finding still reported as new but no longer placeable (its line moved out of the diff)
-/// keeps its comment: it is not fixed. Nor is one whose scanner did not run this time.
-fn still_open(review: &Review, id: &FindingId) -> bool {
-    review.findings.iter().any(|f| {
-        f.is_known_as(id)
-            && f.ignored.is_none()
-            && matches!(f.status, Status::New | Status::NotScanned)
-    })
+/// The findings still reported as new but no longer placeable (their line moved out of the
+/// diff) keep their comment: they are not fixed. Nor are those whose scanner did not run
+/// this time.
+fn still_open(review: &Review) -> HashSet<&FindingId> {
+    review
+        .findings
+        .iter()
+        .filter(|f| f.ignored.is_none() && matches!(f.status, Status::New | Status::NotScanned))
+        .flat_map(ReviewedFinding::ids)
+        .collect()
 }
 
 /// The lines to comment on: the upgrade's declaring line for a dependency, else the flagged
@@ -200,7 +275,7 @@ pub fn gate(review: &Review) -> GateStatus {
         .filter_map(|f| {
             let location = f.finding.location.as_ref()?;
             let (start, end) = location.lines()?;
-            let blocking = threshold.is_some_and(|t| f.finding.severity >= t);
+            let blocking = threshold.is_some_and(|t| t.blocks(f.finding.severity));
             Some(Annotation {
                 path: location.path.clone(),
                 start_line: start,
@@ -274,6 +349,7 @@ mod tests {
             finding,
             line_hash: None,
             introduced_by: None,
+            introduced_unknown: None,
             risk: Risk::default(),
             upgrade: None,
             ignored: None,
@@ -281,6 +357,7 @@ mod tests {
             triage: None,
             changed: false,
             previous_ids: Vec::new(),
+            snippet: None,
         }
     }
 
@@ -307,7 +384,7 @@ mod tests {
                     } else {
                         GateOutcome::Failed
                     },
-                    fail_on: Some(Severity::High),
+                    fail_on: Some(Severity::High.into()),
                     blocking: new,
                 },
             },
@@ -342,7 +419,7 @@ mod tests {
         PostedComment {
             id: CommentId(format!("c-{id}")),
             thread: None,
-            finding: FindingId(id.to_owned()),
+            findings: vec![FindingId(id.to_owned())],
             body: body.to_owned(),
             resolved,
         }
@@ -362,7 +439,7 @@ mod tests {
             .iter()
             .map(|c| {
                 (
-                    c.finding.0.as_str(),
+                    c.findings[0].0.as_str(),
                     c.path.as_str(),
                     c.old_path.as_str(),
                     c.start_line,
@@ -397,7 +474,7 @@ mod tests {
         let placed: Vec<_> = plan
             .create
             .iter()
-            .map(|c| (c.finding.0.as_str(), c.start_line, c.line))
+            .map(|c| (c.findings[0].0.as_str(), c.start_line, c.line))
             .collect();
         assert_eq!(placed, [("wide", None, 20)]);
     }
@@ -421,9 +498,13 @@ mod tests {
         let again = plan(&review, &changes(), &published, 25).unwrap();
         assert!(again.create.is_empty(), "{:?}", again.create);
         assert_eq!(again.update.len(), 1);
-        assert_eq!(again.update[0].0.finding.0, "b");
+        assert_eq!(again.update[0].0.findings[0].0, "b");
         assert_eq!(again.update[0].1, first.create[1].body);
-        let resolved: Vec<&str> = again.resolve.iter().map(|c| c.finding.0.as_str()).collect();
+        let resolved: Vec<&str> = again
+            .resolve
+            .iter()
+            .map(|c| c.findings[0].0.as_str())
+            .collect();
         assert_eq!(resolved, ["gone"]);
     }
 
@@ -441,7 +522,7 @@ mod tests {
         assert!(plan.resolve.is_empty(), "{:?}", plan.resolve);
         // Updated in place: its marker now carries the current id.
         assert_eq!(plan.update.len(), 1);
-        assert_eq!(plan.update[0].0.finding.0, "old-id");
+        assert_eq!(plan.update[0].0.findings[0].0, "old-id");
         assert!(plan.update[0].1.contains("<!-- posture:finding:new-id -->"));
     }
 
@@ -493,6 +574,181 @@ mod tests {
             "{}",
             comment.body
         );
+    }
+
+    /// What a forge reads back after posting or editing `body`: its markers.
+    fn read_back(id: &str, body: &str) -> PostedComment {
+        PostedComment {
+            id: CommentId(id.to_owned()),
+            thread: None,
+            findings: report::parse_finding_markers(body),
+            body: body.to_owned(),
+            resolved: false,
+        }
+    }
+
+    fn dismissed() -> Box<crate::model::Triage> {
+        use crate::model::{DismissReason, Triage, TriageSource, TriageState, Verdict};
+        Box::new(Triage {
+            state: TriageState::Dismissed,
+            verdict: Verdict::Dismiss {
+                reason: DismissReason::FalsePositive,
+            },
+            by: "alice".into(),
+            at: "2026-12-04T10:00:00Z".parse().unwrap(),
+            comment: None,
+            source: TriageSource::Command {
+                pull_request: 7,
+                delivery_id: None,
+            },
+        })
+    }
+
+    #[test]
+    fn findings_on_one_line_share_one_comment_that_lists_and_marks_each() {
+        let mut low = sast("low", "app.py", (12, 12), Status::New);
+        low.risk.score = 10;
+        let mut high = sast("high", "app.py", (11, 12), Status::New);
+        high.risk.score = 90;
+        let other = sast("other", "app.py", (20, 20), Status::New);
+        // The review is ordered by risk, highest first.
+        let review = review(vec![high, other, low]);
+        let plan = plan(&review, &changes(), &Published::default(), 25).unwrap();
+        assert_eq!(plan.create.len(), 2, "{:?}", plan.create);
+        let shared = &plan.create[0];
+        assert_eq!(
+            shared.findings,
+            [FindingId("high".into()), FindingId("low".into())]
+        );
+        // Both ranges end on line 12, and all of 11–12 was added.
+        assert_eq!((shared.start_line, shared.line), (Some(11), 12));
+        assert_eq!(
+            report::parse_finding_markers(&shared.body),
+            shared.findings,
+            "{}",
+            shared.body
+        );
+        assert!(
+            shared.body.contains("2 findings on this line"),
+            "{}",
+            shared.body
+        );
+        let (first, second) = (
+            shared.body.find("problem high").unwrap(),
+            shared.body.find("problem low").unwrap(),
+        );
+        assert!(first < second, "highest risk first: {}", shared.body);
+        assert_eq!(plan.create[1].findings, [FindingId("other".into())]);
+        // One comment counts once against the cap.
+        let capped = super::plan(&review, &changes(), &Published::default(), 1).unwrap();
+        assert_eq!(capped.create.len(), 1);
+        assert_eq!(capped.create[0].findings.len(), 2);
+        assert_eq!(capped.over_cap, [FindingId("other".into())]);
+    }
+
+    #[test]
+    fn a_shared_comment_is_updated_not_reposted_edited_when_one_is_fixed_and_resolved_when_all_are()
+    {
+        let both = review(vec![
+            sast("a", "app.py", (10, 10), Status::New),
+            sast("b", "app.py", (10, 10), Status::New),
+        ]);
+        let first = plan(&both, &changes(), &Published::default(), 25).unwrap();
+        assert_eq!(first.create.len(), 1);
+        let published = Published {
+            summary: None,
+            comments: vec![read_back("c1", &first.create[0].body)],
+        };
+        // A re-run: nothing to post, nothing to edit.
+        let again = plan(&both, &changes(), &published, 25).unwrap();
+        assert!(again.create.is_empty() && again.update.is_empty() && again.resolve.is_empty());
+        // `b` fixed: the comment is edited to list `a` alone, and stays open.
+        let mut fixed_b = both.clone();
+        fixed_b.findings[1].status = Status::Fixed;
+        let edited = plan(&fixed_b, &changes(), &published, 25).unwrap();
+        assert!(edited.create.is_empty() && edited.resolve.is_empty());
+        assert_eq!(edited.update.len(), 1);
+        assert_eq!(edited.update[0].0.id, CommentId("c1".into()));
+        assert_eq!(
+            report::parse_finding_markers(&edited.update[0].1),
+            [FindingId("a".into())]
+        );
+        // A new finding on that line joins the comment rather than opening another.
+        let mut joined = both.clone();
+        joined
+            .findings
+            .push(sast("c", "app.py", (10, 10), Status::New));
+        let joining = plan(&joined, &changes(), &published, 25).unwrap();
+        assert!(joining.create.is_empty(), "{:?}", joining.create);
+        assert_eq!(report::parse_finding_markers(&joining.update[0].1).len(), 3);
+        // Both fixed: resolved, once.
+        let mut gone = both.clone();
+        for f in &mut gone.findings {
+            f.status = Status::Fixed;
+        }
+        let resolved = plan(&gone, &changes(), &published, 25).unwrap();
+        assert_eq!(resolved.resolve.len(), 1);
+        assert_eq!(resolved.resolve[0].findings.len(), 2);
+        assert!(resolved.update.is_empty());
+    }
+
+    #[test]
+    fn a_shared_comment_is_settled_only_when_every_finding_left_is_triaged_away() {
+        let both = review(vec![
+            sast("a", "app.py", (10, 10), Status::New),
+            sast("b", "app.py", (10, 10), Status::New),
+        ]);
+        let first = plan(&both, &changes(), &Published::default(), 25).unwrap();
+        let published = Published {
+            summary: None,
+            comments: vec![read_back("c1", &first.create[0].body)],
+        };
+        let mut one_dismissed = both.clone();
+        one_dismissed.findings[0].triage = Some(dismissed());
+        let plan_one = plan(&one_dismissed, &changes(), &published, 25).unwrap();
+        assert!(plan_one.settle.is_empty(), "b is still open");
+        assert_eq!(plan_one.update.len(), 1, "a's section shows the verdict");
+        assert!(plan_one.update[0].1.contains("Dismissed as false_positive"));
+        // `b` fixed as well: only a dismissed finding is left, so the thread is settled.
+        let mut rest = one_dismissed.clone();
+        rest.findings[1].status = Status::Fixed;
+        let settled = plan(&rest, &changes(), &published, 25).unwrap();
+        assert_eq!(settled.settle.len(), 1);
+        assert!(settled.resolve.is_empty());
+    }
+
+    #[test]
+    fn comments_of_an_older_version_keep_their_own_findings() {
+        // Before grouping, each finding on line 10 had a comment of its own.
+        let both = review(vec![
+            sast("a", "app.py", (10, 10), Status::New),
+            sast("b", "app.py", (10, 10), Status::New),
+        ]);
+        let alone = |id: &str| {
+            let one = review(vec![sast(id, "app.py", (10, 10), Status::New)]);
+            plan(&one, &changes(), &Published::default(), 25)
+                .unwrap()
+                .create[0]
+                .body
+                .clone()
+        };
+        let published = Published {
+            summary: None,
+            comments: vec![read_back("c1", &alone("a")), read_back("c2", &alone("b"))],
+        };
+        let again = plan(&both, &changes(), &published, 25).unwrap();
+        assert!(again.create.is_empty(), "{:?}", again.create);
+        assert!(again.update.is_empty(), "{:?}", again.update);
+        assert!(again.resolve.is_empty(), "neither is fixed");
+        // A third finding there joins the first of them.
+        let mut three = both.clone();
+        three
+            .findings
+            .push(sast("c", "app.py", (10, 10), Status::New));
+        let joined = plan(&three, &changes(), &published, 25).unwrap();
+        assert!(joined.create.is_empty());
+        assert_eq!(joined.update.len(), 1);
+        assert_eq!(joined.update[0].0.id, CommentId("c1".into()));
     }
 
     #[test]

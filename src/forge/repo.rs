@@ -1,6 +1,7 @@
 //! [`SourceRepo`] over a forge's API, so the review engine runs unchanged when posture has
 //! no clone: revisions are the change request's commits, the diff is the forge's, files
-//! and blame are fetched on demand (and cached for the run).
+//! and blame are fetched on demand (and cached for the run), and the change's commits are
+//! the forge's list ordered by their parents.
 //!
 //! The engine is synchronous; a [`ForgeRepo`] must be used from a blocking thread
 //! (`tokio::task::spawn_blocking`), where it waits on the runtime for each call.
@@ -10,7 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::runtime::Handle;
 
-use super::{ChangeRequest, Forge, ForgeError};
+use super::{ChangeCommitList, ChangeRequest, Forge, ForgeError};
 use crate::git::{GitError, SourceRepo};
 use crate::model::{ChangeSet, FileBlame};
 
@@ -65,12 +66,17 @@ impl ForgeRepo {
         what: impl FnOnce() -> String,
         future: impl std::future::Future<Output = Result<T, ForgeError>>,
     ) -> Result<T, GitError> {
-        self.runtime.block_on(future).map_err(|error| {
-            let message = format!("{}: {error}", what());
-            let mut failure = self.failure.lock().unwrap_or_else(|p| p.into_inner());
-            failure.get_or_insert(error);
-            GitError::Git(message)
-        })
+        self.runtime
+            .block_on(future)
+            .map_err(|error| self.failed(what(), error))
+    }
+
+    /// Keeps the first forge error for the job, and says what failed to the engine.
+    fn failed(&self, what: String, error: ForgeError) -> GitError {
+        let message = format!("{what}: {error}");
+        let mut failure = self.failure.lock().unwrap_or_else(|p| p.into_inner());
+        failure.get_or_insert(error);
+        GitError::Git(message)
     }
 
     fn known(&self, rev: &str) -> bool {
@@ -165,5 +171,55 @@ impl SourceRepo for ForgeRepo {
             || format!("blame of {path} at {rev}"),
             self.forge.blame(&self.change.repository, rev, path),
         )
+    }
+
+    /// The change request's commits, ordered by their parents ([`Forge::change_commits`]).
+    /// `None`, so attribution orders blamed commits by commit date as it does without a list
+    /// (see [`crate::analyze::attribute`]), for any other range, for a partial list (capped,
+    /// or without the parents that order it: a commit missing from it would pass for one
+    /// older than the change), and when the forge refuses the list. A rate limit or an outage
+    /// fails the read instead, so the job waits and runs again.
+    fn change_commits(
+        &self,
+        merge_base: &str,
+        head: &str,
+    ) -> Result<Option<Vec<String>>, GitError> {
+        if merge_base == head {
+            return Ok(Some(Vec::new()));
+        }
+        if merge_base != self.change.merge_base || head != self.change.head_sha {
+            return Ok(None);
+        }
+        let what = || {
+            format!(
+                "listing the commits of {}#{}",
+                self.change.repository, self.change.number
+            )
+        };
+        match self
+            .runtime
+            .block_on(self.forge.change_commits(&self.change))
+        {
+            Ok(ChangeCommitList::Complete(commits)) => Ok(Some(commits)),
+            Ok(ChangeCommitList::Partial { listed, gap }) => {
+                tracing::info!(
+                    repository = %self.change.repository,
+                    number = self.change.number,
+                    listed = listed.len(),
+                    "the change's commits are not all known ({gap}): introducing commits are ranked by commit date"
+                );
+                Ok(None)
+            }
+            Err(error) if error.retry_after().is_some() => Err(self.failed(what(), error)),
+            Err(error) => {
+                tracing::warn!(
+                    repository = %self.change.repository,
+                    number = self.change.number,
+                    "{}: {error}; introducing commits are ranked by commit date",
+                    what()
+                );
+                Ok(None)
+            }
+        }
     }
 }

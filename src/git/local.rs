@@ -1,13 +1,13 @@
 //! [`SourceRepo`] over a local clone, through libgit2 (`git2`). Only committed history is
 //! read, so a dirty working tree does not matter. git2 types stay inside this file.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use git2::{
     BlameOptions, Commit, Delta, Diff, DiffFile, DiffFindOptions, DiffLineType, DiffOptions,
-    ErrorCode, ObjectType, Oid, Patch, Repository, Tree,
+    ErrorCode, ObjectType, Oid, Patch, Repository, Sort, Tree,
 };
 
 use super::{GitError, SourceRepo};
@@ -21,6 +21,9 @@ const RENAME_LIMIT: usize = 1000;
 /// A repository on disk.
 pub struct LocalRepo {
     repo: Repository,
+    /// A shallow clone's boundary commits (`.git/shallow`): their parents were not fetched,
+    /// so blame stops at them. Empty when the clone is complete.
+    shallow: HashSet<Oid>,
 }
 
 impl LocalRepo {
@@ -34,13 +37,20 @@ impl LocalRepo {
             path: path.to_path_buf(),
             message: error.message().to_owned(),
         })?;
-        Ok(Self { repo })
+        let shallow = shallow_boundary(&repo)?;
+        Ok(Self { repo, shallow })
     }
 
     fn commit(&self, rev: &str) -> Result<Commit<'_>, GitError> {
+        // A shallow checkout often lacks the base branch altogether: say so with the error.
+        let hint = if self.shallow.is_empty() {
+            ""
+        } else {
+            " (the clone is shallow: fetch the history, e.g. `fetch-depth: 0` on actions/checkout)"
+        };
         let unknown = |error: git2::Error| GitError::UnknownRevision {
             rev: rev.to_owned(),
-            message: error.message().to_owned(),
+            message: format!("{}{hint}", error.message()),
         };
         self.repo
             .revparse_single(rev)
@@ -96,13 +106,14 @@ impl LocalRepo {
             .find_commit(id)
             .map_err(|error| git_error(&format!("reading commit {sha}"), &error))?;
         let author = commit.author();
-        let seconds = author.when().seconds();
-        let date = DateTime::<Utc>::from_timestamp(seconds, 0).ok_or_else(|| {
-            GitError::InvalidCommitTime {
+        let time = |seconds: i64| {
+            DateTime::<Utc>::from_timestamp(seconds, 0).ok_or_else(|| GitError::InvalidCommitTime {
                 sha: sha.clone(),
                 seconds,
-            }
-        })?;
+            })
+        };
+        let date = time(author.when().seconds())?;
+        let committed = time(commit.time().seconds())?;
         let message = String::from_utf8_lossy(commit.message_bytes());
         let summary = message.trim_start().lines().next().unwrap_or("").to_owned();
         Ok(CommitInfo {
@@ -110,7 +121,9 @@ impl LocalRepo {
             email: String::from_utf8_lossy(author.email_bytes()).into_owned(),
             sha,
             date,
+            committed,
             summary,
+            shallow_boundary: self.shallow.contains(&id),
         })
     }
 }
@@ -125,6 +138,12 @@ impl SourceRepo for LocalRepo {
         let b_id = self.commit(b)?.id();
         match self.repo.merge_base(a_id, b_id) {
             Ok(id) => Ok(id.to_string()),
+            Err(error) if error.code() == ErrorCode::NotFound && !self.shallow.is_empty() => {
+                Err(GitError::ShallowNoMergeBase {
+                    base: a.to_owned(),
+                    head: b.to_owned(),
+                })
+            }
             Err(error) if error.code() == ErrorCode::NotFound => Err(GitError::NoMergeBase {
                 base: a.to_owned(),
                 head: b.to_owned(),
@@ -134,6 +153,29 @@ impl SourceRepo for LocalRepo {
                 &error,
             )),
         }
+    }
+
+    fn change_commits(
+        &self,
+        merge_base: &str,
+        head: &str,
+    ) -> Result<Option<Vec<String>>, GitError> {
+        let failed = |error: git2::Error| {
+            git_error(
+                &format!("listing the commits of '{merge_base}'..'{head}'"),
+                &error,
+            )
+        };
+        let mut walk = self.repo.revwalk().map_err(failed)?;
+        walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME)
+            .map_err(failed)?;
+        walk.push(self.commit(head)?.id()).map_err(failed)?;
+        walk.hide(self.commit(merge_base)?.id()).map_err(failed)?;
+        let commits = walk
+            .map(|id| id.map(|id| id.to_string()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(failed)?;
+        Ok(Some(commits))
     }
 
     fn changes(&self, base: &str, head: &str) -> Result<ChangeSet, GitError> {
@@ -199,6 +241,26 @@ impl SourceRepo for LocalRepo {
         }
         Ok(result)
     }
+}
+
+/// The boundary commits of a shallow clone, from the `shallow` file git keeps beside the
+/// objects (libgit2 reads it to cut history there, but does not expose the list).
+fn shallow_boundary(repo: &Repository) -> Result<HashSet<Oid>, GitError> {
+    if !repo.is_shallow() {
+        return Ok(HashSet::new());
+    }
+    let file = repo.commondir().join("shallow");
+    let text = std::fs::read_to_string(&file)
+        .map_err(|error| GitError::Git(format!("reading {}: {error}", file.display())))?;
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .map(|line| {
+            Oid::from_str(line).map_err(|error| {
+                git_error(&format!("reading {}: '{line}'", file.display()), &error)
+            })
+        })
+        .collect()
 }
 
 /// The `index`th delta of `diff` as a [`FileChange`], with its hunks.
@@ -668,7 +730,9 @@ mod tests {
                 author: ALICE.name.into(),
                 email: ALICE.email.into(),
                 date: DateTime::<Utc>::from_timestamp(ALICE.time, 0).unwrap(),
+                committed: DateTime::<Utc>::from_timestamp(ALICE.time, 0).unwrap(),
                 summary: "Initial import".into(),
+                shallow_boundary: false,
             }
         );
         let bob = blame.commit_at(2).unwrap();
@@ -701,6 +765,95 @@ mod tests {
         assert_eq!(blame.commit_at(1).unwrap().sha, first);
         assert_eq!(blame.commit_at(10).unwrap().sha, first);
         assert_eq!(blame.commit_at(11).unwrap().sha, second);
+    }
+
+    #[test]
+    fn change_commits_are_listed_newest_first_in_ancestry_whatever_their_dates() {
+        let repo = TestRepo::new();
+        repo.write("a.txt", "one\n");
+        let base = repo.commit("base", ALICE);
+        repo.git(&["checkout", "--quiet", "-b", "feature"], ALICE);
+        repo.write("a.txt", "two\n");
+        let later_date = repo.commit("first of the change", BOB);
+        // Committed on top, with an older date: what a rebase or a skewed clock leaves.
+        repo.write("a.txt", "three\n");
+        let earlier_date = repo.commit("second of the change", ALICE);
+        let local = repo.open();
+
+        let commits = local.change_commits(&base, "feature").unwrap();
+
+        assert_eq!(commits, Some(vec![earlier_date, later_date]));
+        assert_eq!(local.change_commits(&base, &base).unwrap(), Some(vec![]));
+    }
+
+    /// `git clone ARGS file://REPO` into a new directory.
+    fn clone(repo: &TestRepo, args: &[&str]) -> tempfile::TempDir {
+        let dir = tempfile::TempDir::new().unwrap();
+        let url = format!("file://{}", repo.path().display());
+        let mut command = vec!["clone", "--quiet"];
+        command.extend(args);
+        command.extend([url.as_str(), dir.path().to_str().unwrap()]);
+        repo.git(&command, ALICE);
+        dir
+    }
+
+    #[test]
+    fn blame_in_a_shallow_clone_flags_the_boundary_commit() {
+        let repo = TestRepo::new();
+        repo.write("a.txt", "one\ntwo\n");
+        repo.commit("first", ALICE);
+        repo.write("b.txt", "b\n");
+        let boundary = repo.commit("second", ALICE);
+        repo.write("a.txt", "one\nTWO\n");
+        let head = repo.commit("third", BOB);
+        let shallow = clone(&repo, &["--depth", "2"]);
+
+        let blame = LocalRepo::open(shallow.path())
+            .unwrap()
+            .blame(&head, "a.txt")
+            .unwrap();
+
+        // Line 1 was written by "first", which was not fetched: blame stops at "second".
+        let stopped = blame.commit_at(1).unwrap();
+        assert_eq!(stopped.sha, boundary);
+        assert!(stopped.shallow_boundary);
+        let changed = blame.commit_at(2).unwrap();
+        assert_eq!(changed.sha, head);
+        assert!(!changed.shallow_boundary);
+        let complete = repo.open().blame(&head, "a.txt").unwrap();
+        assert!(complete.commits.iter().all(|c| !c.shallow_boundary));
+    }
+
+    #[test]
+    fn no_merge_base_in_a_shallow_clone_says_how_to_fetch_the_history() {
+        let repo = TestRepo::new();
+        repo.write("a.txt", "one\n");
+        repo.commit("fork point", ALICE);
+        repo.git(&["checkout", "--quiet", "-b", "feature"], ALICE);
+        repo.write("b.txt", "feature\n");
+        repo.commit("feature work", BOB);
+        let shallow = clone(&repo, &["--depth", "1", "--no-single-branch"]);
+        let local = LocalRepo::open(shallow.path()).unwrap();
+
+        let error = local
+            .merge_base("origin/main", "origin/feature")
+            .unwrap_err();
+
+        assert!(
+            matches!(error, GitError::ShallowNoMergeBase { .. }),
+            "{error}"
+        );
+        let message = error.to_string();
+        assert!(message.contains("'origin/main'"), "{message}");
+        assert!(message.contains("fetch-depth: 0"), "{message}");
+        assert!(message.contains("git fetch --deepen"), "{message}");
+        // A base the shallow checkout never fetched: the same advice.
+        let missing = local.resolve("origin/release").unwrap_err().to_string();
+        assert!(missing.contains("'origin/release'"), "{missing}");
+        assert!(missing.contains("shallow"), "{missing}");
+        assert!(missing.contains("fetch-depth: 0"), "{missing}");
+        let complete = repo.open().resolve("release").unwrap_err().to_string();
+        assert!(!complete.contains("shallow"), "{complete}");
     }
 
     #[test]

@@ -21,6 +21,12 @@ pub enum GitError {
     UnknownRevision { rev: String, message: String },
     #[error("no merge-base between '{base}' and '{head}'")]
     NoMergeBase { base: String, head: String },
+    /// No merge-base in a shallow clone: most likely the common history was not fetched
+    /// (`actions/checkout` fetches one commit unless told otherwise).
+    #[error(
+        "no merge-base between '{base}' and '{head}': the clone is shallow, so their common history is probably missing. Fetch it: `fetch-depth: 0` on actions/checkout, or `git fetch --deepen=<commits>` (or `git fetch --unshallow`) before running posture"
+    )]
+    ShallowNoMergeBase { base: String, head: String },
     #[error("'{path}' does not exist at revision '{rev}'")]
     PathNotFound { rev: String, path: String },
     #[error("path is not valid UTF-8: '{path}'")]
@@ -53,4 +59,17 @@ pub trait SourceRepo {
 
     /// Blame of a whole file at a revision: the commit that last touched each line.
     fn blame(&self, rev: &str, path: &str) -> Result<FileBlame, GitError>;
+
+    /// The commits reachable from `head` but not from `merge_base`, newest first in a
+    /// topological order (each before its parents): what ranks blamed commits in ancestry.
+    /// `Ok(None)` when the repository cannot list them; attribution then falls back to
+    /// commit dates (see [`crate::analyze::attribute`]).
+    fn change_commits(
+        &self,
+        merge_base: &str,
+        head: &str,
+    ) -> Result<Option<Vec<String>>, GitError> {
+        let _ = (merge_base, head);
+        Ok(None)
+    }
 }

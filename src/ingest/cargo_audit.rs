@@ -636,7 +636,12 @@ mod tests {
 
     #[test]
     fn malformed_and_wrong_shape() {
-        let error = crate::ingest::parse("c.json", &REPORT.as_bytes()[..2000]).unwrap_err();
+        let error = crate::ingest::parse(
+            "c.json",
+            &REPORT.as_bytes()[..2000],
+            &crate::ingest::SecretHasher::default(),
+        )
+        .unwrap_err();
         assert_eq!(error.format, Some(Format::CargoAudit));
         assert!(error.position.unwrap().starts_with("line "));
         let error = parse(

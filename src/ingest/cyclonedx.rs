@@ -983,7 +983,12 @@ mod tests {
 
     #[test]
     fn malformed_and_wrong_shape() {
-        let error = crate::ingest::parse("bom.json", &BOM.as_bytes()[..3000]).unwrap_err();
+        let error = crate::ingest::parse(
+            "bom.json",
+            &BOM.as_bytes()[..3000],
+            &crate::ingest::SecretHasher::default(),
+        )
+        .unwrap_err();
         assert_eq!(error.format, Some(Format::CycloneDx));
         assert!(error.position.unwrap().starts_with("line "));
         let error = parse(

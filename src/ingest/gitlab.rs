@@ -5,7 +5,7 @@
 //! | scan type (`scan.type`, else the vulnerability's `category`) | finding |
 //! |---|---|
 //! | `sast` | `sast` at `location.file` and lines; `secret` when its primary identifier is a secret scanner's (`gitleaks_rule_id`, `trufflehog_rule_id`: old SAST reports carried secrets) |
-//! | `secret_detection` | `secret`; `raw_source_code_extract` is never kept, only its SHA-256 as `fingerprints.secretHash` |
+//! | `secret_detection` | `secret`; `raw_source_code_extract` is never kept, only its keyed hash as `fingerprints.secretHash` ([`super::secret_hash`]) |
 //! | `dependency_scanning` | `sca`: `location.dependency` in `location.file` (manifest); ecosystem from `dependency_files[].package_manager`, else the gemnasium advisory URL, else the file name |
 //! | `container_scanning`, `cluster_image_scanning` | `container`: ecosystem from `location.operating_system` (`alpine 3.10.2` → Alpine) |
 //! | `dast`, `api_fuzzing` | `dast` at the URL path (`location.path`) |
@@ -33,6 +33,7 @@ use serde::Deserialize;
 
 use super::Parsed;
 use super::json::{self, JsonError, Scalar, null_as_default};
+use super::secret_hash::{SECRET_HASH, secret_digest};
 use super::text;
 use super::vulns;
 use crate::model::{Advisory, Ecosystem, Finding, Kind, Location, Package, Severity};
@@ -515,12 +516,12 @@ fn fingerprints(vulnerability: &Vulnerability) -> crate::model::Fingerprints {
                 .or_insert_with(|| signature.value.clone());
         }
     }
-    if let Some(secret) = vulnerability
+    if let Some(digest) = vulnerability
         .raw_source_code_extract
         .as_deref()
-        .filter(|s| !s.is_empty())
+        .and_then(secret_digest)
     {
-        fingerprints.insert(vulns::SECRET_HASH.to_string(), vulns::secret_hash(secret));
+        fingerprints.insert(SECRET_HASH.to_string(), digest);
     }
     fingerprints
 }
@@ -836,12 +837,14 @@ mod tests {
         assert_eq!(secret.severity, Severity::Critical);
         assert_eq!(secret.location.as_ref().unwrap().lines(), Some((12, 12)));
         assert_eq!(
-            secret.fingerprints.get(vulns::SECRET_HASH).unwrap(),
-            &vulns::secret_hash("AKIAQWERTYSECRET7777")
+            secret.fingerprints.get(SECRET_HASH),
+            secret_digest("AKIAQWERTYSECRET7777").as_ref(),
+            "the digest the report's parse keys"
         );
         let report = super::super::parse(
             "gl-secret-detection-report.json",
             SECRET_DETECTION.as_bytes(),
+            &super::super::SecretHasher::default(),
         )
         .unwrap();
         assert!(!format!("{report:?}").contains("AKIAQWERTYSECRET7777"));
@@ -1003,7 +1006,12 @@ mod tests {
             "{FIXTURES}dd_gl-dependency-scanning-report-many-vuln_v15.json"
         ))
         .unwrap();
-        let error = super::super::parse("gl.json", &bytes[..bytes.len() / 3]).unwrap_err();
+        let error = super::super::parse(
+            "gl.json",
+            &bytes[..bytes.len() / 3],
+            &crate::ingest::SecretHasher::default(),
+        )
+        .unwrap_err();
         assert_eq!(error.format, Some(super::super::Format::GitLab));
         assert!(
             error

@@ -2,20 +2,22 @@
 //! each one secret finding at its file, lines and columns.
 //!
 //! The secret itself (`Secret`) and the text around it (`Match`) are never copied: the
-//! finding carries the SHA-256 of `Secret` in `fingerprints["secretHash"]` (not for a
-//! report written with `--redact`, whose secrets all read `REDACTED`), so the same secret
-//! is recognised wherever it moves. The commit message, author and e-mail are not kept
-//! either; posture attributes findings from the repository itself.
+//! finding carries the keyed hash of `Secret` in `fingerprints["secretHash"]`, so the same
+//! secret is recognised wherever it moves and whichever tool reports it; a report written
+//! with `--redact`, whose secrets all read `REDACTED`, gets the hash of file, rule and lines
+//! in `fingerprints["secretLocationHash"]` instead (see [`super::secret_hash`]). The commit
+//! message, author and e-mail are not kept either; posture attributes findings from the
+//! repository itself.
 //!
 //! | gitleaks | severity |
 //! |---|---|
 //! | every leak (gitleaks has no severity) | high |
 
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
 use super::Parsed;
 use super::json::{self, JsonError, null_as_default};
+use super::secret_hash::{SECRET_HASH, SECRET_LOCATION_HASH, location_digest, secret_digest};
 use crate::model::{Finding, Kind, Location, Severity};
 
 /// The tool name gitleaks' findings carry.
@@ -87,10 +89,20 @@ fn finding(leak: &Leak) -> Finding {
         location.end_column = positive(leak.end_column);
         finding.location = Some(location);
     }
-    if !leak.secret.is_empty() && leak.secret != REDACTED {
-        let digest = Sha256::digest(leak.secret.as_bytes());
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-        finding.fingerprints.insert("secretHash".to_string(), hex);
+    match Some(leak.secret.as_str())
+        .filter(|s| *s != REDACTED)
+        .and_then(secret_digest)
+    {
+        Some(digest) => {
+            finding.fingerprints.insert(SECRET_HASH.to_string(), digest);
+        }
+        None => {
+            let lines = format!("lines {}-{}", leak.start_line, leak.end_line);
+            finding.fingerprints.insert(
+                SECRET_LOCATION_HASH.to_string(),
+                location_digest(&leak.file, rule, &lines),
+            );
+        }
     }
     if !leak.fingerprint.is_empty() {
         finding
@@ -178,15 +190,23 @@ mod tests {
     }
 
     #[test]
-    fn secret_hash_is_the_sha256_of_the_secret() {
+    fn secret_hash_is_the_keyed_hash_of_the_secret() {
         let parsed = parse(&bytes("gitleaks_json_simple.json")).unwrap();
         assert_eq!(parsed.findings.len(), 1);
-        let finding = &parsed.findings[0];
-        let expected: String = Sha256::digest(b"a secret")
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        assert_eq!(finding.fingerprints.get("secretHash").unwrap(), &expected);
+        let digest = secret_digest("a secret").unwrap();
+        assert_eq!(
+            parsed.findings[0].fingerprints.get(SECRET_HASH),
+            Some(&digest)
+        );
+        let hasher = crate::ingest::SecretHasher::new(b"a key");
+        let report =
+            crate::ingest::parse("g.json", &bytes("gitleaks_json_simple.json"), &hasher).unwrap();
+        let finding = &report.findings[0];
+        assert_eq!(
+            finding.fingerprints.get(SECRET_HASH),
+            Some(&hasher.key(&digest)),
+            "keyed before the report leaves ingest"
+        );
         assert_eq!(finding.title, "test-rule", "no description: the rule id");
         assert_eq!(finding.location.as_ref().unwrap().lines(), Some((1, 2)));
         assert!(
@@ -212,7 +232,9 @@ mod tests {
                 &["a secret", "line containing secret"][..],
             ),
         ] {
-            let report = crate::ingest::parse(name, &bytes(name)).unwrap();
+            let report =
+                crate::ingest::parse(name, &bytes(name), &crate::ingest::SecretHasher::default())
+                    .unwrap();
             let shown = format!("{report:?}");
             for secret in secrets {
                 assert!(!shown.contains(secret), "{name}: {secret} leaked");
@@ -233,6 +255,15 @@ mod tests {
         .unwrap();
         let finding = &parsed.findings[0];
         assert!(!finding.fingerprints.contains_key("secretHash"));
+        assert_eq!(
+            finding.fingerprints.get(SECRET_LOCATION_HASH),
+            Some(&location_digest(
+                "src/app.py",
+                "generic-api-key",
+                "lines 3-3"
+            )),
+            "where the secret is, for lack of the secret"
+        );
         assert_eq!(
             finding.fingerprints.get("gitleaks/fingerprint").unwrap(),
             "src/app.py:generic-api-key:3"
@@ -261,14 +292,23 @@ mod tests {
     #[test]
     fn malformed_and_wrong_shape() {
         let bytes = bytes("dd_gitleaks8_many.json");
-        let error = crate::ingest::parse("g.json", &bytes[..bytes.len() - 20]).unwrap_err();
+        let error = crate::ingest::parse(
+            "g.json",
+            &bytes[..bytes.len() - 20],
+            &crate::ingest::SecretHasher::default(),
+        )
+        .unwrap_err();
         assert_eq!(error.format, Some(Format::Gitleaks));
         assert!(
             error.position.as_deref().unwrap().starts_with("line "),
             "{error}"
         );
-        let error =
-            crate::ingest::parse("g.json", br#"[{"RuleID":"r"},{"StartLine":"2"}]"#).unwrap_err();
+        let error = crate::ingest::parse(
+            "g.json",
+            br#"[{"RuleID":"r"},{"StartLine":"2"}]"#,
+            &crate::ingest::SecretHasher::default(),
+        )
+        .unwrap_err();
         assert_eq!(error.position.as_deref(), Some("$[1].StartLine"));
     }
 }

@@ -2,7 +2,8 @@
 //! content (see [`Format`]), its findings are read into the shared model, and
 //! their paths are later placed in the repository by [`PathResolver`]. Pure apart from
 //! [`read_report`], which reads one file; bad input is an [`IngestError`] naming the file and
-//! the position, never a panic.
+//! the position, never a panic. A secret is never kept: findings carry its hash, keyed by
+//! the [`SecretHasher`] the caller passes (see [`secret_hash`]).
 
 mod detect;
 mod gitlab;
@@ -13,6 +14,7 @@ mod paths;
 mod sarif;
 mod sarif_schema;
 mod sarif_stream;
+pub mod secret_hash;
 mod text;
 mod trivy;
 mod vulns;
@@ -29,6 +31,7 @@ use std::io::Read;
 use std::path::Path;
 
 pub use paths::{PathResolver, resolve_paths};
+pub use secret_hash::{SECRET_KEY_VAR, SecretHasher};
 
 use crate::model::Finding;
 
@@ -139,12 +142,18 @@ pub fn detect(bytes: &[u8]) -> Option<Format> {
     detect::detect(bytes)
 }
 
-/// Reads the findings of one report; `source` names it in messages and errors.
-pub fn parse(source: &str, bytes: &[u8]) -> Result<Report, IngestError> {
-    parse_limited(source, bytes, MAX_RESULTS)
+/// Reads the findings of one report; `source` names it in messages and errors. Secret
+/// hashes are keyed with `secrets`.
+pub fn parse(source: &str, bytes: &[u8], secrets: &SecretHasher) -> Result<Report, IngestError> {
+    parse_limited(source, bytes, MAX_RESULTS, secrets)
 }
 
-fn parse_limited(source: &str, bytes: &[u8], max_results: usize) -> Result<Report, IngestError> {
+fn parse_limited(
+    source: &str,
+    bytes: &[u8],
+    max_results: usize,
+    secrets: &SecretHasher,
+) -> Result<Report, IngestError> {
     let Some(format) = detect(bytes) else {
         return Err(unrecognised(source, bytes));
     };
@@ -164,6 +173,8 @@ fn parse_limited(source: &str, bytes: &[u8], max_results: usize) -> Result<Repor
     if parsed.findings.len() > max_results {
         return Err(too_many_results(source, Some(format), max_results));
     }
+    let mut parsed = parsed;
+    secret_hash::key_fingerprints(&mut parsed.findings, secrets);
     Ok(Report {
         source: source.to_string(),
         format,
@@ -194,7 +205,7 @@ fn unrecognised(source: &str, bytes: &[u8]) -> IngestError {
 }
 
 /// Reads and parses one report file; files over [`MAX_REPORT_BYTES`] are refused unread.
-pub fn read_report(path: &Path) -> Result<Report, IngestError> {
+pub fn read_report(path: &Path, secrets: &SecretHasher) -> Result<Report, IngestError> {
     let source = path.display().to_string();
     let unreadable =
         |e: std::io::Error| IngestError::new(&source, None, format!("cannot read: {e}"));
@@ -210,7 +221,7 @@ pub fn read_report(path: &Path) -> Result<Report, IngestError> {
     if bytes.len() as u64 > MAX_REPORT_BYTES {
         return Err(too_large(&source));
     }
-    parse(&source, &bytes)
+    parse(&source, &bytes, secrets)
 }
 
 fn too_many_results(source: &str, format: Option<Format>, max: usize) -> IngestError {
@@ -236,6 +247,19 @@ fn too_large(source: &str) -> IngestError {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    // The entry points under the default key: these tests are about reading, not hashing.
+    fn parse(source: &str, bytes: &[u8]) -> Result<Report, IngestError> {
+        super::parse(source, bytes, &SecretHasher::default())
+    }
+
+    fn parse_limited(source: &str, bytes: &[u8], max: usize) -> Result<Report, IngestError> {
+        super::parse_limited(source, bytes, max, &SecretHasher::default())
+    }
+
+    fn read_report(path: &Path) -> Result<Report, IngestError> {
+        super::read_report(path, &SecretHasher::default())
+    }
 
     fn fixture(path: &str) -> Vec<u8> {
         std::fs::read(format!("{}/fixtures/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap()

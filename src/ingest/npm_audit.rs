@@ -422,6 +422,7 @@ mod tests {
         let error = crate::ingest::parse(
             "audit.json",
             br#"{"actions":[],"advisories":{"1":{"id":1}},"muted":[],"metadata":{}}"#,
+            &crate::ingest::SecretHasher::default(),
         )
         .unwrap_err();
         assert_eq!(error.format, Some(Format::NpmAudit));
@@ -445,7 +446,12 @@ mod tests {
     #[test]
     fn malformed_and_wrong_shape() {
         let bytes = bytes("dd_npm7plus_one_vuln.json");
-        let error = crate::ingest::parse("n.json", &bytes[..bytes.len() / 2]).unwrap_err();
+        let error = crate::ingest::parse(
+            "n.json",
+            &bytes[..bytes.len() / 2],
+            &crate::ingest::SecretHasher::default(),
+        )
+        .unwrap_err();
         assert_eq!(error.format, Some(Format::NpmAudit));
         assert!(error.position.unwrap().starts_with("line "));
         let error =

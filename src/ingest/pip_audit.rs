@@ -393,7 +393,12 @@ mod tests {
     #[test]
     fn malformed_and_wrong_shape() {
         let bytes = bytes("dd_many_vulns_new.json");
-        let error = crate::ingest::parse("p.json", &bytes[..bytes.len() / 2]).unwrap_err();
+        let error = crate::ingest::parse(
+            "p.json",
+            &bytes[..bytes.len() / 2],
+            &crate::ingest::SecretHasher::default(),
+        )
+        .unwrap_err();
         assert_eq!(error.format, Some(Format::PipAudit));
         assert!(error.position.unwrap().starts_with("line "));
         let error = parse(

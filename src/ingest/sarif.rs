@@ -140,6 +140,9 @@ struct RunContext<'a> {
     family: ToolFamily,
     /// Rule id → rule, over the driver then the extensions (the driver wins on a clash).
     rules_by_id: HashMap<&'a str, &'a Rule>,
+    /// Each rule's help text, made once and shared by its findings (100,000 results of one
+    /// rule hold one copy).
+    help: std::cell::RefCell<HashMap<*const Rule, Option<std::sync::Arc<str>>>>,
 }
 
 impl<'a> RunContext<'a> {
@@ -156,7 +159,30 @@ impl<'a> RunContext<'a> {
             family: ToolFamily::of(&tool),
             tool,
             rules_by_id,
+            help: Default::default(),
         }
+    }
+
+    /// `rule`'s help text, first paragraph and at most 600 characters.
+    fn help(&self, rule: &Rule) -> Option<std::sync::Arc<str>> {
+        const MAX_HELP_CHARS: usize = 600;
+        self.help
+            .borrow_mut()
+            .entry(std::ptr::from_ref(rule))
+            .or_insert_with(|| {
+                let help = rule.help.as_ref()?;
+                let text = help.text.as_deref().or(help.markdown.as_deref())?;
+                let first = text.trim().split("\n\n").next()?.trim();
+                if first.is_empty() {
+                    return None;
+                }
+                let cut = match first.char_indices().nth(MAX_HELP_CHARS) {
+                    Some((end, _)) => format!("{}…", &first[..end]),
+                    None => first.to_owned(),
+                };
+                Some(std::sync::Arc::from(cut))
+            })
+            .clone()
     }
 
     fn finding(&self, result: &SarifResult) -> Finding {
@@ -213,6 +239,7 @@ impl<'a> RunContext<'a> {
         }
         finding.fingerprints = fingerprints;
         finding.help_uri = rule.and_then(|r| r.help_uri.clone());
+        finding.help = rule.and_then(|r| self.help(r));
         finding.suppressed = result.suppressions.iter().any(|s| s.is_in_force());
         finding.fix = code_fix(result).map(Box::new);
         finding.confidence = confidence(result, rule, &tags);
@@ -234,7 +261,7 @@ impl<'a> RunContext<'a> {
             }
         }
         if kind == Kind::Secret {
-            hide_secret(&mut finding);
+            hide_secret(&mut finding, self.family == ToolFamily::Trivy);
         }
         finding
     }
@@ -665,12 +692,22 @@ fn purl_package(result: &SarifResult, rule: Option<&Rule>) -> Option<Package> {
 }
 
 /// A secret scanner's snippet is the secret: keep only its hash, for de-duplication.
-fn hide_secret(finding: &mut Finding) {
-    use sha2::{Digest, Sha256};
-    if let Some(snippet) = finding.location.as_mut().and_then(|l| l.snippet.take()) {
-        let digest = Sha256::digest(snippet.trim().as_bytes());
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-        finding.fingerprints.insert("secretHash".into(), hex);
+/// Trivy's is the line with the secret masked, which says where the secret is, not what.
+fn hide_secret(finding: &mut Finding, masked: bool) {
+    use super::secret_hash::{SECRET_HASH, SECRET_LOCATION_HASH, location_digest, secret_digest};
+    let Some(location) = finding.location.as_mut() else {
+        return;
+    };
+    let Some(snippet) = location.snippet.take() else {
+        return;
+    };
+    if masked {
+        let digest = location_digest(&location.path, &finding.rule, snippet.trim());
+        finding
+            .fingerprints
+            .insert(SECRET_LOCATION_HASH.into(), digest);
+    } else if let Some(digest) = secret_digest(&snippet) {
+        finding.fingerprints.insert(SECRET_HASH.into(), digest);
     }
 }
 
@@ -701,7 +738,7 @@ mod tests {
             .filter(|n| n.ends_with(".sarif"))
             .collect();
         names.sort();
-        assert_eq!(names.len(), 23);
+        assert_eq!(names.len(), 25);
         for name in names {
             let bytes = std::fs::read(format!("{FIXTURES}{name}")).unwrap();
             assert_eq!(
@@ -1131,6 +1168,32 @@ mod tests {
         );
         assert_eq!(tagged.findings[0].confidence, Some(Confidence::Low));
         assert_eq!(tagged.findings[1].confidence, Some(Confidence::Medium));
+    }
+
+    #[test]
+    fn a_rule_s_help_is_kept_once_for_all_its_findings() {
+        let parsed = fixture("semgrep_1.69.0_real.sarif");
+        let with_help: Vec<&Finding> = parsed
+            .findings
+            .iter()
+            .filter(|f| f.help.is_some())
+            .collect();
+        assert!(!with_help.is_empty());
+        for a in &with_help {
+            for b in &with_help {
+                if a.rule == b.rule {
+                    assert!(std::sync::Arc::ptr_eq(
+                        a.help.as_ref().unwrap(),
+                        b.help.as_ref().unwrap()
+                    ));
+                }
+            }
+        }
+        assert!(
+            with_help
+                .iter()
+                .all(|f| !f.help.as_deref().unwrap().contains("\n\n"))
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! | `Class: os-pkgs` vulnerability | `container`, ecosystem = `Metadata.OS.Family` (Alpine, Debian, Ubuntu…) |
 //! | `Class: lang-pkgs` vulnerability | `sca`, ecosystem from the PURL type, else `Type` (npm, pip, gomod, jar…); manifest and location = `Target` (in a container image, a path inside it: named in the message only) |
 //! | `Misconfigurations[]` with `Status: FAIL` | `iac` at `Target`, `CauseMetadata` lines (`PASS`/`EXCEPTION` are not findings) |
-//! | `Secrets[]` | `secret` at `Target` and lines; `Match` is never kept, only its SHA-256 as `fingerprints.secretHash` |
+//! | `Secrets[]` | `secret` at `Target` and lines; Trivy masks the secret in `Match`, so only the keyed hash of target, rule and `Match` is kept, as `fingerprints.secretLocationHash` ([`super::secret_hash`]): a secret gitleaks also reports merges with it by location |
 //!
 //! Severity (`Severity`, the same scale for all three):
 //!
@@ -27,6 +27,7 @@ use serde::Deserialize;
 
 use super::Parsed;
 use super::json::{self, JsonError, null_as_default};
+use super::secret_hash::{SECRET_LOCATION_HASH, location_digest};
 use super::text;
 use super::vulns;
 use crate::model::{Advisory, Ecosystem, Finding, Kind, Location, Package};
@@ -198,8 +199,8 @@ struct Secret {
     start_line: Option<f64>,
     #[serde(default)]
     end_line: Option<f64>,
-    /// The matched line with the secret (redacted by Trivy unless told otherwise): hashed,
-    /// never copied into a finding.
+    /// The matched line, the secret in it masked with `*` by Trivy: hashed with the
+    /// location, never copied into a finding.
     #[serde(default, rename = "Match")]
     matched: Option<String>,
 }
@@ -475,11 +476,19 @@ fn secret_finding(target: &str, secret: &Secret) -> Finding {
             finding.title, secret.category
         )
     };
-    if let Some(matched) = secret.matched.as_deref().filter(|m| !m.is_empty()) {
-        finding
-            .fingerprints
-            .insert(vulns::SECRET_HASH.into(), vulns::secret_hash(matched));
-    }
+    // The masked line says where the secret is, not what it is: it cannot be `secretHash`.
+    let shown = match secret.matched.as_deref().map(str::trim) {
+        Some(matched) if !matched.is_empty() => matched.to_string(),
+        _ => format!(
+            "lines {}-{}",
+            vulns::line(secret.start_line).unwrap_or(0),
+            vulns::line(secret.end_line).unwrap_or(0)
+        ),
+    };
+    finding.fingerprints.insert(
+        SECRET_LOCATION_HASH.into(),
+        location_digest(target, rule, &shown),
+    );
     finding.location = located(
         target,
         &Lines {
@@ -649,9 +658,15 @@ mod tests {
         assert_eq!(secret.title, "GitHub Personal Access Token");
         assert_eq!(secret.location.as_ref().unwrap().lines(), Some((24, 24)));
         assert_eq!(
-            secret.fingerprints.get(vulns::SECRET_HASH).unwrap(),
-            &vulns::secret_hash("ENV GITHUB_PAT=*****")
+            secret.fingerprints.get(SECRET_LOCATION_HASH),
+            Some(&location_digest(
+                "Dockerfile",
+                "github-pat",
+                "ENV GITHUB_PAT=*****"
+            )),
+            "the masked line says where, not what"
         );
+        assert!(!secret.fingerprints.contains_key("secretHash"));
     }
 
     /// An image scan of Alpine packages, trimmed from Trivy's alpine-310 golden, with an
@@ -737,10 +752,29 @@ mod tests {
         let secret = parsed.findings.last().unwrap();
         assert_eq!(secret.kind, Kind::Secret);
         assert_eq!(
-            secret.fingerprints.get(vulns::SECRET_HASH).unwrap(),
-            &vulns::secret_hash("AWS_ACCESS_KEY_ID=AKIAZZZZSECRETVALUE1")
+            secret.fingerprints.get(SECRET_LOCATION_HASH),
+            Some(&location_digest(
+                "/app/.env",
+                "aws-access-key-id",
+                "AWS_ACCESS_KEY_ID=AKIAZZZZSECRETVALUE1"
+            ))
         );
-        let report = super::super::parse("image.json", IMAGE.as_bytes()).unwrap();
+        let report = super::super::parse(
+            "image.json",
+            IMAGE.as_bytes(),
+            &super::super::SecretHasher::default(),
+        )
+        .unwrap();
+        assert_ne!(
+            report
+                .findings
+                .last()
+                .unwrap()
+                .fingerprints
+                .get(SECRET_LOCATION_HASH),
+            secret.fingerprints.get(SECRET_LOCATION_HASH),
+            "keyed before the report leaves ingest"
+        );
         assert!(!format!("{report:?}").contains("AKIAZZZZSECRETVALUE1"));
     }
 

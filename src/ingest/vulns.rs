@@ -1,17 +1,11 @@
 //! Normalisation shared by the vulnerability scanners' native formats (Trivy, Grype, GitLab
 //! security reports): severity names with a CVSS fallback, OS families as ecosystems, the
-//! preferred advisory id, the affected range a fixed version implies, and the hash that
-//! stands in for a secret's value.
+//! preferred advisory id and the affected range a fixed version implies.
 
 use std::cmp::Ordering;
 
-use sha2::{Digest, Sha256};
-
 use crate::analyze::versions;
 use crate::model::{AffectedRange, Ecosystem, RangeEvent, RangeKind, Severity};
-
-/// The fingerprint key under which a secret's SHA-256 is kept (never the secret itself).
-pub(crate) const SECRET_HASH: &str = "secretHash";
 
 /// A tool's severity name: `critical`, `high`, `medium`/`moderate`, `low` as written,
 /// `info`/`informational`/`negligible` → info; anything else (`UNKNOWN`, empty) → the CVSS
@@ -103,14 +97,6 @@ pub(crate) fn fixed_range(
         .collect()
 }
 
-/// Lowercase SHA-256 hex of a secret, so that a secret can be recognised without being kept.
-pub(crate) fn secret_hash(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// A 1-based line number from a tool's number, when it is one.
 pub(crate) fn line(value: Option<f64>) -> Option<u32> {
     value
@@ -180,14 +166,6 @@ mod tests {
     }
 
     #[test]
-    fn secret_hash_is_sha256_hex() {
-        assert_eq!(
-            secret_hash("abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
-    }
-
-    #[test]
     fn lines() {
         assert_eq!(line(Some(3.0)), Some(3));
         assert_eq!(line(Some(0.0)), None);
@@ -248,7 +226,7 @@ mod tests {
                 ),
             }
         }
-        assert_eq!(counts, [3, 2, 3], "fixtures of each format");
+        assert_eq!(counts, [4, 2, 3], "fixtures of each format");
     }
 
     #[test]

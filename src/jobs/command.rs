@@ -141,7 +141,8 @@ async fn policy(context: &Context<'_>, change: &ChangeRequest) -> Result<Config,
         .unwrap_or_default())
 }
 
-/// The finding of posture's own comment that the command replies to.
+/// The finding of posture's own comment that the command replies to; `None` when that
+/// comment lists several findings on its line (the command must name one by id).
 fn thread_finding(reply_to: &ReplyTo, published: &Published) -> Option<FindingId> {
     let comment = match reply_to {
         ReplyTo::ReviewComment(id) => published.comments.iter().find(|c| &c.id == id),
@@ -151,7 +152,10 @@ fn thread_finding(reply_to: &ReplyTo, published: &Published) -> Option<FindingId
             .find(|c| c.thread.as_deref() == Some(id.as_str())),
         ReplyTo::Conversation => None,
     };
-    comment.map(|c| c.finding.clone())
+    match comment?.findings.as_slice() {
+        [only] => Some(only.clone()),
+        _ => None,
+    }
 }
 
 /// See [`Session::record_id`]: `decided` tells whether an id has a decision.
@@ -473,7 +477,12 @@ impl Session<'_, '_> {
                 by.date.date_naive(),
                 by.summary
             )),
-            None => text.push_str("\nThe introducing commit is unknown.\n"),
+            None => match finding.introduced_unknown {
+                Some(reason) => {
+                    text.push_str(&format!("\nIntroduced by: {}.\n", reason.describe()))
+                }
+                None => text.push_str("\nThe introducing commit is unknown.\n"),
+            },
         }
         if let Some(upgrade) = &finding.upgrade {
             text.push_str(&format!(
@@ -566,6 +575,8 @@ mod tests {
             triage: None,
             changed: false,
             previous_ids: previous.iter().map(|p| FindingId((*p).into())).collect(),
+            introduced_unknown: None,
+            snippet: None,
         }
     }
 

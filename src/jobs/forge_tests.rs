@@ -11,12 +11,12 @@ use serde_json::json;
 use super::review::{self, Context};
 use super::{Outcome, ReviewSettings};
 use crate::forge::{
-    Actor, ArtifactLimits, ChangeRequest, CommentId, CommentOutcome, Forge, ForgeError,
-    ForgeResult, GateStatus, InlineComment, Permission, PostedComment, Published, ReplyTo,
-    ReportFile, ReportGlobs, Reports,
+    Actor, ArtifactLimits, ChangeCommitList, ChangeRequest, CommentId, CommentOutcome, Forge,
+    ForgeError, ForgeResult, GateStatus, InlineComment, Permission, PostedComment, Published,
+    ReplyTo, ReportFile, ReportGlobs, Reports,
 };
 use crate::model::{ChangeSet, ChangeStatus, CommitInfo, FileBlame, FileChange};
-use crate::report::parse_finding_marker;
+use crate::report::{parse_finding_marker, parse_finding_markers};
 use crate::store::{self, Job, JobId, JobKind, Store};
 
 const HEAD: &str = "1111111111111111111111111111111111111111";
@@ -100,6 +100,10 @@ impl Forge for FakeForge {
             }],
         })
     }
+    /// The change is one commit, the head, which blame names for every line.
+    async fn change_commits(&self, _: &ChangeRequest) -> ForgeResult<ChangeCommitList> {
+        Ok(ChangeCommitList::Complete(vec![HEAD.into()]))
+    }
     async fn read_file(&self, _: &str, sha: &str, path: &str) -> ForgeResult<Option<Vec<u8>>> {
         let state = self.state.lock().unwrap();
         Ok(state.files.get(&(sha.to_owned(), path.to_owned())).cloned())
@@ -122,7 +126,9 @@ impl Forge for FakeForge {
                 author: "Ada".into(),
                 email: "ada@example.com".into(),
                 date: chrono::Utc::now(),
+                committed: chrono::Utc::now(),
                 summary: "add eval".into(),
+                shallow_boundary: false,
             }],
             lines: vec![0; 5],
         })
@@ -188,7 +194,7 @@ impl Forge for FakeForge {
             state.published.comments.push(PostedComment {
                 id: id.clone(),
                 thread: None,
-                finding: parse_finding_marker(&comment.body).expect("a marker"),
+                findings: parse_finding_markers(&comment.body),
                 body: comment.body.clone(),
                 resolved: false,
             });
@@ -207,6 +213,8 @@ impl Forge for FakeForge {
         for posted in &mut state.published.comments {
             if posted.id == comment.id {
                 posted.body = body.to_owned();
+                // As a forge reads it back: the markers the new text carries.
+                posted.findings = parse_finding_markers(body);
             }
         }
         Ok(())
@@ -218,7 +226,8 @@ impl Forge for FakeForge {
         _: &str,
     ) -> ForgeResult<()> {
         let mut state = self.state.lock().unwrap();
-        state.resolved.push(comment.finding.0.clone());
+        let ids = comment.findings.iter().map(|id| id.0.clone());
+        state.resolved.extend(ids);
         for posted in &mut state.published.comments {
             if posted.id == comment.id {
                 posted.resolved = true;
@@ -481,6 +490,113 @@ async fn a_fixed_finding_has_its_comment_resolved() {
     let state = forge.state.lock().unwrap();
     assert_eq!(state.resolved.len(), 1);
     assert!(state.gates.last().unwrap().passed);
+}
+
+/// Semgrep's report with one result per rule, each on its line.
+fn sarif_rules(results: &[(&str, u32)]) -> Vec<u8> {
+    let rules: Vec<_> = results
+        .iter()
+        .map(|(rule, _)| {
+            json!({"id": rule, "shortDescription": {"text": format!("Problem {rule}")},
+                   "properties": {"security-severity": "8.0"}})
+        })
+        .collect();
+    let results: Vec<_> = results
+        .iter()
+        .map(|(rule, line)| {
+            json!({
+                "ruleId": rule,
+                "message": {"text": format!("{rule} of user input")},
+                "locations": [{"physicalLocation": {
+                    "artifactLocation": {"uri": "app.py"},
+                    "region": {"startLine": line}
+                }}]
+            })
+        })
+        .collect();
+    serde_json::to_vec(&json!({
+        "version": "2.1.0",
+        "runs": [{"tool": {"driver": {"name": "Semgrep OSS", "rules": rules}}, "results": results}]
+    }))
+    .unwrap()
+}
+
+#[tokio::test]
+async fn two_findings_on_one_line_get_one_comment_that_a_fix_edits_and_the_last_fix_resolves() {
+    let setup = Setup::new(true).await;
+    let (store, forge) = (&setup.store, &setup.forge);
+    let context = setup.context();
+    let head_reports = |results: &[(&str, u32)]| {
+        vec![ReportFile {
+            name: "scans/semgrep.sarif".into(),
+            bytes: sarif_rules(results),
+        }]
+    };
+    forge
+        .state
+        .lock()
+        .unwrap()
+        .reports
+        .insert(HEAD.into(), head_reports(&[("eval", 3), ("exec", 3)]));
+    review::review(&context, &job()).await.unwrap();
+    let ids = {
+        let state = forge.state.lock().unwrap();
+        assert_eq!(state.posted.len(), 1, "one comment for line 3");
+        assert_eq!(state.posted[0].findings.len(), 2);
+        assert_eq!(state.published.comments[0].findings.len(), 2);
+        state.posted[0].findings.clone()
+    };
+    // Each finding's comment is recorded: commands and history find it by either.
+    let project = store
+        .upsert_project(store::Forge::GitHub, "octo/app", None)
+        .await
+        .unwrap();
+    let recorded = store.comments(project, 7).await.unwrap();
+    assert_eq!(recorded.len(), 2, "{recorded:?}");
+
+    // A re-run: nothing new, nothing edited.
+    review::review(&context, &job()).await.unwrap();
+    {
+        let state = forge.state.lock().unwrap();
+        assert_eq!(state.posted.len(), 1);
+        assert_eq!(state.published.comments[0].findings, ids);
+        assert!(state.resolved.is_empty());
+    }
+    // `exec` fixed: the comment is edited to list `eval` alone, not resolved.
+    forge
+        .state
+        .lock()
+        .unwrap()
+        .reports
+        .insert(HEAD.into(), head_reports(&[("eval", 3)]));
+    review::review(&context, &job()).await.unwrap();
+    {
+        let state = forge.state.lock().unwrap();
+        assert_eq!(state.posted.len(), 1, "edited, not reposted");
+        let comment = &state.published.comments[0];
+        assert_eq!(comment.findings.len(), 1);
+        assert!(
+            comment.body.contains("eval of user input"),
+            "{}",
+            comment.body
+        );
+        assert!(
+            !comment.body.contains("exec of user input"),
+            "{}",
+            comment.body
+        );
+        assert!(state.resolved.is_empty());
+    }
+    // Both fixed: now it is resolved.
+    forge
+        .state
+        .lock()
+        .unwrap()
+        .reports
+        .insert(HEAD.into(), head_reports(&[("other", 1)]));
+    review::review(&context, &job()).await.unwrap();
+    let state = forge.state.lock().unwrap();
+    assert_eq!(state.resolved.len(), 1, "{:?}", state.resolved);
 }
 
 #[tokio::test]

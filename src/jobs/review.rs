@@ -9,19 +9,17 @@
 use std::sync::Arc;
 
 use chrono::Utc;
-use tracing::{info, warn};
+use tracing::info;
 
 use super::Outcome;
 use super::runner::ReviewSettings;
 use crate::config::{self, Config, ConfigError};
-use crate::forge::plan::{self, MAX_BODY_CHARS};
+use crate::forge::publish;
 use crate::forge::repo::ForgeRepo;
-use crate::forge::{
-    ChangeRequest, CommentOutcome, Forge, ForgeError, GateStatus, ReportGlobs, Reports,
-};
+use crate::forge::{ChangeRequest, Forge, ForgeError, GateStatus, ReportGlobs, Reports};
 use crate::ingest::IngestError;
 use crate::model::{ChangeSet, Finding, Intel, Review, Snapshot};
-use crate::report::{self, Format};
+use crate::report::{self, Limit, budget::CUT_NOTE};
 use crate::review::{self as engine, Ingested, ReviewError};
 use crate::store::{
     Accepted, DeliveryId, Job, JobKind, NewDelivery, NewJob, ProjectId, Store, StoreError,
@@ -46,10 +44,21 @@ pub enum JobError {
     Review(#[from] ReviewError),
     #[error("rendering: {0}")]
     Render(#[from] report::RenderError),
+
     #[error("the review thread stopped: {0}")]
     Join(#[from] tokio::task::JoinError),
     #[error(transparent)]
     OverBudget(#[from] super::budget::OverBudget),
+}
+
+/// A forge error keeps its own variant: the runner retries by it.
+impl From<publish::PublishError> for JobError {
+    fn from(error: publish::PublishError) -> JobError {
+        match error {
+            publish::PublishError::Forge(error) => JobError::Forge(error),
+            publish::PublishError::Render(error) => JobError::Render(error),
+        }
+    }
 }
 
 /// Reviews the job's change request (or, for a CI run that named none, every open one
@@ -157,7 +166,7 @@ pub(super) async fn review_one(
                     head_sha: change.head_sha.clone(),
                     passed,
                     title: "Incomplete: no scanner report in CI's artifacts".into(),
-                    summary: plan::truncate(&body, MAX_BODY_CHARS),
+                    summary: Limit::GITHUB_CHECK_SUMMARY.cut(&body, CUT_NOTE),
                     annotations: Vec::new(),
                 },
             )
@@ -299,6 +308,7 @@ async fn ingest(
 ) -> Result<Snapshot, JobError> {
     let size = reports.files.iter().map(|f| f.bytes.len() as u64).sum();
     let memory = context.settings.memory.reserve(size).await?;
+    let secrets = context.settings.secrets.clone();
     let (snapshot, refused, warnings) = tokio::task::spawn_blocking(move || {
         // Held by the parse itself: if the job is abandoned (its time budget), the memory
         // stays counted until the parse is done with it.
@@ -308,7 +318,7 @@ async fn ingest(
             .files
             .iter()
             .map(|f| (f.name.as_str(), f.bytes.as_slice()));
-        let snapshot = engine::ingest_bytes(files, &mut refused, &mut warnings);
+        let snapshot = engine::ingest_bytes(files, &secrets, &mut refused, &mut warnings);
         (snapshot, refused, warnings)
     })
     .await?;
@@ -347,6 +357,7 @@ async fn run_engine(
         fail_on: None,
         today: Utc::now().date_naive(),
         triage,
+        secrets: context.settings.secrets.clone(),
     };
     // Exploitation data (KEV, EPSS) from the store's cached feeds, for the CVEs at head.
     let mut ingested = ingested;
@@ -376,8 +387,7 @@ async fn run_engine(
     }
 }
 
-/// Publishes `review`: inline comments first (their ids recorded), then updates and
-/// resolutions, the summary, and the gate.
+/// Publishes `review` (see [`publish::publish`]) and records the inline comments posted.
 async fn publish(
     context: &Context<'_>,
     config: &Config,
@@ -387,84 +397,27 @@ async fn publish(
     review: &Review,
     refused: &[IngestError],
 ) -> Result<(), JobError> {
-    let forge = &context.forge;
-    let published = forge.published(change).await?;
     let max_inline = config
         .max_inline_comments
         .unwrap_or(context.settings.max_inline_comments);
-    let plan = plan::plan(review, diff, &published, max_inline)?;
-    let mut not_inline = Vec::new();
-    let outcomes = forge.post_comments(change, &plan.create).await?;
-    for (comment, outcome) in plan.create.iter().zip(outcomes) {
-        match outcome {
-            CommentOutcome::Posted(id) => {
-                context
-                    .store
-                    .record_comment(project, change.number, &comment.finding, &id.0)
-                    .await?;
-            }
-            CommentOutcome::Rejected(reason) => {
-                warn!(finding = %comment.finding, "comment refused: {reason}");
-                not_inline.push(format!(
-                    "`{}:{}`: the forge refused an inline comment ({reason}); the finding is listed above.",
-                    comment.path, comment.line
-                ));
-            }
+    let publication = publish::publish(
+        context.forge.as_ref(),
+        change,
+        diff,
+        review,
+        refused,
+        max_inline,
+    )
+    .await?;
+    for (findings, comment) in &publication.posted {
+        for finding in findings {
+            context
+                .store
+                .record_comment(project, change.number, finding, &comment.0)
+                .await?;
         }
     }
-    for (comment, body) in &plan.update {
-        forge.update_comment(change, comment, body).await?;
-    }
-    for comment in &plan.resolve {
-        forge
-            .resolve_comment(change, comment, &change.head_sha)
-            .await?;
-    }
-    for comment in &plan.settle {
-        forge.resolve_thread(change, comment).await?;
-    }
-    if !plan.over_cap.is_empty() {
-        not_inline.push(format!(
-            "{} more new finding(s) in the diff are listed above without an inline comment (at most {} per run).",
-            plan.over_cap.len(),
-            max_inline
-        ));
-    }
-    let body = summary_body(review, refused, &not_inline)?;
-    let existing = published.summary.as_ref().map(|(id, _)| id);
-    let unchanged = published
-        .summary
-        .as_ref()
-        .is_some_and(|(_, old)| old.trim() == body.trim());
-    if !unchanged {
-        forge.upsert_summary(change, existing, &body).await?;
-    }
-    let mut gate = plan.gate;
-    gate.summary = plan::truncate(&format!("{}\n\n{body}", gate.summary), MAX_BODY_CHARS);
-    forge.set_gate(&change.repository, &gate).await?;
     Ok(())
-}
-
-/// The summary comment: the markdown review without per-finding markers (those belong to
-/// inline comments only), cut to the forge's limit.
-fn summary_body(
-    review: &Review,
-    refused: &[IngestError],
-    not_inline: &[String],
-) -> Result<String, JobError> {
-    let mut body = report::render(Format::Markdown, review, refused)?;
-    body = body
-        .lines()
-        .filter(|line| report::parse_finding_marker(line).is_none())
-        .collect::<Vec<_>>()
-        .join("\n");
-    if !not_inline.is_empty() {
-        body.push_str("\n\n#### Not commented inline\n");
-        for note in not_inline {
-            body.push_str(&format!("- {note}\n"));
-        }
-    }
-    Ok(plan::truncate(&body, MAX_BODY_CHARS))
 }
 
 /// A broken `.posture.yml` is answered on the change request, and fails the gate.
@@ -492,7 +445,7 @@ async fn publish_config_error(
                 head_sha: change.head_sha.clone(),
                 passed: false,
                 title: format!("{} is invalid", config::FILE_NAME),
-                summary: plan::truncate(&body, MAX_BODY_CHARS),
+                summary: Limit::GITHUB_CHECK_SUMMARY.cut(&body, CUT_NOTE),
                 annotations: Vec::new(),
             },
         )

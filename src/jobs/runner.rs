@@ -24,6 +24,8 @@ pub struct ReviewSettings {
     pub time_budget: Duration,
     /// What reading reports may hold at once, across this process's jobs.
     pub memory: MemoryBudget,
+    /// Keys the hashes that stand in for secrets in CI reports (`POSTURE_SECRET_KEY`).
+    pub secrets: crate::ingest::SecretHasher,
 }
 
 impl Default for ReviewSettings {
@@ -33,6 +35,7 @@ impl Default for ReviewSettings {
             artifact_limits: ArtifactLimits::default(),
             time_budget: Duration::from_secs(600),
             memory: MemoryBudget::default(),
+            secrets: crate::ingest::SecretHasher::default(),
         }
     }
 }

@@ -1,5 +1,7 @@
 //! The change under review as git sees it: changed files, hunks and blame.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -66,8 +68,18 @@ pub struct CommitInfo {
     pub sha: String,
     pub author: String,
     pub email: String,
+    /// When the author wrote it: what a review shows. Never an order: a rebase keeps author
+    /// dates, so along a rebased series they can run backwards.
     pub date: DateTime<Utc>,
+    /// When it was committed. Rebase, amend and cherry-pick set it anew, so it follows
+    /// ancestry far better than `date` (clock skew aside): the order of last resort for
+    /// commits outside the change (see [`crate::analyze::attribute`]).
+    pub committed: DateTime<Utc>,
     pub summary: String,
+    /// Blame stopped at this commit because its parents were not fetched (a shallow clone):
+    /// the lines blamed on it may be older than it, so it names no one.
+    #[serde(default)]
+    pub shallow_boundary: bool,
 }
 
 /// Blame of one file at one revision: the commit that last touched each line.
@@ -77,6 +89,32 @@ pub struct FileBlame {
     pub commits: Vec<CommitInfo>,
     /// For each line (index 0 = line 1), an index into `commits`.
     pub lines: Vec<usize>,
+}
+
+/// The commits of the change under review, those reachable from head but not from the
+/// merge-base, by their position in ancestry: a commit always ranks before its ancestors
+/// (rank 0 is head). Author dates cannot give this order (a rebased series keeps them), and
+/// commit dates can tie (a rebase rewrites a whole series within one second).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChangeCommits {
+    rank: HashMap<String, usize>,
+}
+
+impl ChangeCommits {
+    /// From the commits in a topological order, newest first (as `git rev-list
+    /// --topo-order merge-base..head` lists them).
+    pub fn new(newest_first: impl IntoIterator<Item = String>) -> Self {
+        let mut rank = HashMap::new();
+        for (position, sha) in newest_first.into_iter().enumerate() {
+            rank.entry(sha).or_insert(position);
+        }
+        Self { rank }
+    }
+
+    /// The commit's position in ancestry (0 = head); `None` when the change does not hold it.
+    pub fn rank(&self, sha: &str) -> Option<usize> {
+        self.rank.get(sha).copied()
+    }
 }
 
 impl FileBlame {

@@ -498,6 +498,11 @@ pub struct Finding {
     /// Fingerprints the tool computed (SARIF `partialFingerprints`/`fingerprints`).
     pub fingerprints: Fingerprints,
     pub help_uri: Option<String>,
+    /// The rule's help text (SARIF `rule.help`), first paragraph: what a comment offers as
+    /// the fix when the tool proposes no edit. Shared by every finding of the rule, and not
+    /// stored: only a comment rendered from a fresh review shows it.
+    #[serde(skip)]
+    pub help: Option<std::sync::Arc<str>>,
     /// Suppressed in the source (`nosemgrep`, SARIF `suppressions`): kept, never reported.
     pub suppressed: bool,
     /// A code change the scanner proposes (SARIF `fixes`, Semgrep autofix).
@@ -511,6 +516,18 @@ pub struct Finding {
     /// `issue_confidence`, `… CONFIDENCE` rule tags, GitLab `confidence`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<Confidence>,
+    /// Every tool's rule when reports under several rules or tools were merged into this
+    /// finding, the lead's first (Bandit's `B506` and Semgrep's `avoid-pyyaml-load` on one
+    /// `yaml.load`). Empty when `tools` and `rule` say it all.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<ToolRule>,
+}
+
+/// One tool's rule among those merged into a finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToolRule {
+    pub tool: String,
+    pub rule: String,
 }
 
 /// A tool's confidence in a finding, ordered from least to most sure.
@@ -580,10 +597,12 @@ impl Finding {
             cwes: Vec::new(),
             fingerprints: Fingerprints::new(),
             help_uri: None,
+            help: None,
             suppressed: false,
             fix: None,
             cvss_vectors: Vec::new(),
             confidence: None,
+            rules: Vec::new(),
         }
     }
 

@@ -8,16 +8,16 @@ pub mod intel;
 mod review;
 mod triage;
 
-pub use change::{ChangeSet, ChangeStatus, CommitInfo, FileBlame, FileChange, Hunk};
+pub use change::{ChangeCommits, ChangeSet, ChangeStatus, CommitInfo, FileBlame, FileChange, Hunk};
 pub use context::{BusinessContext, DataClass, Environment, Tier};
 pub use finding::{
     Advisory, AffectedRange, CodeFix, Confidence, Ecosystem, Finding, Fingerprints, Kind, Location,
-    Package, RangeEvent, RangeKind, Severity, Snapshot,
+    Package, RangeEvent, RangeKind, Severity, Snapshot, ToolRule,
 };
 pub use intel::{EpssScore, Intel, KevEntry};
 pub use review::{
-    ConfigChange, Dedup, DependencyScope, FindingId, Gate, GateOutcome, Introduced, Review,
-    ReviewedFinding, Risk, RiskFactor, Status, Summary, Transitive, Upgrade, UpgradeLocation,
-    UpgradeSuggestion,
+    ConfigChange, Dedup, DependencyScope, FailOn, FindingId, Gate, GateOutcome, Introduced, Review,
+    ReviewedFinding, Risk, RiskFactor, Status, Summary, Transitive, Unattributed, Upgrade,
+    UpgradeLocation, UpgradeSuggestion,
 };
 pub use triage::{DismissReason, Triage, TriageSource, TriageState, Verdict};

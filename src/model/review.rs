@@ -57,6 +57,29 @@ pub struct Introduced {
     pub summary: String,
 }
 
+/// Why a finding names no introducing commit although its lines were blamed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unattributed {
+    /// Blame reached the boundary of a shallow clone: the commit it stops at stands for all
+    /// the history that was not fetched.
+    ShallowClone,
+    /// A new finding on lines no commit of the change touched (the rule, the scanner or its
+    /// data changed, not the code): no commit of the change introduced it, and naming an
+    /// older one would blame someone outside the change.
+    BeforeChange,
+}
+
+impl Unattributed {
+    /// How reports say it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Unattributed::ShallowClone => "unknown: shallow clone",
+            Unattributed::BeforeChange => "unknown: the flagged lines predate this change",
+        }
+    }
+}
+
 /// One reason behind a risk score and how many points it moved it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RiskFactor {
@@ -159,6 +182,9 @@ pub struct ReviewedFinding {
     /// GitHub code scanning's `primaryLocationLineHash` of the flagged line.
     pub line_hash: Option<String>,
     pub introduced_by: Option<Introduced>,
+    /// Why `introduced_by` is empty although blame was read, when there is a reason to give.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub introduced_unknown: Option<Unattributed>,
     pub risk: Risk,
     pub upgrade: Option<Box<Upgrade>>,
     /// Set when a `.posture.yml` ignore rule matched: the rule's reason.
@@ -179,6 +205,11 @@ pub struct ReviewedFinding {
     /// merged into this one. Lookups by id honour them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub previous_ids: Vec<FindingId>,
+    /// The flagged lines as they read at head (at most five), kept only for the findings an
+    /// inline comment can show (new, on a line the change touched): a review of 100,000
+    /// findings must not hold 100,000 copies of code. Never set for a secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snippet: Option<Box<str>>,
 }
 
 impl ReviewedFinding {
@@ -222,6 +253,105 @@ impl GateOutcome {
     }
 }
 
+/// The gate's threshold (`--fail-on`, `.posture.yml`'s `fail_on`): block new findings at or
+/// above a severity, or never block (`none`: report only, for a first rollout). A type of its
+/// own rather than a [`Severity`], because `none` is a scanner's spelling of `info`: read as
+/// a severity, "never fail" would fail on everything.
+///
+/// Ordered from strictest to loosest (`info` < … < `critical` < `none`), so a higher
+/// threshold is a looser gate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(from = "FailOnName", into = "FailOnName")]
+pub enum FailOn {
+    AtOrAbove(Severity),
+    Never,
+}
+
+impl FailOn {
+    /// Whether a new finding of `severity` blocks the merge.
+    pub fn blocks(self, severity: Severity) -> bool {
+        match self {
+            FailOn::AtOrAbove(threshold) => severity >= threshold,
+            FailOn::Never => false,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailOn::AtOrAbove(severity) => severity.as_str(),
+            FailOn::Never => "none",
+        }
+    }
+}
+
+impl fmt::Display for FailOn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for FailOn {
+    type Err = String;
+
+    /// `none`, or a severity by any name [`Severity`] accepts (`error`, `moderate`, …).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.trim().eq_ignore_ascii_case("none") {
+            return Ok(FailOn::Never);
+        }
+        s.parse().map(FailOn::AtOrAbove).map_err(|_| {
+            format!(
+                "unknown threshold `{}` (expected none, critical, high, medium, low or info)",
+                s.trim()
+            )
+        })
+    }
+}
+
+impl From<Severity> for FailOn {
+    fn from(severity: Severity) -> Self {
+        FailOn::AtOrAbove(severity)
+    }
+}
+
+/// `fail_on`'s spellings in files and JSON: exactly the lower-case names, so a config typo is
+/// an error listing them.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum FailOnName {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+    None,
+}
+
+impl From<FailOnName> for FailOn {
+    fn from(name: FailOnName) -> Self {
+        match name {
+            FailOnName::Info => FailOn::AtOrAbove(Severity::Info),
+            FailOnName::Low => FailOn::AtOrAbove(Severity::Low),
+            FailOnName::Medium => FailOn::AtOrAbove(Severity::Medium),
+            FailOnName::High => FailOn::AtOrAbove(Severity::High),
+            FailOnName::Critical => FailOn::AtOrAbove(Severity::Critical),
+            FailOnName::None => FailOn::Never,
+        }
+    }
+}
+
+impl From<FailOn> for FailOnName {
+    fn from(fail_on: FailOn) -> Self {
+        match fail_on {
+            FailOn::AtOrAbove(Severity::Info) => FailOnName::Info,
+            FailOn::AtOrAbove(Severity::Low) => FailOnName::Low,
+            FailOn::AtOrAbove(Severity::Medium) => FailOnName::Medium,
+            FailOn::AtOrAbove(Severity::High) => FailOnName::High,
+            FailOn::AtOrAbove(Severity::Critical) => FailOnName::Critical,
+            FailOn::Never => FailOnName::None,
+        }
+    }
+}
+
 /// The merge gate: fails when a new, unignored, untriaged finding is at or above the
 /// threshold; incomplete when a scanner's report is missing on one side (unless the base
 /// config says `gate: {on_missing_report: pass}`).
@@ -230,7 +360,7 @@ pub struct Gate {
     /// `outcome == passed`.
     pub passed: bool,
     pub outcome: GateOutcome,
-    pub fail_on: Option<Severity>,
+    pub fail_on: Option<FailOn>,
     /// How many findings block the merge.
     pub blocking: usize,
 }
@@ -295,4 +425,46 @@ pub struct Review {
     /// What the change's own `.posture.yml` would alter; the review applies the base's.
     #[serde(default)]
     pub config_changes: Vec<ConfigChange>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fail_on_none_never_blocks_and_is_not_a_spelling_of_info() {
+        // `none` is how some scanners say `info`: as a threshold it must mean never.
+        assert_eq!("none".parse::<Severity>(), Ok(Severity::Info));
+        for text in ["none", "None", " NONE "] {
+            assert_eq!(text.parse::<FailOn>(), Ok(FailOn::Never), "{text}");
+        }
+        for severity in Severity::ALL {
+            assert!(!FailOn::Never.blocks(severity), "{severity}");
+        }
+        let high: FailOn = "error".parse().unwrap();
+        assert_eq!(high, FailOn::AtOrAbove(Severity::High));
+        assert!(high.blocks(Severity::Critical) && high.blocks(Severity::High));
+        assert!(!high.blocks(Severity::Medium));
+        let error = "hgh".parse::<FailOn>().unwrap_err();
+        assert!(error.contains("expected none, critical"), "{error}");
+    }
+
+    #[test]
+    fn fail_on_orders_strictest_first_and_none_loosest() {
+        let info = FailOn::AtOrAbove(Severity::Info);
+        let critical = FailOn::AtOrAbove(Severity::Critical);
+        assert!(info < critical && critical < FailOn::Never);
+    }
+
+    #[test]
+    fn fail_on_is_written_and_read_by_its_lower_case_name() {
+        assert_eq!(serde_json::to_value(FailOn::Never).unwrap(), "none");
+        let critical = FailOn::AtOrAbove(Severity::Critical);
+        assert_eq!(serde_json::to_value(critical).unwrap(), "critical");
+        assert_eq!(FailOn::Never.to_string(), "none");
+        let read: FailOn = serde_json::from_str("\"none\"").unwrap();
+        assert_eq!(read, FailOn::Never);
+        // Files take exact names only: an alias in a config is a typo to report.
+        assert!(serde_json::from_str::<FailOn>("\"error\"").is_err());
+    }
 }

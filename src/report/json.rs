@@ -11,7 +11,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::model::{
     Advisory, CodeFix, ConfigChange, Dedup, DependencyScope, FindingId, Gate, Introduced, Package,
-    Review, ReviewedFinding, Risk, Triage, Upgrade, UpgradeSuggestion,
+    Review, ReviewedFinding, Risk, Triage, Unattributed, Upgrade, UpgradeSuggestion,
 };
 
 pub const SCHEMA: &str = "posture.review/v1";
@@ -96,6 +96,10 @@ struct FindingView<'a> {
     kind: &'static str,
     tools: &'a [String],
     rule: &'a str,
+    /// Every tool with the rule it reported the finding under: one pair per tool, or each
+    /// tool's own rule when several reports were merged (Bandit's `B506` and Semgrep's
+    /// `…avoid-pyyaml-load` on one line). `rule` is the lead's.
+    rules: Vec<RuleView<'a>>,
     title: &'a str,
     message: &'a str,
     severity: &'static str,
@@ -107,6 +111,9 @@ struct FindingView<'a> {
     advisories: &'a [Advisory],
     cwes: &'a [u32],
     introduced_by: Option<&'a Introduced>,
+    /// Why `introduced_by` is null although blame was read (`shallow_clone`,
+    /// `before_change`).
+    introduced_unknown: Option<Unattributed>,
     risk: &'a Risk,
     upgrade: Option<&'a Upgrade>,
     /// For a dependency: development-only or not, direct or transitive (when known).
@@ -118,6 +125,34 @@ struct FindingView<'a> {
     help_uri: Option<&'a str>,
     /// A person's decision about the finding (a `/posture` command or a VEX statement).
     triage: Option<TriageView<'a>>,
+}
+
+#[derive(Serialize)]
+struct RuleView<'a> {
+    tool: &'a str,
+    rule: &'a str,
+}
+
+impl<'a> RuleView<'a> {
+    fn of(f: &'a crate::model::Finding) -> Vec<RuleView<'a>> {
+        if f.rules.is_empty() {
+            f.tools
+                .iter()
+                .map(|tool| RuleView {
+                    tool,
+                    rule: &f.rule,
+                })
+                .collect()
+        } else {
+            f.rules
+                .iter()
+                .map(|r| RuleView {
+                    tool: &r.tool,
+                    rule: &r.rule,
+                })
+                .collect()
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -159,6 +194,7 @@ impl<'a> From<&'a ReviewedFinding> for FindingView<'a> {
             kind: f.kind.as_str(),
             tools: &f.tools,
             rule: &f.rule,
+            rules: RuleView::of(f),
             title: &f.title,
             message: &f.message,
             severity: f.severity.as_str(),
@@ -170,6 +206,7 @@ impl<'a> From<&'a ReviewedFinding> for FindingView<'a> {
             advisories: &f.advisories,
             cwes: &f.cwes,
             introduced_by: r.introduced_by.as_ref(),
+            introduced_unknown: r.introduced_unknown,
             risk: &r.risk,
             upgrade: r.upgrade.as_deref(),
             dependency: r.dependency.as_ref(),
@@ -241,7 +278,7 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::super::markdown::tests::{dismissed, finding, review};
-    use crate::model::{ConfigChange, GateOutcome, Status};
+    use crate::model::{ConfigChange, GateOutcome, Status, ToolRule};
 
     #[test]
     fn the_contract_s_new_fields() {
@@ -292,5 +329,33 @@ mod tests {
         assert_eq!(third["status"], "existing");
         assert_eq!(third["changed"], true);
         assert_eq!(third["previous_ids"], json!(["fedcba9876"]));
+        assert_eq!(first["rules"], json!([{"tool": "semgrep", "rule": "eval"}]));
+    }
+
+    #[test]
+    fn a_merged_finding_lists_every_tool_and_rule() {
+        let mut merged = finding("3f9a1c77e0d1", Status::New);
+        merged.finding.tools = vec!["Semgrep OSS".into(), "Bandit".into()];
+        merged.finding.rule = "avoid-pyyaml-load".into();
+        merged.finding.rules = vec![
+            ToolRule {
+                tool: "Semgrep OSS".into(),
+                rule: "avoid-pyyaml-load".into(),
+            },
+            ToolRule {
+                tool: "Bandit".into(),
+                rule: "B506".into(),
+            },
+        ];
+        let r = review(vec![merged], GateOutcome::Failed);
+        let out: Value = serde_json::from_str(&super::render(&r, &[]).unwrap()).unwrap();
+        let f = &out["findings"][0];
+        assert_eq!(f["rule"], "avoid-pyyaml-load", "the lead's, as before");
+        assert_eq!(f["tools"], json!(["Semgrep OSS", "Bandit"]));
+        assert_eq!(
+            f["rules"],
+            json!([{"tool": "Semgrep OSS", "rule": "avoid-pyyaml-load"},
+                   {"tool": "Bandit", "rule": "B506"}])
+        );
     }
 }

@@ -4,17 +4,26 @@
 use handlebars::Handlebars;
 use serde::Serialize;
 
+use super::budget::{self, Limit, thousands};
+use super::links;
 use super::{RenderError, SUMMARY_MARKER, finding_marker};
 use crate::ingest::IngestError;
 use crate::model::{
-    CodeFix, GateOutcome, Review, ReviewedFinding, Severity, Status, Triage, TriageSource,
-    TriageState, Upgrade, UpgradeSuggestion, Verdict,
+    CodeFix, FailOn, GateOutcome, Kind, Review, ReviewedFinding, Severity, Status, Triage,
+    TriageSource, TriageState, Upgrade, UpgradeSuggestion, Verdict,
 };
 
 const REVIEW_TEMPLATE: &str = include_str!("../../templates/review.md.hbs");
 const FINDING_TEMPLATE: &str = include_str!("../../templates/finding.md.hbs");
 /// Scanner messages can be long; the comment shows the start and links to the rule.
 const MAX_MESSAGE_CHARS: usize = 600;
+/// A heading longer than this wraps into a paragraph on a phone.
+const MAX_TITLE_CHARS: usize = 100;
+/// What a leaked credential needs, whatever the scanner says.
+const SECRET_FIX: &str = "**Fix:** revoke and rotate this credential; removing it from the branch does not remove it from history.";
+const REPLY_HINT: &str = "Reply `/posture dismiss <reason> [-- comment]`, `/posture accept --until YYYY-MM-DD` or `/posture explain`";
+/// A reply to a comment about several findings must say which one it means.
+const REPLY_HINT_SEVERAL: &str = "Reply `/posture dismiss <reason> P-… [-- comment]`, `/posture accept --until YYYY-MM-DD P-…` or `/posture explain P-…`, naming the finding by its id";
 
 #[derive(Serialize)]
 struct View {
@@ -73,13 +82,13 @@ struct Row {
 
 #[derive(Serialize)]
 struct Item {
+    /// Empty where markers are not wanted (the forge's summary comment: markers belong to
+    /// inline comments only).
     marker: String,
     /// `P-` and six hex digits: how people name the finding in `/posture` commands.
     short_id: String,
     /// A person's decision about it, as one line (dismissed, accepted, pending).
     verdict: Option<String>,
-    /// Inline comments end with how to triage by reply.
-    hint: bool,
     severity_icon: &'static str,
     severity: &'static str,
     title: String,
@@ -87,6 +96,12 @@ struct Item {
     location: String,
     kind: &'static str,
     rule: String,
+    /// The rule id as code, linked to its help when posture knows where that is.
+    rule_link: String,
+    /// Each CWE, linked to MITRE's page.
+    cwes: Vec<String>,
+    /// The flagged lines at head, fenced.
+    code: Option<String>,
     tools: String,
     in_diff: bool,
     introduced: Option<String>,
@@ -103,7 +118,17 @@ struct Factor {
     detail: String,
 }
 
-pub(super) fn render(review: &Review, refused: &[IngestError]) -> Result<String, RenderError> {
+/// What a rendering of the whole review holds besides the review itself.
+pub(super) struct Options<'a> {
+    pub limit: Limit,
+    /// Each finding's hidden marker (the CLI's markdown keeps them; a forge's summary
+    /// comment does not: a marker there would make it look like the finding's comment).
+    pub markers: bool,
+    /// Lines for the notes section (what the job could not comment inline, …).
+    pub notes: &'a [String],
+}
+
+fn registry() -> Result<Handlebars<'static>, RenderError> {
     let mut registry = Handlebars::new();
     registry.set_strict_mode(true);
     registry.register_escape_fn(escape_markdown);
@@ -113,43 +138,104 @@ pub(super) fn render(review: &Review, refused: &[IngestError]) -> Result<String,
     registry
         .register_partial("finding", FINDING_TEMPLATE)
         .map_err(Box::new)?;
-    Ok(registry.render("review", &view(review, refused))?)
-}
-
-/// One finding as an inline review comment (the summary's entry for it, with its marker).
-/// With `suggest`, an upgrade's edit is offered as a one-click suggestion of the commented
-/// line instead of a diff.
-pub(super) fn render_finding(
-    finding: &ReviewedFinding,
-    suggest: bool,
-) -> Result<String, RenderError> {
-    let mut registry = Handlebars::new();
-    registry.set_strict_mode(true);
-    registry.register_escape_fn(escape_markdown);
     registry
         .register_template_string("finding", FINDING_TEMPLATE)
         .map_err(Box::new)?;
-    let mut item = item(finding);
-    item.hint = true;
-    if suggest
-        && let Some(upgrade) = &finding.upgrade
-        && let Some(after) = &upgrade.suggested_text
-    {
-        let fence = fence_for(after);
-        item.fix = Some(format!(
-            "{}\n\n{fence}suggestion\n{after}\n{fence}",
-            fix_sentence(upgrade)
-        ));
-    }
-    Ok(registry.render("finding", &item)?)
+    Ok(registry)
 }
 
-fn view(review: &Review, refused: &[IngestError]) -> View {
+/// The whole review within `options.limit`: the header, the notes and as many findings as
+/// fit, highest risk first, then how many were left out.
+pub(super) fn render(
+    review: &Review,
+    refused: &[IngestError],
+    options: &Options<'_>,
+) -> Result<String, RenderError> {
+    let registry = registry()?;
+    let fitted = budget::fit(review.findings.len(), options.limit, |kept| {
+        registry.render("review", &view(review, refused, kept, options))
+    })?;
+    Ok(fitted.body)
+}
+
+/// The inline comment on one line: every finding posture reports there (highest risk first),
+/// each with its marker, then how to triage by reply. With `suggest`, the first upgrade with
+/// an edit is offered as a one-click suggestion of the commented line instead of a diff.
+/// Findings that do not fit `limit` are left out of the text but keep their markers, so a
+/// re-run still finds this comment for them.
+pub(super) fn render_comment(
+    findings: &[&ReviewedFinding],
+    suggest: bool,
+    limit: Limit,
+) -> Result<String, RenderError> {
+    let registry = registry()?;
+    let mut sections = Vec::with_capacity(findings.len());
+    let mut suggested = !suggest;
+    for finding in findings {
+        let mut item = item(finding);
+        if !suggested
+            && let Some(upgrade) = &finding.upgrade
+            && let Some(after) = &upgrade.suggested_text
+        {
+            let fence = fence_for(after);
+            item.fix = Some(format!(
+                "{}\n\n{fence}suggestion\n{after}\n{fence}",
+                fix_sentence(upgrade)
+            ));
+            suggested = true;
+        }
+        sections.push(registry.render("finding", &item)?.trim_end().to_owned());
+    }
+    let total = sections.len();
+    let fitted = budget::fit(total, limit, |kept| {
+        let mut body = String::new();
+        if total > 1 {
+            body.push_str(&format!(
+                "**posture: {total} findings on this line**, highest risk first.\n\n"
+            ));
+        }
+        body.push_str(&sections[..kept].join("\n\n---\n\n"));
+        if kept < total {
+            body.push_str(&format!(
+                "\n\n… {} more finding{} on this line left out: the summary comment lists {}.\n",
+                thousands(total - kept),
+                if total - kept == 1 { "" } else { "s" },
+                if total - kept == 1 { "it" } else { "them" },
+            ));
+            for finding in &findings[kept..] {
+                body.push_str(&finding_marker(&finding.id));
+                body.push('\n');
+            }
+        }
+        let hint = if total > 1 {
+            REPLY_HINT_SEVERAL
+        } else {
+            REPLY_HINT
+        };
+        body.push_str(&format!("\n\n{hint}\n"));
+        Ok::<_, RenderError>(body)
+    })?;
+    Ok(fitted.body)
+}
+
+/// The template's view of `review` listing only its first `kept` findings (the highest
+/// risk: the review is ordered so); every count still covers them all.
+fn view(review: &Review, refused: &[IngestError], kept: usize, options: &Options<'_>) -> View {
     let triaged_away = |f: &ReviewedFinding| f.ignored.is_none() && f.is_triaged_away();
     let counted = |f: &ReviewedFinding| f.ignored.is_none() && !f.is_triaged_away();
+    let listed = &review.findings[..kept.min(review.findings.len())];
+    let total = |keep: &dyn Fn(&ReviewedFinding) -> bool| -> usize {
+        review.findings.iter().filter(|f| keep(f)).count()
+    };
+    let item = |f: &ReviewedFinding| {
+        let mut item = item(f);
+        if !options.markers {
+            item.marker.clear();
+        }
+        item
+    };
     let shown = |status: Status| -> Vec<Item> {
-        review
-            .findings
+        listed
             .iter()
             .filter(|f| f.status == status && counted(f))
             .map(item)
@@ -164,6 +250,9 @@ fn view(review: &Review, refused: &[IngestError]) -> View {
     };
     let missing = MissingTools::of(review);
     let gate_text = match gate.outcome {
+        GateOutcome::Passed if gate.fail_on == Some(FailOn::Never) => {
+            "Merge gate **passed**: it blocks nothing (`fail_on: none`).".to_string()
+        }
         GateOutcome::Passed => {
             format!("Merge gate **passed**: no new finding at or above **{threshold}**.")
         }
@@ -177,10 +266,21 @@ fn view(review: &Review, refused: &[IngestError]) -> View {
             missing.text()
         ),
     };
-    let mut notes: Vec<String> = refused
-        .iter()
-        .map(|e| format!("Report refused, the review ran without it: {e}"))
-        .collect();
+    let left_out = review.findings.len() - listed.len();
+    let mut notes: Vec<String> = Vec::new();
+    if left_out > 0 {
+        notes.push(format!(
+            "… {} more finding{} left out to keep this comment within the forge's size limit: the {} highest-risk are listed.",
+            thousands(left_out),
+            if left_out == 1 { "" } else { "s" },
+            thousands(listed.len()),
+        ));
+    }
+    notes.extend(
+        refused
+            .iter()
+            .map(|e| format!("Report refused, the review ran without it: {e}")),
+    );
     notes.extend(
         review
             .warnings
@@ -207,8 +307,9 @@ fn view(review: &Review, refused: &[IngestError]) -> View {
         shown(Status::Fixed),
     );
     let not_scanned_items = shown(Status::NotScanned);
-    let not_scanned = (!missing.is_empty() || !not_scanned_items.is_empty()).then(|| {
-        let count = not_scanned_items.len();
+    let not_scanned_count = total(&|f| f.status == Status::NotScanned && counted(f));
+    let not_scanned = (!missing.is_empty() || not_scanned_count > 0).then(|| {
+        let count = not_scanned_count;
         NotScanned {
             text: format!(
                 "{}: {} of {} could not be compared with the baseline, so {} neither new nor fixed.",
@@ -228,17 +329,23 @@ fn view(review: &Review, refused: &[IngestError]) -> View {
             items: not_scanned_items,
         }
     });
-    let ignored: Vec<Item> = review
-        .findings
+    let ignored: Vec<Item> = listed
         .iter()
         .filter(|f| f.ignored.is_some())
         .map(item)
         .collect();
-    let triaged: Vec<Item> = review
-        .findings
+    let triaged: Vec<Item> = listed
         .iter()
         .filter(|f| triaged_away(f))
         .map(item)
+        .collect();
+    let listed_ids: std::collections::HashSet<&crate::model::FindingId> =
+        listed.iter().map(|f| &f.id).collect();
+    let upgrades: Vec<String> = review
+        .upgrades
+        .iter()
+        .filter(|u| left_out == 0 || u.findings.iter().any(|id| listed_ids.contains(id)))
+        .map(suggestion)
         .collect();
     let mut table_rows = vec![
         ("new", Status::New),
@@ -250,10 +357,10 @@ fn view(review: &Review, refused: &[IngestError]) -> View {
     }
     View {
         counts: Counts {
-            existing: existing.len(),
-            fixed: fixed.len(),
-            ignored: ignored.len(),
-            triaged: triaged.len(),
+            existing: total(&|f| f.status == Status::Existing && counted(f)),
+            fixed: total(&|f| f.status == Status::Fixed && counted(f)),
+            ignored: total(&|f| f.ignored.is_some()),
+            triaged: total(&triaged_away),
             upgrades: review.upgrades.len(),
             advisories: crate::analyze::upgrade::cleared_advisories(review),
         },
@@ -297,8 +404,11 @@ fn view(review: &Review, refused: &[IngestError]) -> View {
                 loosens: c.loosens,
             })
             .collect(),
-        upgrades: review.upgrades.iter().map(suggestion).collect(),
-        notes,
+        upgrades,
+        notes: {
+            notes.extend(options.notes.iter().cloned());
+            notes
+        },
     }
 }
 
@@ -449,44 +559,98 @@ fn suggestion(s: &UpgradeSuggestion) -> String {
     out
 }
 
+/// Who found it: the tools, each with its own rule when several rules were merged.
+fn tools(f: &crate::model::Finding) -> String {
+    if f.rules.is_empty() {
+        return f.tools.join(", ");
+    }
+    let named: Vec<String> = f
+        .rules
+        .iter()
+        .map(|r| format!("{} ({})", r.tool, r.rule))
+        .collect();
+    named.join(", ")
+}
+
 fn item(r: &ReviewedFinding) -> Item {
     let f = &r.finding;
+    let title = title(f);
+    let message = truncate(
+        &f.message
+            .split("\n\n")
+            .next()
+            .unwrap_or("")
+            .replace('\n', " "),
+        MAX_MESSAGE_CHARS,
+    );
+    // The upgrade for a dependency, the tool's edit or else its help text for code, and
+    // for a secret what a leak needs.
+    let fix = if f.kind == Kind::Secret {
+        Some(SECRET_FIX.to_owned())
+    } else {
+        r.upgrade
+            .as_deref()
+            .map(fix)
+            .or_else(|| f.fix.as_ref().map(|c| code_fix(c, &f.tools)))
+            .or_else(|| {
+                let help = f.help.as_deref()?.replace('\n', " ");
+                let help = help.trim();
+                (!help.is_empty() && help != message.trim() && help != title).then(|| {
+                    format!(
+                        "**Fix** ({}'s help): {}",
+                        f.tools.join(", "),
+                        escape_markdown(help)
+                    )
+                })
+            })
+    };
     Item {
         marker: finding_marker(&r.id),
         short_id: crate::triage::short_id(&r.id),
         verdict: r.triage.as_deref().map(verdict),
-        hint: false,
         severity_icon: severity_icon(f.severity),
         severity: f.severity.as_str(),
-        title: one_line(&f.title),
+        // The message, unless the heading already says it.
+        message: if message.trim() == title {
+            String::new()
+        } else {
+            message
+        },
+        title,
         risk: r.risk.score,
         location: location(r),
         kind: f.kind.as_str(),
         rule: f.rule.clone(),
-        tools: f.tools.join(", "),
-        in_diff: r.in_diff,
-        introduced: r.introduced_by.as_ref().map(|c| {
+        rule_link: links::code_link(&f.rule, links::rule_help(f).as_deref()),
+        cwes: f
+            .cwes
+            .iter()
+            .map(|&cwe| links::plain_link(&format!("CWE-{cwe}"), &links::cwe_page(cwe)))
+            .collect(),
+        code: r.snippet.as_deref().map(|code| {
+            let code = defuse_markers(code);
+            let fence = fence_for(&code);
             format!(
-                "{} ({}, {}): {}",
-                c.commit.get(..10).unwrap_or(&c.commit),
-                c.author,
-                c.date.format("%Y-%m-%d"),
-                c.summary
+                "{fence}{}\n{code}\n{fence}",
+                language(f.path().unwrap_or(""))
             )
         }),
-        message: truncate(
-            &f.message
-                .split("\n\n")
-                .next()
-                .unwrap_or("")
-                .replace('\n', " "),
-            MAX_MESSAGE_CHARS,
-        ),
-        fix: r
-            .upgrade
-            .as_deref()
-            .map(fix)
-            .or_else(|| f.fix.as_ref().map(|c| code_fix(c, &f.tools))),
+        tools: tools(f),
+        in_diff: r.in_diff,
+        introduced: r
+            .introduced_by
+            .as_ref()
+            .map(|c| {
+                format!(
+                    "{} ({}, {}): {}",
+                    c.commit.get(..10).unwrap_or(&c.commit),
+                    c.author,
+                    c.date.format("%Y-%m-%d"),
+                    c.summary
+                )
+            })
+            .or_else(|| r.introduced_unknown.map(|u| u.describe().to_owned())),
+        fix,
         factors: r
             .risk
             .factors
@@ -498,6 +662,55 @@ fn item(r: &ReviewedFinding) -> Item {
             })
             .collect(),
         ignored_reason: r.ignored.clone(),
+    }
+}
+
+/// The heading: the tool's title, unless it is only a slug (Bandit's
+/// `subprocess_popen_with_shell_equals_true`, a rule id) and the message says more; at most
+/// [`MAX_TITLE_CHARS`].
+fn title(f: &crate::model::Finding) -> String {
+    let title = f.title.lines().next().unwrap_or("").trim();
+    let slug = !title.contains(char::is_whitespace);
+    let message = f.message.lines().next().unwrap_or("").trim();
+    let chosen = if (slug || title.is_empty()) && message.contains(char::is_whitespace) {
+        message
+    } else {
+        title
+    };
+    truncate(chosen, MAX_TITLE_CHARS)
+}
+
+/// The code fence's language, from the file's extension (GitHub and GitLab highlight it).
+fn language(path: &str) -> &'static str {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    if name == "Dockerfile" || name.starts_with("Dockerfile.") {
+        return "dockerfile";
+    }
+    match name
+        .rsplit_once('.')
+        .map(|(_, ext)| ext.to_ascii_lowercase())
+        .as_deref()
+    {
+        Some("py") => "python",
+        Some("js" | "mjs" | "cjs" | "jsx") => "javascript",
+        Some("ts" | "tsx") => "typescript",
+        Some("go") => "go",
+        Some("rs") => "rust",
+        Some("java") => "java",
+        Some("kt") => "kotlin",
+        Some("rb") => "ruby",
+        Some("php") => "php",
+        Some("cs") => "csharp",
+        Some("c" | "h") => "c",
+        Some("cpp" | "cc" | "hpp") => "cpp",
+        Some("sh" | "bash") => "shell",
+        Some("yml" | "yaml") => "yaml",
+        Some("json") => "json",
+        Some("toml") => "toml",
+        Some("tf" | "hcl") => "hcl",
+        Some("xml" | "pom") => "xml",
+        Some("sql") => "sql",
+        _ => "",
     }
 }
 
@@ -603,6 +816,13 @@ fn truncate(text: &str, max: usize) -> String {
     }
 }
 
+/// Code quoted raw (a fenced block shows entities literally) with posture's marker prefix
+/// broken by a zero-width space: a line of the change cannot plant a marker in posture's
+/// comment and so claim it for another finding.
+fn defuse_markers(code: &str) -> String {
+    code.replace("<!-- posture:", "<!-- posture\u{200b}:")
+}
+
 /// Scanner text must not open HTML (hidden markers, tags) or break the layout.
 fn escape_markdown(text: &str) -> String {
     text.replace('&', "&amp;")
@@ -617,6 +837,19 @@ pub(super) mod tests {
         ConfigChange, Dedup, DismissReason, Finding, FindingId, Gate, Kind, Location, Risk, Summary,
     };
 
+    fn render_all(review: &Review) -> String {
+        let options = Options {
+            limit: Limit::CLI_DEFAULT,
+            markers: true,
+            notes: &[],
+        };
+        render(review, &[], &options).unwrap()
+    }
+
+    fn render_finding(finding: &ReviewedFinding, suggest: bool) -> Result<String, RenderError> {
+        render_comment(&[finding], suggest, Limit::GITHUB_COMMENT)
+    }
+
     pub(in crate::report) fn finding(id: &str, status: Status) -> ReviewedFinding {
         let mut f = Finding::new(Kind::Sast, "semgrep", "eval");
         f.title = "Use of eval".into();
@@ -629,6 +862,7 @@ pub(super) mod tests {
             finding: f,
             line_hash: None,
             introduced_by: None,
+            introduced_unknown: None,
             risk: Risk::default(),
             upgrade: None,
             ignored: None,
@@ -636,6 +870,7 @@ pub(super) mod tests {
             triage: None,
             changed: false,
             previous_ids: Vec::new(),
+            snippet: None,
         }
     }
 
@@ -682,7 +917,7 @@ pub(super) mod tests {
                 gate: Gate {
                     passed: outcome == GateOutcome::Passed,
                     outcome,
-                    fail_on: Some(Severity::High),
+                    fail_on: Some(Severity::High.into()),
                     blocking: usize::from(outcome == GateOutcome::Failed),
                 },
             },
@@ -699,7 +934,7 @@ pub(super) mod tests {
         let body = render_finding(&f, false).unwrap();
         assert!(
             body.starts_with(
-                "#### 🟠 Use of eval · risk 0 · P-3f9a1c\n<!-- posture:finding:3f9a1c77e0d1 -->\n"
+                "#### 🟠 Use of eval · risk 0/100 · P-3f9a1c\n<!-- posture:finding:3f9a1c77e0d1 -->\n"
             ),
             "{body}"
         );
@@ -709,6 +944,29 @@ pub(super) mod tests {
             ),
             "{body}"
         );
+    }
+
+    #[test]
+    fn a_merged_finding_names_each_tool_with_its_rule() {
+        let mut f = finding("3f9a1c77e0d1", Status::New);
+        f.finding.tools = vec!["Semgrep OSS".into(), "Bandit".into()];
+        f.finding.rules = vec![
+            crate::model::ToolRule {
+                tool: "Semgrep OSS".into(),
+                rule: "avoid-pyyaml-load".into(),
+            },
+            crate::model::ToolRule {
+                tool: "Bandit".into(),
+                rule: "B506".into(),
+            },
+        ];
+        let body = render_finding(&f, false).unwrap();
+        assert!(
+            body.contains("found by Semgrep OSS (avoid-pyyaml-load), Bandit (B506)"),
+            "{body}"
+        );
+        let single = render_finding(&finding("3f9a1c77e0d1", Status::New), false).unwrap();
+        assert!(single.contains("`eval` · found by semgrep"), "{single}");
     }
 
     #[test]
@@ -763,7 +1021,7 @@ pub(super) mod tests {
             state: TriageState::Pending,
             ..dismissed(None)
         }));
-        let md = render(&review(vec![gone, pending], GateOutcome::Failed), &[]).unwrap();
+        let md = render_all(&review(vec![gone, pending], GateOutcome::Failed));
         let (summary, _) = md.split_once("<summary>Triaged (1)</summary>").expect(&md);
         assert!(summary.contains("### New in this change"), "{md}");
         assert!(!summary.contains("P-aaaaaa"), "not among the new: {md}");
@@ -790,7 +1048,7 @@ pub(super) mod tests {
         r.warnings = vec![
             "no report at head from semgrep: its base findings are not_scanned, not fixed".into(),
         ];
-        let md = render(&r, &[]).unwrap();
+        let md = render_all(&r);
         assert!(md.contains("## ⚠️ posture: no new findings"), "{md}");
         assert!(
             md.contains("⚠️ incomplete: no report from semgrep at head; the gate fails until every scanner reports on both sides, or set `gate: {on_missing_report: pass}`"),
@@ -816,14 +1074,14 @@ pub(super) mod tests {
         );
         // A tool whose side no warning names.
         r.warnings.clear();
-        let md = render(&r, &[]).unwrap();
+        let md = render_all(&r);
         assert!(md.contains("no report from semgrep on one side;"), "{md}");
     }
 
     #[test]
     fn configuration_changes_are_listed_and_loosening_ones_marked() {
         let mut r = review(vec![], GateOutcome::Passed);
-        let md = render(&r, &[]).unwrap();
+        let md = render_all(&r);
         assert!(!md.contains("Configuration change"), "{md}");
         r.config_changes = vec![
             ConfigChange {
@@ -837,7 +1095,7 @@ pub(super) mod tests {
                 loosens: false,
             },
         ];
-        let md = render(&r, &[]).unwrap();
+        let md = render_all(&r);
         assert!(md.contains("\n### Configuration change\n"), "{md}");
         assert!(
             md.contains("take effect after merge: this review applied the target branch's config"),
@@ -851,6 +1109,69 @@ pub(super) mod tests {
             md.contains("- `max_inline_comments`: 25 → 10 new inline comments per run\n"),
             "{md}"
         );
+    }
+
+    #[test]
+    fn a_comment_links_the_rule_and_cwe_quotes_the_code_and_says_how_to_fix() {
+        let mut f = finding("3f9a1c77e0d1", Status::New);
+        f.finding.tools = vec!["Bandit".into()];
+        f.finding.rule = "B602".into();
+        f.finding.title = "subprocess_popen_with_shell_equals_true".into();
+        f.finding.message = "subprocess call with shell=True identified, security issue.".into();
+        f.finding.help_uri =
+            Some("https://bandit.readthedocs.io/en/1.8.6/plugins/b602.html".into());
+        f.finding.cwes = vec![78];
+        f.finding.help = Some("Pass <args> as a list & drop shell=True.".into());
+        f.risk.score = 85;
+        f.snippet =
+            Some("subprocess.call(cmd, shell=True)  # <!-- posture:finding:ffff -->".into());
+        let body = render_finding(&f, false).unwrap();
+        assert!(
+            body.starts_with("#### 🟠 subprocess call with shell=True identified, security issue. · risk 85/100 · P-3f9a1c\n"),
+            "a slug is no heading: {body}"
+        );
+        assert!(
+            body.contains("· [`B602`](https://bandit.readthedocs.io/en/1.8.6/plugins/b602.html) · [CWE-78](https://cwe.mitre.org/data/definitions/78.html) · found by Bandit"),
+            "{body}"
+        );
+        assert!(
+            body.contains("```python\nsubprocess.call(cmd, shell=True)"),
+            "{body}"
+        );
+        assert_eq!(
+            crate::report::parse_finding_markers(&body),
+            [FindingId("3f9a1c77e0d1".into())],
+            "a line of code cannot plant a marker: {body}"
+        );
+        assert!(
+            body.contains(
+                "**Fix** (Bandit's help): Pass &lt;args&gt; as a list &amp; drop shell=True."
+            ),
+            "{body}"
+        );
+        assert!(
+            !body.contains("\n> subprocess call"),
+            "the heading says it already: {body}"
+        );
+        assert!(
+            body.contains("<summary>Why this rank (risk 85/100)</summary>"),
+            "{body}"
+        );
+
+        let mut secret = finding("aaaa0001", Status::New);
+        secret.finding.kind = Kind::Secret;
+        secret.finding.title = "x".repeat(300);
+        let body = render_finding(&secret, false).unwrap();
+        assert!(
+            body.contains("**Fix:** revoke and rotate this credential; removing it from the branch does not remove it from history."),
+            "{body}"
+        );
+        let heading = body.lines().next().unwrap();
+        assert!(
+            heading.contains(&format!("{}…", "x".repeat(100))),
+            "{heading}"
+        );
+        assert!(!heading.contains(&"x".repeat(101)), "{heading}");
     }
 
     #[test]

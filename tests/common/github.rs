@@ -32,6 +32,9 @@ pub const HEAD: &str = "ec26c3e57ca3a959ca5aad62de7213c562f8c821";
 pub const BASE: &str = "f95f852bd8fca8fcc58a9a2d6c842781e32a215e";
 /// The App's bot: `GET /app` answers the slug `posture-dev`.
 pub const BOT: &str = "posture-dev[bot]";
+/// A GitHub Actions job's `GITHUB_TOKEN`: what it writes is by [`ACTIONS_BOT`].
+pub const ACTIONS_TOKEN: &str = "ghs_e2eactionsjobtoken";
+pub const ACTIONS_BOT: &str = "github-actions[bot]";
 
 /// The reports of the head's CI in the fixture scenario: Bandit SARIF and osv-scanner.
 pub const BANDIT: (&str, &str) = ("bandit.sarif", "sarif/bandit_1.8.6_flask.sarif");
@@ -68,9 +71,19 @@ pub struct Model {
     next_id: u64,
     /// Answers to give once, instead of the model's, by operation ("review", "summary", …).
     faults: HashMap<&'static str, ResponseTemplate>,
+    /// The pull request's head commit, when not the fixture's [`HEAD`] (a test that reviews a
+    /// local repository of the same content sets its own commit).
+    pub head: Option<String>,
+    /// The pull request's commits as `GET /pulls/2/commits` lists them, each with its
+    /// parents; `None`: one commit, the head, on [`BASE`].
+    pub commits: Option<Vec<(String, Vec<String>)>>,
 }
 
 impl Model {
+    pub fn head(&self) -> &str {
+        self.head.as_deref().unwrap_or(HEAD)
+    }
+
     fn next(&mut self) -> u64 {
         self.next_id += 1;
         1000 + self.next_id
@@ -118,7 +131,7 @@ impl Model {
         let summaries: Vec<&str> = self
             .issue_comments
             .iter()
-            .filter(|c| c["user"]["login"] == BOT)
+            .filter(|c| is_posture(c))
             .filter_map(|c| c["body"].as_str())
             .filter(|b| b.starts_with("<!-- posture:summary -->"))
             .collect();
@@ -130,7 +143,7 @@ impl Model {
     pub fn posture_comments(&self) -> Vec<&Value> {
         self.review_comments
             .iter()
-            .filter(|c| c["user"]["login"] == BOT && c.get("in_reply_to_id").is_none())
+            .filter(|c| is_posture(c) && c.get("in_reply_to_id").is_none())
             .collect()
     }
 
@@ -161,7 +174,7 @@ impl Model {
     pub fn conversation_replies(&self) -> Vec<&str> {
         self.issue_comments
             .iter()
-            .filter(|c| c["user"]["login"] == BOT)
+            .filter(|c| is_posture(c))
             .filter_map(|c| c["body"].as_str())
             .filter(|b| !b.starts_with("<!-- posture:summary -->"))
             .collect()
@@ -253,8 +266,23 @@ fn person(login: &str) -> Value {
     json!({"login": login, "id": id, "type": "User", "site_admin": false})
 }
 
-fn bot() -> Value {
-    json!({"login": BOT, "id": 41898282, "type": "Bot", "site_admin": false})
+/// Whether a comment is posture's: written with the App's or a GitHub Actions job's token.
+fn is_posture(comment: &Value) -> bool {
+    comment["user"]["login"] == BOT || comment["user"]["login"] == ACTIONS_BOT
+}
+
+/// Whom GitHub credits with what `request` writes: the owner of its token.
+fn caller(request: &wiremock::Request) -> Value {
+    let token = request
+        .headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if token.ends_with(ACTIONS_TOKEN) {
+        json!({"login": ACTIONS_BOT, "id": 41898282, "type": "Bot", "site_admin": false})
+    } else {
+        json!({"login": BOT, "id": 134521, "type": "Bot", "site_admin": false})
+    }
 }
 
 fn body(request: &wiremock::Request) -> Value {
@@ -268,7 +296,7 @@ fn not_found() -> ResponseTemplate {
 }
 
 /// app.py: 100 lines at head, of which this pull request added 10–30.
-fn app_py(at_head: bool) -> String {
+pub fn app_py(at_head: bool) -> String {
     (1..=100)
         .filter(|n| at_head || !(10..=30).contains(n))
         .map(|n| format!("line_{n} = {n}\n"))
@@ -276,7 +304,7 @@ fn app_py(at_head: bool) -> String {
 }
 
 /// go.mod: the head declares the vulnerable gogo/protobuf on a line it added.
-fn go_mod(at_head: bool) -> String {
+pub fn go_mod(at_head: bool) -> String {
     let mut text = "module example.com/hello\n\ngo 1.20\n".to_owned();
     if at_head {
         text.push_str("\nrequire github.com/gogo/protobuf v1.3.1\n");
@@ -332,7 +360,7 @@ fn edit(
     let Some(comment) = comments.iter_mut().find(|c| c["id"] == id) else {
         return not_found();
     };
-    if comment["user"]["login"] != BOT {
+    if comment["user"] != caller(request) {
         return ResponseTemplate::new(403).set_body_json(json!({
             "message": "Resource not accessible by integration",
             "documentation_url": "https://docs.github.com/rest"
@@ -441,14 +469,43 @@ async fn mount(server: &MockServer, fake: &FakeGitHub) {
         .mount(server)
         .await;
     get(format!("{base}/pulls/{NUMBER}"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(&pull))
+        .respond_with(Handler(
+            fake.clone(),
+            move |fake: &FakeGitHub, _: &wiremock::Request| {
+                let mut pull = pull.clone();
+                pull["head"]["sha"] = json!(fake.model().head());
+                ResponseTemplate::new(200).set_body_json(pull)
+            },
+        ))
         .mount(server)
         .await;
-    get(format!("{base}/compare/{BASE}...{HEAD}"))
+    Mock::given(method("GET"))
+        .and(path_regex(format!(
+            r"^{base}/compare/{BASE}\.\.\.[0-9a-f]+$"
+        )))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "status": "ahead", "ahead_by": 1, "behind_by": 0,
             "merge_base_commit": {"sha": BASE}, "files": []
         })))
+        .mount(server)
+        .await;
+    // The pull request's commits, one page.
+    get(format!("{base}/pulls/{NUMBER}/commits"))
+        .respond_with(Handler(fake.clone(), |fake: &FakeGitHub, _: &wiremock::Request| {
+            let model = fake.model();
+            let commits = model
+                .commits
+                .clone()
+                .unwrap_or_else(|| vec![(model.head().to_owned(), vec![BASE.to_owned()])]);
+            let listed: Vec<Value> = commits
+                .iter()
+                .map(|(sha, parents)| {
+                    json!({"sha": sha, "commit": {"message": format!("commit {sha}")},
+                           "parents": parents.iter().map(|p| json!({"sha": p})).collect::<Vec<_>>()})
+                })
+                .collect();
+            ResponseTemplate::new(200).set_body_json(listed)
+        }))
         .mount(server)
         .await;
     // The diff: app.py and go.mod, and `.posture.yml` when the head changes it.
@@ -462,7 +519,7 @@ async fn mount(server: &MockServer, fake: &FakeGitHub) {
                        "patch": "@@ -4,0 +5 @@\n+require github.com/gogo/protobuf v1.3.1\n"}),
             ];
             let model = fake.model();
-            let (before, after) = (model.configs.get(BASE), model.configs.get(HEAD));
+            let (before, after) = (model.configs.get(BASE), model.configs.get(model.head()));
             if let Some(after) = after.filter(|after| Some(*after) != before) {
                 let lines: Vec<String> = after.lines().map(|l| format!("+{l}\n")).collect();
                 let patch = match before {
@@ -516,7 +573,7 @@ async fn mount(server: &MockServer, fake: &FakeGitHub) {
                     .unwrap_or_default()
                     .to_owned();
                 let at = query(request, "ref").unwrap_or_default();
-                let at_head = at == HEAD;
+                let at_head = at == fake.model().head();
                 let text = match file.as_str() {
                     "app.py" => app_py(at_head),
                     "go.mod" => go_mod(at_head),
@@ -636,7 +693,7 @@ async fn mount(server: &MockServer, fake: &FakeGitHub) {
                 stored["id"] = json!(model.next());
                 stored["pull_request_review_id"] = json!(review_id);
                 stored["commit_id"] = review["commit_id"].clone();
-                stored["user"] = bot();
+                stored["user"] = caller(request);
                 model.review_comments.push(stored);
             }
             model.reviews_posted.push(review.clone());
@@ -680,7 +737,7 @@ async fn mount(server: &MockServer, fake: &FakeGitHub) {
                 }
                 let mut model = fake.model();
                 comment["id"] = json!(model.next());
-                comment["user"] = bot();
+                comment["user"] = caller(request);
                 model.review_comments.push(comment.clone());
                 ResponseTemplate::new(201).set_body_json(comment)
             },
@@ -700,7 +757,7 @@ async fn mount(server: &MockServer, fake: &FakeGitHub) {
                     .as_str()
                     .unwrap_or_default()
                     .to_owned();
-                match fake.model().reply(bot(), thread, &text) {
+                match fake.model().reply(caller(request), thread, &text) {
                     Ok(reply) => ResponseTemplate::new(201).set_body_json(reply),
                     Err(refusal) => *refusal,
                 }
@@ -740,7 +797,7 @@ async fn mount(server: &MockServer, fake: &FakeGitHub) {
                 let mut comment = body(request);
                 let mut model = fake.model();
                 comment["id"] = json!(model.next());
-                comment["user"] = bot();
+                comment["user"] = caller(request);
                 model.issue_comments.push(comment.clone());
                 ResponseTemplate::new(201).set_body_json(comment)
             },
@@ -759,7 +816,10 @@ async fn mount(server: &MockServer, fake: &FakeGitHub) {
         ))
         .mount(server)
         .await;
-    get(format!("{base}/commits/{HEAD}/check-runs"))
+    Mock::given(method("GET"))
+        .and(path_regex(format!(
+            r"^{base}/commits/[0-9a-f]+/check-runs$"
+        )))
         .respond_with(Handler(
             fake.clone(),
             |fake: &FakeGitHub, _: &wiremock::Request| {

@@ -71,6 +71,18 @@ pub struct Model {
     /// Project members: user id → access level.
     pub members: HashMap<u64, u64>,
     next_id: u64,
+    /// The merge request's head commit, when not the fixture's [`HEAD`] (a test that
+    /// reviews a local repository of the same content sets its own commit).
+    pub head: Option<String>,
+    /// The merge request's commits as `…/merge_requests/1/commits` lists them, each with its
+    /// `parent_ids`; `None`: one commit, the head, on [`BASE`].
+    pub commits: Option<Vec<(String, Vec<String>)>>,
+}
+
+impl Model {
+    pub fn head(&self) -> &str {
+        self.head.as_deref().unwrap_or(HEAD)
+    }
 }
 
 impl Model {
@@ -284,7 +296,7 @@ fn body(request: &wiremock::Request) -> Value {
     })
 }
 
-fn app_py(at_head: bool) -> String {
+pub fn app_py(at_head: bool) -> String {
     (1..=100)
         .filter(|n| at_head || !(10..=30).contains(n))
         .map(|n| format!("line_{n} = {n}\n"))
@@ -376,7 +388,12 @@ async fn mount(server: &MockServer, fake: &FakeGitLab) {
     let under = |pattern: &str| format!(r"^/api/v4/projects/{PROJECT}{pattern}$");
     Mock::given(method("GET"))
         .and(path(project("/merge_requests/1")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(merge_request(HEAD)))
+        .respond_with(Handler(
+            fake.clone(),
+            |fake: &FakeGitLab, _: &wiremock::Request| {
+                ResponseTemplate::new(200).set_body_json(merge_request(fake.model().head()))
+            },
+        ))
         .mount(server)
         .await;
     Mock::given(method("GET"))
@@ -391,6 +408,29 @@ async fn mount(server: &MockServer, fake: &FakeGitLab) {
         ])))
         .mount(server)
         .await;
+    // The merge request's commits, one page.
+    Mock::given(method("GET"))
+        .and(path(project("/merge_requests/1/commits")))
+        .respond_with(Handler(
+            fake.clone(),
+            |fake: &FakeGitLab, _: &wiremock::Request| {
+                let model = fake.model();
+                let commits = model
+                    .commits
+                    .clone()
+                    .unwrap_or_else(|| vec![(model.head().to_owned(), vec![BASE.to_owned()])]);
+                let listed: Vec<Value> = commits
+                    .iter()
+                    .map(|(id, parents)| {
+                        json!({"id": id, "short_id": &id[..8], "title": format!("commit {id}"),
+                               "parent_ids": parents})
+                    })
+                    .collect();
+                ResponseTemplate::new(200).set_body_json(listed)
+            },
+        ))
+        .mount(server)
+        .await;
     // Files at a commit: the two the change edits, and `.posture.yml` where the test put one.
     Mock::given(method("GET"))
         .and(path_regex(under(r"/repository/files/[^/]+/raw")))
@@ -400,7 +440,7 @@ async fn mount(server: &MockServer, fake: &FakeGitLab) {
                 let file = segment_after(request, "files");
                 let file = percent_encoding::percent_decode_str(&file).decode_utf8_lossy();
                 let at = query(request, "ref").unwrap_or_default();
-                let at_head = at == HEAD;
+                let at_head = at == fake.model().head();
                 let text = match file.as_ref() {
                     "app.py" => app_py(at_head),
                     "go.mod" if at_head => {

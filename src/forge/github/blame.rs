@@ -1,6 +1,10 @@
 //! Blame through GitHub's GraphQL API (REST has none): one query per file gives the ranges
 //! of lines and the commit behind each, which become a [`FileBlame`] with one entry per line
 //! and each commit once.
+//!
+//! The ranges carry no ancestry (their `age` is a coarse 1–10 recency bucket), so each
+//! commit keeps its `committedDate`: the order attribution falls back to when the change's
+//! commits are not listed (see [`crate::analyze::attribute`]).
 
 use std::collections::HashMap;
 
@@ -115,6 +119,9 @@ fn commit_info(commit: &Commit) -> Result<CommitInfo, String> {
         author: author.and_then(|a| a.name.clone()).unwrap_or_default(),
         email: author.and_then(|a| a.email.clone()).unwrap_or_default(),
         date,
+        committed: commit.committed_date.unwrap_or(date),
         summary: commit.message_headline.clone(),
+        // GitHub blames its own complete history.
+        shallow_boundary: false,
     })
 }

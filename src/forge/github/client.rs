@@ -97,8 +97,19 @@ pub(crate) fn graphql_base(api_url: &str) -> Option<&str> {
 /// How the client authenticates.
 pub(crate) enum Mode {
     Token(SecretString),
-    App { app_id: u64 },
+    /// The `GITHUB_TOKEN` of a GitHub Actions job: an installation token of the GitHub
+    /// Actions App, which may create check runs (with `checks: write`) but cannot read
+    /// `GET /user`; it comments as [`ACTIONS_LOGIN`].
+    Actions(SecretString),
+    App {
+        app_id: u64,
+    },
 }
+
+/// The login of comments made with a GitHub Actions job's `GITHUB_TOKEN`.
+pub(crate) const ACTIONS_LOGIN: &str = "github-actions[bot]";
+/// The id of the GitHub Actions App, whose check runs a `GITHUB_TOKEN` creates.
+pub(crate) const ACTIONS_APP_ID: u64 = 15368;
 
 /// What every forge made by one [`super::GitHubClient`] shares: the HTTP stack, the
 /// installation tokens, the content budget.
@@ -126,6 +137,7 @@ impl fmt::Debug for Shared {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let auth = match &self.mode {
             Mode::Token(_) => "personal token".to_owned(),
+            Mode::Actions(_) => "GitHub Actions token".to_owned(),
             Mode::App { app_id } => format!("GitHub App {app_id}"),
         };
         f.debug_struct("GitHubClient")
@@ -493,7 +505,7 @@ impl Http<'_> {
                 .map_err(|e| transport_error(e, "minting an installation token for git"))
         } else {
             match &self.shared.mode {
-                Mode::Token(token) => Ok(token.clone()),
+                Mode::Token(token) | Mode::Actions(token) => Ok(token.clone()),
                 Mode::App { .. } => Err(ForgeError::Config(
                     "git access needs an installation of the GitHub App".to_owned(),
                 )),

@@ -37,9 +37,9 @@ use tokio::sync::OnceCell;
 use self::client::{Http, Mode, Session, Shared};
 use super::throttle::Throttle;
 use super::{
-    Actor, ArtifactLimits, ChangeRequest, CommentId, CommentOutcome, Forge, ForgeError,
-    ForgeResult, GateStatus, InlineComment, Permission, PostedComment, Published, ReplyTo,
-    ReportGlobs, Reports,
+    Actor, ArtifactLimits, ChangeCommitList, ChangeRequest, CommentId, CommentOutcome, Forge,
+    ForgeError, ForgeResult, GateStatus, InlineComment, Permission, PostedComment, Published,
+    ReplyTo, ReportGlobs, Reports,
 };
 use crate::model::{ChangeSet, FileBlame};
 use crate::store;
@@ -59,6 +59,9 @@ pub enum GitHubCredentials {
     /// A personal access token (classic or fine-grained). It cannot create check runs: the
     /// gate is then a commit status.
     Token(SecretString),
+    /// The `GITHUB_TOKEN` of a GitHub Actions job (`posture review --publish github`): it
+    /// comments as `github-actions[bot]` and sets the gate as a check run.
+    Actions(SecretString),
     /// A GitHub App: its id and its private key (PEM, as GitHub hands it out).
     App {
         app_id: u64,
@@ -146,6 +149,17 @@ impl GitHubConfig {
     }
 }
 
+/// A token must be usable in an `Authorization` header; the error never quotes it.
+fn check_token(token: &SecretString) -> Result<(), ForgeError> {
+    let token = token.expose_secret();
+    if token.is_empty() || http::HeaderValue::try_from(format!("Bearer {token}")).is_err() {
+        return Err(ForgeError::Config(
+            "the GitHub token is empty or not printable ASCII".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
 /// Whether `pem` is an RSA private key that can sign the App's JWT (RS256). The reason
 /// never quotes the key.
 fn check_private_key(pem: &[u8]) -> Result<octocrab::jsonwebtoken::EncodingKey, String> {
@@ -213,15 +227,12 @@ impl GitHubClient {
         let builder = builder(&api_url)?;
         let (builder, mode) = match config.credentials {
             GitHubCredentials::Token(token) => {
-                if token.expose_secret().is_empty()
-                    || http::HeaderValue::try_from(format!("Bearer {}", token.expose_secret()))
-                        .is_err()
-                {
-                    return Err(ForgeError::Config(
-                        "the GitHub token is empty or not printable ASCII".to_owned(),
-                    ));
-                }
+                check_token(&token)?;
                 (builder.personal_token(token.clone()), Mode::Token(token))
+            }
+            GitHubCredentials::Actions(token) => {
+                check_token(&token)?;
+                (builder.personal_token(token.clone()), Mode::Actions(token))
             }
             GitHubCredentials::App {
                 app_id,
@@ -260,7 +271,7 @@ impl GitHubClient {
     pub fn app_id(&self) -> Option<u64> {
         match self.shared.mode {
             Mode::App { app_id } => Some(app_id),
-            Mode::Token(_) => None,
+            Mode::Token(_) | Mode::Actions(_) => None,
         }
     }
 
@@ -272,7 +283,7 @@ impl GitHubClient {
         installation_id: Option<i64>,
     ) -> Result<GitHubForge, ForgeError> {
         let session = match (&self.shared.mode, installation_id) {
-            (Mode::Token(_), _) => Session::Token,
+            (Mode::Token(_) | Mode::Actions(_), _) => Session::Token,
             (Mode::App { .. }, Some(id)) => {
                 let id = u64::try_from(id).map_err(|_| {
                     ForgeError::Config(format!("{id} is not a GitHub installation id"))
@@ -299,7 +310,7 @@ impl GitHubClient {
     /// otherwise.
     pub async fn for_repository(&self, repository: &str) -> ForgeResult<GitHubForge> {
         match self.shared.mode {
-            Mode::Token(_) => self.for_installation(None),
+            Mode::Token(_) | Mode::Actions(_) => self.for_installation(None),
             Mode::App { .. } => {
                 let id = self.installation_id(repository).await?;
                 self.for_installation(Some(id))
@@ -357,6 +368,11 @@ impl Forge for GitHubForge {
     async fn changes(&self, change: &ChangeRequest) -> ForgeResult<ChangeSet> {
         let http = self.http(&change.repository).await?;
         read::changes(&http, change).await
+    }
+
+    async fn change_commits(&self, change: &ChangeRequest) -> ForgeResult<ChangeCommitList> {
+        let http = self.http(&change.repository).await?;
+        read::change_commits(&http, change).await
     }
 
     async fn read_file(

@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::client::{Http, Mode, Shared, encode, protocol, repo_path};
+use super::client::{ACTIONS_LOGIN, Http, Mode, Shared, encode, protocol, repo_path};
 use crate::forge::{Actor, ForgeError, ForgeResult, Permission};
 
 /// posture's login: a GitHub App comments as `<slug>[bot]` (`GET /app`, as the App), a
@@ -25,6 +25,8 @@ pub(crate) async fn identity(shared: &Shared) -> ForgeResult<String> {
                         .map(|slug| format!("{}[bot]", slug.trim()))
                         .ok_or_else(|| protocol(what, "an App without a slug".to_owned()))
                 }
+                // `GET /user` answers 403 to a GITHUB_TOKEN.
+                Mode::Actions(_) => Ok(ACTIONS_LOGIN.to_owned()),
                 Mode::Token(_) => {
                     #[derive(Deserialize)]
                     struct User {

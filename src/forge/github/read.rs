@@ -5,17 +5,24 @@
 //! `GET /pulls/{n}/files` lists at most 3,000 files and leaves out the patch of a file whose
 //! diff is too large; either way the change would be incomplete, so posture then computes it
 //! from a blobless clone instead ([`super::clone`]). A truncated recursive tree does the same.
+//!
+//! `GET /pulls/{n}/commits` lists at most 250 commits: a list that long may be cut, so it is
+//! [partial](ChangeCommitList::Partial) and attribution ranks by dates, as without a list.
 
 use serde::Deserialize;
 
 use super::client::{Call, Http, RAW, encode, encode_path, protocol, repo_path};
 use super::clone;
+use crate::forge::ancestry::{self, ListedCommit};
 use crate::forge::patch::file_change;
-use crate::forge::{ChangeRequest, ForgeError, ForgeResult};
+use crate::forge::{ChangeCommitList, ChangeRequest, ForgeError, ForgeResult};
 use crate::model::{ChangeSet, ChangeStatus, FileChange};
 
 /// GitHub lists at most this many files of a pull request.
 pub(crate) const MAX_LISTED_FILES: usize = 3000;
+/// GitHub lists at most this many commits of a pull request (its REST docs: "a maximum of
+/// 250 commits"; the rest only through the repository's commit list).
+pub(crate) const MAX_LISTED_COMMITS: usize = 250;
 /// The most open pull requests posture looks at in one repository.
 const MAX_OPEN_PULLS: usize = 10_000;
 /// GitHub's largest file, which the contents API still serves raw.
@@ -113,6 +120,52 @@ async fn merge_base(
     );
     let compare: Compare = http.get_json(&path, "compare", &what).await?;
     Ok(compare.merge_base_commit.sha)
+}
+
+/// The pull request's commits (`GET /pulls/{n}/commits`, oldest first as GitHub lists them),
+/// ordered by their parents from the head reviewed.
+pub(crate) async fn change_commits(
+    http: &Http<'_>,
+    change: &ChangeRequest,
+) -> ForgeResult<ChangeCommitList> {
+    #[derive(Deserialize)]
+    struct PullCommit {
+        sha: String,
+        #[serde(default)]
+        parents: Vec<Parent>,
+    }
+    #[derive(Deserialize)]
+    struct Parent {
+        sha: String,
+    }
+    let repository = &change.repository;
+    let what = format!(
+        "listing the commits of pull request {repository}#{}",
+        change.number
+    );
+    let path = format!(
+        "{}/pulls/{}/commits?per_page=100",
+        repo_path(repository)?,
+        change.number
+    );
+    let listed: Vec<PullCommit> = http
+        .paged(path, "list_pull_commits", &what, Some, MAX_LISTED_COMMITS)
+        .await?;
+    // At the cap, commits may be missing (GitHub says nothing of which).
+    let capped = listed.len() >= MAX_LISTED_COMMITS;
+    let newest_listed_first = listed
+        .into_iter()
+        .rev()
+        .map(|c| ListedCommit {
+            sha: c.sha,
+            parents: c.parents.into_iter().map(|p| p.sha).collect(),
+        })
+        .collect();
+    Ok(ancestry::order(
+        &change.head_sha,
+        newest_listed_first,
+        capped,
+    ))
 }
 
 /// One entry of `GET /pulls/{n}/files`.

@@ -41,9 +41,9 @@ use async_trait::async_trait;
 
 use super::throttle::Throttle;
 use super::{
-    Actor, ArtifactLimits, ChangeRequest, CommentId, CommentOutcome, Forge, ForgeError,
-    ForgeResult, GateStatus, InlineComment, Permission, PostedComment, Published, ReplyTo,
-    ReportGlobs, Reports,
+    Actor, ArtifactLimits, ChangeCommitList, ChangeRequest, CommentId, CommentOutcome, Forge,
+    ForgeError, ForgeResult, GateStatus, InlineComment, Permission, PostedComment, Published,
+    ReplyTo, ReportGlobs, Reports,
 };
 use crate::model::{ChangeSet, FileBlame};
 use crate::store;
@@ -172,6 +172,10 @@ impl Forge for GitLabForge {
 
     async fn changes(&self, change: &ChangeRequest) -> ForgeResult<ChangeSet> {
         read::changes(&self.api, change).await
+    }
+
+    async fn change_commits(&self, change: &ChangeRequest) -> ForgeResult<ChangeCommitList> {
+        read::change_commits(&self.api, change).await
     }
 
     async fn read_file(

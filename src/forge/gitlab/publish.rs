@@ -1,5 +1,5 @@
-//! Publishing a review on a merge request: one diff discussion per finding (found again by
-//! its hidden marker), a "fixed in" reply and resolution when it goes away, one summary note,
+//! Publishing a review on a merge request: one diff discussion per line, listing every
+//! finding there (found again by their hidden markers), a "fixed in" reply and resolution when it goes away, one summary note,
 //! and the gate as a commit status. Only notes written by posture's own user
 //! ([`super::people::identity`]) count: a marker in anyone else's note is ignored.
 //!
@@ -33,7 +33,7 @@ use crate::forge::{
     PostedComment, Published, ReplyTo,
 };
 use crate::model::{FindingId, Hunk};
-use crate::report::{SUMMARY_MARKER, parse_finding_marker};
+use crate::report::{SUMMARY_MARKER, parse_finding_markers};
 
 /// The name of posture's commit status.
 pub(super) const STATUS_NAME: &str = "posture";
@@ -91,20 +91,26 @@ pub(super) async fn published(api: &Api, change: &ChangeRequest) -> ForgeResult<
             }
             continue;
         }
-        let Some(finding) = parse_finding_marker(&first.body) else {
+        // One note lists every finding on its line, each with its marker (a note by an
+        // older version, one).
+        let findings = parse_finding_markers(&first.body);
+        if findings.is_empty() {
             continue;
-        };
+        }
         let resolvable: Vec<&Note> = discussion.notes.iter().filter(|n| n.resolvable).collect();
-        let fixed = fixed_marker(&finding);
+        let fixed_in_reply = |id: &FindingId| {
+            let fixed = fixed_marker(id);
+            discussion.notes[1..]
+                .iter()
+                .any(|n| mine(n, &me) && n.body.contains(&fixed))
+        };
         let resolved = (!resolvable.is_empty()
             && resolvable.iter().all(|n| n.resolved == Some(true)))
-            || discussion.notes[1..]
-                .iter()
-                .any(|n| mine(n, &me) && n.body.contains(&fixed));
+            || findings.iter().all(fixed_in_reply);
         published.comments.push(PostedComment {
             id: CommentId(first.id.to_string()),
             thread: Some(discussion.id.clone()),
-            finding,
+            findings,
             body: first.body.clone(),
             resolved,
         });
@@ -333,7 +339,8 @@ pub(super) async fn resolve_comment(
         comment.id, change.repository
     );
     let discussion = discussion_of(api, change, comment, &what).await?;
-    let reply = format!("Fixed in {fixed_in}. {}", fixed_marker(&comment.finding));
+    let markers: Vec<String> = comment.findings.iter().map(fixed_marker).collect();
+    let reply = format!("Fixed in {fixed_in}. {}", markers.join(" "));
     let endpoint = AddDiscussionNote {
         project: NameOrId::from(change.repository.as_str()),
         iid,

@@ -1,12 +1,13 @@
-//! Reading from GitLab: merge requests, their diffs, files, the tree, blame, and the scanner
-//! reports among a pipeline's job artifacts.
+//! Reading from GitLab: merge requests, their commits and diffs, files, the tree, blame, and
+//! the scanner reports among a pipeline's job artifacts.
 
 use std::collections::HashMap;
 
 use chrono::Utc;
 use gitlab::api::common::{NameOrId, SortOrder};
 use gitlab::api::projects::merge_requests::{
-    MergeRequest as MergeRequestEndpoint, MergeRequestDiffs, MergeRequestState, MergeRequests,
+    MergeRequest as MergeRequestEndpoint, MergeRequestCommits, MergeRequestDiffs,
+    MergeRequestState, MergeRequests,
 };
 use gitlab::api::projects::pipelines::{PipelineJobs, PipelineOrderBy, Pipelines};
 use gitlab::api::projects::repository::files::FileRaw;
@@ -14,10 +15,15 @@ use gitlab::api::{self, Pagination};
 
 use super::client::{Api, Downloaded, FORGE, protocol, unavailable};
 use super::endpoints::{FileBlame, MergeRequestChanges, RepositoryTree};
-use super::types::{BlameRange, Changes, Diff, Job, MergeRequest, Pipeline, TreeEntry};
+use super::types::{
+    BlameRange, Changes, Diff, Job, MergeRequest, MergeRequestCommit, Pipeline, TreeEntry,
+};
+use crate::forge::ancestry::{self, ListedCommit};
 use crate::forge::artifacts::extract_for;
 use crate::forge::patch::file_change;
-use crate::forge::{ArtifactLimits, ChangeRequest, ForgeError, ForgeResult, ReportGlobs, Reports};
+use crate::forge::{
+    ArtifactLimits, ChangeCommitList, ChangeRequest, ForgeError, ForgeResult, ReportGlobs, Reports,
+};
 use crate::model::{ChangeSet, ChangeStatus, CommitInfo, FileBlame as Blame, FileChange};
 
 /// GitLab's report artifact types: stored apart from the `artifacts:paths` archive, and not
@@ -33,6 +39,10 @@ const REPORT_TYPES: &[&str] = &[
     "coverage_fuzzing",
     "cyclonedx",
 ];
+
+/// The most commits of one merge request posture lists; a list that long may be cut, and
+/// attribution then ranks by dates as without one.
+const MAX_LISTED_COMMITS: usize = 10_000;
 
 /// A merge request iid as GitLab takes it.
 pub(super) fn iid(repository: &str, number: i64) -> ForgeResult<u64> {
@@ -131,6 +141,39 @@ pub(super) async fn changes(api: &Api, change: &ChangeRequest) -> ForgeResult<Ch
         head: change.head_sha.clone(),
         files,
     })
+}
+
+/// The merge request's commits (`…/commits`, newest first as GitLab lists them), ordered by
+/// their `parent_ids` from the head reviewed.
+pub(super) async fn change_commits(
+    api: &Api,
+    change: &ChangeRequest,
+) -> ForgeResult<ChangeCommitList> {
+    let repository = &change.repository;
+    let iid = iid(repository, change.number)?;
+    let what = format!("listing the commits of merge request {repository}!{iid}");
+    let endpoint = MergeRequestCommits::builder()
+        .project(repository.as_str())
+        .merge_request(iid)
+        .build()
+        .map_err(|e| protocol(&what, &e.to_string()))?;
+    let listed: Vec<MergeRequestCommit> = api
+        .call(
+            "merge_request_commits",
+            &what,
+            false,
+            api::paged(endpoint, Pagination::Limit(MAX_LISTED_COMMITS)),
+        )
+        .await?;
+    let capped = listed.len() >= MAX_LISTED_COMMITS;
+    let listed = listed
+        .into_iter()
+        .map(|c| ListedCommit {
+            sha: c.id,
+            parents: c.parent_ids.unwrap_or_default(),
+        })
+        .collect();
+    Ok(ancestry::order(&change.head_sha, listed, capped))
 }
 
 /// The merge request's per-file diffs: `…/diffs`, or `…/changes` where that is missing.
@@ -261,6 +304,9 @@ pub(super) async fn blame(
                     author: commit.author_name,
                     email: commit.author_email,
                     date: commit.authored_date,
+                    committed: commit.committed_date.unwrap_or(commit.authored_date),
+                    // GitLab blames its own complete history.
+                    shallow_boundary: false,
                 });
                 blame.commits.len() - 1
             }

@@ -11,7 +11,7 @@ use wiremock::{Match, Mock, MockServer, Request, ResponseTemplate};
 
 use super::publish::{FileLines, clip_bytes, line_code};
 use super::*;
-use crate::forge::{ArtifactLimits, ReportGlobs};
+use crate::forge::{ArtifactLimits, ChangeCommitList, ListGap, ReportGlobs};
 use crate::model::{ChangeStatus, FindingId, Hunk};
 
 const TOKEN: &str = "glpat-Zq8sD3cr3tT0k3nXyZ";
@@ -928,7 +928,7 @@ async fn published_finds_finding_threads_and_the_summary_by_their_markers() {
             (
                 c.id.0.as_str(),
                 c.thread.as_deref(),
-                c.finding.0.as_str(),
+                c.findings[0].0.as_str(),
                 c.resolved,
             )
         })
@@ -967,7 +967,7 @@ fn comment(
     finding: &str,
 ) -> InlineComment {
     InlineComment {
-        finding: FindingId(finding.to_owned()),
+        findings: vec![FindingId(finding.to_owned())],
         path: path.to_owned(),
         old_path: old_path.to_owned(),
         line,
@@ -1098,7 +1098,7 @@ fn posted(id: u64, thread: Option<&str>, finding: &str) -> PostedComment {
     PostedComment {
         id: CommentId(id.to_string()),
         thread: thread.map(str::to_owned),
-        finding: FindingId(finding.to_owned()),
+        findings: vec![FindingId(finding.to_owned())],
         body: finding_body(finding),
         resolved: false,
     }
@@ -1776,4 +1776,220 @@ async fn resolve_thread_resolves_the_discussion_without_a_note() {
             .iter()
             .any(|r| r.method.as_str() == "POST")
     );
+}
+
+/// A commit of `GET /projects/:id/merge_requests/:iid/commits` (GitLab's docs example,
+/// trimmed), committed on `day` of January; `parent_ids` as given, `null` included.
+fn mr_commit_json(id: &str, parent_ids: Value, day: u32) -> Value {
+    let date = format!("2024-01-{day:02}T10:00:00.000+00:00");
+    json!({
+        "id": id, "short_id": &id[..8], "created_at": date, "parent_ids": parent_ids,
+        "title": "Replace sanitize with escape once", "message": "Replace sanitize with escape once",
+        "author_name": "Example User", "author_email": "user@example.com", "authored_date": date,
+        "committer_name": "Example User", "committer_email": "user@example.com",
+        "committed_date": date, "trailers": {},
+        "web_url": format!("https://gitlab.example.com/{PROJECT}/-/commit/{id}")
+    })
+}
+
+/// The i-th commit of a long series.
+fn series_sha(i: usize) -> String {
+    format!("{:040x}", 0xfeed_0000_usize + i)
+}
+
+/// Answers `…/merge_requests/1/commits` with `commits`, 100 a page by the `page` query, as
+/// GitLab's offset pagination does.
+async fn mount_mr_commits(server: &MockServer, commits: Vec<Value>, pages: u64) {
+    Mock::given(method("GET"))
+        .and(path(api("/merge_requests/1/commits")))
+        .and(header("PRIVATE-TOKEN", TOKEN))
+        .respond_with(move |request: &Request| {
+            let page: usize = request
+                .url
+                .query_pairs()
+                .find(|(k, _)| k == "page")
+                .map_or(1, |(_, v)| v.parse().unwrap());
+            assert!(
+                request
+                    .url
+                    .query_pairs()
+                    .any(|(k, v)| k == "per_page" && v == "100")
+            );
+            let items: Vec<Value> = commits
+                .iter()
+                .skip((page - 1) * 100)
+                .take(100)
+                .cloned()
+                .collect();
+            ResponseTemplate::new(200).set_body_json(Value::Array(items))
+        })
+        .expect(pages)
+        .mount(server)
+        .await;
+}
+
+#[tokio::test]
+async fn change_commits_page_and_follow_parent_ids_from_the_head_not_the_list() {
+    let (server, forge) = gitlab().await;
+    // 102 commits, each on the one before; listed newest first by a date that neighbours
+    // swapped (a rebase keeps author dates), over two pages.
+    let mut listed: Vec<Value> = (0..102)
+        .map(|i| {
+            let parent = if i == 0 {
+                BASE.to_owned()
+            } else {
+                series_sha(i - 1)
+            };
+            mr_commit_json(&series_sha(i), json!([parent]), 1 + (i % 28) as u32)
+        })
+        .rev()
+        .collect();
+    for pair in listed.chunks_mut(2) {
+        pair.swap(0, 1);
+    }
+    mount_mr_commits(&server, listed, 2).await;
+    let mut mr = change();
+    mr.head_sha = series_sha(101);
+    let list = forge.change_commits(&mr).await.unwrap();
+    let want: Vec<String> = (0..102).rev().map(series_sha).collect();
+    assert_eq!(list, ChangeCommitList::Complete(want));
+}
+
+#[tokio::test]
+async fn commits_gitlab_lists_without_parent_ids_are_partial() {
+    let (server, forge) = gitlab().await;
+    // gitlab-org/gitlab#496665: served from the database, `parent_ids` is empty.
+    let c1 = series_sha(1);
+    mount_mr_commits(
+        &server,
+        vec![
+            mr_commit_json(HEAD, json!([]), 2),
+            mr_commit_json(&c1, Value::Null, 1),
+        ],
+        1,
+    )
+    .await;
+    let list = forge.change_commits(&change()).await.unwrap();
+    assert_eq!(
+        list,
+        ChangeCommitList::Partial {
+            listed: vec![HEAD.to_owned(), c1],
+            gap: ListGap::NoAncestry
+        }
+    );
+}
+
+#[tokio::test]
+async fn ten_thousand_commits_may_be_cut_so_the_list_is_partial() {
+    let (server, forge) = gitlab().await;
+    let listed: Vec<Value> = (0..10_050)
+        .rev()
+        .map(|i| {
+            let parent = if i == 0 {
+                BASE.to_owned()
+            } else {
+                series_sha(i - 1)
+            };
+            mr_commit_json(&series_sha(i), json!([parent]), 1)
+        })
+        .collect();
+    // Posture stops at 10,000: a hundred pages, not the last one.
+    mount_mr_commits(&server, listed, 100).await;
+    let mut mr = change();
+    mr.head_sha = series_sha(10_049);
+    let list = forge.change_commits(&mr).await.unwrap();
+    let ChangeCommitList::Partial { listed, gap } = list else {
+        panic!("a list at the cap is partial: {list:?}");
+    };
+    assert_eq!(gap, ListGap::Capped);
+    assert_eq!(listed.len(), 10_000);
+}
+
+#[tokio::test]
+async fn a_note_listing_several_findings_maps_every_marker_and_is_resolved_for_all() {
+    let (server, forge) = gitlab().await;
+    let shared = format!(
+        "**posture: 2 findings on this line**\n\n{}\n\n---\n\n{}",
+        finding_body(SQLI),
+        finding_body(SECRET)
+    );
+    let thread = "6a9c1750b37d513a43987b574953fceb50b03ce7";
+    let discussions = json!([
+        // A "fixed" reply naming one of its two findings leaves it open.
+        {"id": thread, "individual_note": false,
+         "notes": [
+            note(1126, &shared, json!("DiffNote"), true, false),
+            note(1140, &format!("Fixed in {HEAD}. <!-- posture:fixed:{SQLI} -->"), json!("DiffNote"), true, false)
+         ]},
+        // One naming both resolves it.
+        {"id": "0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b", "individual_note": false,
+         "notes": [
+            note(1131, &format!("{}\n{}", finding_body("aaaa1111"), finding_body("bbbb2222")), json!("DiffNote"), true, false),
+            note(1141, "Fixed in abc. <!-- posture:fixed:aaaa1111 --> <!-- posture:fixed:bbbb2222 -->", json!("DiffNote"), true, false)
+         ]},
+        // A note of an older version: one finding.
+        {"id": "3f5b1a8e2c7d9f0a1b2c3d4e5f6a7b8c9d0e1f2a", "individual_note": false,
+         "notes": [note(1130, &finding_body(PICKLE), json!("DiffNote"), true, false)]}
+    ]);
+    Mock::given(method("GET"))
+        .and(path(api("/merge_requests/1/discussions")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(discussions))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let published = forge.published(&change()).await.unwrap();
+    let got: Vec<(&str, Vec<&str>, bool)> = published
+        .comments
+        .iter()
+        .map(|c| {
+            (
+                c.id.0.as_str(),
+                c.findings.iter().map(|f| f.0.as_str()).collect(),
+                c.resolved,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("1126", vec![SQLI, SECRET], false),
+            ("1131", vec!["aaaa1111", "bbbb2222"], true),
+            ("1130", vec![PICKLE], false),
+        ]
+    );
+
+    // Resolving: one "fixed" note naming both findings, then the discussion resolved.
+    let reply =
+        format!("Fixed in {HEAD}. <!-- posture:fixed:{SQLI} --> <!-- posture:fixed:{SECRET} -->");
+    Mock::given(method("POST"))
+        .and(path(api(&format!(
+            "/merge_requests/1/discussions/{thread}/notes"
+        ))))
+        .and(body_json(json!({"body": reply})))
+        .respond_with(ResponseTemplate::new(201).set_body_json(note(
+            1142,
+            &reply,
+            json!("DiffNote"),
+            true,
+            false,
+        )))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path(api(&format!(
+            "/merge_requests/1/discussions/{thread}"
+        ))))
+        .and(query(&[("resolved", "true")]))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": thread, "individual_note": false,
+            "notes": [note(1126, &shared, json!("DiffNote"), true, true)]
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    forge
+        .resolve_comment(&change(), &published.comments[0], HEAD)
+        .await
+        .unwrap();
 }

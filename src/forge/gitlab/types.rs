@@ -88,10 +88,23 @@ pub(super) struct BlameCommit {
     #[serde(default)]
     pub message: String,
     pub authored_date: DateTime<Utc>,
+    /// Absent from older GitLab versions: the author date stands in.
+    #[serde(default)]
+    pub committed_date: Option<DateTime<Utc>>,
     #[serde(default)]
     pub author_name: String,
     #[serde(default)]
     pub author_email: String,
+}
+
+/// One item of `GET /projects/:id/merge_requests/:iid/commits`.
+#[derive(Debug, Deserialize)]
+pub(super) struct MergeRequestCommit {
+    pub id: String,
+    /// Empty (or `null`) where GitLab serves the list from its database rather than the
+    /// repository (gitlab-org/gitlab#496665): the order is then unknown.
+    #[serde(default)]
+    pub parent_ids: Option<Vec<String>>,
 }
 
 /// One item of `GET /projects/:id/pipelines`.

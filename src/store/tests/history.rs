@@ -25,6 +25,7 @@ pub(super) fn reviewed(id: &str, status: Status, introduced: Option<&str>) -> Re
             date: Utc::now(),
             summary: "add a query".to_owned(),
         }),
+        introduced_unknown: None,
         risk: Risk::default(),
         upgrade: None,
         ignored: None,
@@ -32,6 +33,7 @@ pub(super) fn reviewed(id: &str, status: Status, introduced: Option<&str>) -> Re
         triage: None,
         changed: false,
         previous_ids: Vec::new(),
+        snippet: None,
     }
 }
 

@@ -5,6 +5,7 @@
 //! RSA key. No real network, no sleeping.
 
 mod auth;
+mod commits;
 mod faults;
 mod publish;
 mod read;

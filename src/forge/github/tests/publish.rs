@@ -208,7 +208,7 @@ async fn published_finds_comments_by_marker_with_fixed_replies_threads_and_the_s
             (
                 c.id.0.as_str(),
                 c.thread.as_deref(),
-                c.finding.0.as_str(),
+                c.findings[0].0.as_str(),
                 c.resolved,
             )
         })
@@ -244,7 +244,7 @@ async fn nothing_published_asks_no_graphql() {
 
 fn inline(finding: &str, path: &str, line: u32, start: Option<u32>, body: &str) -> InlineComment {
     InlineComment {
-        finding: FindingId(finding.to_owned()),
+        findings: vec![FindingId(finding.to_owned())],
         path: path.to_owned(),
         old_path: path.to_owned(),
         line,
@@ -409,7 +409,7 @@ fn posted(id: &str, finding: &str, thread: Option<&str>) -> PostedComment {
     PostedComment {
         id: CommentId(id.to_owned()),
         thread: thread.map(str::to_owned),
-        finding: FindingId(finding.to_owned()),
+        findings: vec![FindingId(finding.to_owned())],
         body: "old".to_owned(),
         resolved: false,
     }
@@ -667,8 +667,10 @@ async fn with_an_app_the_gate_is_a_check_run_with_annotations_in_batches_of_fift
         "notice"
     );
     let summary = bodies[0]["output"]["summary"].as_str().unwrap();
-    assert_eq!(summary.chars().count(), 65_535);
-    assert!(summary.ends_with("(cut here: GitHub allows 65,535 characters)"));
+    // GitHub counts the summary's limit in bytes, whatever its documentation says.
+    assert!(summary.len() <= 65_535, "{} bytes", summary.len());
+    assert!(summary.len() > 65_000, "cut no shorter than needed");
+    assert!(summary.ends_with(crate::report::budget::CUT_NOTE));
     for later in &bodies[1..] {
         assert_eq!(later["output"]["title"], "2 new findings block the merge");
         assert_eq!(later["output"]["summary"], summary);
@@ -1070,4 +1072,153 @@ async fn resolve_thread_resolves_without_a_reply_and_finds_an_unknown_thread() {
     assert!(matches!(error, ForgeError::NotFound { .. }), "{error}");
     // No reply was posted.
     assert!(seen(&server).await.iter().all(|r| r == "POST /graphql"));
+}
+
+/// A comment listing two findings on one line, as posture writes it.
+fn shared_body(a: &str, b: &str) -> String {
+    format!(
+        "**posture: 2 findings on this line**\n\n#### one\n<!-- posture:finding:{a} -->\n\n---\n\n#### two\n<!-- posture:finding:{b} -->"
+    )
+}
+
+#[tokio::test]
+async fn one_comment_per_line_is_posted_read_back_with_every_marker_and_resolved_for_all() {
+    let server = MockServer::start().await;
+    mount_me(&server).await;
+    let body = shared_body("aaaa1111", "bbbb2222");
+    // Posting: one review comment for both findings, its id found by its first marker.
+    Mock::given(method("POST"))
+        .and(path(format!("/repos/{REPO}/pulls/1347/reviews")))
+        .and(body_partial_json(json!({
+            "comments": [{"path": "app/db.py", "line": 50, "side": "RIGHT", "body": body}]
+        })))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 81})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!(
+            "/repos/{REPO}/pulls/1347/reviews/81/comments"
+        )))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!([review_comment(910, &body, None)])),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut shared = inline("aaaa1111", "app/db.py", 50, None, &body);
+    shared.findings.push(FindingId("bbbb2222".into()));
+    let forge = token_forge(&server);
+    let outcomes = forge.post_comments(&change(), &[shared]).await.unwrap();
+    assert_eq!(outcomes, [CommentOutcome::Posted(CommentId("910".into()))]);
+
+    // Reading back: every marker maps to that one comment. A "fixed" reply naming one of
+    // its findings does not resolve it; a comment of an older version names one finding.
+    Mock::given(method("GET"))
+        .and(path(format!("/repos/{REPO}/pulls/1347/comments")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+            review_comment(910, &body, None),
+            review_comment(
+                911,
+                "Fixed in abc. <!-- posture:fixed:aaaa1111 -->",
+                Some(910)
+            ),
+            review_comment(920, &shared_body("cccc3333", "dddd4444"), None),
+            review_comment(
+                921,
+                "Fixed in abc. <!-- posture:fixed:cccc3333 --> <!-- posture:fixed:dddd4444 -->",
+                Some(920)
+            ),
+            review_comment(930, "old <!-- posture:finding:eeee5555 -->", None),
+        ])))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/graphql"))
+        .and(body_partial_json(json!({"variables": {"number": 1347}})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "data": {"repository": {"pullRequest": {"reviewThreads": {
+                "pageInfo": {"hasNextPage": false, "endCursor": null},
+                "nodes": [
+                    {"id": "PRRT_910", "isResolved": false, "comments": {"nodes": [{"databaseId": 910}]}}
+                ]
+            }}}}
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/repos/{REPO}/issues/1347/comments")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .mount(&server)
+        .await;
+    let published = forge.published(&change()).await.unwrap();
+    let got: Vec<(&str, Vec<&str>, bool)> = published
+        .comments
+        .iter()
+        .map(|c| {
+            (
+                c.id.0.as_str(),
+                c.findings.iter().map(|f| f.0.as_str()).collect(),
+                c.resolved,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("910", vec!["aaaa1111", "bbbb2222"], false),
+            ("920", vec!["cccc3333", "dddd4444"], true),
+            ("930", vec!["eeee5555"], false),
+        ]
+    );
+    assert_eq!(published.comments[0].thread.as_deref(), Some("PRRT_910"));
+
+    // Resolving says "fixed" once, for every finding the comment lists.
+    Mock::given(method("POST"))
+        .and(path(format!(
+            "/repos/{REPO}/pulls/1347/comments/910/replies"
+        )))
+        .and(body_json(json!({"body": format!(
+            "Fixed in {HEAD}. <!-- posture:fixed:aaaa1111 --> <!-- posture:fixed:bbbb2222 -->"
+        )})))
+        .respond_with(ResponseTemplate::new(201).set_body_json(review_comment(
+            960,
+            "Fixed",
+            Some(910),
+        )))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/graphql"))
+        .and(body_partial_json(
+            json!({"variables": {"thread": "PRRT_910"}}),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "data": {"resolveReviewThread": {"thread": {"id": "PRRT_910", "isResolved": true}}}
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    forge
+        .resolve_comment(&change(), &published.comments[0], HEAD)
+        .await
+        .unwrap();
+
+    // Editing after one was fixed: the new text is sent as it is (its one marker), never
+    // with the fixed finding's marker put back.
+    let edited = "#### one\n<!-- posture:finding:aaaa1111 -->";
+    Mock::given(method("PATCH"))
+        .and(path(format!("/repos/{REPO}/pulls/comments/910")))
+        .and(body_json(json!({"body": edited})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(review_comment(910, edited, None)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    forge
+        .update_comment(&change(), &published.comments[0], edited)
+        .await
+        .unwrap();
 }

@@ -8,7 +8,7 @@ use crate::forge::github::client::{
     encode_path, error_message, graphql_base, next_link, rate_limit_wait, relative_to,
 };
 use crate::forge::github::clone::{base64, blobs_of_raw_diff};
-use crate::forge::github::publish::{cut_chars, finding_of, fixed_marker, markers};
+use crate::forge::github::publish::{cut_chars, findings_of, fixed_marker, markers};
 use crate::model::FindingId;
 use crate::report::finding_marker;
 
@@ -74,12 +74,12 @@ fn paths_are_encoded_segment_by_segment() {
 fn markers_are_read_back_as_they_are_written() {
     let id = FindingId("4e4a72ae384102ba".to_owned());
     let body = format!("text\n{}\nmore {}", finding_marker(&id), fixed_marker(&id));
-    assert_eq!(finding_of(&body), Some(id.clone()));
+    assert_eq!(findings_of(&body), std::slice::from_ref(&id));
     assert_eq!(markers(&body, "<!-- posture:fixed:"), [id]);
-    assert_eq!(finding_of("<!-- posture:finding: -->"), None);
-    assert_eq!(finding_of("<!-- posture:finding:a b -->"), None);
-    assert_eq!(finding_of("<!-- posture:finding:unterminated"), None);
-    assert_eq!(finding_of("no marker"), None);
+    assert!(findings_of("<!-- posture:finding: -->").is_empty());
+    assert!(findings_of("<!-- posture:finding:a b -->").is_empty());
+    assert!(findings_of("<!-- posture:finding:unterminated").is_empty());
+    assert!(findings_of("no marker").is_empty());
 }
 
 #[test]
