@@ -80,7 +80,7 @@ pub fn dedup(findings: Vec<Finding>) -> (Vec<Finding>, Dedup) {
 /// appearance; each group's first index is its lead, the most severe report.
 pub fn groups(findings: &[&Finding]) -> Vec<Vec<usize>> {
     let table = weakness::table();
-    let mut sets = DisjointSets::new(findings.len());
+    let mut sets = DisjointSets::new(findings);
     let mut weaknesses: Vec<Vec<u32>> = vec![Vec::new(); findings.len()];
     let mut by_package: HashMap<(String, String, String), Vec<usize>> = HashMap::new();
     let mut by_path: HashMap<&str, Vec<usize>> = HashMap::new();
@@ -305,14 +305,22 @@ fn merge_into(kept: &mut Finding, other: Finding) {
 }
 
 /// Union-find over finding indices.
-struct DisjointSets {
+/// Union-find over the findings, which also keeps, per set, the secret hash its members
+/// carry: two sets holding different secrets are never joined, however a third finding
+/// overlaps both (a hashless Trivy secret, a CWE-798 code finding on a line with two keys).
+struct DisjointSets<'a> {
     parent: Vec<usize>,
+    secret: Vec<Option<&'a str>>,
 }
 
-impl DisjointSets {
-    fn new(n: usize) -> Self {
+impl<'a> DisjointSets<'a> {
+    fn new(findings: &[&'a Finding]) -> Self {
         DisjointSets {
-            parent: (0..n).collect(),
+            parent: (0..findings.len()).collect(),
+            secret: findings
+                .iter()
+                .map(|f| f.fingerprints.get("secretHash").map(String::as_str))
+                .collect(),
         }
     }
 
@@ -326,11 +334,17 @@ impl DisjointSets {
 
     fn union(&mut self, a: usize, b: usize) {
         let (ra, rb) = (self.find(a), self.find(b));
-        if ra != rb {
-            // The earlier finding stays the root, so output order is first appearance.
-            let (root, child) = if ra < rb { (ra, rb) } else { (rb, ra) };
-            self.parent[child] = root;
+        if ra == rb {
+            return;
         }
+        let secret = match (self.secret[ra], self.secret[rb]) {
+            (Some(x), Some(y)) if x != y => return,
+            (x, y) => x.or(y),
+        };
+        // The earlier finding stays the root, so output order is first appearance.
+        let (root, child) = if ra < rb { (ra, rb) } else { (rb, ra) };
+        self.parent[child] = root;
+        self.secret[root] = secret;
     }
 }
 
@@ -622,5 +636,43 @@ mod tests {
             secret("trivy", Some("bb")),
         ]);
         assert_eq!(stats.findings, 2);
+    }
+
+    #[test]
+    fn two_secrets_on_one_line_stay_two_whatever_overlaps_both() {
+        let secret = |tool: &str, hash: Option<&str>| {
+            let mut f = code(tool, "generic-api-key", "cfg.py", 3, 3, &[798]);
+            f.kind = Kind::Secret;
+            if let Some(h) = hash {
+                f.fingerprints.insert("secretHash".into(), h.into());
+            }
+            f
+        };
+        // `KEY=… SECRET=…`: gitleaks names both secrets; Trivy (which hides the value) and a
+        // CWE-798 code rule each overlap both, and would join them transitively.
+        for third in [
+            secret("trivy", None),
+            code("bandit", "B105", "cfg.py", 3, 3, &[798]),
+        ] {
+            let (merged, stats) = dedup(vec![
+                secret("gitleaks", Some("aa")),
+                secret("gitleaks", Some("bb")),
+                third,
+            ]);
+            assert_eq!(stats.findings, 2, "{merged:#?}");
+            let hashes: Vec<&str> = merged
+                .iter()
+                .filter_map(|f| f.fingerprints.get("secretHash").map(String::as_str))
+                .collect();
+            assert_eq!(hashes, ["aa", "bb"]);
+        }
+    }
+
+    #[test]
+    fn a_credential_rule_s_line_is_one_that_may_hold_a_credential() {
+        let (merged, _) = dedup(vec![code("bandit", "B105", "cfg.py", 3, 3, &[259])]);
+        assert!(merged[0].may_hold_a_credential());
+        let (merged, _) = dedup(vec![code("bandit", "B602", "run.py", 3, 3, &[78])]);
+        assert!(!merged[0].may_hold_a_credential());
     }
 }

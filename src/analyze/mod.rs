@@ -31,7 +31,7 @@ use chrono::NaiveDate;
 use crate::config::{Config, OnMissingReport};
 use crate::model::{
     Advisory, ChangeCommits, ChangeSet, Dedup, Ecosystem, FailOn, FileBlame, Finding, FindingId,
-    Gate, GateOutcome, Intel, Kind, Location, Review, ReviewedFinding, Snapshot, Status, Summary,
+    Gate, GateOutcome, Intel, Location, Review, ReviewedFinding, Snapshot, Status, Summary,
     TriageState,
 };
 use crate::triage::TriageBook;
@@ -253,11 +253,12 @@ pub fn run(input: Input<'_>) -> Review {
             .then(|| input.triage.for_finding(&id, &previous_ids, &finding))
             .flatten()
             .filter(|t| t.state == TriageState::Pending || t.silences(input.today));
-        // Only what an inline comment can show, and never a secret's line: quoting it again
-        // would spread the credential.
-        let snippet = (at_head && status == Status::New && in_diff && finding.kind != Kind::Secret)
-            .then(|| sources::flagged_lines(finding.location.as_ref()?, input.head_sources))
-            .flatten();
+        // Only what an inline comment can show, and never a line that may hold a credential:
+        // quoting it again would spread it.
+        let snippet =
+            (at_head && status == Status::New && in_diff && !finding.may_hold_a_credential())
+                .then(|| sources::flagged_lines(finding.location.as_ref()?, input.head_sources))
+                .flatten();
         findings.push(ReviewedFinding {
             id,
             status,

@@ -47,7 +47,7 @@ pub enum CiError {
     #[error(
         "the review is of {reviewed}, but the head of {change} is {head}: review the change's \
          head commit (with actions/checkout, `ref: ${{{{ github.event.pull_request.head.sha }}}}`; \
-         on GitLab, `--head $CI_COMMIT_SHA` in a merge request pipeline)"
+         on GitLab, `--head ${{CI_MERGE_REQUEST_SOURCE_BRANCH_SHA:-$CI_COMMIT_SHA}}`)"
     )]
     NotTheHead {
         reviewed: String,

@@ -128,6 +128,7 @@ pub fn plan(
     let mut update = Vec::new();
     let mut over_cap = Vec::new();
     let mut settle = Vec::new();
+    let open = still_open(review);
     for mut slot in slots {
         slot.members.sort_by_key(|(i, ..)| *i);
         let findings: Vec<&ReviewedFinding> = slot.members.iter().map(|(_, f, _)| *f).collect();
@@ -142,10 +143,18 @@ pub fn plan(
             .filter(|start| *start < first.line);
         // A suggestion replaces the commented lines: only when that is exactly one line.
         let suggest = start.is_none() && slot.members.iter().any(|(_, _, p)| p.suggest);
-        let body = report::finding_comment(&findings, suggest)?;
+        let mut body = report::finding_comment(&findings, suggest)?;
         match slot.comment {
             Some(comment) => {
                 let existing = &published.comments[comment];
+                // A finding of this comment still open but no longer placeable (its line
+                // left the diff) keeps its marker here: it stays this comment's, so replies
+                // reach it and it is never commented on twice.
+                for id in &existing.findings {
+                    if open.contains(id) && !findings.iter().any(|f| f.is_known_as(id)) {
+                        body.push_str(&format!("\n{}", report::finding_marker(id)));
+                    }
+                }
                 if existing.body.trim() != body.trim() {
                     update.push((existing.clone(), body));
                 }
@@ -164,7 +173,6 @@ pub fn plan(
             None => over_cap.extend(ids),
         }
     }
-    let open = still_open(review);
     let resolve = published
         .comments
         .iter()
@@ -673,6 +681,18 @@ mod tests {
             report::parse_finding_markers(&edited.update[0].1),
             [FindingId("a".into())]
         );
+        // `b` still open but out of the diff (its line moved): the comment keeps its marker.
+        let mut moved_b = both.clone();
+        moved_b.findings[1].in_diff = false;
+        let kept = plan(&moved_b, &changes(), &published, 25).unwrap();
+        assert!(kept.create.is_empty() && kept.resolve.is_empty());
+        assert_eq!(kept.update.len(), 1);
+        for (_, body) in &kept.update {
+            assert_eq!(
+                report::parse_finding_markers(body),
+                [FindingId("a".into()), FindingId("b".into())]
+            );
+        }
         // A new finding on that line joins the comment rather than opening another.
         let mut joined = both.clone();
         joined

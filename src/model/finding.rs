@@ -580,6 +580,17 @@ pub struct CodeFix {
 }
 
 impl Finding {
+    /// A secret, or a finding whose flagged line may be one: a secret scanner's hash, or a
+    /// hard-coded credential weakness (CWE-798, 259, 321) from a code or IaC rule. Its line
+    /// is never quoted back.
+    pub fn may_hold_a_credential(&self) -> bool {
+        const CREDENTIAL_CWES: [u32; 3] = [798, 259, 321];
+        self.kind == Kind::Secret
+            || self.fingerprints.contains_key("secretHash")
+            || self.fingerprints.contains_key("secretLocationHash")
+            || self.cwes.iter().any(|c| CREDENTIAL_CWES.contains(c))
+    }
+
     /// A finding with only the required fields set; the rest empty.
     pub fn new(kind: Kind, tool: impl Into<String>, rule: impl Into<String>) -> Finding {
         let rule = rule.into();
