@@ -68,6 +68,18 @@ async fn review_and_publish(
     .unwrap()
 }
 
+/// The lines of the review's new findings on lines the change added: those that get an
+/// inline comment.
+fn new_lines_in_diff(review: &Value) -> Vec<u64> {
+    review["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["status"] == "new" && f["in_diff"] == true)
+        .map(|f| f["line"].as_u64().unwrap())
+        .collect()
+}
+
 fn github_actions_env(server: &wiremock::MockServer) -> Vec<(String, String)> {
     [
         ("GITHUB_ACTIONS", "true".to_owned()),
@@ -97,13 +109,7 @@ async fn github_actions_publishes_the_review_and_a_rerun_updates_it() {
     assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
     assert!(run.stderr.contains("published:"), "{}", run.stderr);
     let review = run.json();
-    let new_in_diff: Vec<u64> = review["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["status"] == "new" && f["in_diff"] == true)
-        .map(|f| f["line"].as_u64().unwrap())
-        .collect();
+    let new_in_diff = new_lines_in_diff(&review);
     assert!(!new_in_diff.is_empty(), "{review:#}");
     {
         let model = fake.model();
@@ -217,13 +223,7 @@ async fn gitlab_ci_publishes_the_review_and_a_rerun_updates_it() {
     let run = review_and_publish(&repo, &base, &head, "gitlab", gitlab_ci_env(&server)).await;
     assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
     let review = run.json();
-    let new_in_diff: Vec<u64> = review["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["status"] == "new" && f["in_diff"] == true)
-        .map(|f| f["line"].as_u64().unwrap())
-        .collect();
+    let new_in_diff = new_lines_in_diff(&review);
     assert!(!new_in_diff.is_empty(), "{review:#}");
     {
         let model = fake.model();

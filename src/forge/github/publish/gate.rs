@@ -186,14 +186,7 @@ async fn check_run(
     let id = match reusable {
         Some(id) => {
             let what = format!("updating check run {id} in {repository}");
-            http.call(Call::send(
-                Method::PATCH,
-                format!("{repo}/check-runs/{id}"),
-                &body,
-                "update_check_run",
-                &what,
-            ))
-            .await?;
+            update_check_run(http, &repo, id, &body, &what).await?;
             id
         }
         None => {
@@ -223,14 +216,26 @@ async fn check_run(
             }
         });
         let what = format!("adding annotations to check run {id} in {repository}");
-        http.call(Call::send(
-            Method::PATCH,
-            format!("{repo}/check-runs/{id}"),
-            &body,
-            "update_check_run",
-            &what,
-        ))
-        .await?;
+        update_check_run(http, &repo, id, &body, &what).await?;
     }
     Ok(())
+}
+
+/// `PATCH /repos/{owner}/{repo}/check-runs/{id}`; `repo` is the repository's API path.
+async fn update_check_run(
+    http: &Http<'_>,
+    repo: &str,
+    id: u64,
+    body: &Value,
+    what: &str,
+) -> ForgeResult<()> {
+    http.call(Call::send(
+        Method::PATCH,
+        format!("{repo}/check-runs/{id}"),
+        body,
+        "update_check_run",
+        what,
+    ))
+    .await
+    .map(drop)
 }
