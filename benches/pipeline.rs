@@ -258,12 +258,12 @@ impl Scenario {
         let tools: BTreeSet<String> = ["semgrep", "osv-scanner"].map(String::from).into();
         let mut scenario = Scenario {
             base: Snapshot {
-                findings: Vec::new(),
                 tools: tools.clone(),
+                ..Snapshot::default()
             },
             head: Snapshot {
-                findings: Vec::new(),
                 tools,
+                ..Snapshot::default()
             },
             base_sources: Sources::default(),
             head_sources: Sources::default(),

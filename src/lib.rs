@@ -18,6 +18,7 @@ pub mod forge;
 pub mod git;
 pub mod history;
 pub mod ingest;
+pub mod inventory;
 pub mod jobs;
 pub mod model;
 pub mod redact;

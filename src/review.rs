@@ -276,8 +276,8 @@ pub fn review_upload(commit: &str, snapshot: Snapshot, intel: &Intel, today: Nai
         files: Vec::new(),
     };
     let base_snapshot = Snapshot {
-        findings: Vec::new(),
         tools: snapshot.tools.clone(),
+        ..Snapshot::default()
     };
     analyze::run(analyze::Input {
         base: commit,
@@ -438,6 +438,7 @@ fn absorb(
         Ok(report) => {
             info!(report = name, format = %report.format, findings = report.findings.len(), "ingested");
             snapshot.tools.extend(report.tools);
+            snapshot.components.extend(report.components);
             if snapshot.findings.is_empty() {
                 // Taken as it is: extending an empty vector copied it, both held at once.
                 snapshot.findings = report.findings;

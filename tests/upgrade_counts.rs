@@ -58,6 +58,7 @@ fn count(path: &Path) -> Option<Counts> {
         head_snapshot: Snapshot {
             tools: report.tools.iter().cloned().collect(),
             findings: report.findings,
+            components: report.components,
         },
         changes: &changes,
         baseline_diff: &changes,

@@ -33,7 +33,7 @@ use std::path::Path;
 pub use paths::{PathResolver, resolve_paths};
 pub use secret_hash::{SECRET_KEY_VAR, SecretHasher};
 
-use crate::model::Finding;
+use crate::model::{Component, Finding};
 
 /// More results than this in one report are refused: no real scan produces them, and a
 /// report that does is broken or hostile.
@@ -83,6 +83,8 @@ pub struct Report {
     /// The tools that ran, even those that found nothing.
     pub tools: Vec<String>,
     pub findings: Vec<Finding>,
+    /// The components the report lists (an SBOM's, or what a scanner inventoried).
+    pub components: Vec<Component>,
     /// Things worth telling the user that did not stop the report from being read.
     pub warnings: Vec<String>,
 }
@@ -134,6 +136,7 @@ impl IngestError {
 pub(crate) struct Parsed {
     pub tools: Vec<String>,
     pub findings: Vec<Finding>,
+    pub components: Vec<Component>,
     pub warnings: Vec<String>,
 }
 
@@ -180,6 +183,7 @@ fn parse_limited(
         format,
         tools: parsed.tools,
         findings: parsed.findings,
+        components: parsed.components,
         warnings: parsed.warnings,
     })
 }

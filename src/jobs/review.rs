@@ -275,7 +275,11 @@ async fn merge_base_findings(
             Some(tools) => tools,
             None => findings.iter().flat_map(|f| f.tools.clone()).collect(),
         };
-        return Ok(Snapshot { findings, tools });
+        return Ok(Snapshot {
+            findings,
+            tools,
+            components: Vec::new(),
+        });
     }
     let reports = context
         .forge

@@ -87,16 +87,25 @@ pub enum Kind {
     Container,
     /// Dynamic testing of a running application.
     Dast,
+    /// A dependency whose licence the repository's policy denies or wants reviewed.
+    License,
+    /// A dependency the repository's policy bans (a package, or some of its versions).
+    Policy,
+    /// An HTTP API endpoint declared without authentication, or exposing sensitive fields.
+    Api,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 9] = [
         Kind::Sast,
         Kind::Sca,
         Kind::Secret,
         Kind::Iac,
         Kind::Container,
         Kind::Dast,
+        Kind::License,
+        Kind::Policy,
+        Kind::Api,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -107,6 +116,9 @@ impl Kind {
             Kind::Iac => "iac",
             Kind::Container => "container",
             Kind::Dast => "dast",
+            Kind::License => "license",
+            Kind::Policy => "policy",
+            Kind::Api => "api",
         }
     }
 
@@ -125,7 +137,7 @@ impl FromStr for Kind {
             .into_iter()
             .find(|kind| kind.as_str() == s)
             .ok_or_else(|| {
-                format!("unknown kind `{s}` (expected sast, sca, secret, iac, container or dast)")
+                format!("unknown kind `{s}` (expected sast, sca, secret, iac, container, dast, license, policy or api)")
             })
     }
 }
@@ -659,6 +671,9 @@ pub struct Snapshot {
     pub findings: Vec<Finding>,
     /// The tools whose reports were given for this side, even those that found nothing.
     pub tools: std::collections::BTreeSet<String>,
+    /// The components the reports list (SBOMs, and scanners that inventory what they
+    /// scanned): the inventory of this side, as far as the reports know it.
+    pub components: Vec<super::Component>,
 }
 
 #[cfg(test)]

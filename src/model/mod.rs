@@ -2,6 +2,7 @@
 //! review, and the review posture produces. Plain data only: no I/O lives here.
 
 mod change;
+mod component;
 mod context;
 mod finding;
 pub mod intel;
@@ -9,6 +10,7 @@ mod review;
 mod triage;
 
 pub use change::{ChangeCommits, ChangeSet, ChangeStatus, CommitInfo, FileBlame, FileChange, Hunk};
+pub use component::{Component, ComponentScope, Licenses, versionless_purl};
 pub use context::{BusinessContext, DataClass, Environment, Tier};
 pub use finding::{
     Advisory, AffectedRange, CodeFix, Confidence, Ecosystem, Finding, Fingerprints, Kind, Location,

@@ -184,6 +184,9 @@ pub(super) fn kind_category(kind: Kind) -> &'static str {
         Kind::Iac => "Infrastructure as Code",
         Kind::Container => "Container Security",
         Kind::Dast => "Dynamic Application Security Testing",
+        Kind::License => "License Compliance",
+        Kind::Policy => "Component Policy",
+        Kind::Api => "API Security",
     }
 }
 
@@ -211,7 +214,9 @@ impl<'a> Weakness<'a> {
         match finding.kind {
             Kind::Sca | Kind::Container => Some(Weakness::Cwe(CWE_VULNERABLE_DEPENDENCY)),
             Kind::Secret => Some(Weakness::Cwe(CWE_HARD_CODED_CREDENTIALS)),
-            Kind::Sast | Kind::Iac | Kind::Dast => None,
+            Kind::Sast | Kind::Iac | Kind::Dast | Kind::License | Kind::Policy | Kind::Api => {
+                None
+            }
         }
     }
 }
