@@ -165,6 +165,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Parsed, JsonError> {
     Ok(Parsed {
         tools: vec![TOOL.to_string()],
         findings,
+        components: Vec::new(),
         warnings: Vec::new(),
     })
 }
