@@ -18,7 +18,10 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use super::diff::DiffIndex;
-use super::identity::{AliasIndex, IdentityKey, code_key, dependency_key, normalized_content};
+use super::identity::{
+    AliasIndex, IdentityKey, code_key, dependency_key, is_package_rule, normalized_content,
+    package_rule_key,
+};
 use super::rewrite;
 use super::sources::Sources;
 use crate::model::{Finding, FindingId, Fingerprints, Status};
@@ -269,6 +272,7 @@ fn sorted_by_key(prepared: &[Prepared], matched: &[Option<usize>]) -> Vec<usize>
 }
 
 /// A finding's identity key, and the key identity v1 gave it when that differs.
+/// Dependency and component policy findings have one key only.
 fn code_or_dependency_keys(
     finding: &Finding,
     head_path: Option<&str>,
@@ -277,6 +281,9 @@ fn code_or_dependency_keys(
 ) -> (IdentityKey, Option<IdentityKey>) {
     if finding.kind.is_dependency() {
         return (dependency_key(finding, aliases), None);
+    }
+    if is_package_rule(finding.kind) {
+        return (package_rule_key(finding), None);
     }
     let content = normalized_content(finding, sources);
     let key = code_key(

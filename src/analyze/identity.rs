@@ -5,7 +5,10 @@
 //! ([`super::comments`]), so inserting lines above, renaming the file, re-indenting or
 //! editing a comment inside the range leaves the identity unchanged. Dependency findings are identified
 //! by ecosystem, package and advisory, where every alias of an advisory (CVE, GHSA, OSV…)
-//! names the same vulnerability.
+//! names the same vulnerability. Findings of the component policy (`license`, `policy`) are
+//! identified by ecosystem, package and rule ([`package_rule_key`]): neither the manifest
+//! line nor the version counts, so a moved line or a bump that still breaks the rule is the
+//! same finding.
 
 use std::collections::HashMap;
 
@@ -13,7 +16,7 @@ use sha2::{Digest, Sha256};
 
 use super::comments::{self, CommentSyntax};
 use super::sources::Sources;
-use crate::model::{Finding, FindingId};
+use crate::model::{Finding, FindingId, Kind};
 
 /// A hash of what makes two findings "the same problem", without the occurrence number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -219,6 +222,25 @@ pub fn dependency_key(finding: &Finding, aliases: &AliasIndex) -> IdentityKey {
     };
     let canonical = aliases.canonical(&finding.rule);
     IdentityKey::of(&[finding.kind.as_str(), &ecosystem, &name, &canonical])
+}
+
+/// Whether findings of `kind` are about a package under a rule of the component policy,
+/// identified by [`package_rule_key`].
+pub fn is_package_rule(kind: Kind) -> bool {
+    matches!(kind, Kind::License | Kind::Policy)
+}
+
+/// The identity of a component policy finding: kind, ecosystem, package and rule
+/// (`license/deny`, `package/deny`, …), without version or location.
+pub fn package_rule_key(finding: &Finding) -> IdentityKey {
+    let (ecosystem, name) = match &finding.package {
+        Some(p) => (
+            p.ecosystem.as_str().to_string(),
+            p.ecosystem.normalize_name(&p.name),
+        ),
+        None => (String::new(), String::new()),
+    };
+    IdentityKey::of(&[finding.kind.as_str(), &ecosystem, &name, &finding.rule])
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@
 
 pub mod change;
 pub mod nesting;
+pub mod policy;
 
 use std::path::Path;
 
@@ -75,6 +76,9 @@ pub struct Config {
     /// Who may triage from the conversation, and how.
     #[serde(default)]
     pub triage: TriageConfig,
+    /// The component policy: licences and banned packages ([`policy`]).
+    #[serde(default)]
+    pub policy: policy::PolicyConfig,
 }
 
 /// `gate:` — what the gate does beyond `fail_on`.
