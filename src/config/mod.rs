@@ -17,6 +17,7 @@
 pub mod change;
 pub mod nesting;
 pub mod policy;
+mod policy_change;
 
 use std::path::Path;
 

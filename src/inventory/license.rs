@@ -210,9 +210,25 @@ fn gnu_form(id: spdx::LicenseId) -> (String, bool) {
 
 /// A parsed, normalised licence expression, compared term by term as written (postfix):
 /// what an exception's `license` is matched against.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct LicenseExpression {
+    /// As written, for messages.
+    text: String,
     nodes: Vec<Node>,
+}
+
+impl PartialEq for LicenseExpression {
+    fn eq(&self, other: &Self) -> bool {
+        self.nodes == other.nodes
+    }
+}
+
+impl Eq for LicenseExpression {}
+
+impl fmt::Display for LicenseExpression {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -235,16 +251,16 @@ impl LicenseExpression {
     /// Parses a licence expression of the config (strictly, see [`CONFIG_MODE`]).
     pub fn parse(text: &str) -> Result<LicenseExpression, String> {
         Expression::parse_mode(text.trim(), CONFIG_MODE)
-            .map(|e| LicenseExpression::of(&e))
+            .map(|e| LicenseExpression::of(text, &e))
             .map_err(|e| describe_error(text, &e))
     }
 
     /// Reads what package metadata states, leniently; `None` when even that fails.
     pub fn read(text: &str) -> Option<LicenseExpression> {
-        lenient(text).ok().map(|e| LicenseExpression::of(&e))
+        lenient(text).ok().map(|e| LicenseExpression::of(text, &e))
     }
 
-    fn of(expression: &Expression) -> LicenseExpression {
+    fn of(text: &str, expression: &Expression) -> LicenseExpression {
         let nodes = expression
             .iter()
             .map(|node| match node {
@@ -253,7 +269,10 @@ impl LicenseExpression {
                 ExprNode::Op(Operator::Or) => Node::Or,
             })
             .collect();
-        LicenseExpression { nodes }
+        LicenseExpression {
+            text: text.trim().to_string(),
+            nodes,
+        }
     }
 }
 
@@ -309,7 +328,7 @@ pub fn judge(expression: Option<&str>, policy: &LicensePolicy) -> Judgement {
         return unknown(policy, format!("no licence stated ({text})"));
     }
     let expression = match lenient(text) {
-        Ok(expression) => LicenseExpression::of(&expression),
+        Ok(expression) => LicenseExpression::of(text, &expression),
         Err(error) => return unknown(policy, describe_error(text, &error)),
     };
     let mut stack: Vec<Judgement> = Vec::new();
@@ -523,6 +542,7 @@ mod tests {
         assert_eq!(judge(Some("Unlicense"), &allow).verdict, Verdict::Allow);
         assert_eq!(judge(Some("AGPL-3.0-only"), &allow).verdict, Verdict::Deny);
         // A known deny and an unknown deny: the known one names the rule.
+        let deny = policy("licenses:\n  allow: [MIT]\n  deny: [AGPL-3.0-only]\n  unknown: deny\n");
         let judged = judge(Some("AGPL-3.0-only AND Unlicense"), &deny);
         assert_eq!((judged.verdict, judged.unknown), (Verdict::Deny, false));
     }
