@@ -1121,6 +1121,9 @@ fn config_check(file: &Path) -> anyhow::Result<ExitCode> {
         config.fail_on.unwrap_or(review::DEFAULT_FAIL_ON),
         config.ignore.len()
     );
+    if let Some(policy) = config.policy.describe() {
+        println!("{policy}");
+    }
     for warning in config.expired_rules(chrono::Utc::now().date_naive()) {
         println!("warning: {warning}");
     }

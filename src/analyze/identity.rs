@@ -275,6 +275,37 @@ mod tests {
         assert_ne!(dependency_key(&a, &index), dependency_key(&c, &index));
     }
 
+    fn licence_finding(name: &str, version: &str, rule: &str, line: u32) -> Finding {
+        let mut f = Finding::new(Kind::License, "posture", rule);
+        f.package = Some(Box::new(Package {
+            ecosystem: Ecosystem::PyPI,
+            name: name.into(),
+            version: Some(version.into()),
+            manifest: Some("poetry.lock".into()),
+        }));
+        f.location = Some(Location::new("poetry.lock").with_lines(line, line));
+        f.message = format!("{name} {version} is licensed …");
+        f
+    }
+
+    #[test]
+    fn policy_findings_are_identified_by_package_and_rule() {
+        let before = licence_finding("PyYAML", "6.0.1", "license/deny", 120);
+        // Moved down the lockfile and bumped: the same finding.
+        let after = licence_finding("pyyaml", "6.0.2", "license/deny", 131);
+        assert!(is_package_rule(before.kind));
+        assert_eq!(package_rule_key(&before), package_rule_key(&after));
+        // Another rule, package or kind is another finding.
+        let review = licence_finding("pyyaml", "6.0.2", "license/review", 131);
+        assert_ne!(package_rule_key(&before), package_rule_key(&review));
+        let other = licence_finding("ruamel.yaml", "0.18.6", "license/deny", 120);
+        assert_ne!(package_rule_key(&before), package_rule_key(&other));
+        let mut banned = before.clone();
+        banned.kind = Kind::Policy;
+        assert_ne!(package_rule_key(&before), package_rule_key(&banned));
+        assert!(!is_package_rule(Kind::Sca) && !is_package_rule(Kind::Sast));
+    }
+
     #[test]
     fn code_identity_ignores_whitespace_and_lines() {
         let mut sources = Sources::default();

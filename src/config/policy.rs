@@ -34,6 +34,32 @@ impl PolicyConfig {
     pub fn is_empty(&self) -> bool {
         self.licenses.is_none() && self.packages.deny.is_empty()
     }
+
+    /// One line for `posture config check`: what the policy judges; `None` without a policy.
+    pub fn describe(&self) -> Option<String> {
+        if self.is_empty() {
+            return None;
+        }
+        let licences = match &self.licenses {
+            None => "licences not judged".to_string(),
+            Some(l) => {
+                let scopes: Vec<&str> = l.scopes.iter().map(|s| s.as_str()).collect();
+                format!(
+                    "licences of {} dependencies: {} allowed, {} to review, {} denied, others {}, {} exception(s)",
+                    scopes.join(" and "),
+                    l.allow.len(),
+                    l.review.len(),
+                    l.deny.len(),
+                    l.unknown,
+                    l.exceptions.len()
+                )
+            }
+        };
+        Some(format!(
+            "policy: {licences}; {} banned package rule(s)",
+            self.packages.deny.len()
+        ))
+    }
 }
 
 /// `policy.licenses:`
@@ -436,6 +462,13 @@ mod tests {
         );
         assert!(licenses.exception_for(&connector, Some("GPL-2.0-only")).is_none());
         assert!(Config::default().policy.is_empty());
+        assert_eq!(Config::default().policy.describe(), None);
+        assert_eq!(
+            config.policy.describe().as_deref(),
+            Some(
+                "policy: licences of runtime dependencies: 5 allowed, 2 to review, 2 denied, others review, 1 exception(s); 1 banned package rule(s)"
+            )
+        );
         assert!(!config.policy.is_empty());
     }
 
