@@ -525,7 +525,8 @@ mod tests {
 
     /// A package-lock.json with `name` at `version` declared at the line of its entry.
     fn lockfile(shift: usize, packages: &[(&str, &str, &str)]) -> String {
-        let mut text = String::from("{\n  \"name\": \"app\",\n  \"lockfileVersion\": 3,\n  \"packages\": {\n");
+        let mut text =
+            String::from("{\n  \"name\": \"app\",\n  \"lockfileVersion\": 3,\n  \"packages\": {\n");
         text.push_str(&"\n".repeat(shift));
         for (name, version, license) in packages {
             text.push_str(&format!(
@@ -620,8 +621,19 @@ mod tests {
         assert_eq!(status_of(&matches, 2), Status::New);
         // The id is the package and rule's, whatever the version or line.
         let id = |findings: &[Finding], i: usize, other: &[Finding]| {
-            let matches = correlate(findings, other, &diff, &Sources::default(), &Sources::default());
-            matches.iter().find(|m| m.base == Some(i)).unwrap().id.clone()
+            let matches = correlate(
+                findings,
+                other,
+                &diff,
+                &Sources::default(),
+                &Sources::default(),
+            );
+            matches
+                .iter()
+                .find(|m| m.base == Some(i))
+                .unwrap()
+                .id
+                .clone()
         };
         assert_eq!(id(&base, 0, &head), id(&base, 0, &[]));
     }

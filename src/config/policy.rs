@@ -276,9 +276,10 @@ impl PackageRule {
     /// Whether `component` is the package in a banned version.
     pub fn matches(&self, component: &Component) -> bool {
         self.package.matches(component)
-            && self
-                .versions
-                .contains(&self.package.ecosystem, component.package.version.as_deref())
+            && self.versions.contains(
+                &self.package.ecosystem,
+                component.package.version.as_deref(),
+            )
     }
 }
 
@@ -460,7 +461,11 @@ mod tests {
                 )
                 .is_some()
         );
-        assert!(licenses.exception_for(&connector, Some("GPL-2.0-only")).is_none());
+        assert!(
+            licenses
+                .exception_for(&connector, Some("GPL-2.0-only"))
+                .is_none()
+        );
         assert!(Config::default().policy.is_empty());
         assert_eq!(Config::default().policy.describe(), None);
         assert_eq!(

@@ -184,10 +184,7 @@ fn packages(base: &[PackageRule], head: &[PackageRule], out: &mut Vec<ConfigChan
         match base.iter().find(|b| key(b) == key(rule)) {
             None => out.push(change(
                 "policy.packages.deny",
-                format!(
-                    "bans `{}` (versions {})",
-                    rule.package, rule.versions
-                ),
+                format!("bans `{}` (versions {})", rule.package, rule.versions),
                 false,
             )),
             Some(before) if before.versions.text != rule.versions.text => {
@@ -266,7 +263,11 @@ mod tests {
         let respelled = BASE
             .replace("\"LGPL-2.1-or-later\"", "\"LGPL-2.1+\"")
             .replace("GPL-2.0-only]", "GPL-2.0]");
-        assert!(diff(BASE, &respelled).is_empty(), "{:#?}", diff(BASE, &respelled));
+        assert!(
+            diff(BASE, &respelled).is_empty(),
+            "{:#?}",
+            diff(BASE, &respelled)
+        );
     }
 
     #[test]
@@ -279,16 +280,30 @@ mod tests {
         );
         assert!(c.loosens);
         let c = only(BASE, &BASE.replace("allow: [MIT, ", "allow: [MIT, ISC, "));
-        assert!(c.loosens && c.description.contains("unlisted → allow"), "{c:?}");
+        assert!(
+            c.loosens && c.description.contains("unlisted → allow"),
+            "{c:?}"
+        );
         // Moving an entry to deny tightens.
-        let c = only(BASE, &BASE.replace(", \"MPL-2.0\"]", "]").replace("deny: [AGPL", "deny: [MPL-2.0, AGPL"));
-        assert!(!c.loosens && c.description.ends_with("review → deny"), "{c:?}");
+        let c = only(
+            BASE,
+            &BASE
+                .replace(", \"MPL-2.0\"]", "]")
+                .replace("deny: [AGPL", "deny: [MPL-2.0, AGPL"),
+        );
+        assert!(
+            !c.loosens && c.description.ends_with("review → deny"),
+            "{c:?}"
+        );
         // Dropping the WITH pair leaves it to the bare licence's deny: tighter.
         let c = only(
             BASE,
             &BASE.replace(", \"GPL-2.0-only WITH Classpath-exception-2.0\"", ""),
         );
-        assert!(!c.loosens && c.description.ends_with("allow → deny"), "{c:?}");
+        assert!(
+            !c.loosens && c.description.ends_with("allow → deny"),
+            "{c:?}"
+        );
         let c = only(BASE, &BASE.replace("unknown: review", "unknown: allow"));
         assert_eq!(c.setting, "policy.licenses.unknown");
         assert!(c.loosens);
@@ -296,18 +311,36 @@ mod tests {
 
     #[test]
     fn sections_scopes_exceptions_and_bans() {
-        let c = only(BASE, "policy:\n  packages:\n    deny: [{package: \"pkg:npm/event-stream\", versions: \"=3.3.6\", reason: \"compromised release\"}]\n");
-        assert_eq!(
-            (c.setting.as_str(), c.loosens),
-            ("policy.licenses", true)
+        let c = only(
+            BASE,
+            "policy:\n  packages:\n    deny: [{package: \"pkg:npm/event-stream\", versions: \"=3.3.6\", reason: \"compromised release\"}]\n",
         );
+        assert_eq!((c.setting.as_str(), c.loosens), ("policy.licenses", true));
         assert!(!only("", "policy:\n  licenses: {}\n").loosens);
-        let c = only(BASE, &BASE.replace("unknown: review", "unknown: review\n    scopes: [runtime, dev]"));
+        let c = only(
+            BASE,
+            &BASE.replace(
+                "unknown: review",
+                "unknown: review\n    scopes: [runtime, dev]",
+            ),
+        );
         assert!(!c.loosens && c.setting == "policy.licenses.scopes", "{c:?}");
-        let c = only(&BASE.replace("unknown: review", "unknown: review\n    scopes: [runtime, dev]"), BASE);
-        assert!(c.loosens && c.description.starts_with("dev dependencies"), "{c:?}");
+        let c = only(
+            &BASE.replace(
+                "unknown: review",
+                "unknown: review\n    scopes: [runtime, dev]",
+            ),
+            BASE,
+        );
+        assert!(
+            c.loosens && c.description.starts_with("dev dependencies"),
+            "{c:?}"
+        );
         // An exception for every licence of the package is wider: loosens.
-        let wider = BASE.replace(", license: \"GPL-2.0-only WITH Universal-FOSS-exception-1.0\"", "");
+        let wider = BASE.replace(
+            ", license: \"GPL-2.0-only WITH Universal-FOSS-exception-1.0\"",
+            "",
+        );
         let changes = diff(BASE, &wider);
         assert_eq!(changes.len(), 2, "{changes:#?}");
         assert!(changes[0].loosens && changes[0].description.contains("under any licence"));
@@ -319,7 +352,13 @@ mod tests {
         assert!(!c.loosens && c.description.contains("=3.3.6 → *"), "{c:?}");
         let c = only(&BASE.replace("versions: \"=3.3.6\", ", ""), BASE);
         assert!(c.loosens, "{c:?}");
-        let c = only(BASE, &BASE.replace("deny: [{", "deny: [{package: \"pkg:npm/left-pad\"}, {"));
-        assert!(!c.loosens && c.description == "bans `pkg:npm/left-pad` (versions *)", "{c:?}");
+        let c = only(
+            BASE,
+            &BASE.replace("deny: [{", "deny: [{package: \"pkg:npm/left-pad\"}, {"),
+        );
+        assert!(
+            !c.loosens && c.description == "bans `pkg:npm/left-pad` (versions *)",
+            "{c:?}"
+        );
     }
 }

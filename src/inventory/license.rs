@@ -495,12 +495,7 @@ mod tests {
                 true,
                 "LicenseRef-Proprietary is not an SPDX licence",
             ),
-            (
-                Some("LicenseRef-Acme-Internal"),
-                Allow,
-                false,
-                "is allowed",
-            ),
+            (Some("LicenseRef-Acme-Internal"), Allow, false, "is allowed"),
             (Some("NOASSERTION"), Review, true, "no licence stated"),
             (Some("NONE"), Review, true, "no licence stated"),
             (None, Review, true, "no licence stated"),
@@ -568,7 +563,10 @@ mod tests {
             "GPL-2.0-only WITH Universal-FOSS-exception-1.0"
         );
         for (text, needle) in [
-            ("MIT-ish", "`MIT-ish` is not a valid SPDX licence: unknown term"),
+            (
+                "MIT-ish",
+                "`MIT-ish` is not a valid SPDX licence: unknown term",
+            ),
             ("Apache 2.0", "not a valid SPDX licence"),
             ("MIT OR Apache-2.0", "combines licences"),
             ("GPL-2.0-only WITH Nope-exception", "at `Nope-exception`"),

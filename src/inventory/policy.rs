@@ -133,7 +133,10 @@ fn finding(violation: &Violation) -> Finding {
         Some(version) => format!("{} {version}", package.name),
         None => package.name.clone(),
     };
-    let licence = component.licenses.effective().unwrap_or("no licence stated");
+    let licence = component
+        .licenses
+        .effective()
+        .unwrap_or("no licence stated");
     f.title = match (violation.kind, violation.verdict) {
         (ViolationKind::Package, _) => format!("Banned package {}", package.name),
         (ViolationKind::License, Verdict::Deny) => format!("Denied licence: {}", package.name),
@@ -240,7 +243,13 @@ mod tests {
         let violations = evaluate(&policy(), &components);
         let got: Vec<(&str, &str, Verdict)> = violations
             .iter()
-            .map(|v| (v.component.package.name.as_str(), v.rule.as_str(), v.verdict))
+            .map(|v| {
+                (
+                    v.component.package.name.as_str(),
+                    v.rule.as_str(),
+                    v.verdict,
+                )
+            })
             .collect();
         assert_eq!(
             got,
@@ -255,7 +264,10 @@ mod tests {
             ]
         );
         assert_eq!(violations[0].reason, "SSPL-1.0 is denied");
-        assert_eq!(violations[1].reason, "compromised release (versions =3.3.6)");
+        assert_eq!(
+            violations[1].reason,
+            "compromised release (versions =3.3.6)"
+        );
         assert_eq!(violations[2].reason, "banned by the policy");
         assert_eq!(violations[4].reason, "no licence stated");
         assert_eq!(violations[3].kind, ViolationKind::License);
@@ -265,7 +277,12 @@ mod tests {
     #[test]
     fn scopes_and_exceptions_decide_what_is_judged() {
         let mut config = policy();
-        let dev = npm("dev-tool", "1.0.0", ComponentScope::Dev, Some("AGPL-3.0-only"));
+        let dev = npm(
+            "dev-tool",
+            "1.0.0",
+            ComponentScope::Dev,
+            Some("AGPL-3.0-only"),
+        );
         assert!(evaluate(&config, std::slice::from_ref(&dev)).is_empty());
         if let Some(licenses) = config.licenses.as_mut() {
             licenses.scopes.push(ComponentScope::Dev);
@@ -301,7 +318,12 @@ mod tests {
     #[test]
     fn findings_carry_kind_severity_location_and_message() {
         let components = vec![
-            npm("event-stream", "3.3.6", ComponentScope::Runtime, Some("MIT")),
+            npm(
+                "event-stream",
+                "3.3.6",
+                ComponentScope::Runtime,
+                Some("MIT"),
+            ),
             npm("mpl", "2.0.0", ComponentScope::Runtime, Some("MPL-2.0")),
         ];
         let findings = findings(&evaluate(&policy(), &components));
@@ -328,5 +350,123 @@ mod tests {
             review.message,
             "mpl 2.0.0 (runtime) is licensed MPL-2.0; the component policy says review (license/review): MPL-2.0 needs review"
         );
+    }
+
+    /// The packages of the SPDX 2.3 specification's example document as components (its
+    /// purl where it gives one, else a generic one), read with serde_json: the licences are
+    /// the document's own expressions.
+    fn spdx_example() -> Vec<Component> {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/sbom/spdx/SPDXJSONExample-v2.3.spdx.json"
+        ))
+        .unwrap();
+        let document: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let text_of = |p: &serde_json::Value, key: &str| p[key].as_str().map(str::to_string);
+        document["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                let name = text_of(p, "name").unwrap();
+                let version = text_of(p, "versionInfo");
+                let purl = p["externalRefs"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .find(|r| r["referenceType"] == "purl")
+                    .and_then(|r| text_of(r, "referenceLocator"));
+                let (package, purl) = match purl {
+                    Some(purl) => {
+                        let mut package = Package::from_purl(&purl).unwrap();
+                        package.manifest = Some("sbom.spdx.json".into());
+                        (package, purl)
+                    }
+                    None => (
+                        Package {
+                            ecosystem: Ecosystem::Other("generic".into()),
+                            name: name.clone(),
+                            version: version.clone(),
+                            manifest: Some("sbom.spdx.json".into()),
+                        },
+                        format!("pkg:generic/{}", name.replace(' ', "%20")),
+                    ),
+                };
+                Component {
+                    package,
+                    purl,
+                    scope: ComponentScope::Runtime,
+                    direct: None,
+                    chain: Vec::new(),
+                    line: None,
+                    licenses: Licenses {
+                        declared: text_of(p, "licenseDeclared"),
+                        concluded: text_of(p, "licenseConcluded"),
+                    },
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_spdx_specification_example_is_judged() {
+        let components = spdx_example();
+        assert_eq!(components.len(), 4);
+        let config = Config::parse(
+            ".posture.yml",
+            "policy:\n  licenses:\n    allow: [Apache-2.0, LicenseRef-3]\n    review: [MPL-1.0]\n    deny: [LGPL-2.0-only, GPL-2.0-only]\n    unknown: deny\n",
+        )
+        .unwrap();
+        let judged: Vec<(String, String, Verdict, String)> = evaluate(&config.policy, &components)
+            .into_iter()
+            .map(|v| (v.component.package.name, v.rule, v.verdict, v.reason))
+            .collect();
+        assert_eq!(
+            judged,
+            vec![
+                // glibc: concluded `(LGPL-2.0-only OR LicenseRef-3)` wins over the declared
+                // `(LGPL-2.0-only AND LicenseRef-3)`, and its OR passes.
+                (
+                    "Apache Commons Lang".to_string(),
+                    RULE_LICENSE_UNKNOWN.to_string(),
+                    Verdict::Deny,
+                    "no licence stated".to_string()
+                ),
+                (
+                    "org.apache.jena:apache-jena".to_string(),
+                    RULE_LICENSE_UNKNOWN.to_string(),
+                    Verdict::Deny,
+                    "no licence stated".to_string()
+                ),
+                (
+                    "Saxon".to_string(),
+                    RULE_LICENSE_REVIEW.to_string(),
+                    Verdict::Review,
+                    "MPL-1.0 needs review".to_string()
+                ),
+            ]
+        );
+        // Judged on the declared licence alone, glibc's AND fails.
+        let mut glibc = components[0].clone();
+        glibc.licenses.concluded = None;
+        let violations = evaluate(&config.policy, &[glibc]);
+        assert_eq!(violations.len(), 1);
+        assert_eq!(violations[0].rule, RULE_LICENSE_DENY);
+        assert_eq!(violations[0].reason, "LGPL-2.0-only is denied");
+        // An exception for Jena's package URL (any licence) lets it pass.
+        let excepted = Config::parse(
+            ".posture.yml",
+            "policy:\n  licenses:\n    unknown: deny\n    exceptions: [{package: \"pkg:maven/org.apache.jena/apache-jena\", reason: \"reviewed\"}]\n",
+        )
+        .unwrap();
+        let names: Vec<String> = evaluate(&excepted.policy, &components)
+            .into_iter()
+            .map(|v| v.component.package.name)
+            .collect();
+        assert!(
+            !names.contains(&"org.apache.jena:apache-jena".to_string()),
+            "{names:?}"
+        );
+        assert_eq!(names.len(), 3);
     }
 }
