@@ -34,7 +34,8 @@ use spdx::{AdditionItem, Expression, LicenseItem, LicenseReq, ParseMode};
 
 use crate::config::policy::LicensePolicy;
 
-/// What the policy says of a licence; worse is greater.
+/// What the policy says of a licence; worse is greater. The default, `review`, is what
+/// `unknown` is when the file does not say.
 #[derive(
     Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
 )]
