@@ -29,8 +29,8 @@ use super::Parsed;
 use super::dependency::{cvss_base_score, preferred_id};
 use super::json::{self, JsonError, Scalar, null_as_default};
 use crate::model::{
-    Advisory, AffectedRange, Ecosystem, Finding, Kind, Location, Package, RangeEvent, RangeKind,
-    Severity,
+    self, Advisory, AffectedRange, ComponentScope, Ecosystem, Finding, Kind, Licenses, Location,
+    Package, RangeEvent, RangeKind, Severity,
 };
 
 /// The tool name when the document names none.
@@ -91,6 +91,42 @@ struct Component {
     purl: Option<String>,
     #[serde(default, deserialize_with = "null_as_default")]
     components: Vec<Component>,
+    #[serde(default)]
+    scope: Option<String>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    licenses: Vec<LicenseChoice>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    properties: Vec<Property>,
+}
+
+/// One entry of `licenses`: a licence (by SPDX id or name) or an SPDX expression, declared
+/// or concluded (CycloneDX 1.6 `acknowledgement`; declared when not said).
+#[derive(Debug, Deserialize)]
+struct LicenseChoice {
+    #[serde(default)]
+    license: Option<LicenseObject>,
+    #[serde(default)]
+    expression: Option<String>,
+    #[serde(default)]
+    acknowledgement: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct LicenseObject {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    acknowledgement: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Property {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    value: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -193,6 +229,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Parsed, JsonError> {
         tools: vec![tool.clone()],
         ..Parsed::default()
     };
+    parsed.components = components(&bom, &graph);
     for vulnerability in &bom.vulnerabilities {
         if vulnerability.affects.is_empty() {
             parsed.warnings.push(format!(
@@ -208,6 +245,106 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Parsed, JsonError> {
         }
     }
     Ok(parsed)
+}
+
+/// Every component with a package URL, nested ones too, with its manifest (the
+/// `application` component that contains it or depends on it; posture's own
+/// `posture:manifest` property first), scope, directness and licences.
+fn components(bom: &Bom, graph: &Graph<'_>) -> Vec<model::Component> {
+    // Direct: depended on by the subject or by a manifest; transitive: only by packages.
+    let root = bom
+        .metadata
+        .as_ref()
+        .and_then(|m| m.component.as_ref())
+        .and_then(|c| c.bom_ref.as_deref());
+    let mut direct: HashMap<&str, bool> = HashMap::new();
+    for dependency in &bom.dependencies {
+        let parent = dependency.reference.as_str();
+        let top = Some(parent) == root
+            || graph
+                .component(parent)
+                .is_some_and(|(_, c)| manifest_name(c).is_some());
+        for child in &dependency.depends_on {
+            let child = graph.component(child).map_or(child.as_str(), |(key, _)| key);
+            if top {
+                direct.insert(child, true);
+            } else {
+                direct.entry(child).or_insert(false);
+            }
+        }
+    }
+    let mut listed = Vec::new();
+    for component in &bom.components {
+        collect(component, None, graph, &direct, &mut listed);
+    }
+    super::components::dedupe(listed)
+}
+
+fn collect<'a>(
+    component: &'a Component,
+    inherited: Option<&'a str>,
+    graph: &Graph<'a>,
+    direct: &HashMap<&str, bool>,
+    listed: &mut Vec<model::Component>,
+) {
+    let bom_ref = component.bom_ref.as_deref();
+    let property = |name: &str| {
+        component
+            .properties
+            .iter()
+            .find(|p| p.name == name)
+            .and_then(|p| p.value.as_deref())
+    };
+    let manifest = property("posture:manifest")
+        .or_else(|| bom_ref.and_then(|r| graph.manifests.get(r).copied()))
+        .or(inherited);
+    if let Some(mut read) = component
+        .purl
+        .as_deref()
+        .and_then(|purl| super::components::from_purl(purl, manifest))
+    {
+        read.scope = match property("posture:scope").and_then(|s| s.parse().ok()) {
+            Some(scope) => scope,
+            None if component.scope.as_deref() == Some("excluded") => ComponentScope::Dev,
+            None => ComponentScope::Runtime,
+        };
+        read.direct = match property("posture:direct") {
+            Some("true") => Some(true),
+            Some("false") => Some(false),
+            _ => bom_ref.and_then(|r| direct.get(r).copied()),
+        };
+        read.licenses = licenses(&component.licenses);
+        listed.push(read);
+    }
+    let inner = manifest_name(component).or(manifest);
+    for child in &component.components {
+        collect(child, inner, graph, direct, listed);
+    }
+}
+
+/// Declared and concluded licences, each several joined as one.
+fn licenses(choices: &[LicenseChoice]) -> Licenses {
+    let mut declared = Vec::new();
+    let mut concluded = Vec::new();
+    for choice in choices {
+        let (text, acknowledgement) = match (&choice.expression, &choice.license) {
+            (Some(expression), _) => (Some(expression.as_str()), &choice.acknowledgement),
+            (None, Some(license)) => (
+                license.id.as_deref().or(license.name.as_deref()),
+                &license.acknowledgement,
+            ),
+            (None, None) => (None, &None),
+        };
+        let Some(text) = text else { continue };
+        match acknowledgement.as_deref() {
+            Some("concluded") => concluded.push(text),
+            _ => declared.push(text),
+        }
+    }
+    Licenses {
+        declared: super::components::join_licenses(declared),
+        concluded: super::components::join_licenses(concluded),
+    }
 }
 
 fn tool_name(bom: &Bom) -> String {

@@ -280,6 +280,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Parsed, JsonError> {
     Ok(Parsed {
         tools,
         findings,
+        components: Vec::new(),
         warnings: Vec::new(),
     })
 }

@@ -62,6 +62,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Parsed, JsonError> {
     Ok(Parsed {
         tools: vec![TOOL.to_string()],
         findings: leaks.iter().map(finding).collect(),
+        components: Vec::new(),
         warnings: Vec::new(),
     })
 }

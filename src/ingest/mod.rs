@@ -15,11 +15,13 @@ mod sarif;
 mod sarif_schema;
 mod sarif_stream;
 pub mod secret_hash;
+mod spdx;
 mod text;
 mod trivy;
 mod vulns;
 
 mod cargo_audit;
+mod components;
 mod cyclonedx;
 mod dependency;
 mod gitleaks;
@@ -55,6 +57,8 @@ pub enum Format {
     PipAudit,
     CargoAudit,
     CycloneDx,
+    /// An SPDX 2 JSON document: components only, no findings.
+    Spdx,
 }
 
 impl fmt::Display for Format {
@@ -70,6 +74,7 @@ impl fmt::Display for Format {
             Format::PipAudit => "pip-audit JSON",
             Format::CargoAudit => "cargo-audit JSON",
             Format::CycloneDx => "CycloneDX JSON",
+            Format::Spdx => "SPDX JSON",
         })
     }
 }
@@ -171,6 +176,7 @@ fn parse_limited(
         Format::PipAudit => pip_audit::parse(bytes),
         Format::CargoAudit => cargo_audit::parse(bytes),
         Format::CycloneDx => cyclonedx::parse(bytes),
+        Format::Spdx => spdx::parse(bytes),
     }
     .map_err(|e| IngestError::from_json(source, Some(format), e))?;
     if parsed.findings.len() > max_results {
@@ -203,7 +209,7 @@ fn unrecognised(source: &str, bytes: &[u8]) -> IngestError {
         _ => IngestError::new(
             source,
             None,
-            "unrecognised report format (expected SARIF 2.1.0, osv-scanner, Trivy, Grype, GitLab security report, gitleaks, npm audit, pip-audit, cargo-audit or CycloneDX JSON)",
+            "unrecognised report format (expected SARIF 2.1.0, osv-scanner, Trivy, Grype, GitLab security report, gitleaks, npm audit, pip-audit, cargo-audit, CycloneDX or SPDX JSON)",
         ),
     }
 }

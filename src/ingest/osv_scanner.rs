@@ -6,10 +6,11 @@
 use serde::Deserialize;
 
 use super::Parsed;
+use super::components;
 use super::json::{self, JsonError, Scalar, null_as_default};
 use super::text;
 use crate::model::{
-    Advisory, AffectedRange, Ecosystem, Finding, Kind, Location, Package, RangeEvent, RangeKind,
+    Advisory, AffectedRange, Component, ComponentScope, Ecosystem, Finding, Kind, Location, Package, RangeEvent, RangeKind,
     Severity,
 };
 
@@ -161,13 +162,19 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Parsed, JsonError> {
         tools: vec![TOOL.to_string()],
         ..Parsed::default()
     };
+    let mut listed = Vec::new();
     for source in &output.results {
         for package in &source.packages {
             parsed
                 .findings
                 .extend(package_findings(&source.source.path, package));
+            listed.extend(Component::new(
+                self::package(&source.source.path, package),
+                ComponentScope::Runtime,
+            ));
         }
     }
+    parsed.components = components::dedupe(listed);
     Ok(parsed)
 }
 

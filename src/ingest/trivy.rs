@@ -26,11 +26,14 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::Parsed;
+use super::components;
 use super::json::{self, JsonError, null_as_default};
 use super::secret_hash::{SECRET_LOCATION_HASH, location_digest};
 use super::text;
 use super::vulns;
-use crate::model::{Advisory, Ecosystem, Finding, Kind, Location, Package};
+use crate::model::{
+    Advisory, Component, ComponentScope, Ecosystem, Finding, Kind, Location, Package,
+};
 
 /// The tool name Trivy's findings carry.
 pub(crate) const TOOL: &str = "Trivy";
@@ -90,6 +93,19 @@ struct PackageInfo {
     version: String,
     #[serde(default, deserialize_with = "null_as_default")]
     locations: Vec<Lines>,
+    #[serde(default)]
+    identifier: PkgIdentifier,
+    #[serde(default, deserialize_with = "null_as_default")]
+    licenses: Vec<String>,
+    /// `direct`, `indirect`, `root`, `workspace` (Trivy 0.50 and later).
+    #[serde(default)]
+    relationship: String,
+    /// Before `Relationship`: a transitive dependency.
+    #[serde(default)]
+    indirect: Option<bool>,
+    /// A development dependency (npm, Yarn, pnpm with `--include-dev-deps`).
+    #[serde(default)]
+    dev: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -233,11 +249,79 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Parsed, JsonError> {
                 .map(|s| secret_finding(&result.target, s)),
         );
     }
+    let components = output
+        .results
+        .iter()
+        .flat_map(|result| result_components(result, os_family))
+        .collect();
     Ok(Parsed {
         tools: vec![TOOL.to_string()],
         findings,
+        components: components::dedupe(components),
         warnings: Vec::new(),
     })
+}
+
+/// The packages of a result: all of them when Trivy listed them (`--list-all-pkgs`), else the
+/// vulnerable ones. The manifest is the result's `Target`, except for an image's OS packages
+/// (whose target names the image, not a file).
+fn result_components(result: &TrivyResult, os_family: Option<&str>) -> Vec<Component> {
+    let os = is_os_packages(result, os_family);
+    let manifest = (!os && !result.target.is_empty()).then_some(result.target.as_str());
+    let ecosystem = |purl: Option<&str>| {
+        if os {
+            vulns::os_ecosystem(os_family.unwrap_or(&result.kind))
+        } else {
+            language_ecosystem(purl, &result.kind)
+        }
+    };
+    let package = |name: &str, version: &str, purl: Option<&str>| Package {
+        ecosystem: ecosystem(purl),
+        name: name.to_string(),
+        version: (!version.is_empty()).then(|| version.to_string()),
+        manifest: manifest.map(str::to_string),
+    };
+    if !result.packages.is_empty() {
+        return result
+            .packages
+            .iter()
+            .filter(|p| !matches!(p.relationship.as_str(), "root" | "workspace"))
+            .filter_map(|info| {
+                let purl = info.identifier.purl.as_deref();
+                let mut component = components::from_purl_or_package(
+                    purl,
+                    package(&info.name, &info.version, purl),
+                )?;
+                component.direct = match info.relationship.as_str() {
+                    "direct" => Some(true),
+                    "indirect" => Some(false),
+                    _ => info.indirect.map(|indirect| !indirect),
+                };
+                if info.dev {
+                    component.scope = ComponentScope::Dev;
+                }
+                component.licenses.declared =
+                    components::join_licenses(info.licenses.iter().map(String::as_str));
+                component.line = info
+                    .locations
+                    .first()
+                    .and_then(|lines| vulns::line(lines.start_line));
+                Some(component)
+            })
+            .collect();
+    }
+    result
+        .vulnerabilities
+        .iter()
+        .filter_map(|vulnerability| {
+            let purl = vulnerability.pkg_identifier.purl.as_deref();
+            let version = vulnerability.installed_version.as_deref().unwrap_or("");
+            components::from_purl_or_package(
+                purl,
+                package(&vulnerability.pkg_name, version, purl),
+            )
+        })
+        .collect()
 }
 
 /// OS packages are the image's; everything else is a language package.
