@@ -1137,4 +1137,125 @@ mod tests {
             Some("$.vulnerabilities[0].affects[0].ref")
         );
     }
+
+    #[test]
+    fn components_with_manifests_and_directness() {
+        let parsed = parsed();
+        let summary: Vec<(&str, Option<&str>, Option<bool>)> = parsed
+            .components
+            .iter()
+            .map(|c| (c.purl.as_str(), c.package.manifest.as_deref(), c.direct))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                ("pkg:npm/lodash@4.17.20", Some("web/package-lock.json"), Some(true)),
+                (
+                    "pkg:npm/%40babel/traverse@7.22.5",
+                    Some("web/package-lock.json"),
+                    Some(true)
+                ),
+                (
+                    "pkg:deb/debian/openssl@1.1.1n-0%2Bdeb11u3?arch=amd64&distro=debian-11.6",
+                    None,
+                    None
+                ),
+            ]
+        );
+        let nested = fixture("dd_nested-component-log4j.json");
+        let purls: Vec<&str> = nested.components.iter().map(|c| c.purl.as_str()).collect();
+        assert_eq!(
+            purls,
+            vec![
+                "pkg:oci/testcontainer?repository_url=testregistry.test",
+                "pkg:maven/org.apache.logging.log4j/log4j-core@2.13.2"
+            ],
+            "nested components too"
+        );
+    }
+
+    #[test]
+    fn component_licences_scopes_and_properties() {
+        let parsed = parse(
+            br#"{"bomFormat":"CycloneDX","specVersion":"1.6","components":[
+              {"type":"library","name":"a","purl":"pkg:npm/a@1","scope":"excluded",
+               "licenses":[{"license":{"id":"MIT","acknowledgement":"declared"}},
+                           {"license":{"name":"Acme licence","acknowledgement":"concluded"}}]},
+              {"type":"library","name":"b","purl":"pkg:npm/b@1",
+               "licenses":[{"expression":"MIT OR Apache-2.0","acknowledgement":"concluded"}],
+               "properties":[{"name":"posture:scope","value":"test"},{"name":"posture:manifest","value":"web/package.json"},
+                             {"name":"posture:direct","value":"false"}]},
+              {"type":"library","name":"c","purl":"pkg:npm/c@1","licenses":[{"license":{"id":"ISC"}},{"license":{"name":"BSD"}}]},
+              {"type":"library","name":"no purl"}]}"#,
+        )
+        .unwrap();
+        let [a, b, c] = &parsed.components[..] else {
+            panic!("{:?}", parsed.components)
+        };
+        assert_eq!(a.scope, ComponentScope::Dev, "excluded");
+        assert_eq!(a.licenses.declared.as_deref(), Some("MIT"));
+        assert_eq!(a.licenses.concluded.as_deref(), Some("Acme licence"));
+        assert_eq!(b.scope, ComponentScope::Test);
+        assert_eq!(b.package.manifest.as_deref(), Some("web/package.json"));
+        assert_eq!(b.direct, Some(false));
+        assert_eq!(b.licenses.concluded.as_deref(), Some("MIT OR Apache-2.0"));
+        assert_eq!(b.licenses.declared, None);
+        assert_eq!(c.scope, ComponentScope::Runtime);
+        assert_eq!(c.licenses.declared.as_deref(), Some("ISC, BSD"));
+    }
+
+    /// posture's own CycloneDX export read back.
+    #[test]
+    fn posture_export_reads_back() {
+        use crate::inventory::sbom::{SbomFormat, Subject, write};
+        use chrono::TimeZone;
+        let make = |name: &str, scope: ComponentScope, direct: bool| {
+            let mut c = model::Component::new(
+                Package {
+                    ecosystem: Ecosystem::Maven,
+                    name: name.into(),
+                    version: Some("2.0".into()),
+                    manifest: Some("pom.xml".into()),
+                },
+                scope,
+            )
+            .unwrap();
+            c.direct = Some(direct);
+            c
+        };
+        let mut core = make("org.acme:core", ComponentScope::Runtime, true);
+        core.licenses = Licenses {
+            declared: Some("Apache License 2.0".into()),
+            concluded: Some("Apache-2.0".into()),
+        };
+        let mut util = make("org.acme:util", ComponentScope::Runtime, false);
+        util.chain = vec!["org.acme:core@2.0".into(), "org.acme:util@2.0".into()];
+        util.licenses.declared = Some("MIT OR Apache-2.0".into());
+        let junit = make("junit:junit", ComponentScope::Test, true);
+        let written = vec![core, util, junit];
+        let subject = Subject {
+            name: "acme/app",
+            revision: "deadbeef",
+            created: chrono::Utc
+                .with_ymd_and_hms(2026, 1, 2, 3, 4, 5)
+                .single()
+                .unwrap(),
+        };
+        let bom = write(SbomFormat::Cyclonedx, &subject, &written);
+        let bytes = serde_json::to_vec(&bom).unwrap();
+        assert_eq!(detect(&bytes), Some(Format::CycloneDx));
+        let parsed = parse(&bytes).unwrap();
+        assert_eq!(parsed.tools, vec!["posture"]);
+        let mut read = parsed.components;
+        for c in &mut read {
+            c.chain.clear();
+        }
+        let mut expected = written;
+        for c in &mut expected {
+            c.chain.clear();
+        }
+        read.sort_by(|a, b| a.purl.cmp(&b.purl));
+        expected.sort_by(|a, b| a.purl.cmp(&b.purl));
+        assert_eq!(read, expected);
+    }
 }

@@ -555,4 +555,47 @@ mod tests {
         let error = parse(br#"{"matches":[{"vulnerability":"#).unwrap_err();
         assert!(error.position.unwrap().starts_with("line 1 column "));
     }
+
+    #[test]
+    fn components_are_the_matched_artifacts() {
+        let parsed = fixture("grype_dirs_golden.json");
+        assert_eq!(parsed.components.len(), 1, "package-1 has no package URL");
+        let package = &parsed.components[0];
+        assert_eq!(package.purl, "pkg:deb/package-2@2.2.2");
+        assert_eq!(package.package.name, "package-2");
+        assert_eq!(
+            package.package.manifest.as_deref(),
+            Some("/foo/bar/somefile-2.txt")
+        );
+        assert_eq!(
+            package.licenses.declared.as_deref(),
+            Some("Apache-2.0 AND MIT")
+        );
+
+        let java = fixture("dd_fix_available.json");
+        assert_eq!(java.components.len(), 1);
+        assert_eq!(java.components[0].package.name, "java");
+        assert_eq!(
+            java.components[0].package.manifest.as_deref(),
+            Some("/opt/java/openjdk/bin/java")
+        );
+    }
+
+    #[test]
+    fn component_licences_as_objects() {
+        let parsed = parse(
+            br#"{"matches":[{"vulnerability":{"id":"CVE-1"},"artifact":{"name":"a","version":"1",
+                "purl":"pkg:npm/a@1","locations":[{"path":"/app/package-lock.json"}],
+                "licenses":[{"value":"MIT","spdxExpression":"MIT"},{"value":"Custom licence"}]}},
+                {"vulnerability":{"id":"CVE-2"},"artifact":{"name":"a","version":"1",
+                "purl":"pkg:npm/a@1","locations":[{"path":"/app/package-lock.json"}]}}]}"#,
+        )
+        .unwrap();
+        assert_eq!(parsed.findings.len(), 2);
+        assert_eq!(parsed.components.len(), 1, "one artifact matched twice");
+        assert_eq!(
+            parsed.components[0].licenses.declared.as_deref(),
+            Some("MIT, Custom licence")
+        );
+    }
 }

@@ -566,4 +566,32 @@ mod tests {
         assert_eq!(ungrouped.rule, "OSV-2");
         assert_eq!(ungrouped.title, "ungrouped");
     }
+
+    #[test]
+    fn components_are_the_scanned_packages() {
+        let parsed = fixture("ci_results-some.json");
+        assert_eq!(parsed.components.len(), 1);
+        let protobuf = &parsed.components[0];
+        assert_eq!(protobuf.purl, "pkg:golang/github.com/gogo/protobuf@1.3.1");
+        assert_eq!(
+            protobuf.package.manifest.as_deref(),
+            Some("/path/to/different-dir/go.mod")
+        );
+        let many = fixture("dd_many_findings.json");
+        assert_eq!(
+            many.components.len(),
+            10,
+            "eleven packages, one a git commit without a package URL"
+        );
+        let guzzle = many
+            .components
+            .iter()
+            .find(|c| c.package.name == "guzzlehttp/guzzle")
+            .unwrap();
+        assert_eq!(guzzle.purl, "pkg:composer/guzzlehttp/guzzle@6.3.3");
+        assert_eq!(
+            guzzle.package.manifest.as_deref(),
+            Some("/tmpcardmarket-api/composer.lock")
+        );
+    }
 }

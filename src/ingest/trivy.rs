@@ -875,4 +875,96 @@ mod tests {
         let error = parse(&truncated[..truncated.len() / 2]).unwrap_err();
         assert!(error.position.unwrap().starts_with("line "));
     }
+
+    /// `--list-all-pkgs`: every package of the lockfile, with its licences and lines.
+    #[test]
+    fn components_are_the_listed_packages() {
+        let parsed = fixture("npm.json");
+        assert_eq!(parsed.components.len(), 12);
+        assert!(
+            parsed
+                .components
+                .iter()
+                .all(|c| c.package.manifest.as_deref() == Some("package-lock.json"))
+        );
+        let jquery = parsed
+            .components
+            .iter()
+            .find(|c| c.package.name == "jquery")
+            .unwrap();
+        assert_eq!(jquery.purl, "pkg:npm/jquery@3.3.9");
+        assert_eq!(jquery.package.ecosystem, Ecosystem::Npm);
+        assert_eq!(jquery.licenses.declared.as_deref(), Some("MIT"));
+        assert_eq!(jquery.direct, None, "this Trivy does not say");
+        let asap = parsed
+            .components
+            .iter()
+            .find(|c| c.package.name == "asap")
+            .unwrap();
+        assert!(asap.licenses.is_empty());
+
+        let pip = fixture("pip.json");
+        let names: Vec<&str> = pip
+            .components
+            .iter()
+            .map(|c| c.package.name.as_str())
+            .collect();
+        assert_eq!(
+            names,
+            vec![
+                "flask",
+                "jinja2",
+                "werkzeug",
+                "click",
+                "itsdangerous",
+                "oauth2-client",
+                "python-gitlab"
+            ],
+            "named by the package URL"
+        );
+        assert_eq!(pip.components[2].line, Some(6), "Werkzeug's line");
+    }
+
+    /// Without `--list-all-pkgs`: the vulnerable packages, once each.
+    #[test]
+    fn components_fall_back_to_the_vulnerable_packages() {
+        let parsed = fixture("dd_misconfigurations_and_secrets.json");
+        assert_eq!(parsed.components.len(), 1, "urllib3, vulnerable twice");
+        let urllib3 = &parsed.components[0];
+        assert_eq!(urllib3.purl, "pkg:pypi/urllib3@1.26.3");
+        assert_eq!(urllib3.package.manifest.as_deref(), Some("requirements.txt"));
+    }
+
+    #[test]
+    fn components_relationship_and_dev_flags() {
+        let parsed = parse(
+            br#"{"SchemaVersion":2,"ArtifactType":"repository","Results":[{"Target":"web/package-lock.json",
+                "Class":"lang-pkgs","Type":"npm","Packages":[
+                {"ID":"shop@1.0.0","Name":"shop","Version":"1.0.0","Relationship":"root"},
+                {"ID":"express@4.18.2","Name":"express","Version":"4.18.2","Relationship":"direct",
+                 "Identifier":{"PURL":"pkg:npm/express@4.18.2"},"Licenses":["MIT","Apache-2.0"]},
+                {"ID":"qs@6.11.0","Name":"qs","Version":"6.11.0","Relationship":"indirect",
+                 "Identifier":{"PURL":"pkg:npm/qs@6.11.0"}},
+                {"ID":"jest@29.7.0","Name":"jest","Version":"29.7.0","Indirect":false,"Dev":true}]}]}"#,
+        )
+        .unwrap();
+        let summary: Vec<(&str, Option<bool>, ComponentScope)> = parsed
+            .components
+            .iter()
+            .map(|c| (c.purl.as_str(), c.direct, c.scope))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                ("pkg:npm/express@4.18.2", Some(true), ComponentScope::Runtime),
+                ("pkg:npm/qs@6.11.0", Some(false), ComponentScope::Runtime),
+                ("pkg:npm/jest@29.7.0", Some(true), ComponentScope::Dev),
+            ],
+            "the root project is no component"
+        );
+        assert_eq!(
+            parsed.components[0].licenses.declared.as_deref(),
+            Some("MIT AND Apache-2.0")
+        );
+    }
 }
