@@ -106,7 +106,11 @@ mod tests {
 
     #[test]
     fn components_from_package_urls() {
-        let c = from_purl("pkg:npm/%40babel/core@7.22.5", Some("web/package-lock.json")).unwrap();
+        let c = from_purl(
+            "pkg:npm/%40babel/core@7.22.5",
+            Some("web/package-lock.json"),
+        )
+        .unwrap();
         assert_eq!(c.package.name, "@babel/core");
         assert_eq!(c.package.ecosystem, Ecosystem::Npm);
         assert_eq!(c.package.manifest.as_deref(), Some("web/package-lock.json"));

@@ -265,7 +265,9 @@ fn components(bom: &Bom, graph: &Graph<'_>) -> Vec<model::Component> {
                 .component(parent)
                 .is_some_and(|(_, c)| manifest_name(c).is_some());
         for child in &dependency.depends_on {
-            let child = graph.component(child).map_or(child.as_str(), |(key, _)| key);
+            let child = graph
+                .component(child)
+                .map_or(child.as_str(), |(key, _)| key);
             if top {
                 direct.insert(child, true);
             } else {
@@ -1149,7 +1151,11 @@ mod tests {
         assert_eq!(
             summary,
             vec![
-                ("pkg:npm/lodash@4.17.20", Some("web/package-lock.json"), Some(true)),
+                (
+                    "pkg:npm/lodash@4.17.20",
+                    Some("web/package-lock.json"),
+                    Some(true)
+                ),
                 (
                     "pkg:npm/%40babel/traverse@7.22.5",
                     Some("web/package-lock.json"),

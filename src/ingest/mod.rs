@@ -1,5 +1,6 @@
 //! Scanner reports in, normalised findings out. The format of a report is detected from its
-//! content (see [`Format`]), its findings are read into the shared model, and
+//! content (see [`Format`]), its findings (and the components it lists: an SBOM's packages,
+//! what a scanner inventoried) are read into the shared model, and
 //! their paths are later placed in the repository by [`PathResolver`]. Pure apart from
 //! [`read_report`], which reads one file; bad input is an [`IngestError`] naming the file and
 //! the position, never a panic. A secret is never kept: findings carry its hash, keyed by

@@ -10,8 +10,8 @@ use super::components;
 use super::json::{self, JsonError, Scalar, null_as_default};
 use super::text;
 use crate::model::{
-    Advisory, AffectedRange, Component, ComponentScope, Ecosystem, Finding, Kind, Location, Package, RangeEvent, RangeKind,
-    Severity,
+    Advisory, AffectedRange, Component, ComponentScope, Ecosystem, Finding, Kind, Location,
+    Package, RangeEvent, RangeKind, Severity,
 };
 
 /// The tool name osv-scanner's findings carry.

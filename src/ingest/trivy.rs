@@ -316,10 +316,7 @@ fn result_components(result: &TrivyResult, os_family: Option<&str>) -> Vec<Compo
         .filter_map(|vulnerability| {
             let purl = vulnerability.pkg_identifier.purl.as_deref();
             let version = vulnerability.installed_version.as_deref().unwrap_or("");
-            components::from_purl_or_package(
-                purl,
-                package(&vulnerability.pkg_name, version, purl),
-            )
+            components::from_purl_or_package(purl, package(&vulnerability.pkg_name, version, purl))
         })
         .collect()
 }
@@ -932,7 +929,10 @@ mod tests {
         assert_eq!(parsed.components.len(), 1, "urllib3, vulnerable twice");
         let urllib3 = &parsed.components[0];
         assert_eq!(urllib3.purl, "pkg:pypi/urllib3@1.26.3");
-        assert_eq!(urllib3.package.manifest.as_deref(), Some("requirements.txt"));
+        assert_eq!(
+            urllib3.package.manifest.as_deref(),
+            Some("requirements.txt")
+        );
     }
 
     #[test]
@@ -956,7 +956,11 @@ mod tests {
         assert_eq!(
             summary,
             vec![
-                ("pkg:npm/express@4.18.2", Some(true), ComponentScope::Runtime),
+                (
+                    "pkg:npm/express@4.18.2",
+                    Some(true),
+                    ComponentScope::Runtime
+                ),
                 ("pkg:npm/qs@6.11.0", Some(false), ComponentScope::Runtime),
                 ("pkg:npm/jest@29.7.0", Some(true), ComponentScope::Dev),
             ],

@@ -122,7 +122,10 @@ fn component(component: &Component, reference: &str) -> Value {
     }
     let mut properties = vec![property("posture:scope", component.scope.as_str())];
     if let Some(direct) = component.direct {
-        properties.push(property("posture:direct", if direct { "true" } else { "false" }));
+        properties.push(property(
+            "posture:direct",
+            if direct { "true" } else { "false" },
+        ));
     }
     if let Some(manifest) = component.package.manifest.as_deref() {
         properties.push(property("posture:manifest", manifest));

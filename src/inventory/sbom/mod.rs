@@ -76,11 +76,7 @@ pub struct Subject<'a> {
 }
 
 /// The SBOM of `components` in `format`, as a JSON value (serialise it with `serde_json`).
-pub fn write(
-    format: SbomFormat,
-    subject: &Subject,
-    components: &[Component],
-) -> serde_json::Value {
+pub fn write(format: SbomFormat, subject: &Subject, components: &[Component]) -> serde_json::Value {
     let inventory = Inventory::new(components);
     match format {
         SbomFormat::Cyclonedx => cyclonedx::document(subject, &inventory),

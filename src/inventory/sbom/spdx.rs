@@ -17,8 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Value, json};
 
 use super::{
-    Inventory, LicenseText, Subject, TOOL_NAME, TOOL_VERSION, content_uuid, sha256_hex,
-    timestamp,
+    Inventory, LicenseText, Subject, TOOL_NAME, TOOL_VERSION, content_uuid, sha256_hex, timestamp,
 };
 use crate::model::{Component, ComponentScope};
 
@@ -169,7 +168,10 @@ fn package(component: &Component, id: &str, extracted: &mut BTreeMap<String, Str
     if let Some(manifest) = component.package.manifest.as_deref() {
         object.insert(
             "sourceInfo".into(),
-            json!(format!("{} dependency listed in {manifest}", component.scope)),
+            json!(format!(
+                "{} dependency listed in {manifest}",
+                component.scope
+            )),
         );
     }
     value

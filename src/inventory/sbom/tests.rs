@@ -51,8 +51,7 @@ fn components() -> Vec<Component> {
     let lock = "web/package-lock.json";
     let mut express = component(Ecosystem::Npm, "express", Some("4.18.2"), lock, Runtime);
     express.licenses.declared = Some("MIT".into());
-    let mut body_parser =
-        component(Ecosystem::Npm, "body-parser", Some("1.20.1"), lock, Runtime);
+    let mut body_parser = component(Ecosystem::Npm, "body-parser", Some("1.20.1"), lock, Runtime);
     body_parser.direct = Some(false);
     body_parser.chain = vec!["express@4.18.2".into(), "body-parser@1.20.1".into()];
     let mut qs = component(Ecosystem::Npm, "qs", Some("6.11.0"), lock, Runtime);
@@ -169,8 +168,20 @@ fn components() -> Vec<Component> {
             "composer.lock",
             Runtime,
         ),
-        component(Ecosystem::Pub, "http", Some("1.1.0"), "pubspec.lock", Runtime),
-        component(Ecosystem::Hex, "phoenix", Some("1.7.10"), "mix.lock", Runtime),
+        component(
+            Ecosystem::Pub,
+            "http",
+            Some("1.1.0"),
+            "pubspec.lock",
+            Runtime,
+        ),
+        component(
+            Ecosystem::Hex,
+            "phoenix",
+            Some("1.7.10"),
+            "mix.lock",
+            Runtime,
+        ),
         openssl,
         component(
             Ecosystem::Other("Alpine".into()),
@@ -256,7 +267,11 @@ fn cyclonedx_components_refs_scopes_groups_and_licences() {
     let bom = write(SbomFormat::Cyclonedx, &subject(), &components());
     let list = &bom["components"];
     let refs = strings(list, "bom-ref");
-    assert_eq!(refs.len(), 21, "lodash twice in one lockfile is written once");
+    assert_eq!(
+        refs.len(),
+        21,
+        "lodash twice in one lockfile is written once"
+    );
     assert_eq!(
         refs.iter().collect::<BTreeSet<_>>().len(),
         refs.len(),
@@ -313,7 +328,10 @@ fn cyclonedx_components_refs_scopes_groups_and_licences() {
     let lodash = find("pkg:npm/lodash@4.17.21 | web/package-lock.json");
     assert_eq!(lodash["scope"], "required", "the runtime listing wins");
     let openssl = find("pkg:deb/openssl@1.1.1n-0%2Bdeb11u3 | Dockerfile");
-    assert!(openssl.get("licenses").is_none(), "NOASSERTION is no licence");
+    assert!(
+        openssl.get("licenses").is_none(),
+        "NOASSERTION is no licence"
+    );
 }
 
 #[test]
@@ -373,7 +391,11 @@ fn spdx_follows_the_2_3_schema_and_its_rules() {
     let packages = document["packages"].as_array().unwrap();
     assert_eq!(packages.len(), 22, "the subject and 21 components");
     let ids: Vec<&str> = strings(&document["packages"], "SPDXID");
-    assert_eq!(ids.iter().collect::<BTreeSet<_>>().len(), ids.len(), "unique");
+    assert_eq!(
+        ids.iter().collect::<BTreeSet<_>>().len(),
+        ids.len(),
+        "unique"
+    );
     let extracted: BTreeSet<&str> = strings(&document["hasExtractedLicensingInfos"], "licenseId")
         .into_iter()
         .collect();
@@ -474,7 +496,10 @@ fn spdx_follows_the_2_3_schema_and_its_rules() {
     ));
     let all: BTreeSet<&str> = ids.iter().copied().chain(["SPDXRef-DOCUMENT"]).collect();
     for (a, _, b) in &relationships {
-        assert!(all.contains(a.as_str()) && all.contains(b.as_str()), "{a} {b}");
+        assert!(
+            all.contains(a.as_str()) && all.contains(b.as_str()),
+            "{a} {b}"
+        );
     }
 }
 
@@ -527,7 +552,9 @@ fn formats_parse_from_the_api_query() {
 #[test]
 fn licence_texts_are_checked_not_guessed() {
     assert!(is_spdx_expression("MIT OR Apache-2.0"));
-    assert!(is_spdx_expression("GPL-2.0-only WITH Classpath-exception-2.0"));
+    assert!(is_spdx_expression(
+        "GPL-2.0-only WITH Classpath-exception-2.0"
+    ));
     assert!(is_spdx_expression("LicenseRef-acme"));
     assert!(is_spdx_expression("GPL-2.0"), "deprecated, still an id");
     assert!(!is_spdx_expression("apache2"));
