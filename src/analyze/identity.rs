@@ -285,7 +285,10 @@ mod tests {
         assert_ne!(key(&pets, "a.yaml"), key(&rule, "a.yaml"));
         assert_ne!(key(&pets, "a.yaml"), key(&pets, "b.yaml"));
         // Without its endpoint, or of another kind, a finding keeps the code identity.
-        assert_eq!(api_key(&api("api/no-security", None, 11), Some("a.yaml")), None);
+        assert_eq!(
+            api_key(&api("api/no-security", None, 11), Some("a.yaml")),
+            None
+        );
         let mut sast = pets.clone();
         sast.kind = Kind::Sast;
         assert_eq!(api_key(&sast, Some("a.yaml")), None);

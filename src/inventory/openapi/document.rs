@@ -34,10 +34,14 @@ fn spec_of(root: &Node) -> Option<Spec> {
     }
 }
 
-/// Whether a text that failed to parse still declares itself an API description: a
-/// top-level `openapi: 3…` or `swagger: 2…` line (any indentation in a JSON text).
+/// Whether a text that failed to parse (or is too large to) still declares itself an API
+/// description: a top-level `openapi: 3…` or `swagger: 2…` line, or in a JSON text such a
+/// member anywhere (minified JSON is one line).
 pub fn declares_api_in_text(text: &str) -> bool {
     let json = text.trim_start().starts_with('{');
+    if json && json_member(text) {
+        return true;
+    }
     text.lines().any(|line| {
         let indented = line.starts_with([' ', '\t']);
         if indented && !json {
@@ -52,6 +56,20 @@ pub fn declares_api_in_text(text: &str) -> bool {
         let value = value.trim_start().trim_start_matches(['"', '\'']);
         (key == "openapi" && value.starts_with('3')) || (key == "swagger" && value.starts_with('2'))
     })
+}
+
+/// A JSON member `"openapi": "3…` or `"swagger": "2…` anywhere in the text.
+fn json_member(text: &str) -> bool {
+    [("\"openapi\"", '3'), ("\"swagger\"", '2')]
+        .into_iter()
+        .any(|(key, major)| {
+            text.match_indices(key).any(|(at, _)| {
+                let rest = text[at + key.len()..].trim_start();
+                rest.strip_prefix(':')
+                    .map(|value| value.trim_start().trim_start_matches('"'))
+                    .is_some_and(|value| value.starts_with(major))
+            })
+        })
 }
 
 fn invalid(file: &str, at: Position, message: String) -> ApiError {
@@ -269,5 +287,25 @@ fn servers(root: &Node, spec: Spec) -> Vec<Server> {
                 .map(|scheme| server(format!("{scheme}://{host}{base}")))
                 .collect()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn texts_that_declare_an_api_description() {
+        assert!(declares_api_in_text("openapi: 3.0.0\ninfo: [\n"));
+        assert!(declares_api_in_text("'swagger': '2.0'\n"));
+        assert!(declares_api_in_text("{\n  \"openapi\": \"3.1.0\",\n"));
+        assert!(declares_api_in_text(
+            "{\"info\":{},\"swagger\":\"2.0\",\"paths\":{"
+        ));
+        assert!(!declares_api_in_text("  openapi: 3.0.0\n"));
+        assert!(!declares_api_in_text("swagger:\n  enabled: true\n"));
+        assert!(!declares_api_in_text(
+            "{\"packages\": {\"node_modules/swagger-ui\": {\"version\": \"5.0.0\"}}}"
+        ));
     }
 }

@@ -27,8 +27,12 @@ pub fn findings(document: &ApiDocument) -> Vec<Finding> {
         let name = format!("{} {}", endpoint.method, endpoint.path);
         let unauthenticated = match endpoint.security {
             Security::Required(_) => None,
-            Security::None => Some("declares no security requirement, and the document has no global `security`"),
-            Security::Disabled => Some("turns authentication off (`security: []` or only the anonymous `{}` requirement)"),
+            Security::None => {
+                Some("declares no security requirement, and the document has no global `security`")
+            }
+            Security::Disabled => Some(
+                "turns authentication off (`security: []` or only the anonymous `{}` requirement)",
+            ),
         };
         if let Some(why) = unauthenticated {
             let mut finding = finding(document, endpoint, &name, NO_SECURITY, 306);
@@ -69,7 +73,13 @@ pub fn findings(document: &ApiDocument) -> Vec<Finding> {
     findings
 }
 
-fn finding(document: &ApiDocument, endpoint: &Endpoint, name: &str, rule: &str, cwe: u32) -> Finding {
+fn finding(
+    document: &ApiDocument,
+    endpoint: &Endpoint,
+    name: &str,
+    rule: &str,
+    cwe: u32,
+) -> Finding {
     let mut finding = Finding::new(Kind::Api, TOOL, rule);
     finding.location = Some(Location::new(&document.file).with_lines(endpoint.line, endpoint.line));
     finding.cwes = vec![cwe];

@@ -122,9 +122,7 @@ pub fn looks_sensitive(name: &str) -> bool {
     let Some(start) = spelled else {
         return false;
     };
-    let is_token = words
-        .last()
-        .is_some_and(|w| w == "token" || w == "tokens");
+    let is_token = words.last().is_some_and(|w| w == "token" || w == "tokens");
     let before = start.checked_sub(1).map(|i| words[i].as_str());
     !(is_token && before.is_some_and(|w| HARMLESS_TOKENS.contains(&w)))
 }

@@ -5,10 +5,9 @@
 use super::*;
 use crate::analyze::correlate::correlate;
 use crate::analyze::diff::DiffIndex;
+use crate::analyze::identity::ENDPOINT_FINGERPRINT;
 use crate::analyze::sources::Sources;
-use crate::model::{
-    ChangeSet, ChangeStatus, FileChange, Finding, Hunk, Kind, Severity, Status,
-};
+use crate::model::{ChangeSet, ChangeStatus, FileChange, Finding, Hunk, Kind, Severity, Status};
 
 fn fixture(name: &str) -> String {
     let path = format!("{}/fixtures/openapi/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -24,7 +23,13 @@ fn summary(document: &ApiDocument) -> Vec<(String, u32, Security)> {
     document
         .endpoints
         .iter()
-        .map(|e| (format!("{} {}", e.method, e.path), e.line, e.security.clone()))
+        .map(|e| {
+            (
+                format!("{} {}", e.method, e.path),
+                e.line,
+                e.security.clone(),
+            )
+        })
         .collect()
 }
 
@@ -136,9 +141,19 @@ fn the_swagger_petstore_with_operation_security_and_a_user_schema() {
     let expected = [
         (HttpMethod::Post, "/pet", 37, auth.clone()),
         (HttpMethod::Put, "/pet", 72, auth.clone()),
-        (HttpMethod::Get, "/pet/{petId}", 189, required(&["api_key", "petstore_auth"])),
+        (
+            HttpMethod::Get,
+            "/pet/{petId}",
+            189,
+            required(&["api_key", "petstore_auth"]),
+        ),
         (HttpMethod::Delete, "/pet/{petId}", 253, auth.clone()),
-        (HttpMethod::Get, "/store/inventory", 319, required(&["api_key"])),
+        (
+            HttpMethod::Get,
+            "/store/inventory",
+            319,
+            required(&["api_key"]),
+        ),
         (HttpMethod::Post, "/store/order", 339, Security::None),
         (HttpMethod::Get, "/user/login", 477, Security::None),
         (HttpMethod::Get, "/user/{username}", 531, Security::None),
@@ -181,14 +196,21 @@ fn the_swagger_petstore_with_operation_security_and_a_user_schema() {
     // POST /user, POST /user/createWithList, GET /user/{username}.
     assert_eq!(
         sensitive,
-        [(421, Severity::Low), (450, Severity::Low), (531, Severity::Low)]
+        [
+            (421, Severity::Low),
+            (450, Severity::Low),
+            (531, Severity::Low)
+        ]
     );
     let message = &findings
         .iter()
         .find(|f| f.rule == "api/sensitive-response")
         .unwrap()
         .message;
-    assert!(message.contains("`password`") && message.contains("review"), "{message}");
+    assert!(
+        message.contains("`password`") && message.contains("review"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -218,11 +240,14 @@ fn operation_security_overrides_the_global_one_and_empty_lists_disable_it() {
         required(&["api_key"])
     );
     assert_eq!(security(HttpMethod::Get, "/user/login"), Security::Disabled);
-    assert_eq!(security(HttpMethod::Get, "/user/logout"), Security::Disabled);
+    assert_eq!(
+        security(HttpMethod::Get, "/user/logout"),
+        Security::Disabled
+    );
     let flagged: Vec<String> = findings(&doc)
         .iter()
         .filter(|f| f.rule == "api/no-security")
-        .map(|f| f.fingerprints.get(crate::analyze::identity::ENDPOINT_FINGERPRINT).unwrap().clone())
+        .map(|f| f.fingerprints.get(ENDPOINT_FINGERPRINT).unwrap().clone())
         .collect();
     assert_eq!(flagged, ["GET /user/login", "GET /user/logout"]);
 
@@ -252,7 +277,10 @@ fn malformed_documents_are_errors_with_their_position() {
     assert_eq!(error.file(), "api/petstore.yaml");
     let (line, _) = error.position().unwrap();
     assert!((43..=45).contains(&line), "{error}");
-    assert!(error.to_string().starts_with("api/petstore.yaml:"), "{error}");
+    assert!(
+        error.to_string().starts_with("api/petstore.yaml:"),
+        "{error}"
+    );
 
     // A JSON document missing a comma.
     let broken = fixture("petstore-2.0.json").replacen(
@@ -278,11 +306,20 @@ fn malformed_documents_are_errors_with_their_position() {
 
 #[test]
 fn size_and_depth_are_bounded() {
-    let deep = format!("openapi: 3.0.0\nx: {}{}\n", "[".repeat(500), "]".repeat(500));
+    let deep = format!(
+        "openapi: 3.0.0\nx: {}{}\n",
+        "[".repeat(500),
+        "]".repeat(500)
+    );
     let error = read("deep.yaml", &deep).unwrap_err();
-    assert!(matches!(error, ApiError::TooDeep { line: 2, .. }), "{error:?}");
+    assert!(
+        matches!(error, ApiError::TooDeep { line: 2, .. }),
+        "{error:?}"
+    );
     // Block nesting, which the scanner leaves to the tree builder.
-    let block: String = (0..300).map(|depth| format!("{}k:\n", " ".repeat(depth))).collect();
+    let block: String = (0..300)
+        .map(|depth| format!("{}k:\n", " ".repeat(depth)))
+        .collect();
     let error = read("deep.yaml", &format!("openapi: 3.0.0\n{block}")).unwrap_err();
     assert_eq!(
         error,
@@ -295,10 +332,19 @@ fn size_and_depth_are_bounded() {
         }
     );
 
-    let large = format!("openapi: 3.0.0\ninfo:\n  description: '{}'\n", "a".repeat(MAX_BYTES));
+    let large = format!(
+        "openapi: 3.0.0\ninfo:\n  description: '{}'\n",
+        "a".repeat(MAX_BYTES)
+    );
     let error = read("large.yaml", &large).unwrap_err();
     assert!(matches!(error, ApiError::TooLarge { .. }), "{error:?}");
     assert!(error.to_string().contains("large.yaml"), "{error}");
+    // A large file that merely mentions swagger (a lockfile) is not refused, just skipped.
+    let lockfile = format!(
+        "{{\"packages\": {{\"node_modules/swagger-ui\": {{\"resolved\": \"{}\"}}}}}}",
+        "a".repeat(MAX_BYTES)
+    );
+    assert_eq!(read("package-lock.json", &lockfile), Ok(None));
 }
 
 #[test]
@@ -322,7 +368,8 @@ fn api_findings(text: &str) -> Vec<Finding> {
 #[test]
 fn adding_an_endpoint_above_makes_exactly_one_new_finding() {
     let base_text = fixture("petstore-3.0.yaml");
-    let added = "  /health:\n    get:\n      responses:\n        '200':\n          description: ok\n";
+    let added =
+        "  /health:\n    get:\n      responses:\n        '200':\n          description: ok\n";
     let head_text = base_text.replacen("paths:\n", &format!("paths:\n{added}"), 1);
     let base = api_findings(&base_text);
     let head = api_findings(&head_text);
@@ -346,28 +393,39 @@ fn adding_an_endpoint_above_makes_exactly_one_new_finding() {
         }],
         ..ChangeSet::default()
     };
-    let diff = DiffIndex::new(&changes);
     let mut base_sources = Sources::default();
     base_sources.insert("api/petstore.yaml", base_text);
     let mut head_sources = Sources::default();
     head_sources.insert("api/petstore.yaml", head_text);
-    let matches = correlate(&base, &head, &diff, &base_sources, &head_sources);
-    let new: Vec<usize> = matches
-        .iter()
-        .filter(|m| m.status == Status::New)
-        .filter_map(|m| m.head)
-        .collect();
-    assert_eq!(new, [0], "only GET /health is new");
-    assert!(
-        matches
-            .iter()
-            .all(|m| m.status == Status::New || m.status == Status::Existing),
-        "nothing fixed: {matches:?}"
+    let endpoint = |f: &Finding| f.fingerprints.get(ENDPOINT_FINGERPRINT).cloned();
+    let alone = correlate(
+        &base,
+        &base,
+        &DiffIndex::new(&ChangeSet::default()),
+        &base_sources,
+        &base_sources,
     );
-    // The existing ones keep the ids they had before the endpoint was added.
-    let alone = correlate(&base, &base, &DiffIndex::new(&ChangeSet::default()), &base_sources, &base_sources);
-    for m in matches.iter().filter(|m| m.status == Status::Existing) {
-        let before = alone.iter().find(|a| a.head == m.base).unwrap();
-        assert_eq!(m.id, before.id);
+    // With the diff, and without one (a comparison with a stored snapshot): every line
+    // of the file moved, and only the endpoint identifies its findings.
+    for changes in [changes, ChangeSet::default()] {
+        let diff = DiffIndex::new(&changes);
+        let matches = correlate(&base, &head, &diff, &base_sources, &head_sources);
+        let new: Vec<usize> = matches
+            .iter()
+            .filter(|m| m.status == Status::New)
+            .filter_map(|m| m.head)
+            .collect();
+        assert_eq!(new, [0], "only GET /health is new");
+        assert_eq!(endpoint(&head[0]).as_deref(), Some("GET /health"));
+        for m in &matches {
+            assert_eq!(m.base.is_some(), m.status == Status::Existing, "{m:?}");
+            let (Some(b), Some(h)) = (m.base, m.head) else {
+                continue;
+            };
+            // Paired with the same endpoint, under the id it had before.
+            assert_eq!(endpoint(&base[b]), endpoint(&head[h]));
+            let before = alone.iter().find(|a| a.head == Some(b)).unwrap();
+            assert_eq!(m.id, before.id);
+        }
     }
 }

@@ -127,13 +127,18 @@ pub fn follow(root: &Rc<Node>, node: &Rc<Node>) -> Rc<Node> {
 /// The node at a local JSON pointer (`#/a/b~1c`, RFC 6901, percent-decoded as a URI fragment).
 fn resolve(root: &Rc<Node>, pointer: &str) -> Option<Rc<Node>> {
     let path = pointer.strip_prefix('#')?;
-    let path = percent_encoding::percent_decode_str(path).decode_utf8().ok()?;
+    let path = percent_encoding::percent_decode_str(path)
+        .decode_utf8()
+        .ok()?;
     let mut current = Rc::clone(root);
     for token in path.split('/').skip(1) {
         let token = token.replace("~1", "/").replace("~0", "~");
         let next = match &current.value {
             Value::Mapping(_) => current.get(&token).cloned(),
-            Value::Sequence(items) => token.parse::<usize>().ok().and_then(|i| items.get(i).cloned()),
+            Value::Sequence(items) => token
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| items.get(i).cloned()),
             Value::Scalar(_) => None,
         }?;
         current = next;
@@ -144,8 +149,13 @@ fn resolve(root: &Rc<Node>, pointer: &str) -> Option<Rc<Node>> {
 /// Why a text is not a tree.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TreeError {
-    Syntax { at: Position, message: String },
-    TooDeep { at: Position },
+    Syntax {
+        at: Position,
+        message: String,
+    },
+    TooDeep {
+        at: Position,
+    },
     /// The text holds no document (empty, or only comments).
     Empty,
 }
@@ -306,7 +316,9 @@ mod tests {
         .unwrap();
         let kind = |key: &str| {
             let node = follow(&root, root.get(key).unwrap());
-            node.get("type").and_then(|t| t.as_str()).map(str::to_string)
+            node.get("type")
+                .and_then(|t| t.as_str())
+                .map(str::to_string)
         };
         assert_eq!(kind("use").as_deref(), Some("object"));
         assert_eq!(kind("slash").as_deref(), Some("string"));
