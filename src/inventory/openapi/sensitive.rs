@@ -115,10 +115,9 @@ pub fn looks_sensitive(name: &str) -> bool {
     if words.iter().any(|w| MASKED.contains(&w.as_str())) {
         return false;
     }
-    let spelled = (0..words.len()).rev().find_map(|start| {
-        let suffix = words[start..].concat();
-        TERMS.contains(&suffix.as_str()).then_some(start)
-    });
+    let spelled = (0..words.len())
+        .rev()
+        .find(|&start| TERMS.contains(&words[start..].concat().as_str()));
     let Some(start) = spelled else {
         return false;
     };
