@@ -166,14 +166,25 @@ struct UploadArgs {
     #[arg(long)]
     branch: String,
     /// This is a scan of the default branch: it becomes the baseline.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "environment")]
     default_branch: bool,
+    /// This is a scan of what a deployment runs (an SBOM or image scan of it): the server
+    /// compares it with the default branch and ranks what it carries higher.
+    #[arg(long, value_enum)]
+    environment: Option<EnvironmentArg>,
     /// When the scan ran (RFC 3339; default: when the server receives it).
     #[arg(long)]
     observed_at: Option<String>,
     /// The reports (SARIF, CycloneDX, Trivy, …).
     #[arg(required = true)]
     reports: Vec<PathBuf>,
+}
+
+/// A deployment environment of `posture upload --environment`.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum EnvironmentArg {
+    Production,
+    Staging,
 }
 
 #[derive(Subcommand)]
@@ -545,6 +556,7 @@ fn review_command(args: ReviewArgs) -> anyhow::Result<ExitCode> {
         today: chrono::Utc::now().date_naive(),
         triage: Default::default(),
         secrets,
+        deployed: Default::default(),
     };
     let outcome = match (&args.intel_db, &args.kev, &args.epss) {
         (Some(url), _, _) => {
@@ -835,6 +847,10 @@ async fn upload(args: UploadArgs) -> anyhow::Result<ExitCode> {
         commit: args.commit,
         branch: args.branch,
         default_branch: args.default_branch,
+        environment: args.environment.map(|environment| match environment {
+            EnvironmentArg::Production => "production",
+            EnvironmentArg::Staging => "staging",
+        }),
         observed_at: args.observed_at,
         reports: args.reports,
     })

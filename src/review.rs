@@ -13,6 +13,7 @@ use crate::analyze::{self, sources::Sources};
 use crate::config::{self, Config, ConfigError};
 use crate::git::{GitError, LocalRepo, SourceRepo};
 use crate::ingest::{self, IngestError, PathResolver, SecretHasher};
+use crate::inventory::Deployed;
 use crate::model::{ChangeCommits, ConfigChange, FailOn, Intel, Review, Severity, Snapshot};
 use crate::triage::TriageBook;
 
@@ -42,6 +43,8 @@ pub struct Request {
     /// Keys the hashes that stand in for secrets in the reports read from `base_reports`
     /// and `head_reports`.
     pub secrets: SecretHasher,
+    /// What the repository's deployments run (the server's inventory; empty for the CLI).
+    pub deployed: Deployed,
 }
 
 /// Which `.posture.yml` a review applies.
@@ -255,6 +258,7 @@ pub fn review_snapshots(
         triage: &triage,
         fail_on,
         today: request.today,
+        deployed: &request.deployed,
     });
     warnings.append(&mut review.warnings);
     review.warnings = warnings;
@@ -269,7 +273,13 @@ pub fn review_snapshots(
 /// Ranks the findings of reports uploaded without their repository (`POST /api/v1/scans`):
 /// no diff, no source files, no blame, no `.posture.yml`; paths stay as the reports give
 /// them. Every finding is present at `commit`.
-pub fn review_upload(commit: &str, snapshot: Snapshot, intel: &Intel, today: NaiveDate) -> Review {
+pub fn review_upload(
+    commit: &str,
+    snapshot: Snapshot,
+    intel: &Intel,
+    deployed: &Deployed,
+    today: NaiveDate,
+) -> Review {
     let nothing = crate::model::ChangeSet {
         base: commit.to_owned(),
         head: commit.to_owned(),
@@ -295,6 +305,7 @@ pub fn review_upload(commit: &str, snapshot: Snapshot, intel: &Intel, today: Nai
         triage: &TriageBook::default(),
         fail_on: DEFAULT_FAIL_ON,
         today,
+        deployed,
     })
 }
 
@@ -567,6 +578,7 @@ mod tests {
             today: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
             triage: TriageBook::default(),
             secrets: SecretHasher::default(),
+            deployed: Deployed::default(),
         };
         let outcome = review_repo(&counting, &request).unwrap();
         assert_eq!(outcome.review.findings.len(), 51);
