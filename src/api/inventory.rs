@@ -25,10 +25,10 @@ use serde_json::json;
 use super::access::{Caller, Scope};
 use super::query::Params;
 use super::{ApiError, ApiState};
+use crate::inventory::Target;
 use crate::inventory::drift::{Drift, drift};
 use crate::inventory::range::VersionRange;
 use crate::inventory::sbom::{self, SbomFormat, Subject};
-use crate::inventory::Target;
 use crate::model::{Component, ComponentScope, Package, versionless_purl};
 use crate::store::{ComponentQuery, ComponentRow, EndpointRow};
 
@@ -177,7 +177,8 @@ pub async fn org_drift(
         .into_iter()
         .filter_map(|(repository, rows)| {
             let deployments = deployments(&rows);
-            (!deployments.is_empty()).then(|| json!({"repository": repository, "deployments": deployments}))
+            (!deployments.is_empty())
+                .then(|| json!({"repository": repository, "deployments": deployments}))
         })
         .collect();
     Ok(Json(json!({ "org": org, "repositories": repositories })))
@@ -310,7 +311,8 @@ impl Search {
                     "give the version in `purl` or in `version`, not both",
                 ));
             }
-            range = Some(VersionRange::parse(&format!("={version}")).map_err(ApiError::bad_request)?);
+            range =
+                Some(VersionRange::parse(&format!("={version}")).map_err(ApiError::bad_request)?);
         }
         Ok(Search {
             package_purl,
@@ -345,7 +347,12 @@ fn mentions(expression: &str, id: &str) -> bool {
 }
 
 async fn check_repository(state: &ApiState, org: &str, repository: &str) -> Result<(), ApiError> {
-    if state.store.org_repositories(org).await?.contains(repository) {
+    if state
+        .store
+        .org_repositories(org)
+        .await?
+        .contains(repository)
+    {
         Ok(())
     } else {
         Err(ApiError::not_found())

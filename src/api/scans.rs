@@ -135,10 +135,11 @@ pub async fn upload(
         });
     let commit = form.commit.clone();
     let today = form.observed_at.date_naive();
-    let review =
-        tokio::task::spawn_blocking(move || review_upload(&commit, snapshot, &intel, &deployed, today))
-            .await
-            .map_err(|e| ApiError::internal(&e))?;
+    let review = tokio::task::spawn_blocking(move || {
+        review_upload(&commit, snapshot, &intel, &deployed, today)
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))?;
     drop(memory);
 
     let store = &state.store;

@@ -143,7 +143,12 @@ mod tests {
     use super::*;
     use crate::model::{ComponentScope, Package as ModelPackage};
 
-    fn component(ecosystem: Ecosystem, name: &str, version: &str, scope: ComponentScope) -> Component {
+    fn component(
+        ecosystem: Ecosystem,
+        name: &str,
+        version: &str,
+        scope: ComponentScope,
+    ) -> Component {
         Component::new(
             ModelPackage {
                 ecosystem,
@@ -164,19 +169,33 @@ mod tests {
             component(Ecosystem::Npm, "express", "4.18.2", Runtime),
             component(Ecosystem::Npm, "left-pad", "1.3.0", Runtime),
             component(Ecosystem::Npm, "jest", "29.0.0", Dev),
-            component(Ecosystem::Maven, "org.apache.logging.log4j:log4j-core", "2.17.1", Runtime),
+            component(
+                Ecosystem::Maven,
+                "org.apache.logging.log4j:log4j-core",
+                "2.17.1",
+                Runtime,
+            ),
         ];
         let deployed = [
             component(Ecosystem::Npm, "lodash", "4.17.15", Runtime),
             component(Ecosystem::Npm, "express", "4.18.2", Runtime),
             component(Ecosystem::Npm, "debug", "2.6.9", Runtime),
             // 2.9.0 is older than 2.17.1 by the ecosystem's ordering, not by text.
-            component(Ecosystem::Maven, "org.apache.logging.log4j:log4j-core", "2.9.0", Runtime),
+            component(
+                Ecosystem::Maven,
+                "org.apache.logging.log4j:log4j-core",
+                "2.9.0",
+                Runtime,
+            ),
         ];
         let drift = drift(&declared, &deployed);
         let names = |list: &[Package]| list.iter().map(|p| p.name.clone()).collect::<Vec<_>>();
         assert_eq!(names(&drift.only_deployed), ["debug"]);
-        assert_eq!(names(&drift.only_declared), ["left-pad"], "a dev tool is not expected to run");
+        assert_eq!(
+            names(&drift.only_declared),
+            ["left-pad"],
+            "a dev tool is not expected to run"
+        );
         let older: Vec<(&str, &[String])> = drift
             .older_deployed
             .iter()
@@ -185,7 +204,10 @@ mod tests {
         assert_eq!(
             older,
             [
-                ("org.apache.logging.log4j:log4j-core", &["2.9.0".to_string()][..]),
+                (
+                    "org.apache.logging.log4j:log4j-core",
+                    &["2.9.0".to_string()][..]
+                ),
                 ("lodash", &["4.17.15".to_string()][..]),
             ]
         );
@@ -195,9 +217,19 @@ mod tests {
 
     #[test]
     fn the_same_inventory_has_no_drift_and_newer_deployments_are_told_apart() {
-        let declared = [component(Ecosystem::PyPI, "requests", "2.31.0", ComponentScope::Runtime)];
+        let declared = [component(
+            Ecosystem::PyPI,
+            "requests",
+            "2.31.0",
+            ComponentScope::Runtime,
+        )];
         assert!(drift(&declared, &declared).is_empty());
-        let deployed = [component(Ecosystem::PyPI, "requests", "2.32.3", ComponentScope::Runtime)];
+        let deployed = [component(
+            Ecosystem::PyPI,
+            "requests",
+            "2.32.3",
+            ComponentScope::Runtime,
+        )];
         let drift = drift(&declared, &deployed);
         assert_eq!(drift.newer_deployed.len(), 1);
         assert_eq!(drift.newer_deployed[0].declared, ["2.31.0"]);

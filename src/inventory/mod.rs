@@ -153,9 +153,19 @@ mod tests {
         };
         deployed.add(Target::Staging, &[component("Jinja2", "2.10")]);
         deployed.add(Target::Production, &[component("PyYAML", "5.3")]);
-        assert_eq!(deployed.running(&package("pyyaml", "5.3")), Some(Target::Production));
-        assert_eq!(deployed.running(&package("jinja2", "2.10")), Some(Target::Staging));
-        assert_eq!(deployed.running(&package("pyyaml", "5.4")), None, "another version");
+        assert_eq!(
+            deployed.running(&package("pyyaml", "5.3")),
+            Some(Target::Production)
+        );
+        assert_eq!(
+            deployed.running(&package("jinja2", "2.10")),
+            Some(Target::Staging)
+        );
+        assert_eq!(
+            deployed.running(&package("pyyaml", "5.4")),
+            None,
+            "another version"
+        );
         assert_eq!(deployed.running(&package("lxml", "4.6.2")), None);
         assert!(Target::deployment("development").is_err());
     }

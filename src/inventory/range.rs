@@ -86,7 +86,11 @@ impl VersionRange {
 
 impl fmt::Display for VersionRange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(if self.text.is_empty() { "*" } else { &self.text })
+        f.write_str(if self.text.is_empty() {
+            "*"
+        } else {
+            &self.text
+        })
     }
 }
 
@@ -109,7 +113,11 @@ mod tests {
         let exact = VersionRange::parse("=3.3.6").unwrap();
         assert!(exact.matches(&Ecosystem::Npm, "3.3.6"));
         assert!(!exact.matches(&Ecosystem::Npm, "3.3.5"));
-        assert!(VersionRange::parse("3.3.6").unwrap().matches(&Ecosystem::Npm, "3.3.6"));
+        assert!(
+            VersionRange::parse("3.3.6")
+                .unwrap()
+                .matches(&Ecosystem::Npm, "3.3.6")
+        );
         let any = VersionRange::parse("*").unwrap();
         assert!(any.is_any() && any.matches(&Ecosystem::Npm, "0.0.1"));
     }

@@ -178,7 +178,10 @@ impl Store {
 
     /// The components of an org that `query` selects, ordered by repository, target,
     /// package URL and manifest.
-    pub async fn components(&self, query: &ComponentQuery) -> Result<Vec<ComponentRow>, StoreError> {
+    pub async fn components(
+        &self,
+        query: &ComponentQuery,
+    ) -> Result<Vec<ComponentRow>, StoreError> {
         let rows: Vec<StoredComponent> = with_pool!(self, |pool| {
             let mut sql = sqlx::QueryBuilder::new(format!(
                 "SELECT {COMPONENT_COLUMNS} FROM components c \
@@ -189,7 +192,8 @@ impl Store {
                 sql.push(" AND c.package_purl = ").push_bind(purl.clone());
             }
             if let Some(repository) = &query.repository {
-                sql.push(" AND p.repository = ").push_bind(repository.clone());
+                sql.push(" AND p.repository = ")
+                    .push_bind(repository.clone());
             }
             if let Some(target) = query.target {
                 sql.push(" AND c.target = ").push_bind(target.as_str());
@@ -297,14 +301,28 @@ impl Store {
             );
             sql.push_bind(org.to_owned());
             if let Some(repository) = repository {
-                sql.push(" AND p.repository = ").push_bind(repository.to_owned());
+                sql.push(" AND p.repository = ")
+                    .push_bind(repository.to_owned());
             }
             sql.push(" ORDER BY p.repository, e.file, e.path, e.method");
             sql.build_query_as().fetch_all(pool).await
         })?;
         rows.into_iter()
             .map(
-                |(repository, file, method, path, line, operation, security, schemes, servers, public, sensitive, commit)| {
+                |(
+                    repository,
+                    file,
+                    method,
+                    path,
+                    line,
+                    operation,
+                    security,
+                    schemes,
+                    servers,
+                    public,
+                    sensitive,
+                    commit,
+                )| {
                     Ok(EndpointRow {
                         repository,
                         file,

@@ -21,11 +21,11 @@
 pub mod cvss;
 pub mod weights;
 
+use crate::inventory::Target;
 use crate::model::{
     BusinessContext, Confidence, DataClass, DependencyScope, Environment, Finding, Intel, Kind,
     Risk, RiskFactor, Severity, Status, Tier,
 };
-use crate::inventory::Target;
 use cvss::{AttackVector, Cvss};
 use weights::{Points, Weights};
 
