@@ -74,6 +74,9 @@ enum Command {
     /// Alert sinks of the settings file (POSTURE_SETTINGS_FILE): health, tests, retries.
     #[command(subcommand)]
     Sinks(SinksCommand),
+    /// Write the SBOM (CycloneDX 1.6 or SPDX 2.3 JSON) of a revision of a local repository,
+    /// from its manifests and lockfiles and any reports given.
+    Sbom(cmd::sbom::SbomArgs),
     /// Send scanner reports to a posture server (`POST /api/v1/scans`); the token comes
     /// from POSTURE_TOKEN.
     Upload(UploadArgs),
@@ -462,6 +465,7 @@ fn main() -> ExitCode {
             json,
         }) => runtime().and_then(|rt| rt.block_on(jobs_list(&database.url, status, limit, json))),
         Command::Migrate(database) => runtime().and_then(|rt| rt.block_on(migrate(&database.url))),
+        Command::Sbom(args) => cmd::sbom::sbom(args),
         Command::Doctor(args) => runtime().and_then(|rt| rt.block_on(cmd::doctor::doctor(args))),
         Command::Gitlab(command) => runtime().and_then(|rt| rt.block_on(cmd::gitlab::run(command))),
         Command::Intel(IntelCommand::Load {

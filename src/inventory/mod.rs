@@ -25,6 +25,54 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{Component, Ecosystem, Package};
 
+/// The tool name of the findings posture raises itself (component policy, API inventory).
+pub const TOOL: &str = "posture";
+
+/// What a revision of a repository holds: the components its manifests and lockfiles
+/// declare, and the APIs its OpenAPI documents describe.
+#[derive(Debug, Clone, Default)]
+pub struct RepoInventory {
+    pub components: Vec<Component>,
+    pub apis: Vec<openapi::ApiDocument>,
+    /// Files that could not be read, each named with the problem.
+    pub warnings: Vec<String>,
+}
+
+/// The components of a repository's files and of reports about it, as one list. The
+/// repository's files say where a package is declared and how it is used; a report adds
+/// what the files do not know: a licence (SBOMs carry them, lockfiles rarely do), and
+/// packages no manifest lists (an image's OS packages). A report's component of the same
+/// package URL as a file's is folded into it; the rest are added.
+pub fn merge(mut declared: Vec<Component>, reported: &[Component]) -> Vec<Component> {
+    let mut by_purl: HashMap<String, Vec<usize>> = HashMap::new();
+    for (index, component) in declared.iter().enumerate() {
+        by_purl.entry(component.purl.clone()).or_default().push(index);
+    }
+    let mut added: BTreeSet<(String, Option<String>)> = BTreeSet::new();
+    for component in reported {
+        match by_purl.get(&component.purl) {
+            Some(indices) => {
+                for &index in indices {
+                    let licenses = &mut declared[index].licenses;
+                    if licenses.declared.is_none() {
+                        licenses.declared.clone_from(&component.licenses.declared);
+                    }
+                    if licenses.concluded.is_none() {
+                        licenses.concluded.clone_from(&component.licenses.concluded);
+                    }
+                }
+            }
+            None => {
+                let key = (component.purl.clone(), component.package.manifest.clone());
+                if added.insert(key) {
+                    declared.push(component.clone());
+                }
+            }
+        }
+    }
+    declared
+}
+
 /// Whose inventory: what the default branch declares, or what a deployment runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -143,6 +191,32 @@ mod tests {
             version: Some(version.into()),
             manifest: None,
         }
+    }
+
+    #[test]
+    fn reports_add_licences_and_packages_the_files_do_not_know() {
+        let declared = vec![
+            Component::new(package("PyYAML", "5.3"), ComponentScope::Runtime).unwrap(),
+        ];
+        let mut from_sbom = Component::new(package("pyyaml", "5.3"), ComponentScope::Runtime)
+            .unwrap();
+        from_sbom.licenses.declared = Some("MIT".into());
+        from_sbom.package.manifest = Some("sbom.cdx.json".into());
+        let os = Component::new(
+            Package {
+                ecosystem: Ecosystem::Other("Debian".into()),
+                name: "openssl".into(),
+                version: Some("3.0.11-1~deb12u2".into()),
+                manifest: Some("image".into()),
+            },
+            ComponentScope::Runtime,
+        )
+        .unwrap();
+        let merged = merge(declared, &[from_sbom, os.clone(), os]);
+        assert_eq!(merged.len(), 2, "{merged:?}");
+        assert_eq!(merged[0].licenses.declared.as_deref(), Some("MIT"));
+        assert_eq!(merged[0].package.manifest, None, "the file's place is kept");
+        assert_eq!(merged[1].package.name, "openssl");
     }
 
     #[test]
