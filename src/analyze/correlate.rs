@@ -18,7 +18,9 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use super::diff::DiffIndex;
-use super::identity::{AliasIndex, IdentityKey, code_key, dependency_key, normalized_content};
+use super::identity::{
+    AliasIndex, IdentityKey, api_key, code_key, dependency_key, normalized_content,
+};
 use super::rewrite;
 use super::sources::Sources;
 use crate::model::{Finding, FindingId, Fingerprints, Status};
@@ -277,6 +279,9 @@ fn code_or_dependency_keys(
 ) -> (IdentityKey, Option<IdentityKey>) {
     if finding.kind.is_dependency() {
         return (dependency_key(finding, aliases), None);
+    }
+    if let Some(key) = api_key(finding, head_path) {
+        return (key, None);
     }
     let content = normalized_content(finding, sources);
     let key = code_key(
