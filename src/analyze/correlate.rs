@@ -19,8 +19,8 @@ use std::collections::{HashMap, HashSet, VecDeque};
 
 use super::diff::DiffIndex;
 use super::identity::{
-    AliasIndex, IdentityKey, code_key, dependency_key, is_package_rule, normalized_content,
-    package_rule_key,
+    AliasIndex, IdentityKey, api_key, code_key, dependency_key, is_package_rule,
+    normalized_content, package_rule_key,
 };
 use super::rewrite;
 use super::sources::Sources;
@@ -284,6 +284,9 @@ fn code_or_dependency_keys(
     }
     if is_package_rule(finding.kind) {
         return (package_rule_key(finding), None);
+    }
+    if let Some(key) = api_key(finding, head_path) {
+        return (key, None);
     }
     let content = normalized_content(finding, sources);
     let key = code_key(

@@ -8,7 +8,9 @@
 //! names the same vulnerability. Findings of the component policy (`license`, `policy`) are
 //! identified by ecosystem, package and rule ([`package_rule_key`]): neither the manifest
 //! line nor the version counts, so a moved line or a bump that still breaks the rule is the
-//! same finding.
+//! same finding. API findings (posture's own, from OpenAPI documents) are identified by
+//! rule, path and endpoint: every operation's line reads alike (`get:`), and an endpoint
+//! added above must not renumber the others.
 
 use std::collections::HashMap;
 
@@ -132,6 +134,25 @@ pub fn code_key(finding: &Finding, head_path: Option<&str>, content: Option<&str
     }
 }
 
+/// The fingerprint under which an API finding carries its endpoint (`GET /pets/{petId}`).
+pub const ENDPOINT_FINGERPRINT: &str = "posture/endpoint";
+
+/// The identity of an API finding whose path at head is `head_path`: kind, rule, path and
+/// endpoint. `None` for any other finding, or an API finding without its endpoint.
+pub fn api_key(finding: &Finding, head_path: Option<&str>) -> Option<IdentityKey> {
+    if finding.kind != Kind::Api {
+        return None;
+    }
+    let endpoint = finding.fingerprints.get(ENDPOINT_FINGERPRINT)?;
+    Some(IdentityKey::of(&[
+        finding.kind.as_str(),
+        &finding.rule,
+        head_path.unwrap_or(""),
+        "endpoint",
+        endpoint,
+    ]))
+}
+
 /// Groups advisory ids that name the same vulnerability, across both snapshots.
 #[derive(Debug, Default)]
 pub struct AliasIndex {
@@ -246,7 +267,7 @@ pub fn package_rule_key(finding: &Finding) -> IdentityKey {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Advisory, Ecosystem, Kind, Location, Package};
+    use crate::model::{Advisory, Ecosystem, Location, Package};
 
     fn dep(rule: &str, aliases: &[&str], name: &str) -> Finding {
         let mut f = Finding::new(Kind::Sca, "osv-scanner", rule);
@@ -262,6 +283,37 @@ mod tests {
             ..Advisory::default()
         }];
         f
+    }
+
+    fn api(rule: &str, endpoint: Option<&str>, line: u32) -> Finding {
+        let mut f = Finding::new(Kind::Api, "posture", rule);
+        f.location = Some(Location::new("openapi.yaml").with_lines(line, line));
+        if let Some(endpoint) = endpoint {
+            f.fingerprints
+                .insert(ENDPOINT_FINGERPRINT.into(), endpoint.into());
+        }
+        f
+    }
+
+    #[test]
+    fn api_findings_are_identified_by_path_endpoint_and_rule_not_line() {
+        let key = |f: &Finding, path: &str| api_key(f, Some(path)).unwrap();
+        let pets = api("api/no-security", Some("GET /pets"), 11);
+        let moved = api("api/no-security", Some("GET /pets"), 40);
+        assert_eq!(key(&pets, "a.yaml"), key(&moved, "a.yaml"));
+        let other = api("api/no-security", Some("POST /pets"), 11);
+        assert_ne!(key(&pets, "a.yaml"), key(&other, "a.yaml"));
+        let rule = api("api/sensitive-response", Some("GET /pets"), 11);
+        assert_ne!(key(&pets, "a.yaml"), key(&rule, "a.yaml"));
+        assert_ne!(key(&pets, "a.yaml"), key(&pets, "b.yaml"));
+        // Without its endpoint, or of another kind, a finding keeps the code identity.
+        assert_eq!(
+            api_key(&api("api/no-security", None, 11), Some("a.yaml")),
+            None
+        );
+        let mut sast = pets.clone();
+        sast.kind = Kind::Sast;
+        assert_eq!(api_key(&sast, Some("a.yaml")), None);
     }
 
     #[test]
