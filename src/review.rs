@@ -296,7 +296,7 @@ fn judge_inventory(
     (head, head_snapshot): (RepoInventory, &mut Snapshot),
     warnings: &mut Vec<String>,
 ) -> RepoInventory {
-    let judged = config.policy.is_set() || !base.apis.is_empty() || !head.apis.is_empty();
+    let judged = !config.policy.is_empty() || !base.apis.is_empty() || !head.apis.is_empty();
     let mut judge = |side: RepoInventory, snapshot: &mut Snapshot, record_warnings: bool| {
         let components = inventory::merge(side.components, &snapshot.components);
         if judged {

@@ -4,6 +4,8 @@
 //! published OpenVEX 0.2.0 and CycloneDX 1.6 schemas (kept in fixtures/schemas, offline) and
 //! an exported OpenVEX document reads back as the same dismissals.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -16,22 +18,13 @@ use posture::triage::vex::{
 };
 use posture::triage::{Subject, TriageBook, TriageRecord};
 use proptest::prelude::*;
+use common::schemas::{validate, validate_cyclonedx};
 use serde_json::{Value, json};
 
 const FILE: &str = ".vex/posture.openvex.json";
 
 /// A string that malformed documents carry in the wrong place; no error may repeat it.
 const MARKER: &str = "LEAKED-VALUE";
-
-fn schemas() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/schemas")
-}
-
-fn load_schema(name: &str) -> Value {
-    let path = schemas().join(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
-    serde_json::from_str(&text).unwrap()
-}
 
 fn date(text: &str) -> NaiveDate {
     text.parse().unwrap()
@@ -529,41 +522,8 @@ fn records() -> Vec<TriageRecord> {
     ]
 }
 
-fn validate(schema_file: &str, instance: &Value, related: &[&str]) -> Vec<String> {
-    let mut registry = jsonschema::Registry::new();
-    for name in related {
-        let schema = load_schema(name);
-        let id = schema["$id"]
-            .as_str()
-            .expect("a related schema has an $id")
-            .to_string();
-        registry = registry.add(id, schema).expect("a valid $id");
-    }
-    let registry = registry.prepare().expect("the registry prepares offline");
-    let validator = jsonschema::options()
-        .with_registry(&registry)
-        .should_validate_formats(true)
-        .build(&load_schema(schema_file))
-        .unwrap_or_else(|e| panic!("{schema_file} compiles: {e}"));
-    validator
-        .iter_errors(instance)
-        .map(|e| format!("{}: {e}", e.instance_path()))
-        .collect()
-}
-
 fn validate_openvex(document: &Value) -> Vec<String> {
     validate("openvex-0.2.0.schema.json", document, &[])
-}
-
-fn validate_cyclonedx(bom: &Value) -> Vec<String> {
-    validate(
-        "cyclonedx-bom-1.6.schema.json",
-        bom,
-        &[
-            "cyclonedx-spdx.schema.json",
-            "cyclonedx-jsf-0.82.schema.json",
-        ],
-    )
 }
 
 #[test]

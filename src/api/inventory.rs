@@ -325,10 +325,7 @@ impl Search {
     fn matches(&self, component: &Component) -> bool {
         let package = &component.package;
         self.range.as_ref().is_none_or(|range| {
-            package
-                .version
-                .as_deref()
-                .is_some_and(|v| range.matches(&package.ecosystem, v))
+            range.contains(&package.ecosystem, package.version.as_deref())
         }) && self.scope.is_none_or(|scope| component.scope == scope)
             && self.license.as_deref().is_none_or(|license| {
                 component

@@ -14,8 +14,8 @@ use std::fmt;
 
 use serde::Deserialize;
 
-use crate::analyze::versions::{self, Version};
 use crate::inventory::license::{LicenseExpression, LicenseTerm, Verdict};
+use crate::inventory::range::VersionRange;
 use crate::model::{Component, ComponentScope, Ecosystem, Package};
 
 /// `policy:`
@@ -299,7 +299,8 @@ impl TryFrom<RawPackageRule> for PackageRule {
     fn try_from(raw: RawPackageRule) -> Result<Self, Self::Error> {
         let versions = match raw.versions.as_deref() {
             None => VersionRange::every(),
-            Some(text) => VersionRange::parse(&raw.package.ecosystem, text)
+            Some(text) => VersionRange::parse(text)
+                .and_then(|range| range.check(&raw.package.ecosystem).map(|()| range))
                 .map_err(|e| format!("{}: {e}", raw.package))?,
         };
         Ok(PackageRule {
@@ -307,97 +308,6 @@ impl TryFrom<RawPackageRule> for PackageRule {
             versions,
             reason: raw.reason,
         })
-    }
-}
-
-/// `=x`, `<x`, `<=x`, `>=x`, `>x`, comma-separated (all must hold), or `*` for every
-/// version; ordered the way the package's ecosystem orders versions
-/// ([`crate::analyze::versions`]).
-#[derive(Debug, Clone)]
-pub struct VersionRange {
-    /// As written; `*` for every version.
-    pub text: String,
-    comparators: Vec<(Comparison, Version)>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Comparison {
-    Eq,
-    Lt,
-    Le,
-    Ge,
-    Gt,
-}
-
-impl VersionRange {
-    pub fn every() -> VersionRange {
-        VersionRange {
-            text: "*".into(),
-            comparators: Vec::new(),
-        }
-    }
-
-    pub fn is_every(&self) -> bool {
-        self.comparators.is_empty()
-    }
-
-    pub fn parse(ecosystem: &Ecosystem, text: &str) -> Result<VersionRange, String> {
-        let trimmed = text.trim();
-        if trimmed == "*" || trimmed.is_empty() {
-            return Ok(VersionRange::every());
-        }
-        let mut comparators = Vec::new();
-        for part in trimmed.split(',').map(str::trim) {
-            let (comparison, version) = [
-                ("<=", Comparison::Le),
-                (">=", Comparison::Ge),
-                ("<", Comparison::Lt),
-                (">", Comparison::Gt),
-                ("=", Comparison::Eq),
-            ]
-            .into_iter()
-            .find_map(|(op, c)| part.strip_prefix(op).map(|rest| (c, rest.trim())))
-            .ok_or_else(|| {
-                format!(
-                    "version range `{trimmed}`: `{part}` needs one of =, <, <=, >=, > before the version (or `*` for every version)"
-                )
-            })?;
-            let parsed = versions::parse(ecosystem, version).ok_or_else(|| {
-                format!("version range `{trimmed}`: `{version}` is not a {ecosystem} version")
-            })?;
-            comparators.push((comparison, parsed));
-        }
-        Ok(VersionRange {
-            text: trimmed.to_string(),
-            comparators,
-        })
-    }
-
-    /// Whether `version` (of `ecosystem`) is in the range. A component without a version,
-    /// or with one that does not parse, is only in the range of every version.
-    pub fn contains(&self, ecosystem: &Ecosystem, version: Option<&str>) -> bool {
-        if self.is_every() {
-            return true;
-        }
-        let Some(version) = version.and_then(|v| versions::parse(ecosystem, v)) else {
-            return false;
-        };
-        self.comparators.iter().all(|(comparison, bound)| {
-            let order = version.cmp(bound);
-            match comparison {
-                Comparison::Eq => order.is_eq(),
-                Comparison::Lt => order.is_lt(),
-                Comparison::Le => order.is_le(),
-                Comparison::Ge => order.is_ge(),
-                Comparison::Gt => order.is_gt(),
-            }
-        })
-    }
-}
-
-impl fmt::Display for VersionRange {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.text)
     }
 }
 
@@ -558,31 +468,6 @@ mod tests {
             assert!(err.message.contains(needle), "{text:?}: {err}");
             assert_eq!(err.position.map(|p| p.0), Some(line), "{text:?}: {err}");
         }
-    }
-
-    #[test]
-    fn version_ranges_follow_the_ecosystem() {
-        let npm = Ecosystem::Npm;
-        let range = VersionRange::parse(&npm, ">=1.2.0, <2").unwrap();
-        assert!(range.contains(&npm, Some("1.10.0")));
-        assert!(!range.contains(&npm, Some("2.0.0")));
-        assert!(!range.contains(&npm, Some("1.1.9")));
-        assert!(!range.contains(&npm, None));
-        let every = VersionRange::parse(&npm, "*").unwrap();
-        assert!(every.contains(&npm, None));
-        // Maven orders qualifiers: 2.15.0-rc1 < 2.15.0.
-        let maven = Ecosystem::Maven;
-        let log4j = VersionRange::parse(&maven, ">=2.0-beta9, <2.15.0").unwrap();
-        assert!(log4j.contains(&maven, Some("2.14.1")));
-        assert!(log4j.contains(&maven, Some("2.15.0-rc1")));
-        assert!(!log4j.contains(&maven, Some("2.15.0")));
-        // PEP 440: 1.0.post1 > 1.0, 1.0rc1 < 1.0.
-        let pypi = Ecosystem::PyPI;
-        let le = VersionRange::parse(&pypi, "<=1.0").unwrap();
-        assert!(le.contains(&pypi, Some("1.0rc1")));
-        assert!(!le.contains(&pypi, Some("1.0.post1")));
-        let exact = VersionRange::parse(&pypi, "=1.0").unwrap();
-        assert!(exact.contains(&pypi, Some("1.0.0")));
     }
 
     #[test]

@@ -187,7 +187,7 @@ fn packages(base: &[PackageRule], head: &[PackageRule], out: &mut Vec<ConfigChan
                 format!("bans `{}` (versions {})", rule.package, rule.versions),
                 false,
             )),
-            Some(before) if before.versions.text != rule.versions.text => {
+            Some(before) if before.versions != rule.versions => {
                 let loosens = !rule.versions.is_every();
                 out.push(change(
                     "policy.packages.deny",

@@ -19,8 +19,7 @@ use super::license::{self, Verdict};
 use crate::config::policy::PolicyConfig;
 use crate::model::{Component, Finding, Kind, Location, Severity};
 
-/// The tool findings of the policy are reported under.
-pub const TOOL: &str = "posture";
+use crate::inventory::TOOL;
 /// A licence a list denies.
 pub const RULE_LICENSE_DENY: &str = "license/deny";
 /// A licence a list puts up for review.

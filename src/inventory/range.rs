@@ -12,6 +12,7 @@ use crate::model::Ecosystem;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VersionRange {
     bounds: Vec<(Operator, String)>,
+    /// As written; `*` for every version.
     text: String,
 }
 
@@ -25,9 +26,19 @@ enum Operator {
 }
 
 impl VersionRange {
-    /// Parses `text`: comma-separated comparisons (`<`, `<=`, `=`/`==`, `>=`, `>`, or none
-    /// for equality); `*` or empty text is every version.
+    /// Every version.
+    pub fn every() -> VersionRange {
+        VersionRange {
+            bounds: Vec::new(),
+            text: "*".into(),
+        }
+    }
+
+    /// Parses `text`: comma-separated comparisons (`<`, `<=`, `=`/`==`, `>=`, `>`, or a bare
+    /// version for equality); `*` or empty text is every version. A range operator of some
+    /// ecosystem posture does not read (`^1.2`, `~>1.2`) is refused, never taken literally.
     pub fn parse(text: &str) -> Result<VersionRange, String> {
+        let text = text.trim();
         let mut bounds = Vec::new();
         for part in text.split(',').map(str::trim) {
             if part.is_empty() || part == "*" {
@@ -44,30 +55,49 @@ impl VersionRange {
             .into_iter()
             .find_map(|(prefix, op)| part.strip_prefix(prefix).map(|rest| (op, rest.trim())))
             .unwrap_or((Operator::Equal, part));
-            if version.is_empty()
-                || version
-                    .chars()
-                    .any(|c| c.is_whitespace() || "<>=,*".contains(c))
-            {
+            let starts_well = version.chars().next().is_some_and(char::is_alphanumeric);
+            if !starts_well || version.chars().any(|c| c.is_whitespace() || "<>=,*".contains(c)) {
                 return Err(format!(
-                    "`{part}` is not a version comparison (write e.g. `<2.17.1` or `>=1.0, <1.4`)"
+                    "version range `{text}`: `{part}` needs one of =, <, <=, >=, > before a version (e.g. `<2.17.1` or `>=1.0, <1.4`; `*` for every version)"
                 ));
             }
             bounds.push((operator, version.to_owned()));
         }
+        if bounds.is_empty() {
+            return Ok(VersionRange::every());
+        }
         Ok(VersionRange {
             bounds,
-            text: text.trim().to_owned(),
+            text: text.to_owned(),
         })
     }
 
-    /// Whether `version` of a package of `ecosystem` is in the range. A version the
-    /// ecosystem's ordering cannot compare with a bound matches only an equal text.
-    pub fn matches(&self, ecosystem: &Ecosystem, version: &str) -> bool {
+    /// Refuses a bound that is not a version of `ecosystem` (a range that would never match).
+    pub fn check(&self, ecosystem: &Ecosystem) -> Result<(), String> {
+        match self
+            .bounds
+            .iter()
+            .find(|(_, bound)| versions::parse(ecosystem, bound).is_none())
+        {
+            Some((_, bound)) => Err(format!(
+                "version range `{}`: `{bound}` is not a {ecosystem} version",
+                self.text
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// Whether `version` of a package of `ecosystem` is in the range. A package without a
+    /// version, or with one its ecosystem's ordering cannot read, is only in every version.
+    pub fn contains(&self, ecosystem: &Ecosystem, version: Option<&str>) -> bool {
+        if self.is_every() {
+            return true;
+        }
+        let Some(version) = version else {
+            return false;
+        };
         self.bounds.iter().all(|(operator, bound)| {
-            let order = versions::compare(ecosystem, version, bound)
-                .or_else(|| (version.trim() == bound).then_some(Ordering::Equal));
-            match (operator, order) {
+            match (operator, versions::compare(ecosystem, version, bound)) {
                 (_, None) => false,
                 (Operator::Less, Some(o)) => o == Ordering::Less,
                 (Operator::LessOrEqual, Some(o)) => o != Ordering::Greater,
@@ -79,18 +109,14 @@ impl VersionRange {
     }
 
     /// Every version matches.
-    pub fn is_any(&self) -> bool {
+    pub fn is_every(&self) -> bool {
         self.bounds.is_empty()
     }
 }
 
 impl fmt::Display for VersionRange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(if self.text.is_empty() {
-            "*"
-        } else {
-            &self.text
-        })
+        f.write_str(&self.text)
     }
 }
 
@@ -124,9 +150,13 @@ mod tests {
 
     #[test]
     fn nonsense_is_refused_with_an_example() {
-        for text in ["<", ">= 1 2", "<<1", "1.0 || 2.0,"] {
+        for text in ["<", ">= 1 2", "<<1", "1.0 || 2.0,", "^3.3.6", "~>1.2"] {
             let error = VersionRange::parse(text).unwrap_err();
             assert!(error.contains("e.g."), "{text}: {error}");
         }
+        let two = VersionRange::parse(">=1.0, <two").unwrap();
+        let error = two.check(&Ecosystem::PyPI).unwrap_err();
+        assert!(error.contains("`two` is not a PyPI version"), "{error}");
+        assert!(VersionRange::parse(">=1.0").unwrap().check(&Ecosystem::PyPI).is_ok());
     }
 }

@@ -13,6 +13,7 @@ use tracing::info;
 
 use super::Outcome;
 use super::runner::ReviewSettings;
+use crate::inventory::Target;
 use crate::config::{self, Config, ConfigError};
 use crate::forge::publish;
 use crate::forge::repo::ForgeRepo;
@@ -570,6 +571,18 @@ pub async fn baseline(context: &Context<'_>, job: &Job) -> Result<Outcome, JobEr
     context
         .store
         .record_review(project, &head, true, &outcome.review, &tools)
+        .await?;
+    // The default branch's inventory, from its files and its reports: what the component
+    // search, the SBOM export and drift read.
+    let now = Utc::now();
+    let inventory = &outcome.inventory;
+    context
+        .store
+        .replace_components(project, Target::DefaultBranch, &head, now, &inventory.components)
+        .await?;
+    context
+        .store
+        .replace_endpoints(project, &head, now, &inventory.apis)
         .await?;
     info!(commit = %short(&head), findings = outcome.review.findings.len(), "baseline recorded");
     Ok(Outcome::Done)

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{BeginWrite, ProjectId, Store, StoreError, with_pool};
+use crate::inventory::openapi::{ApiDocument, Security};
 use crate::inventory::{Deployed, Target};
 use crate::model::{Component, ComponentScope, Ecosystem, Licenses, Package};
 
@@ -59,6 +60,53 @@ pub struct EndpointRow {
     pub public: Option<bool>,
     pub sensitive_fields: Vec<String>,
     pub commit: String,
+}
+
+impl EndpointRow {
+    /// The rows of a document's endpoints (the repository is the project's).
+    fn of(document: &ApiDocument, commit: &str) -> Vec<EndpointRow> {
+        let servers: Vec<ServerRow> = document
+            .servers
+            .iter()
+            .map(|server| ServerRow {
+                url: server.url.clone(),
+                public: server.public,
+            })
+            .collect();
+        // Public when a server is; not when every server is known not to be.
+        let public = if servers.iter().any(|s| s.public == Some(true)) {
+            Some(true)
+        } else if !servers.is_empty() && servers.iter().all(|s| s.public == Some(false)) {
+            Some(false)
+        } else {
+            None
+        };
+        document
+            .endpoints
+            .iter()
+            .map(|endpoint| {
+                let (security, schemes) = match &endpoint.security {
+                    Security::Required(schemes) => ("required", schemes.clone()),
+                    Security::None => ("none", Vec::new()),
+                    Security::Disabled => ("disabled", Vec::new()),
+                };
+                EndpointRow {
+                    repository: String::new(),
+                    file: document.file.clone(),
+                    method: endpoint.method.as_str().to_owned(),
+                    path: endpoint.path.clone(),
+                    line: endpoint.line,
+                    operation: endpoint.operation_id.clone(),
+                    security: security.to_owned(),
+                    schemes,
+                    servers: servers.clone(),
+                    public,
+                    sensitive_fields: endpoint.sensitive_fields.clone(),
+                    commit: commit.to_owned(),
+                }
+            })
+            .collect()
+    }
 }
 
 /// A server of an OpenAPI document.
@@ -230,21 +278,25 @@ impl Store {
         Ok(deployed)
     }
 
-    /// Replaces the API endpoints of `project`'s default branch.
+    /// Replaces the API endpoints of `project`'s default branch with those of `documents`.
     pub async fn replace_endpoints(
         &self,
         project: ProjectId,
         commit: &str,
         at: DateTime<Utc>,
-        endpoints: &[EndpointRow],
+        documents: &[ApiDocument],
     ) -> Result<(), StoreError> {
+        let endpoints: Vec<EndpointRow> = documents
+            .iter()
+            .flat_map(|document| EndpointRow::of(document, commit))
+            .collect();
         with_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             sqlx::query("DELETE FROM api_endpoints WHERE project_id = $1")
                 .bind(project)
                 .execute(&mut *tx)
                 .await?;
-            for endpoint in endpoints {
+            for endpoint in &endpoints {
                 sqlx::query(
                     "INSERT INTO api_endpoints (project_id, file, method, path, line, operation, \
                      security, schemes, servers, public, sensitive, commit_sha, observed_at) \

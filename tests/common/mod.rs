@@ -8,6 +8,7 @@ pub mod github;
 pub mod gitlab;
 pub mod org;
 pub mod postgres;
+pub mod schemas;
 pub mod server;
 
 use std::path::{Path, PathBuf};

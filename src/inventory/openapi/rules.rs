@@ -15,7 +15,7 @@ use super::{ApiDocument, Endpoint, Security};
 use crate::analyze::identity::ENDPOINT_FINGERPRINT;
 use crate::model::{Finding, Kind, Location, Severity};
 
-pub const TOOL: &str = "posture";
+use crate::inventory::TOOL;
 pub const NO_SECURITY: &str = "api/no-security";
 pub const SENSITIVE_RESPONSE: &str = "api/sensitive-response";
 

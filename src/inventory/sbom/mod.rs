@@ -248,4 +248,25 @@ const TOOL_NAME: &str = "posture";
 const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 #[cfg(test)]
-mod tests;
+mod tests {
+    use super::*;
+
+    #[test]
+    fn licence_texts_are_checked_not_guessed() {
+        assert!(is_spdx_expression("MIT OR Apache-2.0"));
+        assert!(is_spdx_expression(
+            "GPL-2.0-only WITH Classpath-exception-2.0"
+        ));
+        assert!(is_spdx_expression("LicenseRef-acme"));
+        assert!(is_spdx_expression("GPL-2.0"), "deprecated, still an id");
+        assert!(!is_spdx_expression("apache2"));
+        assert!(!is_spdx_expression("MIT/Apache-2.0"));
+        assert!(!is_spdx_expression("mit"));
+        assert_eq!(LicenseText::read(Some(" NOASSERTION ")), None);
+        assert_eq!(
+            LicenseText::read(Some("Apache 2.0")),
+            Some(LicenseText::Free("Apache 2.0".into()))
+        );
+    }
+}
+

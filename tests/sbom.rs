@@ -1,14 +1,17 @@
-//! The SBOM writers against the published CycloneDX 1.6 and SPDX 2.3 JSON schemas (offline,
+//! `posture sbom` and the SBOM writers behind it against the published CycloneDX 1.6 and SPDX 2.3 JSON schemas (offline,
 //! from `fixtures/schemas/`), plus what the schemas cannot say: unique ids, references that
 //! resolve, valid licence expressions, stable output.
+
+mod common;
 
 use std::collections::BTreeSet;
 
 use chrono::TimeZone;
 use serde_json::Value;
 
-use super::*;
-use crate::model::{ComponentScope, Ecosystem, Licenses, Package};
+use common::schemas::{validate_cyclonedx, validate_spdx};
+use posture::inventory::sbom::*;
+use posture::model::{Component, ComponentScope, Ecosystem, Licenses, Package};
 
 fn subject() -> Subject<'static> {
     Subject {
@@ -200,37 +203,6 @@ fn components() -> Vec<Component> {
     ]
 }
 
-fn schemas() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/schemas")
-}
-
-fn load_schema(name: &str) -> Value {
-    let path = schemas().join(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
-    serde_json::from_str(&text).unwrap()
-}
-
-/// The schema errors of `instance`, with the schemas `schema_file` refers to registered by
-/// their `$id` so nothing is fetched.
-fn validate(schema_file: &str, instance: &Value, related: &[&str]) -> Vec<String> {
-    let mut registry = jsonschema::Registry::new();
-    for name in related {
-        let schema = load_schema(name);
-        let id = schema["$id"].as_str().unwrap().to_string();
-        registry = registry.add(id, schema).unwrap();
-    }
-    let registry = registry.prepare().unwrap();
-    let validator = jsonschema::options()
-        .with_registry(&registry)
-        .should_validate_formats(true)
-        .build(&load_schema(schema_file))
-        .unwrap_or_else(|e| panic!("{schema_file} compiles: {e}"));
-    validator
-        .iter_errors(instance)
-        .map(|e| format!("{}: {e}", e.instance_path()))
-        .collect()
-}
-
 fn strings<'v>(values: &'v Value, key: &str) -> Vec<&'v str> {
     values
         .as_array()
@@ -243,14 +215,7 @@ fn strings<'v>(values: &'v Value, key: &str) -> Vec<&'v str> {
 #[test]
 fn cyclonedx_follows_the_1_6_schema() {
     let bom = write(SbomFormat::Cyclonedx, &subject(), &components());
-    let errors = validate(
-        "cyclonedx-bom-1.6.schema.json",
-        &bom,
-        &[
-            "cyclonedx-spdx.schema.json",
-            "cyclonedx-jsf-0.82.schema.json",
-        ],
-    );
+    let errors = validate_cyclonedx(&bom);
     assert!(errors.is_empty(), "{errors:#?}");
     assert_eq!(bom["specVersion"], "1.6");
     assert_eq!(bom["metadata"]["timestamp"], "2026-03-14T15:09:26Z");
@@ -372,7 +337,7 @@ fn cyclonedx_dependencies_follow_the_chains() {
 #[test]
 fn spdx_follows_the_2_3_schema_and_its_rules() {
     let document = write(SbomFormat::Spdx, &subject(), &components());
-    let errors = validate("spdx-2.3.schema.json", &document, &[]);
+    let errors = validate_spdx(&document);
     assert!(errors.is_empty(), "{errors:#?}");
     assert_eq!(document["spdxVersion"], "SPDX-2.3");
     assert_eq!(document["dataLicense"], "CC0-1.0");
@@ -527,17 +492,10 @@ fn the_same_input_gives_byte_identical_documents() {
 #[test]
 fn an_empty_inventory_is_still_a_valid_document() {
     let bom = write(SbomFormat::Cyclonedx, &subject(), &[]);
-    let errors = validate(
-        "cyclonedx-bom-1.6.schema.json",
-        &bom,
-        &[
-            "cyclonedx-spdx.schema.json",
-            "cyclonedx-jsf-0.82.schema.json",
-        ],
-    );
+    let errors = validate_cyclonedx(&bom);
     assert!(errors.is_empty(), "{errors:#?}");
     let document = write(SbomFormat::Spdx, &subject(), &[]);
-    assert!(validate("spdx-2.3.schema.json", &document, &[]).is_empty());
+    assert!(validate_spdx(&document).is_empty());
     assert_eq!(document["packages"].as_array().unwrap().len(), 1);
 }
 
@@ -549,20 +507,111 @@ fn formats_parse_from_the_api_query() {
     assert_eq!(SbomFormat::Spdx.to_string(), "spdx");
 }
 
+
+// ---------------------------------------------------------------------------------------
+// `posture sbom` on real repositories
+
+/// A repository holding every lockfile and manifest fixture (`fixtures/inventory/`), one
+/// project per folder, committed: a polyglot monorepo.
+fn monorepo() -> (common::Repo, usize) {
+    let mut repo = common::Repo::new();
+    let root = common::fixture("inventory");
+    let mut files = 0;
+    let mut stack = vec![root.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.file_name().unwrap() != "SOURCES.txt" {
+                let relative = path.strip_prefix(&root).unwrap().to_str().unwrap().to_owned();
+                repo.write(&relative, &std::fs::read_to_string(&path).unwrap());
+                files += 1;
+            }
+        }
+    }
+    repo.commit("Ann", "every ecosystem");
+    (repo, files)
+}
+
+fn sbom(repo: &common::Repo, rev: &str, format: &str, extra: &[&str]) -> common::Run {
+    let mut args = vec![
+        "sbom",
+        "--repo",
+        repo.path().to_str().unwrap(),
+        "--rev",
+        rev,
+        "--format",
+        format,
+        "--name",
+        "acme/monorepo",
+    ];
+    args.extend_from_slice(extra);
+    common::posture(&args)
+}
+
 #[test]
-fn licence_texts_are_checked_not_guessed() {
-    assert!(is_spdx_expression("MIT OR Apache-2.0"));
-    assert!(is_spdx_expression(
-        "GPL-2.0-only WITH Classpath-exception-2.0"
-    ));
-    assert!(is_spdx_expression("LicenseRef-acme"));
-    assert!(is_spdx_expression("GPL-2.0"), "deprecated, still an id");
-    assert!(!is_spdx_expression("apache2"));
-    assert!(!is_spdx_expression("MIT/Apache-2.0"));
-    assert!(!is_spdx_expression("mit"));
-    assert_eq!(LicenseText::read(Some(" NOASSERTION ")), None);
-    assert_eq!(
-        LicenseText::read(Some("Apache 2.0")),
-        Some(LicenseText::Free("Apache 2.0".into()))
-    );
+fn posture_sbom_of_every_fixture_lockfile_follows_both_schemas() {
+    let (repo, files) = monorepo();
+    assert!(files >= 20, "{files} fixture files");
+    let trivy = common::fixture("sca/trivy/npm.json");
+    let cyclonedx = sbom(&repo, "main", "cyclonedx", &["--report", trivy.to_str().unwrap()]);
+    assert_eq!(cyclonedx.code, 0, "{}", cyclonedx.stderr);
+    let bom: Value = cyclonedx.json();
+    assert_eq!(validate_cyclonedx(&bom), Vec::<String>::new());
+    let components = bom["components"].as_array().unwrap();
+    assert!(components.len() > 100, "{} components", components.len());
+    let purls: BTreeSet<&str> = components.iter().filter_map(|c| c["purl"].as_str()).collect();
+    for ecosystem in ["npm", "cargo", "pypi", "golang", "maven", "gem", "composer"] {
+        assert!(
+            purls.iter().any(|p| p.starts_with(&format!("pkg:{ecosystem}/"))),
+            "no {ecosystem} component in {purls:?}"
+        );
+    }
+    assert!(cyclonedx.stderr.contains("components of acme/monorepo"), "{}", cyclonedx.stderr);
+
+    let spdx = sbom(&repo, "main", "spdx", &["--report", trivy.to_str().unwrap()]);
+    assert_eq!(spdx.code, 0, "{}", spdx.stderr);
+    let document: Value = spdx.json();
+    assert_eq!(validate_spdx(&document), Vec::<String>::new());
+    // The subject and one package per component.
+    assert_eq!(document["packages"].as_array().unwrap().len(), components.len() + 1);
+
+    // The same revision, the same document: the time is the commit's, not the clock's.
+    let again = sbom(&repo, "main", "cyclonedx", &["--report", trivy.to_str().unwrap()]);
+    assert_eq!(again.stdout, cyclonedx.stdout);
+}
+
+#[test]
+fn posture_sbom_of_the_demo_repository_writes_to_a_file() {
+    let repo = common::Repo::demo();
+    let out = repo.path().parent().unwrap().join("demo.spdx.json");
+    let run = common::posture(&[
+        "sbom",
+        "--repo",
+        repo.path().to_str().unwrap(),
+        "--format",
+        "spdx",
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.is_empty());
+    let document: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(validate_spdx(&document), Vec::<String>::new());
+    assert_eq!(document["spdxVersion"], "SPDX-2.3");
+}
+
+#[test]
+fn posture_sbom_names_what_it_cannot_read() {
+    let (repo, _) = monorepo();
+    let run = sbom(&repo, "no-such-branch", "cyclonedx", &[]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("no-such-branch"), "{}", run.stderr);
+    let broken = repo.path().parent().unwrap().join("broken.json");
+    std::fs::write(&broken, "{\"bomFormat\": \"CycloneDX\", ").unwrap();
+    let run = sbom(&repo, "main", "cyclonedx", &["--report", broken.to_str().unwrap()]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("broken.json"), "{}", run.stderr);
+    assert!(run.stdout.is_empty(), "nothing half-written");
 }
