@@ -74,11 +74,11 @@ impl Licenses {
     /// The licence that applies: a concluded one wins over a declared one. SPDX's
     /// `NOASSERTION` and empty text count as absent.
     pub fn effective(&self) -> Option<&str> {
-        let given = |text: &Option<String>| {
+        fn given(text: &Option<String>) -> Option<&str> {
             text.as_deref()
                 .map(str::trim)
                 .filter(|t| !t.is_empty() && *t != "NOASSERTION")
-        };
+        }
         given(&self.concluded).or_else(|| given(&self.declared))
     }
 

@@ -1,0 +1,1 @@
+//! Tests of the inventory readers, on real lockfiles and manifests (fixtures/inventory).
