@@ -194,6 +194,7 @@ pub(super) fn lock(text: &str) -> Result<Lock, Unreadable> {
         graph,
         info,
         direct: direct.into_iter().map(|i| (i, None)).collect(),
+        guessed: false,
     })
 }
 

@@ -95,5 +95,6 @@ pub(super) fn lock(text: &str) -> Result<Lock, Unreadable> {
         graph: Graph::new(nodes, Vec::new()),
         info,
         direct: Vec::new(),
+        guessed: false,
     })
 }

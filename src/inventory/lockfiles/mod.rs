@@ -210,6 +210,10 @@ pub(super) struct Lock {
     /// The direct dependencies the lockfile itself records (npm's root entry, uv's project,
     /// pnpm's importers, Bundler's `DEPENDENCIES`), with their scope where it says.
     pub direct: Vec<(usize, Option<ComponentScope>)>,
+    /// The lockfile does not record the direct dependencies and `direct` is a guess (npm
+    /// lockfile version 1: the top-level packages nothing else requires); good enough for
+    /// chains, not to say what is direct. A manifest beside it settles it.
+    pub guessed: bool,
 }
 
 impl Lock {
@@ -222,6 +226,7 @@ impl Lock {
             graph,
             info,
             direct,
+            guessed: false,
         }
     }
 }
@@ -534,15 +539,16 @@ fn from_lock(
             .keys()
             .any(|&d| key(&nodes[d].name) == key(&nodes[i].name))
     };
+    let guess_overruled = lock.guessed && !declared_in_manifest.is_empty();
     for (&i, &scope) in &lock_direct {
-        if lock.info[i].project || named_in_manifest(i) {
+        if guess_overruled || lock.info[i].project || named_in_manifest(i) {
             continue;
         }
         roots
             .entry(i)
             .or_insert(scope.or(lock.info[i].scope).unwrap_or_default());
     }
-    let knows_direct = !roots.is_empty();
+    let knows_direct = !roots.is_empty() && (!lock.guessed || !declared_in_manifest.is_empty());
     let roots_of = |scope: ComponentScope| -> Vec<usize> {
         let mut of: Vec<usize> = roots
             .iter()
@@ -607,7 +613,7 @@ fn from_lock(
         component.direct = knows_direct.then_some(direct.is_some());
         component.line = line;
         component.licenses.declared = info.license.clone();
-        if direct.is_none() && knows_direct {
+        if direct.is_none() && !roots.is_empty() {
             let same_scope = scoped_roots
                 .iter()
                 .find(|(s, _)| *s == scope)

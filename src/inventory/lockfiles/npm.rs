@@ -43,6 +43,13 @@ pub(super) fn manifest(text: &str) -> Result<Vec<Declared>, Unreadable> {
     Ok(declared)
 }
 
+/// Whether a lockfile has the `packages` map of versions 2 and 3.
+#[derive(Deserialize)]
+struct Packages {
+    #[serde(default)]
+    packages: Option<serde::de::IgnoredAny>,
+}
+
 /// A `package-lock.json` or `npm-shrinkwrap.json`. npm's `dev` flag is exact (set on what
 /// only development needs), so it gives every package's scope.
 pub(super) fn lock(text: &str) -> Result<Lock, Unreadable> {
@@ -53,6 +60,8 @@ pub(super) fn lock(text: &str) -> Result<Lock, Unreadable> {
             message: "neither `packages` nor `dependencies`: not a package-lock".to_string(),
         })?;
     let mut lock = Lock::from_graph(graph);
+    // Version 1 has no `packages` map, and no record of the direct dependencies.
+    lock.guessed = serde_json::from_str::<Packages>(text).is_ok_and(|p| p.packages.is_none());
     for (info, node) in lock.info.iter_mut().zip(lock.graph.nodes()) {
         *info = NodeInfo {
             scope: Some(if node.dev {

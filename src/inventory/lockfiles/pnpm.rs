@@ -110,6 +110,7 @@ pub(super) fn lock(text: &str) -> Result<Lock, Unreadable> {
         graph: Graph::new(nodes, roots),
         info,
         direct,
+        guessed: false,
     })
 }
 

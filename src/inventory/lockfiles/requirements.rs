@@ -31,18 +31,6 @@ pub(super) fn read(path: &str, text: &str) -> (Vec<Declared>, Option<Unreadable>
         if entry.is_empty() || entry.starts_with('-') {
             continue;
         }
-        // A URL or path; `…#egg=name` names the package.
-        if entry.contains("://") || entry.starts_with('.') || entry.starts_with('/') {
-            if let Some(name) = entry.split("#egg=").nth(1) {
-                let name: String = name.chars().take_while(|&c| is_name_char(c)).collect();
-                if !name.is_empty() {
-                    let mut d = Declared::new(&name, scope);
-                    d.line = u32::try_from(first_line).ok();
-                    declared.push(d);
-                }
-            }
-            continue;
-        }
         // Options after the requirement (`--hash=…`) are not part of it.
         let spec = entry.split(" --").next().unwrap_or(entry);
         match pep508(spec) {
@@ -51,6 +39,21 @@ pub(super) fn read(path: &str, text: &str) -> (Vec<Declared>, Option<Unreadable>
                 d.version = version;
                 d.line = u32::try_from(first_line).ok();
                 declared.push(d);
+            }
+            // A URL or path; `…#egg=name` names the package.
+            None if entry.contains("://") || entry.starts_with(['.', '/']) => {
+                let name: String = entry
+                    .split("#egg=")
+                    .nth(1)
+                    .unwrap_or_default()
+                    .chars()
+                    .take_while(|&c| is_name_char(c))
+                    .collect();
+                if !name.is_empty() {
+                    let mut d = Declared::new(&name, scope);
+                    d.line = u32::try_from(first_line).ok();
+                    declared.push(d);
+                }
             }
             None if problem.is_none() => {
                 let column = raw.len() - raw.trim_start().len() + 1;

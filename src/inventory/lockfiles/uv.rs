@@ -100,5 +100,6 @@ pub(super) fn lock(text: &str) -> Result<Lock, Unreadable> {
         graph: Graph::new(nodes, roots),
         info,
         direct,
+        guessed: false,
     })
 }

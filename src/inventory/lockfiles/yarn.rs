@@ -80,6 +80,7 @@ pub(super) fn lock(text: &str, package_json: Option<&str>) -> Result<Lock, Unrea
         graph: Graph::new(nodes, roots),
         info,
         direct,
+        guessed: false,
     })
 }
 
