@@ -100,45 +100,7 @@ impl Graph {
     /// included: breadth-first, starting points and dependencies in their order, so the
     /// same on every run. `None` when nothing of `from` reaches it.
     pub fn path(&self, from: &[usize], target: usize) -> Option<Vec<usize>> {
-        let mut parent: HashMap<usize, Option<usize>> = HashMap::new();
-        let mut queue = VecDeque::new();
-        for &root in from {
-            if root < self.nodes.len() && parent.insert(root, None).is_none() {
-                queue.push_back(root);
-            }
-        }
-        while let Some(node) = queue.pop_front() {
-            if node == target {
-                let mut path = vec![node];
-                let mut at = node;
-                while let Some(Some(up)) = parent.get(&at) {
-                    path.push(*up);
-                    at = *up;
-                }
-                path.reverse();
-                return Some(path);
-            }
-            for &next in &self.nodes[node].deps {
-                if let std::collections::hash_map::Entry::Vacant(entry) = parent.entry(next) {
-                    entry.insert(Some(node));
-                    queue.push_back(next);
-                }
-            }
-        }
-        None
-    }
-
-    /// Which nodes the nodes at `from` reach (themselves included), by index.
-    pub fn reachable(&self, from: &[usize]) -> Vec<bool> {
-        let mut seen = vec![false; self.nodes.len()];
-        let mut stack: Vec<usize> = from.iter().copied().filter(|&i| i < seen.len()).collect();
-        while let Some(node) = stack.pop() {
-            if std::mem::replace(&mut seen[node], true) {
-                continue;
-            }
-            stack.extend(self.nodes[node].deps.iter().filter(|&&d| !seen[d]));
-        }
-        seen
+        Paths::new(self, from).to(target)
     }
 
     /// Reads a lockfile posture understands; `None` for other files or unreadable content.
@@ -180,7 +142,65 @@ impl Graph {
         let version = version.trim().trim_start_matches(['v', '=']);
         let target = self.index_of(name, version)?;
         let path = self.path(&self.roots, target)?;
-        Some(path.into_iter().map(|i| self.nodes[i].name.clone()).collect())
+        Some(
+            path.into_iter()
+                .map(|i| self.nodes[i].name.clone())
+                .collect(),
+        )
+    }
+}
+
+/// The shortest paths from a set of starting nodes to every node they reach, found in one
+/// breadth-first walk (for many targets, cheaper than [`Graph::path`] for each).
+#[derive(Debug, Clone)]
+pub struct Paths {
+    /// Per node: unreached (`None`), a starting point (`Some(None)`), or reached from its
+    /// parent on a shortest path.
+    parent: Vec<Option<Option<usize>>>,
+}
+
+impl Paths {
+    pub fn new(graph: &Graph, from: &[usize]) -> Paths {
+        let mut parent = vec![None; graph.nodes.len()];
+        let mut queue = VecDeque::new();
+        for &root in from {
+            if root < parent.len() && parent[root].is_none() {
+                parent[root] = Some(None);
+                queue.push_back(root);
+            }
+        }
+        while let Some(node) = queue.pop_front() {
+            for &next in &graph.nodes[node].deps {
+                if parent[next].is_none() {
+                    parent[next] = Some(Some(node));
+                    queue.push_back(next);
+                }
+            }
+        }
+        Paths { parent }
+    }
+
+    /// Whether a starting node reaches `node` (or is it).
+    pub fn reaches(&self, node: usize) -> bool {
+        self.parent.get(node).is_some_and(Option::is_some)
+    }
+
+    /// The path from a starting node down to `target`, both included.
+    pub fn to(&self, target: usize) -> Option<Vec<usize>> {
+        let mut at = target;
+        let mut path = vec![at];
+        loop {
+            match *self.parent.get(at)? {
+                None => return None,
+                Some(None) => break,
+                Some(Some(up)) => {
+                    path.push(up);
+                    at = up;
+                }
+            }
+        }
+        path.reverse();
+        Some(path)
     }
 }
 
@@ -266,9 +286,8 @@ struct NpmV1Package {
     dependencies: BTreeMap<String, NpmV1Package>,
 }
 
-/// Version 1's nested tree as version 2's `packages` map, keyed by install path. The root
-/// entry's dependencies (which version 1 does not record) are the top-level packages no
-/// other package requires.
+/// Version 1's nested tree as version 2's `packages` map, keyed by install path, with an
+/// empty root entry (version 1 does not record the root's dependencies).
 fn npm_v1_packages(tree: BTreeMap<String, NpmV1Package>) -> BTreeMap<String, NpmPackage> {
     fn flatten(
         base: &str,
@@ -294,25 +313,9 @@ fn npm_v1_packages(tree: BTreeMap<String, NpmV1Package>) -> BTreeMap<String, Npm
             );
         }
     }
-    let top: Vec<String> = tree.keys().cloned().collect();
     let mut packages = BTreeMap::new();
     flatten("", tree, &mut packages);
-    let required: std::collections::HashSet<&String> = packages
-        .values()
-        .flat_map(|p| p.dependencies.keys())
-        .collect();
-    let roots: BTreeMap<String, serde_json::Value> = top
-        .into_iter()
-        .filter(|name| !required.contains(name))
-        .map(|name| (name, serde_json::Value::Null))
-        .collect();
-    packages.insert(
-        String::new(),
-        NpmPackage {
-            dependencies: roots,
-            ..NpmPackage::default()
-        },
-    );
+    packages.insert(String::new(), NpmPackage::default());
     packages
 }
 
@@ -332,7 +335,8 @@ impl Graph {
 }
 
 fn npm(mut lock: NpmLock) -> Option<Graph> {
-    if lock.packages.is_empty() && !lock.dependencies.is_empty() {
+    let v1 = lock.packages.is_empty() && !lock.dependencies.is_empty();
+    if v1 {
         lock.packages = npm_v1_packages(std::mem::take(&mut lock.dependencies));
     }
     let root = lock.packages.get("")?;
@@ -352,7 +356,10 @@ fn npm(mut lock: NpmLock) -> Option<Graph> {
         };
         index.insert(key.as_str(), nodes.len());
         nodes.push(Node {
-            name: package.name.clone().unwrap_or_else(|| installed.to_string()),
+            name: package
+                .name
+                .clone()
+                .unwrap_or_else(|| installed.to_string()),
             version: version.to_string(),
             dev: package.dev,
             optional: package.optional,
@@ -375,13 +382,26 @@ fn npm(mut lock: NpmLock) -> Option<Graph> {
             .collect();
         nodes[from].deps = deps;
     }
-    let roots: Vec<usize> = root
+    let mut roots: Vec<usize> = root
         .dependencies
         .keys()
         .chain(root.dev_dependencies.keys())
         .chain(root.optional_dependencies.keys())
         .filter_map(|name| index.get(npm_resolve(&lock.packages, "", name)?).copied())
         .collect();
+    if v1 {
+        // Without a record of the root's dependencies: the top-level packages nothing
+        // installed requires.
+        let mut required = vec![false; nodes.len()];
+        for node in &nodes {
+            for &d in &node.deps {
+                required[d] = true;
+            }
+        }
+        roots = (0..nodes.len())
+            .filter(|&i| !required[i] && nodes[i].path.matches("node_modules/").count() == 1)
+            .collect();
+    }
     Some(Graph::new(nodes, roots))
 }
 
@@ -556,6 +576,67 @@ source = "registry+https://github.com/rust-lang/crates.io-index"
             graph.chain("hyper", "0.14.10"),
             Some(vec!["hyper".to_string()])
         );
+    }
+
+    #[test]
+    fn npm_v1_nested_trees_resolve_like_installed_trees() {
+        let lock = r#"{
+  "lockfileVersion": 1,
+  "dependencies": {
+    "express": {"version": "4.17.1", "requires": {"qs": "6.7.0", "debug": "2.6.9"},
+      "dependencies": {"debug": {"version": "2.6.9", "requires": {"ms": "2.0.0"}}}},
+    "debug": {"version": "4.3.4", "dev": true, "requires": {"ms": "2.1.2"}},
+    "ms": {"version": "2.1.2", "dev": true},
+    "qs": {"version": "6.7.0"}
+  }
+}"#;
+        let graph = Graph::parse("package-lock.json", lock).unwrap();
+        // Roots are guessed: the top-level packages nothing requires.
+        let roots: Vec<&str> = graph
+            .roots()
+            .iter()
+            .map(|&i| graph.nodes()[i].name.as_str())
+            .collect();
+        assert_eq!(roots, ["debug", "express"]);
+        assert_eq!(
+            graph.chain("qs", "6.7.0"),
+            Some(vec!["express".to_string(), "qs".to_string()])
+        );
+        // express's nested debug 2.6.9 requires ms, found up the tree at the top level.
+        let nested = graph
+            .nodes()
+            .iter()
+            .position(|n| n.path == "node_modules/express/node_modules/debug")
+            .unwrap();
+        let ms = graph.nodes()[nested].deps()[0];
+        assert_eq!(graph.nodes()[ms].version, "2.1.2");
+        assert!(graph.find("debug", "4.3.4").unwrap().dev);
+        assert!(!graph.find("debug", "2.6.9").unwrap().dev);
+    }
+
+    #[test]
+    fn built_graphs_give_shortest_paths_in_a_fixed_order() {
+        // a → b → d, a → c → d, e → d; roots e and a (sorted to a, e).
+        let nodes = vec![
+            Node::new("a", "1", vec![1, 2]),
+            Node::new("b", "1", vec![3]),
+            Node::new("c", "1", vec![3, 99]),
+            Node::new("d", "1", vec![]),
+            Node::new("e", "1", vec![3]),
+        ];
+        let graph = Graph::new(nodes, vec![4, 0]);
+        assert_eq!(graph.roots(), [0, 4]);
+        assert_eq!(
+            graph.nodes()[2].deps(),
+            [3],
+            "out-of-range dependencies are dropped"
+        );
+        assert_eq!(graph.path(graph.roots(), 3), Some(vec![4, 3]));
+        assert_eq!(graph.path(&[0], 3), Some(vec![0, 1, 3]));
+        let paths = Paths::new(&graph, &[0]);
+        assert!(paths.reaches(2) && !paths.reaches(4));
+        assert_eq!(paths.to(4), None);
+        assert_eq!(paths.to(0), Some(vec![0]));
     }
 
     #[test]

@@ -26,7 +26,9 @@ pub(super) fn gemfile(text: &str) -> Vec<Declared> {
             blocks.pop();
             continue;
         }
-        if let Some(rest) = line.strip_prefix("group ").or_else(|| line.strip_prefix("group("))
+        if let Some(rest) = line
+            .strip_prefix("group ")
+            .or_else(|| line.strip_prefix("group("))
             && opens
         {
             blocks.push(symbols(rest.trim_end_matches(" do")));
@@ -36,7 +38,10 @@ pub(super) fn gemfile(text: &str) -> Vec<Declared> {
             blocks.push(Vec::new());
             continue;
         }
-        let Some(rest) = line.strip_prefix("gem ").or_else(|| line.strip_prefix("gem(")) else {
+        let Some(rest) = line
+            .strip_prefix("gem ")
+            .or_else(|| line.strip_prefix("gem("))
+        else {
             continue;
         };
         let mut arguments = rest.split(',');
@@ -123,8 +128,9 @@ pub(super) fn lock(text: &str) -> Result<Lock, Unreadable> {
         match section {
             "GEM" | "GIT" | "PATH" | "PLUGIN SOURCE" => {
                 if indent == 4 {
-                    let (name, version) = name_and_version(line)
-                        .ok_or_else(|| Unreadable::at(number, 5, format!("not a spec: `{line}`")))?;
+                    let (name, version) = name_and_version(line).ok_or_else(|| {
+                        Unreadable::at(number, 5, format!("not a spec: `{line}`"))
+                    })?;
                     // `nokogiri (1.15.4-x86_64-linux)`: the platform is not the version.
                     let version = version.split('-').next().unwrap_or(version);
                     specs.push(Spec {
@@ -153,7 +159,11 @@ pub(super) fn lock(text: &str) -> Result<Lock, Unreadable> {
         }
     }
     if sections == 0 {
-        return Err(Unreadable::at(1, 1, "no sections (GEM, DEPENDENCIES): not a Gemfile.lock"));
+        return Err(Unreadable::at(
+            1,
+            1,
+            "no sections (GEM, DEPENDENCIES): not a Gemfile.lock",
+        ));
     }
 
     // One node per name and version (platform variants are one gem).

@@ -31,13 +31,17 @@ pub(super) fn pom(text: &str) -> Result<Vec<Declared>, Unreadable> {
         return Err(Unreadable::at(
             pos.row as usize,
             pos.col as usize,
-            format!("the root element is <{}>, not <project>", project.tag_name().name()),
+            format!(
+                "the root element is <{}>, not <project>",
+                project.tag_name().name()
+            ),
         ));
     }
     let properties = Properties::of(project);
 
     let mut managed: HashMap<String, String> = HashMap::new();
-    if let Some(list) = child(project, "dependencyManagement").and_then(|m| child(m, "dependencies"))
+    if let Some(list) =
+        child(project, "dependencyManagement").and_then(|m| child(m, "dependencies"))
     {
         for dependency in children(list, "dependency") {
             let (Some(name), Some(version)) = (
@@ -108,7 +112,10 @@ impl Properties {
             }
         }
         if let Some(artifact) = text_of(project, "artifactId") {
-            values.insert("project.artifactId".to_string(), artifact.trim().to_string());
+            values.insert(
+                "project.artifactId".to_string(),
+                artifact.trim().to_string(),
+            );
         }
         if let Some(parent) = parent {
             for field in ["version", "groupId", "artifactId"] {

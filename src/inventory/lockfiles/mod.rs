@@ -29,7 +29,7 @@ mod tests;
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::analyze::lockfile::Graph;
+use crate::analyze::lockfile::{Graph, Paths};
 use crate::analyze::manifest::find_declaration;
 use crate::model::{Component, ComponentScope, Ecosystem, Package};
 
@@ -86,12 +86,18 @@ pub fn read(files: &[(String, String)]) -> Inventory {
     }
     let mut components = out.components;
     components.sort_by(|a, b| {
-        (&a.package.manifest, &a.purl, a.direct != Some(true), a.scope).cmp(&(
-            &b.package.manifest,
-            &b.purl,
-            b.direct != Some(true),
-            b.scope,
-        ))
+        (
+            &a.package.manifest,
+            &a.purl,
+            a.direct != Some(true),
+            a.scope,
+        )
+            .cmp(&(
+                &b.package.manifest,
+                &b.purl,
+                b.direct != Some(true),
+                b.scope,
+            ))
     });
     components.dedup_by(|b, a| a.package.manifest == b.package.manifest && a.purl == b.purl);
     Inventory {
@@ -153,9 +159,7 @@ impl Kind {
             "Gemfile.lock" | "gems.locked" => Kind::GemfileLock,
             "composer.json" => Kind::ComposerJson,
             "composer.lock" => Kind::ComposerLock,
-            _ if name.starts_with("requirements") && name.ends_with(".txt") => {
-                Kind::Requirements
-            }
+            _ if name.starts_with("requirements") && name.ends_with(".txt") => Kind::Requirements,
             _ => return None,
         })
     }
@@ -327,7 +331,9 @@ impl Unreadable {
 
     fn warning(&self, path: &str) -> String {
         match self.position {
-            Some((line, column)) => format!("{path}: line {line}, column {column}: {}", self.message),
+            Some((line, column)) => {
+                format!("{path}: line {line}, column {column}: {}", self.message)
+            }
             None => format!("{path}: {}", self.message),
         }
     }
@@ -393,8 +399,7 @@ fn read_directory(dir: &str, files: &[File], locked_dirs: &[(&str, Family)], out
             .iter()
             .filter(|(k, _, _)| lock_kinds.contains(k))
             .collect();
-        if locks.is_empty() && (first(manifest_kind).is_none() || covered(manifest_kind.family()))
-        {
+        if locks.is_empty() && (first(manifest_kind).is_none() || covered(manifest_kind.family())) {
             continue;
         }
         let manifest = manifest(manifest_kind, out);
@@ -473,8 +478,14 @@ fn from_manifest(
             let mut component = Component::new(package, d.scope)?;
             component.direct = d.direct;
             component.line = d.line.or_else(|| {
-                find_declaration(path, text, ecosystem, &d.name, d.version.as_deref().unwrap_or(""))
-                    .map(|found| found.line)
+                find_declaration(
+                    path,
+                    text,
+                    ecosystem,
+                    &d.name,
+                    d.version.as_deref().unwrap_or(""),
+                )
+                .map(|found| found.line)
             });
             component.licenses.declared = d.license.clone();
             Some(component)
@@ -519,7 +530,12 @@ fn from_lock(
             .iter()
             .copied()
             .find(|i| lock_direct.contains_key(i))
-            .or_else(|| candidates.iter().copied().find(|i| graph.roots().contains(i)))
+            .or_else(|| {
+                candidates
+                    .iter()
+                    .copied()
+                    .find(|i| graph.roots().contains(i))
+            })
             .or_else(|| {
                 // npm keeps nested copies too; the top-level one is the direct dependency.
                 candidates
@@ -562,13 +578,15 @@ fn from_lock(
         .into_iter()
         .map(|scope| (scope, roots_of(scope)))
         .collect();
-    let reach: Vec<(ComponentScope, Vec<bool>)> = scoped_roots
-        .iter()
-        .map(|(scope, from)| (*scope, graph.reachable(from)))
-        .collect();
     let mut all_roots: Vec<usize> = roots.keys().copied().collect();
     sort_by_name(graph, &mut all_roots);
+    let paths_by_scope: Vec<(ComponentScope, Paths)> = scoped_roots
+        .iter()
+        .map(|(scope, from)| (*scope, Paths::new(graph, from)))
+        .collect();
+    let all_paths = Paths::new(graph, &all_roots);
 
+    let lock_lines = LineIndex::new(lock_text);
     let mut components = Vec::new();
     for (i, node) in nodes.iter().enumerate() {
         let info = &lock.info[i];
@@ -579,9 +597,9 @@ fn from_lock(
         let scope = match direct {
             Some(scope) => scope,
             None => info.scope.unwrap_or_else(|| {
-                reach
+                paths_by_scope
                     .iter()
-                    .find(|(_, reached)| reached[i])
+                    .find(|(_, paths)| paths.reaches(i))
                     .map(|(scope, _)| *scope)
                     .unwrap_or_default()
             }),
@@ -597,8 +615,7 @@ fn from_lock(
             ),
             None => (
                 lock_path,
-                find_declaration(lock_path, lock_text, ecosystem, &node.name, &node.version)
-                    .map(|d| d.line),
+                lock_lines.declaration(lock_path, ecosystem, &node.name, &node.version),
             ),
         };
         let package = Package {
@@ -614,14 +631,11 @@ fn from_lock(
         component.line = line;
         component.licenses.declared = info.license.clone();
         if direct.is_none() && !roots.is_empty() {
-            let same_scope = scoped_roots
+            let path = paths_by_scope
                 .iter()
                 .find(|(s, _)| *s == scope)
-                .map(|(_, from)| from.as_slice())
-                .unwrap_or_default();
-            let path = graph
-                .path(same_scope, i)
-                .or_else(|| graph.path(&all_roots, i));
+                .and_then(|(_, paths)| paths.to(i))
+                .or_else(|| all_paths.to(i));
             if let Some(path) = path {
                 component.chain = path
                     .into_iter()
@@ -634,9 +648,88 @@ fn from_lock(
     components
 }
 
+/// The lines of a lockfile by the names they mention, so that finding each package's line
+/// looks at the few lines that name it rather than at the whole file (a lockfile of
+/// thousands of packages would otherwise take minutes).
+struct LineIndex<'a> {
+    text: &'a str,
+    lines: Vec<&'a str>,
+    by_name: HashMap<&'a str, Vec<usize>>,
+}
+
+impl<'a> LineIndex<'a> {
+    /// How many lines below a line naming a package its version may be (npm puts it first
+    /// in the entry, old Poetry locks after three other keys).
+    const WINDOW: usize = 16;
+
+    fn new(text: &'a str) -> LineIndex<'a> {
+        let lines: Vec<&str> = text.lines().collect();
+        let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+        let is_name_char =
+            |c: char| c.is_ascii_alphanumeric() || matches!(c, '@' | '/' | '.' | '_' | '-');
+        for (index, line) in lines.iter().enumerate() {
+            for token in line
+                .split(|c: char| !is_name_char(c))
+                .filter(|t| !t.is_empty())
+            {
+                // `node_modules/@s/a` also names `@s/a` and `a`; `a@1.0.0` names `a`.
+                let suffixes = std::iter::once(token)
+                    .chain(token.match_indices('/').map(|(at, _)| &token[at + 1..]));
+                for name in suffixes {
+                    let before_version = name
+                        .get(1..)
+                        .and_then(|rest| rest.find('@'))
+                        .map(|at| &name[..at + 1]);
+                    for name in std::iter::once(name).chain(before_version) {
+                        let list = by_name.entry(name).or_default();
+                        if list.last() != Some(&index) {
+                            list.push(index);
+                        }
+                    }
+                }
+            }
+        }
+        LineIndex {
+            text,
+            lines,
+            by_name,
+        }
+    }
+
+    /// The 1-based line declaring `name`@`version` ([`find_declaration`] over the lines
+    /// that name it and those just below).
+    fn declaration(
+        &self,
+        path: &str,
+        ecosystem: &Ecosystem,
+        name: &str,
+        version: &str,
+    ) -> Option<u32> {
+        let Some(candidates) = self.by_name.get(name) else {
+            return find_declaration(path, self.text, ecosystem, name, version).map(|d| d.line);
+        };
+        let mut excerpt = String::new();
+        let mut origin: Vec<usize> = Vec::new();
+        for &start in candidates {
+            let from = origin.last().map_or(start, |&last| start.max(last + 1));
+            let end = (start + Self::WINDOW).min(self.lines.len());
+            for index in from..end {
+                excerpt.push_str(self.lines[index]);
+                excerpt.push('\n');
+                origin.push(index);
+            }
+        }
+        let found = find_declaration(path, &excerpt, ecosystem, name, version)?;
+        let index = origin.get(usize::try_from(found.line).ok()?.checked_sub(1)?)?;
+        u32::try_from(index + 1).ok()
+    }
+}
+
 fn sort_by_name(graph: &Graph, indices: &mut [usize]) {
     let nodes = graph.nodes();
-    indices.sort_by(|&a, &b| (&nodes[a].name, &nodes[a].version, a).cmp(&(&nodes[b].name, &nodes[b].version, b)));
+    indices.sort_by(|&a, &b| {
+        (&nodes[a].name, &nodes[a].version, a).cmp(&(&nodes[b].name, &nodes[b].version, b))
+    });
 }
 
 /// A package name as the ecosystem compares names: PyPI ignores case and treats runs of

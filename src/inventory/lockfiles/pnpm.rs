@@ -56,7 +56,11 @@ pub(super) fn lock(text: &str) -> Result<Lock, Unreadable> {
             bodies.push(body);
         }
     }
-    let index: HashMap<&str, usize> = ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+    let index: HashMap<&str, usize> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.as_str(), i))
+        .collect();
     let find = |name: &str, reference: &str| -> Option<usize> {
         index.get(id_of(name, reference)?.as_str()).copied()
     };

@@ -112,12 +112,13 @@ pub(super) fn pep508(spec: &str) -> Option<(String, Option<String>)> {
     let name = spec[..end].to_string();
     let mut rest = spec[end..].trim_start();
     if rest.starts_with('[') {
-        rest = rest.split_once(']').map_or("", |(_, after)| after).trim_start();
+        rest = rest
+            .split_once(']')
+            .map_or("", |(_, after)| after)
+            .trim_start();
     }
     let rest = rest.trim_start_matches('(').trim_end_matches(')').trim();
-    if !rest.is_empty()
-        && !rest.starts_with(['=', '<', '>', '~', '!', '@', ','])
-    {
+    if !rest.is_empty() && !rest.starts_with(['=', '<', '>', '~', '!', '@', ',']) {
         return None;
     }
     let version = rest

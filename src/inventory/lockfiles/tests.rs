@@ -42,13 +42,7 @@ fn dump(inventory: &Inventory) -> String {
         .map(|c| {
             format!(
                 "{} {:?} {} direct={:?} line={:?} chain={:?} lic={:?}\n",
-                c.purl,
-                c.package.manifest,
-                c.scope,
-                c.direct,
-                c.line,
-                c.chain,
-                c.licenses.declared
+                c.purl, c.package.manifest, c.scope, c.direct, c.line, c.chain, c.licenses.declared
             )
         })
         .collect::<String>()
@@ -105,17 +99,27 @@ fn inventory_files_are_known_by_name_outside_installed_trees() {
 
 #[test]
 fn package_lock_v2_direct_from_package_json_and_chains_through_yargs() {
-    let inventory = read(&load("npm/v2", &["package.json", "package-lock.json"], "cli"));
+    let inventory = read(&load(
+        "npm/v2",
+        &["package.json", "package-lock.json"],
+        "cli",
+    ));
     assert!(inventory.warnings.is_empty(), "{:?}", inventory.warnings);
     assert_eq!(inventory.components.len(), 17, "{}", dump(&inventory));
     let yargs = find(&inventory, "yargs");
     assert_eq!(yargs.purl, "pkg:npm/yargs@17.4.1");
     assert_eq!(yargs.package.manifest.as_deref(), Some("cli/package.json"));
-    assert_eq!((yargs.direct, yargs.scope), (Some(true), ComponentScope::Runtime));
+    assert_eq!(
+        (yargs.direct, yargs.scope),
+        (Some(true), ComponentScope::Runtime)
+    );
     // `"yargs": "^17.4.1"` in package.json.
     assert_eq!(yargs.line, Some(15));
     let color_name = find(&inventory, "color-name");
-    assert_eq!(color_name.package.manifest.as_deref(), Some("cli/package-lock.json"));
+    assert_eq!(
+        color_name.package.manifest.as_deref(),
+        Some("cli/package-lock.json")
+    );
     assert_eq!(color_name.direct, Some(false));
     assert_eq!(color_name.scope, ComponentScope::Runtime);
     assert_eq!(
@@ -138,7 +142,10 @@ fn package_lock_v3_dev_optional_and_licences() {
     let inventory = read(&load("npm/v3", &["package.json", "package-lock.json"], ""));
     assert!(inventory.warnings.is_empty(), "{:?}", inventory.warnings);
     assert!(
-        inventory.components.iter().all(|c| c.scope == ComponentScope::Dev),
+        inventory
+            .components
+            .iter()
+            .all(|c| c.scope == ComponentScope::Dev),
         "only a devDependency: {}",
         dump(&inventory)
     );
@@ -158,7 +165,10 @@ fn package_lock_v3_dev_optional_and_licences() {
     assert_eq!(watcher.purl, "pkg:npm/%40parcel/watcher@2.5.1");
     assert_eq!(watcher.line, Some(16));
     assert_eq!(
-        find(&inventory, "source-map-js").licenses.declared.as_deref(),
+        find(&inventory, "source-map-js")
+            .licenses
+            .declared
+            .as_deref(),
         Some("BSD-3-Clause")
     );
 }
@@ -176,12 +186,20 @@ fn package_lock_v1_nested_tree_without_package_json() {
     let color = find(&inventory, "supports-color");
     assert_eq!(color.scope, ComponentScope::Runtime);
     assert_eq!(color.line, Some(13));
-    assert_eq!(inventory.components.len(), 2, "has-flag is required, not locked");
+    assert_eq!(
+        inventory.components.len(),
+        2,
+        "has-flag is required, not locked"
+    );
 }
 
 #[test]
 fn agpl_runtime_and_dev_only_dependencies_keep_their_scope_and_licence() {
-    let inventory = read(&load("npm/agpl", &["package.json", "package-lock.json"], "web"));
+    let inventory = read(&load(
+        "npm/agpl",
+        &["package.json", "package-lock.json"],
+        "web",
+    ));
     assert!(inventory.warnings.is_empty(), "{:?}", inventory.warnings);
     let server = find(&inventory, "copyleft-server");
     assert_eq!(server.scope, ComponentScope::Runtime);
@@ -192,12 +210,18 @@ fn agpl_runtime_and_dev_only_dependencies_keep_their_scope_and_licence() {
     assert_eq!(server.line, Some(6));
     let util = find(&inventory, "tiny-util");
     assert_eq!(util.scope, ComponentScope::Runtime);
-    assert_eq!(util.chain, chain(&["copyleft-server@2.1.3", "tiny-util@1.0.4"]));
+    assert_eq!(
+        util.chain,
+        chain(&["copyleft-server@2.1.3", "tiny-util@1.0.4"])
+    );
     assert_eq!(util.licenses.declared.as_deref(), Some("MIT"));
     let runner = find(&inventory, "test-runner");
     assert_eq!(runner.scope, ComponentScope::Dev);
     assert_eq!(runner.direct, Some(true));
-    assert_eq!(runner.licenses.declared.as_deref(), Some("AGPL-3.0-or-later"));
+    assert_eq!(
+        runner.licenses.declared.as_deref(),
+        Some("AGPL-3.0-or-later")
+    );
 }
 
 #[test]
@@ -229,11 +253,17 @@ fn pnpm_v6_sections_and_v9_snapshots() {
     let v6 = read(&load("pnpm/v6", &["pnpm-lock.yaml"], ""));
     assert!(v6.warnings.is_empty(), "{:?}", v6.warnings);
     let number = find(&v6, "is-number");
-    assert_eq!((number.scope, number.direct), (ComponentScope::Dev, Some(true)));
+    assert_eq!(
+        (number.scope, number.direct),
+        (ComponentScope::Dev, Some(true))
+    );
     assert_eq!(number.package.version.as_deref(), Some("7.0.0"));
     assert_eq!(number.line, Some(20));
     let uuid = find(&v6, "uuid");
-    assert_eq!((uuid.scope, uuid.direct), (ComponentScope::Runtime, Some(true)));
+    assert_eq!(
+        (uuid.scope, uuid.direct),
+        (ComponentScope::Runtime, Some(true))
+    );
 
     let v9 = read(&load("pnpm/v9", &["pnpm-lock.yaml"], ""));
     assert!(v9.warnings.is_empty(), "{:?}", v9.warnings);
@@ -256,7 +286,10 @@ fn cargo_lock_with_its_manifest() {
     let inventory = read(&load("cargo", &["Cargo.toml", "Cargo.lock"], "alloq"));
     assert!(inventory.warnings.is_empty(), "{:?}", inventory.warnings);
     assert!(
-        inventory.components.iter().all(|c| c.package.name != "alloq"),
+        inventory
+            .components
+            .iter()
+            .all(|c| c.package.name != "alloq"),
         "the workspace's own package is not a component"
     );
     let spin = find(&inventory, "spin");
@@ -270,7 +303,10 @@ fn cargo_lock_with_its_manifest() {
         scopeguard.chain,
         chain(&["spin@0.9.8", "lock_api@0.4.11", "scopeguard@1.2.0"])
     );
-    assert_eq!(scopeguard.package.manifest.as_deref(), Some("alloq/Cargo.lock"));
+    assert_eq!(
+        scopeguard.package.manifest.as_deref(),
+        Some("alloq/Cargo.lock")
+    );
     assert_eq!(scopeguard.line, Some(30));
 }
 
@@ -285,7 +321,10 @@ fn cargo_dev_dependencies_are_dev_and_so_is_what_only_they_need() {
     ));
     let inventory = read(&files);
     let spin = find(&inventory, "spin");
-    assert_eq!((spin.scope, spin.direct, spin.line), (ComponentScope::Dev, Some(true), Some(6)));
+    assert_eq!(
+        (spin.scope, spin.direct, spin.line),
+        (ComponentScope::Dev, Some(true), Some(6))
+    );
     assert_eq!(find(&inventory, "autocfg").scope, ComponentScope::Dev);
 }
 
@@ -294,7 +333,10 @@ fn poetry_lock_old_categories_and_pyproject_groups() {
     let inventory = read(&load("poetry", &["pyproject.toml", "poetry.lock"], ""));
     assert!(inventory.warnings.is_empty(), "{:?}", inventory.warnings);
     let prompt = find(&inventory, "prompt");
-    assert_eq!((prompt.scope, prompt.direct), (ComponentScope::Runtime, Some(true)));
+    assert_eq!(
+        (prompt.scope, prompt.direct),
+        (ComponentScope::Runtime, Some(true))
+    );
     assert_eq!(prompt.package.manifest.as_deref(), Some("pyproject.toml"));
     assert_eq!(prompt.line, Some(13));
     let flake8 = find(&inventory, "flake8");
@@ -326,9 +368,17 @@ fn uv_lock_project_groups() {
     let inventory = read(&load("uv", &["pyproject.toml", "uv.lock"], "pkg"));
     assert!(inventory.warnings.is_empty(), "{:?}", inventory.warnings);
     assert_eq!(inventory.components.len(), 7, "{}", dump(&inventory));
-    assert!(inventory.components.iter().all(|c| c.package.name != "test-pkg"));
+    assert!(
+        inventory
+            .components
+            .iter()
+            .all(|c| c.package.name != "test-pkg")
+    );
     let polars = find(&inventory, "polars");
-    assert_eq!((polars.scope, polars.direct), (ComponentScope::Runtime, Some(true)));
+    assert_eq!(
+        (polars.scope, polars.direct),
+        (ComponentScope::Runtime, Some(true))
+    );
     assert_eq!(polars.line, Some(8));
     let pytest = find(&inventory, "pytest");
     assert_eq!((pytest.scope, pytest.line), (ComponentScope::Dev, Some(13)));
@@ -349,9 +399,15 @@ fn requirements_files_pin_versions_and_name_the_scope() {
     assert!(inventory.warnings.is_empty(), "{:?}", inventory.warnings);
     let flask = find(&inventory, "Flask");
     assert_eq!(flask.purl, "pkg:pypi/flask@2.0.2");
-    assert_eq!((flask.scope, flask.direct, flask.line), (ComponentScope::Runtime, Some(true), Some(12)));
+    assert_eq!(
+        (flask.scope, flask.direct, flask.line),
+        (ComponentScope::Runtime, Some(true), Some(12))
+    );
     let pytest = find(&inventory, "pytest");
-    assert_eq!(pytest.package.manifest.as_deref(), Some("requirements-dev.txt"));
+    assert_eq!(
+        pytest.package.manifest.as_deref(),
+        Some("requirements-dev.txt")
+    );
     assert_eq!((pytest.scope, pytest.line), (ComponentScope::Dev, Some(31)));
     assert_eq!(
         find(&inventory, "keras-nightly").package.version.as_deref(),
@@ -366,10 +422,20 @@ fn requirements_extras_markers_comments_and_options() {
     assert!(inventory.warnings.is_empty(), "{:?}", inventory.warnings);
     let requests = find(&inventory, "requests");
     assert_eq!(requests.package.version.as_deref(), Some("2.31.0"));
-    assert_eq!((requests.scope, requests.line), (ComponentScope::Test, Some(4)));
+    assert_eq!(
+        (requests.scope, requests.line),
+        (ComponentScope::Test, Some(4))
+    );
     let urllib3 = find(&inventory, "urllib3");
-    assert_eq!((urllib3.package.version.as_deref(), urllib3.line), (Some("2.0.7"), Some(5)));
-    assert_eq!(find(&inventory, "Django").package.version, None, "a range is not a pin");
+    assert_eq!(
+        (urllib3.package.version.as_deref(), urllib3.line),
+        (Some("2.0.7"), Some(5))
+    );
+    assert_eq!(
+        find(&inventory, "Django").package.version,
+        None,
+        "a range is not a pin"
+    );
     assert_eq!(find(&inventory, "foo").package.version, None);
     assert_eq!(inventory.components.len(), 4, "{}", dump(&inventory));
 }
@@ -395,18 +461,30 @@ fn go_sum_alone_gives_versions_and_go_mod_wins_beside_it() {
     let inventory = read(&load("gosum", &["go.sum"], ""));
     assert!(inventory.warnings.is_empty(), "{:?}", inventory.warnings);
     let gin = find(&inventory, "github.com/gin-gonic/gin");
-    assert_eq!((gin.package.version.as_deref(), gin.direct, gin.line), (Some("v1.7.7"), None, Some(7)));
+    assert_eq!(
+        (gin.package.version.as_deref(), gin.direct, gin.line),
+        (Some("v1.7.7"), None, Some(7))
+    );
     assert!(
-        inventory.components.iter().all(|c| c.package.name != "github.com/creack/pty"),
+        inventory
+            .components
+            .iter()
+            .all(|c| c.package.name != "github.com/creack/pty"),
         "a go.mod hash alone is not a download"
     );
     assert_eq!(inventory.components.len(), 35, "{}", dump(&inventory));
 
     let mut both = load("gosum", &["go.sum"], "");
-    both.push(("go.mod".to_string(), "module x\n\nrequire gorm.io/gorm v1.22.4\n".to_string()));
+    both.push((
+        "go.mod".to_string(),
+        "module x\n\nrequire gorm.io/gorm v1.22.4\n".to_string(),
+    ));
     let inventory = read(&both);
     assert_eq!(inventory.components.len(), 1);
-    assert_eq!(inventory.components[0].package.manifest.as_deref(), Some("go.mod"));
+    assert_eq!(
+        inventory.components[0].package.manifest.as_deref(),
+        Some("go.mod")
+    );
 }
 
 #[test]
@@ -416,12 +494,25 @@ fn pom_scopes_and_versions_the_parent_manages() {
     assert_eq!(inventory.components.len(), 8);
     let mockito = find(&inventory, "org.mockito:mockito-core");
     assert_eq!(mockito.purl, "pkg:maven/org.mockito/mockito-core@5.12.0");
-    assert_eq!((mockito.scope, mockito.direct, mockito.line), (ComponentScope::Test, Some(true), Some(78)));
-    let web = find(&inventory, "org.springframework.boot:spring-boot-starter-web");
-    assert_eq!(web.package.version, None, "spring-boot-starter-parent manages it");
+    assert_eq!(
+        (mockito.scope, mockito.direct, mockito.line),
+        (ComponentScope::Test, Some(true), Some(78))
+    );
+    let web = find(
+        &inventory,
+        "org.springframework.boot:spring-boot-starter-web",
+    );
+    assert_eq!(
+        web.package.version, None,
+        "spring-boot-starter-parent manages it"
+    );
     assert_eq!((web.scope, web.line), (ComponentScope::Runtime, Some(35)));
     let devtools = find(&inventory, "org.springframework.boot:spring-boot-devtools");
-    assert_eq!(devtools.scope, ComponentScope::Runtime, "<scope>runtime</scope>");
+    assert_eq!(
+        devtools.scope,
+        ComponentScope::Runtime,
+        "<scope>runtime</scope>"
+    );
 }
 
 #[test]
@@ -471,12 +562,21 @@ fn pom_properties_and_dependency_management_resolve_versions() {
 "#;
     let inventory = read(&[("pom.xml".to_string(), pom.to_string())]);
     let version = |name: &str| find(&inventory, name).package.version.clone();
-    assert_eq!(version("com.fasterxml.jackson.core:jackson-databind").as_deref(), Some("2.15.2"));
-    assert_eq!(version("org.apache.logging.log4j:log4j-core").as_deref(), Some("2.17.1"));
+    assert_eq!(
+        version("com.fasterxml.jackson.core:jackson-databind").as_deref(),
+        Some("2.15.2")
+    );
+    assert_eq!(
+        version("org.apache.logging.log4j:log4j-core").as_deref(),
+        Some("2.17.1")
+    );
     assert_eq!(version("org.example:app-model").as_deref(), Some("1.4.0"));
     assert_eq!(version("org.example:unknown"), None);
     let databind = find(&inventory, "com.fasterxml.jackson.core:jackson-databind");
-    assert_eq!((databind.scope, databind.line), (ComponentScope::Runtime, Some(23)));
+    assert_eq!(
+        (databind.scope, databind.line),
+        (ComponentScope::Runtime, Some(23))
+    );
 }
 
 #[test]
@@ -484,7 +584,10 @@ fn gemfile_lock_graph_dependencies_and_gemfile_groups() {
     let inventory = read(&load("bundler", &["Gemfile", "Gemfile.lock"], "cli"));
     assert!(inventory.warnings.is_empty(), "{:?}", inventory.warnings);
     assert!(
-        inventory.components.iter().all(|c| c.package.name != "simple_commander"),
+        inventory
+            .components
+            .iter()
+            .all(|c| c.package.name != "simple_commander"),
         "the gemspec's own gem (PATH) is the project"
     );
     let reporter = find(&inventory, "codeclimate-test-reporter");
@@ -494,11 +597,17 @@ fn gemfile_lock_graph_dependencies_and_gemfile_groups() {
     // The gemspec's runtime dependency is direct; there is no Gemfile line for it.
     let highline = find(&inventory, "highline");
     assert_eq!(highline.direct, Some(true));
-    assert_eq!(highline.package.manifest.as_deref(), Some("cli/Gemfile.lock"));
+    assert_eq!(
+        highline.package.manifest.as_deref(),
+        Some("cli/Gemfile.lock")
+    );
     assert_eq!(highline.line, Some(18));
     let ast = find(&inventory, "ast");
     assert_eq!(ast.direct, Some(false));
-    assert_eq!(ast.chain, chain(&["rubocop@0.29.1", "parser@2.3.3.1", "ast@2.3.0"]));
+    assert_eq!(
+        ast.chain,
+        chain(&["rubocop@0.29.1", "parser@2.3.3.1", "ast@2.3.0"])
+    );
     assert_eq!(ast.line, Some(10));
 }
 
@@ -508,10 +617,16 @@ fn composer_lock_dev_packages_and_licence_lists() {
     assert!(inventory.warnings.is_empty(), "{:?}", inventory.warnings);
     let tools = find(&inventory, "wp-cli/php-cli-tools");
     assert_eq!(tools.purl, "pkg:composer/wp-cli/php-cli-tools@v0.11.13");
-    assert_eq!((tools.scope, tools.direct, tools.line), (ComponentScope::Runtime, Some(true), Some(32)));
+    assert_eq!(
+        (tools.scope, tools.direct, tools.line),
+        (ComponentScope::Runtime, Some(true), Some(32))
+    );
     assert_eq!(tools.licenses.declared.as_deref(), Some("MIT"));
     let sniffer = find(&inventory, "squizlabs/php_codesniffer");
-    assert_eq!((sniffer.scope, sniffer.line), (ComponentScope::Dev, Some(35)));
+    assert_eq!(
+        (sniffer.scope, sniffer.line),
+        (ComponentScope::Dev, Some(35))
+    );
     assert_eq!(sniffer.licenses.declared.as_deref(), Some("BSD-3-Clause"));
 }
 
@@ -532,14 +647,21 @@ fn composer_licence_arrays_join_with_or_and_require_gives_chains() {
     ]);
     let log = find(&inventory, "psr/log");
     assert_eq!(log.licenses.declared.as_deref(), Some("MIT OR Apache-2.0"));
-    assert_eq!(log.chain, chain(&["monolog/monolog@2.9.1", "psr/log@3.0.0"]));
+    assert_eq!(
+        log.chain,
+        chain(&["monolog/monolog@2.9.1", "psr/log@3.0.0"])
+    );
     assert_eq!(log.direct, Some(false));
 }
 
 #[test]
 fn components_are_sorted_and_one_per_purl_and_manifest() {
     let mut files = load("npm/v2", &["package.json", "package-lock.json"], "");
-    files.extend(load("npm/v2", &["package.json", "package-lock.json"], "copy"));
+    files.extend(load(
+        "npm/v2",
+        &["package.json", "package-lock.json"],
+        "copy",
+    ));
     let inventory = read(&files);
     assert_eq!(inventory.components.len(), 34);
     let keys: Vec<(Option<&str>, &str)> = inventory
@@ -565,7 +687,12 @@ fn workspace_members_without_a_lockfile_are_covered_by_the_one_above() {
         "{\"devDependencies\": {\"eslint\": \"^8.0.0\"}}".to_string(),
     ));
     let inventory = read(&files);
-    assert!(inventory.components.iter().all(|c| c.package.name != "react"));
+    assert!(
+        inventory
+            .components
+            .iter()
+            .all(|c| c.package.name != "react")
+    );
     // A manifest under no lockfile lists what it declares, without versions.
     let mut lone = vec![(
         "tools/package.json".to_string(),
@@ -575,7 +702,10 @@ fn workspace_members_without_a_lockfile_are_covered_by_the_one_above() {
     let inventory = read(&lone);
     let eslint = find(&inventory, "eslint");
     assert_eq!(eslint.package.version, None);
-    assert_eq!((eslint.scope, eslint.direct, eslint.line), (ComponentScope::Dev, Some(true), Some(3)));
+    assert_eq!(
+        (eslint.scope, eslint.direct, eslint.line),
+        (ComponentScope::Dev, Some(true), Some(3))
+    );
 }
 
 /// Malformed files give one warning naming the file and the position, never a panic, and
@@ -583,20 +713,76 @@ fn workspace_members_without_a_lockfile_are_covered_by_the_one_above() {
 #[test]
 fn malformed_files_warn_with_file_and_position() {
     let cases: [(&str, &str, &str); 14] = [
-        ("a/package-lock.json", "{\n  \"packages\": {\n    \"\": [}\n", "a/package-lock.json: line 3, column"),
-        ("b/package.json", "{\n  \"dependencies\": 5\n}\n", "b/package.json: line 2, column"),
-        ("c/yarn.lock", "# yarn lockfile v1\n\nleft-pad@^1.0.0:\n  version \"1.3.0\"\nthis is not yarn\n", "c/yarn.lock: line 5, column 1"),
-        ("d/yarn.lock", "__metadata:\n  version: 6\n\"a@npm:1\": [oops\n", "d/yarn.lock: line 4, column 1"),
-        ("e/pnpm-lock.yaml", "lockfileVersion: '9.0'\nimporters:\n  .: [\n", "e/pnpm-lock.yaml: line"),
-        ("f/Cargo.lock", "version = 3\n\n[[package]]\nname = 1\n", "f/Cargo.lock: line 4, column"),
-        ("g/poetry.lock", "[[package]]\nname = \"x\"\nversion = \n", "g/poetry.lock: line 3, column"),
-        ("h/uv.lock", "version = 1\n[[package]]\nname = \"x\"\ndependencies = [{ nam = \"y\" }]\n", "h/uv.lock: line 4, column"),
-        ("i/requirements.txt", "flask==2.0.2\n!!! not a requirement\n", "i/requirements.txt: line 2, column 1"),
-        ("j/go.mod", "module x\n\nrequire (\n\tgithub.com/a/b\n)\n", "j/go.mod: line 4, column 2"),
-        ("k/pom.xml", "<project>\n  <dependencies>\n</project>\n", "k/pom.xml: line 3, column"),
-        ("l/Gemfile.lock", "GEM\n  remote: https://rubygems.org/\n  specs:\n    rails 7.0\n", "l/Gemfile.lock: line 4, column 5"),
-        ("m/composer.lock", "{\"packages\": [{\"name\": 1, \"version\": \"1\"}]}", "m/composer.lock: line 1, column"),
-        ("n/pyproject.toml", "[project\ndependencies = []\n", "n/pyproject.toml: line 1, column"),
+        (
+            "a/package-lock.json",
+            "{\n  \"packages\": {\n    \"\": [}\n",
+            "a/package-lock.json: line 3, column",
+        ),
+        (
+            "b/package.json",
+            "{\n  \"dependencies\": 5\n}\n",
+            "b/package.json: line 2, column",
+        ),
+        (
+            "c/yarn.lock",
+            "# yarn lockfile v1\n\nleft-pad@^1.0.0:\n  version \"1.3.0\"\nthis is not yarn\n",
+            "c/yarn.lock: line 5, column 1",
+        ),
+        (
+            "d/yarn.lock",
+            "__metadata:\n  version: 6\n\"a@npm:1\": [oops\n",
+            "d/yarn.lock: line 4, column 1",
+        ),
+        (
+            "e/pnpm-lock.yaml",
+            "lockfileVersion: '9.0'\nimporters:\n  .: [\n",
+            "e/pnpm-lock.yaml: line",
+        ),
+        (
+            "f/Cargo.lock",
+            "version = 3\n\n[[package]]\nname = 1\n",
+            "f/Cargo.lock: line 4, column",
+        ),
+        (
+            "g/poetry.lock",
+            "[[package]]\nname = \"x\"\nversion = \n",
+            "g/poetry.lock: line 3, column",
+        ),
+        (
+            "h/uv.lock",
+            "version = 1\n[[package]]\nname = \"x\"\ndependencies = [{ nam = \"y\" }]\n",
+            "h/uv.lock: line 4, column",
+        ),
+        (
+            "i/requirements.txt",
+            "flask==2.0.2\n!!! not a requirement\n",
+            "i/requirements.txt: line 2, column 1",
+        ),
+        (
+            "j/go.mod",
+            "module x\n\nrequire (\n\tgithub.com/a/b\n)\n",
+            "j/go.mod: line 4, column 2",
+        ),
+        (
+            "k/pom.xml",
+            "<project>\n  <dependencies>\n</project>\n",
+            "k/pom.xml: line 3, column",
+        ),
+        (
+            "l/Gemfile.lock",
+            "GEM\n  remote: https://rubygems.org/\n  specs:\n    rails 7.0\n",
+            "l/Gemfile.lock: line 4, column 5",
+        ),
+        (
+            "m/composer.lock",
+            "{\"packages\": [{\"name\": 1, \"version\": \"1\"}]}",
+            "m/composer.lock: line 1, column",
+        ),
+        (
+            "n/pyproject.toml",
+            "[project\ndependencies = []\n",
+            "n/pyproject.toml: line 1, column",
+        ),
     ];
     for (path, text, expected) in cases {
         let mut files = vec![(path.to_string(), text.to_string())];
@@ -606,7 +792,10 @@ fn malformed_files_warn_with_file_and_position() {
         let warning = warning(&inventory);
         assert!(warning.starts_with(expected), "{path}: {warning}");
         assert!(
-            inventory.components.iter().any(|c| c.package.name == "github.com/lib/pq"),
+            inventory
+                .components
+                .iter()
+                .any(|c| c.package.name == "github.com/lib/pq"),
             "{path}"
         );
     }
@@ -615,5 +804,8 @@ fn malformed_files_warn_with_file_and_position() {
         "requirements.txt".to_string(),
         "flask==2.0.2\n!!! not a requirement\n".to_string(),
     )]);
-    assert_eq!(find(&inventory, "flask").package.version.as_deref(), Some("2.0.2"));
+    assert_eq!(
+        find(&inventory, "flask").package.version.as_deref(),
+        Some("2.0.2")
+    );
 }

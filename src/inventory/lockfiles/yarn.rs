@@ -25,7 +25,11 @@ struct Entry {
 /// the direct entries of a classic lock.
 pub(super) fn lock(text: &str, package_json: Option<&str>) -> Result<Lock, Unreadable> {
     let berry = text.lines().any(|l| l.starts_with("__metadata:"));
-    let entries = if berry { berry_entries(text)? } else { classic_entries(text)? };
+    let entries = if berry {
+        berry_entries(text)?
+    } else {
+        classic_entries(text)?
+    };
     let mut by_key: HashMap<&str, usize> = HashMap::new();
     for (i, entry) in entries.iter().enumerate() {
         for key in &entry.keys {
@@ -52,8 +56,7 @@ pub(super) fn lock(text: &str, package_json: Option<&str>) -> Result<Lock, Unrea
         .flat_map(|e| e.deps.iter().filter_map(|(n, r)| resolve(n, r)))
         .map(|i| (i, None))
         .collect();
-    if let Some(manifest) = package_json.and_then(|t| serde_json::from_str::<PackageJson>(t).ok())
-    {
+    if let Some(manifest) = package_json.and_then(|t| serde_json::from_str::<PackageJson>(t).ok()) {
         for (list, scope) in [
             (&manifest.dependencies, ComponentScope::Runtime),
             (&manifest.optional_dependencies, ComponentScope::Runtime),
@@ -141,7 +144,10 @@ fn classic_entries(text: &str) -> Result<Vec<Entry>, Unreadable> {
             header_line = number;
             in_deps = false;
             let keys: Vec<String> = keys.split(", ").map(|k| unquote(k).to_string()).collect();
-            let name = keys.first().map(|k| key_name(k).to_string()).unwrap_or_default();
+            let name = keys
+                .first()
+                .map(|k| key_name(k).to_string())
+                .unwrap_or_default();
             entries.push(Entry {
                 keys,
                 name,
@@ -150,7 +156,11 @@ fn classic_entries(text: &str) -> Result<Vec<Entry>, Unreadable> {
             continue;
         }
         let Some(entry) = entries.last_mut() else {
-            return Err(Unreadable::at(number, indent + 1, "indented text before any entry"));
+            return Err(Unreadable::at(
+                number,
+                indent + 1,
+                "indented text before any entry",
+            ));
         };
         if indent <= 2 {
             in_deps = matches!(trimmed, "dependencies:" | "optionalDependencies:");
@@ -159,7 +169,9 @@ fn classic_entries(text: &str) -> Result<Vec<Entry>, Unreadable> {
             }
         } else if in_deps {
             let (name, range) = trimmed.split_once(' ').unwrap_or((trimmed, ""));
-            entry.deps.push((unquote(name).to_string(), unquote(range).to_string()));
+            entry
+                .deps
+                .push((unquote(name).to_string(), unquote(range).to_string()));
         }
     }
     finish(&entries, header_line)?;
@@ -176,7 +188,10 @@ fn berry_entries(text: &str) -> Result<Vec<Entry>, Unreadable> {
             continue;
         }
         let keys: Vec<String> = keys.split(", ").map(|k| k.trim().to_string()).collect();
-        let name = keys.first().map(|k| key_name(k).to_string()).unwrap_or_default();
+        let name = keys
+            .first()
+            .map(|k| key_name(k).to_string())
+            .unwrap_or_default();
         let field = |f: &str| body.get(f).and_then(serde_yaml_ng::Value::as_str);
         let version = field("version").unwrap_or_default().to_string();
         let workspace = keys.iter().any(|k| k.contains("@workspace:"))
