@@ -82,7 +82,7 @@ pub fn read(files: &[(String, String)]) -> Inventory {
         .collect();
     let mut out = Output::default();
     for (dir, files) in &directories {
-        read_directory(dir, files, &locked_dirs, &mut out);
+        read_directory(dir, files, &directories, &locked_dirs, &mut out);
     }
     let mut components = out.components;
     components.sort_by(|a, b| {
@@ -276,6 +276,13 @@ impl Declared {
     }
 }
 
+/// A manifest that was read: where, its text, and what it declares.
+struct Manifest<'a> {
+    path: &'a str,
+    text: &'a str,
+    declared: Vec<Declared>,
+}
+
 /// Why a file could not be read, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Unreadable {
@@ -357,32 +364,21 @@ struct Output {
 /// One file of a directory: its kind, path and text.
 type File<'a> = (Kind, &'a str, &'a str);
 
-fn read_directory(dir: &str, files: &[File], locked_dirs: &[(&str, Family)], out: &mut Output) {
+fn read_directory(
+    dir: &str,
+    files: &[File],
+    directories: &BTreeMap<&str, Vec<File>>,
+    locked_dirs: &[(&str, Family)],
+    out: &mut Output,
+) {
     let first = |kind: Kind| files.iter().find(|(k, _, _)| *k == kind);
-    // A manifest without a lockfile beside it lists only what it declares; when a lockfile
-    // above it covers it (a workspace member), that lockfile speaks for it.
-    let covered = |family: Family| {
+    // The directory of the lockfile that covers `below` for `family`: the nearest above it.
+    let nearest_lock = |below: &str, family: Family| {
         locked_dirs
             .iter()
-            .any(|(locked, f)| *f == family && is_within(dir, locked))
-    };
-    let manifest = |kind: Kind, out: &mut Output| -> Option<(&str, &str, Vec<Declared>)> {
-        let (_, path, text) = first(kind)?;
-        let parsed = match kind {
-            Kind::PackageJson => npm::manifest(text),
-            Kind::CargoToml => cargo::manifest(text),
-            Kind::Pyproject => pyproject::manifest(text),
-            Kind::Gemfile => Ok(bundler::gemfile(text)),
-            Kind::ComposerJson => composer::manifest(text),
-            _ => return None,
-        };
-        match parsed {
-            Ok(declared) => Some((path, text, declared)),
-            Err(e) => {
-                out.warnings.push(e.warning(path));
-                None
-            }
-        }
+            .filter(|(locked, f)| *f == family && is_within(below, locked))
+            .map(|(locked, _)| *locked)
+            .max_by_key(|locked| locked.len())
     };
 
     for (manifest_kind, lock_kinds) in [
@@ -395,21 +391,41 @@ fn read_directory(dir: &str, files: &[File], locked_dirs: &[(&str, Family)], out
         (Kind::Gemfile, &[Kind::GemfileLock][..]),
         (Kind::ComposerJson, &[Kind::ComposerLock][..]),
     ] {
+        let family = manifest_kind.family();
+        let ecosystem = manifest_kind.ecosystem();
         let locks: Vec<&File> = files
             .iter()
             .filter(|(k, _, _)| lock_kinds.contains(k))
             .collect();
-        if locks.is_empty() && (first(manifest_kind).is_none() || covered(manifest_kind.family())) {
-            continue;
-        }
-        let manifest = manifest(manifest_kind, out);
-        let ecosystem = manifest_kind.ecosystem();
         if locks.is_empty() {
-            if let Some((path, text, declared)) = &manifest {
+            // A manifest without a lockfile lists only what it declares; when a lockfile
+            // above it covers it (a workspace member), that lockfile speaks for it.
+            if nearest_lock(dir, family).is_none()
+                && let Some(&(_, path, text)) = first(manifest_kind)
+                && let Some(manifest) = read_manifest(manifest_kind, path, text, out)
+            {
                 out.components
-                    .extend(from_manifest(&ecosystem, path, text, declared));
+                    .extend(from_manifest(&ecosystem, path, text, &manifest.declared));
             }
             continue;
+        }
+        let mut manifests: Vec<Manifest> = first(manifest_kind)
+            .and_then(|&(kind, path, text)| read_manifest(kind, path, text, out))
+            .into_iter()
+            .collect();
+        for (member, member_files) in directories {
+            if *member == dir
+                || !is_within(member, dir)
+                || nearest_lock(member, family) != Some(dir)
+            {
+                continue;
+            }
+            if let Some(&(kind, path, text)) =
+                member_files.iter().find(|(k, _, _)| *k == manifest_kind)
+                && let Some(manifest) = read_manifest(kind, path, text, out)
+            {
+                manifests.push(manifest);
+            }
         }
         for &&(kind, path, text) in &locks {
             let lock = match kind {
@@ -424,11 +440,10 @@ fn read_directory(dir: &str, files: &[File], locked_dirs: &[(&str, Family)], out
                 _ => continue,
             };
             match lock {
-                Ok(lock) => out.components.extend(from_lock(
-                    &ecosystem,
-                    (path, text, &lock),
-                    manifest.as_ref().map(|(p, t, d)| (*p, *t, d.as_slice())),
-                )),
+                Ok(lock) => {
+                    out.components
+                        .extend(from_lock(&ecosystem, (path, text, &lock), &manifests))
+                }
                 Err(e) => out.warnings.push(e.warning(path)),
             }
         }
@@ -455,6 +470,35 @@ fn read_directory(dir: &str, files: &[File], locked_dirs: &[(&str, Family)], out
                     .extend(from_manifest(&kind.ecosystem(), path, text, &declared));
             }
             Err(e) => out.warnings.push(e.warning(path)),
+        }
+    }
+}
+
+/// A manifest read for a lockfile (or on its own); `None`, with a warning, when it cannot
+/// be read.
+fn read_manifest<'a>(
+    kind: Kind,
+    path: &'a str,
+    text: &'a str,
+    out: &mut Output,
+) -> Option<Manifest<'a>> {
+    let parsed = match kind {
+        Kind::PackageJson => npm::manifest(text),
+        Kind::CargoToml => cargo::manifest(text),
+        Kind::Pyproject => pyproject::manifest(text),
+        Kind::Gemfile => Ok(bundler::gemfile(text)),
+        Kind::ComposerJson => composer::manifest(text),
+        _ => return None,
+    };
+    match parsed {
+        Ok(declared) => Some(Manifest {
+            path,
+            text,
+            declared,
+        }),
+        Err(e) => {
+            out.warnings.push(e.warning(path));
+            None
         }
     }
 }
@@ -493,12 +537,13 @@ fn from_manifest(
         .collect()
 }
 
-/// Components of a lockfile, with its manifest (when the directory has one) saying which
-/// are direct and what they are for.
+/// Components of a lockfile, with its manifests saying which are direct and what they are
+/// for: the directory's own first, then those of the workspace members below it that the
+/// lockfile covers. A direct dependency's manifest is the first that declares it.
 fn from_lock(
     ecosystem: &Ecosystem,
     (lock_path, lock_text, lock): (&str, &str, &Lock),
-    manifest: Option<(&str, &str, &[Declared])>,
+    manifests: &[Manifest],
 ) -> Vec<Component> {
     let graph = &lock.graph;
     let nodes = graph.nodes();
@@ -521,8 +566,11 @@ fn from_lock(
 
     // The direct dependencies and their scopes: the manifest's word first, then the lock's.
     let mut roots: BTreeMap<usize, ComponentScope> = BTreeMap::new();
-    let mut declared_in_manifest: HashMap<usize, &Declared> = HashMap::new();
-    for declared in manifest.map(|(_, _, d)| d).unwrap_or_default() {
+    let mut declared_in_manifest: HashMap<usize, (&Manifest, &Declared)> = HashMap::new();
+    let declarations = manifests
+        .iter()
+        .flat_map(|m| m.declared.iter().map(move |d| (m, d)));
+    for (manifest, declared) in declarations {
         let Some(candidates) = by_name.get(&key(&declared.name)) else {
             continue;
         };
@@ -548,7 +596,9 @@ fn from_lock(
         };
         let scope = roots.entry(chosen).or_insert(declared.scope);
         *scope = (*scope).min(declared.scope);
-        declared_in_manifest.entry(chosen).or_insert(declared);
+        declared_in_manifest
+            .entry(chosen)
+            .or_insert((manifest, declared));
     }
     let named_in_manifest = |i: usize| {
         declared_in_manifest
@@ -604,13 +654,18 @@ fn from_lock(
                     .unwrap_or_default()
             }),
         };
-        let in_manifest = declared_in_manifest.get(&i).zip(manifest);
-        let (path, line) = match in_manifest {
-            Some((declared, (path, text, _))) => (
-                path,
+        let (path, line) = match declared_in_manifest.get(&i) {
+            Some((manifest, declared)) => (
+                manifest.path,
                 declared.line.or_else(|| {
-                    find_declaration(path, text, ecosystem, &declared.name, &node.version)
-                        .map(|d| d.line)
+                    find_declaration(
+                        manifest.path,
+                        manifest.text,
+                        ecosystem,
+                        &declared.name,
+                        &node.version,
+                    )
+                    .map(|d| d.line)
                 }),
             ),
             None => (

@@ -809,3 +809,33 @@ fn malformed_files_warn_with_file_and_position() {
         Some("2.0.2")
     );
 }
+
+#[test]
+fn workspace_members_manifests_say_what_is_direct_for_the_lockfile_above() {
+    // alloq's real Cargo.lock at the root of a workspace, its real Cargo.toml in a member.
+    let mut files = load("cargo", &["Cargo.lock"], "");
+    files.extend(load("cargo", &["Cargo.toml"], "crates/alloq"));
+    files.push((
+        "Cargo.toml".to_string(),
+        "[workspace]\nmembers = [\"crates/alloq\"]\n".to_string(),
+    ));
+    let inventory = read(&files);
+    assert!(inventory.warnings.is_empty(), "{:?}", inventory.warnings);
+    let spin = find(&inventory, "spin");
+    assert_eq!(
+        spin.package.manifest.as_deref(),
+        Some("crates/alloq/Cargo.toml")
+    );
+    assert_eq!((spin.direct, spin.line), (Some(true), Some(13)));
+    let lock_api = find(&inventory, "lock_api");
+    assert_eq!(lock_api.package.manifest.as_deref(), Some("Cargo.lock"));
+    assert_eq!(lock_api.chain, chain(&["spin@0.9.8", "lock_api@0.4.11"]));
+    // A member's manifest that cannot be read is named, and the lock is still read.
+    files.push((
+        "crates/broken/Cargo.toml".to_string(),
+        "[dependencies\n".to_string(),
+    ));
+    let inventory = read(&files);
+    assert!(warning(&inventory).starts_with("crates/broken/Cargo.toml: line 1, column"));
+    assert_eq!(find(&inventory, "spin").direct, Some(true));
+}
