@@ -44,9 +44,10 @@ pub(super) fn manifest(text: &str) -> Result<Vec<Declared>, Unreadable> {
 #[derive(Deserialize)]
 struct ComposerLock {
     #[serde(default)]
-    packages: Vec<LockedPackage>,
+    packages: Option<Vec<LockedPackage>>,
+    /// `null` when installed with `--no-dev`.
     #[serde(default, rename = "packages-dev")]
-    packages_dev: Vec<LockedPackage>,
+    packages_dev: Option<Vec<LockedPackage>>,
 }
 
 #[derive(Deserialize)]
@@ -55,8 +56,23 @@ struct LockedPackage {
     version: String,
     #[serde(default)]
     require: BTreeMap<String, serde_json::Value>,
+    /// A list (Composer's own), or a single string in some hand-made locks.
     #[serde(default)]
-    license: Vec<String>,
+    license: Option<serde_json::Value>,
+}
+
+impl LockedPackage {
+    /// The licences, joined with ` OR `: a list in Composer means any of them.
+    fn license(&self) -> Option<String> {
+        let names: Vec<&str> = match self.license.as_ref()? {
+            serde_json::Value::String(one) => vec![one.as_str()],
+            serde_json::Value::Array(list) => {
+                list.iter().filter_map(serde_json::Value::as_str).collect()
+            }
+            _ => Vec::new(),
+        };
+        (!names.is_empty()).then(|| names.join(" OR "))
+    }
 }
 
 pub(super) fn lock(text: &str) -> Result<Lock, Unreadable> {
@@ -64,8 +80,14 @@ pub(super) fn lock(text: &str) -> Result<Lock, Unreadable> {
     let all: Vec<(&LockedPackage, ComponentScope)> = lock
         .packages
         .iter()
+        .flatten()
         .map(|p| (p, ComponentScope::Runtime))
-        .chain(lock.packages_dev.iter().map(|p| (p, ComponentScope::Dev)))
+        .chain(
+            lock.packages_dev
+                .iter()
+                .flatten()
+                .map(|p| (p, ComponentScope::Dev)),
+        )
         .collect();
     let by_name = |name: &str| {
         all.iter()
@@ -87,7 +109,7 @@ pub(super) fn lock(text: &str) -> Result<Lock, Unreadable> {
         .iter()
         .map(|(p, scope)| NodeInfo {
             scope: Some(*scope),
-            license: (!p.license.is_empty()).then(|| p.license.join(" OR ")),
+            license: p.license(),
             project: false,
         })
         .collect();

@@ -259,8 +259,6 @@ pub(super) struct Declared {
     pub direct: Option<bool>,
     /// The 1-based line that declares it, when the reader knows it.
     pub line: Option<u32>,
-    /// The licence the manifest states (none do yet; kept for symmetry with locks).
-    pub license: Option<String>,
 }
 
 impl Declared {
@@ -271,7 +269,6 @@ impl Declared {
             version: None,
             direct: Some(true),
             line: None,
-            license: None,
         }
     }
 }
@@ -531,7 +528,6 @@ fn from_manifest(
                 )
                 .map(|found| found.line)
             });
-            component.licenses.declared = d.license.clone();
             Some(component)
         })
         .collect()

@@ -1,5 +1,5 @@
 //! Poetry: `poetry.lock` (each `[[package]]` with its `[package.dependencies]`: the graph;
-//! old locks' `category = "dev"` the scope). Which are direct, and the groups of newer
+//! old locks' `category = "dev"` and Poetry 2's `groups = [...]` the scope). Which are direct, and the groups of newer
 //! locks, come from `pyproject.toml` beside it.
 
 use serde::Deserialize;
@@ -7,7 +7,16 @@ use serde::Deserialize;
 use crate::analyze::lockfile::{Graph, Node};
 use crate::model::{ComponentScope, Ecosystem};
 
-use super::{Lock, NodeInfo, Unreadable, normalize};
+use super::{Lock, NodeInfo, Unreadable, group_scope, normalize};
+
+/// The scope of a package Poetry 2 lists under `groups`: runtime when `main` needs it, else
+/// the loosest of its groups' (dev over test).
+fn groups_scope(groups: &[String]) -> Option<ComponentScope> {
+    if groups.iter().any(|g| g == "main") {
+        return Some(ComponentScope::Runtime);
+    }
+    groups.iter().map(|g| group_scope(g)).min()
+}
 
 #[derive(Deserialize)]
 struct PoetryLock {
@@ -19,8 +28,12 @@ struct PoetryLock {
 struct Package {
     name: String,
     version: String,
+    /// Before Poetry 1.5 (lock version 2.0): `main` or `dev`.
     #[serde(default)]
     category: Option<String>,
+    /// Poetry 2: the groups that need it (`["main"]`, `["dev", "test"]`).
+    #[serde(default)]
+    groups: Option<Vec<String>>,
     #[serde(default)]
     dependencies: toml::Table,
 }
@@ -45,9 +58,10 @@ pub(super) fn lock(text: &str) -> Result<Lock, Unreadable> {
         .package
         .iter()
         .map(|p| NodeInfo {
-            scope: match p.category.as_deref() {
-                Some("dev") => Some(ComponentScope::Dev),
-                Some("main") => Some(ComponentScope::Runtime),
+            scope: match (p.category.as_deref(), &p.groups) {
+                (Some("dev"), _) => Some(ComponentScope::Dev),
+                (Some("main"), _) => Some(ComponentScope::Runtime),
+                (_, Some(groups)) => groups_scope(groups),
                 _ => None,
             },
             ..NodeInfo::default()

@@ -638,7 +638,7 @@ fn composer_licence_arrays_join_with_or_and_require_gives_chains() {
          "require": {"php": ">=7.2", "psr/log": "^1.0.1 || ^2.0 || ^3.0"}},
         {"name": "psr/log", "version": "3.0.0", "license": ["MIT", "Apache-2.0"]}
     ],
-    "packages-dev": []
+    "packages-dev": null
 }"#;
     let json = r#"{"require": {"php": "^8.1", "monolog/monolog": "^2.9"}}"#;
     let inventory = read(&[
@@ -838,4 +838,15 @@ fn workspace_members_manifests_say_what_is_direct_for_the_lockfile_above() {
     let inventory = read(&files);
     assert!(warning(&inventory).starts_with("crates/broken/Cargo.toml: line 1, column"));
     assert_eq!(find(&inventory, "spin").direct, Some(true));
+}
+
+#[test]
+fn poetry_2_groups_give_the_scope_of_what_no_manifest_names() {
+    let lock = "[[package]]\nname = \"pytest\"\nversion = \"8.3.3\"\ngroups = [\"test\"]\n\n[package.dependencies]\npluggy = \">=1.5,<2\"\n\n[[package]]\nname = \"pluggy\"\nversion = \"1.5.0\"\ngroups = [\"dev\", \"test\"]\n\n[[package]]\nname = \"requests\"\nversion = \"2.32.3\"\ngroups = [\"main\", \"dev\"]\n";
+    let inventory = read(&[("poetry.lock".to_string(), lock.to_string())]);
+    assert!(inventory.warnings.is_empty(), "{:?}", inventory.warnings);
+    assert_eq!(find(&inventory, "pytest").scope, ComponentScope::Test);
+    assert_eq!(find(&inventory, "pluggy").scope, ComponentScope::Dev);
+    assert_eq!(find(&inventory, "requests").scope, ComponentScope::Runtime);
+    assert_eq!(find(&inventory, "requests").line, Some(16));
 }
