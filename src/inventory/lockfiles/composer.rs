@@ -110,7 +110,7 @@ pub(super) fn lock(text: &str) -> Result<Lock, Unreadable> {
         .map(|(p, scope)| NodeInfo {
             scope: Some(*scope),
             license: p.license(),
-            project: false,
+            ..NodeInfo::default()
         })
         .collect();
     Ok(Lock {

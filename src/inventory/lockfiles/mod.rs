@@ -245,6 +245,9 @@ pub(super) struct NodeInfo {
     pub license: Option<String>,
     /// The project itself (a workspace member, uv's virtual package), not a dependency.
     pub project: bool,
+    /// The 1-based line of its entry, when the reader knows it better than
+    /// [`find_declaration`] would guess.
+    pub line: Option<u32>,
 }
 
 /// A dependency a manifest declares.
@@ -666,7 +669,9 @@ fn from_lock(
             ),
             None => (
                 lock_path,
-                lock_lines.declaration(lock_path, ecosystem, &node.name, &node.version),
+                info.line.or_else(|| {
+                    lock_lines.declaration(lock_path, ecosystem, &node.name, &node.version)
+                }),
             ),
         };
         let package = Package {

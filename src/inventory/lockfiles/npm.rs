@@ -70,7 +70,7 @@ pub(super) fn lock(text: &str) -> Result<Lock, Unreadable> {
                 ComponentScope::Runtime
             }),
             license: node.license.clone(),
-            project: false,
+            ..NodeInfo::default()
         };
     }
     Ok(lock)

@@ -65,6 +65,22 @@ pub(super) fn lock(text: &str) -> Result<Lock, Unreadable> {
         index.get(id_of(name, reference)?.as_str()).copied()
     };
 
+    // Before version 6 the version is in the key after a `/`, which the generic line finder
+    // does not read as a version: the entry's own line is found here.
+    let key_lines: HashMap<&str, usize> = if slashes {
+        text.lines()
+            .enumerate()
+            .filter(|(_, line)| line.starts_with("  /") && line.ends_with(':'))
+            .map(|(i, line)| {
+                (
+                    line.trim().trim_end_matches(':').trim_start_matches('/'),
+                    i + 1,
+                )
+            })
+            .collect()
+    } else {
+        HashMap::new()
+    };
     let mut nodes = Vec::new();
     let mut info = Vec::new();
     for (id, body) in ids.iter().zip(&bodies) {
@@ -82,6 +98,9 @@ pub(super) fn lock(text: &str) -> Result<Lock, Unreadable> {
                 Some(false) => Some(ComponentScope::Runtime),
                 None => None,
             },
+            line: key_lines
+                .get(id.as_str())
+                .and_then(|&line| u32::try_from(line).ok()),
             ..NodeInfo::default()
         });
     }

@@ -850,3 +850,40 @@ fn poetry_2_groups_give_the_scope_of_what_no_manifest_names() {
     assert_eq!(find(&inventory, "requests").scope, ComponentScope::Runtime);
     assert_eq!(find(&inventory, "requests").line, Some(16));
 }
+
+#[test]
+fn yarn_classic_direct_dependencies_come_from_package_json_ranges() {
+    let mut files = load("yarn/classic", &["yarn.lock"], "");
+    files.push((
+        "package.json".to_string(),
+        "{\n  \"name\": \"zone.js\",\n  \"devDependencies\": {\n    \"tslib\": \"^2.3.0\"\n  }\n}\n"
+            .to_string(),
+    ));
+    let inventory = read(&files);
+    let tslib = find(&inventory, "tslib");
+    assert_eq!(
+        (tslib.direct, tslib.scope),
+        (Some(true), ComponentScope::Dev)
+    );
+    assert_eq!(tslib.package.manifest.as_deref(), Some("package.json"));
+    assert_eq!(tslib.line, Some(4));
+    let domino = find(&inventory, "domino");
+    assert_eq!(domino.direct, Some(false));
+    assert_eq!(domino.package.manifest.as_deref(), Some("yarn.lock"));
+}
+
+#[test]
+fn pnpm_v5_ids_with_slashes_and_peer_suffixes() {
+    let lock = "lockfileVersion: 5.4\n\nspecifiers:\n  react-dom: ^18.2.0\n\ndependencies:\n  react-dom: 18.2.0_react@18.2.0\n\npackages:\n\n  /loose-envify/1.4.0:\n    resolution: {integrity: sha512-x}\n    dev: false\n\n  /react-dom/18.2.0_react@18.2.0:\n    resolution: {integrity: sha512-y}\n    dependencies:\n      loose-envify: 1.4.0\n    dev: false\n";
+    let inventory = read(&[("pnpm-lock.yaml".to_string(), lock.to_string())]);
+    assert!(inventory.warnings.is_empty(), "{:?}", inventory.warnings);
+    let dom = find(&inventory, "react-dom");
+    assert_eq!(dom.purl, "pkg:npm/react-dom@18.2.0");
+    assert_eq!(dom.direct, Some(true));
+    let envify = find(&inventory, "loose-envify");
+    assert_eq!(
+        envify.chain,
+        chain(&["react-dom@18.2.0", "loose-envify@1.4.0"])
+    );
+    assert_eq!(envify.line, Some(11));
+}
