@@ -887,3 +887,40 @@ fn pnpm_v5_ids_with_slashes_and_peer_suffixes() {
     );
     assert_eq!(envify.line, Some(11));
 }
+
+/// Every fixture cut short anywhere reads without a panic; what cannot be read is a warning.
+#[test]
+fn truncated_fixtures_never_panic() {
+    let fixtures = [
+        ("npm/v1", "package-lock.json"),
+        ("npm/v2", "package-lock.json"),
+        ("npm/v3", "package.json"),
+        ("yarn/classic", "yarn.lock"),
+        ("yarn/berry", "yarn.lock"),
+        ("pnpm/v6", "pnpm-lock.yaml"),
+        ("pnpm/v9", "pnpm-lock.yaml"),
+        ("cargo", "Cargo.lock"),
+        ("poetry", "poetry.lock"),
+        ("uv", "uv.lock"),
+        ("requirements", "requirements.txt"),
+        ("go", "go.mod"),
+        ("gosum", "go.sum"),
+        ("maven", "pom.xml"),
+        ("bundler", "Gemfile.lock"),
+        ("bundler", "Gemfile"),
+        ("composer", "composer.lock"),
+    ];
+    for (dir, name) in fixtures {
+        let (_, text) = load(dir, &[name], "").remove(0);
+        for step in 1..40 {
+            let mut cut = text.len() * step / 40;
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            let inventory = read(&[(name.to_string(), text[..cut].to_string())]);
+            for warning in &inventory.warnings {
+                assert!(warning.starts_with(&format!("{name}: ")), "{warning}");
+            }
+        }
+    }
+}
