@@ -74,6 +74,9 @@ enum Command {
     /// Alert sinks of the settings file (POSTURE_SETTINGS_FILE): health, tests, retries.
     #[command(subcommand)]
     Sinks(SinksCommand),
+    /// Write the SBOM (CycloneDX 1.6 or SPDX 2.3 JSON) of a revision of a local repository,
+    /// from its manifests and lockfiles and any reports given.
+    Sbom(cmd::sbom::SbomArgs),
     /// Send scanner reports to a posture server (`POST /api/v1/scans`); the token comes
     /// from POSTURE_TOKEN.
     Upload(UploadArgs),
@@ -166,14 +169,25 @@ struct UploadArgs {
     #[arg(long)]
     branch: String,
     /// This is a scan of the default branch: it becomes the baseline.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "environment")]
     default_branch: bool,
+    /// This is a scan of what a deployment runs (an SBOM or image scan of it): the server
+    /// compares it with the default branch and ranks what it carries higher.
+    #[arg(long, value_enum)]
+    environment: Option<EnvironmentArg>,
     /// When the scan ran (RFC 3339; default: when the server receives it).
     #[arg(long)]
     observed_at: Option<String>,
     /// The reports (SARIF, CycloneDX, Trivy, …).
     #[arg(required = true)]
     reports: Vec<PathBuf>,
+}
+
+/// A deployment environment of `posture upload --environment`.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum EnvironmentArg {
+    Production,
+    Staging,
 }
 
 #[derive(Subcommand)]
@@ -451,6 +465,7 @@ fn main() -> ExitCode {
             json,
         }) => runtime().and_then(|rt| rt.block_on(jobs_list(&database.url, status, limit, json))),
         Command::Migrate(database) => runtime().and_then(|rt| rt.block_on(migrate(&database.url))),
+        Command::Sbom(args) => cmd::sbom::sbom(args),
         Command::Doctor(args) => runtime().and_then(|rt| rt.block_on(cmd::doctor::doctor(args))),
         Command::Gitlab(command) => runtime().and_then(|rt| rt.block_on(cmd::gitlab::run(command))),
         Command::Intel(IntelCommand::Load {
@@ -545,6 +560,7 @@ fn review_command(args: ReviewArgs) -> anyhow::Result<ExitCode> {
         today: chrono::Utc::now().date_naive(),
         triage: Default::default(),
         secrets,
+        deployed: Default::default(),
     };
     let outcome = match (&args.intel_db, &args.kev, &args.epss) {
         (Some(url), _, _) => {
@@ -835,6 +851,10 @@ async fn upload(args: UploadArgs) -> anyhow::Result<ExitCode> {
         commit: args.commit,
         branch: args.branch,
         default_branch: args.default_branch,
+        environment: args.environment.map(|environment| match environment {
+            EnvironmentArg::Production => "production",
+            EnvironmentArg::Staging => "staging",
+        }),
         observed_at: args.observed_at,
         reports: args.reports,
     })
@@ -1121,6 +1141,9 @@ fn config_check(file: &Path) -> anyhow::Result<ExitCode> {
         config.fail_on.unwrap_or(review::DEFAULT_FAIL_ON),
         config.ignore.len()
     );
+    if let Some(policy) = config.policy.describe() {
+        println!("{policy}");
+    }
     for warning in config.expired_rules(chrono::Utc::now().date_naive()) {
         println!("warning: {warning}");
     }

@@ -13,6 +13,8 @@ use crate::analyze::{self, sources::Sources};
 use crate::config::{self, Config, ConfigError};
 use crate::git::{GitError, LocalRepo, SourceRepo};
 use crate::ingest::{self, IngestError, PathResolver, SecretHasher};
+use crate::git;
+use crate::inventory::{self, Deployed, RepoInventory, openapi, policy};
 use crate::model::{ChangeCommits, ConfigChange, FailOn, Intel, Review, Severity, Snapshot};
 use crate::triage::TriageBook;
 
@@ -42,6 +44,8 @@ pub struct Request {
     /// Keys the hashes that stand in for secrets in the reports read from `base_reports`
     /// and `head_reports`.
     pub secrets: SecretHasher,
+    /// What the repository's deployments run (the server's inventory; empty for the CLI).
+    pub deployed: Deployed,
 }
 
 /// Which `.posture.yml` a review applies.
@@ -66,6 +70,8 @@ pub struct Outcome {
     pub refused: Vec<IngestError>,
     /// `.posture.yml`'s cap on new inline comments per run, for publishing the review.
     pub max_inline_comments: Option<usize>,
+    /// What head declares: its components (files and reports together) and APIs.
+    pub inventory: RepoInventory,
 }
 
 /// What stops a review from running at all.
@@ -199,8 +205,18 @@ pub fn review_snapshots(
         warn!("refused report: {error}");
     }
 
-    let base_files = PathResolver::new(repo.list_files(&base)?);
-    let head_files = PathResolver::new(repo.list_files(&head)?);
+    let base_list = repo.list_files(&base)?;
+    let head_list = repo.list_files(&head)?;
+    let base_inventory = git::inventory::read(repo, &base, &base_list)?;
+    let head_inventory = git::inventory::read(repo, &head, &head_list)?;
+    let head_inventory = judge_inventory(
+        &config,
+        (base_inventory, &mut base_snapshot),
+        (head_inventory, &mut head_snapshot),
+        &mut warnings,
+    );
+    let base_files = PathResolver::new(base_list);
+    let head_files = PathResolver::new(head_list);
     warnings.extend(ingest::resolve_paths(
         &mut base_snapshot.findings,
         &base_files,
@@ -255,6 +271,7 @@ pub fn review_snapshots(
         triage: &triage,
         fail_on,
         today: request.today,
+        deployed: &request.deployed,
     });
     warnings.append(&mut review.warnings);
     review.warnings = warnings;
@@ -263,13 +280,56 @@ pub fn review_snapshots(
         review,
         refused,
         max_inline_comments: config.max_inline_comments,
+        inventory: head_inventory,
     })
+}
+
+/// The findings the repository's own files raise, added to each side's snapshot: the
+/// component policy's violations (`license`, `policy`) over the components of the side's
+/// manifests, lockfiles and reports, and the API endpoints its OpenAPI documents declare
+/// without security (`api`). Both sides are judged by the one policy in force, so only what
+/// the change introduces is new. Returns head's inventory, its components merged with what
+/// the reports list.
+fn judge_inventory(
+    config: &Config,
+    (base, base_snapshot): (RepoInventory, &mut Snapshot),
+    (head, head_snapshot): (RepoInventory, &mut Snapshot),
+    warnings: &mut Vec<String>,
+) -> RepoInventory {
+    let judged = config.policy.is_set() || !base.apis.is_empty() || !head.apis.is_empty();
+    let mut judge = |side: RepoInventory, snapshot: &mut Snapshot, record_warnings: bool| {
+        let components = inventory::merge(side.components, &snapshot.components);
+        if judged {
+            let violations = policy::evaluate(&config.policy, &components);
+            snapshot.findings.extend(policy::findings(&violations));
+            for document in &side.apis {
+                snapshot.findings.extend(openapi::findings(document));
+            }
+            snapshot.tools.insert(inventory::TOOL.to_owned());
+        }
+        if record_warnings {
+            warnings.extend(side.warnings.iter().cloned());
+        }
+        RepoInventory {
+            components,
+            apis: side.apis,
+            warnings: side.warnings,
+        }
+    };
+    judge(base, base_snapshot, false);
+    judge(head, head_snapshot, true)
 }
 
 /// Ranks the findings of reports uploaded without their repository (`POST /api/v1/scans`):
 /// no diff, no source files, no blame, no `.posture.yml`; paths stay as the reports give
 /// them. Every finding is present at `commit`.
-pub fn review_upload(commit: &str, snapshot: Snapshot, intel: &Intel, today: NaiveDate) -> Review {
+pub fn review_upload(
+    commit: &str,
+    snapshot: Snapshot,
+    intel: &Intel,
+    deployed: &Deployed,
+    today: NaiveDate,
+) -> Review {
     let nothing = crate::model::ChangeSet {
         base: commit.to_owned(),
         head: commit.to_owned(),
@@ -295,6 +355,7 @@ pub fn review_upload(commit: &str, snapshot: Snapshot, intel: &Intel, today: Nai
         triage: &TriageBook::default(),
         fail_on: DEFAULT_FAIL_ON,
         today,
+        deployed,
     })
 }
 
@@ -567,6 +628,7 @@ mod tests {
             today: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
             triage: TriageBook::default(),
             secrets: SecretHasher::default(),
+            deployed: Deployed::default(),
         };
         let outcome = review_repo(&counting, &request).unwrap();
         assert_eq!(outcome.review.findings.len(), 51);

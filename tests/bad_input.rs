@@ -222,6 +222,53 @@ fn config_check_validates_a_file() {
 }
 
 #[test]
+fn config_check_reports_the_component_policy_and_its_errors() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let good = dir.path().join("policy.yml");
+    std::fs::write(
+        &good,
+        "version: 1\npolicy:\n  licenses:\n    allow: [MIT, Apache-2.0]\n    deny: [AGPL-3.0-only]\n  packages:\n    deny:\n      - package: pkg:npm/event-stream\n        versions: \"=3.3.6\"\n",
+    )
+    .unwrap();
+    let run = posture(&["config", "check", good.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains(
+            "policy: licences of runtime dependencies: 2 allowed, 0 to review, 1 denied, others review, 0 exception(s); 1 banned package rule(s)"
+        ),
+        "{}",
+        run.stdout
+    );
+    let cases = [
+        (
+            "policy:\n  licenses:\n    allow: [MIT, Apache2.0]\n",
+            "policy.yml:3:",
+            "`Apache2.0` is not a valid SPDX licence: unknown term",
+        ),
+        (
+            "policy:\n  packages:\n    deny:\n      - package: event-stream\n",
+            "policy.yml:4:",
+            "`event-stream` is not a package URL",
+        ),
+        (
+            "policy:\n  packages:\n    deny:\n      - package: pkg:npm/event-stream\n        versions: \"~3.3\"\n",
+            "policy.yml:4:",
+            "version range `~3.3`",
+        ),
+    ];
+    for (text, position, message) in cases {
+        std::fs::write(&good, text).unwrap();
+        let run = posture(&["config", "check", good.to_str().unwrap()]);
+        assert_eq!(run.code, 2, "{text:?}: {}", run.stdout);
+        assert!(
+            run.stderr.contains(position) && run.stderr.contains(message),
+            "{text:?}: {}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
 fn a_broken_server_config_file_names_the_line_and_never_the_secret() {
     let dir = tempfile::TempDir::new().unwrap();
     let file = dir.path().join("posture.env");

@@ -33,6 +33,7 @@ fn demo() -> (Review, ChangeSet, Repo) {
         today: "2026-12-05".parse().unwrap(),
         triage: Default::default(),
         secrets: Default::default(),
+        deployed: Default::default(),
     };
     let review = review::run(&request).unwrap().review;
     let changes = LocalRepo::open(repo.path())

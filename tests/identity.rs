@@ -373,6 +373,7 @@ fn a_dismissal_and_a_comment_recorded_under_the_v1_id_are_still_recognised() {
         today: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
         triage,
         secrets: Default::default(),
+        deployed: Default::default(),
     };
 
     let untriaged = posture::review::run(&request(TriageBook::default()))

@@ -71,6 +71,7 @@ fn count(path: &Path) -> Option<Counts> {
         triage: &Default::default(),
         fail_on: Severity::High.into(),
         today: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
+        deployed: &Default::default(),
     });
     assert!(review.upgrades.iter().all(|u| !u.fixes.is_empty()));
     let dependencies = review

@@ -18,7 +18,10 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use super::diff::DiffIndex;
-use super::identity::{AliasIndex, IdentityKey, code_key, dependency_key, normalized_content};
+use super::identity::{
+    AliasIndex, IdentityKey, api_key, code_key, dependency_key, is_package_rule,
+    normalized_content, package_rule_key,
+};
 use super::rewrite;
 use super::sources::Sources;
 use crate::model::{Finding, FindingId, Fingerprints, Status};
@@ -269,6 +272,7 @@ fn sorted_by_key(prepared: &[Prepared], matched: &[Option<usize>]) -> Vec<usize>
 }
 
 /// A finding's identity key, and the key identity v1 gave it when that differs.
+/// Dependency and component policy findings have one key only.
 fn code_or_dependency_keys(
     finding: &Finding,
     head_path: Option<&str>,
@@ -277,6 +281,12 @@ fn code_or_dependency_keys(
 ) -> (IdentityKey, Option<IdentityKey>) {
     if finding.kind.is_dependency() {
         return (dependency_key(finding, aliases), None);
+    }
+    if is_package_rule(finding.kind) {
+        return (package_rule_key(finding), None);
+    }
+    if let Some(key) = api_key(finding, head_path) {
+        return (key, None);
     }
     let content = normalized_content(finding, sources);
     let key = code_key(
@@ -514,5 +524,120 @@ mod tests {
             .collect();
         assert_eq!(fixed.len(), 1);
         assert_eq!(fixed[0].base, Some(0));
+    }
+
+    /// A package-lock.json with `name` at `version` declared at the line of its entry.
+    fn lockfile(shift: usize, packages: &[(&str, &str, &str)]) -> String {
+        let mut text =
+            String::from("{\n  \"name\": \"app\",\n  \"lockfileVersion\": 3,\n  \"packages\": {\n");
+        text.push_str(&"\n".repeat(shift));
+        for (name, version, license) in packages {
+            text.push_str(&format!(
+                "    \"node_modules/{name}\": {{\n      \"version\": \"{version}\",\n      \"license\": \"{license}\"\n    }},\n"
+            ));
+        }
+        text.push_str("  }\n}\n");
+        text
+    }
+
+    /// The policy findings of the packages of a lockfile, at their declaring lines.
+    fn policy_findings(text: &str, packages: &[(&str, &str, &str)]) -> Vec<Finding> {
+        use crate::model::{Component, ComponentScope, Ecosystem, Licenses, Package};
+        let config = crate::config::Config::parse(
+            ".posture.yml",
+            "policy:\n  licenses:\n    allow: [MIT]\n    deny: [AGPL-3.0-only]\n  packages:\n    deny: [{package: pkg:npm/event-stream, versions: \">=3.3.6\"}]\n",
+        )
+        .unwrap();
+        let components: Vec<Component> = packages
+            .iter()
+            .map(|(name, version, license)| {
+                let package = Package {
+                    ecosystem: Ecosystem::Npm,
+                    name: name.to_string(),
+                    version: Some(version.to_string()),
+                    manifest: Some("package-lock.json".into()),
+                };
+                let mut c = Component::new(package, ComponentScope::Runtime).unwrap();
+                let needle = format!("\"node_modules/{name}\"");
+                c.line = text
+                    .lines()
+                    .position(|l| l.contains(&needle))
+                    .map(|i| i as u32 + 1);
+                c.licenses = Licenses {
+                    declared: Some(license.to_string()),
+                    concluded: None,
+                };
+                c
+            })
+            .collect();
+        let violations = crate::inventory::policy::evaluate(&config.policy, &components);
+        crate::inventory::policy::findings(&violations)
+    }
+
+    #[test]
+    fn policy_findings_survive_a_line_shift_and_a_version_bump() {
+        let base_packages = [
+            ("event-stream", "3.3.6", "MIT"),
+            ("agpl-thing", "1.0.0", "AGPL-3.0-only"),
+        ];
+        let head_packages = [
+            ("left-pad", "1.3.0", "MIT"),
+            ("event-stream", "4.0.1", "MIT"),
+            ("agpl-thing", "1.2.0", "AGPL-3.0-only"),
+            ("agpl-other", "2.0.0", "AGPL-3.0-only"),
+        ];
+        let base_text = lockfile(0, &base_packages);
+        let head_text = lockfile(3, &head_packages);
+        let base = policy_findings(&base_text, &base_packages);
+        let head = policy_findings(&head_text, &head_packages);
+        assert_eq!((base.len(), head.len()), (2, 3));
+        assert_ne!(base[0].location, head[0].location);
+        let changes = ChangeSet {
+            files: vec![FileChange {
+                old_path: Some("package-lock.json".into()),
+                new_path: Some("package-lock.json".into()),
+                status: ChangeStatus::Modified,
+                hunks: vec![Hunk {
+                    old_start: 4,
+                    old_lines: 0,
+                    new_start: 5,
+                    new_lines: 8,
+                }],
+                added_lines: (5..13).collect(),
+                binary: false,
+            }],
+            ..ChangeSet::default()
+        };
+        let diff = DiffIndex::new(&changes);
+        let matches = correlate(
+            &base,
+            &head,
+            &diff,
+            &sources("package-lock.json", &base_text),
+            &sources("package-lock.json", &head_text),
+        );
+        assert_eq!(matches.len(), 3, "{matches:#?}");
+        for (b, h) in [(0, 0), (1, 1)] {
+            let m = matches.iter().find(|m| m.head == Some(h)).unwrap();
+            assert_eq!((m.status, m.base), (Status::Existing, Some(b)), "{m:?}");
+        }
+        assert_eq!(status_of(&matches, 2), Status::New);
+        // The id is the package and rule's, whatever the version or line.
+        let id = |findings: &[Finding], i: usize, other: &[Finding]| {
+            let matches = correlate(
+                findings,
+                other,
+                &diff,
+                &Sources::default(),
+                &Sources::default(),
+            );
+            matches
+                .iter()
+                .find(|m| m.base == Some(i))
+                .unwrap()
+                .id
+                .clone()
+        };
+        assert_eq!(id(&base, 0, &head), id(&base, 0, &[]));
     }
 }

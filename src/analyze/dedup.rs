@@ -16,6 +16,8 @@
 //!   and Checkov's `CKV_AWS_41` are CWE-798, so a hard-coded key both report is one problem.
 //!   Two secrets are told apart by their `secretHash` (see [`crate::ingest::secret_hash`]),
 //!   not by CWE.
+//! - findings of the component policy (`license`, `policy`) never merge: posture reports each
+//!   package and rule once already.
 //!
 //! Every overlap of one rule (or one secret hash) is joined, however many findings share a
 //! line, by sweeping each key's findings in line order. The cross-rule matches (a secret
@@ -29,6 +31,7 @@
 
 use std::collections::HashMap;
 
+use super::identity::is_package_rule;
 use super::weakness::{self, Weaknesses};
 use crate::model::{Dedup, Finding, Kind, ToolRule};
 
@@ -94,7 +97,9 @@ pub fn groups(findings: &[&Finding]) -> Vec<Vec<usize>> {
                 );
                 by_package.entry(key).or_default().push(i);
             }
-            (_, Some(l)) if l.lines().is_some() => {
+            // The component policy's findings are posture's own, one per package and rule
+            // (see [`crate::inventory::policy`]): two packages declared on one line stay two.
+            (_, Some(l)) if l.lines().is_some() && !is_package_rule(f.kind) => {
                 weaknesses[i] = table.of_finding(f);
                 by_path.entry(&l.path).or_default().push(i);
             }
@@ -375,6 +380,29 @@ mod tests {
             ..Advisory::default()
         }];
         f
+    }
+
+    #[test]
+    fn policy_findings_of_two_packages_on_one_line_stay_two() {
+        let licence = |name: &str| {
+            let mut f = Finding::new(Kind::License, "posture", "license/deny");
+            f.location = Some(Location::new("package.json").with_lines(12, 12));
+            f.package = Some(Box::new(Package {
+                ecosystem: Ecosystem::Npm,
+                name: name.into(),
+                version: Some("1.0.0".into()),
+                manifest: Some("package.json".into()),
+            }));
+            f
+        };
+        let (merged, stats) = dedup(vec![licence("a"), licence("b")]);
+        assert_eq!((merged.len(), stats.findings), (2, 2));
+        // Code findings of one rule on one line do merge.
+        let (merged, _) = dedup(vec![
+            code("semgrep", "r", "a.py", 3, 3, &[]),
+            code("semgrep", "r", "a.py", 3, 3, &[]),
+        ]);
+        assert_eq!(merged.len(), 1);
     }
 
     #[test]

@@ -5,7 +5,12 @@
 //! ([`super::comments`]), so inserting lines above, renaming the file, re-indenting or
 //! editing a comment inside the range leaves the identity unchanged. Dependency findings are identified
 //! by ecosystem, package and advisory, where every alias of an advisory (CVE, GHSA, OSV…)
-//! names the same vulnerability.
+//! names the same vulnerability. Findings of the component policy (`license`, `policy`) are
+//! identified by ecosystem, package and rule ([`package_rule_key`]): neither the manifest
+//! line nor the version counts, so a moved line or a bump that still breaks the rule is the
+//! same finding. API findings (posture's own, from OpenAPI documents) are identified by
+//! rule, path and endpoint: every operation's line reads alike (`get:`), and an endpoint
+//! added above must not renumber the others.
 
 use std::collections::HashMap;
 
@@ -13,7 +18,7 @@ use sha2::{Digest, Sha256};
 
 use super::comments::{self, CommentSyntax};
 use super::sources::Sources;
-use crate::model::{Finding, FindingId};
+use crate::model::{Finding, FindingId, Kind};
 
 /// A hash of what makes two findings "the same problem", without the occurrence number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -129,6 +134,25 @@ pub fn code_key(finding: &Finding, head_path: Option<&str>, content: Option<&str
     }
 }
 
+/// The fingerprint under which an API finding carries its endpoint (`GET /pets/{petId}`).
+pub const ENDPOINT_FINGERPRINT: &str = "posture/endpoint";
+
+/// The identity of an API finding whose path at head is `head_path`: kind, rule, path and
+/// endpoint. `None` for any other finding, or an API finding without its endpoint.
+pub fn api_key(finding: &Finding, head_path: Option<&str>) -> Option<IdentityKey> {
+    if finding.kind != Kind::Api {
+        return None;
+    }
+    let endpoint = finding.fingerprints.get(ENDPOINT_FINGERPRINT)?;
+    Some(IdentityKey::of(&[
+        finding.kind.as_str(),
+        &finding.rule,
+        head_path.unwrap_or(""),
+        "endpoint",
+        endpoint,
+    ]))
+}
+
 /// Groups advisory ids that name the same vulnerability, across both snapshots.
 #[derive(Debug, Default)]
 pub struct AliasIndex {
@@ -221,10 +245,29 @@ pub fn dependency_key(finding: &Finding, aliases: &AliasIndex) -> IdentityKey {
     IdentityKey::of(&[finding.kind.as_str(), &ecosystem, &name, &canonical])
 }
 
+/// Whether findings of `kind` are about a package under a rule of the component policy,
+/// identified by [`package_rule_key`].
+pub fn is_package_rule(kind: Kind) -> bool {
+    matches!(kind, Kind::License | Kind::Policy)
+}
+
+/// The identity of a component policy finding: kind, ecosystem, package and rule
+/// (`license/deny`, `package/deny`, …), without version or location.
+pub fn package_rule_key(finding: &Finding) -> IdentityKey {
+    let (ecosystem, name) = match &finding.package {
+        Some(p) => (
+            p.ecosystem.as_str().to_string(),
+            p.ecosystem.normalize_name(&p.name),
+        ),
+        None => (String::new(), String::new()),
+    };
+    IdentityKey::of(&[finding.kind.as_str(), &ecosystem, &name, &finding.rule])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Advisory, Ecosystem, Kind, Location, Package};
+    use crate::model::{Advisory, Ecosystem, Location, Package};
 
     fn dep(rule: &str, aliases: &[&str], name: &str) -> Finding {
         let mut f = Finding::new(Kind::Sca, "osv-scanner", rule);
@@ -242,6 +285,37 @@ mod tests {
         f
     }
 
+    fn api(rule: &str, endpoint: Option<&str>, line: u32) -> Finding {
+        let mut f = Finding::new(Kind::Api, "posture", rule);
+        f.location = Some(Location::new("openapi.yaml").with_lines(line, line));
+        if let Some(endpoint) = endpoint {
+            f.fingerprints
+                .insert(ENDPOINT_FINGERPRINT.into(), endpoint.into());
+        }
+        f
+    }
+
+    #[test]
+    fn api_findings_are_identified_by_path_endpoint_and_rule_not_line() {
+        let key = |f: &Finding, path: &str| api_key(f, Some(path)).unwrap();
+        let pets = api("api/no-security", Some("GET /pets"), 11);
+        let moved = api("api/no-security", Some("GET /pets"), 40);
+        assert_eq!(key(&pets, "a.yaml"), key(&moved, "a.yaml"));
+        let other = api("api/no-security", Some("POST /pets"), 11);
+        assert_ne!(key(&pets, "a.yaml"), key(&other, "a.yaml"));
+        let rule = api("api/sensitive-response", Some("GET /pets"), 11);
+        assert_ne!(key(&pets, "a.yaml"), key(&rule, "a.yaml"));
+        assert_ne!(key(&pets, "a.yaml"), key(&pets, "b.yaml"));
+        // Without its endpoint, or of another kind, a finding keeps the code identity.
+        assert_eq!(
+            api_key(&api("api/no-security", None, 11), Some("a.yaml")),
+            None
+        );
+        let mut sast = pets.clone();
+        sast.kind = Kind::Sast;
+        assert_eq!(api_key(&sast, Some("a.yaml")), None);
+    }
+
     #[test]
     fn aliases_name_one_vulnerability() {
         let a = dep("GHSA-aaaa", &["CVE-2020-1"], "Jinja2");
@@ -251,6 +325,37 @@ mod tests {
         assert_eq!(index.canonical("ghsa-aaaa"), "CVE-2020-1");
         assert_eq!(dependency_key(&a, &index), dependency_key(&b, &index));
         assert_ne!(dependency_key(&a, &index), dependency_key(&c, &index));
+    }
+
+    fn licence_finding(name: &str, version: &str, rule: &str, line: u32) -> Finding {
+        let mut f = Finding::new(Kind::License, "posture", rule);
+        f.package = Some(Box::new(Package {
+            ecosystem: Ecosystem::PyPI,
+            name: name.into(),
+            version: Some(version.into()),
+            manifest: Some("poetry.lock".into()),
+        }));
+        f.location = Some(Location::new("poetry.lock").with_lines(line, line));
+        f.message = format!("{name} {version} is licensed …");
+        f
+    }
+
+    #[test]
+    fn policy_findings_are_identified_by_package_and_rule() {
+        let before = licence_finding("PyYAML", "6.0.1", "license/deny", 120);
+        // Moved down the lockfile and bumped: the same finding.
+        let after = licence_finding("pyyaml", "6.0.2", "license/deny", 131);
+        assert!(is_package_rule(before.kind));
+        assert_eq!(package_rule_key(&before), package_rule_key(&after));
+        // Another rule, package or kind is another finding.
+        let review = licence_finding("pyyaml", "6.0.2", "license/review", 131);
+        assert_ne!(package_rule_key(&before), package_rule_key(&review));
+        let other = licence_finding("ruamel.yaml", "0.18.6", "license/deny", 120);
+        assert_ne!(package_rule_key(&before), package_rule_key(&other));
+        let mut banned = before.clone();
+        banned.kind = Kind::Policy;
+        assert_ne!(package_rule_key(&before), package_rule_key(&banned));
+        assert!(!is_package_rule(Kind::Sca) && !is_package_rule(Kind::Sast));
     }
 
     #[test]

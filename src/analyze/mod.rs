@@ -68,6 +68,8 @@ pub struct Input<'a> {
     /// The gate's threshold.
     pub fail_on: FailOn,
     pub today: NaiveDate,
+    /// What the repository's deployments run (the "deployed to production" factor).
+    pub deployed: &'a crate::inventory::Deployed,
 }
 
 /// The repository files the pipeline reads for `snapshot`'s findings.
@@ -234,6 +236,10 @@ pub fn run(input: Input<'_>) -> Review {
                 business: &business,
                 intel: input.intel,
                 dependency: dependency.as_ref(),
+                deployed: finding
+                    .package
+                    .as_ref()
+                    .and_then(|package| input.deployed.running(package)),
             },
         );
         let ignored = input

@@ -10,13 +10,14 @@
 //! and each base finding is compared with at most [`CANDIDATES`] head findings nearest the
 //! line at its offset into the hunk: never all pairs, so a review of 100,000 findings a side
 //! costs a sort more than before, and a formatter rewriting a whole file stays linear.
+//! Findings about a package (dependency and component policy findings) are never paired.
 //! Pairs are then taken best score first, nearest first, so the outcome does not depend on
 //! the order of the reports.
 
 use std::collections::HashMap;
 
 use super::diff::DiffIndex;
-use super::identity::code_text;
+use super::identity::{code_text, is_package_rule};
 use super::similarity::{Tokens, rewrite_score};
 use super::sources::Sources;
 use crate::model::Finding;
@@ -41,7 +42,7 @@ pub fn pair_rewrites(
     let mut heads: Vec<FreeHead> = head
         .iter()
         .enumerate()
-        .filter(|&(h, f)| head_match[h].is_none() && !f.kind.is_dependency())
+        .filter(|&(h, f)| head_match[h].is_none() && !by_package(f))
         .filter_map(|(h, f)| {
             let location = f.location.as_ref().filter(|l| !l.outside_repo)?;
             Some((
@@ -60,7 +61,7 @@ pub fn pair_rewrites(
     // (score, distance from the aligned line, base, head)
     let mut candidates: Vec<(f64, u32, usize, usize)> = Vec::new();
     for (b, finding) in base.iter().enumerate() {
-        if base_match[b].is_some() || finding.kind.is_dependency() {
+        if base_match[b].is_some() || by_package(finding) {
             continue;
         }
         let Some(location) = finding.location.as_ref().filter(|l| !l.outside_repo) else {
@@ -114,6 +115,12 @@ pub fn pair_rewrites(
     }
     paired.sort_unstable();
     paired
+}
+
+/// Dependency and component policy findings are about a package, not a piece of code: a
+/// rewrite never pairs them.
+fn by_package(finding: &Finding) -> bool {
+    finding.kind.is_dependency() || is_package_rule(finding.kind)
 }
 
 /// At most [`CANDIDATES`] of `heads` (sorted by line), those around `line`.

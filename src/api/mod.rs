@@ -2,6 +2,9 @@
 //!
 //! - `POST /api/v1/scans` — reports without a forge ([`scans`]); scope `upload`.
 //! - `GET /api/v1/orgs/{org}/summary`, `…/timeseries`, `…/findings` ([`orgs`]); scope `read`.
+//! - `GET /api/v1/orgs/{org}/components`, `…/apis`, `…/drift`, and per repository
+//!   `GET /api/v1/repos/{owner}/{name}/sbom`, `…/components`, `…/drift`, `…/apis`
+//!   ([`inventory`]); scope `read`.
 //!
 //! Every request is authenticated and audited by [`access`]. Errors are
 //! `{"error": {"code", "message"}}` with the status that says what went wrong: 400 a bad
@@ -9,6 +12,7 @@
 //! there *or not the caller's* (so nothing leaks), 413 too large, 422 an unreadable upload.
 
 pub mod access;
+mod inventory;
 mod orgs;
 mod query;
 mod scans;
@@ -51,6 +55,10 @@ pub fn router(state: ApiState) -> Router {
         .route("/orgs/{org}/summary", get(orgs::summary))
         .route("/orgs/{org}/timeseries", get(orgs::timeseries))
         .route("/orgs/{org}/findings", get(orgs::findings))
+        .route("/orgs/{org}/components", get(inventory::org_components))
+        .route("/orgs/{org}/apis", get(inventory::org_apis))
+        .route("/orgs/{org}/drift", get(inventory::org_drift))
+        .route("/repos/{*path}", get(inventory::repository))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -104,6 +112,15 @@ impl ApiError {
             status: StatusCode::NOT_FOUND,
             code: "not_found",
             message: "not found".into(),
+        }
+    }
+
+    /// 404 for something within the caller's reach that does not exist yet, saying why
+    /// (never for what the caller may not see: that is [`ApiError::not_found`]).
+    pub fn not_found_because(message: impl Into<String>) -> ApiError {
+        ApiError {
+            message: message.into(),
+            ..ApiError::not_found()
         }
     }
 

@@ -8,11 +8,16 @@
 //! | `commit` | the scanned commit, 40 hex digits |
 //! | `branch` | the scanned branch |
 //! | `default_branch` | `true` when this is a scan of the default branch |
+//! | `environment` | `production` or `staging`: a scan of what a deployment runs (an SBOM or image scan of it) |
 //! | `observed_at` | RFC 3339, not in the future; default now |
 //! | `report` | one part per report, any format posture reads |
 //!
 //! A default-branch scan becomes the project's baseline snapshot and writes its events; a
-//! scan of another branch is stored and compared with the default branch. The answer is
+//! scan of another branch is stored and compared with the default branch. The components
+//! the reports list (SBOMs, scanners that inventory packages) become the default branch's
+//! inventory, or with `environment` the deployment's: what runs there, compared with what
+//! the branch declares (`/drift`), and a "deployed to production" factor in the risk of the
+//! findings whose package it runs. The answer is
 //! 201 `{snapshot, findings, new, reintroduced, fixed}`. Anything refused (a report posture
 //! cannot read, a time in the future, a scan older than the latest) is 422 naming the
 //! problem, and nothing is stored.
@@ -29,6 +34,7 @@ use tracing::info;
 use super::access::{Caller, Scope};
 use super::{ApiError, ApiState};
 use crate::analyze;
+use crate::inventory::Target;
 use crate::model::{Intel, ReviewedFinding, Status};
 use crate::review::{ingest_bytes, review_upload};
 use crate::store::{Forge, ScanCounts, StoreError};
@@ -43,6 +49,11 @@ pub struct Stored {
     pub snapshot: i64,
     #[serde(flatten)]
     pub counts: ScanCounts,
+    /// The deployment this scan is of, when it is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub environment: Option<Target>,
+    /// How many components the reports listed (the inventory recorded).
+    pub components: usize,
 }
 
 /// The form, once read.
@@ -52,6 +63,7 @@ struct Form {
     commit: String,
     branch: String,
     default_branch: bool,
+    environment: Option<Target>,
     observed_at: DateTime<Utc>,
     reports: Vec<(String, Vec<u8>)>,
 }
@@ -101,6 +113,18 @@ pub async fn upload(
         )));
     }
     let tools = snapshot.tools.clone();
+    let components = snapshot.components.clone();
+    if form.environment.is_some() && components.is_empty() {
+        return Err(ApiError::unprocessable(
+            "a deployment scan (`environment`) needs a report that lists what runs: an SBOM \
+             (CycloneDX, SPDX) or an image or filesystem scan (Trivy, Grype, osv-scanner); \
+             nothing stored",
+        ));
+    }
+    let mut deployed = state.store.deployed(&form.repository).await?;
+    if let Some(target) = form.environment {
+        deployed.add(target, &components);
+    }
     let intel = state
         .store
         .intel_for(&analyze::cve_ids(&snapshot))
@@ -111,10 +135,11 @@ pub async fn upload(
         });
     let commit = form.commit.clone();
     let today = form.observed_at.date_naive();
-    let review =
-        tokio::task::spawn_blocking(move || review_upload(&commit, snapshot, &intel, today))
-            .await
-            .map_err(|e| ApiError::internal(&e))?;
+    let review = tokio::task::spawn_blocking(move || {
+        review_upload(&commit, snapshot, &intel, &deployed, today)
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))?;
     drop(memory);
 
     let store = &state.store;
@@ -143,6 +168,17 @@ pub async fn upload(
             StoreError::OutOfOrder(error) => ApiError::unprocessable(error.to_string()),
             other => ApiError::from(other),
         })?;
+    let inventory = match form.environment {
+        Some(target) => Some(target),
+        // A default-branch scan whose reports list no component keeps the inventory it had.
+        None if form.default_branch && !components.is_empty() => Some(Target::DefaultBranch),
+        None => None,
+    };
+    if let Some(target) = inventory {
+        store
+            .replace_components(project, target, &form.commit, form.observed_at, &components)
+            .await?;
+    }
     let counts = counts.or(compared).unwrap_or_default();
     info!(
         repository = %form.repository,
@@ -152,9 +188,19 @@ pub async fn upload(
         findings = counts.findings,
         new = counts.new,
         fixed = counts.fixed,
+        environment = form.environment.map(Target::as_str),
+        components = components.len(),
         "scan uploaded"
     );
-    Ok((StatusCode::CREATED, Json(Stored { snapshot, counts })))
+    Ok((
+        StatusCode::CREATED,
+        Json(Stored {
+            snapshot,
+            counts,
+            environment: form.environment,
+            components: components.len(),
+        }),
+    ))
 }
 
 /// Reads and checks the form: 400 for a missing or malformed field, 413 over the size
@@ -165,6 +211,7 @@ async fn read_form(mut multipart: Multipart, now: DateTime<Utc>) -> Result<Form,
     let mut commit = None;
     let mut branch = None;
     let mut default_branch = false;
+    let mut environment = None;
     let mut observed_at = None;
     let mut reports = Vec::new();
     while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
@@ -211,6 +258,12 @@ async fn read_form(mut multipart: Multipart, now: DateTime<Utc>) -> Result<Form,
                     }
                 }
             }
+            "environment" => {
+                environment = Some(
+                    Target::deployment(&text(field).await?)
+                        .map_err(|e| ApiError::bad_request(format!("`environment`: {e}")))?,
+                );
+            }
             "observed_at" => {
                 let value = text(field).await?;
                 let time = DateTime::parse_from_rfc3339(&value)
@@ -229,7 +282,7 @@ async fn read_form(mut multipart: Multipart, now: DateTime<Utc>) -> Result<Form,
             }
             other => {
                 return Err(ApiError::bad_request(format!(
-                    "unknown field `{other}` (expected repository, forge, commit, branch, default_branch, observed_at, report)"
+                    "unknown field `{other}` (expected repository, forge, commit, branch, default_branch, environment, observed_at, report)"
                 )));
             }
         }
@@ -240,12 +293,18 @@ async fn read_form(mut multipart: Multipart, now: DateTime<Utc>) -> Result<Form,
             "at least one `report` file part is required",
         ));
     }
+    if default_branch && environment.is_some() {
+        return Err(ApiError::bad_request(
+            "a scan is of the default branch or of a deployment (`environment`), not both",
+        ));
+    }
     Ok(Form {
         repository: repository.ok_or_else(|| missing("repository"))?,
         forge,
         commit: commit.ok_or_else(|| missing("commit"))?,
         branch: branch.ok_or_else(|| missing("branch"))?,
         default_branch,
+        environment,
         observed_at: observed_at.unwrap_or(now),
         reports,
     })

@@ -5,6 +5,7 @@
 pub mod doctor;
 pub mod gitlab;
 pub mod report;
+pub mod sbom;
 pub mod sinks;
 pub mod token;
 pub mod upload;

@@ -17,6 +17,8 @@ pub struct Upload {
     pub commit: String,
     pub branch: String,
     pub default_branch: bool,
+    /// `production` or `staging`: a scan of a deployment.
+    pub environment: Option<&'static str>,
     pub observed_at: Option<String>,
     pub reports: Vec<PathBuf>,
 }
@@ -28,6 +30,9 @@ pub async fn upload(upload: Upload) -> anyhow::Result<ExitCode> {
         .text("commit", upload.commit)
         .text("branch", upload.branch)
         .text("default_branch", upload.default_branch.to_string());
+    if let Some(environment) = upload.environment {
+        form = form.text("environment", environment);
+    }
     if let Some(time) = upload.observed_at {
         form = form.text("observed_at", time);
     }

@@ -21,6 +21,7 @@
 //! | `components` | a component's context (completed by `context`) weighs fewer points than before; a new component weighs fewer than the application context its paths had; a removed one weighed more than the context its paths fall back to; globs are added to a component that weighs less than the application context, or removed from one that weighs more; reordering is listed, never loosening |
 //! | `risk.weights.*` | a weight's points fall, or a probability threshold (`*_from`) rises |
 //! | `max_inline_comments` | never: the findings over the cap are still listed in the summary |
+//! | `policy.*` | a licence's verdict falls, licences are no longer judged (the section or a scope removed), an exception is added, a package ban is removed or narrowed (see [`super::policy_change`]) |
 //!
 //! `version` is not compared (there is one). A setting spelled differently with the same
 //! effect (`fail_on: high` and no `fail_on`) is no change.
@@ -64,6 +65,7 @@ pub fn changes(base: &Config, head: &Config) -> Vec<ConfigChange> {
     weights(&base.risk.weights, &head.risk.weights, &mut out);
     gate(base, head, &mut out);
     triage(base, head, &mut out);
+    super::policy_change::changes(&base.policy, &head.policy, &mut out);
     out
 }
 

@@ -9,13 +9,16 @@
 //! each a list of path globs. A finding takes the first component (in file order) with a
 //! glob matching its path — list specific components before broad ones — and every field
 //! that component leaves out comes from `context`. `risk: weights:` overrides the weights
-//! of [`crate::analyze::risk::weights`].
+//! of [`crate::analyze::risk::weights`]. `policy` is the component policy: which licences
+//! dependencies may carry and which packages are banned ([`policy`]).
 //!
 //! The gate's policy is the file at the target branch, never the change's own: the review
 //! reads both, applies the base's, and lists what the head's would alter ([`change`]).
 
 pub mod change;
 pub mod nesting;
+pub mod policy;
+mod policy_change;
 
 use std::path::Path;
 
@@ -75,6 +78,9 @@ pub struct Config {
     /// Who may triage from the conversation, and how.
     #[serde(default)]
     pub triage: TriageConfig,
+    /// The component policy: licences and banned packages ([`policy`]).
+    #[serde(default)]
+    pub policy: policy::PolicyConfig,
 }
 
 /// `gate:` — what the gate does beyond `fail_on`.

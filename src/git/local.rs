@@ -99,6 +99,12 @@ impl LocalRepo {
         }
     }
 
+    /// When commit `sha` was committed; a stable time for what describes the commit.
+    pub fn commit_time(&self, sha: &str) -> Result<DateTime<Utc>, GitError> {
+        let id = Oid::from_str(sha).map_err(|error| git_error(&format!("reading commit {sha}"), &error))?;
+        Ok(self.commit_info(id)?.committed)
+    }
+
     fn commit_info(&self, id: Oid) -> Result<CommitInfo, GitError> {
         let sha = id.to_string();
         let commit = self

@@ -2,6 +2,7 @@
 //! file contents and blame. The pipeline only sees plain model data ([`ChangeSet`],
 //! [`FileBlame`]), so a forge-API implementation can stand in for the local repository.
 
+pub mod inventory;
 mod local;
 #[cfg(test)]
 pub(crate) mod testing;

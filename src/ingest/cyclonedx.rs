@@ -29,8 +29,8 @@ use super::Parsed;
 use super::dependency::{cvss_base_score, preferred_id};
 use super::json::{self, JsonError, Scalar, null_as_default};
 use crate::model::{
-    Advisory, AffectedRange, Ecosystem, Finding, Kind, Location, Package, RangeEvent, RangeKind,
-    Severity,
+    self, Advisory, AffectedRange, ComponentScope, Ecosystem, Finding, Kind, Licenses, Location,
+    Package, RangeEvent, RangeKind, Severity,
 };
 
 /// The tool name when the document names none.
@@ -91,6 +91,42 @@ struct Component {
     purl: Option<String>,
     #[serde(default, deserialize_with = "null_as_default")]
     components: Vec<Component>,
+    #[serde(default)]
+    scope: Option<String>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    licenses: Vec<LicenseChoice>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    properties: Vec<Property>,
+}
+
+/// One entry of `licenses`: a licence (by SPDX id or name) or an SPDX expression, declared
+/// or concluded (CycloneDX 1.6 `acknowledgement`; declared when not said).
+#[derive(Debug, Deserialize)]
+struct LicenseChoice {
+    #[serde(default)]
+    license: Option<LicenseObject>,
+    #[serde(default)]
+    expression: Option<String>,
+    #[serde(default)]
+    acknowledgement: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct LicenseObject {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    acknowledgement: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Property {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    value: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -193,6 +229,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Parsed, JsonError> {
         tools: vec![tool.clone()],
         ..Parsed::default()
     };
+    parsed.components = components(&bom, &graph);
     for vulnerability in &bom.vulnerabilities {
         if vulnerability.affects.is_empty() {
             parsed.warnings.push(format!(
@@ -208,6 +245,108 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Parsed, JsonError> {
         }
     }
     Ok(parsed)
+}
+
+/// Every component with a package URL, nested ones too, with its manifest (the
+/// `application` component that contains it or depends on it; posture's own
+/// `posture:manifest` property first), scope, directness and licences.
+fn components(bom: &Bom, graph: &Graph<'_>) -> Vec<model::Component> {
+    // Direct: depended on by the subject or by a manifest; transitive: only by packages.
+    let root = bom
+        .metadata
+        .as_ref()
+        .and_then(|m| m.component.as_ref())
+        .and_then(|c| c.bom_ref.as_deref());
+    let mut direct: HashMap<&str, bool> = HashMap::new();
+    for dependency in &bom.dependencies {
+        let parent = dependency.reference.as_str();
+        let top = Some(parent) == root
+            || graph
+                .component(parent)
+                .is_some_and(|(_, c)| manifest_name(c).is_some());
+        for child in &dependency.depends_on {
+            let child = graph
+                .component(child)
+                .map_or(child.as_str(), |(key, _)| key);
+            if top {
+                direct.insert(child, true);
+            } else {
+                direct.entry(child).or_insert(false);
+            }
+        }
+    }
+    let mut listed = Vec::new();
+    for component in &bom.components {
+        collect(component, None, graph, &direct, &mut listed);
+    }
+    super::components::dedupe(listed)
+}
+
+fn collect<'a>(
+    component: &'a Component,
+    inherited: Option<&'a str>,
+    graph: &Graph<'a>,
+    direct: &HashMap<&str, bool>,
+    listed: &mut Vec<model::Component>,
+) {
+    let bom_ref = component.bom_ref.as_deref();
+    let property = |name: &str| {
+        component
+            .properties
+            .iter()
+            .find(|p| p.name == name)
+            .and_then(|p| p.value.as_deref())
+    };
+    let manifest = property("posture:manifest")
+        .or_else(|| bom_ref.and_then(|r| graph.manifests.get(r).copied()))
+        .or(inherited);
+    if let Some(mut read) = component
+        .purl
+        .as_deref()
+        .and_then(|purl| super::components::from_purl(purl, manifest))
+    {
+        read.scope = match property("posture:scope").and_then(|s| s.parse().ok()) {
+            Some(scope) => scope,
+            None if component.scope.as_deref() == Some("excluded") => ComponentScope::Dev,
+            None => ComponentScope::Runtime,
+        };
+        read.direct = match property("posture:direct") {
+            Some("true") => Some(true),
+            Some("false") => Some(false),
+            _ => bom_ref.and_then(|r| direct.get(r).copied()),
+        };
+        read.licenses = licenses(&component.licenses);
+        listed.push(read);
+    }
+    let inner = manifest_name(component).or(manifest);
+    for child in &component.components {
+        collect(child, inner, graph, direct, listed);
+    }
+}
+
+/// Declared and concluded licences, each several joined as one.
+fn licenses(choices: &[LicenseChoice]) -> Licenses {
+    let mut declared = Vec::new();
+    let mut concluded = Vec::new();
+    for choice in choices {
+        let (text, acknowledgement) = match (&choice.expression, &choice.license) {
+            (Some(expression), _) => (Some(expression.as_str()), &choice.acknowledgement),
+            (None, Some(license)) => (
+                license.id.as_deref().or(license.name.as_deref()),
+                &license.acknowledgement,
+            ),
+            (None, None) => (None, &None),
+        };
+        let Some(text) = text else { continue };
+        match acknowledgement.as_deref() {
+            Some("concluded") => concluded.push(text),
+            _ => declared.push(text),
+        }
+    }
+    Licenses {
+        declared: super::components::join_licenses(declared),
+        concluded: super::components::join_licenses(concluded),
+    }
 }
 
 fn tool_name(bom: &Bom) -> String {
@@ -999,5 +1138,130 @@ mod tests {
             error.position.as_deref(),
             Some("$.vulnerabilities[0].affects[0].ref")
         );
+    }
+
+    #[test]
+    fn components_with_manifests_and_directness() {
+        let parsed = parsed();
+        let summary: Vec<(&str, Option<&str>, Option<bool>)> = parsed
+            .components
+            .iter()
+            .map(|c| (c.purl.as_str(), c.package.manifest.as_deref(), c.direct))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                (
+                    "pkg:npm/lodash@4.17.20",
+                    Some("web/package-lock.json"),
+                    Some(true)
+                ),
+                (
+                    "pkg:npm/%40babel/traverse@7.22.5",
+                    Some("web/package-lock.json"),
+                    Some(true)
+                ),
+                (
+                    "pkg:deb/debian/openssl@1.1.1n-0%2Bdeb11u3?arch=amd64&distro=debian-11.6",
+                    None,
+                    None
+                ),
+            ]
+        );
+        let nested = fixture("dd_nested-component-log4j.json");
+        let purls: Vec<&str> = nested.components.iter().map(|c| c.purl.as_str()).collect();
+        assert_eq!(
+            purls,
+            vec![
+                "pkg:oci/testcontainer?repository_url=testregistry.test",
+                "pkg:maven/org.apache.logging.log4j/log4j-core@2.13.2"
+            ],
+            "nested components too"
+        );
+    }
+
+    #[test]
+    fn component_licences_scopes_and_properties() {
+        let parsed = parse(
+            br#"{"bomFormat":"CycloneDX","specVersion":"1.6","components":[
+              {"type":"library","name":"a","purl":"pkg:npm/a@1","scope":"excluded",
+               "licenses":[{"license":{"id":"MIT","acknowledgement":"declared"}},
+                           {"license":{"name":"Acme licence","acknowledgement":"concluded"}}]},
+              {"type":"library","name":"b","purl":"pkg:npm/b@1",
+               "licenses":[{"expression":"MIT OR Apache-2.0","acknowledgement":"concluded"}],
+               "properties":[{"name":"posture:scope","value":"test"},{"name":"posture:manifest","value":"web/package.json"},
+                             {"name":"posture:direct","value":"false"}]},
+              {"type":"library","name":"c","purl":"pkg:npm/c@1","licenses":[{"license":{"id":"ISC"}},{"license":{"name":"BSD"}}]},
+              {"type":"library","name":"no purl"}]}"#,
+        )
+        .unwrap();
+        let [a, b, c] = &parsed.components[..] else {
+            panic!("{:?}", parsed.components)
+        };
+        assert_eq!(a.scope, ComponentScope::Dev, "excluded");
+        assert_eq!(a.licenses.declared.as_deref(), Some("MIT"));
+        assert_eq!(a.licenses.concluded.as_deref(), Some("Acme licence"));
+        assert_eq!(b.scope, ComponentScope::Test);
+        assert_eq!(b.package.manifest.as_deref(), Some("web/package.json"));
+        assert_eq!(b.direct, Some(false));
+        assert_eq!(b.licenses.concluded.as_deref(), Some("MIT OR Apache-2.0"));
+        assert_eq!(b.licenses.declared, None);
+        assert_eq!(c.scope, ComponentScope::Runtime);
+        assert_eq!(c.licenses.declared.as_deref(), Some("ISC, BSD"));
+    }
+
+    /// posture's own CycloneDX export read back.
+    #[test]
+    fn posture_export_reads_back() {
+        use crate::inventory::sbom::{SbomFormat, Subject, write};
+        use chrono::TimeZone;
+        let make = |name: &str, scope: ComponentScope, direct: bool| {
+            let mut c = model::Component::new(
+                Package {
+                    ecosystem: Ecosystem::Maven,
+                    name: name.into(),
+                    version: Some("2.0".into()),
+                    manifest: Some("pom.xml".into()),
+                },
+                scope,
+            )
+            .unwrap();
+            c.direct = Some(direct);
+            c
+        };
+        let mut core = make("org.acme:core", ComponentScope::Runtime, true);
+        core.licenses = Licenses {
+            declared: Some("Apache License 2.0".into()),
+            concluded: Some("Apache-2.0".into()),
+        };
+        let mut util = make("org.acme:util", ComponentScope::Runtime, false);
+        util.chain = vec!["org.acme:core@2.0".into(), "org.acme:util@2.0".into()];
+        util.licenses.declared = Some("MIT OR Apache-2.0".into());
+        let junit = make("junit:junit", ComponentScope::Test, true);
+        let written = vec![core, util, junit];
+        let subject = Subject {
+            name: "acme/app",
+            revision: "deadbeef",
+            created: chrono::Utc
+                .with_ymd_and_hms(2026, 1, 2, 3, 4, 5)
+                .single()
+                .unwrap(),
+        };
+        let bom = write(SbomFormat::Cyclonedx, &subject, &written);
+        let bytes = serde_json::to_vec(&bom).unwrap();
+        assert_eq!(detect(&bytes), Some(Format::CycloneDx));
+        let parsed = parse(&bytes).unwrap();
+        assert_eq!(parsed.tools, vec!["posture"]);
+        let mut read = parsed.components;
+        for c in &mut read {
+            c.chain.clear();
+        }
+        let mut expected = written;
+        for c in &mut expected {
+            c.chain.clear();
+        }
+        read.sort_by(|a, b| a.purl.cmp(&b.purl));
+        expected.sort_by(|a, b| a.purl.cmp(&b.purl));
+        assert_eq!(read, expected);
     }
 }

@@ -16,6 +16,8 @@ struct Probe {
     runs_array: bool,
     /// `$schema` names a SARIF schema.
     sarif_schema: bool,
+    /// `spdxVersion` is `SPDX-…` (an SPDX JSON document).
+    spdx_version: bool,
     /// The first item of a `results` array has `source` (osv-scanner).
     first_result_source: bool,
     /// The first item of a `results` array has `packages` (osv-scanner).
@@ -71,6 +73,8 @@ pub(crate) fn detect(bytes: &[u8]) -> Option<Format> {
     let _ = de.deserialize_any(TopLevel(&mut probe));
     if probe.runs_array || probe.sarif_schema {
         Some(Format::Sarif)
+    } else if probe.spdx_version {
+        Some(Format::Spdx)
     } else if (probe.first_result_source && probe.first_result_packages)
         || (probe.empty_results && probe.experimental_config)
     {
@@ -121,6 +125,10 @@ impl<'de> Visitor<'de> for TopLevel<'_> {
                     self.0.sarif_schema = schema
                         .as_str()
                         .is_some_and(|s| s.to_ascii_lowercase().contains("sarif"));
+                }
+                "spdxVersion" => {
+                    let version = map.next_value::<serde_json::Value>()?;
+                    self.0.spdx_version = version.as_str().is_some_and(|v| v.starts_with("SPDX-"));
                 }
                 "experimental_config" => {
                     self.0.experimental_config = true;
@@ -393,6 +401,7 @@ mod tests {
             ("sca/pip-audit/", Format::PipAudit),
             ("sca/cargo-audit/", Format::CargoAudit),
             ("sca/cyclonedx/", Format::CycloneDx),
+            ("sbom/spdx/", Format::Spdx),
         ];
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
         let mut stack = vec![root.clone()];
@@ -422,6 +431,21 @@ mod tests {
             }
         }
         assert!(checked >= 20, "only {checked} reports under fixtures/");
+    }
+
+    #[test]
+    fn spdx_by_its_version() {
+        assert_eq!(
+            detect(br#"{"SPDXID":"SPDXRef-DOCUMENT","spdxVersion":"SPDX-2.3","packages":[]}"#),
+            Some(Format::Spdx)
+        );
+        assert_eq!(
+            detect(br#"{"spdxVersion":"SPDX-2.2","packages":[{"SPDXID":"x""#),
+            Some(Format::Spdx),
+            "truncated"
+        );
+        assert_eq!(detect(br#"{"spdxVersion":"2.3"}"#), None);
+        assert_eq!(detect(br#"{"spdxVersion":7}"#), None);
     }
 
     #[test]

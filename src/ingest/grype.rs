@@ -26,10 +26,11 @@
 use serde::Deserialize;
 
 use super::Parsed;
+use super::components;
 use super::json::{self, JsonError, null_as_default};
 use super::text;
 use super::vulns;
-use crate::model::{Advisory, Ecosystem, Finding, Kind, Location, Package};
+use crate::model::{Advisory, Component, Ecosystem, Finding, Kind, Location, Package};
 
 /// The tool name Grype's findings carry.
 pub(crate) const TOOL: &str = "Grype";
@@ -132,6 +133,36 @@ struct Artifact {
     language: String,
     #[serde(default)]
     purl: String,
+    #[serde(default, deserialize_with = "null_as_default")]
+    licenses: Vec<License>,
+}
+
+/// A licence as Grype lists it: a string, or (from syft's newer models) an object.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum License {
+    Text(String),
+    Object {
+        #[serde(default, rename = "spdxExpression")]
+        spdx_expression: Option<String>,
+        #[serde(default)]
+        value: Option<String>,
+    },
+}
+
+impl License {
+    fn text(&self) -> Option<&str> {
+        match self {
+            License::Text(text) => Some(text),
+            License::Object {
+                spdx_expression,
+                value,
+            } => spdx_expression
+                .as_deref()
+                .filter(|e| !e.trim().is_empty())
+                .or(value.as_deref()),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -162,12 +193,33 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Parsed, JsonError> {
             finding
         })
         .collect();
+    let components = output
+        .matches
+        .iter()
+        .chain(&output.ignored_matches)
+        .filter_map(|m| artifact_component(&m.artifact))
+        .collect();
     Ok(Parsed {
         tools: vec![TOOL.to_string()],
         findings,
-        components: Vec::new(),
+        components: components::dedupe(components),
         warnings: Vec::new(),
     })
+}
+
+/// The matched artifact as a component: its package URL, licences, and the first of its
+/// locations as the manifest. An artifact without a package URL (Grype's `generic` and
+/// binary catalogers may give none) is left out.
+fn artifact_component(artifact: &Artifact) -> Option<Component> {
+    let manifest = artifact
+        .locations
+        .first()
+        .map(|l| l.path.as_str())
+        .filter(|p| !p.is_empty());
+    let mut component = components::from_purl(&artifact.purl, manifest)?;
+    component.licenses.declared =
+        components::join_licenses(artifact.licenses.iter().filter_map(License::text));
+    Some(component)
 }
 
 /// A language package: Grype names its language, or its type is a language ecosystem's.
@@ -502,5 +554,48 @@ mod tests {
         );
         let error = parse(br#"{"matches":[{"vulnerability":"#).unwrap_err();
         assert!(error.position.unwrap().starts_with("line 1 column "));
+    }
+
+    #[test]
+    fn components_are_the_matched_artifacts() {
+        let parsed = fixture("grype_dirs_golden.json");
+        assert_eq!(parsed.components.len(), 1, "package-1 has no package URL");
+        let package = &parsed.components[0];
+        assert_eq!(package.purl, "pkg:deb/package-2@2.2.2");
+        assert_eq!(package.package.name, "package-2");
+        assert_eq!(
+            package.package.manifest.as_deref(),
+            Some("/foo/bar/somefile-2.txt")
+        );
+        assert_eq!(
+            package.licenses.declared.as_deref(),
+            Some("Apache-2.0 AND MIT")
+        );
+
+        let java = fixture("dd_fix_available.json");
+        assert_eq!(java.components.len(), 1);
+        assert_eq!(java.components[0].package.name, "java");
+        assert_eq!(
+            java.components[0].package.manifest.as_deref(),
+            Some("/opt/java/openjdk/bin/java")
+        );
+    }
+
+    #[test]
+    fn component_licences_as_objects() {
+        let parsed = parse(
+            br#"{"matches":[{"vulnerability":{"id":"CVE-1"},"artifact":{"name":"a","version":"1",
+                "purl":"pkg:npm/a@1","locations":[{"path":"/app/package-lock.json"}],
+                "licenses":[{"value":"MIT","spdxExpression":"MIT"},{"value":"Custom licence"}]}},
+                {"vulnerability":{"id":"CVE-2"},"artifact":{"name":"a","version":"1",
+                "purl":"pkg:npm/a@1","locations":[{"path":"/app/package-lock.json"}]}}]}"#,
+        )
+        .unwrap();
+        assert_eq!(parsed.findings.len(), 2);
+        assert_eq!(parsed.components.len(), 1, "one artifact matched twice");
+        assert_eq!(
+            parsed.components[0].licenses.declared.as_deref(),
+            Some("MIT, Custom licence")
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! Scanner reports in, normalised findings out. The format of a report is detected from its
-//! content (see [`Format`]), its findings are read into the shared model, and
+//! content (see [`Format`]), its findings (and the components it lists: an SBOM's packages,
+//! what a scanner inventoried) are read into the shared model, and
 //! their paths are later placed in the repository by [`PathResolver`]. Pure apart from
 //! [`read_report`], which reads one file; bad input is an [`IngestError`] naming the file and
 //! the position, never a panic. A secret is never kept: findings carry its hash, keyed by
@@ -15,11 +16,13 @@ mod sarif;
 mod sarif_schema;
 mod sarif_stream;
 pub mod secret_hash;
+mod spdx;
 mod text;
 mod trivy;
 mod vulns;
 
 mod cargo_audit;
+mod components;
 mod cyclonedx;
 mod dependency;
 mod gitleaks;
@@ -55,6 +58,8 @@ pub enum Format {
     PipAudit,
     CargoAudit,
     CycloneDx,
+    /// An SPDX 2 JSON document: components only, no findings.
+    Spdx,
 }
 
 impl fmt::Display for Format {
@@ -70,6 +75,7 @@ impl fmt::Display for Format {
             Format::PipAudit => "pip-audit JSON",
             Format::CargoAudit => "cargo-audit JSON",
             Format::CycloneDx => "CycloneDX JSON",
+            Format::Spdx => "SPDX JSON",
         })
     }
 }
@@ -171,6 +177,7 @@ fn parse_limited(
         Format::PipAudit => pip_audit::parse(bytes),
         Format::CargoAudit => cargo_audit::parse(bytes),
         Format::CycloneDx => cyclonedx::parse(bytes),
+        Format::Spdx => spdx::parse(bytes),
     }
     .map_err(|e| IngestError::from_json(source, Some(format), e))?;
     if parsed.findings.len() > max_results {
@@ -203,7 +210,7 @@ fn unrecognised(source: &str, bytes: &[u8]) -> IngestError {
         _ => IngestError::new(
             source,
             None,
-            "unrecognised report format (expected SARIF 2.1.0, osv-scanner, Trivy, Grype, GitLab security report, gitleaks, npm audit, pip-audit, cargo-audit or CycloneDX JSON)",
+            "unrecognised report format (expected SARIF 2.1.0, osv-scanner, Trivy, Grype, GitLab security report, gitleaks, npm audit, pip-audit, cargo-audit, CycloneDX or SPDX JSON)",
         ),
     }
 }

@@ -6,11 +6,12 @@
 use serde::Deserialize;
 
 use super::Parsed;
+use super::components;
 use super::json::{self, JsonError, Scalar, null_as_default};
 use super::text;
 use crate::model::{
-    Advisory, AffectedRange, Ecosystem, Finding, Kind, Location, Package, RangeEvent, RangeKind,
-    Severity,
+    Advisory, AffectedRange, Component, ComponentScope, Ecosystem, Finding, Kind, Location,
+    Package, RangeEvent, RangeKind, Severity,
 };
 
 /// The tool name osv-scanner's findings carry.
@@ -161,13 +162,19 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Parsed, JsonError> {
         tools: vec![TOOL.to_string()],
         ..Parsed::default()
     };
+    let mut listed = Vec::new();
     for source in &output.results {
         for package in &source.packages {
             parsed
                 .findings
                 .extend(package_findings(&source.source.path, package));
+            listed.extend(Component::new(
+                self::package(&source.source.path, package),
+                ComponentScope::Runtime,
+            ));
         }
     }
+    parsed.components = components::dedupe(listed);
     Ok(parsed)
 }
 
@@ -558,5 +565,33 @@ mod tests {
         let ungrouped = &parsed.findings[1];
         assert_eq!(ungrouped.rule, "OSV-2");
         assert_eq!(ungrouped.title, "ungrouped");
+    }
+
+    #[test]
+    fn components_are_the_scanned_packages() {
+        let parsed = fixture("ci_results-some.json");
+        assert_eq!(parsed.components.len(), 1);
+        let protobuf = &parsed.components[0];
+        assert_eq!(protobuf.purl, "pkg:golang/github.com/gogo/protobuf@1.3.1");
+        assert_eq!(
+            protobuf.package.manifest.as_deref(),
+            Some("/path/to/different-dir/go.mod")
+        );
+        let many = fixture("dd_many_findings.json");
+        assert_eq!(
+            many.components.len(),
+            10,
+            "eleven packages, one a git commit without a package URL"
+        );
+        let guzzle = many
+            .components
+            .iter()
+            .find(|c| c.package.name == "guzzlehttp/guzzle")
+            .unwrap();
+        assert_eq!(guzzle.purl, "pkg:composer/guzzlehttp/guzzle@6.3.3");
+        assert_eq!(
+            guzzle.package.manifest.as_deref(),
+            Some("/tmpcardmarket-api/composer.lock")
+        );
     }
 }

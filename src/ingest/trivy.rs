@@ -26,11 +26,14 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::Parsed;
+use super::components;
 use super::json::{self, JsonError, null_as_default};
 use super::secret_hash::{SECRET_LOCATION_HASH, location_digest};
 use super::text;
 use super::vulns;
-use crate::model::{Advisory, Ecosystem, Finding, Kind, Location, Package};
+use crate::model::{
+    Advisory, Component, ComponentScope, Ecosystem, Finding, Kind, Location, Package,
+};
 
 /// The tool name Trivy's findings carry.
 pub(crate) const TOOL: &str = "Trivy";
@@ -90,6 +93,19 @@ struct PackageInfo {
     version: String,
     #[serde(default, deserialize_with = "null_as_default")]
     locations: Vec<Lines>,
+    #[serde(default)]
+    identifier: PkgIdentifier,
+    #[serde(default, deserialize_with = "null_as_default")]
+    licenses: Vec<String>,
+    /// `direct`, `indirect`, `root`, `workspace` (Trivy 0.50 and later).
+    #[serde(default)]
+    relationship: String,
+    /// Before `Relationship`: a transitive dependency.
+    #[serde(default)]
+    indirect: Option<bool>,
+    /// A development dependency (npm, Yarn, pnpm with `--include-dev-deps`).
+    #[serde(default)]
+    dev: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -233,12 +249,76 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Parsed, JsonError> {
                 .map(|s| secret_finding(&result.target, s)),
         );
     }
+    let components = output
+        .results
+        .iter()
+        .flat_map(|result| result_components(result, os_family))
+        .collect();
     Ok(Parsed {
         tools: vec![TOOL.to_string()],
         findings,
-        components: Vec::new(),
+        components: components::dedupe(components),
         warnings: Vec::new(),
     })
+}
+
+/// The packages of a result: all of them when Trivy listed them (`--list-all-pkgs`), else the
+/// vulnerable ones. The manifest is the result's `Target`, except for an image's OS packages
+/// (whose target names the image, not a file).
+fn result_components(result: &TrivyResult, os_family: Option<&str>) -> Vec<Component> {
+    let os = is_os_packages(result, os_family);
+    let manifest = (!os && !result.target.is_empty()).then_some(result.target.as_str());
+    let ecosystem = |purl: Option<&str>| {
+        if os {
+            vulns::os_ecosystem(os_family.unwrap_or(&result.kind))
+        } else {
+            language_ecosystem(purl, &result.kind)
+        }
+    };
+    let package = |name: &str, version: &str, purl: Option<&str>| Package {
+        ecosystem: ecosystem(purl),
+        name: name.to_string(),
+        version: (!version.is_empty()).then(|| version.to_string()),
+        manifest: manifest.map(str::to_string),
+    };
+    if !result.packages.is_empty() {
+        return result
+            .packages
+            .iter()
+            .filter(|p| !matches!(p.relationship.as_str(), "root" | "workspace"))
+            .filter_map(|info| {
+                let purl = info.identifier.purl.as_deref();
+                let mut component = components::from_purl_or_package(
+                    purl,
+                    package(&info.name, &info.version, purl),
+                )?;
+                component.direct = match info.relationship.as_str() {
+                    "direct" => Some(true),
+                    "indirect" => Some(false),
+                    _ => info.indirect.map(|indirect| !indirect),
+                };
+                if info.dev {
+                    component.scope = ComponentScope::Dev;
+                }
+                component.licenses.declared =
+                    components::join_licenses(info.licenses.iter().map(String::as_str));
+                component.line = info
+                    .locations
+                    .first()
+                    .and_then(|lines| vulns::line(lines.start_line));
+                Some(component)
+            })
+            .collect();
+    }
+    result
+        .vulnerabilities
+        .iter()
+        .filter_map(|vulnerability| {
+            let purl = vulnerability.pkg_identifier.purl.as_deref();
+            let version = vulnerability.installed_version.as_deref().unwrap_or("");
+            components::from_purl_or_package(purl, package(&vulnerability.pkg_name, version, purl))
+        })
+        .collect()
 }
 
 /// OS packages are the image's; everything else is a language package.
@@ -791,5 +871,104 @@ mod tests {
         let truncated = fixture_bytes("pip.json");
         let error = parse(&truncated[..truncated.len() / 2]).unwrap_err();
         assert!(error.position.unwrap().starts_with("line "));
+    }
+
+    /// `--list-all-pkgs`: every package of the lockfile, with its licences and lines.
+    #[test]
+    fn components_are_the_listed_packages() {
+        let parsed = fixture("npm.json");
+        assert_eq!(parsed.components.len(), 12);
+        assert!(
+            parsed
+                .components
+                .iter()
+                .all(|c| c.package.manifest.as_deref() == Some("package-lock.json"))
+        );
+        let jquery = parsed
+            .components
+            .iter()
+            .find(|c| c.package.name == "jquery")
+            .unwrap();
+        assert_eq!(jquery.purl, "pkg:npm/jquery@3.3.9");
+        assert_eq!(jquery.package.ecosystem, Ecosystem::Npm);
+        assert_eq!(jquery.licenses.declared.as_deref(), Some("MIT"));
+        assert_eq!(jquery.direct, None, "this Trivy does not say");
+        let asap = parsed
+            .components
+            .iter()
+            .find(|c| c.package.name == "asap")
+            .unwrap();
+        assert!(asap.licenses.is_empty());
+
+        let pip = fixture("pip.json");
+        let names: Vec<&str> = pip
+            .components
+            .iter()
+            .map(|c| c.package.name.as_str())
+            .collect();
+        assert_eq!(
+            names,
+            vec![
+                "flask",
+                "jinja2",
+                "werkzeug",
+                "click",
+                "itsdangerous",
+                "oauth2-client",
+                "python-gitlab"
+            ],
+            "named by the package URL"
+        );
+        assert_eq!(pip.components[2].line, Some(6), "Werkzeug's line");
+    }
+
+    /// Without `--list-all-pkgs`: the vulnerable packages, once each.
+    #[test]
+    fn components_fall_back_to_the_vulnerable_packages() {
+        let parsed = fixture("dd_misconfigurations_and_secrets.json");
+        assert_eq!(parsed.components.len(), 1, "urllib3, vulnerable twice");
+        let urllib3 = &parsed.components[0];
+        assert_eq!(urllib3.purl, "pkg:pypi/urllib3@1.26.3");
+        assert_eq!(
+            urllib3.package.manifest.as_deref(),
+            Some("requirements.txt")
+        );
+    }
+
+    #[test]
+    fn components_relationship_and_dev_flags() {
+        let parsed = parse(
+            br#"{"SchemaVersion":2,"ArtifactType":"repository","Results":[{"Target":"web/package-lock.json",
+                "Class":"lang-pkgs","Type":"npm","Packages":[
+                {"ID":"shop@1.0.0","Name":"shop","Version":"1.0.0","Relationship":"root"},
+                {"ID":"express@4.18.2","Name":"express","Version":"4.18.2","Relationship":"direct",
+                 "Identifier":{"PURL":"pkg:npm/express@4.18.2"},"Licenses":["MIT","Apache-2.0"]},
+                {"ID":"qs@6.11.0","Name":"qs","Version":"6.11.0","Relationship":"indirect",
+                 "Identifier":{"PURL":"pkg:npm/qs@6.11.0"}},
+                {"ID":"jest@29.7.0","Name":"jest","Version":"29.7.0","Indirect":false,"Dev":true}]}]}"#,
+        )
+        .unwrap();
+        let summary: Vec<(&str, Option<bool>, ComponentScope)> = parsed
+            .components
+            .iter()
+            .map(|c| (c.purl.as_str(), c.direct, c.scope))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                (
+                    "pkg:npm/express@4.18.2",
+                    Some(true),
+                    ComponentScope::Runtime
+                ),
+                ("pkg:npm/qs@6.11.0", Some(false), ComponentScope::Runtime),
+                ("pkg:npm/jest@29.7.0", Some(true), ComponentScope::Dev),
+            ],
+            "the root project is no component"
+        );
+        assert_eq!(
+            parsed.components[0].licenses.declared.as_deref(),
+            Some("MIT AND Apache-2.0")
+        );
     }
 }

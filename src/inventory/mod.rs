@@ -14,4 +14,233 @@ pub mod license;
 pub mod lockfiles;
 pub mod openapi;
 pub mod policy;
+pub mod range;
 pub mod sbom;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Component, Ecosystem, Package};
+
+/// The tool name of the findings posture raises itself (component policy, API inventory).
+pub const TOOL: &str = "posture";
+
+/// What a revision of a repository holds: the components its manifests and lockfiles
+/// declare, and the APIs its OpenAPI documents describe.
+#[derive(Debug, Clone, Default)]
+pub struct RepoInventory {
+    pub components: Vec<Component>,
+    pub apis: Vec<openapi::ApiDocument>,
+    /// Files that could not be read, each named with the problem.
+    pub warnings: Vec<String>,
+}
+
+/// The components of a repository's files and of reports about it, as one list. The
+/// repository's files say where a package is declared and how it is used; a report adds
+/// what the files do not know: a licence (SBOMs carry them, lockfiles rarely do), and
+/// packages no manifest lists (an image's OS packages). A report's component of the same
+/// package URL as a file's is folded into it; the rest are added.
+pub fn merge(mut declared: Vec<Component>, reported: &[Component]) -> Vec<Component> {
+    let mut by_purl: HashMap<String, Vec<usize>> = HashMap::new();
+    for (index, component) in declared.iter().enumerate() {
+        by_purl.entry(component.purl.clone()).or_default().push(index);
+    }
+    let mut added: BTreeSet<(String, Option<String>)> = BTreeSet::new();
+    for component in reported {
+        match by_purl.get(&component.purl) {
+            Some(indices) => {
+                for &index in indices {
+                    let licenses = &mut declared[index].licenses;
+                    if licenses.declared.is_none() {
+                        licenses.declared.clone_from(&component.licenses.declared);
+                    }
+                    if licenses.concluded.is_none() {
+                        licenses.concluded.clone_from(&component.licenses.concluded);
+                    }
+                }
+            }
+            None => {
+                let key = (component.purl.clone(), component.package.manifest.clone());
+                if added.insert(key) {
+                    declared.push(component.clone());
+                }
+            }
+        }
+    }
+    declared
+}
+
+/// Whose inventory: what the default branch declares, or what a deployment runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    DefaultBranch,
+    Production,
+    Staging,
+}
+
+impl Target {
+    pub const ALL: [Target; 3] = [Target::DefaultBranch, Target::Production, Target::Staging];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Target::DefaultBranch => "default_branch",
+            Target::Production => "production",
+            Target::Staging => "staging",
+        }
+    }
+
+    /// A deployment environment (`environment=` of an upload): production or staging.
+    pub fn deployment(text: &str) -> Result<Target, String> {
+        match text {
+            "production" => Ok(Target::Production),
+            "staging" => Ok(Target::Staging),
+            other => Err(format!(
+                "unknown environment `{other}` (expected production or staging)"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Target {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Target::ALL
+            .into_iter()
+            .find(|target| target.as_str() == text)
+            .ok_or_else(|| {
+                format!("unknown target `{text}` (expected default_branch, production or staging)")
+            })
+    }
+}
+
+/// What deployments run, by package: the risk score's "deployed to production" factor.
+#[derive(Debug, Clone, Default)]
+pub struct Deployed {
+    /// Ecosystem and normalised name → the deployment (production or staging) → versions.
+    packages: HashMap<(Ecosystem, String), BTreeMap<Target, BTreeSet<String>>>,
+}
+
+impl Deployed {
+    /// Adds what the deployment `target` runs.
+    pub fn add(&mut self, target: Target, components: &[Component]) {
+        for component in components {
+            let package = &component.package;
+            let key = (
+                package.ecosystem.clone(),
+                package.ecosystem.normalize_name(&package.name),
+            );
+            let versions = self
+                .packages
+                .entry(key)
+                .or_default()
+                .entry(target)
+                .or_default();
+            if let Some(version) = &package.version {
+                versions.insert(version.trim().to_owned());
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.packages.is_empty()
+    }
+
+    /// The deployment running `package` in its version (production before staging); a
+    /// deployment that lists the package without a version counts, one that lists only
+    /// other versions does not.
+    pub fn running(&self, package: &Package) -> Option<Target> {
+        let key = (
+            package.ecosystem.clone(),
+            package.ecosystem.normalize_name(&package.name),
+        );
+        let deployments = self.packages.get(&key)?;
+        [Target::Production, Target::Staging]
+            .into_iter()
+            .find(|target| {
+                deployments.get(target).is_some_and(|versions| {
+                    versions.is_empty()
+                        || package
+                            .version
+                            .as_deref()
+                            .is_none_or(|v| versions.contains(v.trim()))
+                })
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ComponentScope;
+
+    fn package(name: &str, version: &str) -> Package {
+        Package {
+            ecosystem: Ecosystem::PyPI,
+            name: name.into(),
+            version: Some(version.into()),
+            manifest: None,
+        }
+    }
+
+    #[test]
+    fn reports_add_licences_and_packages_the_files_do_not_know() {
+        let declared = vec![
+            Component::new(package("PyYAML", "5.3"), ComponentScope::Runtime).unwrap(),
+        ];
+        let mut from_sbom = Component::new(package("pyyaml", "5.3"), ComponentScope::Runtime)
+            .unwrap();
+        from_sbom.licenses.declared = Some("MIT".into());
+        from_sbom.package.manifest = Some("sbom.cdx.json".into());
+        let os = Component::new(
+            Package {
+                ecosystem: Ecosystem::Other("Debian".into()),
+                name: "openssl".into(),
+                version: Some("3.0.11-1~deb12u2".into()),
+                manifest: Some("image".into()),
+            },
+            ComponentScope::Runtime,
+        )
+        .unwrap();
+        let merged = merge(declared, &[from_sbom, os.clone(), os]);
+        assert_eq!(merged.len(), 2, "{merged:?}");
+        assert_eq!(merged[0].licenses.declared.as_deref(), Some("MIT"));
+        assert_eq!(merged[0].package.manifest, None, "the file's place is kept");
+        assert_eq!(merged[1].package.name, "openssl");
+    }
+
+    #[test]
+    fn a_package_runs_where_a_deployment_lists_its_version() {
+        let mut deployed = Deployed::default();
+        let component = |name, version| {
+            Component::new(package(name, version), ComponentScope::Runtime).unwrap()
+        };
+        deployed.add(Target::Staging, &[component("Jinja2", "2.10")]);
+        deployed.add(Target::Production, &[component("PyYAML", "5.3")]);
+        assert_eq!(
+            deployed.running(&package("pyyaml", "5.3")),
+            Some(Target::Production)
+        );
+        assert_eq!(
+            deployed.running(&package("jinja2", "2.10")),
+            Some(Target::Staging)
+        );
+        assert_eq!(
+            deployed.running(&package("pyyaml", "5.4")),
+            None,
+            "another version"
+        );
+        assert_eq!(deployed.running(&package("lxml", "4.6.2")), None);
+        assert!(Target::deployment("development").is_err());
+    }
+}

@@ -350,8 +350,19 @@ async fn run_engine(
     for (sha, bytes) in configs {
         repo.seed(sha, config::FILE_NAME, bytes);
     }
+    // What the repository's deployments run ranks what they still carry higher; without it
+    // the review runs, ranked as if nothing were deployed.
+    let deployed = context
+        .store
+        .deployed(&change.repository)
+        .await
+        .unwrap_or_else(|error| {
+            tracing::warn!("deployment inventory unavailable, ranked without it: {error}");
+            Default::default()
+        });
     let request = engine::Request {
         repo: Default::default(),
+        deployed,
         base: change.merge_base.clone(),
         head: change.head_sha.clone(),
         base_reports: Vec::new(),

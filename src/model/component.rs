@@ -165,7 +165,10 @@ mod tests {
 
     #[test]
     fn versionless_purls_drop_version_qualifiers_and_subpath() {
-        assert_eq!(versionless_purl("pkg:npm/%40babel/core@7.0.0"), "pkg:npm/%40babel/core");
+        assert_eq!(
+            versionless_purl("pkg:npm/%40babel/core@7.0.0"),
+            "pkg:npm/%40babel/core"
+        );
         assert_eq!(
             versionless_purl("pkg:maven/org.apache/log4j-core@2.14.1?type=jar#x"),
             "pkg:maven/org.apache/log4j-core"

@@ -12,6 +12,7 @@ pub mod credentials;
 mod findings;
 mod history;
 pub mod intel;
+mod inventory;
 mod queue;
 mod retention;
 mod tokens;
@@ -38,6 +39,7 @@ pub use findings::org_of;
 pub use history::{
     BranchFinding, BranchStatus, FindingQuery, JsonList, OutOfOrder, ScanCounts, StatusFilter,
 };
+pub use inventory::{ComponentQuery, ComponentRow, EndpointRow, ServerRow};
 pub use retention::Pruned;
 pub use tokens::{AuditEntry, TokenId, TokenRow};
 pub use triage::{Applied, EventRow, EventSource, TriageChange};

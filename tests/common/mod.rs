@@ -6,6 +6,7 @@
 pub mod forge;
 pub mod github;
 pub mod gitlab;
+pub mod org;
 pub mod postgres;
 pub mod server;
 

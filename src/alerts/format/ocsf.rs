@@ -214,9 +214,7 @@ impl<'a> Weakness<'a> {
         match finding.kind {
             Kind::Sca | Kind::Container => Some(Weakness::Cwe(CWE_VULNERABLE_DEPENDENCY)),
             Kind::Secret => Some(Weakness::Cwe(CWE_HARD_CODED_CREDENTIALS)),
-            Kind::Sast | Kind::Iac | Kind::Dast | Kind::License | Kind::Policy | Kind::Api => {
-                None
-            }
+            Kind::Sast | Kind::Iac | Kind::Dast | Kind::License | Kind::Policy | Kind::Api => None,
         }
     }
 }

@@ -13,13 +13,15 @@
 //! - **code context**: test, example, vendored and generated paths; for dependencies, a
 //!   development-only or transitive dependency;
 //! - **the tools**: their confidence, and agreement of several tools;
-//! - **this change**: a committed secret, a finding introduced on a line the change touched.
+//! - **this change**: a committed secret, a finding introduced on a line the change touched;
+//! - **what runs**: a vulnerable package a production (or staging) deployment scan lists.
 //!
 //! The sum is clamped to 0–100; findings are ordered by the score, then by the unclamped sum.
 
 pub mod cvss;
 pub mod weights;
 
+use crate::inventory::Target;
 use crate::model::{
     BusinessContext, Confidence, DataClass, DependencyScope, Environment, Finding, Intel, Kind,
     Risk, RiskFactor, Severity, Status, Tier,
@@ -36,6 +38,8 @@ pub struct Context<'a> {
     pub intel: &'a Intel,
     /// For a dependency: how the project uses it.
     pub dependency: Option<&'a DependencyScope>,
+    /// For a dependency: the deployment a scan shows running it, if any.
+    pub deployed: Option<Target>,
 }
 
 /// Collects factors, dropping those worth zero points.
@@ -100,6 +104,25 @@ pub fn score(finding: &Finding, status: Status, in_diff: bool, context: &Context
                 "pulled in by another dependency; the vulnerable code may not be reachable".into(),
             );
         }
+    }
+    if let (Some(target), Some(package)) = (context.deployed, &finding.package) {
+        let points = match target {
+            Target::Production => weights.deployed.production,
+            Target::Staging => weights.deployed.staging,
+            Target::DefaultBranch => Points(0),
+        };
+        let version = package.version.as_deref().unwrap_or("");
+        factors.add(
+            match target {
+                Target::Production => "deployed to production",
+                _ => "deployed to staging",
+            },
+            points,
+            format!(
+                "{} {version} runs in {target}: a deployment scan lists it",
+                package.name
+            ),
+        );
     }
     tools(finding, weights, &mut factors);
 
@@ -405,6 +428,7 @@ mod tests {
                 business: &business,
                 intel: &intel,
                 dependency: None,
+                deployed: None,
             },
         )
     }
@@ -542,6 +566,7 @@ mod tests {
             business: &business,
             intel: &intel,
             dependency: None,
+            deployed: None,
         };
         // Log4Shell: CVSS 10.0, in KEV with ransomware use, EPSS 94%.
         let log4shell = dependency(
@@ -593,6 +618,7 @@ mod tests {
             business,
             intel: &intel,
             dependency: None,
+            deployed: None,
         };
         let network = dependency(
             "CVE-2099-0001",
@@ -661,6 +687,7 @@ mod tests {
                 business: &business,
                 intel: &intel,
                 dependency: Some(&scope),
+                deployed: None,
             },
         );
         assert_eq!(points(&risk, "dev dependency"), Some(-20));
@@ -683,6 +710,7 @@ mod tests {
                 business: &business,
                 intel: &intel,
                 dependency: Some(&scope),
+                deployed: None,
             },
         );
         assert_eq!(points(&risk, "dev dependency"), Some(-50));

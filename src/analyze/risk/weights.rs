@@ -171,6 +171,14 @@ weight_group!(
 );
 
 weight_group!(
+    /// A vulnerable package that a deployment scan shows running (`environment=` uploads).
+    DeploymentWeights {
+        production: Points = 10,
+        staging: Points = 3,
+    }
+);
+
+weight_group!(
     /// The reporting tool's confidence.
     ConfidenceWeights {
         high: Points = 5,
@@ -199,6 +207,7 @@ pub struct Weights {
     pub exposure: ExposureWeights,
     pub data_classification: DataWeights,
     pub environment: EnvironmentWeights,
+    pub deployed: DeploymentWeights,
     pub tier: TierWeights,
     pub code: CodeWeights,
     pub dependency: DependencyWeights,
@@ -217,6 +226,7 @@ impl Default for Weights {
             exposure: ExposureWeights::default(),
             data_classification: DataWeights::default(),
             environment: EnvironmentWeights::default(),
+            deployed: DeploymentWeights::default(),
             tier: TierWeights::default(),
             code: CodeWeights::default(),
             dependency: DependencyWeights::default(),

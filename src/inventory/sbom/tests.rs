@@ -1,0 +1,568 @@
+//! The SBOM writers against the published CycloneDX 1.6 and SPDX 2.3 JSON schemas (offline,
+//! from `fixtures/schemas/`), plus what the schemas cannot say: unique ids, references that
+//! resolve, valid licence expressions, stable output.
+
+use std::collections::BTreeSet;
+
+use chrono::TimeZone;
+use serde_json::Value;
+
+use super::*;
+use crate::model::{ComponentScope, Ecosystem, Licenses, Package};
+
+fn subject() -> Subject<'static> {
+    Subject {
+        name: "acme/shop",
+        revision: "0123456789abcdef0123456789abcdef01234567",
+        // Constant, not "now": the documents must be reproducible.
+        created: chrono::Utc
+            .with_ymd_and_hms(2026, 3, 14, 15, 9, 26)
+            .single()
+            .unwrap(),
+    }
+}
+
+fn component(
+    ecosystem: Ecosystem,
+    name: &str,
+    version: Option<&str>,
+    manifest: &str,
+    scope: ComponentScope,
+) -> Component {
+    let mut component = Component::new(
+        Package {
+            ecosystem,
+            name: name.into(),
+            version: version.map(str::to_string),
+            manifest: Some(manifest.into()),
+        },
+        scope,
+    )
+    .unwrap();
+    component.direct = Some(true);
+    component
+}
+
+/// Every ecosystem and scope, a transitive chain, a licence expression, free licence text,
+/// declared and concluded licences that differ, no version, an npm scope, a Maven group, a
+/// component listed by two manifests, and one listed twice by the same manifest.
+fn components() -> Vec<Component> {
+    use ComponentScope::{Dev, Runtime, Test};
+    let lock = "web/package-lock.json";
+    let mut express = component(Ecosystem::Npm, "express", Some("4.18.2"), lock, Runtime);
+    express.licenses.declared = Some("MIT".into());
+    let mut body_parser = component(Ecosystem::Npm, "body-parser", Some("1.20.1"), lock, Runtime);
+    body_parser.direct = Some(false);
+    body_parser.chain = vec!["express@4.18.2".into(), "body-parser@1.20.1".into()];
+    let mut qs = component(Ecosystem::Npm, "qs", Some("6.11.0"), lock, Runtime);
+    qs.direct = Some(false);
+    qs.chain = vec![
+        "express@4.18.2".into(),
+        "body-parser@1.20.1".into(),
+        "qs@6.11.0".into(),
+    ];
+    qs.licenses.declared = Some("BSD-3-Clause".into());
+    let mut babel = component(Ecosystem::Npm, "@babel/core", Some("7.22.5"), lock, Dev);
+    babel.licenses = Licenses {
+        declared: Some("MIT".into()),
+        concluded: Some("MIT".into()),
+    };
+    let mut jest = component(Ecosystem::Npm, "jest", Some("29.7.0"), lock, Test);
+    jest.licenses.declared = Some("SEE LICENSE IN LICENSE.md".into());
+    let mut serde = component(
+        Ecosystem::CratesIo,
+        "serde",
+        Some("1.0.200"),
+        "Cargo.lock",
+        Runtime,
+    );
+    serde.licenses.declared = Some("MIT OR Apache-2.0".into());
+    let mut log4j = component(
+        Ecosystem::Maven,
+        "org.apache.logging.log4j:log4j-core",
+        Some("2.17.1"),
+        "pom.xml",
+        Runtime,
+    );
+    log4j.licenses = Licenses {
+        declared: Some("The Apache Software License, Version 2.0".into()),
+        concluded: Some("Apache-2.0".into()),
+    };
+    let junit = component(
+        Ecosystem::Maven,
+        "junit:junit",
+        Some("4.13.2"),
+        "pom.xml",
+        Test,
+    );
+    let mut requests = component(
+        Ecosystem::PyPI,
+        "requests",
+        None,
+        "requirements.txt",
+        Runtime,
+    );
+    requests.direct = None;
+    requests.licenses.concluded = Some("Apache-2.0 WITH LLVM-exception".into());
+    let mut openssl = component(
+        Ecosystem::Other("Debian".into()),
+        "openssl",
+        Some("1.1.1n-0+deb11u3"),
+        "Dockerfile",
+        Runtime,
+    );
+    openssl.licenses.declared = Some("NOASSERTION".into());
+    let mut lodash_twice = component(Ecosystem::Npm, "lodash", Some("4.17.21"), lock, Dev);
+    lodash_twice.direct = Some(false);
+    vec![
+        qs,
+        express,
+        body_parser,
+        babel,
+        jest,
+        component(Ecosystem::Npm, "lodash", Some("4.17.21"), lock, Runtime),
+        lodash_twice,
+        component(
+            Ecosystem::Npm,
+            "lodash",
+            Some("4.17.21"),
+            "admin/package-lock.json",
+            Dev,
+        ),
+        serde,
+        component(
+            Ecosystem::CratesIo,
+            "proptest",
+            Some("1.4.0"),
+            "Cargo.lock",
+            Dev,
+        ),
+        component(
+            Ecosystem::Go,
+            "github.com/gin-gonic/gin",
+            Some("v1.9.1"),
+            "go.mod",
+            Runtime,
+        ),
+        log4j,
+        junit,
+        requests,
+        component(
+            Ecosystem::RubyGems,
+            "rails",
+            Some("7.1.2"),
+            "Gemfile.lock",
+            Runtime,
+        ),
+        component(
+            Ecosystem::NuGet,
+            "Newtonsoft.Json",
+            Some("13.0.3"),
+            "packages.lock.json",
+            Runtime,
+        ),
+        component(
+            Ecosystem::Packagist,
+            "symfony/console",
+            Some("v6.4.1"),
+            "composer.lock",
+            Runtime,
+        ),
+        component(
+            Ecosystem::Pub,
+            "http",
+            Some("1.1.0"),
+            "pubspec.lock",
+            Runtime,
+        ),
+        component(
+            Ecosystem::Hex,
+            "phoenix",
+            Some("1.7.10"),
+            "mix.lock",
+            Runtime,
+        ),
+        openssl,
+        component(
+            Ecosystem::Other("Alpine".into()),
+            "musl",
+            Some("1.2.4-r2"),
+            "Dockerfile",
+            Runtime,
+        ),
+        component(
+            Ecosystem::Other("RPM".into()),
+            "glibc",
+            Some("2.34-60.el9"),
+            "Dockerfile",
+            Runtime,
+        ),
+    ]
+}
+
+fn schemas() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/schemas")
+}
+
+fn load_schema(name: &str) -> Value {
+    let path = schemas().join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    serde_json::from_str(&text).unwrap()
+}
+
+/// The schema errors of `instance`, with the schemas `schema_file` refers to registered by
+/// their `$id` so nothing is fetched.
+fn validate(schema_file: &str, instance: &Value, related: &[&str]) -> Vec<String> {
+    let mut registry = jsonschema::Registry::new();
+    for name in related {
+        let schema = load_schema(name);
+        let id = schema["$id"].as_str().unwrap().to_string();
+        registry = registry.add(id, schema).unwrap();
+    }
+    let registry = registry.prepare().unwrap();
+    let validator = jsonschema::options()
+        .with_registry(&registry)
+        .should_validate_formats(true)
+        .build(&load_schema(schema_file))
+        .unwrap_or_else(|e| panic!("{schema_file} compiles: {e}"));
+    validator
+        .iter_errors(instance)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect()
+}
+
+fn strings<'v>(values: &'v Value, key: &str) -> Vec<&'v str> {
+    values
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v[key].as_str().unwrap())
+        .collect()
+}
+
+#[test]
+fn cyclonedx_follows_the_1_6_schema() {
+    let bom = write(SbomFormat::Cyclonedx, &subject(), &components());
+    let errors = validate(
+        "cyclonedx-bom-1.6.schema.json",
+        &bom,
+        &[
+            "cyclonedx-spdx.schema.json",
+            "cyclonedx-jsf-0.82.schema.json",
+        ],
+    );
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(bom["specVersion"], "1.6");
+    assert_eq!(bom["metadata"]["timestamp"], "2026-03-14T15:09:26Z");
+    let tool = &bom["metadata"]["tools"]["components"][0];
+    assert_eq!(tool["name"], "posture");
+    assert_eq!(tool["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(bom["metadata"]["component"]["name"], "acme/shop");
+    let serial = bom["serialNumber"].as_str().unwrap();
+    assert!(serial.starts_with("urn:uuid:"), "{serial}");
+}
+
+#[test]
+fn cyclonedx_components_refs_scopes_groups_and_licences() {
+    let bom = write(SbomFormat::Cyclonedx, &subject(), &components());
+    let list = &bom["components"];
+    let refs = strings(list, "bom-ref");
+    assert_eq!(
+        refs.len(),
+        21,
+        "lodash twice in one lockfile is written once"
+    );
+    assert_eq!(
+        refs.iter().collect::<BTreeSet<_>>().len(),
+        refs.len(),
+        "unique"
+    );
+    let mut sorted = refs.clone();
+    sorted.sort_unstable();
+    assert_eq!(refs, sorted, "sorted");
+    let find = |reference: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["bom-ref"] == reference)
+            .unwrap_or_else(|| panic!("{reference}"))
+    };
+    let babel = find("pkg:npm/%40babel/core@7.22.5 | web/package-lock.json");
+    assert_eq!(babel["group"], "@babel");
+    assert_eq!(babel["name"], "core");
+    assert_eq!(babel["scope"], "excluded");
+    assert_eq!(
+        babel["licenses"],
+        serde_json::json!([{"expression": "MIT", "acknowledgement": "concluded"}])
+    );
+    let log4j = find("pkg:maven/org.apache.logging.log4j/log4j-core@2.17.1 | pom.xml");
+    assert_eq!(log4j["group"], "org.apache.logging.log4j");
+    assert_eq!(log4j["name"], "log4j-core");
+    assert_eq!(log4j["scope"], "required");
+    assert_eq!(
+        log4j["licenses"],
+        serde_json::json!([
+            {"license": {"id": "Apache-2.0", "acknowledgement": "concluded"}},
+            {"license": {"name": "The Apache Software License, Version 2.0", "acknowledgement": "declared"}},
+        ])
+    );
+    let jest = find("pkg:npm/jest@29.7.0 | web/package-lock.json");
+    assert_eq!(
+        jest["licenses"],
+        serde_json::json!([{"license": {"name": "SEE LICENSE IN LICENSE.md", "acknowledgement": "declared"}}])
+    );
+    assert_eq!(
+        jest["properties"],
+        serde_json::json!([
+            {"name": "posture:direct", "value": "true"},
+            {"name": "posture:manifest", "value": "web/package-lock.json"},
+            {"name": "posture:scope", "value": "test"},
+        ])
+    );
+    let requests = find("pkg:pypi/requests | requirements.txt");
+    assert!(requests.get("version").is_none());
+    assert_eq!(
+        requests["licenses"][0]["expression"],
+        "Apache-2.0 WITH LLVM-exception"
+    );
+    let lodash = find("pkg:npm/lodash@4.17.21 | web/package-lock.json");
+    assert_eq!(lodash["scope"], "required", "the runtime listing wins");
+    let openssl = find("pkg:deb/openssl@1.1.1n-0%2Bdeb11u3 | Dockerfile");
+    assert!(
+        openssl.get("licenses").is_none(),
+        "NOASSERTION is no licence"
+    );
+}
+
+#[test]
+fn cyclonedx_dependencies_follow_the_chains() {
+    let bom = write(SbomFormat::Cyclonedx, &subject(), &components());
+    let dependencies = bom["dependencies"].as_array().unwrap();
+    let edges: BTreeSet<(String, String)> = dependencies
+        .iter()
+        .flat_map(|d| {
+            let from = d["ref"].as_str().unwrap().to_string();
+            d["dependsOn"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(move |to| (from.clone(), to.as_str().unwrap().to_string()))
+        })
+        .collect();
+    let edge = |a: &str, b: &str| edges.contains(&(a.to_string(), b.to_string()));
+    let root = "acme/shop@0123456789abcdef0123456789abcdef01234567";
+    let express = "pkg:npm/express@4.18.2 | web/package-lock.json";
+    let body_parser = "pkg:npm/body-parser@1.20.1 | web/package-lock.json";
+    let qs = "pkg:npm/qs@6.11.0 | web/package-lock.json";
+    assert!(edge(root, express));
+    assert!(edge(express, body_parser));
+    assert!(edge(body_parser, qs));
+    assert!(!edge(root, qs), "transitive, not the subject's");
+    assert!(
+        edge(root, "pkg:pypi/requests | requirements.txt"),
+        "direct unknown, no chain"
+    );
+    let refs: BTreeSet<&str> = strings(&bom["components"], "bom-ref").into_iter().collect();
+    for (from, to) in &edges {
+        assert!(from == root || refs.contains(from.as_str()), "{from}");
+        assert!(refs.contains(to.as_str()), "{to}");
+    }
+}
+
+#[test]
+fn spdx_follows_the_2_3_schema_and_its_rules() {
+    let document = write(SbomFormat::Spdx, &subject(), &components());
+    let errors = validate("spdx-2.3.schema.json", &document, &[]);
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(document["spdxVersion"], "SPDX-2.3");
+    assert_eq!(document["dataLicense"], "CC0-1.0");
+    assert_eq!(document["SPDXID"], "SPDXRef-DOCUMENT");
+    assert_eq!(
+        document["creationInfo"]["creators"],
+        serde_json::json!([format!("Tool: posture-{}", env!("CARGO_PKG_VERSION"))])
+    );
+    assert_eq!(document["creationInfo"]["created"], "2026-03-14T15:09:26Z");
+    let namespace = document["documentNamespace"].as_str().unwrap();
+    assert!(
+        namespace.starts_with("https://spdx.org/spdxdocs/posture/acme-shop-"),
+        "{namespace}"
+    );
+
+    let packages = document["packages"].as_array().unwrap();
+    assert_eq!(packages.len(), 22, "the subject and 21 components");
+    let ids: Vec<&str> = strings(&document["packages"], "SPDXID");
+    assert_eq!(
+        ids.iter().collect::<BTreeSet<_>>().len(),
+        ids.len(),
+        "unique"
+    );
+    let extracted: BTreeSet<&str> = strings(&document["hasExtractedLicensingInfos"], "licenseId")
+        .into_iter()
+        .collect();
+    for package in packages {
+        let id = package["SPDXID"].as_str().unwrap();
+        let rest = id.strip_prefix("SPDXRef-").unwrap();
+        assert!(
+            !rest.is_empty()
+                && rest
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-'),
+            "{id}"
+        );
+        assert_eq!(package["downloadLocation"], "NOASSERTION");
+        if id == "SPDXRef-Subject" {
+            continue;
+        }
+        for field in ["licenseDeclared", "licenseConcluded"] {
+            let license = package[field].as_str().unwrap();
+            assert!(
+                license == "NOASSERTION"
+                    || (is_spdx_expression(license)
+                        && (!license.starts_with("LicenseRef-") || extracted.contains(license))),
+                "{id} {field}: {license}"
+            );
+        }
+        let reference = &package["externalRefs"][0];
+        assert_eq!(reference["referenceCategory"], "PACKAGE-MANAGER");
+        assert_eq!(reference["referenceType"], "purl");
+        assert!(
+            reference["referenceLocator"]
+                .as_str()
+                .unwrap()
+                .starts_with("pkg:")
+        );
+    }
+    let by_purl = |purl: &str| {
+        packages
+            .iter()
+            .find(|p| {
+                p["externalRefs"][0]["referenceLocator"] == purl
+                    && p["sourceInfo"]
+                        .as_str()
+                        .is_some_and(|s| !s.contains("admin/"))
+            })
+            .unwrap_or_else(|| panic!("{purl}"))
+    };
+    let jest = by_purl("pkg:npm/jest@29.7.0");
+    let jest_licence = jest["licenseDeclared"].as_str().unwrap();
+    assert!(jest_licence.starts_with("LicenseRef-"), "{jest_licence}");
+    let info = document["hasExtractedLicensingInfos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["licenseId"] == jest_licence)
+        .unwrap();
+    assert_eq!(info["extractedText"], "SEE LICENSE IN LICENSE.md");
+    let serde = by_purl("pkg:cargo/serde@1.0.200");
+    assert_eq!(serde["licenseDeclared"], "MIT OR Apache-2.0");
+    assert_eq!(serde["licenseConcluded"], "NOASSERTION");
+    let requests = by_purl("pkg:pypi/requests");
+    assert!(requests.get("versionInfo").is_none());
+
+    let relationships: BTreeSet<(String, String, String)> = document["relationships"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let field = |k: &str| r[k].as_str().unwrap().to_string();
+            (
+                field("spdxElementId"),
+                field("relationshipType"),
+                field("relatedSpdxElement"),
+            )
+        })
+        .collect();
+    let id_of = |purl: &str| by_purl(purl)["SPDXID"].as_str().unwrap().to_string();
+    let has = |a: &str, kind: &str, b: &str| {
+        relationships.contains(&(a.to_string(), kind.to_string(), b.to_string()))
+    };
+    assert!(has("SPDXRef-DOCUMENT", "DESCRIBES", "SPDXRef-Subject"));
+    let subject = "SPDXRef-Subject";
+    let express = id_of("pkg:npm/express@4.18.2");
+    let body_parser = id_of("pkg:npm/body-parser@1.20.1");
+    let qs = id_of("pkg:npm/qs@6.11.0");
+    assert!(has(subject, "DEPENDS_ON", &express));
+    assert!(has(&express, "DEPENDS_ON", &body_parser));
+    assert!(has(&body_parser, "DEPENDS_ON", &qs));
+    assert!(has(
+        &id_of("pkg:npm/%40babel/core@7.22.5"),
+        "DEV_DEPENDENCY_OF",
+        subject
+    ));
+    assert!(has(
+        &id_of("pkg:maven/junit/junit@4.13.2"),
+        "TEST_DEPENDENCY_OF",
+        subject
+    ));
+    let all: BTreeSet<&str> = ids.iter().copied().chain(["SPDXRef-DOCUMENT"]).collect();
+    for (a, _, b) in &relationships {
+        assert!(
+            all.contains(a.as_str()) && all.contains(b.as_str()),
+            "{a} {b}"
+        );
+    }
+}
+
+#[test]
+fn the_same_input_gives_byte_identical_documents() {
+    for format in [SbomFormat::Cyclonedx, SbomFormat::Spdx] {
+        let mut shuffled = components();
+        shuffled.reverse();
+        let first = serde_json::to_string_pretty(&write(format, &subject(), &components()));
+        let second = serde_json::to_string_pretty(&write(format, &subject(), &shuffled));
+        assert_eq!(first.unwrap(), second.unwrap(), "{format}");
+        let mut changed = components();
+        changed[0].package.version = Some("6.11.1".into());
+        changed[0].purl = "pkg:npm/qs@6.11.1".into();
+        let one = write(format, &subject(), &components());
+        let other = write(format, &subject(), &changed);
+        let identity = match format {
+            SbomFormat::Cyclonedx => "serialNumber",
+            SbomFormat::Spdx => "documentNamespace",
+        };
+        assert_ne!(one[identity], other[identity], "{format}");
+    }
+}
+
+#[test]
+fn an_empty_inventory_is_still_a_valid_document() {
+    let bom = write(SbomFormat::Cyclonedx, &subject(), &[]);
+    let errors = validate(
+        "cyclonedx-bom-1.6.schema.json",
+        &bom,
+        &[
+            "cyclonedx-spdx.schema.json",
+            "cyclonedx-jsf-0.82.schema.json",
+        ],
+    );
+    assert!(errors.is_empty(), "{errors:#?}");
+    let document = write(SbomFormat::Spdx, &subject(), &[]);
+    assert!(validate("spdx-2.3.schema.json", &document, &[]).is_empty());
+    assert_eq!(document["packages"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn formats_parse_from_the_api_query() {
+    assert_eq!("cyclonedx".parse(), Ok(SbomFormat::Cyclonedx));
+    assert_eq!("SPDX".parse(), Ok(SbomFormat::Spdx));
+    assert!("swid".parse::<SbomFormat>().unwrap_err().contains("swid"));
+    assert_eq!(SbomFormat::Spdx.to_string(), "spdx");
+}
+
+#[test]
+fn licence_texts_are_checked_not_guessed() {
+    assert!(is_spdx_expression("MIT OR Apache-2.0"));
+    assert!(is_spdx_expression(
+        "GPL-2.0-only WITH Classpath-exception-2.0"
+    ));
+    assert!(is_spdx_expression("LicenseRef-acme"));
+    assert!(is_spdx_expression("GPL-2.0"), "deprecated, still an id");
+    assert!(!is_spdx_expression("apache2"));
+    assert!(!is_spdx_expression("MIT/Apache-2.0"));
+    assert!(!is_spdx_expression("mit"));
+    assert_eq!(LicenseText::read(Some(" NOASSERTION ")), None);
+    assert_eq!(
+        LicenseText::read(Some("Apache 2.0")),
+        Some(LicenseText::Free("Apache 2.0".into()))
+    );
+}

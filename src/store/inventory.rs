@@ -1,0 +1,408 @@
+//! The org's inventory: the components of each project's default branch and deployments
+//! ([`Target`]), and the API endpoints its default branch declares. A scan replaces its
+//! target's rows in one transaction; a component keeps the commit and time it was first
+//! seen at (its version included), which the component search reports as the introducing
+//! commit.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::{BeginWrite, ProjectId, Store, StoreError, with_pool};
+use crate::inventory::{Deployed, Target};
+use crate::model::{Component, ComponentScope, Ecosystem, Licenses, Package};
+
+/// A component as stored, with where it is and since when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ComponentRow {
+    pub repository: String,
+    pub target: Target,
+    #[serde(flatten)]
+    pub component: Component,
+    /// The scan that first showed this version here: its commit and time.
+    pub introduced_commit: String,
+    pub first_seen_at: DateTime<Utc>,
+    /// The latest scan that showed it.
+    pub commit: String,
+    pub observed_at: DateTime<Utc>,
+}
+
+/// Which components of an org to list; the filters the database can apply.
+#[derive(Debug, Clone, Default)]
+pub struct ComponentQuery {
+    pub org: String,
+    /// The package, as a package URL without version (`pkg:maven/org.apache.logging.log4j/log4j-core`).
+    pub package_purl: Option<String>,
+    /// Text the declared or concluded licence contains (case-insensitive); callers refine.
+    pub license_contains: Option<String>,
+    pub repository: Option<String>,
+    pub target: Option<Target>,
+}
+
+/// One operation of an OpenAPI document on a default branch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct EndpointRow {
+    pub repository: String,
+    pub file: String,
+    pub method: String,
+    pub path: String,
+    pub line: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operation: Option<String>,
+    /// `required`, `none` (no security requirement) or `disabled` (`security: []`).
+    pub security: String,
+    pub schemes: Vec<String>,
+    pub servers: Vec<ServerRow>,
+    /// Whether a server of the document looks reachable from the internet; `None` when none
+    /// can be told.
+    pub public: Option<bool>,
+    pub sensitive_fields: Vec<String>,
+    pub commit: String,
+}
+
+/// A server of an OpenAPI document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct ServerRow {
+    pub url: String,
+    pub public: Option<bool>,
+}
+
+/// A `components` row joined with its project's repository.
+#[derive(sqlx::FromRow)]
+struct StoredComponent {
+    repository: String,
+    target: String,
+    purl: String,
+    manifest: String,
+    ecosystem: String,
+    name: String,
+    version: Option<String>,
+    scope: String,
+    direct: Option<bool>,
+    line: Option<i64>,
+    license_declared: Option<String>,
+    license_concluded: Option<String>,
+    chain: String,
+    first_seen_commit: String,
+    first_seen_at: DateTime<Utc>,
+    commit_sha: String,
+    observed_at: DateTime<Utc>,
+}
+
+const COMPONENT_COLUMNS: &str = "p.repository, c.target, c.purl, c.manifest, c.ecosystem, c.name, \
+     c.version, c.scope, c.direct, c.line, c.license_declared, c.license_concluded, c.chain, \
+     c.first_seen_commit, c.first_seen_at, c.commit_sha, c.observed_at";
+
+impl Store {
+    /// Replaces `target`'s components of `project` with `components`, as seen at `commit`
+    /// at `at`. A component already there (same package URL, version included, and
+    /// manifest) keeps when it was first seen. Returns how many rows were written.
+    pub async fn replace_components(
+        &self,
+        project: ProjectId,
+        target: Target,
+        commit: &str,
+        at: DateTime<Utc>,
+        components: &[Component],
+    ) -> Result<usize, StoreError> {
+        // One row per package URL and manifest: the first listed wins.
+        let mut unique: HashMap<(&str, &str), &Component> = HashMap::new();
+        for component in components {
+            let manifest = component.package.manifest.as_deref().unwrap_or("");
+            unique
+                .entry((component.purl.as_str(), manifest))
+                .or_insert(component);
+        }
+        let mut rows: Vec<(&(&str, &str), &&Component)> = unique.iter().collect();
+        rows.sort_by_key(|(key, _)| **key);
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let earlier: Vec<(String, String, String, DateTime<Utc>)> = sqlx::query_as(
+                "SELECT purl, manifest, first_seen_commit, first_seen_at FROM components \
+                 WHERE project_id = $1 AND target = $2",
+            )
+            .bind(project)
+            .bind(target.as_str())
+            .fetch_all(&mut *tx)
+            .await?;
+            let first_seen: HashMap<(String, String), (String, DateTime<Utc>)> = earlier
+                .into_iter()
+                .map(|(purl, manifest, commit, at)| ((purl, manifest), (commit, at)))
+                .collect();
+            sqlx::query("DELETE FROM components WHERE project_id = $1 AND target = $2")
+                .bind(project)
+                .bind(target.as_str())
+                .execute(&mut *tx)
+                .await?;
+            for ((purl, manifest), component) in &rows {
+                let (first_commit, first_at) = first_seen
+                    .get(&(purl.to_string(), manifest.to_string()))
+                    .cloned()
+                    .unwrap_or_else(|| (commit.to_owned(), at));
+                let package = &component.package;
+                sqlx::query(
+                    "INSERT INTO components (project_id, target, purl, package_purl, manifest, \
+                     ecosystem, name, version, scope, direct, line, license_declared, \
+                     license_concluded, chain, first_seen_commit, first_seen_at, commit_sha, \
+                     observed_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+                     $16, $17, $18)",
+                )
+                .bind(project)
+                .bind(target.as_str())
+                .bind(*purl)
+                .bind(component.versionless_purl())
+                .bind(*manifest)
+                .bind(package.ecosystem.as_str())
+                .bind(&package.name)
+                .bind(package.version.as_deref())
+                .bind(component.scope.as_str())
+                .bind(component.direct)
+                .bind(component.line.map(i64::from))
+                .bind(component.licenses.declared.as_deref())
+                .bind(component.licenses.concluded.as_deref())
+                .bind(text_json("chain", &component.chain)?)
+                .bind(first_commit)
+                .bind(first_at)
+                .bind(commit)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok::<_, StoreError>(())
+        })?;
+        Ok(rows.len())
+    }
+
+    /// The components of an org that `query` selects, ordered by repository, target,
+    /// package URL and manifest.
+    pub async fn components(
+        &self,
+        query: &ComponentQuery,
+    ) -> Result<Vec<ComponentRow>, StoreError> {
+        let rows: Vec<StoredComponent> = with_pool!(self, |pool| {
+            let mut sql = sqlx::QueryBuilder::new(format!(
+                "SELECT {COMPONENT_COLUMNS} FROM components c \
+                 JOIN projects p ON p.id = c.project_id WHERE p.org = "
+            ));
+            sql.push_bind(query.org.clone());
+            if let Some(purl) = &query.package_purl {
+                sql.push(" AND c.package_purl = ").push_bind(purl.clone());
+            }
+            if let Some(repository) = &query.repository {
+                sql.push(" AND p.repository = ")
+                    .push_bind(repository.clone());
+            }
+            if let Some(target) = query.target {
+                sql.push(" AND c.target = ").push_bind(target.as_str());
+            }
+            if let Some(license) = &query.license_contains {
+                let pattern = format!("%{}%", license.to_lowercase());
+                sql.push(" AND (lower(c.license_declared) LIKE ")
+                    .push_bind(pattern.clone())
+                    .push(" OR lower(c.license_concluded) LIKE ")
+                    .push_bind(pattern)
+                    .push(")");
+            }
+            sql.push(" ORDER BY p.repository, c.target, c.purl, c.manifest");
+            sql.build_query_as().fetch_all(pool).await
+        })?;
+        rows.into_iter().map(component_row).collect()
+    }
+
+    /// What the deployments of `repository` run, for the risk score.
+    pub async fn deployed(&self, repository: &str) -> Result<Deployed, StoreError> {
+        let mut deployed = Deployed::default();
+        for target in [Target::Production, Target::Staging] {
+            let rows = self
+                .components(&ComponentQuery {
+                    org: super::org_of(repository),
+                    repository: Some(repository.to_owned()),
+                    target: Some(target),
+                    ..ComponentQuery::default()
+                })
+                .await?;
+            let components: Vec<Component> = rows.into_iter().map(|row| row.component).collect();
+            deployed.add(target, &components);
+        }
+        Ok(deployed)
+    }
+
+    /// Replaces the API endpoints of `project`'s default branch.
+    pub async fn replace_endpoints(
+        &self,
+        project: ProjectId,
+        commit: &str,
+        at: DateTime<Utc>,
+        endpoints: &[EndpointRow],
+    ) -> Result<(), StoreError> {
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            sqlx::query("DELETE FROM api_endpoints WHERE project_id = $1")
+                .bind(project)
+                .execute(&mut *tx)
+                .await?;
+            for endpoint in endpoints {
+                sqlx::query(
+                    "INSERT INTO api_endpoints (project_id, file, method, path, line, operation, \
+                     security, schemes, servers, public, sensitive, commit_sha, observed_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+                     ON CONFLICT (project_id, file, method, path) DO NOTHING",
+                )
+                .bind(project)
+                .bind(&endpoint.file)
+                .bind(&endpoint.method)
+                .bind(&endpoint.path)
+                .bind(i64::from(endpoint.line))
+                .bind(endpoint.operation.as_deref())
+                .bind(&endpoint.security)
+                .bind(text_json("schemes", &endpoint.schemes)?)
+                .bind(text_json("servers", &endpoint.servers)?)
+                .bind(endpoint.public)
+                .bind(text_json("sensitive fields", &endpoint.sensitive_fields)?)
+                .bind(commit)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok::<_, StoreError>(())
+        })
+    }
+
+    /// The API endpoints of an org's default branches (of one repository when given),
+    /// ordered by repository, file, path and method.
+    pub async fn endpoints(
+        &self,
+        org: &str,
+        repository: Option<&str>,
+    ) -> Result<Vec<EndpointRow>, StoreError> {
+        type Row = (
+            String,
+            String,
+            String,
+            String,
+            i64,
+            Option<String>,
+            String,
+            String,
+            String,
+            Option<bool>,
+            String,
+            String,
+        );
+        let rows: Vec<Row> = with_pool!(self, |pool| {
+            let mut sql = sqlx::QueryBuilder::new(
+                "SELECT p.repository, e.file, e.method, e.path, e.line, e.operation, e.security, \
+                 e.schemes, e.servers, e.public, e.sensitive, e.commit_sha \
+                 FROM api_endpoints e JOIN projects p ON p.id = e.project_id WHERE p.org = ",
+            );
+            sql.push_bind(org.to_owned());
+            if let Some(repository) = repository {
+                sql.push(" AND p.repository = ")
+                    .push_bind(repository.to_owned());
+            }
+            sql.push(" ORDER BY p.repository, e.file, e.path, e.method");
+            sql.build_query_as().fetch_all(pool).await
+        })?;
+        rows.into_iter()
+            .map(
+                |(
+                    repository,
+                    file,
+                    method,
+                    path,
+                    line,
+                    operation,
+                    security,
+                    schemes,
+                    servers,
+                    public,
+                    sensitive,
+                    commit,
+                )| {
+                    Ok(EndpointRow {
+                        repository,
+                        file,
+                        method,
+                        path,
+                        line: u32::try_from(line).unwrap_or(0),
+                        operation,
+                        security,
+                        schemes: parse_json("schemes", &schemes)?,
+                        servers: parse_json("servers", &servers)?,
+                        public,
+                        sensitive_fields: parse_json("sensitive fields", &sensitive)?,
+                        commit,
+                    })
+                },
+            )
+            .collect()
+    }
+}
+
+fn component_row(row: StoredComponent) -> Result<ComponentRow, StoreError> {
+    let corrupt = |what: &'static str, value: String| {
+        StoreError::Corrupt(super::UnknownVariant { what, value })
+    };
+    let StoredComponent {
+        repository,
+        target,
+        purl,
+        manifest,
+        ecosystem,
+        name,
+        version,
+        scope,
+        direct,
+        line,
+        license_declared: declared,
+        license_concluded: concluded,
+        chain,
+        first_seen_commit: introduced_commit,
+        first_seen_at,
+        commit_sha: commit,
+        observed_at,
+    } = row;
+    Ok(ComponentRow {
+        repository,
+        target: target.parse().map_err(|_| corrupt("target", target))?,
+        component: Component {
+            package: Package {
+                ecosystem: Ecosystem::parse(&ecosystem),
+                name,
+                version,
+                manifest: Some(manifest).filter(|m| !m.is_empty()),
+            },
+            purl,
+            scope: scope
+                .parse::<ComponentScope>()
+                .map_err(|_| corrupt("scope", scope))?,
+            direct,
+            chain: parse_json("chain", &chain)?,
+            line: line.and_then(|l| u32::try_from(l).ok()),
+            licenses: Licenses {
+                declared,
+                concluded,
+            },
+        },
+        introduced_commit,
+        first_seen_at,
+        commit,
+        observed_at,
+    })
+}
+
+/// JSON text for a TEXT column.
+fn text_json<T: Serialize + ?Sized>(what: &'static str, value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|source| StoreError::Json { what, source })
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(
+    what: &'static str,
+    text: &str,
+) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|source| StoreError::Json { what, source })
+}
