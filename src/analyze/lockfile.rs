@@ -1,6 +1,8 @@
 //! Dependency graphs from lockfiles, to say how a transitive dependency comes in: npm's
 //! `package-lock.json` / `npm-shrinkwrap.json` (lockfile versions 2 and 3, the `packages`
-//! map) and `Cargo.lock`.
+//! map; version 1, the nested `dependencies` tree) and `Cargo.lock`. Other readers (the
+//! inventory's lockfile readers) build a [`Graph`] of their own with [`Graph::new`] and get
+//! the same chains.
 //!
 //! The graph's roots are the project's direct dependencies: the root package's
 //! `dependencies`, `devDependencies` and `optionalDependencies` for npm; the dependencies of
@@ -19,7 +21,34 @@ pub struct Node {
     pub version: String,
     /// npm marks packages only development dependencies need (`"dev": true`).
     pub dev: bool,
+    /// npm marks packages only optional dependencies need (`"optional": true`).
+    pub optional: bool,
+    /// The licence the lockfile states (npm's `license`).
+    pub license: Option<String>,
+    /// Where the lockfile keeps it: npm's install path (`node_modules/a/node_modules/b`),
+    /// Cargo's `name version`.
+    pub path: String,
     deps: Vec<usize>,
+}
+
+impl Node {
+    /// A package `name`@`version` depending on the nodes at indices `deps` of its graph.
+    pub fn new(name: &str, version: &str, deps: Vec<usize>) -> Node {
+        Node {
+            name: name.to_string(),
+            version: version.to_string(),
+            dev: false,
+            optional: false,
+            license: None,
+            path: format!("{name} {version}"),
+            deps,
+        }
+    }
+
+    /// The indices of the nodes it depends on.
+    pub fn deps(&self) -> &[usize] {
+        &self.deps
+    }
 }
 
 /// The packages of one lockfile and who depends on whom.
@@ -31,11 +60,54 @@ pub struct Graph {
 }
 
 impl Graph {
+    /// A graph of `nodes` whose direct dependencies are the nodes at `roots` (dependencies
+    /// pointing past the end are dropped).
+    pub fn new(mut nodes: Vec<Node>, roots: Vec<usize>) -> Graph {
+        let len = nodes.len();
+        for node in &mut nodes {
+            node.deps.retain(|&d| d < len);
+        }
+        let mut graph = Graph {
+            nodes,
+            roots: Vec::new(),
+        };
+        graph.set_roots(roots);
+        graph
+    }
+
+    /// The packages, in the lockfile's order.
+    pub fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+
+    /// The indices of the direct dependencies, in name order.
+    pub fn roots(&self) -> &[usize] {
+        &self.roots
+    }
+
+    /// Makes the nodes at `roots` the direct dependencies (kept in name, then version order).
+    pub fn set_roots(&mut self, mut roots: Vec<usize>) {
+        roots.retain(|&i| i < self.nodes.len());
+        roots.sort_by(|&a, &b| {
+            let (a, b) = (&self.nodes[a], &self.nodes[b]);
+            (&a.name, &a.version).cmp(&(&b.name, &b.version))
+        });
+        roots.dedup();
+        self.roots = roots;
+    }
+
+    /// The shortest path from one of `from` down to the node at `target`, both ends
+    /// included: breadth-first, starting points and dependencies in their order, so the
+    /// same on every run. `None` when nothing of `from` reaches it.
+    pub fn path(&self, from: &[usize], target: usize) -> Option<Vec<usize>> {
+        Paths::new(self, from).to(target)
+    }
+
     /// Reads a lockfile posture understands; `None` for other files or unreadable content.
     pub fn parse(path: &str, text: &str) -> Option<Graph> {
         match path.rsplit('/').next().unwrap_or(path) {
-            "package-lock.json" | "npm-shrinkwrap.json" => npm(text),
-            "Cargo.lock" => cargo(text),
+            "package-lock.json" | "npm-shrinkwrap.json" => Graph::parse_npm(text).ok().flatten(),
+            "Cargo.lock" => Graph::parse_cargo(text).ok(),
             _ => None,
         }
     }
@@ -69,32 +141,66 @@ impl Graph {
     pub fn chain(&self, name: &str, version: &str) -> Option<Vec<String>> {
         let version = version.trim().trim_start_matches(['v', '=']);
         let target = self.index_of(name, version)?;
-        let mut parent: HashMap<usize, Option<usize>> = HashMap::new();
+        let path = self.path(&self.roots, target)?;
+        Some(
+            path.into_iter()
+                .map(|i| self.nodes[i].name.clone())
+                .collect(),
+        )
+    }
+}
+
+/// The shortest paths from a set of starting nodes to every node they reach, found in one
+/// breadth-first walk (for many targets, cheaper than [`Graph::path`] for each).
+#[derive(Debug, Clone)]
+pub struct Paths {
+    /// Per node: unreached (`None`), a starting point (`Some(None)`), or reached from its
+    /// parent on a shortest path.
+    parent: Vec<Option<Option<usize>>>,
+}
+
+impl Paths {
+    pub fn new(graph: &Graph, from: &[usize]) -> Paths {
+        let mut parent = vec![None; graph.nodes.len()];
         let mut queue = VecDeque::new();
-        for &root in &self.roots {
-            if parent.insert(root, None).is_none() {
+        for &root in from {
+            if root < parent.len() && parent[root].is_none() {
+                parent[root] = Some(None);
                 queue.push_back(root);
             }
         }
         while let Some(node) = queue.pop_front() {
-            if node == target {
-                let mut chain = vec![self.nodes[node].name.clone()];
-                let mut at = node;
-                while let Some(Some(up)) = parent.get(&at) {
-                    chain.push(self.nodes[*up].name.clone());
-                    at = *up;
-                }
-                chain.reverse();
-                return Some(chain);
-            }
-            for &next in &self.nodes[node].deps {
-                if let std::collections::hash_map::Entry::Vacant(entry) = parent.entry(next) {
-                    entry.insert(Some(node));
+            for &next in &graph.nodes[node].deps {
+                if parent[next].is_none() {
+                    parent[next] = Some(Some(node));
                     queue.push_back(next);
                 }
             }
         }
-        None
+        Paths { parent }
+    }
+
+    /// Whether a starting node reaches `node` (or is it).
+    pub fn reaches(&self, node: usize) -> bool {
+        self.parent.get(node).is_some_and(Option::is_some)
+    }
+
+    /// The path from a starting node down to `target`, both included.
+    pub fn to(&self, target: usize) -> Option<Vec<usize>> {
+        let mut at = target;
+        let mut path = vec![at];
+        loop {
+            match *self.parent.get(at)? {
+                None => return None,
+                Some(None) => break,
+                Some(Some(up)) => {
+                    path.push(up);
+                    at = up;
+                }
+            }
+        }
+        path.reverse();
+        Some(path)
     }
 }
 
@@ -102,15 +208,26 @@ impl Graph {
 struct NpmLock {
     #[serde(default)]
     packages: BTreeMap<String, NpmPackage>,
+    /// Lockfile version 1: the installed tree, nested.
+    #[serde(default)]
+    dependencies: BTreeMap<String, NpmV1Package>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 struct NpmPackage {
+    /// The real name of an aliased package (`"node_modules/b": {"name": "a"}`).
+    #[serde(default)]
+    name: Option<String>,
     #[serde(default)]
     version: Option<String>,
     #[serde(default)]
     dev: bool,
+    #[serde(default)]
+    optional: bool,
+    /// A string (SPDX), or in old packages `{"type": "MIT"}`.
+    #[serde(default)]
+    license: Option<serde_json::Value>,
     #[serde(default)]
     dependencies: BTreeMap<String, serde_json::Value>,
     #[serde(default)]
@@ -154,20 +271,100 @@ fn npm_resolve<'a>(
     }
 }
 
-fn npm(text: &str) -> Option<Graph> {
-    let lock: NpmLock = serde_json::from_str(text).ok()?;
+/// A package of a version 1 lockfile.
+#[derive(Deserialize, Default)]
+struct NpmV1Package {
+    #[serde(default)]
+    version: Option<String>,
+    #[serde(default)]
+    dev: bool,
+    #[serde(default)]
+    optional: bool,
+    #[serde(default)]
+    requires: BTreeMap<String, serde_json::Value>,
+    #[serde(default)]
+    dependencies: BTreeMap<String, NpmV1Package>,
+}
+
+/// Version 1's nested tree as version 2's `packages` map, keyed by install path, with an
+/// empty root entry (version 1 does not record the root's dependencies).
+fn npm_v1_packages(tree: BTreeMap<String, NpmV1Package>) -> BTreeMap<String, NpmPackage> {
+    fn flatten(
+        base: &str,
+        tree: BTreeMap<String, NpmV1Package>,
+        out: &mut BTreeMap<String, NpmPackage>,
+    ) {
+        for (name, package) in tree {
+            let key = if base.is_empty() {
+                format!("node_modules/{name}")
+            } else {
+                format!("{base}/node_modules/{name}")
+            };
+            flatten(&key, package.dependencies, out);
+            out.insert(
+                key,
+                NpmPackage {
+                    version: package.version,
+                    dev: package.dev,
+                    optional: package.optional,
+                    dependencies: package.requires,
+                    ..NpmPackage::default()
+                },
+            );
+        }
+    }
+    let mut packages = BTreeMap::new();
+    flatten("", tree, &mut packages);
+    packages.insert(String::new(), NpmPackage::default());
+    packages
+}
+
+impl Graph {
+    /// Reads a `package-lock.json` / `npm-shrinkwrap.json` (versions 1 to 3); `Ok(None)` when
+    /// it lists no packages at all.
+    pub fn parse_npm(text: &str) -> Result<Option<Graph>, serde_json::Error> {
+        let lock: NpmLock = serde_json::from_str(text)?;
+        Ok(npm(lock))
+    }
+
+    /// Reads a `Cargo.lock`.
+    pub fn parse_cargo(text: &str) -> Result<Graph, toml::de::Error> {
+        let lock: CargoLock = toml::from_str(text)?;
+        Ok(cargo(lock))
+    }
+}
+
+fn npm(mut lock: NpmLock) -> Option<Graph> {
+    let v1 = lock.packages.is_empty() && !lock.dependencies.is_empty();
+    if v1 {
+        lock.packages = npm_v1_packages(std::mem::take(&mut lock.dependencies));
+    }
     let root = lock.packages.get("")?;
     let mut index: HashMap<&str, usize> = HashMap::new();
     let mut nodes = Vec::new();
     for (key, package) in &lock.packages {
-        let (Some(name), Some(version)) = (npm_name(key), package.version.as_deref()) else {
+        let (Some(installed), Some(version)) = (npm_name(key), package.version.as_deref()) else {
             continue;
+        };
+        let license = match &package.license {
+            Some(serde_json::Value::String(text)) => Some(text.clone()),
+            Some(serde_json::Value::Object(object)) => object
+                .get("type")
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_string),
+            _ => None,
         };
         index.insert(key.as_str(), nodes.len());
         nodes.push(Node {
-            name: name.to_string(),
+            name: package
+                .name
+                .clone()
+                .unwrap_or_else(|| installed.to_string()),
             version: version.to_string(),
             dev: package.dev,
+            optional: package.optional,
+            license,
+            path: key.clone(),
             deps: Vec::new(),
         });
     }
@@ -192,9 +389,20 @@ fn npm(text: &str) -> Option<Graph> {
         .chain(root.optional_dependencies.keys())
         .filter_map(|name| index.get(npm_resolve(&lock.packages, "", name)?).copied())
         .collect();
-    roots.sort_by(|&a, &b| nodes[a].name.cmp(&nodes[b].name));
-    roots.dedup();
-    Some(Graph { nodes, roots })
+    if v1 {
+        // Without a record of the root's dependencies: the top-level packages nothing
+        // installed requires.
+        let mut required = vec![false; nodes.len()];
+        for node in &nodes {
+            for &d in &node.deps {
+                required[d] = true;
+            }
+        }
+        roots = (0..nodes.len())
+            .filter(|&i| !required[i] && nodes[i].path.matches("node_modules/").count() == 1)
+            .collect();
+    }
+    Some(Graph::new(nodes, roots))
 }
 
 #[derive(Deserialize)]
@@ -213,17 +421,11 @@ struct CargoPackage {
     dependencies: Vec<String>,
 }
 
-fn cargo(text: &str) -> Option<Graph> {
-    let lock: CargoLock = toml::from_str(text).ok()?;
+fn cargo(lock: CargoLock) -> Graph {
     let mut nodes: Vec<Node> = lock
         .package
         .iter()
-        .map(|p| Node {
-            name: p.name.clone(),
-            version: p.version.clone(),
-            dev: false,
-            deps: Vec::new(),
-        })
+        .map(|p| Node::new(&p.name, &p.version, Vec::new()))
         .collect();
     // `name`, `name version` or `name version (source)`.
     let resolve = |entry: &str| -> Option<usize> {
@@ -248,9 +450,7 @@ fn cargo(text: &str) -> Option<Graph> {
     }
     let members: Vec<bool> = lock.package.iter().map(|p| p.source.is_none()).collect();
     roots.retain(|&i| !members[i]);
-    roots.sort_by(|&a, &b| nodes[a].name.cmp(&nodes[b].name));
-    roots.dedup();
-    Some(Graph { nodes, roots })
+    Graph::new(nodes, roots)
 }
 
 #[cfg(test)]
@@ -376,6 +576,67 @@ source = "registry+https://github.com/rust-lang/crates.io-index"
             graph.chain("hyper", "0.14.10"),
             Some(vec!["hyper".to_string()])
         );
+    }
+
+    #[test]
+    fn npm_v1_nested_trees_resolve_like_installed_trees() {
+        let lock = r#"{
+  "lockfileVersion": 1,
+  "dependencies": {
+    "express": {"version": "4.17.1", "requires": {"qs": "6.7.0", "debug": "2.6.9"},
+      "dependencies": {"debug": {"version": "2.6.9", "requires": {"ms": "2.0.0"}}}},
+    "debug": {"version": "4.3.4", "dev": true, "requires": {"ms": "2.1.2"}},
+    "ms": {"version": "2.1.2", "dev": true},
+    "qs": {"version": "6.7.0"}
+  }
+}"#;
+        let graph = Graph::parse("package-lock.json", lock).unwrap();
+        // Roots are guessed: the top-level packages nothing requires.
+        let roots: Vec<&str> = graph
+            .roots()
+            .iter()
+            .map(|&i| graph.nodes()[i].name.as_str())
+            .collect();
+        assert_eq!(roots, ["debug", "express"]);
+        assert_eq!(
+            graph.chain("qs", "6.7.0"),
+            Some(vec!["express".to_string(), "qs".to_string()])
+        );
+        // express's nested debug 2.6.9 requires ms, found up the tree at the top level.
+        let nested = graph
+            .nodes()
+            .iter()
+            .position(|n| n.path == "node_modules/express/node_modules/debug")
+            .unwrap();
+        let ms = graph.nodes()[nested].deps()[0];
+        assert_eq!(graph.nodes()[ms].version, "2.1.2");
+        assert!(graph.find("debug", "4.3.4").unwrap().dev);
+        assert!(!graph.find("debug", "2.6.9").unwrap().dev);
+    }
+
+    #[test]
+    fn built_graphs_give_shortest_paths_in_a_fixed_order() {
+        // a → b → d, a → c → d, e → d; roots e and a (sorted to a, e).
+        let nodes = vec![
+            Node::new("a", "1", vec![1, 2]),
+            Node::new("b", "1", vec![3]),
+            Node::new("c", "1", vec![3, 99]),
+            Node::new("d", "1", vec![]),
+            Node::new("e", "1", vec![3]),
+        ];
+        let graph = Graph::new(nodes, vec![4, 0]);
+        assert_eq!(graph.roots(), [0, 4]);
+        assert_eq!(
+            graph.nodes()[2].deps(),
+            [3],
+            "out-of-range dependencies are dropped"
+        );
+        assert_eq!(graph.path(graph.roots(), 3), Some(vec![4, 3]));
+        assert_eq!(graph.path(&[0], 3), Some(vec![0, 1, 3]));
+        let paths = Paths::new(&graph, &[0]);
+        assert!(paths.reaches(2) && !paths.reaches(4));
+        assert_eq!(paths.to(4), None);
+        assert_eq!(paths.to(0), Some(vec![0]));
     }
 
     #[test]
