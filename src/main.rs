@@ -538,7 +538,11 @@ fn init_logging(json: bool) {
 
 fn review_command(args: ReviewArgs) -> anyhow::Result<ExitCode> {
     if args.head_reports.is_empty() {
-        anyhow::bail!("give at least one --head-report: the scanners' reports at HEAD");
+        // The repository's own files still say something: the component policy over its
+        // manifests and lockfiles, and its API documents.
+        eprintln!(
+            "posture: no --head-report given: reviewing only what the repository's own files show (component policy, API documents)"
+        );
     }
     let secrets = match &args.secret_key_file {
         // The key itself is never shown: only the file that could not be read.

@@ -11,9 +11,9 @@ use tracing::{info, warn};
 
 use crate::analyze::{self, sources::Sources};
 use crate::config::{self, Config, ConfigError};
+use crate::git;
 use crate::git::{GitError, LocalRepo, SourceRepo};
 use crate::ingest::{self, IngestError, PathResolver, SecretHasher};
-use crate::git;
 use crate::inventory::{self, Deployed, RepoInventory, openapi, policy};
 use crate::model::{ChangeCommits, ConfigChange, FailOn, Intel, Review, Severity, Snapshot};
 use crate::triage::TriageBook;
@@ -499,7 +499,15 @@ fn absorb(
         Ok(report) => {
             info!(report = name, format = %report.format, findings = report.findings.len(), "ingested");
             snapshot.tools.extend(report.tools);
-            snapshot.components.extend(report.components);
+            // A component the report places nowhere is listed by the report itself.
+            snapshot
+                .components
+                .extend(report.components.into_iter().map(|mut component| {
+                    if component.package.manifest.is_none() {
+                        component.package.manifest = Some(report.source.clone());
+                    }
+                    component
+                }));
             if snapshot.findings.is_empty() {
                 // Taken as it is: extending an empty vector copied it, both held at once.
                 snapshot.findings = report.findings;

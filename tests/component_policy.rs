@@ -21,10 +21,10 @@ policy:
 ";
 
 /// A package.json declaring `dependencies` and `dev` dependencies, as npm writes it.
-fn package_json(dependencies: &[(&str, &str)], dev: &[(&str, &str)]) -> String {
-    let list = |deps: &[(&str, &str)]| {
+fn package_json(dependencies: &[(&str, &str, &str)], dev: &[(&str, &str, &str)]) -> String {
+    let list = |deps: &[(&str, &str, &str)]| {
         deps.iter()
-            .map(|(name, version)| format!("    \"{name}\": \"^{version}\""))
+            .map(|(name, version, _)| format!("    \"{name}\": \"^{version}\""))
             .collect::<Vec<_>>()
             .join(",\n")
     };
@@ -63,33 +63,22 @@ fn package_lock(dependencies: &[(&str, &str, &str)], dev: &[(&str, &str, &str)])
     )
 }
 
-/// `main` with the policy and an npm project; `feature` with `dependencies`/`dev` instead.
-fn repo(
-    base: (&[(&str, &str, &str)], &[(&str, &str, &str)]),
-    head: (&[(&str, &str, &str)], &[(&str, &str, &str)]),
-) -> Repo {
+type Dependencies<'a> = &'a [(&'a str, &'a str, &'a str)];
+
+/// Writes an npm project with `dependencies` and `dev` dependencies.
+fn write_project(repo: &Repo, (dependencies, dev): (Dependencies, Dependencies)) {
+    repo.write("package.json", &package_json(dependencies, dev));
+    repo.write("package-lock.json", &package_lock(dependencies, dev));
+}
+
+/// `main` with the policy and an npm project; `feature` with `head` instead.
+fn repo(base: (Dependencies, Dependencies), head: (Dependencies, Dependencies)) -> Repo {
     let mut repo = Repo::new();
-    let write = |repo: &Repo, (deps, dev): (&[(&str, &str, &str)], &[(&str, &str, &str)])| {
-        let names = |list: &[(&str, &str, &str)]| -> Vec<(String, String)> {
-            list.iter()
-                .map(|(n, v, _)| (n.to_string(), v.to_string()))
-                .collect()
-        };
-        let (deps_names, dev_names) = (names(deps), names(dev));
-        let as_refs = |list: &[(String, String)]| -> Vec<(&str, &str)> {
-            list.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect()
-        };
-        repo.write(
-            "package.json",
-            &package_json(&as_refs(&deps_names), &as_refs(&dev_names)),
-        );
-        repo.write("package-lock.json", &package_lock(deps, dev));
-    };
     repo.write(".posture.yml", POLICY);
-    write(&repo, base);
+    write_project(&repo, base);
     repo.commit("Ann", "the shop");
     repo.git(&["checkout", "-q", "-b", "feature"]);
-    write(&repo, head);
+    write_project(&repo, head);
     repo.commit("Ben", "dependencies");
     repo
 }
@@ -133,7 +122,10 @@ fn an_agpl_runtime_dependency_is_one_new_finding_on_its_manifest_line_and_fails_
     let repo = repo(
         (BASE_DEPS, &[]),
         (
-            &[("express", "4.18.2", "MIT"), ("ghostwriter", "2.1.0", "AGPL-3.0-only")],
+            &[
+                ("express", "4.18.2", "MIT"),
+                ("ghostwriter", "2.1.0", "AGPL-3.0-only"),
+            ],
             &[],
         ),
     );
@@ -144,7 +136,10 @@ fn an_agpl_runtime_dependency_is_one_new_finding_on_its_manifest_line_and_fails_
     assert_eq!(finding["kind"], "license");
     assert_eq!(finding["severity"], "high");
     assert_eq!(finding["path"], "package.json");
-    assert_eq!(finding["line"], line_of(&repo, "package.json", "\"ghostwriter\""));
+    assert_eq!(
+        finding["line"],
+        line_of(&repo, "package.json", "\"ghostwriter\"")
+    );
     assert_eq!(finding["package"]["name"], "ghostwriter");
     let text = finding.to_string();
     assert!(text.contains("AGPL-3.0-only"), "{text}");
@@ -160,7 +155,11 @@ fn a_dev_only_agpl_dependency_is_not_judged_and_the_gate_passes() {
     );
     let (run, review) = review(&repo);
     assert!(
-        !review["findings"].as_array().unwrap().iter().any(|f| f["kind"] == "license"),
+        !review["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["kind"] == "license"),
         "{review:#}"
     );
     assert_eq!(run.code, 0);
@@ -170,8 +169,13 @@ fn a_dev_only_agpl_dependency_is_not_judged_and_the_gate_passes() {
 fn a_banned_version_is_caught_in_the_lockfile_and_an_existing_violation_is_not_new() {
     // Base already carries an MPL-2.0 package (review): existing, not new. Head adds the
     // compromised event-stream 3.3.6, which only the lockfile names (flatmap-stream's parent).
-    let base: &[(&str, &str, &str)] = &[("express", "4.18.2", "MIT"), ("certjs", "1.0.0", "MPL-2.0")];
-    let mut repo = repo((base, &[]), (base, &[]));
+    let base: Dependencies = &[("express", "4.18.2", "MIT"), ("certjs", "1.0.0", "MPL-2.0")];
+    let head: Dependencies = &[
+        ("express", "4.18.2", "MIT"),
+        ("certjs", "1.0.0", "MPL-2.0"),
+        ("left-pad", "1.3.0", "MIT"),
+    ];
+    let mut repo = repo((base, &[]), (head, &[]));
     // event-stream comes in transitively: the lockfile alone has it.
     let lock = std::fs::read_to_string(repo.path().join("package-lock.json")).unwrap();
     let lock = lock.replacen(
@@ -191,10 +195,16 @@ fn a_banned_version_is_caught_in_the_lockfile_and_an_existing_violation_is_not_n
         line_of(&repo, "package-lock.json", "\"node_modules/event-stream\"") + 1,
         "the version line of the entry"
     );
-    assert!(new[0].to_string().contains("compromised release"), "{}", new[0]);
+    assert!(
+        new[0].to_string().contains("compromised release"),
+        "{}",
+        new[0]
+    );
     let existing = findings(&review, "existing");
     assert!(
-        existing.iter().any(|f| f["kind"] == "license" && f["package"]["name"] == "certjs" && f["severity"] == "low"),
+        existing.iter().any(|f| f["kind"] == "license"
+            && f["package"]["name"] == "certjs"
+            && f["severity"] == "low"),
         "the MPL-2.0 package is an existing review finding: {review:#}"
     );
     assert_eq!(run.code, 1);
@@ -241,7 +251,10 @@ fn an_endpoint_added_without_security_is_one_new_api_finding_on_its_line() {
     assert_eq!(new.len(), 1, "{review:#}");
     assert_eq!(new[0]["kind"], "api");
     assert_eq!(new[0]["path"], "api/openapi.yaml");
-    assert_eq!(new[0]["line"], line_of(&repo, "api/openapi.yaml", "    get:"));
+    assert_eq!(
+        new[0]["line"],
+        line_of(&repo, "api/openapi.yaml", "    get:")
+    );
     assert!(new[0].to_string().contains("/health"), "{}", new[0]);
     assert!(findings(&review, "fixed").is_empty(), "{review:#}");
 }

@@ -507,7 +507,6 @@ fn formats_parse_from_the_api_query() {
     assert_eq!(SbomFormat::Spdx.to_string(), "spdx");
 }
 
-
 // ---------------------------------------------------------------------------------------
 // `posture sbom` on real repositories
 
@@ -524,7 +523,12 @@ fn monorepo() -> (common::Repo, usize) {
             if path.is_dir() {
                 stack.push(path);
             } else if path.file_name().unwrap() != "SOURCES.txt" {
-                let relative = path.strip_prefix(&root).unwrap().to_str().unwrap().to_owned();
+                let relative = path
+                    .strip_prefix(&root)
+                    .unwrap()
+                    .to_str()
+                    .unwrap()
+                    .to_owned();
                 repo.write(&relative, &std::fs::read_to_string(&path).unwrap());
                 files += 1;
             }
@@ -555,30 +559,57 @@ fn posture_sbom_of_every_fixture_lockfile_follows_both_schemas() {
     let (repo, files) = monorepo();
     assert!(files >= 20, "{files} fixture files");
     let trivy = common::fixture("sca/trivy/npm.json");
-    let cyclonedx = sbom(&repo, "main", "cyclonedx", &["--report", trivy.to_str().unwrap()]);
+    let cyclonedx = sbom(
+        &repo,
+        "main",
+        "cyclonedx",
+        &["--report", trivy.to_str().unwrap()],
+    );
     assert_eq!(cyclonedx.code, 0, "{}", cyclonedx.stderr);
     let bom: Value = cyclonedx.json();
     assert_eq!(validate_cyclonedx(&bom), Vec::<String>::new());
     let components = bom["components"].as_array().unwrap();
     assert!(components.len() > 100, "{} components", components.len());
-    let purls: BTreeSet<&str> = components.iter().filter_map(|c| c["purl"].as_str()).collect();
+    let purls: BTreeSet<&str> = components
+        .iter()
+        .filter_map(|c| c["purl"].as_str())
+        .collect();
     for ecosystem in ["npm", "cargo", "pypi", "golang", "maven", "gem", "composer"] {
         assert!(
-            purls.iter().any(|p| p.starts_with(&format!("pkg:{ecosystem}/"))),
+            purls
+                .iter()
+                .any(|p| p.starts_with(&format!("pkg:{ecosystem}/"))),
             "no {ecosystem} component in {purls:?}"
         );
     }
-    assert!(cyclonedx.stderr.contains("components of acme/monorepo"), "{}", cyclonedx.stderr);
+    assert!(
+        cyclonedx.stderr.contains("components of acme/monorepo"),
+        "{}",
+        cyclonedx.stderr
+    );
 
-    let spdx = sbom(&repo, "main", "spdx", &["--report", trivy.to_str().unwrap()]);
+    let spdx = sbom(
+        &repo,
+        "main",
+        "spdx",
+        &["--report", trivy.to_str().unwrap()],
+    );
     assert_eq!(spdx.code, 0, "{}", spdx.stderr);
     let document: Value = spdx.json();
     assert_eq!(validate_spdx(&document), Vec::<String>::new());
     // The subject and one package per component.
-    assert_eq!(document["packages"].as_array().unwrap().len(), components.len() + 1);
+    assert_eq!(
+        document["packages"].as_array().unwrap().len(),
+        components.len() + 1
+    );
 
     // The same revision, the same document: the time is the commit's, not the clock's.
-    let again = sbom(&repo, "main", "cyclonedx", &["--report", trivy.to_str().unwrap()]);
+    let again = sbom(
+        &repo,
+        "main",
+        "cyclonedx",
+        &["--report", trivy.to_str().unwrap()],
+    );
     assert_eq!(again.stdout, cyclonedx.stdout);
 }
 
@@ -610,7 +641,12 @@ fn posture_sbom_names_what_it_cannot_read() {
     assert!(run.stderr.contains("no-such-branch"), "{}", run.stderr);
     let broken = repo.path().parent().unwrap().join("broken.json");
     std::fs::write(&broken, "{\"bomFormat\": \"CycloneDX\", ").unwrap();
-    let run = sbom(&repo, "main", "cyclonedx", &["--report", broken.to_str().unwrap()]);
+    let run = sbom(
+        &repo,
+        "main",
+        "cyclonedx",
+        &["--report", broken.to_str().unwrap()],
+    );
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("broken.json"), "{}", run.stderr);
     assert!(run.stdout.is_empty(), "nothing half-written");

@@ -6,9 +6,8 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-
 use chrono::{DateTime, NaiveDate, Utc};
+use common::schemas::{validate, validate_cyclonedx};
 use posture::model::{
     DismissReason, Finding, FindingId, Kind, Location, Package, Triage, TriageSource, TriageState,
     Verdict,
@@ -18,7 +17,6 @@ use posture::triage::vex::{
 };
 use posture::triage::{Subject, TriageBook, TriageRecord};
 use proptest::prelude::*;
-use common::schemas::{validate, validate_cyclonedx};
 use serde_json::{Value, json};
 
 const FILE: &str = ".vex/posture.openvex.json";

@@ -324,9 +324,10 @@ impl Search {
 
     fn matches(&self, component: &Component) -> bool {
         let package = &component.package;
-        self.range.as_ref().is_none_or(|range| {
-            range.contains(&package.ecosystem, package.version.as_deref())
-        }) && self.scope.is_none_or(|scope| component.scope == scope)
+        self.range
+            .as_ref()
+            .is_none_or(|range| range.contains(&package.ecosystem, package.version.as_deref()))
+            && self.scope.is_none_or(|scope| component.scope == scope)
             && self.license.as_deref().is_none_or(|license| {
                 component
                     .licenses

@@ -346,7 +346,7 @@ mod tests {
         assert_eq!(exception.package.ecosystem, Ecosystem::Maven);
         assert_eq!(exception.package.name, "com.mysql:mysql-connector-j");
         let rule = &config.policy.packages.deny[0];
-        assert_eq!(rule.versions.text, "=3.3.6");
+        assert_eq!(rule.versions.to_string(), "=3.3.6");
         assert!(rule.matches(&component(
             "pkg:npm/event-stream@3.3.6",
             ComponentScope::Dev

@@ -11,11 +11,7 @@ pub const MAX_INVENTORY_FILE_BYTES: usize = 32 * 1024 * 1024;
 
 /// The inventory of `rev`, whose files are `files` (as [`SourceRepo::list_files`] gives
 /// them). A file that cannot be read as text, or is too large, is a warning.
-pub fn read(
-    repo: &dyn SourceRepo,
-    rev: &str,
-    files: &[String],
-) -> Result<RepoInventory, GitError> {
+pub fn read(repo: &dyn SourceRepo, rev: &str, files: &[String]) -> Result<RepoInventory, GitError> {
     let mut warnings = Vec::new();
     let mut texts = |wanted: &dyn Fn(&str) -> bool| -> Result<Vec<(String, String)>, GitError> {
         let mut texts = Vec::new();
@@ -75,11 +71,12 @@ pub fn is_api_document(path: &str) -> bool {
         || name.starts_with("api.")
         || name.starts_with("api-")
         || name.starts_with("api_")
-        || lower
-            .split('/')
-            .rev()
-            .skip(1)
-            .any(|dir| matches!(dir, "api" | "apis" | "openapi" | "swagger" | "spec" | "specs"))
+        || lower.split('/').rev().skip(1).any(|dir| {
+            matches!(
+                dir,
+                "api" | "apis" | "openapi" | "swagger" | "spec" | "specs"
+            )
+        })
 }
 
 #[cfg(test)]

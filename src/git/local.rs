@@ -101,7 +101,8 @@ impl LocalRepo {
 
     /// When commit `sha` was committed; a stable time for what describes the commit.
     pub fn commit_time(&self, sha: &str) -> Result<DateTime<Utc>, GitError> {
-        let id = Oid::from_str(sha).map_err(|error| git_error(&format!("reading commit {sha}"), &error))?;
+        let id = Oid::from_str(sha)
+            .map_err(|error| git_error(&format!("reading commit {sha}"), &error))?;
         Ok(self.commit_info(id)?.committed)
     }
 

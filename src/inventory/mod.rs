@@ -46,7 +46,10 @@ pub struct RepoInventory {
 pub fn merge(mut declared: Vec<Component>, reported: &[Component]) -> Vec<Component> {
     let mut by_purl: HashMap<String, Vec<usize>> = HashMap::new();
     for (index, component) in declared.iter().enumerate() {
-        by_purl.entry(component.purl.clone()).or_default().push(index);
+        by_purl
+            .entry(component.purl.clone())
+            .or_default()
+            .push(index);
     }
     let mut added: BTreeSet<(String, Option<String>)> = BTreeSet::new();
     for component in reported {
@@ -195,11 +198,10 @@ mod tests {
 
     #[test]
     fn reports_add_licences_and_packages_the_files_do_not_know() {
-        let declared = vec![
-            Component::new(package("PyYAML", "5.3"), ComponentScope::Runtime).unwrap(),
-        ];
-        let mut from_sbom = Component::new(package("pyyaml", "5.3"), ComponentScope::Runtime)
-            .unwrap();
+        let declared =
+            vec![Component::new(package("PyYAML", "5.3"), ComponentScope::Runtime).unwrap()];
+        let mut from_sbom =
+            Component::new(package("pyyaml", "5.3"), ComponentScope::Runtime).unwrap();
         from_sbom.licenses.declared = Some("MIT".into());
         from_sbom.package.manifest = Some("sbom.cdx.json".into());
         let os = Component::new(

@@ -56,7 +56,11 @@ impl VersionRange {
             .find_map(|(prefix, op)| part.strip_prefix(prefix).map(|rest| (op, rest.trim())))
             .unwrap_or((Operator::Equal, part));
             let starts_well = version.chars().next().is_some_and(char::is_alphanumeric);
-            if !starts_well || version.chars().any(|c| c.is_whitespace() || "<>=,*".contains(c)) {
+            if !starts_well
+                || version
+                    .chars()
+                    .any(|c| c.is_whitespace() || "<>=,*".contains(c))
+            {
                 return Err(format!(
                     "version range `{text}`: `{part}` needs one of =, <, <=, >=, > before a version (e.g. `<2.17.1` or `>=1.0, <1.4`; `*` for every version)"
                 ));
@@ -128,24 +132,40 @@ mod tests {
     fn ranges_compare_by_the_ecosystems_ordering() {
         let maven = Ecosystem::Maven;
         let below = VersionRange::parse("<2.17.1").unwrap();
-        assert!(below.matches(&maven, "2.9.0"), "2.9.0 is older than 2.17.1");
-        assert!(below.matches(&maven, "2.14.1"));
-        assert!(!below.matches(&maven, "2.17.1"));
-        assert!(!below.matches(&maven, "2.20.0"));
+        assert!(
+            below.contains(&maven, Some("2.9.0")),
+            "2.9.0 is older than 2.17.1"
+        );
+        assert!(below.contains(&maven, Some("2.14.1")));
+        assert!(!below.contains(&maven, Some("2.17.1")));
+        assert!(!below.contains(&maven, Some("2.20.0")));
+        assert!(!below.contains(&maven, None));
+        // Maven orders qualifiers: 2.15.0-rc1 < 2.15.0.
+        let log4j = VersionRange::parse(">=2.0-beta9, <2.15.0").unwrap();
+        assert!(log4j.contains(&maven, Some("2.15.0-rc1")));
+        assert!(!log4j.contains(&maven, Some("2.15.0")));
+        let npm = Ecosystem::Npm;
         let window = VersionRange::parse(">=1.0, <1.4").unwrap();
-        assert!(window.matches(&Ecosystem::Npm, "1.3.9"));
-        assert!(!window.matches(&Ecosystem::Npm, "1.4.0"));
-        assert!(!window.matches(&Ecosystem::Npm, "0.9.0"));
+        assert!(window.contains(&npm, Some("1.3.9")));
+        assert!(!window.contains(&npm, Some("1.4.0")));
+        assert!(!window.contains(&npm, Some("0.9.0")));
         let exact = VersionRange::parse("=3.3.6").unwrap();
-        assert!(exact.matches(&Ecosystem::Npm, "3.3.6"));
-        assert!(!exact.matches(&Ecosystem::Npm, "3.3.5"));
+        assert!(exact.contains(&npm, Some("3.3.6")));
+        assert!(!exact.contains(&npm, Some("3.3.5")));
         assert!(
             VersionRange::parse("3.3.6")
                 .unwrap()
-                .matches(&Ecosystem::Npm, "3.3.6")
+                .contains(&npm, Some("3.3.6"))
         );
-        let any = VersionRange::parse("*").unwrap();
-        assert!(any.is_any() && any.matches(&Ecosystem::Npm, "0.0.1"));
+        // PEP 440: 1.0.post1 > 1.0, 1.0rc1 < 1.0.
+        let pypi = Ecosystem::PyPI;
+        let le = VersionRange::parse("<=1.0").unwrap();
+        assert!(le.contains(&pypi, Some("1.0rc1")));
+        assert!(!le.contains(&pypi, Some("1.0.post1")));
+        let every = VersionRange::parse("*").unwrap();
+        assert!(every.is_every() && every.contains(&npm, None));
+        assert_eq!(every, VersionRange::every());
+        assert_eq!(exact.to_string(), "=3.3.6");
     }
 
     #[test]
@@ -157,6 +177,11 @@ mod tests {
         let two = VersionRange::parse(">=1.0, <two").unwrap();
         let error = two.check(&Ecosystem::PyPI).unwrap_err();
         assert!(error.contains("`two` is not a PyPI version"), "{error}");
-        assert!(VersionRange::parse(">=1.0").unwrap().check(&Ecosystem::PyPI).is_ok());
+        assert!(
+            VersionRange::parse(">=1.0")
+                .unwrap()
+                .check(&Ecosystem::PyPI)
+                .is_ok()
+        );
     }
 }

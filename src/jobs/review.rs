@@ -13,12 +13,12 @@ use tracing::info;
 
 use super::Outcome;
 use super::runner::ReviewSettings;
-use crate::inventory::Target;
 use crate::config::{self, Config, ConfigError};
 use crate::forge::publish;
 use crate::forge::repo::ForgeRepo;
 use crate::forge::{ChangeRequest, Forge, ForgeError, GateStatus, ReportGlobs, Reports};
 use crate::ingest::IngestError;
+use crate::inventory::Target;
 use crate::model::{ChangeSet, Finding, Intel, Review, Snapshot};
 use crate::report::{self, Limit, budget::CUT_NOTE};
 use crate::review::{self as engine, Ingested, ReviewError};
@@ -578,7 +578,13 @@ pub async fn baseline(context: &Context<'_>, job: &Job) -> Result<Outcome, JobEr
     let inventory = &outcome.inventory;
     context
         .store
-        .replace_components(project, Target::DefaultBranch, &head, now, &inventory.components)
+        .replace_components(
+            project,
+            Target::DefaultBranch,
+            &head,
+            now,
+            &inventory.components,
+        )
         .await?;
     context
         .store

@@ -201,7 +201,7 @@ impl LicenseText {
 
 /// A valid SPDX licence expression: known identifiers (deprecated ones too) or
 /// `LicenseRef-…`, joined by `AND`, `OR` and `WITH`.
-pub(crate) fn is_spdx_expression(text: &str) -> bool {
+pub fn is_spdx_expression(text: &str) -> bool {
     let mode = ::spdx::ParseMode {
         allow_deprecated: true,
         ..::spdx::ParseMode::STRICT
@@ -269,4 +269,3 @@ mod tests {
         );
     }
 }
-
