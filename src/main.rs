@@ -369,6 +369,10 @@ struct ReviewArgs {
     /// Scanner reports produced at HEAD.
     #[arg(long = "head-report", value_name = "FILE", num_args = 1..)]
     head_reports: Vec<PathBuf>,
+    /// Review without any scanner report: only what the repository's own files show (the
+    /// component policy over its manifests and lockfiles, its OpenAPI documents).
+    #[arg(long, conflicts_with_all = ["head_reports", "base_reports"])]
+    no_reports: bool,
     /// Use this config file instead of `.posture.yml` (at base or head); no configuration
     /// change is reported.
     #[arg(long)]
@@ -537,11 +541,11 @@ fn init_logging(json: bool) {
 }
 
 fn review_command(args: ReviewArgs) -> anyhow::Result<ExitCode> {
-    if args.head_reports.is_empty() {
-        // The repository's own files still say something: the component policy over its
-        // manifests and lockfiles, and its API documents.
-        eprintln!(
-            "posture: no --head-report given: reviewing only what the repository's own files show (component policy, API documents)"
+    // A forgotten report must not pass the gate unnoticed: reviewing only the repository's
+    // own files (component policy, API documents) is asked for by name.
+    if args.head_reports.is_empty() && !args.no_reports {
+        anyhow::bail!(
+            "give at least one --head-report: the scanners' reports at HEAD (or --no-reports to judge only the repository's own files: the component policy over its manifests and lockfiles, its API documents)"
         );
     }
     let secrets = match &args.secret_key_file {

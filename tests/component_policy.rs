@@ -94,6 +94,7 @@ fn review(repo: &Repo) -> (Run, Value) {
         "feature",
         "--format",
         "json",
+        "--no-reports",
     ]);
     assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
     let json = run.json();

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use common::org::*;
 use common::posture_with_env as posture;
+use common::schemas::{validate_cyclonedx, validate_spdx};
 use common::{Run, fixture};
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -290,6 +291,7 @@ async fn inventory(backend: Backend) {
         .await
         .ok();
     assert_eq!(cyclonedx["bomFormat"], "CycloneDX");
+    assert_eq!(validate_cyclonedx(&cyclonedx), Vec::<String>::new());
     assert!(
         cyclonedx.to_string().contains(&format!("{LOG4J}@2.13.2")),
         "{cyclonedx}"
@@ -299,6 +301,7 @@ async fn inventory(backend: Backend) {
         .await
         .ok();
     assert_eq!(spdx["spdxVersion"], "SPDX-2.3");
+    assert_eq!(validate_spdx(&spdx), Vec::<String>::new());
     let message = api
         .get("/repos/acme/shop/sbom?format=xml", Some(&owner.secret))
         .await
@@ -363,6 +366,55 @@ async fn inventory(backend: Backend) {
         compared > 0,
         "a finding below the clamp to compare: {billing:?}"
     );
+
+    // The API inventory, as a baseline job records it from the default branch's OpenAPI
+    // documents (here the OAI petstore: a public server, three operations without security).
+    let store = posture::store::Store::connect(&db.url).await.unwrap();
+    let project = store
+        .upsert_project(posture::store::Forge::GitHub, "acme/shop", None)
+        .await
+        .unwrap();
+    let text = std::fs::read_to_string(fixture("openapi/petstore-3.0.yaml")).unwrap();
+    let document = posture::inventory::openapi::read("api/petstore.yaml", &text)
+        .unwrap()
+        .unwrap();
+    store
+        .replace_endpoints(project, COMMIT_1, chrono::Utc::now(), &[document])
+        .await
+        .unwrap();
+    let apis = api
+        .get(
+            "/orgs/acme/apis?security=none&public=true",
+            Some(&owner.secret),
+        )
+        .await
+        .ok();
+    let endpoints = apis["endpoints"].as_array().unwrap();
+    assert_eq!(endpoints.len(), 3, "{apis}");
+    assert!(
+        endpoints
+            .iter()
+            .all(|e| e["repository"] == "acme/shop" && e["file"] == "api/petstore.yaml")
+    );
+    assert!(
+        endpoints.iter().any(|e| e["path"] == "/pets/{petId}"),
+        "{apis}"
+    );
+    let required = api
+        .get("/orgs/acme/apis?security=required", Some(&owner.secret))
+        .await
+        .ok();
+    assert_eq!(required["endpoints"], json!([]));
+    let shop_apis = api
+        .get("/repos/acme/shop/apis", Some(&owner.secret))
+        .await
+        .ok();
+    assert_eq!(shop_apis["endpoints"].as_array().unwrap().len(), 3);
+    let billing_apis = api
+        .get("/repos/acme/billing/apis", Some(&owner.secret))
+        .await
+        .ok();
+    assert_eq!(billing_apis["endpoints"], json!([]));
 
     // Out of reach is 404 whatever the path; without `read` it is 403.
     for path in [

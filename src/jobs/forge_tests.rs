@@ -750,6 +750,86 @@ async fn a_baseline_records_the_default_branch_and_reviews_compare_against_it() 
 }
 
 #[tokio::test]
+async fn a_baseline_records_the_default_branchs_inventory_read_through_the_forge() {
+    let setup = Setup::new(false).await;
+    let (store, forge) = (&setup.store, &setup.forge);
+    {
+        let mut state = forge.state.lock().unwrap();
+        state.reports.insert(
+            BASE.into(),
+            vec![ReportFile {
+                name: "scans/semgrep.sarif".into(),
+                bytes: sarif(&[("app.py", 1)]),
+            }],
+        );
+        let lock = json!({
+            "name": "app", "lockfileVersion": 3, "requires": true,
+            "packages": {
+                "": {"name": "app", "dependencies": {"lodash": "^4.17.21"}},
+                "node_modules/lodash": {"version": "4.17.21", "license": "MIT"}
+            }
+        });
+        state.files.insert(
+            (BASE.into(), "package-lock.json".into()),
+            serde_json::to_vec_pretty(&lock).unwrap(),
+        );
+        state.files.insert(
+            (BASE.into(), "api/openapi.yaml".into()),
+            b"openapi: 3.0.3\ninfo: {title: app, version: '1'}\npaths:\n  /health:\n    get:\n      responses: {'200': {description: ok}}\n".to_vec(),
+        );
+    }
+    let context = setup.context();
+    let baseline = Job {
+        kind: JobKind::Baseline,
+        pull_request: None,
+        head_sha: Some(BASE.into()),
+        ..job()
+    };
+    assert_eq!(
+        review::baseline(&context, &baseline).await.unwrap(),
+        Outcome::Done
+    );
+    let components = store
+        .components(&store::ComponentQuery {
+            org: "octo".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(components.len(), 1, "{components:?}");
+    let lodash = &components[0];
+    assert_eq!(lodash.component.purl, "pkg:npm/lodash@4.17.21");
+    assert_eq!(lodash.component.licenses.declared.as_deref(), Some("MIT"));
+    assert_eq!(lodash.introduced_commit, BASE);
+    let endpoints = store.endpoints("octo", Some("octo/app")).await.unwrap();
+    assert_eq!(endpoints.len(), 1, "{endpoints:?}");
+    assert_eq!(
+        (
+            endpoints[0].method.as_str(),
+            endpoints[0].path.as_str(),
+            endpoints[0].line
+        ),
+        ("GET", "/health", 5)
+    );
+    assert_eq!(endpoints[0].security, "none");
+    // The endpoint without security is a finding of the default branch.
+    let findings = store.snapshot(
+        store
+            .upsert_project(store::Forge::GitHub, "octo/app", None)
+            .await
+            .unwrap(),
+        BASE,
+    );
+    let findings = findings.await.unwrap().unwrap();
+    assert!(
+        findings
+            .iter()
+            .any(|f| f.finding.kind == crate::model::Kind::Api),
+        "{findings:?}"
+    );
+}
+
+#[tokio::test]
 async fn reconcile_queues_a_review_of_each_open_change_never_reviewed_once() {
     let setup = Setup::new(true).await;
     let store = &setup.store;

@@ -720,4 +720,47 @@ mod tests {
             "a zero weight adds no factor"
         );
     }
+
+    #[test]
+    fn a_package_a_deployment_runs_ranks_higher_with_the_reason() {
+        let intel = Intel::default();
+        let business = BusinessContext::default();
+        let weights = Weights::default();
+        let f = dependency(
+            "CVE-2099-0004",
+            "CVSS:3.1/AV:N/AC:H/PR:L/UI:N/S:U/C:L/I:N/A:N",
+            "package-lock.json",
+        );
+        let with = |deployed| {
+            score(
+                &f,
+                Status::Existing,
+                false,
+                &Context {
+                    weights: &weights,
+                    business: &business,
+                    intel: &intel,
+                    dependency: None,
+                    deployed,
+                },
+            )
+        };
+        let repo_only = with(None);
+        let production = with(Some(Target::Production));
+        let staging = with(Some(Target::Staging));
+        assert_eq!(points(&production, "deployed to production"), Some(10));
+        assert_eq!(points(&staging, "deployed to staging"), Some(3));
+        assert_eq!(points(&repo_only, "deployed to production"), None);
+        assert_eq!(production.score, repo_only.score + 10);
+        let factor = production
+            .factors
+            .iter()
+            .find(|f| f.name == "deployed to production")
+            .unwrap();
+        assert!(
+            factor.detail.contains("runs in production"),
+            "{}",
+            factor.detail
+        );
+    }
 }

@@ -18,6 +18,7 @@
 //! | `data_classification.public` / `internal` / `confidential` / `pii` / `pci` / `phi` | −5 / 0 / +5 / +10 / +10 / +10 | the component's data |
 //! | `environment.production` / `staging` / `development` | 0 / −10 / −25 | where the component runs |
 //! | `tier.tier1` / `tier2` / `tier3` | +10 / 0 / −10 | the component's business tier |
+//! | `deployed.production` / `staging` | +10 / +3 | a deployment scan shows the vulnerable package, in this version, running there |
 //! | `code.test` / `example` / `vendored` / `generated` | −25 / −20 / −20 / −15 | the path is test, example, vendored or generated code |
 //! | `dependency.dev` | −20 | a development or test dependency (`devDependencies`, `[dev-dependencies]`, `<scope>test</scope>`, …) |
 //! | `dependency.transitive` | −5 | not declared directly: pulled in by another dependency |
