@@ -99,13 +99,13 @@ const REPORTS: [(&str, &[u8]); 10] = [
     ),
 ];
 
-/// 100k results as several tools report them: 60k code results (40k problems, every other
-/// one reported again by a second tool on the same line with the same CWE) and 40k
-/// dependency results (20k problems, each reported again by a second tool under its alias).
-
 /// No deployment inventory: the benchmark ranks as the CLI does.
 static DEPLOYED: std::sync::LazyLock<posture::inventory::Deployed> =
     std::sync::LazyLock::new(Default::default);
+
+/// 100k results as several tools report them: 60k code results (40k problems, every other
+/// one reported again by a second tool on the same line with the same CWE) and 40k
+/// dependency results (20k problems, each reported again by a second tool under its alias).
 fn dedup_input() -> (Vec<Finding>, usize) {
     let mut findings = Vec::with_capacity(100_000);
     let mut expected = 0;
