@@ -30,3 +30,4 @@ pub mod setup;
 pub mod store;
 pub mod triage;
 pub mod variables;
+pub mod web;

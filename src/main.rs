@@ -918,15 +918,18 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         wake: wake.clone(),
     };
     let memory = jobs::MemoryBudget::new(args.memory_budget_mib.saturating_mul(1024 * 1024));
-    let api = posture::api::router(posture::api::ApiState {
+    let api_state = posture::api::ApiState {
         store: store.clone(),
         settings: settings.clone(),
         memory: memory.clone(),
         secrets: posture::ingest::SecretHasher::from_env(),
-    });
+    };
+    let web = posture::web::router(api_state.clone(), posture::web::WebConfig::from_env()?);
+    let api = posture::api::router(api_state);
     let state = AppState::new(intake, secrets, metrics).with_body_timeout(args.body_timeout.0);
     let mut app = server::router(state.clone())
         .merge(api)
+        .merge(web)
         .merge(setup.router());
     let metrics_listener = match &args.metrics_listen {
         Some(address) => {

@@ -3,8 +3,10 @@
 //! A token belongs to one org and reaches every repository of it, nothing else. Handlers do
 //! not compare orgs themselves: they ask the [`Caller`] ([`Caller::reach_org`],
 //! [`Caller::reach_repository`]), which answers 404 for anything out of reach, exactly as for
-//! something that does not exist. A person signed in through a forge will be another kind of
-//! caller answering the same questions from the forge's permissions.
+//! something that does not exist. A request is authenticated by [`identify`], the same for
+//! the API and the dashboard's pages: `Authorization: Bearer TOKEN`, or the session cookie a
+//! sign-in gave ([`super::session`]); both yield a [`Caller`]. A person signed in through a
+//! forge or OIDC will be a session whose orgs the forge's permissions gave.
 //!
 //! Tokens are `pst_` and 64 hex digits (256 random bits); only their SHA-256 is stored, and
 //! neither the token nor its hash is ever logged.
@@ -14,14 +16,15 @@ use std::fmt;
 use std::str::FromStr;
 
 use axum::extract::{Request, State};
-use axum::http::header;
+use axum::http::{HeaderMap, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use tracing::{error, warn};
 
+use super::session;
 use super::{ApiError, ApiState};
-use crate::store::{TokenRow, org_of};
+use crate::store::{SessionRow, Store, StoreError, TokenRow, org_of};
 
 /// The prefix of posture's tokens (so secret scanners can recognise a leaked one).
 pub const TOKEN_PREFIX: &str = "pst_";
@@ -101,9 +104,12 @@ impl fmt::Display for Scopes {
 pub struct Caller {
     /// How the audit log names it: `token 3 (ci-upload)`.
     pub actor: String,
-    /// The org the token belongs to (lower-case).
-    org: String,
+    /// The orgs it reads (lower-case): a token's one org; a session's, as signed in.
+    orgs: Vec<String>,
     scopes: Scopes,
+    /// Signed in through a session: its id, which the CSRF token of state-changing requests
+    /// is checked against. `None` for `Authorization: Bearer`.
+    session: Option<String>,
 }
 
 impl Caller {
@@ -111,8 +117,44 @@ impl Caller {
     pub fn from_token(token: &TokenRow) -> Caller {
         Caller {
             actor: format!("token {} ({})", token.id, token.name),
-            org: token.org.to_lowercase(),
+            orgs: vec![token.org.to_lowercase()],
             scopes: token.scopes.parse().unwrap_or_default(),
+            session: None,
+        }
+    }
+
+    /// The caller a live session (of id `id`) stands for.
+    pub fn from_session(row: &SessionRow, id: &str) -> Caller {
+        Caller {
+            actor: row.actor.clone(),
+            orgs: row
+                .orgs
+                .split(',')
+                .map(|org| org.trim().to_lowercase())
+                .filter(|org| !org.is_empty())
+                .collect(),
+            scopes: row.scopes.parse().unwrap_or_default(),
+            session: Some(id.to_owned()),
+        }
+    }
+
+    /// The org a signed-in person lands on, and the org the audit log files requests under.
+    pub fn home_org(&self) -> Option<&str> {
+        self.orgs.first().map(String::as_str)
+    }
+
+    /// The CSRF token a page of this caller carries in its forms: `None` without a session.
+    pub fn csrf_token(&self) -> Option<String> {
+        self.session.as_deref().map(session::csrf_token)
+    }
+
+    /// Whether a state-changing request of this caller may go ahead: always with a bearer
+    /// token (a browser never adds one by itself), with a session only when `offered` is
+    /// its CSRF token.
+    pub fn csrf_allows(&self, offered: Option<&str>) -> bool {
+        match &self.session {
+            None => true,
+            Some(id) => offered.is_some_and(|offered| session::csrf_matches(id, offered)),
         }
     }
 
@@ -120,7 +162,7 @@ impl Caller {
     /// did not exist.
     pub fn reach_org(&self, org: &str) -> Result<String, ApiError> {
         let org = org.to_lowercase();
-        if org == self.org {
+        if self.orgs.contains(&org) {
             Ok(org)
         } else {
             Err(ApiError::not_found())
@@ -140,7 +182,12 @@ impl Caller {
             Ok(())
         } else {
             Err(ApiError::forbidden(format!(
-                "this token lacks the `{}` scope",
+                "this {} lacks the `{}` scope",
+                if self.session.is_some() {
+                    "session"
+                } else {
+                    "token"
+                },
                 scope.as_str()
             )))
         }
@@ -160,29 +207,59 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// Authenticates every API request (401 without a valid token), hands the [`Caller`] to the
-/// handler, and records the request and its answer in the audit log.
-pub async fn authenticate(
-    State(state): State<ApiState>,
+/// Why a request has no caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unauthenticated {
+    /// Neither `Authorization: Bearer` nor a session cookie.
+    Missing,
+    /// A bearer token posture does not know, or one revoked.
+    UnknownToken,
+    /// A session cookie of no session, or of one expired, ended or whose token was revoked.
+    SessionEnded,
+}
+
+impl Unauthenticated {
+    /// What the 401 says.
+    pub fn message(self) -> &'static str {
+        match self {
+            Unauthenticated::Missing => {
+                "missing `Authorization: Bearer TOKEN` (or a session: sign in at /login)"
+            }
+            Unauthenticated::UnknownToken => "unknown or revoked token",
+            Unauthenticated::SessionEnded => "the session has expired or ended; sign in again",
+        }
+    }
+}
+
+/// Who is calling: the one way both the API and the dashboard's pages authenticate a
+/// request. `Authorization: Bearer` wins over a session cookie when both are sent.
+pub async fn identify(
+    store: &Store,
+    headers: &HeaderMap,
+) -> Result<Result<Caller, Unauthenticated>, StoreError> {
+    if let Some(token) = bearer(headers) {
+        return Ok(match store.use_token(&token_hash(token)).await? {
+            Some(row) => Ok(Caller::from_token(&row)),
+            None => Err(Unauthenticated::UnknownToken),
+        });
+    }
+    let Some(id) = session::session_cookie(headers) else {
+        return Ok(Err(Unauthenticated::Missing));
+    };
+    Ok(match store.session(&session::session_hash(id)).await? {
+        Some(row) if row.live_at(chrono::Utc::now()) => Ok(Caller::from_session(&row, id)),
+        _ => Err(Unauthenticated::SessionEnded),
+    })
+}
+
+/// Runs the request as `caller` (a [`Caller`] extension for the handler) and records it
+/// and its answer in the audit log, whatever the answer.
+pub async fn run_audited(
+    store: &Store,
+    caller: Caller,
     mut request: Request,
     next: Next,
 ) -> Response {
-    let Some(token) = bearer(&request) else {
-        return ApiError::unauthorized("missing `Authorization: Bearer TOKEN`")
-            .into_response()
-            .with_challenge();
-    };
-    let row = match state.store.use_token(&token_hash(token)).await {
-        Ok(Some(row)) => row,
-        Ok(None) => {
-            warn!(path = %original_uri(&request).path(), "API request with an unknown or revoked token");
-            return ApiError::unauthorized("unknown or revoked token")
-                .into_response()
-                .with_challenge();
-        }
-        Err(error) => return ApiError::from(error).into_response(),
-    };
-    let caller = Caller::from_token(&row);
     let action = format!(
         "{} {}",
         request.method(),
@@ -192,11 +269,10 @@ pub async fn authenticate(
     );
     request.extensions_mut().insert(caller.clone());
     let response = next.run(request).await;
-    if let Err(error) = state
-        .store
+    if let Err(error) = store
         .audit(
             &caller.actor,
-            Some(&row.org),
+            caller.home_org(),
             &action,
             None,
             Some(response.status().as_u16()),
@@ -208,6 +284,43 @@ pub async fn authenticate(
     response
 }
 
+/// Whether a request changes state (and so, from a session, needs its CSRF token).
+pub fn changes_state(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// Authenticates every API request (401 without a valid token or session), hands the
+/// [`Caller`] to the handler, and records the request and its answer in the audit log. A
+/// state-changing request from a session must carry its CSRF token in [`session::CSRF_HEADER`].
+pub async fn authenticate(State(state): State<ApiState>, request: Request, next: Next) -> Response {
+    let caller = match identify(&state.store, request.headers()).await {
+        Ok(Ok(caller)) => caller,
+        Ok(Err(why)) => {
+            if why != Unauthenticated::Missing {
+                warn!(path = %original_uri(&request).path(), "API request refused: {}", why.message());
+            }
+            return ApiError::unauthorized(why.message())
+                .into_response()
+                .with_challenge();
+        }
+        Err(error) => return ApiError::from(error).into_response(),
+    };
+    if changes_state(request.method()) {
+        let offered = request
+            .headers()
+            .get(session::CSRF_HEADER)
+            .and_then(|value| value.to_str().ok());
+        if !caller.csrf_allows(offered) {
+            return ApiError::forbidden(format!(
+                "a request from a session must carry its CSRF token in `{}`",
+                session::CSRF_HEADER
+            ))
+            .into_response();
+        }
+    }
+    run_audited(&state.store, caller, request, next).await
+}
+
 /// The URI as the client sent it: `nest` strips `/api/v1` from `request.uri()`.
 fn original_uri(request: &Request) -> &axum::http::Uri {
     request
@@ -217,12 +330,8 @@ fn original_uri(request: &Request) -> &axum::http::Uri {
 }
 
 /// The token of `Authorization: Bearer TOKEN`.
-fn bearer(request: &Request) -> Option<&str> {
-    let value = request
-        .headers()
-        .get(header::AUTHORIZATION)?
-        .to_str()
-        .ok()?;
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
@@ -276,9 +385,18 @@ mod tests {
     fn a_token_reaches_its_own_org_only_and_out_of_reach_is_not_found() {
         let caller = Caller {
             actor: "token 1 (t)".into(),
-            org: "acme".into(),
+            orgs: vec!["acme".into()],
             scopes: "read".parse().unwrap(),
+            session: None,
         };
+        assert!(caller.csrf_allows(None));
+        let signed_in = Caller {
+            session: Some("ab".repeat(32)),
+            ..caller.clone()
+        };
+        assert!(!signed_in.csrf_allows(None));
+        assert!(!signed_in.csrf_allows(Some("forged")));
+        assert!(signed_in.csrf_allows(Some(&signed_in.csrf_token().unwrap())));
         assert_eq!(caller.reach_org("Acme").unwrap(), "acme");
         assert_eq!(caller.reach_repository("acme/shop").unwrap(), "acme");
         assert_eq!(

@@ -6,16 +6,18 @@
 //!   `GET /api/v1/repos/{owner}/{name}/sbom`, `…/components`, `…/drift`, `…/apis`
 //!   ([`inventory`]); scope `read`.
 //!
-//! Every request is authenticated and audited by [`access`]. Errors are
+//! Every request is authenticated (a bearer token, or the session cookie of the dashboard's
+//! sign-in, [`session`]) and audited by [`access`]. Errors are
 //! `{"error": {"code", "message"}}` with the status that says what went wrong: 400 a bad
 //! query, 401 no or a bad token, 403 a missing scope, 404 an org or repository that is not
 //! there *or not the caller's* (so nothing leaks), 413 too large, 422 an unreadable upload.
 
 pub mod access;
 mod inventory;
-mod orgs;
-mod query;
+pub(crate) mod orgs;
+pub(crate) mod query;
 mod scans;
+pub mod session;
 
 use std::sync::Arc;
 

@@ -269,7 +269,7 @@ pub const FINDINGS_CSV_HEADER: [&str; 23] = [
     "triage",
 ];
 
-fn csv(page: &[BranchFinding]) -> Result<String, ApiError> {
+pub(crate) fn csv(page: &[BranchFinding]) -> Result<String, ApiError> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     let fail = |e: csv::Error| ApiError::internal(&e);
     writer.write_record(FINDINGS_CSV_HEADER).map_err(fail)?;

@@ -78,9 +78,9 @@ pub async fn serve(
     let mut connections = JoinSet::new();
     tokio::pin!(shutdown);
     loop {
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _peer)) => stream,
+                Ok(accepted) => accepted,
                 Err(error) => {
                     // Out of descriptors, most likely: give the closing ones a moment rather
                     // than spin on the error.
@@ -99,6 +99,7 @@ pub async fn serve(
         };
         connections.spawn(serve_connection(
             stream,
+            peer,
             app.clone(),
             admitted,
             limits.header_timeout,
@@ -113,6 +114,7 @@ pub async fn serve(
 
 async fn serve_connection(
     stream: TcpStream,
+    peer: std::net::SocketAddr,
     app: Router,
     admitted: Admitted,
     header_timeout: Duration,
@@ -121,7 +123,11 @@ async fn serve_connection(
     let _ = stream.set_nodelay(true);
     let app = TowerToHyperService::new(app);
     let busy = Arc::clone(&admitted.busy);
-    let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+    let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+        // The peer's address, for what is decided per client (the sign-in's rate limit).
+        request
+            .extensions_mut()
+            .insert(axum::extract::ConnectInfo(peer));
         let in_flight = InFlight::enter(&busy);
         let answer = hyper::service::Service::call(&app, request);
         async move {

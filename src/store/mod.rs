@@ -15,6 +15,7 @@ pub mod intel;
 mod inventory;
 mod queue;
 mod retention;
+mod sessions;
 mod tokens;
 mod triage;
 mod types;
@@ -41,6 +42,7 @@ pub use history::{
 };
 pub use inventory::{ComponentQuery, ComponentRow, EndpointRow, ServerRow};
 pub use retention::Pruned;
+pub use sessions::{NewSession, SessionRow};
 pub use tokens::{AuditEntry, TokenId, TokenRow};
 pub use triage::{Applied, EventRow, EventSource, TriageChange};
 pub use types::{

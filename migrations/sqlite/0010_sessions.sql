@@ -1,0 +1,19 @@
+-- Sign-in sessions of the dashboard: one row per session, keyed by the SHA-256 of its
+-- random id (the cookie `posture_session`), never the id itself. Who signed in (`actor`),
+-- how (`token` now; `github`, `gitlab`, `oidc` later), the orgs it reads (comma-separated,
+-- lower-case) and with which scopes, and when it ends. Keep it in step with
+-- ../postgres/0010_sessions.sql.
+CREATE TABLE sessions (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    session_hash TEXT NOT NULL UNIQUE,
+    actor        TEXT NOT NULL,
+    method       TEXT NOT NULL CHECK (method IN ('token', 'github', 'gitlab', 'oidc')),
+    orgs         TEXT NOT NULL,
+    scopes       TEXT NOT NULL,
+    -- The API token exchanged for the session (method `token`): revoking it ends the session.
+    token_id     BIGINT REFERENCES api_tokens (id),
+    created_at   TEXT NOT NULL,
+    expires_at   TEXT NOT NULL,
+    revoked_at   TEXT
+);
+CREATE INDEX sessions_by_expiry ON sessions (expires_at);
