@@ -3,8 +3,8 @@
 //! the configuration file parses, no `POSTURE_*` variable is misspelt, the settings file
 //! validates, the database answers and has its migrations, the GitHub and GitLab
 //! credentials work (and have what posture needs; a GitHub App stored by the setup flow
-//! counts), the webhook secrets are there, and `POSTURE_PUBLIC_URL` is a URL the forges can
-//! reach.
+//! counts), the webhook secrets are there, `POSTURE_PUBLIC_URL` is a URL the forges can
+//! reach, and the dashboard's sign-in settings parse.
 //!
 //! Nothing is changed anywhere: the database is only read (a missing SQLite file is not
 //! created), and the forges are only asked who the credentials are. Secrets never appear
@@ -314,6 +314,7 @@ pub async fn check_environment(env: &Environment, database_url: Option<&str>) ->
         gitlab_configured,
     ));
     checks.push(public_url(env));
+    checks.push(dashboard_sign_in(env));
     let mut checks = scrub(checks, env);
     // A password in a `--database` URL, which the environment does not know.
     for password in url_password(&url) {
@@ -1282,6 +1283,28 @@ fn webhook_secrets(env: &Environment, github: bool, stored: bool, gitlab: bool) 
 }
 
 /// `POSTURE_PUBLIC_URL`: an absolute https URL (plain http only for this machine).
+/// The dashboard's sign-in settings: `POSTURE_SESSION_HOURS` and `POSTURE_TRUSTED_PROXIES`
+/// parse, and whether session cookies will be `Secure`.
+fn dashboard_sign_in(env: &Environment) -> Check {
+    const NAME: &str = "dashboard sign-in";
+    match crate::web::WebConfig::from_vars(|name| env.get(name).map(str::to_owned)) {
+        Err(error) => Check::fail(NAME, error.to_string()),
+        Ok(config) => {
+            let hours = config.session_lifetime.as_secs() / 3600;
+            let secure = config
+                .public_url
+                .as_ref()
+                .is_some_and(|url| url.scheme() == "https");
+            let tls = match (secure, config.trusted_proxies.len()) {
+                (true, _) => "cookies are Secure (https public URL)".to_owned(),
+                (false, 0) => "cookies are Secure only behind an https POSTURE_PUBLIC_URL or a trusted proxy".to_owned(),
+                (false, n) => format!("cookies are Secure when one of {n} trusted proxies says https"),
+            };
+            Check::ok(NAME, format!("sessions last {hours} h; {tls}"))
+        }
+    }
+}
+
 fn public_url(env: &Environment) -> Check {
     const NAME: &str = "public URL";
     let Some(value) = env.get(PUBLIC_URL_VAR) else {
@@ -1357,6 +1380,16 @@ mod tests {
 
     fn date(text: &str) -> NaiveDate {
         NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn dashboard_sign_in_settings_are_checked() {
+        let check = dashboard_sign_in(&env(&[("POSTURE_SESSION_HOURS", "12")]));
+        assert_eq!(check.status, Status::Ok);
+        assert!(check.message.contains("12 h"), "{}", check.message);
+        let check = dashboard_sign_in(&env(&[("POSTURE_TRUSTED_PROXIES", "proxy")]));
+        assert_eq!(check.status, Status::Fail);
+        assert!(check.message.contains("POSTURE_TRUSTED_PROXIES"), "{}", check.message);
     }
 
     #[test]

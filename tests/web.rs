@@ -178,7 +178,7 @@ async fn the_form_sign_in_sets_a_guarded_cookie_and_pages_carry_strict_headers()
 
     let origin = site.server.base.clone();
     let signed_in = site
-        .sign_in_form(&[("token", &site.reader.secret)], &[("origin", &origin)])
+        .sign_in_form(&[("token", site.reader.secret.as_str())], &[("origin", origin.as_str())])
         .await;
     assert_eq!(signed_in.status, 303, "{}", signed_in.body);
     assert_eq!(signed_in.header("location"), "/orgs/acme");
@@ -252,7 +252,7 @@ async fn behind_tls_the_cookie_is_secure_and_lasts_as_configured() {
     .await;
     let reply = site
         .sign_in_form(
-            &[("token", &site.reader.secret)],
+            &[("token", site.reader.secret.as_str())],
             &[("origin", "https://posture.example.com")],
         )
         .await;
@@ -262,8 +262,8 @@ async fn behind_tls_the_cookie_is_secure_and_lasts_as_configured() {
     // Another origin may not post the form.
     let forged = site
         .sign_in_form(
-            &[("token", &site.reader.secret)],
-            &[("origin", &site.server.base)],
+            &[("token", site.reader.secret.as_str())],
+            &[("origin", site.server.base.as_str())],
         )
         .await;
     assert_eq!(forged.status, 403, "{}", forged.body);
@@ -297,7 +297,7 @@ async fn bad_sign_ins_are_refused_clearly_and_then_rate_limited() {
         assert_eq!(site.sign_in_form(&[("token", "pst_nope")], &[]).await.status, 401);
     }
     let limited = site
-        .sign_in_form(&[("token", &site.reader.secret)], &[])
+        .sign_in_form(&[("token", site.reader.secret.as_str())], &[])
         .await;
     assert_eq!(limited.status, 429, "{}", limited.body);
     assert!(limited.header("retry-after").parse::<u64>().unwrap() > 0);
@@ -390,7 +390,7 @@ async fn next_stays_on_the_site_and_another_orgs_pages_are_not_found() {
     );
     let back = site
         .sign_in_form(
-            &[("token", &site.reader.secret), ("next", "/orgs/acme/findings")],
+            &[("token", site.reader.secret.as_str()), ("next", "/orgs/acme/findings")],
             &[],
         )
         .await;
@@ -402,7 +402,7 @@ async fn next_stays_on_the_site_and_another_orgs_pages_are_not_found() {
         "evil.example",
     ] {
         let reply = site
-            .sign_in_form(&[("token", &site.reader.secret), ("next", evil)], &[])
+            .sign_in_form(&[("token", site.reader.secret.as_str()), ("next", evil)], &[])
             .await;
         assert_eq!(reply.status, 303);
         assert_eq!(reply.headers[LOCATION], "/orgs/acme", "{evil}");
@@ -413,7 +413,7 @@ async fn next_stays_on_the_site_and_another_orgs_pages_are_not_found() {
     // Another org's token, as a session or a bearer token: acme's pages are not found.
     let other = create_token(&site.db, "other", "read", "other-team");
     let signed_in = site
-        .sign_in_form(&[("token", &other.secret)], &[])
+        .sign_in_form(&[("token", other.secret.as_str())], &[])
         .await;
     assert_eq!(signed_in.header("location"), "/orgs/other");
     let session = signed_in.session();

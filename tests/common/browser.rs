@@ -91,6 +91,9 @@ impl Driver {
         let Value::Object(capabilities) = capabilities else {
             unreachable!()
         };
+        // rustls is built with two crypto providers here: name one (an error only means one
+        // is installed already).
+        let _ = rustls::crypto::ring::default_provider().install_default();
         ClientBuilder::rustls()
             .unwrap()
             .capabilities(capabilities)
