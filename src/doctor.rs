@@ -1297,8 +1297,13 @@ fn dashboard_sign_in(env: &Environment) -> Check {
                 .is_some_and(|url| url.scheme() == "https");
             let tls = match (secure, config.trusted_proxies.len()) {
                 (true, _) => "cookies are Secure (https public URL)".to_owned(),
-                (false, 0) => "cookies are Secure only behind an https POSTURE_PUBLIC_URL or a trusted proxy".to_owned(),
-                (false, n) => format!("cookies are Secure when one of {n} trusted proxies says https"),
+                (false, 0) => {
+                    "cookies are Secure only behind an https POSTURE_PUBLIC_URL or a trusted proxy"
+                        .to_owned()
+                }
+                (false, n) => {
+                    format!("cookies are Secure when one of {n} trusted proxies says https")
+                }
             };
             Check::ok(NAME, format!("sessions last {hours} h; {tls}"))
         }
@@ -1389,7 +1394,11 @@ mod tests {
         assert!(check.message.contains("12 h"), "{}", check.message);
         let check = dashboard_sign_in(&env(&[("POSTURE_TRUSTED_PROXIES", "proxy")]));
         assert_eq!(check.status, Status::Fail);
-        assert!(check.message.contains("POSTURE_TRUSTED_PROXIES"), "{}", check.message);
+        assert!(
+            check.message.contains("POSTURE_TRUSTED_PROXIES"),
+            "{}",
+            check.message
+        );
     }
 
     #[test]

@@ -4,9 +4,9 @@
 //! sign out, and find the pages closed. Screenshots are saved under `target/tmp/browser/` and
 //! checked not to be blank. Chromium missing fails the test.
 
-mod common;
 #[path = "common/browser.rs"]
 mod browser;
+mod common;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -50,7 +50,10 @@ async fn sign_in_read_the_dashboard_and_sign_out_in_chromium() {
     // Sign in through the form.
     client.goto(&format!("{base}/login")).await.unwrap();
     let field = client.find(Locator::Css("#token")).await.unwrap();
-    assert_eq!(field.attr("type").await.unwrap().as_deref(), Some("password"));
+    assert_eq!(
+        field.attr("type").await.unwrap().as_deref(),
+        Some("password")
+    );
     field.send_keys(&reader.secret).await.unwrap();
     browser::screenshot(&client, "1-login").await;
     client
@@ -78,7 +81,10 @@ async fn sign_in_read_the_dashboard_and_sign_out_in_chromium() {
     assert_eq!(shown.trim(), open_total.to_string());
     let source = client.source().await.unwrap();
     assert!(source.contains("acme/shop"), "{source}");
-    assert!(!source.contains(&reader.secret), "the token is never echoed");
+    assert!(
+        !source.contains(&reader.secret),
+        "the token is never echoed"
+    );
     browser::screenshot(&client, "2-org").await;
 
     // The findings page, by its link.

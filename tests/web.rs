@@ -121,7 +121,10 @@ impl Site {
         assert_eq!(body["org"], "acme");
         assert_eq!(body["method"], "token");
         assert_eq!(body["actor"], self.reader.actor.as_str());
-        (reply.session(), body["csrf_token"].as_str().unwrap().to_owned())
+        (
+            reply.session(),
+            body["csrf_token"].as_str().unwrap().to_owned(),
+        )
     }
 
     async fn get(&self, path: &str, session: Option<&str>) -> Reply {
@@ -178,7 +181,10 @@ async fn the_form_sign_in_sets_a_guarded_cookie_and_pages_carry_strict_headers()
 
     let origin = site.server.base.clone();
     let signed_in = site
-        .sign_in_form(&[("token", site.reader.secret.as_str())], &[("origin", origin.as_str())])
+        .sign_in_form(
+            &[("token", site.reader.secret.as_str())],
+            &[("origin", origin.as_str())],
+        )
         .await;
     assert_eq!(signed_in.status, 303, "{}", signed_in.body);
     assert_eq!(signed_in.header("location"), "/orgs/acme");
@@ -186,7 +192,10 @@ async fn the_form_sign_in_sets_a_guarded_cookie_and_pages_carry_strict_headers()
     for flag in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=28800"] {
         assert!(cookie.contains(flag), "{flag} in {cookie}");
     }
-    assert!(!cookie.contains("Secure"), "plain http on loopback: {cookie}");
+    assert!(
+        !cookie.contains("Secure"),
+        "plain http on loopback: {cookie}"
+    );
     let session = signed_in.session();
     // Only the session's hash is stored.
     let bytes = site.db.sqlite_bytes();
@@ -232,9 +241,9 @@ async fn the_form_sign_in_sets_a_guarded_cookie_and_pages_carry_strict_headers()
         "GET /api/v1/orgs/acme/summary",
     ] {
         assert!(
-            audit
-                .iter()
-                .any(|a| a.0 == site.reader.actor && a.2 == action && a.1.as_deref() == Some("acme")),
+            audit.iter().any(|a| a.0 == site.reader.actor
+                && a.2 == action
+                && a.1.as_deref() == Some("acme")),
             "{action} in {audit:?}"
         );
     }
@@ -258,7 +267,10 @@ async fn behind_tls_the_cookie_is_secure_and_lasts_as_configured() {
         .await;
     assert_eq!(reply.status, 303, "{}", reply.body);
     let cookie = reply.header("set-cookie");
-    assert!(cookie.contains("; Secure") && cookie.contains("Max-Age=7200"), "{cookie}");
+    assert!(
+        cookie.contains("; Secure") && cookie.contains("Max-Age=7200"),
+        "{cookie}"
+    );
     // Another origin may not post the form.
     let forged = site
         .sign_in_form(
@@ -277,8 +289,16 @@ async fn bad_sign_ins_are_refused_clearly_and_then_rate_limited() {
 
     let wrong = site.sign_in_form(&[("token", "pst_nope")], &[]).await;
     assert_eq!(wrong.status, 401);
-    assert!(wrong.body.contains("unknown or revoked token"), "{}", wrong.body);
-    assert!(wrong.body.contains("type=\"password\""), "the form again: {}", wrong.body);
+    assert!(
+        wrong.body.contains("unknown or revoked token"),
+        "{}",
+        wrong.body
+    );
+    assert!(
+        wrong.body.contains("type=\"password\""),
+        "the form again: {}",
+        wrong.body
+    );
     assert!(wrong.headers.get(SET_COOKIE).is_none());
 
     let scope = send(
@@ -290,11 +310,21 @@ async fn bad_sign_ins_are_refused_clearly_and_then_rate_limited() {
     assert_eq!(scope.status, 401, "{}", scope.body);
     let error: Value = serde_json::from_str(&scope.body).unwrap();
     assert_eq!(error["error"]["code"], "unauthorized");
-    assert!(error["error"]["message"].as_str().unwrap().contains("`read`"));
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("`read`")
+    );
 
     // Ten failures in all, then even the right token waits.
     for _ in 2..10 {
-        assert_eq!(site.sign_in_form(&[("token", "pst_nope")], &[]).await.status, 401);
+        assert_eq!(
+            site.sign_in_form(&[("token", "pst_nope")], &[])
+                .await
+                .status,
+            401
+        );
     }
     let limited = site
         .sign_in_form(&[("token", site.reader.secret.as_str())], &[])
@@ -357,12 +387,22 @@ async fn session_lifecycle(backend: Backend) {
     let page = site.get("/orgs/acme", Some(&expired)).await;
     assert_eq!(page.status, 303);
     assert!(page.header("set-cookie").contains("Max-Age=0"));
-    assert_eq!(site.get("/api/v1/orgs/acme/summary", Some(&expired)).await.status, 401);
+    assert_eq!(
+        site.get("/api/v1/orgs/acme/summary", Some(&expired))
+            .await
+            .status,
+        401
+    );
 
     // Revoking the token ends the sessions made from it.
     let (session, _) = site.sign_in().await;
     assert_eq!(site.get("/orgs/acme", Some(&session)).await.status, 200);
-    assert!(store.revoke_token(posture::store::TokenId(site.reader.id)).await.unwrap());
+    assert!(
+        store
+            .revoke_token(posture::store::TokenId(site.reader.id))
+            .await
+            .unwrap()
+    );
     assert_eq!(site.get("/orgs/acme", Some(&session)).await.status, 303);
     store.close().await;
 }
@@ -390,7 +430,10 @@ async fn next_stays_on_the_site_and_another_orgs_pages_are_not_found() {
     );
     let back = site
         .sign_in_form(
-            &[("token", site.reader.secret.as_str()), ("next", "/orgs/acme/findings")],
+            &[
+                ("token", site.reader.secret.as_str()),
+                ("next", "/orgs/acme/findings"),
+            ],
             &[],
         )
         .await;
@@ -402,7 +445,10 @@ async fn next_stays_on_the_site_and_another_orgs_pages_are_not_found() {
         "evil.example",
     ] {
         let reply = site
-            .sign_in_form(&[("token", site.reader.secret.as_str()), ("next", evil)], &[])
+            .sign_in_form(
+                &[("token", site.reader.secret.as_str()), ("next", evil)],
+                &[],
+            )
             .await;
         assert_eq!(reply.status, 303);
         assert_eq!(reply.headers[LOCATION], "/orgs/acme", "{evil}");

@@ -129,7 +129,12 @@ pub async fn screenshot(client: &Client, name: &str) -> PathBuf {
     let mut reader = decoder.read_info().unwrap();
     let mut buffer = vec![0; reader.output_buffer_size().unwrap()];
     let info = reader.next_frame(&mut buffer).unwrap();
-    assert!(info.width >= 200 && info.height >= 200, "{}x{}", info.width, info.height);
+    assert!(
+        info.width >= 200 && info.height >= 200,
+        "{}x{}",
+        info.width,
+        info.height
+    );
     let channels = info.color_type.samples();
     let pixels: Vec<&[u8]> = buffer[..info.buffer_size()].chunks(channels).collect();
     let colours: std::collections::HashSet<&[u8]> = pixels.iter().copied().collect();
