@@ -164,7 +164,12 @@ async fn migrations_apply_twice() {
     for db in stores().await {
         db.store.migrate().await.expect("second migration run");
         db.store.ping().await.expect("ping");
-        assert_eq!(count(&db.store, "_sqlx_migrations").await, 9, "{}", db.name);
+        assert_eq!(
+            count(&db.store, "_sqlx_migrations").await,
+            10,
+            "{}",
+            db.name
+        );
         assert!(db.store.schema_is_current().await.unwrap(), "{}", db.name);
         assert_eq!(
             db.store.queue_depth().await.expect("depth"),
@@ -172,6 +177,51 @@ async fn migrations_apply_twice() {
             "{}",
             db.name
         );
+    }
+}
+
+#[tokio::test]
+async fn sessions_are_found_by_hash_and_end_when_revoked_expired_or_their_token_is() {
+    for db in stores().await {
+        let store = &db.store;
+        let token = store
+            .create_token("acme", "t", "read", "token-hash")
+            .await
+            .unwrap();
+        let now = Utc::now();
+        let new = |hash: &'static str, expires_at| super::NewSession {
+            session_hash: hash,
+            actor: "token 1 (t)",
+            method: "token",
+            orgs: "acme",
+            scopes: "read",
+            token_id: Some(token.id),
+            expires_at,
+        };
+        store
+            .create_session(&new("live", now + chrono::Duration::hours(8)))
+            .await
+            .unwrap();
+        store
+            .create_session(&new("old", now - chrono::Duration::seconds(1)))
+            .await
+            .unwrap();
+        let live = store.session("live").await.unwrap().expect("stored");
+        assert_eq!(
+            (live.orgs.as_str(), live.method.as_str()),
+            ("acme", "token")
+        );
+        assert!(live.live_at(now), "{}", db.name);
+        assert!(!live.live_at(live.expires_at), "{}", db.name);
+        let old = store.session("old").await.unwrap().expect("stored");
+        assert!(!old.live_at(now), "{}", db.name);
+        assert_eq!(store.session("other").await.unwrap(), None);
+
+        assert!(store.revoke_session("old").await.unwrap());
+        assert!(!store.revoke_session("old").await.unwrap(), "once");
+        assert!(store.revoke_token(token.id).await.unwrap());
+        let live = store.session("live").await.unwrap().expect("stored");
+        assert!(live.token_revoked && !live.live_at(now), "{}", db.name);
     }
 }
 
