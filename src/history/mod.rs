@@ -10,6 +10,7 @@
 mod grade;
 mod hotspots;
 mod metrics;
+pub mod survival;
 mod timeline;
 mod timeseries;
 
@@ -23,6 +24,7 @@ use crate::store::EventKind;
 
 pub use grade::Grade;
 pub use metrics::summarize;
+pub use survival::{Curve, SeverityCurve, StepPoint, time_to_fix};
 pub use timeline::Timeline;
 pub use timeseries::{GroupBy, Interval, Metric, timeseries};
 
