@@ -5,6 +5,7 @@
 //! name) and, in comments, its hidden marker; the markers' text never changes.
 
 pub mod budget;
+pub mod charts;
 mod json;
 mod links;
 mod markdown;
