@@ -62,15 +62,16 @@ use crate::store::EventKind;
 const KM_EPSILON: f64 = 1e-9;
 
 /// One finding that passed the filters, read as of `as_of`.
-pub(super) struct Tracked<'a> {
+pub struct Tracked<'a> {
     pub finding: &'a FindingHistory,
     pub timeline: Timeline,
     /// Its severity at `as_of`.
     pub severity: Severity,
 }
 
-/// The findings that count: those with an event at or before `as_of` passing `filters`.
-pub(super) fn select<'a>(
+/// The findings that count: those with an event at or before `as_of` passing `filters`
+/// (every figure of the summary is computed over these; the dashboard lists them).
+pub fn select<'a>(
     findings: &'a [FindingHistory],
     window: &Window,
     filters: &Filters,
@@ -129,7 +130,7 @@ fn due_date(
 
 impl Tracked<'_> {
     /// Its due date, by its severity at `as_of`.
-    fn due(&self, sla: &SlaPolicy) -> Option<DateTime<Utc>> {
+    pub fn due(&self, sla: &SlaPolicy) -> Option<DateTime<Utc>> {
         due_date(
             self.timeline.first_detected(),
             self.severity,

@@ -23,9 +23,9 @@ use crate::model::{FindingId, Kind, Severity};
 use crate::store::EventKind;
 
 pub use grade::Grade;
-pub use metrics::summarize;
+pub use metrics::{Tracked, select, summarize};
 pub use survival::{Curve, SeverityCurve, StepPoint, time_to_fix};
-pub use timeline::Timeline;
+pub use timeline::{Timeline, TriageStatus};
 pub use timeseries::{GroupBy, Interval, Metric, timeseries};
 
 /// One finding of one project's default branch, with everything that happened to it.

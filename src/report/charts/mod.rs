@@ -94,7 +94,7 @@ pub(crate) fn severity_style(severity: Severity) -> (&'static str, &'static str)
 pub(crate) fn open_svg(id: &str, height: f64, title: &str, desc: &str) -> String {
     let id = escape(id);
     format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" role=\"img\" \
+        "<svg class=\"chart\" role=\"img\" \
          aria-labelledby=\"{id}-title {id}-desc\" viewBox=\"0 0 {WIDTH} {height}\" \
          preserveAspectRatio=\"xMidYMid meet\" font-family=\"sans-serif\" font-size=\"12\">\
          <title id=\"{id}-title\">{}</title><desc id=\"{id}-desc\">{}</desc>",
