@@ -136,7 +136,10 @@ async fn the_html_report_holds_the_json_reports_figures() {
     assert_eq!(figure(&doc, "new"), count(&["new"]));
     assert_eq!(figure(&doc, "fixed"), count(&["fixed"]));
     assert_eq!(figure(&doc, "fixed"), "2", "{summary}");
-    assert_eq!(figure(&doc, "sla-breached"), count(&["sla", "breached_open"]));
+    assert_eq!(
+        figure(&doc, "sla-breached"),
+        count(&["sla", "breached_open"])
+    );
     assert_eq!(
         figure(&doc, "due-within-7-days"),
         count(&["sla", "due_within_7_days"])
@@ -169,7 +172,10 @@ async fn the_html_report_holds_the_json_reports_figures() {
             }
         }
     }
-    let svgs: Vec<Node> = doc.descendants().filter(|n| n.has_tag_name("svg")).collect();
+    let svgs: Vec<Node> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("svg"))
+        .collect();
     assert_eq!(svgs.len(), 4);
     for svg in svgs {
         assert!(svg.children().any(|n| n.has_tag_name("title")));

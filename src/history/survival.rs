@@ -342,7 +342,10 @@ mod tests {
             // Still open at as_of (day 21): censored at 20.
             finding("open", vec![high(1)]),
             // Dismissed on day 11: censored at 10, not a fix.
-            finding("dismissed", vec![high(1), event(day(11), EventKind::Dismissed)]),
+            finding(
+                "dismissed",
+                vec![high(1), event(day(11), EventKind::Dismissed)],
+            ),
             // Accepted through an approval on day 4: censored at 2.
             finding(
                 "accepted",

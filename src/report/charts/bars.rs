@@ -70,7 +70,7 @@ pub fn new_vs_fixed(id: &str, new: &[Point], fixed: &[Point]) -> Chart {
             height: HEIGHT - 32.0 - 40.0,
             y_max: nice_max(max),
         };
-        svg.push_str(&frame.y_axis(4, number));
+        svg.push_str(&frame.y_axis(frame.count_ticks(), number));
         let slot = frame.width / buckets as f64;
         let bar = (slot * 0.38).min(28.0);
         let every = buckets.div_ceil(6).max(1);

@@ -77,7 +77,7 @@ pub fn open_by_severity(id: &str, series: &[Point]) -> Chart {
             height: HEIGHT - 16.0 - 44.0,
             y_max: nice_max(max),
         };
-        svg.push_str(&frame.y_axis(4, number));
+        svg.push_str(&frame.y_axis(frame.count_ticks(), number));
         let step = if series.len() > 1 {
             frame.width / (series.len() - 1) as f64
         } else {

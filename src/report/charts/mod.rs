@@ -123,9 +123,17 @@ impl Frame {
         self.top + self.height
     }
 
+    /// How many steps a count axis takes so that every tick is a whole number: one per
+    /// unit up to 5, else 5 (`y_max` is then 10, 20 or 50 × 10ⁿ, see [`nice_max`]).
+    pub fn count_ticks(&self) -> u32 {
+        let max = self.y_max.round();
+        if max <= 5.0 { (max as u32).max(1) } else { 5 }
+    }
+
     /// The horizontal grid lines and the y axis labels (`ticks` + 1 of them), formatted by
     /// `label`.
     pub fn y_axis(&self, ticks: u32, label: impl Fn(f64) -> String) -> String {
+        let ticks = ticks.max(1);
         let mut out = String::from("<g class=\"axis\" aria-hidden=\"true\">");
         for i in 0..=ticks {
             let value = self.y_max * f64::from(i) / f64::from(ticks);
@@ -200,8 +208,8 @@ pub(crate) mod tests {
 
     /// Parses `svg` as XML and checks what every chart must have.
     pub fn parse(chart: &Chart) -> roxmltree::Document<'_> {
-        let doc = roxmltree::Document::parse(&chart.svg)
-            .unwrap_or_else(|e| panic!("{e}\n{}", chart.svg));
+        let doc =
+            roxmltree::Document::parse(&chart.svg).unwrap_or_else(|e| panic!("{e}\n{}", chart.svg));
         let root = doc.root_element();
         assert_eq!(root.tag_name().name(), "svg");
         assert_eq!(root.attribute("role"), Some("img"));
@@ -213,10 +221,7 @@ pub(crate) mod tests {
                 "{id} labels nothing"
             );
         }
-        let title = doc
-            .descendants()
-            .find(|n| n.has_tag_name("title"))
-            .unwrap();
+        let title = doc.descendants().find(|n| n.has_tag_name("title")).unwrap();
         assert_eq!(title.text(), Some(chart.title.as_str()));
         let desc = doc.descendants().find(|n| n.has_tag_name("desc")).unwrap();
         assert_eq!(desc.text(), Some(chart.desc.as_str()));
@@ -254,6 +259,17 @@ pub(crate) mod tests {
         assert_eq!(nice_max(41.0), 50.0);
         let placed = spread(&[100.0, 101.0, 50.0], 14.0, 0.0, 300.0);
         assert_eq!(placed, vec![100.0, 114.0, 50.0]);
+        let frame = |y_max| Frame {
+            left: 0.0,
+            top: 0.0,
+            width: 1.0,
+            height: 1.0,
+            y_max,
+        };
+        let ticks: Vec<u32> = [1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 200.0]
+            .map(|m| frame(m).count_ticks())
+            .to_vec();
+        assert_eq!(ticks, [1, 2, 5, 5, 5, 5, 5]);
         let placed = spread(&[300.0, 300.0], 14.0, 0.0, 300.0);
         assert_eq!(placed, vec![286.0, 300.0]);
     }

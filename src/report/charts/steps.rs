@@ -169,7 +169,10 @@ mod tests {
     #[test]
     fn one_step_curve_per_severity_with_censor_ticks_and_medians_in_words() {
         let curves = [
-            curve(Severity::Critical, &[(2.0, true), (3.0, true), (9.0, false)]),
+            curve(
+                Severity::Critical,
+                &[(2.0, true), (3.0, true), (9.0, false)],
+            ),
             curve(Severity::High, &[(4.0, true), (20.0, false), (20.0, false)]),
         ];
         let chart = time_to_fix("ttf", &curves);
@@ -184,7 +187,10 @@ mod tests {
         );
         // Day 0 and three durations for critical, day 0 and two for high.
         assert_eq!(chart.table.rows.len(), 7);
-        assert_eq!(chart.table.rows[2], ["critical", "3", "33.3%", "2", "1", "0"]);
+        assert_eq!(
+            chart.table.rows[2],
+            ["critical", "3", "33.3%", "2", "1", "0"]
+        );
         // The critical curve drops to a third: one H/V pair per point after the start.
         let d = doc
             .descendants()

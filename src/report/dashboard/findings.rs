@@ -238,15 +238,24 @@ impl FindingsQuery {
         let time = |t: Option<DateTime<Utc>>| t.map(format_time).unwrap_or_default();
         let mut pairs = vec![
             ("status", self.status.as_str().to_owned()),
-            ("sla", self.sla.map(|s| s.as_str().to_owned()).unwrap_or_default()),
+            (
+                "sla",
+                self.sla.map(|s| s.as_str().to_owned()).unwrap_or_default(),
+            ),
             ("repository", text(&self.filters.repository)),
             (
                 "severity",
-                self.filters.severity.map(|s| s.as_str().to_owned()).unwrap_or_default(),
+                self.filters
+                    .severity
+                    .map(|s| s.as_str().to_owned())
+                    .unwrap_or_default(),
             ),
             (
                 "kind",
-                self.filters.kind.map(|k| k.as_str().to_owned()).unwrap_or_default(),
+                self.filters
+                    .kind
+                    .map(|k| k.as_str().to_owned())
+                    .unwrap_or_default(),
             ),
             ("tool", text(&self.filters.tool)),
             ("from", time(self.from)),
@@ -257,7 +266,10 @@ impl FindingsQuery {
         ];
         if with_sort {
             pairs.push(("sort", self.sort.as_str().to_owned()));
-            pairs.push(("order", if self.descending { "desc" } else { "asc" }.to_owned()));
+            pairs.push((
+                "order",
+                if self.descending { "desc" } else { "asc" }.to_owned(),
+            ));
         }
         pairs
     }

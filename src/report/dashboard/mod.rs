@@ -188,7 +188,8 @@ pub fn findings_page(view: &FindingsView) -> Result<Page, RenderError> {
     let mut csv = query.pairs(true);
     csv.push(("format", "csv".to_owned()));
     let date = |t: Option<chrono::DateTime<chrono::Utc>>| {
-        t.map(|t| t.format("%Y-%m-%d").to_string()).unwrap_or_default()
+        t.map(|t| t.format("%Y-%m-%d").to_string())
+            .unwrap_or_default()
     };
     let rows = view
         .rows
@@ -245,8 +246,10 @@ pub fn findings_page(view: &FindingsView) -> Result<Page, RenderError> {
         .pairs(true)
         .into_iter()
         .filter(|(name, value)| {
-            matches!(*name, "sla" | "ecosystem" | "package" | "as_of" | "sort" | "order")
-                && !value.is_empty()
+            matches!(
+                *name,
+                "sla" | "ecosystem" | "package" | "as_of" | "sort" | "order"
+            ) && !value.is_empty()
         })
         .map(|(name, value)| view::Hidden { name, value })
         .collect();

@@ -6,11 +6,9 @@ use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use roxmltree::{Document, Node};
 
 use super::*;
-use crate::report::charts;
-use crate::history::{
-    self, Filters, FindingHistory, FixTarget, HistoryEvent, SlaPolicy, Window,
-};
+use crate::history::{self, Filters, FindingHistory, FixTarget, HistoryEvent, SlaPolicy, Window};
 use crate::model::{FindingId, Kind, Severity};
+use crate::report::charts;
 use crate::store::EventKind;
 
 const HOSTILE: &str = "acme/<script>alert('x')</script>&\"q\"";
@@ -62,24 +60,87 @@ fn history() -> Vec<FindingHistory> {
     use EventKind::*;
     let d = |n, s| event(n, Detected, Some(s));
     vec![
-        finding("acme/shop", "s1", Kind::Sca, "osv-scanner", 90, Some(("lodash", "4.17.21")),
-            vec![d(-40, Severity::Critical)]),
-        finding("acme/shop", "s2", Kind::Sca, "osv-scanner", 70, Some(("lodash", "4.17.21")),
-            vec![d(2, Severity::High)]),
-        finding("acme/shop", "s3", Kind::Sast, "semgrep", 40, None,
-            vec![d(3, Severity::Medium), event(10, Fixed, None)]),
-        finding("acme/shop", "s4", Kind::Sast, "semgrep", 30, None,
-            vec![d(-5, Severity::High), event(20, Dismissed, None)]),
-        finding("acme/api", "a1", Kind::Secret, "gitleaks", 80, None,
-            vec![d(5, Severity::High), event(9, Fixed, None)]),
-        finding("acme/api", "a2", Kind::Sca, "osv-scanner", 50, Some(("express", "4.19.2")),
-            vec![d(26, Severity::Low)]),
-        finding("acme/api", "a3", Kind::Iac, "checkov", 20, None,
-            vec![d(-100, Severity::Medium), event(-50, Fixed, None)]),
-        finding(HOSTILE, "h1", Kind::Sca, "osv-scanner", 60, Some(("lodash", "4.17.21")),
-            vec![d(1, Severity::Medium)]),
-        finding(HOSTILE, "h2", Kind::Sast, "semgrep", 10, None,
-            vec![d(12, Severity::Info), event(28, Fixed, None)]),
+        finding(
+            "acme/shop",
+            "s1",
+            Kind::Sca,
+            "osv-scanner",
+            90,
+            Some(("lodash", "4.17.21")),
+            vec![d(-40, Severity::Critical)],
+        ),
+        finding(
+            "acme/shop",
+            "s2",
+            Kind::Sca,
+            "osv-scanner",
+            70,
+            Some(("lodash", "4.17.21")),
+            vec![d(2, Severity::High)],
+        ),
+        finding(
+            "acme/shop",
+            "s3",
+            Kind::Sast,
+            "semgrep",
+            40,
+            None,
+            vec![d(3, Severity::Medium), event(10, Fixed, None)],
+        ),
+        finding(
+            "acme/shop",
+            "s4",
+            Kind::Sast,
+            "semgrep",
+            30,
+            None,
+            vec![d(-5, Severity::High), event(20, Dismissed, None)],
+        ),
+        finding(
+            "acme/api",
+            "a1",
+            Kind::Secret,
+            "gitleaks",
+            80,
+            None,
+            vec![d(5, Severity::High), event(9, Fixed, None)],
+        ),
+        finding(
+            "acme/api",
+            "a2",
+            Kind::Sca,
+            "osv-scanner",
+            50,
+            Some(("express", "4.19.2")),
+            vec![d(26, Severity::Low)],
+        ),
+        finding(
+            "acme/api",
+            "a3",
+            Kind::Iac,
+            "checkov",
+            20,
+            None,
+            vec![d(-100, Severity::Medium), event(-50, Fixed, None)],
+        ),
+        finding(
+            HOSTILE,
+            "h1",
+            Kind::Sca,
+            "osv-scanner",
+            60,
+            Some(("lodash", "4.17.21")),
+            vec![d(1, Severity::Medium)],
+        ),
+        finding(
+            HOSTILE,
+            "h2",
+            Kind::Sast,
+            "semgrep",
+            10,
+            None,
+            vec![d(12, Severity::Info), event(28, Fixed, None)],
+        ),
     ]
 }
 
@@ -143,7 +204,14 @@ fn follow(href: &str) -> FindingsView {
     assert_eq!(path, "/orgs/acme/findings", "{href}");
     let query = FindingsQuery::parse(url::form_urlencoded::parse(query.as_bytes()))
         .unwrap_or_else(|e| panic!("{href}: {e}"));
-    FindingsView::new("acme", "", &history(), query, &SlaPolicy::default(), day(30))
+    FindingsView::new(
+        "acme",
+        "",
+        &history(),
+        query,
+        &SlaPolicy::default(),
+        day(30),
+    )
 }
 
 /// What every page must be: one h1, headings in order, no script, no external URL, the
@@ -189,7 +257,11 @@ fn check_page(html: &str) -> Document<'_> {
     assert!(csp.contains(&style_hash()) && csp.contains("default-src 'none'"));
     for svg in elements(&doc, "svg") {
         assert_eq!(svg.attribute("role"), Some("img"));
-        let ids: Vec<&str> = svg.attribute("aria-labelledby").unwrap().split(' ').collect();
+        let ids: Vec<&str> = svg
+            .attribute("aria-labelledby")
+            .unwrap()
+            .split(' ')
+            .collect();
         assert!(ids[0].ends_with("-title") && ids[1].ends_with("-desc"));
         assert!(svg.children().any(|n| n.has_tag_name("title")));
         let desc = svg.children().find(|n| n.has_tag_name("desc")).unwrap();
@@ -343,7 +415,10 @@ fn the_org_page_states_the_summary_figures_and_links_each_to_its_findings() {
         .filter_map(|n| n.attribute("name"))
         .collect();
     names.sort();
-    assert_eq!(names, ["from", "kind", "repository", "severity", "to", "tool"]);
+    assert_eq!(
+        names,
+        ["from", "kind", "repository", "severity", "to", "tool"]
+    );
     for field in form
         .descendants()
         .filter(|n| n.has_tag_name("select") || n.has_tag_name("input"))
@@ -417,7 +492,10 @@ fn the_repository_page_has_the_same_figures_for_one_repository() {
     // No ranking of one repository.
     assert_eq!(elements(&doc, "svg").count(), 3);
     let form = elements(&doc, "form").next().unwrap();
-    assert!(form.descendants().all(|n| n.attribute("name") != Some("repository")));
+    assert!(
+        form.descendants()
+            .all(|n| n.attribute("name") != Some("repository"))
+    );
     assert!(matches!(
         repository_page(&view, "acme/nosuch"),
         Err(RenderError::NotFound(_))
@@ -426,8 +504,16 @@ fn the_repository_page_has_the_same_figures_for_one_repository() {
 
 #[test]
 fn the_findings_page_is_a_sortable_table_with_its_csv_link() {
-    let query = FindingsQuery::parse([("status", "all"), ("sort", "risk"), ("order", "asc")]).unwrap();
-    let view = FindingsView::new("acme", "", &history(), query, &SlaPolicy::default(), day(30));
+    let query =
+        FindingsQuery::parse([("status", "all"), ("sort", "risk"), ("order", "asc")]).unwrap();
+    let view = FindingsView::new(
+        "acme",
+        "",
+        &history(),
+        query,
+        &SlaPolicy::default(),
+        day(30),
+    );
     let page = findings_page(&view).unwrap();
     let doc = check_page(&page.html);
     let table = doc
@@ -438,7 +524,11 @@ fn the_findings_page_is_a_sortable_table_with_its_csv_link() {
         .descendants()
         .filter(|n| n.has_tag_name("tr"))
         .skip(1)
-        .map(|tr| text(tr.children().filter(|n| n.is_element()).nth(5).unwrap()).parse().unwrap())
+        .map(|tr| {
+            text(tr.children().filter(|n| n.is_element()).nth(5).unwrap())
+                .parse()
+                .unwrap()
+        })
         .collect();
     assert_eq!(risks.len(), 9);
     assert!(risks.windows(2).all(|w| w[0] <= w[1]), "{risks:?}");
@@ -448,7 +538,10 @@ fn the_findings_page_is_a_sortable_table_with_its_csv_link() {
         .find(|n| n.attribute("aria-sort") == Some("ascending"))
         .unwrap();
     let link = risk.descendants().find(|n| n.has_tag_name("a")).unwrap();
-    assert_eq!(link.attribute("href"), Some("/orgs/acme/findings?status=all&sort=risk&order=desc"));
+    assert_eq!(
+        link.attribute("href"),
+        Some("/orgs/acme/findings?status=all&sort=risk&order=desc")
+    );
     assert_eq!(
         table
             .descendants()
@@ -460,9 +553,20 @@ fn the_findings_page_is_a_sortable_table_with_its_csv_link() {
         .find(|a| text(*a).contains("CSV"))
         .and_then(|a| a.attribute("href"))
         .unwrap();
-    assert_eq!(csv, "/orgs/acme/findings?status=all&sort=risk&order=asc&format=csv");
+    assert_eq!(
+        csv,
+        "/orgs/acme/findings?status=all&sort=risk&order=asc&format=csv"
+    );
     assert_eq!(follow(csv).rows.len(), 9);
     // Unknown parameters and values are refused by name.
-    assert!(FindingsQuery::parse([("sevrity", "high")]).unwrap_err().contains("sevrity"));
-    assert!(FindingsQuery::parse([("sort", "colour")]).unwrap_err().contains("colour"));
+    assert!(
+        FindingsQuery::parse([("sevrity", "high")])
+            .unwrap_err()
+            .contains("sevrity")
+    );
+    assert!(
+        FindingsQuery::parse([("sort", "colour")])
+            .unwrap_err()
+            .contains("colour")
+    );
 }

@@ -155,7 +155,11 @@ impl OrgView {
         let activity = vec![
             Figure::count("New".into(), s.new, self.href(&self.query(Status::New))),
             Figure::count("Fixed".into(), s.fixed, fixed_href.clone()),
-            Figure::days("Mean time to remediate".into(), s.mttr_days, fixed_href.clone()),
+            Figure::days(
+                "Mean time to remediate".into(),
+                s.mttr_days,
+                fixed_href.clone(),
+            ),
             Figure::days("Median time to fix".into(), median_all, fixed_href),
             Figure::count(
                 "SLA breached".into(),
@@ -211,7 +215,10 @@ impl OrgView {
             .collect();
 
         let mut charts = vec![
-            ChartSection::new("Open findings over time", charts::open_by_severity("chart-open", &self.open)),
+            ChartSection::new(
+                "Open findings over time",
+                charts::open_by_severity("chart-open", &self.open),
+            ),
             ChartSection::new(
                 "New and fixed",
                 charts::new_vs_fixed("chart-activity", &self.new, &self.fixed),
@@ -261,7 +268,12 @@ impl OrgView {
     }
 
     /// The filter bar: the view's filters as the form's values.
-    pub(super) fn form(&self, action: String, with_repository: bool, status: Option<Status>) -> Form {
+    pub(super) fn form(
+        &self,
+        action: String,
+        with_repository: bool,
+        status: Option<Status>,
+    ) -> Form {
         form(
             action,
             &self.filters,
@@ -316,10 +328,17 @@ pub(super) fn form(
     Form {
         action,
         // The date inputs hold days; a whole-day period reads back the same.
-        from: from.map(|t| t.format("%Y-%m-%d").to_string()).unwrap_or_default(),
-        to: to.map(|t| t.format("%Y-%m-%d").to_string()).unwrap_or_default(),
+        from: from
+            .map(|t| t.format("%Y-%m-%d").to_string())
+            .unwrap_or_default(),
+        to: to
+            .map(|t| t.format("%Y-%m-%d").to_string())
+            .unwrap_or_default(),
         severities: options(
-            Severity::ALL.iter().map(|s| s.as_str().to_owned()).collect(),
+            Severity::ALL
+                .iter()
+                .map(|s| s.as_str().to_owned())
+                .collect(),
             filters.severity.map(Severity::as_str),
         ),
         kinds: options(
@@ -400,7 +419,10 @@ impl Figure {
         Figure {
             key: Figure::key(&label),
             label,
-            value: value.map_or_else(|| "no data".to_owned(), |d| format!("{} days", charts::number(d))),
+            value: value.map_or_else(
+                || "no data".to_owned(),
+                |d| format!("{} days", charts::number(d)),
+            ),
             href,
         }
     }
