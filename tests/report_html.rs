@@ -1,6 +1,7 @@
 //! `posture report --format html` end to end: scans sent with `posture upload` to a real
-//! `posture serve` on SQLite (as tests/org_api.rs seeds it), then the report written as one
-//! self-contained HTML file whose figures are those of `--format json`.
+//! `posture serve` (as tests/org_api.rs seeds it; SQLite and PostgreSQL at
+//! `POSTURE_TEST_DATABASE_URL`), then the report written as one self-contained HTML file
+//! whose figures are those of `--format json`.
 
 mod common;
 
@@ -49,9 +50,18 @@ fn figure(doc: &Document<'_>, key: &str) -> String {
         .map_or_else(|| text(node), text)
 }
 
-#[tokio::test]
-async fn the_html_report_holds_the_json_reports_figures() {
-    let db = Db::new(Backend::Sqlite).await;
+#[tokio::test(flavor = "multi_thread")]
+async fn the_html_report_holds_the_json_reports_figures_on_sqlite() {
+    html_report(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_html_report_holds_the_json_reports_figures_on_postgres() {
+    html_report(Backend::Postgres).await;
+}
+
+async fn html_report(backend: Backend) {
+    let db = Db::new(backend).await;
     let reports = TempDir::new().unwrap();
     let token = create_token(&db, "acme", "upload,read", "ci");
     let server = start_server(&db);
