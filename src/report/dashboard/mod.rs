@@ -22,8 +22,8 @@ use sha2::{Digest, Sha256};
 use super::RenderError;
 
 pub use findings::{
-    FindingRow, FindingsQuery, FindingsView, SlaState, SortKey, Status, format_time, parse_time,
-    rows, sort,
+    CSV_HEADER, FindingRow, FindingsQuery, FindingsView, SlaState, SortKey, Status, findings_csv,
+    format_time, parse_time, rows, sort,
 };
 pub use links::{Paths, with_query};
 pub use view::{OrgView, last_days};

@@ -570,3 +570,41 @@ fn the_findings_page_is_a_sortable_table_with_its_csv_link() {
             .contains("colour")
     );
 }
+
+#[test]
+fn the_csv_export_has_the_pages_rows_in_its_order_and_defuses_formulas() {
+    let mut findings = history();
+    findings[0].repository = "=HYPERLINK(\"x\")".into();
+    let query = FindingsQuery::parse([("status", "open"), ("sort", "risk")]).unwrap();
+    let view = FindingsView::new("acme", "", &findings, query, &SlaPolicy::default(), day(30));
+    let text = findings_csv(&view).unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    assert_eq!(
+        reader.headers().unwrap().iter().collect::<Vec<_>>(),
+        CSV_HEADER
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), view.rows.len());
+    let ids: Vec<&str> = rows.iter().map(|r| &r[1]).collect();
+    assert_eq!(ids, ["s1", "s2", "h1", "a2"], "by risk, highest first");
+    assert_eq!(&rows[0][0], "'=HYPERLINK(\"x\")");
+    assert_eq!(&rows[0][12], "lodash → 4.17.21");
+}
+
+#[test]
+fn an_org_without_findings_renders_with_no_data() {
+    let view = OrgView::new(
+        "acme",
+        "",
+        Vec::new(),
+        window(),
+        Filters::default(),
+        SlaPolicy::default(),
+    );
+    let page = org_page(&view).unwrap();
+    let doc = check_page(&page.html);
+    assert_eq!(figure(&doc, "open-findings").0, "0");
+    assert!(text(doc.root()).contains("No repository has findings."));
+    assert!(text(doc.root()).contains("No upgrade clears an open finding."));
+    assert_eq!(elements(&doc, "svg").count(), 4);
+}
