@@ -608,3 +608,32 @@ fn an_org_without_findings_renders_with_no_data() {
     assert!(text(doc.root()).contains("No upgrade clears an open finding."));
     assert_eq!(elements(&doc, "svg").count(), 4);
 }
+
+#[test]
+fn a_pinned_view_links_as_of_its_date() {
+    let view = OrgView::new(
+        "acme",
+        "",
+        history(),
+        Window {
+            from: day(0),
+            to: day(27),
+            as_of: day(27),
+        },
+        Filters::default(),
+        SlaPolicy::default(),
+    )
+    .pinned();
+    let page = org_page(&view).unwrap();
+    let doc = check_page(&page.html);
+    let (value, href) = figure(&doc, "open-findings");
+    assert_eq!(
+        href,
+        "/orgs/acme/findings?status=open&as_of=2026-11-28T00%3A00%3A00Z"
+    );
+    // Followed at day 30, the link still lists the findings open at day 27.
+    assert_eq!(follow(&href).rows.len().to_string(), value);
+    assert_eq!(value, "5");
+    // Unpinned, the same link would read day 30's.
+    assert_eq!(follow("/orgs/acme/findings?status=open").rows.len(), 4);
+}

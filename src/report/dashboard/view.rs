@@ -32,6 +32,9 @@ pub struct OrgView {
     pub new: Vec<Point>,
     pub fixed: Vec<Point>,
     pub time_to_fix: Vec<SeverityCurve>,
+    /// Links carry `as_of` (the page was asked for a past date); otherwise they read "now",
+    /// so that a shared link stays current.
+    pub pinned: bool,
 }
 
 impl OrgView {
@@ -72,7 +75,14 @@ impl OrgView {
             new,
             fixed,
             time_to_fix,
+            pinned: false,
         }
+    }
+
+    /// Links carry the view's `as_of`: for a page asked as of a past date.
+    pub fn pinned(mut self) -> OrgView {
+        self.pinned = true;
+        self
     }
 
     /// The same figures for one repository; `None` when the org has no such repository.
@@ -90,14 +100,16 @@ impl OrgView {
             repository: Some(repository.to_owned()),
             ..self.filters.clone()
         };
-        Some(OrgView::new(
+        let mut view = OrgView::new(
             &self.paths.org,
             &self.paths.base,
             history,
             self.window.clone(),
             filters,
             self.sla.clone(),
-        ))
+        );
+        view.pinned = self.pinned;
+        Some(view)
     }
 
     /// The findings query behind a figure: the view's filters and `status`.
@@ -112,6 +124,9 @@ impl OrgView {
         if matches!(status, Status::New | Status::Fixed) {
             query.from = Some(self.window.from);
             query.to = Some(self.window.to);
+        }
+        if self.pinned {
+            query.as_of = Some(self.window.as_of);
         }
         query
     }
