@@ -53,11 +53,16 @@ pub fn style_hash() -> String {
     )
 }
 
-/// The Content-Security-Policy the pages need (and declare in a `<meta>`): nothing but
-/// the inline style and forms to the same origin.
+/// The Content-Security-Policy header the pages need: nothing but the inline style and
+/// forms to the same origin, never framed.
 pub fn content_security_policy() -> String {
+    format!("{}; frame-ancestors 'none'", meta_policy())
+}
+
+/// The policy a page declares in its `<meta>` (where `frame-ancestors` is not allowed).
+fn meta_policy() -> String {
     format!(
-        "default-src 'none'; style-src {}; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+        "default-src 'none'; style-src {}; form-action 'self'; base-uri 'none'",
         style_hash()
     )
 }
@@ -100,7 +105,7 @@ fn document(title: String, body: &str) -> Result<Page, RenderError> {
         &Layout {
             title: &title,
             style: STYLE,
-            csp: content_security_policy(),
+            csp: meta_policy(),
             body,
         },
     )?;

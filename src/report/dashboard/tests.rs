@@ -255,6 +255,11 @@ fn check_page(html: &str) -> Document<'_> {
         .and_then(|m| m.attribute("content"))
         .unwrap();
     assert!(csp.contains(&style_hash()) && csp.contains("default-src 'none'"));
+    // The header the web layer sends is the same policy, never framed.
+    assert_eq!(
+        content_security_policy(),
+        format!("{csp}; frame-ancestors 'none'")
+    );
     for svg in elements(&doc, "svg") {
         assert_eq!(svg.attribute("role"), Some("img"));
         let ids: Vec<&str> = svg
