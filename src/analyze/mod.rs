@@ -13,6 +13,7 @@ pub mod identity;
 pub mod linehash;
 pub mod lockfile;
 pub mod manifest;
+pub mod owners;
 pub mod remediation;
 pub mod rewrite;
 pub mod risk;
