@@ -9,13 +9,16 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use tracing::{info, warn};
 
+use crate::analyze::owners::{self, CodeOwners};
 use crate::analyze::{self, sources::Sources};
 use crate::config::{self, Config, ConfigError};
 use crate::git;
 use crate::git::{GitError, LocalRepo, SourceRepo};
 use crate::ingest::{self, IngestError, PathResolver, SecretHasher};
 use crate::inventory::{self, Deployed, RepoInventory, openapi, policy};
-use crate::model::{ChangeCommits, ConfigChange, FailOn, Intel, Review, Severity, Snapshot};
+use crate::model::{
+    ChangeCommits, ConfigChange, FailOn, Intel, Review, ReviewedFinding, Severity, Snapshot,
+};
 use crate::triage::TriageBook;
 
 /// Source files larger than this are not read (their findings keep no content identity).
@@ -273,6 +276,7 @@ pub fn review_snapshots(
         today: request.today,
         deployed: &request.deployed,
     });
+    assign_owners(repo, &head, &mut review.findings, &mut warnings);
     warnings.append(&mut review.warnings);
     review.warnings = warnings;
     review.config_changes = config_changes;
@@ -520,6 +524,78 @@ fn absorb(
     }
 }
 
+/// Sets each finding's owner ([`ReviewedFinding::owner`]) from the `CODEOWNERS` file at
+/// its introducing commit, or at head when blame named none: the team that owned the file
+/// when the finding came in. Each commit's file is read and parsed once. A file that cannot
+/// be read leaves its findings without owner, with a warning; head's malformed lines are
+/// review warnings, older commits' are logged (they cannot be fixed any more).
+fn assign_owners(
+    repo: &dyn SourceRepo,
+    head: &str,
+    findings: &mut [ReviewedFinding],
+    warnings: &mut Vec<String>,
+) {
+    let mut files: HashMap<String, Option<CodeOwners>> = HashMap::new();
+    for finding in findings {
+        let Some(path) = finding.finding.path() else {
+            continue;
+        };
+        let commit = finding
+            .introduced_by
+            .as_ref()
+            .map_or(head, |by| by.commit.as_str());
+        if !files.contains_key(commit) {
+            let file = read_codeowners(repo, commit, commit == head, warnings);
+            files.insert(commit.to_owned(), file);
+        }
+        finding.owner = files
+            .get(commit)
+            .and_then(Option::as_ref)
+            .and_then(|file| file.accountable_of(path))
+            .map(|owner| owner.as_str().to_owned());
+    }
+}
+
+/// The `CODEOWNERS` file at `rev`, from the first of [`owners::LOCATIONS`] that exists;
+/// `None` when there is none or it cannot be read.
+fn read_codeowners(
+    repo: &dyn SourceRepo,
+    rev: &str,
+    at_head: bool,
+    warnings: &mut Vec<String>,
+) -> Option<CodeOwners> {
+    for location in owners::LOCATIONS {
+        let bytes = match repo.read_file(rev, location) {
+            Ok(None) => continue,
+            Ok(Some(bytes)) => bytes,
+            Err(error) => {
+                warnings.push(format!(
+                    "{location} at {} could not be read, so its findings have no owner: {error}",
+                    short(rev)
+                ));
+                return None;
+            }
+        };
+        let Ok(text) = String::from_utf8(bytes) else {
+            warnings.push(format!(
+                "{location} at {} is not UTF-8, so its findings have no owner",
+                short(rev)
+            ));
+            return None;
+        };
+        let (file, skipped) = CodeOwners::parse(location, &text);
+        for warning in skipped {
+            if at_head {
+                warnings.push(warning.to_string());
+            } else {
+                warn!(commit = %short(rev), "{warning}");
+            }
+        }
+        return Some(file);
+    }
+    None
+}
+
 fn read_sources<'a>(
     repo: &dyn SourceRepo,
     rev: &str,
@@ -597,6 +673,86 @@ mod tests {
             self.blamed.borrow_mut().push(path.to_string());
             self.inner.blame(rev, path)
         }
+    }
+
+    /// A SARIF report with one `eval` result on each (path, line).
+    fn sarif(results: &[(&str, u32)]) -> String {
+        let results: Vec<String> = results
+            .iter()
+            .map(|(path, line)| {
+                format!(
+                    r#"{{"ruleId":"eval","message":{{"text":"m"}},"locations":[{{"physicalLocation":{{"artifactLocation":{{"uri":"{path}"}},"region":{{"startLine":{line}}}}}}}]}}"#
+                )
+            })
+            .collect();
+        format!(
+            r#"{{"version":"2.1.0","runs":[{{"tool":{{"driver":{{"name":"t"}}}},"results":[{}]}}]}}"#,
+            results.join(",")
+        )
+    }
+
+    fn request(repo: &TestRepo, head: String, reports: Vec<PathBuf>) -> Request {
+        Request {
+            repo: repo.path().to_path_buf(),
+            base: head.clone(),
+            head,
+            base_reports: vec![],
+            head_reports: reports,
+            config: None,
+            config_from: ConfigFrom::Base,
+            fail_on: None,
+            today: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
+            triage: TriageBook::default(),
+            secrets: SecretHasher::default(),
+            deployed: Deployed::default(),
+        }
+    }
+
+    #[test]
+    fn each_finding_is_owned_as_codeowners_read_at_its_introducing_commit() {
+        let repo = TestRepo::new();
+        repo.write(
+            ".github/CODEOWNERS",
+            "* @acme/platform\n/api/ @acme/api @alice\n",
+        );
+        repo.write("api/a.py", "eval(x)\n");
+        repo.write("web/w.py", "eval(w)\n");
+        repo.commit("first", ALICE);
+        // The file changes hands: later findings belong to the new owners, earlier ones
+        // stay with the team that owned them when they came in.
+        repo.write(".github/CODEOWNERS", "* @acme/platform\n/api/ @bob\n");
+        repo.write("api/b.py", "eval(y)\n");
+        let head = repo.commit("second", ALICE);
+        let report = repo.path().join("r.sarif");
+        std::fs::write(
+            &report,
+            sarif(&[("api/a.py", 1), ("api/b.py", 1), ("web/w.py", 1)]),
+        )
+        .unwrap();
+        let outcome = run(&request(&repo, head, vec![report])).unwrap();
+        let owner = |path: &str| {
+            outcome
+                .review
+                .findings
+                .iter()
+                .find(|f| f.finding.path() == Some(path))
+                .and_then(|f| f.owner.clone())
+        };
+        assert_eq!(owner("api/a.py").as_deref(), Some("@acme/api"));
+        assert_eq!(owner("api/b.py").as_deref(), Some("@bob"));
+        assert_eq!(owner("web/w.py").as_deref(), Some("@acme/platform"));
+    }
+
+    #[test]
+    fn without_codeowners_findings_have_no_owner() {
+        let repo = TestRepo::new();
+        repo.write("a.py", "eval(x)\n");
+        let head = repo.commit("code", ALICE);
+        let report = repo.path().join("r.sarif");
+        std::fs::write(&report, sarif(&[("a.py", 1)])).unwrap();
+        let outcome = run(&request(&repo, head, vec![report])).unwrap();
+        assert_eq!(outcome.review.findings.len(), 1);
+        assert_eq!(outcome.review.findings[0].owner, None);
     }
 
     #[test]

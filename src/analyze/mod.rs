@@ -282,6 +282,7 @@ pub fn run(input: Input<'_>) -> Review {
             changed: changed && status == Status::Existing,
             previous_ids,
             snippet,
+            owner: None,
         });
     }
     // Sorted through their indices: a stable sort of the findings themselves takes scratch
