@@ -431,7 +431,10 @@ mod tests {
             // depth.
             ("build/logs/2024/01/run.log", &["@octocat"]),
             ("src/build/logs/run.log", &["@octocat"]),
-            ("build/output/run.log", &["@global-owner1", "@global-owner2"]),
+            (
+                "build/output/run.log",
+                &["@global-owner1", "@global-owner2"],
+            ),
             // `docs/*` then `/docs/`: the later rule wins for both depths.
             ("docs/getting-started.md", &["@doctocat"]),
             ("docs/build-app/troubleshooting.md", &["@doctocat"]),
@@ -455,7 +458,10 @@ mod tests {
     fn a_directory_pattern_ending_in_star_covers_only_its_own_files() {
         let text = "* @all\ndocs/*  docs@example.com\n";
         let (file, _) = CodeOwners::parse("CODEOWNERS", text);
-        assert_eq!(owners(&file, "docs/getting-started.md"), ["docs@example.com"]);
+        assert_eq!(
+            owners(&file, "docs/getting-started.md"),
+            ["docs@example.com"]
+        );
         assert_eq!(owners(&file, "docs/build-app/troubleshooting.md"), ["@all"]);
         // Anchored by its inner `/`: not a `docs` directory deeper down.
         assert_eq!(owners(&file, "web/docs/index.md"), ["@all"]);
@@ -499,12 +505,18 @@ mod tests {
                 "ui/app/routes/vault/cluster/oidc-callback.js",
                 &["@hashicorp/vault-ui", "@hashicorp/vault-ecosystem"],
             ),
-            ("ui/app/routes/vault/cluster/index.js", &["@hashicorp/vault-ui"]),
+            (
+                "ui/app/routes/vault/cluster/index.js",
+                &["@hashicorp/vault-ui"],
+            ),
             (
                 ".github/workflows/build.yml",
                 &["@hashicorp/team-vault-quality"],
             ),
-            ("website/templates/x.erb", &["@hashicorp/vault-education-approvers"]),
+            (
+                "website/templates/x.erb",
+                &["@hashicorp/vault-education-approvers"],
+            ),
             ("website/package.json", &["@hashicorp/web-presence"]),
             // Without a trailing slash, `/website/content/docs/platform/k8s` is a
             // directory too, but the later `/website/content/` wins.
@@ -556,7 +568,10 @@ mod tests {
                 &["@mmacklin", "@lwawrzyniak", "@ncapens", "@gklar"],
             ),
             // `.gitignore` has no `/`: any depth.
-            ("exts/omni.warp/.gitignore", &["@ershi", "@ncapens", "@ccrouzet", "@zcorse"]),
+            (
+                "exts/omni.warp/.gitignore",
+                &["@ershi", "@ncapens", "@ccrouzet", "@zcorse"],
+            ),
             ("warp/context.py", &[]),
         ];
         for (path, expected) in cases {

@@ -478,7 +478,11 @@ mod tests {
         let high = |d| with_severity(day(d), EventKind::Detected, Severity::High);
         let low = |d| with_severity(day(d), EventKind::Detected, Severity::Low);
         let findings = [
-            owned("a1", Some("@acme/api"), vec![high(2), event(day(6), EventKind::Fixed)]),
+            owned(
+                "a1",
+                Some("@acme/api"),
+                vec![high(2), event(day(6), EventKind::Fixed)],
+            ),
             owned("a2", Some("@acme/api"), vec![high(3)]),
             // Detected before the period: open, not introduced in it.
             owned("w1", Some("@acme/web"), vec![low(1)]),
@@ -491,17 +495,29 @@ mod tests {
         // Most open first.
         assert_eq!(names, ["@acme/web", "@acme/api", "unowned"]);
         assert_eq!(
-            (team("@acme/api").open, team("@acme/api").introduced, team("@acme/api").fixed),
+            (
+                team("@acme/api").open,
+                team("@acme/api").introduced,
+                team("@acme/api").fixed
+            ),
             (1, 2, 1)
         );
         assert_eq!(team("@acme/api").mttr_days, Some(4.0));
         assert_eq!(
-            (team("@acme/web").open, team("@acme/web").introduced, team("@acme/web").fixed),
+            (
+                team("@acme/web").open,
+                team("@acme/web").introduced,
+                team("@acme/web").fixed
+            ),
             (2, 1, 0)
         );
         assert_eq!(team("@acme/web").mttr_days, None);
         assert_eq!(
-            (team("unowned").open, team("unowned").introduced, team("unowned").fixed),
+            (
+                team("unowned").open,
+                team("unowned").introduced,
+                team("unowned").fixed
+            ),
             (0, 1, 1)
         );
         // The teams add up to the org's figures.

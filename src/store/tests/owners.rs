@@ -74,10 +74,7 @@ fn team<'a>(teams: &'a [TeamSummary], name: &str) -> &'a TeamSummary {
 #[tokio::test]
 async fn findings_count_for_the_team_that_owned_their_file_when_they_came_in() {
     let repo = TestRepo::new();
-    repo.write(
-        ".github/CODEOWNERS",
-        "* @acme/platform\n/api/ @acme/api\n",
-    );
+    repo.write(".github/CODEOWNERS", "* @acme/platform\n/api/ @acme/api\n");
     repo.write("api/a.py", "eval(a)\n");
     repo.commit("api endpoint", ALICE);
     // `/api/` changes hands: what comes in from now on belongs to payments.
