@@ -526,16 +526,27 @@ fn absorb(
 
 /// Sets each finding's owner ([`ReviewedFinding::owner`]) from the `CODEOWNERS` file at
 /// its introducing commit, or at head when blame named none: the team that owned the file
-/// when the finding came in. Each commit's file is read and parsed once. A file that cannot
-/// be read leaves its findings without owner, with a warning; head's malformed lines are
-/// review warnings, older commits' are logged (they cannot be fixed any more).
+/// when the finding came in. Each commit's file is read and parsed once, from where head's
+/// was found first. A repository without the file at head is taken to have none at the
+/// introducing commits either: over a forge, looking for it in four places at every
+/// introducing commit of a repository that has none would cost thousands of requests a
+/// baseline (a file deleted since is the price). A file that cannot be read leaves its
+/// findings without owner, with a warning; head's malformed lines are review warnings,
+/// older commits' are logged (they cannot be fixed any more).
 fn assign_owners(
     repo: &dyn SourceRepo,
     head: &str,
     findings: &mut [ReviewedFinding],
     warnings: &mut Vec<String>,
 ) {
+    if findings.iter().all(|f| f.finding.path().is_none()) {
+        return;
+    }
+    let Some((location, at_head)) = read_codeowners(repo, head, None, true, warnings) else {
+        return;
+    };
     let mut files: HashMap<String, Option<CodeOwners>> = HashMap::new();
+    files.insert(head.to_owned(), Some(at_head));
     for finding in findings {
         let Some(path) = finding.finding.path() else {
             continue;
@@ -545,8 +556,8 @@ fn assign_owners(
             .as_ref()
             .map_or(head, |by| by.commit.as_str());
         if !files.contains_key(commit) {
-            let file = read_codeowners(repo, commit, commit == head, warnings);
-            files.insert(commit.to_owned(), file);
+            let file = read_codeowners(repo, commit, Some(location), false, warnings);
+            files.insert(commit.to_owned(), file.map(|(_, file)| file));
         }
         finding.owner = files
             .get(commit)
@@ -556,15 +567,19 @@ fn assign_owners(
     }
 }
 
-/// The `CODEOWNERS` file at `rev`, from the first of [`owners::LOCATIONS`] that exists;
-/// `None` when there is none or it cannot be read.
+/// The `CODEOWNERS` file at `rev` and where it was: the first of [`owners::LOCATIONS`]
+/// that exists, `first` tried before them. `None` when there is none or it cannot be read.
 fn read_codeowners(
     repo: &dyn SourceRepo,
     rev: &str,
+    first: Option<&'static str>,
     at_head: bool,
     warnings: &mut Vec<String>,
-) -> Option<CodeOwners> {
-    for location in owners::LOCATIONS {
+) -> Option<(&'static str, CodeOwners)> {
+    let locations = first
+        .into_iter()
+        .chain(owners::LOCATIONS.into_iter().filter(|l| Some(*l) != first));
+    for location in locations {
         let bytes = match repo.read_file(rev, location) {
             Ok(None) => continue,
             Ok(Some(bytes)) => bytes,
@@ -591,7 +606,7 @@ fn read_codeowners(
                 warn!(commit = %short(rev), "{warning}");
             }
         }
-        return Some(file);
+        return Some((location, file));
     }
     None
 }
@@ -741,6 +756,45 @@ mod tests {
         assert_eq!(owner("api/a.py").as_deref(), Some("@acme/api"));
         assert_eq!(owner("api/b.py").as_deref(), Some("@bob"));
         assert_eq!(owner("web/w.py").as_deref(), Some("@acme/platform"));
+    }
+
+    #[test]
+    fn a_codeowners_file_deleted_since_is_not_looked_for() {
+        let repo = TestRepo::new();
+        repo.write("CODEOWNERS", "* @acme/old\n");
+        repo.write("a.py", "eval(x)\n");
+        repo.commit("code", ALICE);
+        repo.git(&["rm", "-q", "CODEOWNERS"], ALICE);
+        let head = repo.commit("no owners", ALICE);
+        let report = repo.path().join("r.sarif");
+        std::fs::write(&report, sarif(&[("a.py", 1)])).unwrap();
+        let outcome = run(&request(&repo, head, vec![report])).unwrap();
+        assert_eq!(outcome.review.findings.len(), 1);
+        assert_eq!(outcome.review.findings[0].owner, None);
+    }
+
+    #[test]
+    fn a_malformed_line_at_head_is_a_review_warning() {
+        let repo = TestRepo::new();
+        repo.write("docs/CODEOWNERS", "* @acme/all\nsrc/ not-an-owner\n");
+        repo.write("src/a.py", "eval(x)\n");
+        let head = repo.commit("code", ALICE);
+        let report = repo.path().join("r.sarif");
+        std::fs::write(&report, sarif(&[("src/a.py", 1)])).unwrap();
+        let outcome = run(&request(&repo, head, vec![report])).unwrap();
+        assert_eq!(
+            outcome.review.findings[0].owner.as_deref(),
+            Some("@acme/all")
+        );
+        assert!(
+            outcome
+                .review
+                .warnings
+                .iter()
+                .any(|w| w.starts_with("docs/CODEOWNERS:2: `not-an-owner` is not an owner")),
+            "{:?}",
+            outcome.review.warnings
+        );
     }
 
     #[test]
