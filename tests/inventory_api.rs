@@ -24,22 +24,15 @@ fn upload_deployment(
     environment: &str,
     reports: &[&Path],
 ) -> Run {
-    let mut args = vec![
-        "upload".to_owned(),
-        "--server".into(),
-        server.base.clone(),
-        "--repository".into(),
-        repository.into(),
-        "--commit".into(),
-        COMMIT_2.into(),
-        "--branch".into(),
-        "main".into(),
-        "--environment".into(),
-        environment.into(),
-    ];
-    args.extend(reports.iter().map(|p| p.display().to_string()));
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    posture(&args, &[("POSTURE_TOKEN", token)])
+    upload(
+        server,
+        token,
+        repository,
+        COMMIT_2,
+        Scanned::Deployment(environment),
+        None,
+        reports,
+    )
 }
 
 /// A CycloneDX SBOM of what a deployment runs, in the shape SBOM tools write.

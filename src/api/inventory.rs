@@ -32,8 +32,8 @@ use crate::inventory::sbom::{self, SbomFormat, Subject};
 use crate::model::{Component, ComponentScope, Package, versionless_purl};
 use crate::store::{ComponentQuery, ComponentRow, EndpointRow};
 
-const DEFAULT_LIMIT: usize = 100;
-const MAX_LIMIT: usize = 1000;
+const DEFAULT_LIMIT: u32 = 100;
+const MAX_LIMIT: u32 = 1000;
 
 /// `GET /api/v1/orgs/{org}/components`.
 pub async fn org_components(
@@ -83,12 +83,7 @@ pub async fn org_components(
             other => Err(format!("unknown format `{other}` (expected json or csv)")),
         })?
         .unwrap_or(false);
-    let limit = params
-        .parse("limit", |v| match v.parse::<usize>() {
-            Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-            _ => Err(format!("expected a number from 1 to {MAX_LIMIT}")),
-        })?
-        .unwrap_or(DEFAULT_LIMIT);
+    let limit = params.limit(DEFAULT_LIMIT, MAX_LIMIT)? as usize;
     let after = params.parse("cursor", decode_cursor)?;
     let start = match &after {
         Some(key) => rows.partition_point(|row| row_key(row) <= *key),
