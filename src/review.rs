@@ -15,7 +15,9 @@ use crate::git;
 use crate::git::{GitError, LocalRepo, SourceRepo};
 use crate::ingest::{self, IngestError, PathResolver, SecretHasher};
 use crate::inventory::{self, Deployed, RepoInventory, openapi, policy};
-use crate::model::{ChangeCommits, ConfigChange, FailOn, Intel, Review, Severity, Snapshot};
+use crate::model::{
+    ChangeCommits, Component, ConfigChange, FailOn, Intel, Review, Severity, Snapshot,
+};
 use crate::triage::TriageBook;
 
 /// Source files larger than this are not read (their findings keep no content identity).
@@ -297,27 +299,36 @@ fn judge_inventory(
     warnings: &mut Vec<String>,
 ) -> RepoInventory {
     let judged = !config.policy.is_empty() || !base.apis.is_empty() || !head.apis.is_empty();
-    let mut judge = |side: RepoInventory, snapshot: &mut Snapshot, record_warnings: bool| {
-        let components = inventory::merge(side.components, &snapshot.components);
-        if judged {
-            let violations = policy::evaluate(&config.policy, &components);
-            snapshot.findings.extend(policy::findings(&violations));
-            for document in &side.apis {
-                snapshot.findings.extend(openapi::findings(document));
+    let mut base_components = inventory::merge(base.components, &base_snapshot.components);
+    let mut head_components = inventory::merge(head.components, &head_snapshot.components);
+    // A version's licence is the same on both sides: what one side's reports say of it holds
+    // for the other (a base read from the store has no report components).
+    inventory::add_licenses(&mut base_components, &head_components);
+    inventory::add_licenses(&mut head_components, &base_components);
+    let judge =
+        |components: &[Component], apis: &[openapi::ApiDocument], snapshot: &mut Snapshot| {
+            // A stored snapshot already holds the findings this judged: judged again here, once.
+            snapshot
+                .findings
+                .retain(|finding| finding.tools.iter().any(|tool| tool != inventory::TOOL));
+            snapshot.tools.remove(inventory::TOOL);
+            if judged {
+                let violations = policy::evaluate(&config.policy, components);
+                snapshot.findings.extend(policy::findings(&violations));
+                for document in apis {
+                    snapshot.findings.extend(openapi::findings(document));
+                }
+                snapshot.tools.insert(inventory::TOOL.to_owned());
             }
-            snapshot.tools.insert(inventory::TOOL.to_owned());
-        }
-        if record_warnings {
-            warnings.extend(side.warnings.iter().cloned());
-        }
-        RepoInventory {
-            components,
-            apis: side.apis,
-            warnings: side.warnings,
-        }
-    };
-    judge(base, base_snapshot, false);
-    judge(head, head_snapshot, true)
+        };
+    judge(&base_components, &base.apis, base_snapshot);
+    judge(&head_components, &head.apis, head_snapshot);
+    warnings.extend(head.warnings.iter().cloned());
+    RepoInventory {
+        components: head_components,
+        apis: head.apis,
+        warnings: head.warnings,
+    }
 }
 
 /// Ranks the findings of reports uploaded without their repository (`POST /api/v1/scans`):
