@@ -48,6 +48,9 @@ pub struct Request {
     pub secrets: SecretHasher,
     /// What the repository's deployments run (the server's inventory; empty for the CLI).
     pub deployed: Deployed,
+    /// Read head's components even without a component policy: the caller records the
+    /// inventory ([`Outcome::inventory`]).
+    pub read_inventory: bool,
 }
 
 /// Which `.posture.yml` a review applies.
@@ -209,8 +212,14 @@ pub fn review_snapshots(
 
     let base_list = repo.list_files(&base)?;
     let head_list = repo.list_files(&head)?;
-    let base_inventory = git::inventory::read(repo, &base, &base_list)?;
-    let head_inventory = git::inventory::read(repo, &head, &head_list)?;
+    // Components are read for the policy, or for an inventory the caller records; API
+    // documents always (an endpoint a change adds without security is a finding).
+    let wanted = git::inventory::Wanted {
+        components: !config.policy.is_empty() || request.read_inventory,
+        apis: true,
+    };
+    let base_inventory = git::inventory::read(repo, &base, &base_list, wanted);
+    let head_inventory = git::inventory::read(repo, &head, &head_list, wanted);
     let head_inventory = judge_inventory(
         &config,
         (base_inventory, &mut base_snapshot),
@@ -648,6 +657,7 @@ mod tests {
             triage: TriageBook::default(),
             secrets: SecretHasher::default(),
             deployed: Deployed::default(),
+            read_inventory: false,
         };
         let outcome = review_repo(&counting, &request).unwrap();
         assert_eq!(outcome.review.findings.len(), 51);
