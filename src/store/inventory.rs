@@ -14,6 +14,9 @@ use crate::inventory::openapi::{ApiDocument, Security};
 use crate::inventory::{Deployed, Target};
 use crate::model::{Component, ComponentScope, Ecosystem, Licenses, Package};
 
+/// A stored component's purl, manifest, first commit and time, and latest observation.
+type EarlierRow = (String, String, String, DateTime<Utc>, DateTime<Utc>);
+
 /// Which rows of a target a scan replaces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Replace {
@@ -223,15 +226,14 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
-            let earlier: Vec<(String, String, String, DateTime<Utc>, DateTime<Utc>)> =
-                sqlx::query_as(
-                    "SELECT purl, manifest, first_seen_commit, first_seen_at, observed_at \
+            let earlier: Vec<EarlierRow> = sqlx::query_as(
+                "SELECT purl, manifest, first_seen_commit, first_seen_at, observed_at \
                      FROM components WHERE project_id = $1 AND target = $2",
-                )
-                .bind(project)
-                .bind(target.as_str())
-                .fetch_all(&mut *tx)
-                .await?;
+            )
+            .bind(project)
+            .bind(target.as_str())
+            .fetch_all(&mut *tx)
+            .await?;
             let replaced = |manifest: &str| match replace {
                 Replace::Everything => true,
                 Replace::Manifests => manifests.contains(manifest),
