@@ -17,7 +17,8 @@ use crate::git::{GitError, LocalRepo, SourceRepo};
 use crate::ingest::{self, IngestError, PathResolver, SecretHasher};
 use crate::inventory::{self, Deployed, RepoInventory, openapi, policy};
 use crate::model::{
-    ChangeCommits, ConfigChange, FailOn, Intel, Review, ReviewedFinding, Severity, Snapshot,
+    ChangeCommits, Component, ConfigChange, FailOn, Intel, Review, ReviewedFinding, Severity,
+    Snapshot,
 };
 use crate::triage::TriageBook;
 
@@ -49,6 +50,9 @@ pub struct Request {
     pub secrets: SecretHasher,
     /// What the repository's deployments run (the server's inventory; empty for the CLI).
     pub deployed: Deployed,
+    /// Read head's components even without a component policy: the caller records the
+    /// inventory ([`Outcome::inventory`]).
+    pub read_inventory: bool,
 }
 
 /// Which `.posture.yml` a review applies.
@@ -210,8 +214,14 @@ pub fn review_snapshots(
 
     let base_list = repo.list_files(&base)?;
     let head_list = repo.list_files(&head)?;
-    let base_inventory = git::inventory::read(repo, &base, &base_list)?;
-    let head_inventory = git::inventory::read(repo, &head, &head_list)?;
+    // Components are read for the policy, or for an inventory the caller records; API
+    // documents always (an endpoint a change adds without security is a finding).
+    let wanted = git::inventory::Wanted {
+        components: !config.policy.is_empty() || request.read_inventory,
+        apis: true,
+    };
+    let base_inventory = git::inventory::read(repo, &base, &base_list, wanted);
+    let head_inventory = git::inventory::read(repo, &head, &head_list, wanted);
     let head_inventory = judge_inventory(
         &config,
         (base_inventory, &mut base_snapshot),
@@ -301,27 +311,36 @@ fn judge_inventory(
     warnings: &mut Vec<String>,
 ) -> RepoInventory {
     let judged = !config.policy.is_empty() || !base.apis.is_empty() || !head.apis.is_empty();
-    let mut judge = |side: RepoInventory, snapshot: &mut Snapshot, record_warnings: bool| {
-        let components = inventory::merge(side.components, &snapshot.components);
-        if judged {
-            let violations = policy::evaluate(&config.policy, &components);
-            snapshot.findings.extend(policy::findings(&violations));
-            for document in &side.apis {
-                snapshot.findings.extend(openapi::findings(document));
+    let mut base_components = inventory::merge(base.components, &base_snapshot.components);
+    let mut head_components = inventory::merge(head.components, &head_snapshot.components);
+    // A version's licence is the same on both sides: what one side's reports say of it holds
+    // for the other (a base read from the store has no report components).
+    inventory::add_licenses(&mut base_components, &head_components);
+    inventory::add_licenses(&mut head_components, &base_components);
+    let judge =
+        |components: &[Component], apis: &[openapi::ApiDocument], snapshot: &mut Snapshot| {
+            // A stored snapshot already holds the findings this judged: judged again here, once.
+            snapshot
+                .findings
+                .retain(|finding| finding.tools.iter().any(|tool| tool != inventory::TOOL));
+            snapshot.tools.remove(inventory::TOOL);
+            if judged {
+                let violations = policy::evaluate(&config.policy, components);
+                snapshot.findings.extend(policy::findings(&violations));
+                for document in apis {
+                    snapshot.findings.extend(openapi::findings(document));
+                }
+                snapshot.tools.insert(inventory::TOOL.to_owned());
             }
-            snapshot.tools.insert(inventory::TOOL.to_owned());
-        }
-        if record_warnings {
-            warnings.extend(side.warnings.iter().cloned());
-        }
-        RepoInventory {
-            components,
-            apis: side.apis,
-            warnings: side.warnings,
-        }
-    };
-    judge(base, base_snapshot, false);
-    judge(head, head_snapshot, true)
+        };
+    judge(&base_components, &base.apis, base_snapshot);
+    judge(&head_components, &head.apis, head_snapshot);
+    warnings.extend(head.warnings.iter().cloned());
+    RepoInventory {
+        components: head_components,
+        apis: head.apis,
+        warnings: head.warnings,
+    }
 }
 
 /// Ranks the findings of reports uploaded without their repository (`POST /api/v1/scans`):
@@ -847,6 +866,7 @@ mod tests {
             triage: TriageBook::default(),
             secrets: SecretHasher::default(),
             deployed: Deployed::default(),
+            read_inventory: false,
         };
         let outcome = review_repo(&counting, &request).unwrap();
         assert_eq!(outcome.review.findings.len(), 51);
