@@ -739,6 +739,7 @@ mod tests {
             triage: TriageBook::default(),
             secrets: SecretHasher::default(),
             deployed: Deployed::default(),
+            read_inventory: false,
         }
     }
 

@@ -59,6 +59,7 @@ fn baseline(repo: &TestRepo, head: &str, report: PathBuf) -> crate::model::Revie
         triage: TriageBook::default(),
         secrets: SecretHasher::default(),
         deployed: Deployed::default(),
+        read_inventory: false,
     })
     .unwrap()
     .review
