@@ -573,6 +573,7 @@ fn review_command(args: ReviewArgs) -> anyhow::Result<ExitCode> {
         triage: Default::default(),
         secrets,
         deployed: Default::default(),
+        read_inventory: false,
     };
     let outcome = match (&args.intel_db, &args.kev, &args.epss) {
         (Some(url), _, _) => {

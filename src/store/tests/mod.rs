@@ -7,6 +7,7 @@ mod branch;
 mod budgets;
 mod history;
 mod intel;
+mod owners;
 mod queue;
 mod triage;
 
@@ -164,7 +165,12 @@ async fn migrations_apply_twice() {
     for db in stores().await {
         db.store.migrate().await.expect("second migration run");
         db.store.ping().await.expect("ping");
-        assert_eq!(count(&db.store, "_sqlx_migrations").await, 9, "{}", db.name);
+        assert_eq!(
+            count(&db.store, "_sqlx_migrations").await,
+            10,
+            "{}",
+            db.name
+        );
         assert!(db.store.schema_is_current().await.unwrap(), "{}", db.name);
         assert_eq!(
             db.store.queue_depth().await.expect("depth"),
