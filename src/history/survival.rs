@@ -329,6 +329,7 @@ mod tests {
             advisories: vec![],
             kev: false,
             upgrade: None,
+            owner: None,
             events,
         }
     }

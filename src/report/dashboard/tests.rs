@@ -50,6 +50,7 @@ fn finding(
             package: package.into(),
             to: to.into(),
         }),
+        owner: None,
         events,
     }
 }
