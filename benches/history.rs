@@ -850,6 +850,7 @@ fn uploaded_finding(n: u64) -> ReviewedFinding {
         changed: false,
         previous_ids: Vec::new(),
         snippet: None,
+        owner: None,
     }
 }
 

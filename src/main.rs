@@ -93,6 +93,9 @@ enum Command {
         /// The period: the last this many days.
         #[arg(long, default_value_t = 30)]
         days: i64,
+        /// Write the report to this file instead of standard output.
+        #[arg(long)]
+        output: Option<std::path::PathBuf>,
     },
 }
 
@@ -511,10 +514,11 @@ fn main() -> ExitCode {
             org,
             format,
             days,
+            output,
         } => runtime().and_then(|rt| {
             rt.block_on(async {
                 let store = open_store(&database.url).await?;
-                cmd::report::report(&store, &org, format, days).await
+                cmd::report::report(&store, &org, format, days, output.as_deref()).await
             })
         }),
     };
@@ -569,6 +573,7 @@ fn review_command(args: ReviewArgs) -> anyhow::Result<ExitCode> {
         triage: Default::default(),
         secrets,
         deployed: Default::default(),
+        read_inventory: false,
     };
     let outcome = match (&args.intel_db, &args.kev, &args.epss) {
         (Some(url), _, _) => {

@@ -9,13 +9,17 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use tracing::{info, warn};
 
+use crate::analyze::owners::{self, CodeOwners};
 use crate::analyze::{self, sources::Sources};
 use crate::config::{self, Config, ConfigError};
 use crate::git;
 use crate::git::{GitError, LocalRepo, SourceRepo};
 use crate::ingest::{self, IngestError, PathResolver, SecretHasher};
 use crate::inventory::{self, Deployed, RepoInventory, openapi, policy};
-use crate::model::{ChangeCommits, ConfigChange, FailOn, Intel, Review, Severity, Snapshot};
+use crate::model::{
+    ChangeCommits, Component, ConfigChange, FailOn, Intel, Review, ReviewedFinding, Severity,
+    Snapshot,
+};
 use crate::triage::TriageBook;
 
 /// Source files larger than this are not read (their findings keep no content identity).
@@ -46,6 +50,9 @@ pub struct Request {
     pub secrets: SecretHasher,
     /// What the repository's deployments run (the server's inventory; empty for the CLI).
     pub deployed: Deployed,
+    /// Read head's components even without a component policy: the caller records the
+    /// inventory ([`Outcome::inventory`]).
+    pub read_inventory: bool,
 }
 
 /// Which `.posture.yml` a review applies.
@@ -207,8 +214,14 @@ pub fn review_snapshots(
 
     let base_list = repo.list_files(&base)?;
     let head_list = repo.list_files(&head)?;
-    let base_inventory = git::inventory::read(repo, &base, &base_list)?;
-    let head_inventory = git::inventory::read(repo, &head, &head_list)?;
+    // Components are read for the policy, or for an inventory the caller records; API
+    // documents always (an endpoint a change adds without security is a finding).
+    let wanted = git::inventory::Wanted {
+        components: !config.policy.is_empty() || request.read_inventory,
+        apis: true,
+    };
+    let base_inventory = git::inventory::read(repo, &base, &base_list, wanted);
+    let head_inventory = git::inventory::read(repo, &head, &head_list, wanted);
     let head_inventory = judge_inventory(
         &config,
         (base_inventory, &mut base_snapshot),
@@ -273,6 +286,7 @@ pub fn review_snapshots(
         today: request.today,
         deployed: &request.deployed,
     });
+    assign_owners(repo, &head, &mut review.findings, &mut warnings);
     warnings.append(&mut review.warnings);
     review.warnings = warnings;
     review.config_changes = config_changes;
@@ -297,27 +311,36 @@ fn judge_inventory(
     warnings: &mut Vec<String>,
 ) -> RepoInventory {
     let judged = !config.policy.is_empty() || !base.apis.is_empty() || !head.apis.is_empty();
-    let mut judge = |side: RepoInventory, snapshot: &mut Snapshot, record_warnings: bool| {
-        let components = inventory::merge(side.components, &snapshot.components);
-        if judged {
-            let violations = policy::evaluate(&config.policy, &components);
-            snapshot.findings.extend(policy::findings(&violations));
-            for document in &side.apis {
-                snapshot.findings.extend(openapi::findings(document));
+    let mut base_components = inventory::merge(base.components, &base_snapshot.components);
+    let mut head_components = inventory::merge(head.components, &head_snapshot.components);
+    // A version's licence is the same on both sides: what one side's reports say of it holds
+    // for the other (a base read from the store has no report components).
+    inventory::add_licenses(&mut base_components, &head_components);
+    inventory::add_licenses(&mut head_components, &base_components);
+    let judge =
+        |components: &[Component], apis: &[openapi::ApiDocument], snapshot: &mut Snapshot| {
+            // A stored snapshot already holds the findings this judged: judged again here, once.
+            snapshot
+                .findings
+                .retain(|finding| finding.tools.iter().any(|tool| tool != inventory::TOOL));
+            snapshot.tools.remove(inventory::TOOL);
+            if judged {
+                let violations = policy::evaluate(&config.policy, components);
+                snapshot.findings.extend(policy::findings(&violations));
+                for document in apis {
+                    snapshot.findings.extend(openapi::findings(document));
+                }
+                snapshot.tools.insert(inventory::TOOL.to_owned());
             }
-            snapshot.tools.insert(inventory::TOOL.to_owned());
-        }
-        if record_warnings {
-            warnings.extend(side.warnings.iter().cloned());
-        }
-        RepoInventory {
-            components,
-            apis: side.apis,
-            warnings: side.warnings,
-        }
-    };
-    judge(base, base_snapshot, false);
-    judge(head, head_snapshot, true)
+        };
+    judge(&base_components, &base.apis, base_snapshot);
+    judge(&head_components, &head.apis, head_snapshot);
+    warnings.extend(head.warnings.iter().cloned());
+    RepoInventory {
+        components: head_components,
+        apis: head.apis,
+        warnings: head.warnings,
+    }
 }
 
 /// Ranks the findings of reports uploaded without their repository (`POST /api/v1/scans`):
@@ -520,6 +543,93 @@ fn absorb(
     }
 }
 
+/// Sets each finding's owner ([`ReviewedFinding::owner`]) from the `CODEOWNERS` file at
+/// its introducing commit, or at head when blame named none: the team that owned the file
+/// when the finding came in. Each commit's file is read and parsed once, from where head's
+/// was found first. A repository without the file at head is taken to have none at the
+/// introducing commits either: over a forge, looking for it in four places at every
+/// introducing commit of a repository that has none would cost thousands of requests a
+/// baseline (a file deleted since is the price). A file that cannot be read leaves its
+/// findings without owner, with a warning; head's malformed lines are review warnings,
+/// older commits' are logged (they cannot be fixed any more).
+fn assign_owners(
+    repo: &dyn SourceRepo,
+    head: &str,
+    findings: &mut [ReviewedFinding],
+    warnings: &mut Vec<String>,
+) {
+    if findings.iter().all(|f| f.finding.path().is_none()) {
+        return;
+    }
+    let Some((location, at_head)) = read_codeowners(repo, head, None, true, warnings) else {
+        return;
+    };
+    let mut files: HashMap<String, Option<CodeOwners>> = HashMap::new();
+    files.insert(head.to_owned(), Some(at_head));
+    for finding in findings {
+        let Some(path) = finding.finding.path() else {
+            continue;
+        };
+        let commit = finding
+            .introduced_by
+            .as_ref()
+            .map_or(head, |by| by.commit.as_str());
+        if !files.contains_key(commit) {
+            let file = read_codeowners(repo, commit, Some(location), false, warnings);
+            files.insert(commit.to_owned(), file.map(|(_, file)| file));
+        }
+        finding.owner = files
+            .get(commit)
+            .and_then(Option::as_ref)
+            .and_then(|file| file.accountable_of(path))
+            .map(|owner| owner.as_str().to_owned());
+    }
+}
+
+/// The `CODEOWNERS` file at `rev` and where it was: the first of [`owners::LOCATIONS`]
+/// that exists, `first` tried before them. `None` when there is none or it cannot be read.
+fn read_codeowners(
+    repo: &dyn SourceRepo,
+    rev: &str,
+    first: Option<&'static str>,
+    at_head: bool,
+    warnings: &mut Vec<String>,
+) -> Option<(&'static str, CodeOwners)> {
+    let locations = first
+        .into_iter()
+        .chain(owners::LOCATIONS.into_iter().filter(|l| Some(*l) != first));
+    for location in locations {
+        let bytes = match repo.read_file(rev, location) {
+            Ok(None) => continue,
+            Ok(Some(bytes)) => bytes,
+            Err(error) => {
+                warnings.push(format!(
+                    "{location} at {} could not be read, so its findings have no owner: {error}",
+                    short(rev)
+                ));
+                return None;
+            }
+        };
+        let Ok(text) = String::from_utf8(bytes) else {
+            warnings.push(format!(
+                "{location} at {} is not UTF-8, so its findings have no owner",
+                short(rev)
+            ));
+            return None;
+        };
+        let (file, skipped) = CodeOwners::parse(location, &text);
+        for warning in skipped {
+            if at_head {
+                warnings.push(warning.to_string());
+            } else {
+                warn!(commit = %short(rev), "{warning}");
+            }
+        }
+        return Some((location, file));
+    }
+    None
+}
+
 fn read_sources<'a>(
     repo: &dyn SourceRepo,
     rev: &str,
@@ -599,6 +709,126 @@ mod tests {
         }
     }
 
+    /// A SARIF report with one `eval` result on each (path, line).
+    fn sarif(results: &[(&str, u32)]) -> String {
+        let results: Vec<String> = results
+            .iter()
+            .map(|(path, line)| {
+                format!(
+                    r#"{{"ruleId":"eval","message":{{"text":"m"}},"locations":[{{"physicalLocation":{{"artifactLocation":{{"uri":"{path}"}},"region":{{"startLine":{line}}}}}}}]}}"#
+                )
+            })
+            .collect();
+        format!(
+            r#"{{"version":"2.1.0","runs":[{{"tool":{{"driver":{{"name":"t"}}}},"results":[{}]}}]}}"#,
+            results.join(",")
+        )
+    }
+
+    fn request(repo: &TestRepo, head: String, reports: Vec<PathBuf>) -> Request {
+        Request {
+            repo: repo.path().to_path_buf(),
+            base: head.clone(),
+            head,
+            base_reports: vec![],
+            head_reports: reports,
+            config: None,
+            config_from: ConfigFrom::Base,
+            fail_on: None,
+            today: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
+            triage: TriageBook::default(),
+            secrets: SecretHasher::default(),
+            deployed: Deployed::default(),
+            read_inventory: false,
+        }
+    }
+
+    #[test]
+    fn each_finding_is_owned_as_codeowners_read_at_its_introducing_commit() {
+        let repo = TestRepo::new();
+        repo.write(
+            ".github/CODEOWNERS",
+            "* @acme/platform\n/api/ @acme/api @alice\n",
+        );
+        repo.write("api/a.py", "eval(x)\n");
+        repo.write("web/w.py", "eval(w)\n");
+        repo.commit("first", ALICE);
+        // The file changes hands: later findings belong to the new owners, earlier ones
+        // stay with the team that owned them when they came in.
+        repo.write(".github/CODEOWNERS", "* @acme/platform\n/api/ @bob\n");
+        repo.write("api/b.py", "eval(y)\n");
+        let head = repo.commit("second", ALICE);
+        let report = repo.path().join("r.sarif");
+        std::fs::write(
+            &report,
+            sarif(&[("api/a.py", 1), ("api/b.py", 1), ("web/w.py", 1)]),
+        )
+        .unwrap();
+        let outcome = run(&request(&repo, head, vec![report])).unwrap();
+        let owner = |path: &str| {
+            outcome
+                .review
+                .findings
+                .iter()
+                .find(|f| f.finding.path() == Some(path))
+                .and_then(|f| f.owner.clone())
+        };
+        assert_eq!(owner("api/a.py").as_deref(), Some("@acme/api"));
+        assert_eq!(owner("api/b.py").as_deref(), Some("@bob"));
+        assert_eq!(owner("web/w.py").as_deref(), Some("@acme/platform"));
+    }
+
+    #[test]
+    fn a_codeowners_file_deleted_since_is_not_looked_for() {
+        let repo = TestRepo::new();
+        repo.write("CODEOWNERS", "* @acme/old\n");
+        repo.write("a.py", "eval(x)\n");
+        repo.commit("code", ALICE);
+        repo.git(&["rm", "-q", "CODEOWNERS"], ALICE);
+        let head = repo.commit("no owners", ALICE);
+        let report = repo.path().join("r.sarif");
+        std::fs::write(&report, sarif(&[("a.py", 1)])).unwrap();
+        let outcome = run(&request(&repo, head, vec![report])).unwrap();
+        assert_eq!(outcome.review.findings.len(), 1);
+        assert_eq!(outcome.review.findings[0].owner, None);
+    }
+
+    #[test]
+    fn a_malformed_line_at_head_is_a_review_warning() {
+        let repo = TestRepo::new();
+        repo.write("docs/CODEOWNERS", "* @acme/all\nsrc/ not-an-owner\n");
+        repo.write("src/a.py", "eval(x)\n");
+        let head = repo.commit("code", ALICE);
+        let report = repo.path().join("r.sarif");
+        std::fs::write(&report, sarif(&[("src/a.py", 1)])).unwrap();
+        let outcome = run(&request(&repo, head, vec![report])).unwrap();
+        assert_eq!(
+            outcome.review.findings[0].owner.as_deref(),
+            Some("@acme/all")
+        );
+        assert!(
+            outcome
+                .review
+                .warnings
+                .iter()
+                .any(|w| w.starts_with("docs/CODEOWNERS:2: `not-an-owner` is not an owner")),
+            "{:?}",
+            outcome.review.warnings
+        );
+    }
+
+    #[test]
+    fn without_codeowners_findings_have_no_owner() {
+        let repo = TestRepo::new();
+        repo.write("a.py", "eval(x)\n");
+        let head = repo.commit("code", ALICE);
+        let report = repo.path().join("r.sarif");
+        std::fs::write(&report, sarif(&[("a.py", 1)])).unwrap();
+        let outcome = run(&request(&repo, head, vec![report])).unwrap();
+        assert_eq!(outcome.review.findings.len(), 1);
+        assert_eq!(outcome.review.findings[0].owner, None);
+    }
+
     #[test]
     fn each_file_is_blamed_once_however_many_findings_it_holds() {
         let repo = TestRepo::new();
@@ -637,6 +867,7 @@ mod tests {
             triage: TriageBook::default(),
             secrets: SecretHasher::default(),
             deployed: Deployed::default(),
+            read_inventory: false,
         };
         let outcome = review_repo(&counting, &request).unwrap();
         assert_eq!(outcome.review.findings.len(), 51);

@@ -34,6 +34,7 @@ fn demo() -> (Review, ChangeSet, Repo) {
         triage: Default::default(),
         secrets: Default::default(),
         deployed: Default::default(),
+        read_inventory: false,
     };
     let review = review::run(&request).unwrap().review;
     let changes = LocalRepo::open(repo.path())

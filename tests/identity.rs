@@ -374,6 +374,7 @@ fn a_dismissal_and_a_comment_recorded_under_the_v1_id_are_still_recognised() {
         triage,
         secrets: Default::default(),
         deployed: Default::default(),
+        read_inventory: false,
     };
 
     let untriaged = posture::review::run(&request(TriageBook::default()))

@@ -24,22 +24,15 @@ fn upload_deployment(
     environment: &str,
     reports: &[&Path],
 ) -> Run {
-    let mut args = vec![
-        "upload".to_owned(),
-        "--server".into(),
-        server.base.clone(),
-        "--repository".into(),
-        repository.into(),
-        "--commit".into(),
-        COMMIT_2.into(),
-        "--branch".into(),
-        "main".into(),
-        "--environment".into(),
-        environment.into(),
-    ];
-    args.extend(reports.iter().map(|p| p.display().to_string()));
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    posture(&args, &[("POSTURE_TOKEN", token)])
+    upload(
+        server,
+        token,
+        repository,
+        COMMIT_2,
+        Scanned::Deployment(environment),
+        None,
+        reports,
+    )
 }
 
 /// A CycloneDX SBOM of what a deployment runs, in the shape SBOM tools write.
@@ -123,6 +116,39 @@ async fn inventory(backend: Backend) {
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.json()["components"], 2);
+    assert!(
+        run.json().get("snapshot").is_none(),
+        "a deployment's scan is not a commit's snapshot: {}",
+        run.stdout
+    );
+    // A second image of billing's production keeps the first image's rows.
+    let worker = deployment_sbom(dir.path(), "worker.cdx.json", &[("pkg:npm/ms", "2.1.3")]);
+    let run = upload_deployment(
+        &server,
+        &owner.secret,
+        "acme/billing",
+        "production",
+        &[&worker],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // A delayed job's older scan of that image cannot roll production back.
+    let stale = upload(
+        &server,
+        &owner.secret,
+        "acme/billing",
+        COMMIT_1,
+        Scanned::Deployment("production"),
+        Some(&t1),
+        &[&worker],
+    );
+    assert_eq!(stale.code, 2, "{}", stale.stderr);
+    assert!(
+        stale
+            .stderr
+            .contains("before the latest production inventory"),
+        "{}",
+        stale.stderr
+    );
 
     // A deployment scan must say what runs; a scan cannot be of both.
     let sarif = fixture("sarif/bandit_1.9.4_yaml_load.sarif");
@@ -253,6 +279,7 @@ async fn inventory(backend: Backend) {
         .ok();
     let production = &drift["deployments"][0];
     assert_eq!(production["environment"], "production", "{drift}");
+    assert_eq!(production["components"], 3, "both images: {drift}");
     assert_eq!(
         production["drift"]["older_deployed"][0]["name"],
         "org.apache.logging.log4j:log4j-core"

@@ -398,6 +398,10 @@ async fn upload_history(backend: Backend) {
     assert_eq!(from_cli["new"], summary["new"]);
     assert_eq!(from_cli["fixed"], summary["fixed"]);
     assert_eq!(report("json", "ACME").json()["open"], summary["open"]);
+    // Uploads carry no repository, so no CODEOWNERS: every finding is unowned.
+    assert_eq!(summary["teams"][0]["team"], "unowned", "{summary}");
+    assert_eq!(summary["teams"][0]["open"], summary["open"]["total"]);
+    assert_eq!(from_cli["teams"], summary["teams"]);
 
     let csv_report = report("csv", "acme");
     assert_eq!(csv_report.code, 0, "{}", csv_report.stderr);
@@ -421,6 +425,11 @@ async fn upload_history(backend: Backend) {
     let row = lines.nth(1).unwrap();
     let cells: Vec<&str> = row.trim_matches('|').split('|').map(str::trim).collect();
     assert_eq!(cells.last(), Some(&total.to_string().as_str()), "{row}");
+    assert!(
+        md_report.stdout.contains(&format!("| unowned | {total} |")),
+        "the teams table: {}",
+        md_report.stdout
+    );
 
     let unknown = report("json", "nosuch");
     assert_ne!(unknown.code, 0);

@@ -13,6 +13,7 @@ pub mod identity;
 pub mod linehash;
 pub mod lockfile;
 pub mod manifest;
+pub mod owners;
 pub mod remediation;
 pub mod rewrite;
 pub mod risk;
@@ -281,6 +282,7 @@ pub fn run(input: Input<'_>) -> Review {
             changed: changed && status == Status::Existing,
             previous_ids,
             snippet,
+            owner: None,
         });
     }
     // Sorted through their indices: a stable sort of the findings themselves takes scratch

@@ -13,7 +13,7 @@
 //! Under the org endpoints' access rules: the caller's org only, scope `read`, 404 for
 //! anything out of reach.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use axum::Extension;
 use axum::Json;
@@ -29,11 +29,13 @@ use crate::inventory::Target;
 use crate::inventory::drift::{Drift, drift};
 use crate::inventory::range::VersionRange;
 use crate::inventory::sbom::{self, SbomFormat, Subject};
-use crate::model::{Component, ComponentScope, Package, versionless_purl};
-use crate::store::{ComponentQuery, ComponentRow, EndpointRow};
+use crate::model::{Component, ComponentScope, Package};
+use crate::store::{ComponentKey, ComponentQuery, ComponentRow, EndpointRow, package_purl};
 
-const DEFAULT_LIMIT: usize = 100;
-const MAX_LIMIT: usize = 1000;
+const DEFAULT_LIMIT: u32 = 100;
+const MAX_LIMIT: u32 = 1000;
+/// Rows read from the database at a time by the component search.
+const BATCH: u32 = 2000;
 
 /// `GET /api/v1/orgs/{org}/components`.
 pub async fn org_components(
@@ -62,20 +64,6 @@ pub async fn org_components(
         check_repository(&state, &org, repository).await?;
     }
     let search = Search::read(&params)?;
-    let query = ComponentQuery {
-        org: org.clone(),
-        package_purl: search.package_purl.clone(),
-        license_contains: search.license.clone(),
-        repository: params.get("repository").map(str::to_owned),
-        target: params.parse("target", |v| v.parse::<Target>())?,
-    };
-    let rows: Vec<ComponentRow> = state
-        .store
-        .components(&query)
-        .await?
-        .into_iter()
-        .filter(|row| search.matches(&row.component))
-        .collect();
     let csv_wanted = params
         .parse("format", |v| match v {
             "json" => Ok(false),
@@ -83,21 +71,43 @@ pub async fn org_components(
             other => Err(format!("unknown format `{other}` (expected json or csv)")),
         })?
         .unwrap_or(false);
-    let limit = params
-        .parse("limit", |v| match v.parse::<usize>() {
-            Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-            _ => Err(format!("expected a number from 1 to {MAX_LIMIT}")),
-        })?
-        .unwrap_or(DEFAULT_LIMIT);
-    let after = params.parse("cursor", decode_cursor)?;
-    let start = match &after {
-        Some(key) => rows.partition_point(|row| row_key(row) <= *key),
-        None => 0,
+    let limit = params.limit(DEFAULT_LIMIT, MAX_LIMIT)? as usize;
+    let mut query = ComponentQuery {
+        org: org.clone(),
+        package_purl: search.package_purl.clone(),
+        license_contains: search.license.clone(),
+        repository: params.get("repository").map(str::to_owned),
+        target: params.parse("target", |v| v.parse::<Target>())?,
+        scope: search.scope,
+        after: params.parse("cursor", decode_cursor)?,
+        limit: Some(BATCH),
     };
-    let page = &rows[start..rows.len().min(start + limit)];
-    let next_cursor = (start + limit < rows.len())
-        .then(|| page.last().map(|row| encode_cursor(&row_key(row))))
+    // Pages are read from the database in batches, in key order, until the page is full:
+    // a version range or a licence is checked here, never by loading the org.
+    let mut page: Vec<ComponentRow> = Vec::with_capacity(limit);
+    let mut more = false;
+    'batches: loop {
+        let batch = state.store.components(&query).await?;
+        let exhausted = batch.len() < BATCH as usize;
+        for row in batch {
+            query.after = Some(row.key());
+            if !search.matches(&row.component) {
+                continue;
+            }
+            if page.len() == limit {
+                more = true;
+                break 'batches;
+            }
+            page.push(row);
+        }
+        if exhausted {
+            break;
+        }
+    }
+    let next_cursor = more
+        .then(|| page.last().map(|row| encode_cursor(&row.key())))
         .flatten();
+    let page = page.as_slice();
     if csv_wanted {
         let mut response = (
             [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
@@ -162,25 +172,32 @@ pub async fn org_drift(
     let org = caller.reach_org(&org)?;
     caller.require(Scope::Read)?;
     Params::new(raw, &[])?;
-    let rows = state
-        .store
-        .components(&ComponentQuery {
-            org: org.clone(),
-            ..ComponentQuery::default()
-        })
-        .await?;
-    let mut by_repository: BTreeMap<&str, Vec<&ComponentRow>> = BTreeMap::new();
-    for row in &rows {
-        by_repository.entry(&row.repository).or_default().push(row);
+    // The repositories with a deployment, then each one's rows: never the whole org at once.
+    let mut deployed = std::collections::BTreeSet::new();
+    for target in [Target::Production, Target::Staging] {
+        let rows = state
+            .store
+            .components(&ComponentQuery {
+                org: org.clone(),
+                target: Some(target),
+                ..ComponentQuery::default()
+            })
+            .await?;
+        deployed.extend(rows.into_iter().map(|row| row.repository));
     }
-    let repositories: Vec<serde_json::Value> = by_repository
-        .into_iter()
-        .filter_map(|(repository, rows)| {
-            let deployments = deployments(&rows);
-            (!deployments.is_empty())
-                .then(|| json!({"repository": repository, "deployments": deployments}))
-        })
-        .collect();
+    let mut repositories = Vec::new();
+    for repository in deployed {
+        let rows = state
+            .store
+            .components(&ComponentQuery {
+                org: org.clone(),
+                repository: Some(repository.clone()),
+                ..ComponentQuery::default()
+            })
+            .await?;
+        let rows: Vec<&ComponentRow> = rows.iter().collect();
+        repositories.push(json!({"repository": repository, "deployments": deployments(&rows)}));
+    }
     Ok(Json(json!({ "org": org, "repositories": repositories })))
 }
 
@@ -298,14 +315,25 @@ struct Search {
 
 impl Search {
     fn read(params: &Params) -> Result<Search, ApiError> {
-        let purl = params.parse("purl", |v| {
-            Package::from_purl(v)
-                .map(|_| v.to_owned())
+        // One spelling for every way of writing the package: `pkg:npm/@babel/core` and
+        // `pkg:npm/%40babel/core`, `pkg:pypi/Django` and `pkg:pypi/django`, qualifiers.
+        let package = params.parse("purl", |v| {
+            Package::from_purl(&v.replacen("/@", "/%40", 1))
+                .filter(|p| !p.name.is_empty())
                 .ok_or_else(|| format!("`{v}` is not a package URL (pkg:type/namespace/name)"))
         })?;
         let mut range = params.parse("version", VersionRange::parse)?;
-        let package_purl = purl.as_deref().map(|p| versionless_purl(p).to_owned());
-        if let Some(version) = purl.as_deref().and_then(|p| Package::from_purl(p)?.version) {
+        let package_purl = match &package {
+            Some(package) => Some(
+                Component::new(package.clone(), ComponentScope::Runtime)
+                    .map(|component| package_purl(&component))
+                    .ok_or_else(|| {
+                        ApiError::bad_request("`purl`: a package URL of an unknown type")
+                    })?,
+            ),
+            None => None,
+        };
+        if let Some(version) = package.and_then(|p| p.version) {
             if range.is_some() {
                 return Err(ApiError::bad_request(
                     "give the version in `purl` or in `version`, not both",
@@ -365,22 +393,11 @@ fn parse_bool(text: &str) -> Result<bool, String> {
     }
 }
 
-type RowKey = (String, String, String, String);
-
-fn row_key(row: &ComponentRow) -> RowKey {
-    (
-        row.repository.clone(),
-        row.target.as_str().to_owned(),
-        row.component.purl.clone(),
-        row.component.package.manifest.clone().unwrap_or_default(),
-    )
-}
-
-fn encode_cursor(key: &RowKey) -> String {
+fn encode_cursor(key: &ComponentKey) -> String {
     hex::encode(format!("{}\n{}\n{}\n{}", key.0, key.1, key.2, key.3))
 }
 
-fn decode_cursor(cursor: &str) -> Result<RowKey, String> {
+fn decode_cursor(cursor: &str) -> Result<ComponentKey, String> {
     let text = hex::decode(cursor)
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())

@@ -143,12 +143,7 @@ pub async fn findings(
             )),
         })?
         .unwrap_or(Format::Json);
-    let limit = params
-        .parse("limit", |v| match v.parse::<u32>() {
-            Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-            _ => Err(format!("expected a number from 1 to {MAX_LIMIT}")),
-        })?
-        .unwrap_or(DEFAULT_LIMIT);
+    let limit = params.limit(DEFAULT_LIMIT, MAX_LIMIT)?;
     let after = params.parse("cursor", decode_cursor)?;
     let query = FindingQuery {
         org: org.clone(),

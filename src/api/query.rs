@@ -52,6 +52,16 @@ impl Params {
             .transpose()
     }
 
+    /// `limit`: a page size from 1 to `max`, `default` when absent.
+    pub fn limit(&self, default: u32, max: u32) -> Result<u32, ApiError> {
+        Ok(self
+            .parse("limit", |v| match v.parse::<u32>() {
+                Ok(n) if (1..=max).contains(&n) => Ok(n),
+                _ => Err(format!("expected a number from 1 to {max}")),
+            })?
+            .unwrap_or(default))
+    }
+
     /// `from`, `to` and `as_of`: `as_of` defaults to now, `to` to `as_of`, `from` to 30 days
     /// before `to`.
     pub fn window(&self, now: DateTime<Utc>) -> Result<Window, ApiError> {

@@ -37,7 +37,7 @@ use crate::analyze;
 use crate::inventory::Target;
 use crate::model::{Intel, ReviewedFinding, Status};
 use crate::review::{ingest_bytes, review_upload};
-use crate::store::{Forge, ScanCounts, StoreError};
+use crate::store::{Forge, Replace, ScanCounts, StoreError};
 
 /// The longest text field accepted (a repository path, a branch name).
 const MAX_FIELD_BYTES: usize = 1024;
@@ -45,8 +45,9 @@ const MAX_FIELD_BYTES: usize = 1024;
 /// The answer to an accepted scan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Stored {
-    /// The snapshot's id.
-    pub snapshot: i64,
+    /// The snapshot's id; none for a deployment's scan, which is not a commit's snapshot.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<i64>,
     #[serde(flatten)]
     pub counts: ScanCounts,
     /// The deployment this scan is of, when it is one.
@@ -150,36 +151,73 @@ pub async fn upload(
             form.default_branch.then_some(form.branch.as_str()),
         )
         .await?;
-    let baseline_at = form.default_branch.then_some(form.observed_at);
-    let compared = if form.default_branch {
-        None
-    } else {
-        let present: Vec<&ReviewedFinding> = review
-            .findings
-            .iter()
-            .filter(|f| f.status != Status::Fixed)
-            .collect();
-        Some(store.compare_with_branch(project, &present, &tools).await?)
+    let refused = |error: StoreError| match error {
+        StoreError::OutOfOrder(_) | StoreError::StaleInventory { .. } => {
+            ApiError::unprocessable(format!("{error}; nothing stored"))
+        }
+        other => ApiError::from(other),
     };
-    let (snapshot, counts) = store
-        .record_scan(project, &form.commit, baseline_at, &review, &tools)
-        .await
-        .map_err(|error| match error {
-            StoreError::OutOfOrder(error) => ApiError::unprocessable(error.to_string()),
-            other => ApiError::from(other),
-        })?;
-    let inventory = match form.environment {
-        Some(target) => Some(target),
-        // A default-branch scan whose reports list no component keeps the inventory it had.
-        None if form.default_branch && !components.is_empty() => Some(Target::DefaultBranch),
-        None => None,
+    let (snapshot, counts) = match form.environment {
+        // A deployment's scan says what runs there, and is kept as that only. Its findings
+        // are ranked for the answer but never stored as the commit's snapshot: that stands
+        // for the repository's own scan of the commit, which reviews compare against.
+        Some(target) => {
+            store
+                .replace_components(
+                    project,
+                    target,
+                    &form.commit,
+                    form.observed_at,
+                    &components,
+                    Replace::Manifests,
+                )
+                .await
+                .map_err(refused)?;
+            let findings = review
+                .findings
+                .iter()
+                .filter(|f| f.status != Status::Fixed)
+                .count();
+            let counts = ScanCounts {
+                findings: findings as u64,
+                ..ScanCounts::default()
+            };
+            (None, counts)
+        }
+        None => {
+            let baseline_at = form.default_branch.then_some(form.observed_at);
+            let compared = if form.default_branch {
+                None
+            } else {
+                let present: Vec<&ReviewedFinding> = review
+                    .findings
+                    .iter()
+                    .filter(|f| f.status != Status::Fixed)
+                    .collect();
+                Some(store.compare_with_branch(project, &present, &tools).await?)
+            };
+            let (snapshot, counts) = store
+                .record_scan(project, &form.commit, baseline_at, &review, &tools)
+                .await
+                .map_err(refused)?;
+            // A default-branch scan whose reports list no component keeps the inventory it
+            // had; one that lists some replaces the rows of what it lists.
+            if form.default_branch && !components.is_empty() {
+                store
+                    .replace_components(
+                        project,
+                        Target::DefaultBranch,
+                        &form.commit,
+                        form.observed_at,
+                        &components,
+                        Replace::Manifests,
+                    )
+                    .await
+                    .map_err(refused)?;
+            }
+            (Some(snapshot), counts.or(compared).unwrap_or_default())
+        }
     };
-    if let Some(target) = inventory {
-        store
-            .replace_components(project, target, &form.commit, form.observed_at, &components)
-            .await?;
-    }
-    let counts = counts.or(compared).unwrap_or_default();
     info!(
         repository = %form.repository,
         commit = %form.commit,

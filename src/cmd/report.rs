@@ -1,12 +1,16 @@
 //! `posture report`: the org summary straight from the database, for cron jobs and people
-//! without the server. The same figures as `GET /api/v1/orgs/{org}/summary`.
+//! without the server. The same figures as `GET /api/v1/orgs/{org}/summary`; `--format html`
+//! is the dashboard's org page as one self-contained file (inline SVG and style, no script,
+//! no external URL), which is also the digest's HTML.
 
 use std::io::Write;
+use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 use chrono::{Duration, Utc};
 use posture::history::{self, Filters, Window};
+use posture::report::dashboard;
 use posture::settings::Settings;
 use posture::store::Store;
 
@@ -15,6 +19,8 @@ pub enum ReportFormat {
     Md,
     Json,
     Csv,
+    /// The dashboard's org page: one self-contained HTML document.
+    Html,
 }
 
 pub async fn report(
@@ -22,6 +28,7 @@ pub async fn report(
     org: &str,
     format: ReportFormat,
     days: i64,
+    output: Option<&Path>,
 ) -> anyhow::Result<ExitCode> {
     let settings = Settings::from_env()?;
     let org = org.to_lowercase();
@@ -46,8 +53,23 @@ pub async fn report(
         ReportFormat::Md => posture::report::org::markdown(&summary),
         ReportFormat::Json => serde_json::to_string_pretty(&summary)? + "\n",
         ReportFormat::Csv => posture::report::org::csv(&summary),
+        ReportFormat::Html => {
+            let view = dashboard::OrgView::new(
+                &org,
+                "",
+                findings,
+                window,
+                Filters::default(),
+                settings.sla(&org).clone(),
+            );
+            dashboard::org_page(&view)?.html
+        }
     };
-    std::io::stdout().write_all(text.as_bytes())?;
+    match output {
+        Some(path) => std::fs::write(path, text.as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => std::io::stdout().write_all(text.as_bytes())?,
+    }
     store
         .audit(
             &super::audit_actor(),

@@ -38,7 +38,11 @@ pub fn sbom(args: SbomArgs) -> anyhow::Result<ExitCode> {
     let repo = LocalRepo::open(&args.repo)?;
     let commit = repo.resolve(&args.rev)?;
     let files = repo.list_files(&commit)?;
-    let found = inventory::read(&repo, &commit, &files)?;
+    let wanted = inventory::Wanted {
+        components: true,
+        apis: false,
+    };
+    let found = inventory::read(&repo, &commit, &files, wanted);
     for warning in &found.warnings {
         eprintln!("posture: warning: {warning}");
     }

@@ -366,6 +366,7 @@ mod tests {
             changed: false,
             previous_ids: Vec::new(),
             snippet: None,
+            owner: None,
         }
     }
 

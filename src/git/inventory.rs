@@ -2,31 +2,62 @@
 //! lockfiles, and the OpenAPI documents it holds. The reading is here, at the edge; what the
 //! texts mean is [`crate::inventory`]'s.
 
-use super::{GitError, SourceRepo};
+use super::SourceRepo;
 use crate::inventory::{RepoInventory, lockfiles, openapi};
 
 /// Files larger than this are skipped with a warning: the largest real lockfiles are a few
 /// MiB, and a file of this size is not an API description anyone maintains by hand.
 pub const MAX_INVENTORY_FILE_BYTES: usize = 32 * 1024 * 1024;
+/// At most this many files of each kind are read per revision, and at most this many bytes
+/// in all: through a forge every file is a request, and a change could add thousands.
+pub const MAX_INVENTORY_FILES: usize = 300;
+pub const MAX_INVENTORY_BYTES: usize = 96 * 1024 * 1024;
+
+/// What to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Wanted {
+    /// Manifests and lockfiles (for the component policy and the inventory).
+    pub components: bool,
+    /// OpenAPI documents.
+    pub apis: bool,
+}
 
 /// The inventory of `rev`, whose files are `files` (as [`SourceRepo::list_files`] gives
-/// them). A file that cannot be read as text, or is too large, is a warning.
-pub fn read(repo: &dyn SourceRepo, rev: &str, files: &[String]) -> Result<RepoInventory, GitError> {
+/// them). A file that cannot be read, is not text, or is over a limit is a warning, never
+/// the end of the review.
+pub fn read(repo: &dyn SourceRepo, rev: &str, files: &[String], wanted: Wanted) -> RepoInventory {
     let mut warnings = Vec::new();
-    let mut texts = |wanted: &dyn Fn(&str) -> bool| -> Result<Vec<(String, String)>, GitError> {
+    let mut budget = MAX_INVENTORY_BYTES;
+    let mut texts = |kind: &str, wanted: &dyn Fn(&str) -> bool| -> Vec<(String, String)> {
         let mut texts = Vec::new();
-        for path in files.iter().filter(|path| wanted(path)) {
-            let Some(bytes) = repo.read_file(rev, path)? else {
-                continue;
+        let candidates: Vec<&String> = files.iter().filter(|path| wanted(path)).collect();
+        if candidates.len() > MAX_INVENTORY_FILES {
+            warnings.push(format!(
+                "{} {kind} at {rev}: only the first {MAX_INVENTORY_FILES} were read",
+                candidates.len()
+            ));
+        }
+        for path in candidates.into_iter().take(MAX_INVENTORY_FILES) {
+            let bytes = match repo.read_file(rev, path) {
+                Ok(Some(bytes)) => bytes,
+                Ok(None) => continue,
+                Err(error) => {
+                    warnings.push(format!(
+                        "{path}: cannot be read, so it was skipped: {error}"
+                    ));
+                    continue;
+                }
             };
-            if bytes.len() > MAX_INVENTORY_FILE_BYTES {
+            if bytes.len() > MAX_INVENTORY_FILE_BYTES || bytes.len() > budget {
                 warnings.push(format!(
-                    "{path}: {} bytes, more than the {} MiB posture reads; its components are not listed",
+                    "{path}: {} bytes, more than posture reads (a file: {} MiB; all of them: {} MiB); skipped",
                     bytes.len(),
-                    MAX_INVENTORY_FILE_BYTES / (1024 * 1024)
+                    MAX_INVENTORY_FILE_BYTES / (1024 * 1024),
+                    MAX_INVENTORY_BYTES / (1024 * 1024)
                 ));
                 continue;
             }
+            budget -= bytes.len();
             match String::from_utf8(bytes) {
                 Ok(text) => texts.push((path.clone(), text)),
                 Err(error) => warnings.push(format!(
@@ -35,10 +66,18 @@ pub fn read(repo: &dyn SourceRepo, rev: &str, files: &[String]) -> Result<RepoIn
                 )),
             }
         }
-        Ok(texts)
+        texts
     };
-    let manifests = texts(&lockfiles::is_inventory_file)?;
-    let documents = texts(&is_api_document)?;
+    let manifests = if wanted.components {
+        texts("manifests and lockfiles", &lockfiles::is_inventory_file)
+    } else {
+        Vec::new()
+    };
+    let documents = if wanted.apis {
+        texts("API documents", &is_api_document)
+    } else {
+        Vec::new()
+    };
     let found = lockfiles::read(&manifests);
     warnings.extend(found.warnings);
     let mut apis = Vec::new();
@@ -49,11 +88,11 @@ pub fn read(repo: &dyn SourceRepo, rev: &str, files: &[String]) -> Result<RepoIn
             Err(error) => warnings.push(error.to_string()),
         }
     }
-    Ok(RepoInventory {
+    RepoInventory {
         components: found.components,
         apis,
         warnings,
-    })
+    }
 }
 
 /// Whether posture reads `path` as a possible OpenAPI document: a YAML or JSON file whose

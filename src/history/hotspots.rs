@@ -127,6 +127,7 @@ mod tests {
                 package: package.to_owned(),
                 to: to.to_owned(),
             }),
+            owner: None,
             events: Vec::new(),
         }
     }

@@ -44,6 +44,10 @@
 //! * `repositories`: one entry per repository with at least one finding passing the filters,
 //!   worst grade first, then most risk-days (over `P`), then by name.
 //! * `hotspots`: see [`super::hotspots`].
+//! * `teams`: one entry per owner (the finding's recorded owner, `unowned` when it has
+//!   none) with at least one finding passing the filters: `open` as `open`, `introduced` as
+//!   `new`, `fixed` and `mttr_days` as the org's, over that owner's findings; most open
+//!   first, then most introduced, then by name.
 
 use std::collections::BTreeMap;
 
@@ -52,8 +56,9 @@ use chrono::{DateTime, TimeDelta, Utc};
 use super::grade::{Grading, OpenFinding, org_grade};
 use super::{
     Filters, FindingHistory, OpenCounts, OrgSummary, RepositorySummary, SlaFigures, SlaPolicy,
-    Timeline, Window, hotspots,
+    TeamSummary, Timeline, Window, hotspots,
 };
+use crate::analyze::owners::UNOWNED;
 use crate::model::Severity;
 use crate::store::EventKind;
 
@@ -62,15 +67,16 @@ use crate::store::EventKind;
 const KM_EPSILON: f64 = 1e-9;
 
 /// One finding that passed the filters, read as of `as_of`.
-pub(super) struct Tracked<'a> {
+pub struct Tracked<'a> {
     pub finding: &'a FindingHistory,
     pub timeline: Timeline,
     /// Its severity at `as_of`.
     pub severity: Severity,
 }
 
-/// The findings that count: those with an event at or before `as_of` passing `filters`.
-pub(super) fn select<'a>(
+/// The findings that count: those with an event at or before `as_of` passing `filters`
+/// (every figure of the summary is computed over these; the dashboard lists them).
+pub fn select<'a>(
     findings: &'a [FindingHistory],
     window: &Window,
     filters: &Filters,
@@ -129,7 +135,7 @@ fn due_date(
 
 impl Tracked<'_> {
     /// Its due date, by its severity at `as_of`.
-    fn due(&self, sla: &SlaPolicy) -> Option<DateTime<Utc>> {
+    pub fn due(&self, sla: &SlaPolicy) -> Option<DateTime<Utc>> {
         due_date(
             self.timeline.first_detected(),
             self.severity,
@@ -165,6 +171,28 @@ struct RepositoryFigures {
     open_findings: Vec<OpenFinding>,
 }
 
+/// One owner's figures while they are gathered.
+#[derive(Default)]
+struct TeamFigures {
+    open: u64,
+    introduced: u64,
+    fixed: u64,
+    ttr_total: f64,
+    ttr_count: u64,
+}
+
+impl TeamFigures {
+    fn summary(self, team: &str) -> TeamSummary {
+        TeamSummary {
+            team: team.to_owned(),
+            open: self.open,
+            introduced: self.introduced,
+            fixed: self.fixed,
+            mttr_days: (self.ttr_count > 0).then(|| self.ttr_total / self.ttr_count as f64),
+        }
+    }
+}
+
 /// Summarizes the findings of `org` over `window`. See the module documentation for every
 /// definition.
 pub fn summarize(
@@ -188,6 +216,7 @@ pub fn summarize(
     let mut risk_days = 0.0;
     let (mut breached_open, mut due_within_7_days) = (0, 0);
     let mut repositories: BTreeMap<&str, RepositoryFigures> = BTreeMap::new();
+    let mut teams: BTreeMap<&str, TeamFigures> = BTreeMap::new();
 
     let selected = select(findings, window, filters);
     for tracked in &selected {
@@ -197,6 +226,9 @@ pub fn summarize(
         let repository = repositories
             .entry(tracked.finding.repository.as_str())
             .or_default();
+        let team = teams
+            .entry(tracked.finding.owner.as_deref().unwrap_or(UNOWNED))
+            .or_default();
 
         let risk = tracked.risk_days(from, end);
         risk_days += risk;
@@ -205,6 +237,7 @@ pub fn summarize(
         if timeline.open_at(as_of) {
             open.add(tracked.severity);
             repository.open.add(tracked.severity);
+            team.open += 1;
             let past_due = due.is_some_and(|due| due < as_of);
             if past_due {
                 breached_open += 1;
@@ -220,6 +253,7 @@ pub fn summarize(
 
         if first.is_some_and(|first| from <= first && first < end) {
             new += 1;
+            team.introduced += 1;
         }
         if timeline.has_event_in(EventKind::Reintroduced, from, end) {
             reintroduced += 1;
@@ -227,12 +261,15 @@ pub fn summarize(
         let last_fix = timeline.last_fix_in(from, end);
         if let Some(fix) = last_fix {
             fixed += 1;
+            team.fixed += 1;
             if due.is_none_or(|due| fix <= due) {
                 compliant += 1;
             }
             if let Some(first) = first {
                 ttr_total += days(fix - first);
                 ttr_count += 1;
+                team.ttr_total += days(fix - first);
+                team.ttr_count += 1;
                 if !timeline.present_at(end) {
                     survival.push((days(fix - first), true));
                 }
@@ -284,6 +321,17 @@ pub fn summarize(
             .map(|t| t.finding),
     );
 
+    let mut teams: Vec<TeamSummary> = teams
+        .into_iter()
+        .map(|(name, figures)| figures.summary(name))
+        .collect();
+    teams.sort_by(|a, b| {
+        b.open
+            .cmp(&a.open)
+            .then(b.introduced.cmp(&a.introduced))
+            .then_with(|| a.team.cmp(&b.team))
+    });
+
     let ratio = |part: u64, whole: u64| (whole > 0).then(|| part as f64 / whole as f64);
     OrgSummary {
         org: org.to_owned(),
@@ -310,6 +358,7 @@ pub fn summarize(
         grade_reason,
         repositories: gradings.into_iter().map(|(_, _, s)| s).collect(),
         hotspots,
+        teams,
     }
 }
 
@@ -357,6 +406,7 @@ mod tests {
             advisories: vec![format!("GHSA-{id}")],
             kev: false,
             upgrade: None,
+            owner: None,
             events,
         }
     }
@@ -417,6 +467,81 @@ mod tests {
             "only censored: present again (and open) at day 15"
         );
         assert_eq!(s.reintroduced, 1);
+    }
+
+    #[test]
+    fn teams_count_their_own_findings_under_the_same_filters() {
+        let owned = |id: &str, owner: Option<&str>, events| {
+            let mut f = finding("acme/shop", id, events);
+            f.owner = owner.map(str::to_owned);
+            f
+        };
+        let high = |d| with_severity(day(d), EventKind::Detected, Severity::High);
+        let low = |d| with_severity(day(d), EventKind::Detected, Severity::Low);
+        let findings = [
+            owned(
+                "a1",
+                Some("@acme/api"),
+                vec![high(2), event(day(6), EventKind::Fixed)],
+            ),
+            owned("a2", Some("@acme/api"), vec![high(3)]),
+            // Detected before the period: open, not introduced in it.
+            owned("w1", Some("@acme/web"), vec![low(1)]),
+            owned("w2", Some("@acme/web"), vec![high(4)]),
+            owned("u1", None, vec![low(5), event(day(9), EventKind::Fixed)]),
+        ];
+        let s = summary(&findings, &window(2, 11, 11));
+        let team = |name: &str| s.teams.iter().find(|t| t.team == name).unwrap();
+        let names: Vec<&str> = s.teams.iter().map(|t| t.team.as_str()).collect();
+        // Most open first.
+        assert_eq!(names, ["@acme/web", "@acme/api", "unowned"]);
+        assert_eq!(
+            (
+                team("@acme/api").open,
+                team("@acme/api").introduced,
+                team("@acme/api").fixed
+            ),
+            (1, 2, 1)
+        );
+        assert_eq!(team("@acme/api").mttr_days, Some(4.0));
+        assert_eq!(
+            (
+                team("@acme/web").open,
+                team("@acme/web").introduced,
+                team("@acme/web").fixed
+            ),
+            (2, 1, 0)
+        );
+        assert_eq!(team("@acme/web").mttr_days, None);
+        assert_eq!(
+            (
+                team("unowned").open,
+                team("unowned").introduced,
+                team("unowned").fixed
+            ),
+            (0, 1, 1)
+        );
+        // The teams add up to the org's figures.
+        let sum = |f: fn(&TeamSummary) -> u64| s.teams.iter().map(f).sum::<u64>();
+        assert_eq!(sum(|t| t.open), s.open.total);
+        assert_eq!(sum(|t| t.introduced), s.new);
+        assert_eq!(sum(|t| t.fixed), s.fixed);
+
+        // A severity filter applies to the teams too.
+        let highs = summarize(
+            "acme",
+            &findings,
+            &window(2, 11, 11),
+            &Filters {
+                severity: Some(Severity::High),
+                ..Filters::default()
+            },
+            &SlaPolicy::default(),
+        );
+        let names: Vec<&str> = highs.teams.iter().map(|t| t.team.as_str()).collect();
+        // One open each: more introduced first.
+        assert_eq!(names, ["@acme/api", "@acme/web"]);
+        assert_eq!(highs.teams[1].open, 1);
     }
 
     #[test]

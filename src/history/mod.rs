@@ -10,6 +10,7 @@
 mod grade;
 mod hotspots;
 mod metrics;
+pub mod survival;
 mod timeline;
 mod timeseries;
 
@@ -22,8 +23,9 @@ use crate::model::{FindingId, Kind, Severity};
 use crate::store::EventKind;
 
 pub use grade::Grade;
-pub use metrics::summarize;
-pub use timeline::Timeline;
+pub use metrics::{Tracked, select, summarize};
+pub use survival::{Curve, SeverityCurve, StepPoint, time_to_fix};
+pub use timeline::{Timeline, TriageStatus};
 pub use timeseries::{GroupBy, Interval, Metric, timeseries};
 
 /// One finding of one project's default branch, with everything that happened to it.
@@ -44,6 +46,9 @@ pub struct FindingHistory {
     pub kev: bool,
     /// The dependency upgrade that clears it, when posture knows one.
     pub upgrade: Option<FixTarget>,
+    /// The owner it is counted for: `@org/team`, else `@user` or an email, from the
+    /// `CODEOWNERS` file at its introducing commit; `None`: unowned.
+    pub owner: Option<String>,
     /// Its events, oldest first (ties keep log order).
     pub events: Vec<HistoryEvent>,
 }
@@ -178,6 +183,22 @@ pub struct RepositorySummary {
     pub risk_days: f64,
 }
 
+/// One owning team's line of the summary: its findings, by the owner `CODEOWNERS` gave
+/// each at its introducing commit ([`crate::analyze::owners::UNOWNED`] for those without).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TeamSummary {
+    /// `@org/team`, `@user`, an email, or `unowned`.
+    pub team: String,
+    /// Open at `as_of`.
+    pub open: u64,
+    /// First detected in the period.
+    pub introduced: u64,
+    /// Fixed in the period.
+    pub fixed: u64,
+    /// Mean days from first detection to fix over `fixed`; `None` when nothing was fixed.
+    pub mttr_days: Option<f64>,
+}
+
 /// An upgrade and what it clears, over the open findings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Hotspot {
@@ -216,6 +237,9 @@ pub struct OrgSummary {
     pub grade_reason: String,
     pub repositories: Vec<RepositorySummary>,
     pub hotspots: Vec<Hotspot>,
+    /// By owning team, most open findings first.
+    #[serde(default)]
+    pub teams: Vec<TeamSummary>,
 }
 
 /// One bucket of a time series: the metric over `[start, end)` (or at `end` for a level

@@ -244,6 +244,7 @@ mod tests {
             advisories: Vec::new(),
             kev: false,
             upgrade: None,
+            owner: None,
             events,
         }
     }

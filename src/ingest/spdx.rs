@@ -154,6 +154,7 @@ impl<'d> Graph<'d> {
 
         let mut direct: HashMap<&str, bool> = HashMap::new();
         let mut scopes: HashMap<&str, ComponentScope> = HashMap::new();
+        let mut runtime: std::collections::HashSet<&str> = std::collections::HashSet::new();
         for r in &document.relationships {
             let (parent, child) = match r.relationship_type.as_str() {
                 "DEPENDS_ON" => (&r.spdx_element_id, &r.related_spdx_element),
@@ -177,10 +178,18 @@ impl<'d> Graph<'d> {
             }
             if subjects.contains(parent.as_str()) {
                 direct.insert(child, true);
+                if matches!(
+                    r.relationship_type.as_str(),
+                    "DEPENDS_ON" | "DEPENDENCY_OF" | "RUNTIME_DEPENDENCY_OF"
+                ) {
+                    runtime.insert(child);
+                }
             } else {
                 direct.entry(child).or_insert(false);
             }
         }
+        // What the subject needs at runtime runs, whatever else needs it for development.
+        scopes.retain(|id, _| !runtime.contains(id));
         Graph {
             subjects,
             direct,
@@ -206,6 +215,16 @@ fn component(package: &Package, graph: &Graph<'_>) -> Option<Component> {
             .map(str::trim)
             .filter(|v| !v.is_empty() && *v != "NOASSERTION")
             .map(str::to_string);
+        // The package URL names the version too: it is what keys the inventory's rows.
+        if let Some(purl) = component
+            .package
+            .version
+            .is_some()
+            .then(|| component.package.purl())
+            .flatten()
+        {
+            component.purl = purl;
+        }
     }
     let id = package.spdx_id.as_str();
     component.scope = scope

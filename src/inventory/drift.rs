@@ -16,10 +16,10 @@ use crate::model::{Component, Ecosystem};
 pub struct Drift {
     /// Packages the deployment runs that the default branch does not declare at all.
     pub only_deployed: Vec<Package>,
-    /// Packages the deployment runs in a version older than every version the default
-    /// branch declares: a fix merged but not yet shipped.
+    /// Packages the deployment runs in a version older than the newest the default branch
+    /// declares (those versions): a fix merged but not yet shipped.
     pub older_deployed: Vec<VersionDrift>,
-    /// Packages the deployment runs in a version newer than the default branch declares.
+    /// Packages the deployment runs in a version newer than any the default branch declares.
     pub newer_deployed: Vec<VersionDrift>,
     /// Runtime packages the default branch declares that the deployment does not run (not
     /// shipped yet, or not seen by the deployment's scanner).
@@ -68,27 +68,37 @@ pub fn drift(declared: &[Component], deployed: &[Component]) -> Drift {
             continue;
         };
         let ecosystem = &running.ecosystem;
-        let compare_all = |order: Ordering| {
-            !running.versions.is_empty()
-                && !wanted.versions.is_empty()
-                && running.versions.iter().all(|r| {
-                    wanted
-                        .versions
-                        .iter()
-                        .all(|w| versions::compare(ecosystem, r, w) == Some(order))
-                })
+        // Against the newest version the branch declares: a deployment running 1.0 and 2.0
+        // where the branch says 2.0 still runs an older one.
+        let Some(newest) = wanted
+            .versions
+            .iter()
+            .max_by(|a, b| versions::compare(ecosystem, a, b).unwrap_or_else(|| a.cmp(b)))
+        else {
+            continue;
         };
-        let version_drift = || VersionDrift {
+        let running_versions = |order: Ordering| -> Vec<String> {
+            running
+                .versions
+                .iter()
+                .filter(|r| versions::compare(ecosystem, r, newest) == Some(order))
+                .cloned()
+                .collect()
+        };
+        let version_drift = |deployed: Vec<String>| VersionDrift {
             package: key.clone(),
             ecosystem: ecosystem.clone(),
             name: running.name.clone(),
-            deployed: running.versions.iter().cloned().collect(),
+            deployed,
             declared: wanted.versions.iter().cloned().collect(),
         };
-        if compare_all(Ordering::Less) {
-            drift.older_deployed.push(version_drift());
-        } else if compare_all(Ordering::Greater) {
-            drift.newer_deployed.push(version_drift());
+        let older = running_versions(Ordering::Less);
+        if !older.is_empty() {
+            drift.older_deployed.push(version_drift(older));
+        }
+        let newer = running_versions(Ordering::Greater);
+        if !newer.is_empty() {
+            drift.newer_deployed.push(version_drift(newer));
         }
     }
     for (key, wanted) in &declared {
@@ -179,6 +189,8 @@ mod tests {
         let deployed = [
             component(Ecosystem::Npm, "lodash", "4.17.15", Runtime),
             component(Ecosystem::Npm, "express", "4.18.2", Runtime),
+            // Two replicas on different versions: the older one still runs.
+            component(Ecosystem::Npm, "express", "4.17.1", Runtime),
             component(Ecosystem::Npm, "debug", "2.6.9", Runtime),
             // 2.9.0 is older than 2.17.1 by the ecosystem's ordering, not by text.
             component(
@@ -208,6 +220,7 @@ mod tests {
                     "org.apache.logging.log4j:log4j-core",
                     &["2.9.0".to_string()][..]
                 ),
+                ("express", &["4.17.1".to_string()][..]),
                 ("lodash", &["4.17.15".to_string()][..]),
             ]
         );

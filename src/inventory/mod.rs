@@ -42,38 +42,54 @@ pub struct RepoInventory {
 /// repository's files say where a package is declared and how it is used; a report adds
 /// what the files do not know: a licence (SBOMs carry them, lockfiles rarely do), and
 /// packages no manifest lists (an image's OS packages). A report's component of the same
-/// package URL as a file's is folded into it; the rest are added.
+/// package (ecosystem, name as the ecosystem compares it, version) as a file's is folded
+/// into it, whatever the spelling or qualifiers of its package URL; the rest are added.
 pub fn merge(mut declared: Vec<Component>, reported: &[Component]) -> Vec<Component> {
-    let mut by_purl: HashMap<String, Vec<usize>> = HashMap::new();
-    for (index, component) in declared.iter().enumerate() {
-        by_purl
-            .entry(component.purl.clone())
-            .or_default()
-            .push(index);
-    }
-    let mut added: BTreeSet<(String, Option<String>)> = BTreeSet::new();
+    let known: BTreeSet<PackageKey> = declared.iter().map(package_key).collect();
+    add_licenses(&mut declared, reported);
+    let mut added: BTreeSet<(PackageKey, Option<String>)> = BTreeSet::new();
     for component in reported {
-        match by_purl.get(&component.purl) {
-            Some(indices) => {
-                for &index in indices {
-                    let licenses = &mut declared[index].licenses;
-                    if licenses.declared.is_none() {
-                        licenses.declared.clone_from(&component.licenses.declared);
-                    }
-                    if licenses.concluded.is_none() {
-                        licenses.concluded.clone_from(&component.licenses.concluded);
-                    }
-                }
-            }
-            None => {
-                let key = (component.purl.clone(), component.package.manifest.clone());
-                if added.insert(key) {
-                    declared.push(component.clone());
-                }
-            }
+        let key = package_key(component);
+        if !known.contains(&key) && added.insert((key, component.package.manifest.clone())) {
+            declared.push(component.clone());
         }
     }
     declared
+}
+
+/// Fills the licences `components` do not state from `known` components of the same
+/// package and version: a version's licence is the same whichever revision or report names
+/// it.
+pub fn add_licenses(components: &mut [Component], known: &[Component]) {
+    let mut licensed: HashMap<PackageKey, &crate::model::Licenses> = HashMap::new();
+    for component in known.iter().filter(|c| !c.licenses.is_empty()) {
+        licensed
+            .entry(package_key(component))
+            .or_insert(&component.licenses);
+    }
+    for component in components.iter_mut() {
+        let Some(licenses) = licensed.get(&package_key(component)) else {
+            continue;
+        };
+        if component.licenses.declared.is_none() {
+            component.licenses.declared.clone_from(&licenses.declared);
+        }
+        if component.licenses.concluded.is_none() {
+            component.licenses.concluded.clone_from(&licenses.concluded);
+        }
+    }
+}
+
+/// A package version as its ecosystem compares names.
+type PackageKey = (Ecosystem, String, Option<String>);
+
+fn package_key(component: &Component) -> PackageKey {
+    let package = &component.package;
+    (
+        package.ecosystem.clone(),
+        package.ecosystem.normalize_name(&package.name),
+        package.version.as_deref().map(|v| v.trim().to_owned()),
+    )
 }
 
 /// Whose inventory: what the default branch declares, or what a deployment runs.

@@ -102,6 +102,8 @@ impl VersionRange {
         };
         self.bounds.iter().all(|(operator, bound)| {
             match (operator, versions::compare(ecosystem, version, bound)) {
+                // A version the ordering cannot read still equals itself (`dev-main`).
+                (Operator::Equal, None) => version.trim() == bound,
                 (_, None) => false,
                 (Operator::Less, Some(o)) => o == Ordering::Less,
                 (Operator::LessOrEqual, Some(o)) => o != Ordering::Greater,
@@ -166,6 +168,9 @@ mod tests {
         assert!(every.is_every() && every.contains(&npm, None));
         assert_eq!(every, VersionRange::every());
         assert_eq!(exact.to_string(), "=3.3.6");
+        let branch = VersionRange::parse("=dev-main").unwrap();
+        assert!(branch.contains(&Ecosystem::Packagist, Some("dev-main")));
+        assert!(!branch.contains(&Ecosystem::Packagist, Some("dev-next")));
     }
 
     #[test]

@@ -577,6 +577,7 @@ mod tests {
             previous_ids: previous.iter().map(|p| FindingId((*p).into())).collect(),
             introduced_unknown: None,
             snippet: None,
+            owner: None,
         }
     }
 

@@ -827,6 +827,39 @@ async fn a_baseline_records_the_default_branchs_inventory_read_through_the_forge
             .any(|f| f.finding.kind == crate::model::Kind::Api),
         "{findings:?}"
     );
+
+    // A change against that baseline judges its base once: the endpoint is still there, so
+    // it is existing, neither new nor fixed.
+    {
+        let mut state = forge.state.lock().unwrap();
+        state.reports.remove(BASE);
+        let at_base: Vec<(String, Vec<u8>)> = state
+            .files
+            .iter()
+            .filter(|((sha, _), _)| sha == BASE)
+            .map(|((_, path), bytes)| (path.clone(), bytes.clone()))
+            .collect();
+        for (path, bytes) in at_base {
+            state.files.insert((HEAD.into(), path), bytes);
+        }
+        state.reports.insert(
+            HEAD.into(),
+            vec![ReportFile {
+                name: "scans/semgrep.sarif".into(),
+                bytes: sarif(&[("app.py", 1)]),
+            }],
+        );
+    }
+    review::review(&context, &job()).await.unwrap();
+    let summary = forge.state.lock().unwrap().summaries[0].clone();
+    assert!(
+        summary.contains("| **fixed** | 0 | 0 | 0 | 0 | 0 |"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("| **existing** | 0 | 1 | 1 | 0 | 0 |"),
+        "{summary}"
+    );
 }
 
 #[tokio::test]

@@ -23,7 +23,7 @@ use crate::model::{ChangeSet, Finding, Intel, Review, Snapshot};
 use crate::report::{self, Limit, budget::CUT_NOTE};
 use crate::review::{self as engine, Ingested, ReviewError};
 use crate::store::{
-    Accepted, DeliveryId, Job, JobKind, NewDelivery, NewJob, ProjectId, Store, StoreError,
+    Accepted, DeliveryId, Job, JobKind, NewDelivery, NewJob, ProjectId, Replace, Store, StoreError,
 };
 use crate::triage::TriageBook;
 
@@ -197,7 +197,8 @@ pub(super) async fn review_one(
         (change.head_sha.as_str(), head_config),
         (change.merge_base.as_str(), base_config),
     ];
-    let (outcome, diff) = run_engine(context, change, diff, configs, ingested, triage).await?;
+    let (outcome, diff) =
+        run_engine(context, change, diff, configs, ingested, triage, false).await?;
     let review = outcome.review;
     context
         .store
@@ -341,6 +342,7 @@ async fn run_engine(
     configs: [(&str, Option<Vec<u8>>); 2],
     ingested: Ingested,
     triage: TriageBook,
+    read_inventory: bool,
 ) -> Result<(engine::Outcome, ChangeSet), JobError> {
     let repo = ForgeRepo::new(
         context.forge.clone(),
@@ -364,6 +366,7 @@ async fn run_engine(
     let request = engine::Request {
         repo: Default::default(),
         deployed,
+        read_inventory,
         base: change.merge_base.clone(),
         head: change.head_sha.clone(),
         base_reports: Vec::new(),
@@ -566,6 +569,7 @@ pub async fn baseline(context: &Context<'_>, job: &Job) -> Result<Outcome, JobEr
         configs,
         ingested,
         TriageBook::default(),
+        true,
     )
     .await?;
     context
@@ -584,6 +588,7 @@ pub async fn baseline(context: &Context<'_>, job: &Job) -> Result<Outcome, JobEr
             &head,
             now,
             &inventory.components,
+            Replace::Everything,
         )
         .await?;
     context

@@ -210,6 +210,12 @@ pub struct ReviewedFinding {
     /// findings must not hold 100,000 copies of code. Never set for a secret.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub snippet: Option<Box<str>>,
+    /// The owner it is counted for (`@org/team`, else `@user` or an email): from the
+    /// `CODEOWNERS` file at its introducing commit, or at head when none is known. `None`
+    /// when the file names nobody for its path, it has no path, or the repository was not
+    /// read (reports uploaded alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
 }
 
 impl ReviewedFinding {

@@ -871,6 +871,7 @@ pub(super) mod tests {
             changed: false,
             previous_ids: Vec::new(),
             snippet: None,
+            owner: None,
         }
     }
 

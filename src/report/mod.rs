@@ -5,6 +5,8 @@
 //! name) and, in comments, its hidden marker; the markers' text never changes.
 
 pub mod budget;
+pub mod charts;
+pub mod dashboard;
 mod json;
 mod links;
 mod markdown;
@@ -38,6 +40,9 @@ pub enum RenderError {
     Json(#[from] serde_json::Error),
     #[error("writing: {0}")]
     Io(#[from] std::io::Error),
+    /// A page of something that does not exist (a repository the org does not have).
+    #[error("no such {0}")]
+    NotFound(String),
 }
 
 /// How a format renders, where it has a choice.

@@ -1,6 +1,7 @@
 //! Renders an org summary ([`OrgSummary`]) for people (`markdown`: headline figures, SLA,
-//! grade with its reason, a table of the repositories and the hotspots) and spreadsheets
-//! (`csv`: one row for the org, then one per repository).
+//! grade with its reason, a table of the repositories, one of the owning teams and the
+//! hotspots) and spreadsheets (`csv`: one row for the org, one per repository, then one per
+//! team).
 //!
 //! The summary keeps its figures unrounded; rounding happens here: days and risk-days to
 //! two decimals in CSV (one for days in markdown), rates as fractions to four decimals in
@@ -11,10 +12,10 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, Timelike, Utc};
 
-use crate::history::{Hotspot, OpenCounts, OrgSummary, RepositorySummary};
+use crate::history::{Hotspot, OpenCounts, OrgSummary, RepositorySummary, TeamSummary};
 
 /// The CSV header, in column order.
-pub const CSV_HEADER: [&str; 22] = [
+pub const CSV_HEADER: [&str; 23] = [
     "repository",
     "grade",
     "grade_reason",
@@ -37,6 +38,8 @@ pub const CSV_HEADER: [&str; 22] = [
     "sla_breached_open",
     "sla_due_within_7_days",
     "sla_compliance",
+    // Set on the teams' rows only.
+    "team",
 ];
 
 /// The repository column of the org's row.
@@ -139,6 +142,26 @@ pub fn markdown(summary: &OrgSummary) -> String {
         out.push('\n');
     }
 
+    out.push_str("## Teams\n\n");
+    if summary.teams.is_empty() {
+        out.push_str("No team has findings.\n\n");
+    } else {
+        out.push_str("| Team | Open | Introduced | Fixed | Mean time to remediate |\n");
+        out.push_str("|---|---:|---:|---:|---:|\n");
+        for t in &summary.teams {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                cell(&t.team),
+                t.open,
+                t.introduced,
+                t.fixed,
+                days_text(t.mttr_days)
+            );
+        }
+        out.push('\n');
+    }
+
     out.push_str("## Hotspots\n\n");
     if summary.hotspots.is_empty() {
         out.push_str("No open finding has a known upgrade.\n");
@@ -170,7 +193,9 @@ fn hotspot_line(h: &Hotspot) -> String {
 }
 
 /// The summary as CSV: [`CSV_HEADER`], the org's row (repository [`ORG_ROW`]), then one row
-/// per repository in the summary's order, leaving the org-only columns empty.
+/// per repository in the summary's order, leaving the org-only columns empty, then one row
+/// per team (repository [`ORG_ROW`], `team` set) with `open_total`, `new` (the findings it
+/// introduced), `fixed` and `mttr_days`.
 pub fn csv(summary: &OrgSummary) -> String {
     let mut rows: Vec<Vec<String>> = Vec::with_capacity(summary.repositories.len() + 1);
     let mut org = leading_columns(
@@ -193,9 +218,11 @@ pub fn csv(summary: &OrgSummary) -> String {
         summary.sla.breached_open.to_string(),
         summary.sla.due_within_7_days.to_string(),
         decimals(summary.sla.compliance, 4),
+        String::new(),
     ]);
     rows.push(org);
     rows.extend(summary.repositories.iter().map(repository_row));
+    rows.extend(summary.teams.iter().map(team_row));
 
     // Writing to memory cannot fail (no I/O) and every field is a `String`, so the bytes
     // are UTF-8: the empty fallback is never taken.
@@ -221,6 +248,22 @@ fn repository_row(r: &RepositorySummary) -> Vec<String> {
         r.risk_days,
     );
     row.resize(CSV_HEADER.len(), String::new());
+    row
+}
+
+fn team_row(t: &TeamSummary) -> Vec<String> {
+    let mut row = vec![String::new(); CSV_HEADER.len()];
+    let mut set = |column: &str, value: String| {
+        if let Some(i) = CSV_HEADER.iter().position(|c| *c == column) {
+            row[i] = value;
+        }
+    };
+    set("repository", ORG_ROW.to_owned());
+    set("open_total", t.open.to_string());
+    set("new", t.introduced.to_string());
+    set("fixed", t.fixed.to_string());
+    set("mttr_days", decimals(t.mttr_days, 2));
+    set("team", t.team.clone());
     row
 }
 
@@ -371,6 +414,22 @@ mod tests {
                 advisories: 12,
                 kev: 3,
             }],
+            teams: vec![
+                TeamSummary {
+                    team: "@acme/api".into(),
+                    open: 4,
+                    introduced: 3,
+                    fixed: 2,
+                    mttr_days: Some(6.5),
+                },
+                TeamSummary {
+                    team: "unowned".into(),
+                    open: 2,
+                    introduced: 1,
+                    fixed: 1,
+                    mttr_days: None,
+                },
+            ],
         }
     }
 
@@ -411,6 +470,14 @@ mod tests {
             ),
             "{text}"
         );
+        assert!(
+            text.contains(
+                "## Teams\n\n| Team | Open | Introduced | Fixed | Mean time to remediate |\n\
+                 |---|---:|---:|---:|---:|\n| @acme/api | 4 | 3 | 2 | 6.5 days |\n\
+                 | unowned | 2 | 1 | 1 | — |\n"
+            ),
+            "{text}"
+        );
         let api = text.find("| acme/api |").unwrap();
         let shop = text.find("| acme/shop |").unwrap();
         assert!(api < shop, "repositories keep the summary's order");
@@ -421,6 +488,7 @@ mod tests {
         let mut empty = summary();
         empty.repositories.clear();
         empty.hotspots.clear();
+        empty.teams.clear();
         empty.mttr_days = None;
         empty.sla.compliance = None;
         let text = markdown(&empty);
@@ -472,13 +540,13 @@ mod tests {
             "repository,grade,grade_reason,open_critical,open_high,open_medium,open_low,\
              open_info,open_total,risk_days,new,reintroduced,fixed,dismissed,accepted,\
              mttr_days,ttr_p50_days,ttr_p90_days,net_resolve_rate,sla_breached_open,\
-             sla_due_within_7_days,sla_compliance\n"
+             sla_due_within_7_days,sla_compliance,team\n"
         ));
         let rows: Vec<Vec<String>> = reader
             .records()
             .map(|r| r.unwrap().iter().map(str::to_owned).collect())
             .collect();
-        assert_eq!(rows.len(), 3);
+        assert_eq!(rows.len(), 5);
         assert_eq!(
             rows[0],
             [
@@ -504,6 +572,7 @@ mod tests {
                 "1",
                 "2",
                 "0.6667",
+                "",
             ]
         );
         assert_eq!(rows[1][0], "acme/api");
@@ -532,7 +601,19 @@ mod tests {
                 "",
                 "",
                 "",
+                "",
             ]
         );
+        let column = |name: &str| CSV_HEADER.iter().position(|c| *c == name).unwrap();
+        let team = &rows[3];
+        assert_eq!(team[column("repository")], ORG_ROW);
+        assert_eq!(team[column("team")], "@acme/api");
+        assert_eq!(team[column("open_total")], "4");
+        assert_eq!(team[column("new")], "3");
+        assert_eq!(team[column("fixed")], "2");
+        assert_eq!(team[column("mttr_days")], "6.50");
+        assert_eq!(team[column("grade")], "");
+        assert_eq!(rows[4][column("team")], "unowned");
+        assert_eq!(rows[4][column("mttr_days")], "");
     }
 }

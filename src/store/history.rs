@@ -339,7 +339,7 @@ macro_rules! impl_branch_db {
                          severity, rule, title, tools, advisories, path, line, ecosystem, \
                          package, version, fix_version, risk_score, first_detected_at, \
                          first_detected_commit, last_seen_at, last_seen_commit, \
-                         introduced_commit, introduced_author, cwes) ",
+                         introduced_commit, introduced_author, cwes, owner) ",
                     );
                     upsert.push_values(chunk, |mut row, c| {
                         let f = &c.finding.finding;
@@ -381,7 +381,8 @@ macro_rules! impl_branch_db {
                                     .as_ref()
                                     .map(|by| by.author.clone()),
                             )
-                            .push_bind(c.cwes.clone());
+                            .push_bind(c.cwes.clone())
+                            .push_bind(c.finding.owner.clone());
                     });
                     upsert.push(
                         " ON CONFLICT (project_id, finding_id) DO UPDATE SET \
@@ -398,7 +399,12 @@ macro_rules! impl_branch_db {
                          introduced_commit = COALESCE(excluded.introduced_commit, \
                              branch_findings.introduced_commit), \
                          introduced_author = COALESCE(excluded.introduced_author, \
-                             branch_findings.introduced_author)",
+                             branch_findings.introduced_author), \
+                         owner = CASE WHEN excluded.introduced_commit IS NOT NULL \
+                             THEN excluded.owner \
+                             WHEN branch_findings.introduced_commit IS NOT NULL \
+                             THEN branch_findings.owner \
+                             ELSE COALESCE(branch_findings.owner, excluded.owner) END",
                     );
                     upsert.build().execute(&mut **tx).await?;
                 }
@@ -506,6 +512,7 @@ impl Store {
             package: Option<String>,
             fix_version: Option<String>,
             risk_score: i32,
+            owner: Option<String>,
         }
         #[derive(sqlx::FromRow)]
         struct Event {
@@ -521,7 +528,7 @@ impl Store {
             with_pool!(self, |pool| {
                 let rows = sqlx::query_as(
                     "SELECT f.project_id, p.repository, f.finding_id, f.kind, f.rule, f.tools, \
-                     f.advisories, f.ecosystem, f.package, f.fix_version, f.risk_score \
+                     f.advisories, f.ecosystem, f.package, f.fix_version, f.risk_score, f.owner \
                      FROM branch_findings f JOIN projects p ON p.id = f.project_id \
                      WHERE p.org = $1 AND ($2 IS NULL OR p.repository = $2)",
                 )
@@ -576,6 +583,7 @@ impl Store {
                 kev: advisories.iter().any(|id| kev.contains(id)),
                 advisories,
                 upgrade,
+                owner: row.owner,
                 events: Vec::new(),
             };
             by_finding.insert((row.project_id, row.finding_id), history);

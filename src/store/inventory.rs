@@ -4,7 +4,7 @@
 //! seen at (its version included), which the component search reports as the introducing
 //! commit.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -13,6 +13,31 @@ use super::{BeginWrite, ProjectId, Store, StoreError, with_pool};
 use crate::inventory::openapi::{ApiDocument, Security};
 use crate::inventory::{Deployed, Target};
 use crate::model::{Component, ComponentScope, Ecosystem, Licenses, Package};
+
+/// A stored component's purl, manifest, first commit and time, and latest observation.
+type EarlierRow = (String, String, String, DateTime<Utc>, DateTime<Utc>);
+
+/// Which rows of a target a scan replaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replace {
+    /// Every row: the scan read the whole repository.
+    Everything,
+    /// The rows of the manifests, reports or images the scan's components name.
+    Manifests,
+}
+
+/// The package URL without version that names a component's package in searches: derived
+/// from the package (so `pkg:npm/@babel/core`, `pkg:npm/%40babel/core` and a report's
+/// qualifiers all give one spelling), else the component's own without its version.
+pub fn package_purl(component: &Component) -> String {
+    Package {
+        version: None,
+        manifest: None,
+        ..component.package.clone()
+    }
+    .purl()
+    .unwrap_or_else(|| component.versionless_purl().to_owned())
+}
 
 /// A component as stored, with where it is and since when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -39,6 +64,26 @@ pub struct ComponentQuery {
     pub license_contains: Option<String>,
     pub repository: Option<String>,
     pub target: Option<Target>,
+    pub scope: Option<ComponentScope>,
+    /// Resume after this row key (`repository, target, purl, manifest`), in byte order.
+    pub after: Option<ComponentKey>,
+    /// At most this many rows.
+    pub limit: Option<u32>,
+}
+
+/// The key that orders components (by bytes, on both databases): repository, target,
+/// package URL, manifest.
+pub type ComponentKey = (String, String, String, String);
+
+impl ComponentRow {
+    pub fn key(&self) -> ComponentKey {
+        (
+            self.repository.clone(),
+            self.target.as_str().to_owned(),
+            self.component.purl.clone(),
+            self.component.package.manifest.clone().unwrap_or_default(),
+        )
+    }
 }
 
 /// One operation of an OpenAPI document on a default branch.
@@ -143,9 +188,14 @@ const COMPONENT_COLUMNS: &str = "p.repository, c.target, c.purl, c.manifest, c.e
      c.first_seen_commit, c.first_seen_at, c.commit_sha, c.observed_at";
 
 impl Store {
-    /// Replaces `target`'s components of `project` with `components`, as seen at `commit`
-    /// at `at`. A component already there (same package URL, version included, and
-    /// manifest) keeps when it was first seen. Returns how many rows were written.
+    /// Records `components` as `target`'s of `project`, as seen at `commit` at `at`.
+    /// [`Replace::Everything`] replaces every row of the target (a full read of the
+    /// repository); [`Replace::Manifests`] only the rows of the manifests (or reports, or
+    /// images) `components` name, so that one image's scan leaves another's rows, and a
+    /// report about one lockfile leaves the others. A component already there (same package
+    /// URL, version included, and manifest) keeps when it was first seen. A scan older than
+    /// the rows it would replace is refused ([`StoreError::StaleInventory`]): a delayed job
+    /// must not roll a deployment back. Returns how many rows were written.
     pub async fn replace_components(
         &self,
         project: ProjectId,
@@ -153,6 +203,7 @@ impl Store {
         commit: &str,
         at: DateTime<Utc>,
         components: &[Component],
+        replace: Replace,
     ) -> Result<usize, StoreError> {
         // One row per package URL and manifest: the first listed wins.
         let mut unique: HashMap<(&str, &str), &Component> = HashMap::new();
@@ -164,25 +215,68 @@ impl Store {
         }
         let mut rows: Vec<(&(&str, &str), &&Component)> = unique.iter().collect();
         rows.sort_by_key(|(key, _)| **key);
-        with_pool!(self, |pool| {
+        let manifests: BTreeSet<&str> = rows.iter().map(|((_, manifest), _)| *manifest).collect();
+        with_pool!(self, |pool, pg| {
             let mut tx = pool.begin_write().await?;
-            let earlier: Vec<(String, String, String, DateTime<Utc>)> = sqlx::query_as(
-                "SELECT purl, manifest, first_seen_commit, first_seen_at FROM components \
-                 WHERE project_id = $1 AND target = $2",
+            if pg {
+                // Writers of one project's inventory take turns (SQLite's write lock does
+                // this by itself): two concurrent scans must not interleave their rows.
+                sqlx::query("SELECT id FROM projects WHERE id = $1 FOR UPDATE")
+                    .bind(project)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let earlier: Vec<EarlierRow> = sqlx::query_as(
+                "SELECT purl, manifest, first_seen_commit, first_seen_at, observed_at \
+                     FROM components WHERE project_id = $1 AND target = $2",
             )
             .bind(project)
             .bind(target.as_str())
             .fetch_all(&mut *tx)
             .await?;
+            let replaced = |manifest: &str| match replace {
+                Replace::Everything => true,
+                Replace::Manifests => manifests.contains(manifest),
+            };
+            if let Some(latest) = earlier
+                .iter()
+                .filter(|row| replaced(&row.1))
+                .map(|row| row.4)
+                .max()
+                .filter(|latest| *latest > at)
+            {
+                return Err(StoreError::StaleInventory {
+                    target,
+                    observed_at: at,
+                    latest,
+                });
+            }
             let first_seen: HashMap<(String, String), (String, DateTime<Utc>)> = earlier
                 .into_iter()
-                .map(|(purl, manifest, commit, at)| ((purl, manifest), (commit, at)))
+                .map(|(purl, manifest, commit, at, _)| ((purl, manifest), (commit, at)))
                 .collect();
-            sqlx::query("DELETE FROM components WHERE project_id = $1 AND target = $2")
-                .bind(project)
-                .bind(target.as_str())
-                .execute(&mut *tx)
-                .await?;
+            match replace {
+                Replace::Everything => {
+                    sqlx::query("DELETE FROM components WHERE project_id = $1 AND target = $2")
+                        .bind(project)
+                        .bind(target.as_str())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                Replace::Manifests => {
+                    for manifest in &manifests {
+                        sqlx::query(
+                            "DELETE FROM components \
+                             WHERE project_id = $1 AND target = $2 AND manifest = $3",
+                        )
+                        .bind(project)
+                        .bind(target.as_str())
+                        .bind(*manifest)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                }
+            }
             for ((purl, manifest), component) in &rows {
                 let (first_commit, first_at) = first_seen
                     .get(&(purl.to_string(), manifest.to_string()))
@@ -200,7 +294,7 @@ impl Store {
                 .bind(project)
                 .bind(target.as_str())
                 .bind(*purl)
-                .bind(component.versionless_purl())
+                .bind(package_purl(component))
                 .bind(*manifest)
                 .bind(package.ecosystem.as_str())
                 .bind(&package.name)
@@ -230,7 +324,10 @@ impl Store {
         &self,
         query: &ComponentQuery,
     ) -> Result<Vec<ComponentRow>, StoreError> {
-        let rows: Vec<StoredComponent> = with_pool!(self, |pool| {
+        let rows: Vec<StoredComponent> = with_pool!(self, |pool, pg| {
+            // Byte order on both: PostgreSQL's collation would order `a-z` and `ab` unlike
+            // SQLite and unlike the cursor's comparison.
+            let bytes = if pg { " COLLATE \"C\"" } else { "" };
             let mut sql = sqlx::QueryBuilder::new(format!(
                 "SELECT {COMPONENT_COLUMNS} FROM components c \
                  JOIN projects p ON p.id = c.project_id WHERE p.org = "
@@ -254,7 +351,26 @@ impl Store {
                     .push_bind(pattern)
                     .push(")");
             }
-            sql.push(" ORDER BY p.repository, c.target, c.purl, c.manifest");
+            if let Some(scope) = query.scope {
+                sql.push(" AND c.scope = ").push_bind(scope.as_str());
+            }
+            let key =
+                format!("p.repository{bytes}, c.target{bytes}, c.purl{bytes}, c.manifest{bytes}");
+            if let Some((repository, target, purl, manifest)) = &query.after {
+                sql.push(format!(" AND ({key}) > ("))
+                    .push_bind(repository.clone())
+                    .push(", ")
+                    .push_bind(target.clone())
+                    .push(", ")
+                    .push_bind(purl.clone())
+                    .push(", ")
+                    .push_bind(manifest.clone())
+                    .push(")");
+            }
+            sql.push(format!(" ORDER BY {key}"));
+            if let Some(limit) = query.limit {
+                sql.push(" LIMIT ").push_bind(i64::from(limit));
+            }
             sql.build_query_as().fetch_all(pool).await
         })?;
         rows.into_iter().map(component_row).collect()

@@ -40,7 +40,9 @@ pub use findings::org_of;
 pub use history::{
     BranchFinding, BranchStatus, FindingQuery, JsonList, OutOfOrder, ScanCounts, StatusFilter,
 };
-pub use inventory::{ComponentQuery, ComponentRow, EndpointRow, ServerRow};
+pub use inventory::{
+    ComponentKey, ComponentQuery, ComponentRow, EndpointRow, Replace, ServerRow, package_purl,
+};
 pub use retention::Pruned;
 pub use sessions::{NewSession, SessionRow};
 pub use tokens::{AuditEntry, TokenId, TokenRow};
@@ -87,6 +89,15 @@ pub enum StoreError {
     NotHeld { job: JobId, worker: String },
     #[error(transparent)]
     OutOfOrder(#[from] OutOfOrder),
+    /// An inventory scan observed before the rows it would replace.
+    #[error(
+        "observed_at {observed_at} is before the latest {target} inventory of this repository ({latest}); a later scan is already recorded"
+    )]
+    StaleInventory {
+        target: crate::inventory::Target,
+        observed_at: DateTime<Utc>,
+        latest: DateTime<Utc>,
+    },
 }
 
 /// A connection pool of either database.

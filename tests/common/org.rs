@@ -271,6 +271,39 @@ pub fn upload_to_branch(
     observed_at: &str,
     reports: &[&Path],
 ) -> Run {
+    let scanned = match branch {
+        Some(branch) => Scanned::Branch(branch),
+        None => Scanned::DefaultBranch,
+    };
+    upload(
+        server,
+        token,
+        repository,
+        commit,
+        scanned,
+        Some(observed_at),
+        reports,
+    )
+}
+
+/// What an upload is a scan of.
+pub enum Scanned<'a> {
+    DefaultBranch,
+    Branch(&'a str),
+    /// A deployment (`--environment`) of `main`.
+    Deployment(&'a str),
+}
+
+/// `posture upload` of `reports` as `token`, a scan of what `scanned` says.
+pub fn upload(
+    server: &Server,
+    token: &str,
+    repository: &str,
+    commit: &str,
+    scanned: Scanned,
+    observed_at: Option<&str>,
+    reports: &[&Path],
+) -> Run {
     let mut args = vec![
         "upload".to_owned(),
         "--server".into(),
@@ -280,12 +313,16 @@ pub fn upload_to_branch(
         "--commit".into(),
         commit.into(),
         "--branch".into(),
-        branch.unwrap_or("main").into(),
-        "--observed-at".into(),
-        observed_at.into(),
     ];
-    if branch.is_none() {
-        args.push("--default-branch".into());
+    match scanned {
+        Scanned::DefaultBranch => args.extend(["main".into(), "--default-branch".into()]),
+        Scanned::Branch(branch) => args.push(branch.into()),
+        Scanned::Deployment(environment) => {
+            args.extend(["main".into(), "--environment".into(), environment.into()])
+        }
+    }
+    if let Some(time) = observed_at {
+        args.extend(["--observed-at".into(), time.into()]);
     }
     args.extend(reports.iter().map(|p| p.display().to_string()));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();

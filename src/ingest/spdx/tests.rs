@@ -76,6 +76,7 @@ const GITHUB_EXPORT: &str = r#"{
     {"spdxElementId": "SPDXRef-npm-express-4.18.2-aaaaaa", "relatedSpdxElement": "SPDXRef-npm-qs-6.11.0-bbbbbb", "relationshipType": "DEPENDS_ON"},
     {"spdxElementId": "SPDXRef-github-acme-shop-main-1fcc87", "relatedSpdxElement": "SPDXRef-pypi-sphinx-autobuild-7b26ed", "relationshipType": "DEPENDS_ON"},
     {"spdxElementId": "SPDXRef-npm-jest-29.7.0-cccccc", "relatedSpdxElement": "SPDXRef-github-acme-shop-main-1fcc87", "relationshipType": "DEV_DEPENDENCY_OF"},
+    {"spdxElementId": "SPDXRef-npm-express-4.18.2-aaaaaa", "relatedSpdxElement": "SPDXRef-github-acme-shop-main-1fcc87", "relationshipType": "DEV_DEPENDENCY_OF"},
     {"spdxElementId": "SPDXRef-DOCUMENT", "relatedSpdxElement": "SPDXRef-github-acme-shop-main-1fcc87", "relationshipType": "DESCRIBES"}
   ]
 }"#;
@@ -91,7 +92,7 @@ fn direct_and_transitive_from_the_relationships() {
         vec![
             "pkg:npm/express@4.18.2",
             "pkg:npm/qs@6.11.0",
-            "pkg:pypi/sphinx-autobuild",
+            "pkg:pypi/sphinx-autobuild@2024.2.4",
             "pkg:npm/jest@29.7.0"
         ],
         "the described repository is not a component"
@@ -100,6 +101,11 @@ fn direct_and_transitive_from_the_relationships() {
         panic!("four components")
     };
     assert_eq!(express.direct, Some(true));
+    assert_eq!(
+        express.scope,
+        ComponentScope::Runtime,
+        "a runtime dependency that is also a dev one runs"
+    );
     assert_eq!(express.licenses.concluded.as_deref(), Some("MIT"));
     assert_eq!(express.licenses.declared, None);
     assert_eq!(qs.direct, Some(false), "only express depends on it");
@@ -108,6 +114,10 @@ fn direct_and_transitive_from_the_relationships() {
         sphinx.package.version.as_deref(),
         Some("2024.2.4"),
         "versionInfo when the package URL has none"
+    );
+    assert_eq!(
+        sphinx.purl, "pkg:pypi/sphinx-autobuild@2024.2.4",
+        "and the package URL names it"
     );
     assert_eq!(jest.scope, ComponentScope::Dev);
     assert_eq!(jest.direct, Some(true));

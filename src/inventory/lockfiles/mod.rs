@@ -711,12 +711,20 @@ struct LineIndex<'a> {
     text: &'a str,
     lines: Vec<&'a str>,
     by_name: HashMap<&'a str, Vec<usize>>,
+    /// Lines the lookups may still read ([`LineIndex::LINE_BUDGET`]).
+    budget: std::cell::Cell<usize>,
 }
 
 impl<'a> LineIndex<'a> {
     /// How many lines below a line naming a package its version may be (npm puts it first
     /// in the entry, old Poetry locks after three other keys).
     const WINDOW: usize = 16;
+    /// The most lines naming one package a lookup reads (real lockfiles name a package on a
+    /// few dozen lines at most).
+    const MAX_CANDIDATES: usize = 256;
+    /// Lines all the lookups of one file may read: a real lockfile of 10,000 packages needs
+    /// well under a tenth of it.
+    const LINE_BUDGET: usize = 50_000_000;
 
     fn new(text: &'a str) -> LineIndex<'a> {
         let lines: Vec<&str> = text.lines().collect();
@@ -749,6 +757,7 @@ impl<'a> LineIndex<'a> {
             text,
             lines,
             by_name,
+            budget: std::cell::Cell::new(Self::LINE_BUDGET),
         }
     }
 
@@ -763,6 +772,33 @@ impl<'a> LineIndex<'a> {
     ) -> Option<u32> {
         let Some(candidates) = self.by_name.get(name) else {
             return find_declaration(path, self.text, ecosystem, name, version).map(|d| d.line);
+        };
+        // A name on very many lines (a hostile lockfile nesting one package thousands of
+        // times) is looked at only where its version is written near it: otherwise every
+        // lookup would read every copy, quadratic in the copies.
+        // And a file's lookups together read a bounded number of lines: past that, packages
+        // keep no line rather than hold the review.
+        let cost = candidates.len().saturating_mul(Self::WINDOW);
+        if cost > self.budget.get() {
+            return None;
+        }
+        self.budget.set(self.budget.get() - cost);
+        let near_version: Vec<usize>;
+        let candidates = if candidates.len() > Self::MAX_CANDIDATES {
+            near_version = candidates
+                .iter()
+                .copied()
+                .filter(|&start| {
+                    let end = (start + Self::WINDOW).min(self.lines.len());
+                    self.lines[start..end]
+                        .iter()
+                        .any(|line| line.contains(version))
+                })
+                .take(Self::MAX_CANDIDATES)
+                .collect();
+            &near_version
+        } else {
+            candidates
         };
         let mut excerpt = String::new();
         let mut origin: Vec<usize> = Vec::new();

@@ -4,7 +4,7 @@
 
 use std::rc::Rc;
 
-use super::sensitive::sensitive_fields;
+use super::sensitive::{DOCUMENT_VISITS, sensitive_fields};
 use super::server::is_public;
 use super::tree::{Node, Position, follow};
 use super::{ApiDocument, ApiError, Endpoint, HttpMethod, Security, Server};
@@ -96,6 +96,7 @@ pub fn read(file: &str, root: &Rc<Node>) -> Result<Option<ApiDocument>, ApiError
         None => None,
     };
     let mut endpoints = Vec::new();
+    let mut budget = DOCUMENT_VISITS;
     if let Some(paths) = root.get("paths") {
         let entries = paths.entries().ok_or_else(|| {
             invalid(
@@ -108,7 +109,15 @@ pub fn read(file: &str, root: &Rc<Node>) -> Result<Option<ApiDocument>, ApiError
             let Some(path) = entry.key.as_deref().filter(|k| !k.starts_with("x-")) else {
                 continue;
             };
-            endpoints.extend(operations(file, root, spec, path, &entry.value, &global)?);
+            endpoints.extend(operations(
+                file,
+                root,
+                spec,
+                path,
+                &entry.value,
+                &global,
+                &mut budget,
+            )?);
         }
     }
     Ok(Some(ApiDocument {
@@ -127,6 +136,7 @@ fn operations(
     path: &str,
     item: &Rc<Node>,
     global: &Option<Vec<Vec<String>>>,
+    budget: &mut usize,
 ) -> Result<Vec<Endpoint>, ApiError> {
     let item = follow(root, item);
     let Some(entries) = item.entries() else {
@@ -166,7 +176,7 @@ fn operations(
                 .and_then(|id| id.as_str())
                 .map(str::to_string),
             security: security(own.as_deref(), global.as_deref()),
-            sensitive_fields: sensitive_fields(root, &schemas),
+            sensitive_fields: sensitive_fields(root, &schemas, budget),
         });
     }
     Ok(endpoints)

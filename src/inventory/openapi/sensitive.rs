@@ -77,6 +77,10 @@ const MASKED: &[&str] = &["masked", "redacted", "obfuscated", "truncated"];
 
 /// How many schema nodes one endpoint's walk visits at most.
 const MAX_VISITS: usize = 50_000;
+/// How many schema nodes the walks of one document visit at most, together: schemas shared
+/// through `$ref` are walked again for every endpoint, so a hostile document of many
+/// operations over one large schema would cost operations × schema otherwise.
+pub const DOCUMENT_VISITS: usize = 1_000_000;
 
 /// Splits a property name into lower-case words.
 fn words(name: &str) -> Vec<String> {
@@ -131,6 +135,7 @@ pub fn looks_sensitive(name: &str) -> bool {
 pub fn sensitive_fields<'a>(
     document: &Rc<Node>,
     roots: impl IntoIterator<Item = &'a Rc<Node>>,
+    budget: &mut usize,
 ) -> Vec<String> {
     let mut stack: Vec<Rc<Node>> = roots.into_iter().cloned().collect();
     stack.reverse();
@@ -138,9 +143,13 @@ pub fn sensitive_fields<'a>(
     let mut found: Vec<String> = Vec::new();
     while let Some(node) = stack.pop() {
         let schema = follow(document, &node);
+        if *budget == 0 {
+            break;
+        }
         if !seen.insert(Rc::as_ptr(&schema)) || seen.len() > MAX_VISITS {
             continue;
         }
+        *budget -= 1;
         let mut next: Vec<Rc<Node>> = Vec::new();
         for keyword in ["allOf", "oneOf", "anyOf"] {
             if let Some(items) = schema.get(keyword).and_then(|n| n.items()) {
@@ -283,7 +292,16 @@ mod tests {
             "response: {$ref: '#/components/schemas/Session'}\n",
         ))
         .unwrap();
-        let fields = sensitive_fields(&root, [root.get("response").unwrap()]);
+        let response = root.get("response").unwrap();
+        let mut budget = DOCUMENT_VISITS;
+        let fields = sensitive_fields(&root, [response], &mut budget);
         assert_eq!(fields, ["access_token", "cardNumber", "ssn"]);
+        let spent = DOCUMENT_VISITS - budget;
+        assert!(spent > 3, "the walk is counted: {spent}");
+        // A document's budget spent, the walks stop (shared schemas are not walked forever).
+        let mut budget = 2;
+        let fields = sensitive_fields(&root, [response], &mut budget);
+        assert!(fields.len() < 3, "{fields:?}");
+        assert_eq!(budget, 0);
     }
 }

@@ -34,6 +34,7 @@ pub(super) fn reviewed(id: &str, status: Status, introduced: Option<&str>) -> Re
         changed: false,
         previous_ids: Vec::new(),
         snippet: None,
+        owner: None,
     }
 }
 

@@ -7,6 +7,7 @@ mod branch;
 mod budgets;
 mod history;
 mod intel;
+mod owners;
 mod queue;
 mod triage;
 
