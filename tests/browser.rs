@@ -72,7 +72,7 @@ async fn sign_in_read_the_dashboard_and_sign_out_in_chromium() {
 
     // The org's page shows the API's figure.
     let shown = client
-        .find(Locator::Css("[data-figure='open.total']"))
+        .find(Locator::Css("[data-figure='open-findings'] .value"))
         .await
         .unwrap()
         .text()
@@ -98,9 +98,11 @@ async fn sign_in_read_the_dashboard_and_sign_out_in_chromium() {
     client
         .wait()
         .at_most(PAGE_LOAD)
-        .for_url(&url("/orgs/acme/findings"))
+        .for_element(Locator::Css("table.findings"))
         .await
         .unwrap();
+    let here = client.current_url().await.unwrap();
+    assert_eq!(here.path(), "/orgs/acme/findings", "{here}");
     let rows = client.find_all(Locator::Css("tr.finding")).await.unwrap();
     assert_eq!(rows.len() as u64, open_total);
     browser::screenshot(&client, "3-findings").await;
@@ -129,7 +131,11 @@ async fn sign_in_read_the_dashboard_and_sign_out_in_chromium() {
 
     // Every page view was audited under the signed-in token's name.
     let audit = db.audit().await;
-    for action in ["GET /orgs/acme", "GET /orgs/acme/findings", "POST /logout"] {
+    for action in [
+        "GET /orgs/acme",
+        "GET /orgs/acme/findings?status=open",
+        "POST /logout",
+    ] {
         assert!(
             audit.iter().any(|a| a.0 == reader.actor && a.2 == action),
             "{action} in {audit:?}"

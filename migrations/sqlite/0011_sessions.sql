@@ -2,7 +2,7 @@
 -- random id (the cookie `posture_session`), never the id itself. Who signed in (`actor`),
 -- how (`token` now; `github`, `gitlab`, `oidc` later), the orgs it reads (comma-separated,
 -- lower-case) and with which scopes, and when it ends. Keep it in step with
--- ../postgres/0010_sessions.sql.
+-- ../postgres/0011_sessions.sql.
 CREATE TABLE sessions (
     id           INTEGER PRIMARY KEY AUTOINCREMENT,
     session_hash TEXT NOT NULL UNIQUE,

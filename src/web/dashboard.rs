@@ -20,18 +20,13 @@ use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use super::WebState;
 use super::headers::{html, protect};
 use super::login::see_other;
-use super::pages::{self, Chrome};
+use super::pages;
 use crate::api::ApiError;
 use crate::api::access::{self, Caller, Scope, Unauthenticated};
 use crate::api::query::{FIGURE_PARAMS, Params};
 use crate::api::session;
-use crate::history::{self, OrgSummary};
-use crate::store::{BranchFinding, FindingQuery, StatusFilter};
-
-/// Findings a page lists at most (the CSV export has them all).
-const PAGE_FINDINGS: u32 = 500;
-/// Findings read from the database at a time for the export.
-const EXPORT_BATCH: u32 = 1000;
+use crate::report::RenderError;
+use crate::report::dashboard::{self, FindingsQuery, FindingsView, OrgView, Page, Session};
 
 /// Authenticates a page request (session cookie or bearer token), audits it, and redirects
 /// a browser without a live session to the sign-in page, coming back here after.
@@ -85,28 +80,27 @@ impl IntoResponse for PageError {
     }
 }
 
-/// The figures of `org` (of one `repository` of it, when given) for the query's period.
-async fn summary(
+/// The view of `org`'s pages for the query's period and filters (the API's parameters).
+async fn org_view(
     state: &WebState,
     org: &str,
-    repository: Option<String>,
+    caller: &Caller,
     raw: HashMap<String, String>,
-) -> Result<OrgSummary, ApiError> {
+) -> Result<OrgView, ApiError> {
     let params = Params::new(raw, &FIGURE_PARAMS)?;
     let window = params.window(Utc::now())?;
-    let mut filters = params.filters()?;
-    if repository.is_some() {
-        filters.repository = repository;
-    } else if let Some(repository) = &filters.repository {
+    let filters = params.filters()?;
+    if let Some(repository) = &filters.repository {
         known_repository(state, org, repository).await?;
     }
-    let findings = state
-        .api
-        .store
-        .org_history(org, filters.repository.as_deref(), window.as_of)
-        .await?;
-    let sla = state.api.settings.sla(org);
-    Ok(history::summarize(org, &findings, &window, &filters, sla))
+    let history = state.api.store.org_history(org, None, window.as_of).await?;
+    let sla = state.api.settings.sla(org).clone();
+    let mut view = OrgView::new(org, "", history, window, filters, sla);
+    if params.get("as_of").is_some() {
+        view = view.pinned();
+    }
+    view.session = session_of(caller);
+    Ok(view)
 }
 
 /// The repository as stored, when `org` has it; 404 otherwise.
@@ -125,11 +119,19 @@ async fn known_repository(
         .ok_or_else(ApiError::not_found)
 }
 
-fn chrome<'a>(org: &'a str, caller: &'a Caller, csrf: Option<&'a str>) -> Chrome<'a> {
-    Chrome {
-        org,
-        actor: &caller.actor,
-        csrf_token: csrf,
+/// The sign-out form's data for a caller signed in with a session.
+fn session_of(caller: &Caller) -> Option<Session> {
+    caller.csrf_token().map(|csrf_token| Session {
+        actor: caller.actor.clone(),
+        csrf_token,
+    })
+}
+
+fn rendered(page: Result<Page, RenderError>) -> Result<Response, PageError> {
+    match page {
+        Ok(page) => Ok(html(StatusCode::OK, page.html)),
+        Err(RenderError::NotFound(_)) => Err(PageError(ApiError::not_found())),
+        Err(error) => Err(PageError(ApiError::internal(&error))),
     }
 }
 
@@ -142,10 +144,8 @@ pub async fn org(
 ) -> Result<Response, PageError> {
     let org = caller.reach_org(&org)?;
     caller.require(Scope::Read)?;
-    let summary = summary(&state, &org, None, raw).await?;
-    let csrf = caller.csrf_token();
-    let page = pages::org_page(&summary, &chrome(&org, &caller, csrf.as_deref()));
-    Ok(html(StatusCode::OK, page))
+    let view = org_view(&state, &org, &caller, raw).await?;
+    rendered(dashboard::org_page(&view))
 }
 
 /// `GET /orgs/{org}/repos/{*name}`: `name` within the org (`shop` of `acme/shop`).
@@ -160,79 +160,34 @@ pub async fn repository(
     caller.reach_repository(&wanted)?;
     caller.require(Scope::Read)?;
     let repository = known_repository(&state, &org, &wanted).await?;
-    let summary = summary(&state, &org, Some(repository.clone()), raw).await?;
-    let csrf = caller.csrf_token();
-    let page = pages::repository_page(
-        &repository,
-        &summary,
-        &chrome(&org, &caller, csrf.as_deref()),
-    );
-    Ok(html(StatusCode::OK, page))
+    let view = org_view(&state, &org, &caller, raw).await?;
+    rendered(dashboard::repository_page(&view, &repository))
 }
 
-/// `GET /orgs/{org}/findings[?format=csv][&status=open|fixed|all][&repository=…]…`.
+/// `GET /orgs/{org}/findings?…` (the figures' links), `&format=csv` to export them.
 pub async fn findings(
     State(state): State<WebState>,
     Extension(caller): Extension<Caller>,
     Path(org): Path<String>,
-    Query(raw): Query<HashMap<String, String>>,
+    Query(raw): Query<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let org = caller.reach_org(&org)?;
     caller.require(Scope::Read)?;
-    let params = Params::new(
-        raw,
-        &["format", "status", "repository", "severity", "kind", "tool"],
-    )?;
-    let filters = params.filters()?;
-    if let Some(repository) = &filters.repository {
+    let csv = raw.iter().any(|(k, v)| k == "format" && v == "csv");
+    let query = FindingsQuery::parse(raw.into_iter().filter(|(k, _)| k != "format"))
+        .map_err(ApiError::bad_request)?;
+    if let Some(repository) = &query.filters.repository {
         known_repository(&state, &org, repository).await?;
     }
-    let status = params
-        .parse("status", |v| match v {
-            "open" => Ok(StatusFilter::Open),
-            "fixed" => Ok(StatusFilter::Fixed),
-            "all" => Ok(StatusFilter::All),
-            other => Err(format!(
-                "unknown status `{other}` (expected open, fixed or all)"
-            )),
-        })?
-        .unwrap_or_default();
-    let csv = params
-        .parse("format", |v| match v {
-            "html" => Ok(false),
-            "csv" => Ok(true),
-            other => Err(format!("unknown format `{other}` (expected html or csv)")),
-        })?
-        .unwrap_or(false);
-    let mut query = FindingQuery {
-        org: org.clone(),
-        status,
-        repository: filters.repository,
-        severity: filters.severity,
-        kind: filters.kind,
-        tool: filters.tool,
-        after: None,
-        limit: if csv { EXPORT_BATCH } else { PAGE_FINDINGS },
-    };
+    let now = Utc::now();
+    let history = state.api.store.org_history(&org, None, now).await?;
+    let sla = state.api.settings.sla(&org).clone();
+    let mut view = FindingsView::new(&org, "", &history, query, &sla, now);
+    view.session = session_of(&caller);
     if !csv {
-        let findings = state.api.store.branch_findings(&query).await?;
-        let csrf = caller.csrf_token();
-        let page = pages::findings_page(&org, &findings, &chrome(&org, &caller, csrf.as_deref()));
-        return Ok(html(StatusCode::OK, page));
+        return rendered(dashboard::findings_page(&view));
     }
-    let mut all: Vec<BranchFinding> = Vec::new();
-    loop {
-        let batch = state.api.store.branch_findings(&query).await?;
-        let full = batch.len() == EXPORT_BATCH as usize;
-        query.after = batch
-            .last()
-            .map(|last| (last.repository.clone(), last.finding_id.clone()));
-        all.extend(batch);
-        if !full {
-            break;
-        }
-    }
-    let body = crate::api::orgs::csv(&all)?;
+    let body = dashboard::findings_csv(&view).map_err(|e| ApiError::internal(&e))?;
     let mut response = ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response();
     let disposition = format!("attachment; filename=\"{org}-findings.csv\"");
     if let Ok(value) = HeaderValue::from_str(&disposition) {

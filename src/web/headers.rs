@@ -12,13 +12,14 @@ use sha2::{Digest, Sha256};
 
 use super::pages::STYLE;
 
-/// The policy: `style-src` allows posture's own stylesheets and the inline [`STYLE`] block
-/// (by its SHA-256), nothing else loads.
+/// The policy: `style-src` allows the inline style blocks of posture's pages (the sign-in
+/// page's [`STYLE`] and the dashboard's) by their SHA-256; nothing else loads.
 pub static CONTENT_SECURITY_POLICY: LazyLock<String> = LazyLock::new(|| {
     let digest = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(STYLE.as_bytes()));
     format!(
-        "default-src 'none'; style-src 'self' 'sha256-{digest}'; img-src 'self' data:; \
-         form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        "default-src 'none'; style-src 'sha256-{digest}' {}; img-src 'self' data:; \
+         form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        crate::report::dashboard::style_hash()
     )
 });
 
@@ -60,7 +61,7 @@ mod tests {
             .to_str()
             .unwrap();
         assert!(
-            csp.starts_with("default-src 'none'; style-src 'self' 'sha256-"),
+            csp.starts_with("default-src 'none'; style-src 'sha256-"),
             "{csp}"
         );
         assert!(csp.contains("frame-ancestors 'none'") && csp.contains("base-uri 'none'"));

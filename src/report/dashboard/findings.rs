@@ -305,6 +305,8 @@ pub struct FindingsView {
     /// The org's repositories and tools, for the filter bar.
     pub repositories: Vec<String>,
     pub tools: Vec<String>,
+    /// Who is signed in, for the sign-out form; `None` for a bearer caller.
+    pub session: Option<super::Session>,
 }
 
 impl FindingsView {
@@ -328,6 +330,7 @@ impl FindingsView {
             rows,
             repositories: super::view::repositories(history),
             tools: super::view::tools(history),
+            session: None,
         }
     }
 }

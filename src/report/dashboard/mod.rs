@@ -36,6 +36,15 @@ const FILTERS: &str = include_str!("../../../templates/dashboard/filters.hbs");
 const CHART: &str = include_str!("../../../templates/dashboard/chart.hbs");
 const TABLE: &str = include_str!("../../../templates/dashboard/table.hbs");
 
+/// The signed-in person a page shows, with the form that signs them out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Session {
+    /// As the audit log names them.
+    pub actor: String,
+    /// The session's CSRF token, posted by the sign-out form.
+    pub csrf_token: String,
+}
+
 /// A rendered page.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Page {
@@ -96,10 +105,11 @@ struct Layout<'a> {
     style: &'static str,
     csp: String,
     body: &'a str,
+    session: Option<&'a Session>,
 }
 
 /// Wraps `body` in the document.
-fn document(title: String, body: &str) -> Result<Page, RenderError> {
+fn document(title: String, body: &str, session: Option<&Session>) -> Result<Page, RenderError> {
     let html = registry()?.render(
         "layout",
         &Layout {
@@ -107,6 +117,7 @@ fn document(title: String, body: &str) -> Result<Page, RenderError> {
             style: STYLE,
             csp: meta_policy(),
             body,
+            session,
         },
     )?;
     Ok(Page { title, html })
@@ -115,7 +126,11 @@ fn document(title: String, body: &str) -> Result<Page, RenderError> {
 /// The org page.
 pub fn org_page(view: &OrgView) -> Result<Page, RenderError> {
     let body = registry()?.render("org", &view.context(None))?;
-    document(format!("{}: security posture", view.paths.org), &body)
+    document(
+        format!("{}: security posture", view.paths.org),
+        &body,
+        view.session.as_ref(),
+    )
 }
 
 /// One repository's page; [`RenderError::NotFound`] when the org has no such repository.
@@ -127,6 +142,7 @@ pub fn repository_page(view: &OrgView, repository: &str) -> Result<Page, RenderE
     document(
         format!("{repository}: security posture ({})", view.paths.org),
         &body,
+        view.session.as_ref(),
     )
 }
 
@@ -269,7 +285,11 @@ pub fn findings_page(view: &FindingsView) -> Result<Page, RenderError> {
         form,
     };
     let body = registry()?.render("findings", &context)?;
-    document(format!("Findings of {}", view.paths.org), &body)
+    document(
+        format!("Findings of {}", view.paths.org),
+        &body,
+        view.session.as_ref(),
+    )
 }
 
 #[cfg(test)]

@@ -35,6 +35,8 @@ pub struct OrgView {
     /// Links carry `as_of` (the page was asked for a past date); otherwise they read "now",
     /// so that a shared link stays current.
     pub pinned: bool,
+    /// Who is signed in, for the sign-out form; `None` for a file or a bearer caller.
+    pub session: Option<super::Session>,
 }
 
 impl OrgView {
@@ -76,6 +78,7 @@ impl OrgView {
             fixed,
             time_to_fix,
             pinned: false,
+            session: None,
         }
     }
 
@@ -109,6 +112,7 @@ impl OrgView {
             self.sla.clone(),
         );
         view.pinned = self.pinned;
+        view.session = self.session.clone();
         Some(view)
     }
 

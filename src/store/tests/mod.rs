@@ -167,7 +167,7 @@ async fn migrations_apply_twice() {
         db.store.ping().await.expect("ping");
         assert_eq!(
             count(&db.store, "_sqlx_migrations").await,
-            10,
+            11,
             "{}",
             db.name
         );
