@@ -2,21 +2,7 @@
 //! after the App is created, and the page of a failure. Plain HTML, no script; every value
 //! inserted is escaped for text and attributes alike. No page shows a secret.
 
-/// Escapes `text` for HTML text and double- or single-quoted attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::report::html::escape;
 
 /// What the setup page shows.
 pub struct SetupPage<'a> {

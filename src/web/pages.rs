@@ -10,21 +10,7 @@ table{border-collapse:collapse}td,th{border:1px solid #d0d7de;padding:.25rem .5r
 header{display:flex;gap:1rem;align-items:center;border-bottom:2px solid #0969da;margin-bottom:1rem}\
 .figure{font-size:1.5rem;font-weight:600}.error{color:#cf222e}";
 
-/// `text` safe inside HTML text and double-quoted attributes.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::report::html::escape;
 
 fn document(title: &str, body: &str) -> String {
     format!(

@@ -48,23 +48,7 @@ pub struct DataTable {
     pub rows: Vec<Vec<String>>,
 }
 
-/// XML/HTML text and attribute escaping.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            // Control characters are not allowed in XML 1.0.
-            c if c.is_control() && !matches!(c, '\n' | '\t') => out.push('\u{fffd}'),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use super::html::escape;
 
 /// A number for people: integers without decimals, others with one.
 pub fn number(value: f64) -> String {
