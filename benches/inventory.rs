@@ -7,7 +7,8 @@
 //! ```
 //!
 //! The lockfile is an npm lockfile v3 of N packages (default 5,000, the size of a large
-//! front-end application's), each depending on the next two, with licences drawn from the
+//! front-end application's), each depending on the next two (so chains run up to N/2 deep,
+//! far deeper than real ones: a worst case for chain handling), with licences drawn from the
 //! ones real registries carry; the policy is the README's example.
 
 use std::hint::black_box;
