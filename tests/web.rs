@@ -173,6 +173,8 @@ fn sha256(text: &str) -> String {
 async fn the_form_sign_in_sets_a_guarded_cookie_and_pages_carry_strict_headers() {
     let site = Site::new(Backend::Sqlite, &[]).await;
 
+    let door = site.get("/", None).await;
+    assert_eq!((door.status, door.header("location")), (303, "/login"));
     let login = site.get("/login", None).await;
     assert_eq!(login.status, 200);
     assert!(login.header("content-type").starts_with("text/html"));

@@ -110,6 +110,7 @@ pub async fn run_retention(store: Store, retain: Duration, mut shutdown: watch::
                 payloads = pruned.payloads,
                 jobs = pruned.jobs,
                 alerts = pruned.alerts,
+                sessions = pruned.sessions,
                 "pruned"
             ),
             Err(error) => warn!("cannot prune old deliveries and jobs: {error}"),

@@ -1,5 +1,7 @@
 //! Retention: webhook payloads, finished jobs and sent alert messages are kept for a while
-//! (to debug and to replay), then pruned. History, events, snapshots, triage and dead alert
+//! (to debug and to replay), then pruned; so are dashboard sessions that ended (expired or
+//! signed out) before the cutoff: they can never be used again, and the audit log keeps
+//! what they did. History, events, snapshots, triage and dead alert
 //! messages are kept.
 //!
 //! A delivery's row stays after its payload is cleared: its id is what makes a redelivery
@@ -18,6 +20,8 @@ pub struct Pruned {
     pub jobs: u64,
     /// Alert messages sent before the cutoff, deleted.
     pub alerts: u64,
+    /// Sessions that ended before the cutoff, deleted.
+    pub sessions: u64,
 }
 
 /// Jobs whose work is over: `done`, `not_configured` and `superseded`. Dead jobs stay until
@@ -54,14 +58,21 @@ impl Store {
             .execute(&mut *tx)
             .await?
             .rows_affected();
+            let sessions =
+                sqlx::query("DELETE FROM sessions WHERE expires_at < $1 OR revoked_at < $1")
+                    .bind(cutoff)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
             tx.commit().await?;
-            Ok::<_, StoreError>((payloads, jobs))
+            Ok::<_, StoreError>((payloads, jobs, sessions))
         })?;
         let alerts = self.prune_alert_messages(cutoff).await?;
         Ok(Pruned {
             payloads: pruned.0,
             jobs: pruned.1,
             alerts,
+            sessions: pruned.2,
         })
     }
 }

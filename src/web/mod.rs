@@ -52,6 +52,11 @@ pub fn router(api: ApiState, config: WebConfig) -> Router {
             dashboard::require_sign_in,
         ));
     Router::new()
+        // The dashboard's front door: a browser opening posture's address is asked to sign in.
+        .route(
+            "/",
+            get(|| async { headers::protect(login::see_other("/login")) }),
+        )
         .route("/login", get(login::form))
         .route("/login/token", post(login::token))
         .route("/logout", post(login::logout))

@@ -223,6 +223,17 @@ async fn sessions_are_found_by_hash_and_end_when_revoked_expired_or_their_token_
         assert!(store.revoke_token(token.id).await.unwrap());
         let live = store.session("live").await.unwrap().expect("stored");
         assert!(live.token_revoked && !live.live_at(now), "{}", db.name);
+
+        // Retention deletes the sessions that ended before its cutoff, and only those.
+        let pruned = store.prune(now - chrono::Duration::hours(1)).await.unwrap();
+        assert_eq!(
+            pruned.sessions, 0,
+            "{}: both ended within the hour",
+            db.name
+        );
+        let pruned = store.prune(now + chrono::Duration::hours(9)).await.unwrap();
+        assert_eq!(pruned.sessions, 2, "{}", db.name);
+        assert_eq!(store.session("old").await.unwrap(), None, "{}", db.name);
     }
 }
 
