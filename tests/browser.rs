@@ -56,13 +56,7 @@ async fn sign_in_read_the_dashboard_and_sign_out_in_chromium() {
     );
     field.send_keys(&reader.secret).await.unwrap();
     browser::screenshot(&client, "1-login").await;
-    client
-        .find(Locator::Css("#login button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&client, "#login button[type=submit]").await;
     client
         .wait()
         .at_most(PAGE_LOAD)
@@ -88,13 +82,7 @@ async fn sign_in_read_the_dashboard_and_sign_out_in_chromium() {
     browser::screenshot(&client, "2-org").await;
 
     // The findings page, by its link.
-    client
-        .find(Locator::Css("#findings-link"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&client, "#findings-link").await;
     client
         .wait()
         .at_most(PAGE_LOAD)
@@ -108,13 +96,7 @@ async fn sign_in_read_the_dashboard_and_sign_out_in_chromium() {
     browser::screenshot(&client, "3-findings").await;
 
     // Sign out: the pages send the browser back to the sign-in page.
-    client
-        .find(Locator::Css("#logout button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&client, "#logout button").await;
     client
         .wait()
         .at_most(PAGE_LOAD)
@@ -141,4 +123,15 @@ async fn sign_in_read_the_dashboard_and_sign_out_in_chromium() {
             "{action} in {audit:?}"
         );
     }
+}
+
+/// Clicks the element `css` finds.
+async fn click(client: &fantoccini::Client, css: &str) {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap();
 }

@@ -169,6 +169,14 @@ impl Caller {
         }
     }
 
+    /// [`Caller::reach_org`], then 403 without the `read` scope: what every figure, list
+    /// and page of an org asks first.
+    pub fn read_org(&self, org: &str) -> Result<String, ApiError> {
+        let org = self.reach_org(org)?;
+        self.require(Scope::Read)?;
+        Ok(org)
+    }
+
     /// Whether the caller may read (and, with the scope, upload to) a repository: 404
     /// otherwise.
     pub fn reach_repository(&self, repository: &str) -> Result<String, ApiError> {

@@ -44,8 +44,7 @@ pub async fn org_components(
     Path(org): Path<String>,
     Query(raw): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    let org = caller.reach_org(&org)?;
-    caller.require(Scope::Read)?;
+    let org = caller.read_org(&org)?;
     let params = Params::new(
         raw,
         &[
@@ -136,8 +135,7 @@ pub async fn org_apis(
     Path(org): Path<String>,
     Query(raw): Query<HashMap<String, String>>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let org = caller.reach_org(&org)?;
-    caller.require(Scope::Read)?;
+    let org = caller.read_org(&org)?;
     let params = Params::new(raw, &["repository", "security", "public"])?;
     let repository = params.get("repository").map(str::to_owned);
     if let Some(repository) = &repository {
@@ -169,8 +167,7 @@ pub async fn org_drift(
     Path(org): Path<String>,
     Query(raw): Query<HashMap<String, String>>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let org = caller.reach_org(&org)?;
-    caller.require(Scope::Read)?;
+    let org = caller.read_org(&org)?;
     Params::new(raw, &[])?;
     // The repositories with a deployment, then each one's rows: never the whole org at once.
     let mut deployed = std::collections::BTreeSet::new();

@@ -12,7 +12,7 @@ use chrono::Utc;
 use serde::Serialize;
 use serde_json::json;
 
-use super::access::{Caller, Scope};
+use super::access::Caller;
 use super::query::{FIGURE_PARAMS, Params};
 use super::{ApiError, ApiState};
 use crate::history::{self, Filters, FindingHistory, GroupBy, Interval, Metric, OrgSummary};
@@ -32,8 +32,7 @@ pub async fn summary(
     Path(org): Path<String>,
     Query(raw): Query<HashMap<String, String>>,
 ) -> Result<Json<OrgSummary>, ApiError> {
-    let org = caller.reach_org(&org)?;
-    caller.require(Scope::Read)?;
+    let org = caller.read_org(&org)?;
     let params = Params::new(raw, &FIGURE_PARAMS)?;
     let window = params.window(Utc::now())?;
     let filters = params.filters()?;
@@ -51,8 +50,7 @@ pub async fn timeseries(
     Path(org): Path<String>,
     Query(raw): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    let org = caller.reach_org(&org)?;
-    caller.require(Scope::Read)?;
+    let org = caller.read_org(&org)?;
     let known: Vec<&str> = FIGURE_PARAMS
         .iter()
         .copied()
@@ -106,8 +104,7 @@ pub async fn findings(
     Path(org): Path<String>,
     Query(raw): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    let org = caller.reach_org(&org)?;
-    caller.require(Scope::Read)?;
+    let org = caller.read_org(&org)?;
     let params = Params::new(
         raw,
         &[

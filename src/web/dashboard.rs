@@ -142,8 +142,7 @@ pub async fn org(
     Path(org): Path<String>,
     Query(raw): Query<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let org = caller.reach_org(&org)?;
-    caller.require(Scope::Read)?;
+    let org = caller.read_org(&org)?;
     let view = org_view(&state, &org, &caller, raw).await?;
     rendered(dashboard::org_page(&view))
 }
@@ -171,8 +170,7 @@ pub async fn findings(
     Path(org): Path<String>,
     Query(raw): Query<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let org = caller.reach_org(&org)?;
-    caller.require(Scope::Read)?;
+    let org = caller.read_org(&org)?;
     let csv = raw.iter().any(|(k, v)| k == "format" && v == "csv");
     let query = FindingsQuery::parse(raw.into_iter().filter(|(k, _)| k != "format"))
         .map_err(ApiError::bad_request)?;
