@@ -7,6 +7,7 @@
 //! [`review`] wires them together for the CLI. The service: [`server`] receives webhooks,
 //! [`store`] keeps deliveries, jobs and history (SQLite or PostgreSQL), [`jobs`] runs them.
 
+pub mod access;
 pub mod alerts;
 pub mod analyze;
 pub mod api;

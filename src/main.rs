@@ -71,6 +71,10 @@ enum Command {
     /// API tokens of the org-wide API (`/api/v1`).
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Who reads what: `posture auth check` explains the orgs and repositories a person or
+    /// token can read, and why.
+    #[command(subcommand)]
+    Auth(AuthCommand),
     /// Alert sinks of the settings file (POSTURE_SETTINGS_FILE): health, tests, retries.
     #[command(subcommand)]
     Sinks(SinksCommand),
@@ -122,6 +126,38 @@ enum SinksCommand {
         #[arg(long)]
         org: Option<String>,
     },
+}
+
+#[derive(Subcommand)]
+enum AuthCommand {
+    /// Print the orgs and repositories a person or token can read, and why (which token,
+    /// team, OIDC group or forge permission), asking the forge afresh.
+    Check {
+        #[command(flatten)]
+        database: DatabaseArg,
+        /// The person's forge login.
+        #[arg(long, conflicts_with = "token_id")]
+        user: Option<String>,
+        /// The forge of --user.
+        #[arg(long, default_value = "github", value_parser = parse_forge)]
+        forge: posture::store::Forge,
+        /// GitLab's numeric user id of --user (saves a lookup by username).
+        #[arg(long, requires = "user")]
+        user_id: Option<i64>,
+        /// An OIDC group the person is in (repeat for several).
+        #[arg(long = "group", conflicts_with = "token_id")]
+        groups: Vec<String>,
+        /// An API token, by the id `posture token list` shows.
+        #[arg(long)]
+        token_id: Option<i64>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: cmd::auth::CheckFormat,
+    },
+}
+
+fn parse_forge(text: &str) -> Result<posture::store::Forge, String> {
+    text.parse::<posture::store::Forge>()
+        .map_err(|_| format!("unknown forge `{text}` (expected github or gitlab)"))
 }
 
 #[derive(Subcommand)]
@@ -507,6 +543,7 @@ fn main() -> ExitCode {
             ))
         }),
         Command::Token(command) => runtime().and_then(|rt| rt.block_on(token(command))),
+        Command::Auth(command) => runtime().and_then(|rt| rt.block_on(auth(command))),
         Command::Sinks(command) => runtime().and_then(|rt| rt.block_on(sinks(command))),
         Command::Upload(args) => runtime().and_then(|rt| rt.block_on(upload(args))),
         Command::Report {
@@ -796,6 +833,26 @@ async fn triage_export(
     Ok(ExitCode::SUCCESS)
 }
 
+async fn auth(command: AuthCommand) -> anyhow::Result<ExitCode> {
+    let AuthCommand::Check {
+        database,
+        user,
+        forge,
+        user_id,
+        groups,
+        token_id,
+        format,
+    } = command;
+    let settings = Arc::new(posture::settings::Settings::from_env()?);
+    let store = open_store(&database.url).await?;
+    let subject = match token_id {
+        Some(id) => cmd::auth::Subject::Token(posture::store::TokenId(id)),
+        None => cmd::auth::Subject::person(forge, user, user_id, groups)?,
+    };
+    let forges = Forges::from_env(&store)?;
+    cmd::auth::check(store, settings, forges, subject, format).await
+}
+
 async fn token(command: TokenCommand) -> anyhow::Result<ExitCode> {
     match command {
         TokenCommand::Create {
@@ -923,11 +980,20 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         wake: wake.clone(),
     };
     let memory = jobs::MemoryBudget::new(args.memory_budget_mib.saturating_mul(1024 * 1024));
+    let access = posture::access::Access::new(
+        settings.clone(),
+        store.clone(),
+        Some(Arc::new(posture::access::ForgeDirectory::new(
+            forges.clone(),
+        ))),
+        posture::access::Access::ttl_from_env().map_err(anyhow::Error::msg)?,
+    );
     let api_state = posture::api::ApiState {
         store: store.clone(),
         settings: settings.clone(),
         memory: memory.clone(),
         secrets: posture::ingest::SecretHasher::from_env(),
+        access: Arc::new(access),
     };
     let web = posture::web::router(api_state.clone(), posture::web::WebConfig::from_env()?);
     let api = posture::api::router(api_state);

@@ -1,6 +1,6 @@
 //! The org settings file, named by `POSTURE_SETTINGS_FILE`: structured settings that are an
-//! organisation's rather than a repository's (SLA days, alert sinks and rules; later roles
-//! and digests). It is validated when the process starts, with errors naming line and
+//! organisation's rather than a repository's (SLA days, alert sinks and rules, the digest,
+//! roles). It is validated when the process starts, with errors naming line and
 //! column (or the setting's path), and it names secrets only by environment variable, never
 //! by value.
 //!
@@ -13,6 +13,7 @@
 //!     sla: { critical: 5, kev_days: 7 }   # unset fields take posture's defaults
 //!     sinks: [...]                        # see alerts::rules
 //!     alerts: [...]
+//!     roles: {security: {github_teams: [appsec]}}   # see access::roles
 //! ```
 
 use std::collections::BTreeMap;
@@ -20,6 +21,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use crate::access::Roles;
 use crate::alerts::digest::DigestSchedule;
 use crate::alerts::rules::{AlertRule, SinkConfig, check_org};
 use crate::config::{ConfigError, strip_position};
@@ -55,6 +57,9 @@ pub struct OrgSettings {
     /// When the weekly digest (`on: [org.digest]`) is due.
     #[serde(default)]
     pub digest: DigestSchedule,
+    /// Who reads what of the org when signed in through a forge or OIDC.
+    #[serde(default)]
+    pub roles: Roles,
 }
 
 impl Settings {
@@ -85,6 +90,9 @@ impl Settings {
         let mut orgs = BTreeMap::new();
         for (name, org) in std::mem::take(&mut settings.orgs) {
             check_org(&org.sinks, &org.alerts).map_err(|e| error(format!("orgs.{name}.{e}")))?;
+            org.roles
+                .check()
+                .map_err(|e| error(format!("orgs.{name}.{e}")))?;
             if orgs.insert(name.to_lowercase(), org).is_some() {
                 return Err(error(format!(
                     "orgs.{name}: another entry names the same org (org names are compared \
@@ -113,6 +121,14 @@ impl Settings {
             Some(path) if !path.is_empty() => Settings::load(Path::new(&path)),
             _ => Ok(Settings::default()),
         }
+    }
+
+    /// An org's roles (none mapped when the file does not name the org).
+    pub fn roles(&self, org: &str) -> Roles {
+        self.orgs
+            .get(&org.to_lowercase())
+            .map(|settings| settings.roles.clone())
+            .unwrap_or_default()
     }
 
     /// The SLA an org's figures are measured against.

@@ -3,6 +3,7 @@
 
 /// Every variable posture (the server, the CLI, its tests and benches) reads.
 pub const KNOWN: &[&str] = &[
+    "POSTURE_ACCESS_CACHE_SECONDS",
     "POSTURE_ALERT_MAX_ATTEMPTS",
     "POSTURE_ALERT_RETRY",
     "POSTURE_BENCH_DATABASE_URL",

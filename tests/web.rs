@@ -390,6 +390,7 @@ async fn session_lifecycle(backend: Backend) {
             scopes: "read",
             token_id: Some(posture::store::TokenId(site.reader.id)),
             expires_at: chrono::Utc::now() - chrono::Duration::minutes(1),
+            person: None,
         })
         .await
         .unwrap();

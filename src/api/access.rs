@@ -24,6 +24,8 @@ use tracing::{error, warn};
 
 use super::session;
 use super::{ApiError, ApiState};
+use crate::access::{AccessError, OrgAccess, Person, Reach};
+use crate::history::FindingHistory;
 use crate::store::{SessionRow, Store, StoreError, TokenRow, org_of};
 
 /// The prefix of posture's tokens (so secret scanners can recognise a leaked one).
@@ -102,10 +104,11 @@ impl fmt::Display for Scopes {
 /// The authenticated caller of a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
-    /// How the audit log names it: `token 3 (ci-upload)`.
+    /// How the audit log names it: `token 3 (ci-upload)`, `octocat (github)`.
     pub actor: String,
-    /// The orgs it reads (lower-case): a token's one org; a session's, as signed in.
-    orgs: Vec<String>,
+    /// The orgs it reads (lower-case) and which of their repositories: a token's one org,
+    /// whole; a person's, as the roles and the forge give them now.
+    orgs: Vec<(String, Reach)>,
     scopes: Scopes,
     /// Signed in through a session: its id, which the CSRF token of state-changing requests
     /// is checked against. `None` for `Authorization: Bearer`.
@@ -117,13 +120,14 @@ impl Caller {
     pub fn from_token(token: &TokenRow) -> Caller {
         Caller {
             actor: format!("token {} ({})", token.id, token.name),
-            orgs: vec![token.org.to_lowercase()],
+            orgs: vec![(token.org.to_lowercase(), Reach::Everything)],
             scopes: token.scopes.parse().unwrap_or_default(),
             session: None,
         }
     }
 
-    /// The caller a live session (of id `id`) stands for.
+    /// The caller a live session made from a token (of id `id`) stands for: every
+    /// repository of its orgs.
     pub fn from_session(row: &SessionRow, id: &str) -> Caller {
         Caller {
             actor: row.actor.clone(),
@@ -132,15 +136,53 @@ impl Caller {
                 .split(',')
                 .map(|org| org.trim().to_lowercase())
                 .filter(|org| !org.is_empty())
+                .map(|org| (org, Reach::Everything))
                 .collect(),
             scopes: row.scopes.parse().unwrap_or_default(),
             session: Some(id.to_owned()),
         }
     }
 
+    /// The caller a live session of a person (of id `id`) stands for, reading what
+    /// `orgs` (worked out for this request) give.
+    pub fn for_person(row: &SessionRow, id: &str, orgs: Vec<OrgAccess>) -> Caller {
+        Caller {
+            orgs: orgs
+                .into_iter()
+                .filter(|access| !access.is_empty())
+                .map(|access| (access.org, access.reach))
+                .collect(),
+            ..Caller::from_session(row, id)
+        }
+    }
+
+    /// Which repositories of `org` (lower-case) the caller reads; `None` out of reach.
+    pub fn reach(&self, org: &str) -> Option<&Reach> {
+        self.orgs
+            .iter()
+            .find(|(name, _)| name == org)
+            .map(|(_, reach)| reach)
+    }
+
+    /// The repositories of `org` the caller is limited to (lower-case), for the store's
+    /// queries; `None` when it reads every one.
+    pub fn within(&self, org: &str) -> Option<BTreeSet<String>> {
+        match self.reach(org) {
+            Some(Reach::Everything) => None,
+            Some(Reach::Only(repositories)) => Some(repositories.clone()),
+            None => Some(BTreeSet::new()),
+        }
+    }
+
+    /// Whether the caller reads `repository` (a full name, any case).
+    pub fn sees(&self, repository: &str) -> bool {
+        self.reach(&org_of(repository).to_lowercase())
+            .is_some_and(|reach| reach.allows(repository))
+    }
+
     /// The org a signed-in person lands on, and the org the audit log files requests under.
     pub fn home_org(&self) -> Option<&str> {
-        self.orgs.first().map(String::as_str)
+        self.orgs.first().map(|(org, _)| org.as_str())
     }
 
     /// The CSRF token a page of this caller carries in its forms: `None` without a session.
@@ -162,7 +204,7 @@ impl Caller {
     /// did not exist.
     pub fn reach_org(&self, org: &str) -> Result<String, ApiError> {
         let org = org.to_lowercase();
-        if self.orgs.contains(&org) {
+        if self.reach(&org).is_some() {
             Ok(org)
         } else {
             Err(ApiError::not_found())
@@ -177,10 +219,45 @@ impl Caller {
         Ok(org)
     }
 
-    /// Whether the caller may read (and, with the scope, upload to) a repository: 404
-    /// otherwise.
+    /// The repository's org when the caller may read (and, with the scope, upload to) the
+    /// repository: 404 otherwise, as if it did not exist.
     pub fn reach_repository(&self, repository: &str) -> Result<String, ApiError> {
-        self.reach_org(&org_of(repository))
+        let org = self.reach_org(&org_of(repository))?;
+        if self.sees(repository) {
+            Ok(org)
+        } else {
+            Err(ApiError::not_found())
+        }
+    }
+
+    /// `repository` as the org stores it, when the org has it and the caller reads it; 404
+    /// otherwise (names compare without case).
+    pub async fn readable_repository(
+        &self,
+        store: &Store,
+        org: &str,
+        repository: &str,
+    ) -> Result<String, ApiError> {
+        store
+            .org_repositories(org)
+            .await?
+            .into_iter()
+            .find(|known| known.eq_ignore_ascii_case(repository) && self.sees(known))
+            .ok_or_else(ApiError::not_found)
+    }
+
+    /// The findings history of `org` (of `repository` only, when given) that the caller
+    /// reads: what every figure, chart and table of the org is computed from.
+    pub async fn org_history(
+        &self,
+        store: &Store,
+        org: &str,
+        repository: Option<&str>,
+        as_of: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<FindingHistory>, ApiError> {
+        let mut history = store.org_history(org, repository, as_of).await?;
+        history.retain(|finding| self.sees(&finding.repository));
+        Ok(history)
     }
 
     /// 403 unless the caller holds `scope`. Check reach first: out of reach is 404 whatever
@@ -240,11 +317,14 @@ impl Unauthenticated {
 }
 
 /// Who is calling: the one way both the API and the dashboard's pages authenticate a
-/// request. `Authorization: Bearer` wins over a session cookie when both are sent.
+/// request. `Authorization: Bearer` wins over a session cookie when both are sent. A
+/// person's session reads what [`Access`] gives them now (the forge's answers are cached
+/// for minutes), so a permission taken away on the forge is soon taken away here.
 pub async fn identify(
-    store: &Store,
+    state: &ApiState,
     headers: &HeaderMap,
 ) -> Result<Result<Caller, Unauthenticated>, StoreError> {
+    let store = &state.store;
     if let Some(token) = bearer(headers) {
         return Ok(match store.use_token(&token_hash(token)).await? {
             Some(row) => Ok(Caller::from_token(&row)),
@@ -254,10 +334,29 @@ pub async fn identify(
     let Some(id) = session::session_cookie(headers) else {
         return Ok(Err(Unauthenticated::Missing));
     };
-    Ok(match store.session(&session::session_hash(id)).await? {
-        Some(row) if row.live_at(chrono::Utc::now()) => Ok(Caller::from_session(&row, id)),
-        _ => Err(Unauthenticated::SessionEnded),
-    })
+    let row = match store.session(&session::session_hash(id)).await? {
+        Some(row) if row.live_at(chrono::Utc::now()) => row,
+        _ => return Ok(Err(Unauthenticated::SessionEnded)),
+    };
+    let Some(person) = &row.person else {
+        return Ok(Ok(Caller::from_session(&row, id)));
+    };
+    // A person the server can no longer read is signed out rather than guessed at.
+    let Ok(person) = serde_json::from_str::<Person>(person) else {
+        error!(
+            session = row.id,
+            "a session's person does not parse; it is refused"
+        );
+        return Ok(Err(Unauthenticated::SessionEnded));
+    };
+    let mut orgs = Vec::new();
+    for org in row.orgs.split(',').map(str::trim).filter(|o| !o.is_empty()) {
+        match state.access.org(&person, org).await {
+            Ok(access) => orgs.push(access),
+            Err(AccessError::Store(error)) => return Err(error),
+        }
+    }
+    Ok(Ok(Caller::for_person(&row, id, orgs)))
 }
 
 /// Runs the request as `caller` (a [`Caller`] extension for the handler) and records it
@@ -301,7 +400,7 @@ pub fn changes_state(method: &Method) -> bool {
 /// [`Caller`] to the handler, and records the request and its answer in the audit log. A
 /// state-changing request from a session must carry its CSRF token in [`session::CSRF_HEADER`].
 pub async fn authenticate(State(state): State<ApiState>, request: Request, next: Next) -> Response {
-    let caller = match identify(&state.store, request.headers()).await {
+    let caller = match identify(&state, request.headers()).await {
         Ok(Ok(caller)) => caller,
         Ok(Err(why)) => {
             if why != Unauthenticated::Missing {
@@ -393,7 +492,7 @@ mod tests {
     fn a_token_reaches_its_own_org_only_and_out_of_reach_is_not_found() {
         let caller = Caller {
             actor: "token 1 (t)".into(),
-            orgs: vec!["acme".into()],
+            orgs: vec![("acme".into(), Reach::Everything)],
             scopes: "read".parse().unwrap(),
             session: None,
         };

@@ -59,9 +59,14 @@ pub async fn org_components(
             "cursor",
         ],
     )?;
-    if let Some(repository) = params.get("repository") {
-        check_repository(&state, &org, repository).await?;
-    }
+    let repository = match params.get("repository") {
+        Some(repository) => Some(
+            caller
+                .readable_repository(&state.store, &org, repository)
+                .await?,
+        ),
+        None => None,
+    };
     let search = Search::read(&params)?;
     let csv_wanted = params
         .parse("format", |v| match v {
@@ -75,7 +80,8 @@ pub async fn org_components(
         org: org.clone(),
         package_purl: search.package_purl.clone(),
         license_contains: search.license.clone(),
-        repository: params.get("repository").map(str::to_owned),
+        repository,
+        within: caller.within(&org),
         target: params.parse("target", |v| v.parse::<Target>())?,
         scope: search.scope,
         after: params.parse("cursor", decode_cursor)?,
@@ -137,10 +143,14 @@ pub async fn org_apis(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let org = caller.read_org(&org)?;
     let params = Params::new(raw, &["repository", "security", "public"])?;
-    let repository = params.get("repository").map(str::to_owned);
-    if let Some(repository) = &repository {
-        check_repository(&state, &org, repository).await?;
-    }
+    let repository = match params.get("repository") {
+        Some(repository) => Some(
+            caller
+                .readable_repository(&state.store, &org, repository)
+                .await?,
+        ),
+        None => None,
+    };
     let security = params.parse("security", |v| match v {
         "required" | "none" | "disabled" => Ok(v.to_owned()),
         other => Err(format!(
@@ -153,6 +163,7 @@ pub async fn org_apis(
         .endpoints(&org, repository.as_deref())
         .await?
         .into_iter()
+        .filter(|e| caller.sees(&e.repository))
         .filter(|e| security.as_ref().is_none_or(|s| *s == e.security))
         .filter(|e| public.is_none_or(|p| e.public == Some(p)))
         .collect();
@@ -180,7 +191,11 @@ pub async fn org_drift(
                 ..ComponentQuery::default()
             })
             .await?;
-        deployed.extend(rows.into_iter().map(|row| row.repository));
+        deployed.extend(
+            rows.into_iter()
+                .map(|row| row.repository)
+                .filter(|repository| caller.sees(repository)),
+        );
     }
     let mut repositories = Vec::new();
     for repository in deployed {
@@ -212,7 +227,10 @@ pub async fn repository(
         .ok_or_else(ApiError::not_found)?;
     let org = caller.reach_repository(repository)?;
     caller.require(Scope::Read)?;
-    check_repository(&state, &org, repository).await?;
+    let repository = caller
+        .readable_repository(&state.store, &org, repository)
+        .await?;
+    let repository = repository.as_str();
     let components = |target: Option<Target>| {
         let query = ComponentQuery {
             org: org.clone(),
@@ -367,19 +385,6 @@ fn mentions(expression: &str, id: &str) -> bool {
     expression
         .split(|c: char| c.is_whitespace() || c == '(' || c == ')')
         .any(|token| token.eq_ignore_ascii_case(id))
-}
-
-async fn check_repository(state: &ApiState, org: &str, repository: &str) -> Result<(), ApiError> {
-    if state
-        .store
-        .org_repositories(org)
-        .await?
-        .contains(repository)
-    {
-        Ok(())
-    } else {
-        Err(ApiError::not_found())
-    }
 }
 
 fn parse_bool(text: &str) -> Result<bool, String> {

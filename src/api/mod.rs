@@ -45,6 +45,8 @@ pub struct ApiState {
     pub memory: MemoryBudget,
     /// Keys the hashes that stand in for secrets in uploaded reports (`POSTURE_SECRET_KEY`).
     pub secrets: crate::ingest::SecretHasher,
+    /// What people signed in through a forge or OIDC may read.
+    pub access: Arc<crate::access::Access>,
 }
 
 /// The API's routes, to merge into the server's.

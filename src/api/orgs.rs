@@ -35,8 +35,8 @@ pub async fn summary(
     let org = caller.read_org(&org)?;
     let params = Params::new(raw, &FIGURE_PARAMS)?;
     let window = params.window(Utc::now())?;
-    let filters = params.filters()?;
-    let findings = load(&state, &org, &filters, window.as_of).await?;
+    let mut filters = params.filters()?;
+    let findings = load(&state, &caller, &org, &mut filters, window.as_of).await?;
     let sla = state.settings.sla(&org);
     Ok(Json(history::summarize(
         &org, &findings, &window, &filters, sla,
@@ -58,7 +58,7 @@ pub async fn timeseries(
         .collect();
     let params = Params::new(raw, &known)?;
     let window = params.window(Utc::now())?;
-    let filters = params.filters()?;
+    let mut filters = params.filters()?;
     let metric = params
         .parse("metric", |v| v.parse::<Metric>())?
         .ok_or_else(|| {
@@ -70,7 +70,7 @@ pub async fn timeseries(
         .parse("interval", |v| v.parse::<Interval>())?
         .unwrap_or(Interval::Week);
     let group_by = params.parse("group_by", |v| v.parse::<GroupBy>())?;
-    let findings = load(&state, &org, &filters, window.as_of).await?;
+    let findings = load(&state, &caller, &org, &mut filters, window.as_of).await?;
     let sla = state.settings.sla(&org);
     let points = history::timeseries(
         &findings, &window, &filters, sla, metric, interval, group_by,
@@ -118,8 +118,8 @@ pub async fn findings(
             "cursor",
         ],
     )?;
-    let filters = params.filters()?;
-    check_repository(&state, &org, &filters).await?;
+    let mut filters = params.filters()?;
+    check_repository(&state, &caller, &org, &mut filters).await?;
     let status = params
         .parse("status", |v| match v {
             "open" => Ok(StatusFilter::Open),
@@ -149,6 +149,7 @@ pub async fn findings(
         severity: filters.severity,
         kind: filters.kind,
         tool: filters.tool,
+        within: caller.within(&org),
         after,
         // One more than asked: whether there is a next page.
         limit: limit + 1,
@@ -180,31 +181,34 @@ pub async fn findings(
     Ok(response)
 }
 
-/// Loads the org's history for the figures, 404 when a `repository` filter names one the
-/// org does not have.
+/// Loads the org's history for the figures (what the caller reads of it), 404 when a
+/// `repository` filter names one the org does not have or the caller may not read.
 async fn load(
     state: &ApiState,
+    caller: &Caller,
     org: &str,
-    filters: &Filters,
+    filters: &mut Filters,
     as_of: chrono::DateTime<Utc>,
 ) -> Result<Vec<FindingHistory>, ApiError> {
-    check_repository(state, org, filters).await?;
-    Ok(state
-        .store
-        .org_history(org, filters.repository.as_deref(), as_of)
-        .await?)
+    check_repository(state, caller, org, filters).await?;
+    caller
+        .org_history(&state.store, org, filters.repository.as_deref(), as_of)
+        .await
 }
 
-async fn check_repository(state: &ApiState, org: &str, filters: &Filters) -> Result<(), ApiError> {
+/// Replaces a `repository` filter by the name the org stores; 404 for one it does not have
+/// or the caller may not read.
+async fn check_repository(
+    state: &ApiState,
+    caller: &Caller,
+    org: &str,
+    filters: &mut Filters,
+) -> Result<(), ApiError> {
     if let Some(repository) = &filters.repository {
-        if !state
-            .store
-            .org_repositories(org)
-            .await?
-            .contains(repository)
-        {
-            return Err(ApiError::not_found());
-        }
+        let known = caller
+            .readable_repository(&state.store, org, repository)
+            .await?;
+        filters.repository = Some(known);
     }
     Ok(())
 }

@@ -1,7 +1,9 @@
-//! Subcommands of the `posture` binary beyond review and serve: API tokens, uploading scans
+//! Subcommands of the `posture` binary beyond review and serve: API tokens, who reads what
+//! (`auth check`), uploading scans
 //! to a server, the org report, `doctor`, alert sinks, and GitLab webhook setup. Binary-only: the
 //! library does the work.
 
+pub mod auth;
 pub mod doctor;
 pub mod gitlab;
 pub mod report;

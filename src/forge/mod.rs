@@ -358,6 +358,11 @@ pub trait Forge: Send + Sync {
     /// project member's access level, inherited included).
     async fn permission(&self, repository: &str, actor: &Actor) -> ForgeResult<Permission>;
 
+    /// Whether `actor` is an active member of `team`: on GitHub a team slug of the org `org`
+    /// (`GET /orgs/{org}/teams/{slug}/memberships/{username}`), on GitLab a group path
+    /// (`GET /groups/:id/members/:user_id`, direct members). Not a member (404) is `false`.
+    async fn team_member(&self, org: &str, team: &str, actor: &Actor) -> ForgeResult<bool>;
+
     /// Posts `body` as a reply (see [`ReplyTo`]). Content creation: throttled.
     async fn reply(&self, change: &ChangeRequest, to: &ReplyTo, body: &str) -> ForgeResult<()>;
 

@@ -158,6 +158,9 @@ impl Forge for FakeForge {
             .copied()
             .unwrap_or(Permission::None))
     }
+    async fn team_member(&self, _: &str, _: &str, _: &Actor) -> ForgeResult<bool> {
+        Ok(false)
+    }
     async fn reply(&self, _: &ChangeRequest, to: &ReplyTo, body: &str) -> ForgeResult<()> {
         let mut state = self.state.lock().unwrap();
         state.replies.push((to.clone(), body.to_owned()));
@@ -641,6 +644,9 @@ struct OneForge(Arc<FakeForge>);
 #[async_trait]
 impl super::ForgeProvider for OneForge {
     async fn forge_for(&self, _: &Job) -> Result<Arc<dyn Forge>, super::NoForge> {
+        Ok(self.0.clone())
+    }
+    async fn forge_for_repository(&self, _: &str) -> Result<Arc<dyn Forge>, super::NoForge> {
         Ok(self.0.clone())
     }
 }

@@ -24,6 +24,9 @@ pub enum NoForge {
 #[async_trait]
 pub trait ForgeProvider: Send + Sync {
     async fn forge_for(&self, job: &Job) -> Result<Arc<dyn Forge>, NoForge>;
+
+    /// The client of `repository` outside any job (a GitHub App: its installation there).
+    async fn forge_for_repository(&self, repository: &str) -> Result<Arc<dyn Forge>, NoForge>;
 }
 
 /// What to set for a forge that has no credentials.
@@ -78,11 +81,19 @@ impl ForgeProvider for GitHubClient {
         };
         Ok(Arc::new(forge))
     }
+
+    async fn forge_for_repository(&self, repository: &str) -> Result<Arc<dyn Forge>, NoForge> {
+        Ok(Arc::new(self.for_repository(repository).await?))
+    }
 }
 
 #[async_trait]
 impl ForgeProvider for GitLabClient {
     async fn forge_for(&self, _: &Job) -> Result<Arc<dyn Forge>, NoForge> {
+        Ok(Arc::new(self.forge()))
+    }
+
+    async fn forge_for_repository(&self, _: &str) -> Result<Arc<dyn Forge>, NoForge> {
         Ok(Arc::new(self.forge()))
     }
 }
@@ -97,6 +108,29 @@ impl ForgeProvider for Forges {
         match provider {
             Some(provider) => provider.forge_for(job).await,
             None => Err(NoForge::NotConfigured(how_to_configure(job.forge))),
+        }
+    }
+
+    /// Asks [`Forges::for_repository`] of GitHub; a caller that knows the forge asks that.
+    async fn forge_for_repository(&self, repository: &str) -> Result<Arc<dyn Forge>, NoForge> {
+        self.for_repository(store::Forge::GitHub, repository).await
+    }
+}
+
+impl Forges {
+    /// The client of `repository` on `forge`, outside any job.
+    pub async fn for_repository(
+        &self,
+        forge: store::Forge,
+        repository: &str,
+    ) -> Result<Arc<dyn Forge>, NoForge> {
+        let provider = match forge {
+            store::Forge::GitHub => &self.github,
+            store::Forge::GitLab => &self.gitlab,
+        };
+        match provider {
+            Some(provider) => provider.forge_for_repository(repository).await,
+            None => Err(NoForge::NotConfigured(how_to_configure(forge))),
         }
     }
 }

@@ -46,4 +46,11 @@ impl ForgeProvider for LiveGitHub {
             None => Err(NoForge::NotConfigured(NOT_CONFIGURED.to_owned())),
         }
     }
+
+    async fn forge_for_repository(&self, repository: &str) -> Result<Arc<dyn Forge>, NoForge> {
+        match self.get() {
+            Some(client) => client.forge_for_repository(repository).await,
+            None => Err(NoForge::NotConfigured(NOT_CONFIGURED.to_owned())),
+        }
+    }
 }

@@ -15,7 +15,7 @@ use sqlx::QueryBuilder;
 use crate::history::{FindingHistory, FixTarget, HistoryEvent};
 use crate::model::{FindingId, Kind, ReviewedFinding, Severity};
 
-use super::{EventKind, ProjectId, Store, StoreError, UnknownVariant, with_pool};
+use super::{EventKind, Forge, ProjectId, Store, StoreError, UnknownVariant, with_pool};
 
 /// Rows per multi-row statement: well under SQLite's 32,766 bound parameters.
 const BATCH_ROWS: usize = 500;
@@ -277,6 +277,9 @@ pub struct FindingQuery {
     pub severity: Option<Severity>,
     pub kind: Option<Kind>,
     pub tool: Option<String>,
+    /// Only these repositories (lower-case full names): what the caller may read. `None`:
+    /// every repository of the org.
+    pub within: Option<BTreeSet<String>>,
     /// Resume after this (repository, finding id).
     pub after: Option<(String, String)>,
     pub limit: u32,
@@ -480,6 +483,21 @@ impl Store {
         Ok(rows.into_iter().map(|(org,)| org).collect())
     }
 
+    /// The repositories of an org posture has seen, with their forge, by name.
+    pub async fn org_projects(&self, org: &str) -> Result<Vec<(Forge, String)>, StoreError> {
+        let rows: Vec<(String, String)> = with_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT forge, repository FROM projects WHERE org = $1 ORDER BY repository",
+            )
+            .bind(org)
+            .fetch_all(pool)
+            .await
+        })?;
+        rows.into_iter()
+            .map(|(forge, repository)| Ok((forge.parse::<Forge>()?, repository)))
+            .collect()
+    }
+
     /// The repositories of an org posture has seen.
     pub async fn org_repositories(&self, org: &str) -> Result<BTreeSet<String>, StoreError> {
         let rows: Vec<(String,)> = with_pool!(self, |pool| {
@@ -647,6 +665,14 @@ impl Store {
                     sql.push(" AND NOT f.present");
                 }
                 StatusFilter::All => {}
+            }
+            if let Some(within) = &query.within {
+                // '/' names no repository: an empty reach matches nothing.
+                sql.push(" AND lower(p.repository) IN ('/'");
+                for repository in within {
+                    sql.push(", ").push_bind(repository.clone());
+                }
+                sql.push(")");
             }
             if let Some(repository) = &query.repository {
                 sql.push(" AND p.repository = ")

@@ -63,6 +63,9 @@ pub struct ComponentQuery {
     /// Text the declared or concluded licence contains (case-insensitive); callers refine.
     pub license_contains: Option<String>,
     pub repository: Option<String>,
+    /// Only these repositories (lower-case full names): what the caller may read. `None`:
+    /// every repository of the org.
+    pub within: Option<BTreeSet<String>>,
     pub target: Option<Target>,
     pub scope: Option<ComponentScope>,
     /// Resume after this row key (`repository, target, purl, manifest`), in byte order.
@@ -335,6 +338,14 @@ impl Store {
             sql.push_bind(query.org.clone());
             if let Some(purl) = &query.package_purl {
                 sql.push(" AND c.package_purl = ").push_bind(purl.clone());
+            }
+            if let Some(within) = &query.within {
+                // '/' names no repository: an empty reach matches nothing.
+                sql.push(" AND lower(p.repository) IN ('/'");
+                for repository in within {
+                    sql.push(", ").push_bind(repository.clone());
+                }
+                sql.push(")");
             }
             if let Some(repository) = &query.repository {
                 sql.push(" AND p.repository = ")

@@ -12,7 +12,7 @@ pub struct SessionRow {
     pub id: i64,
     /// How the audit log names who signed in: `token 3 (ci-read)`, later a person.
     pub actor: String,
-    /// How they signed in: `token`, later `github`, `gitlab`, `oidc`.
+    /// How they signed in: `token`, `github`, `gitlab` or `oidc`.
     pub method: String,
     /// The orgs the session reads, comma-separated, lower-case.
     pub orgs: String,
@@ -24,6 +24,8 @@ pub struct SessionRow {
     pub revoked_at: Option<DateTime<Utc>>,
     /// Whether the token the session was made from has been revoked since.
     pub token_revoked: bool,
+    /// The person who signed in through a forge or OIDC (JSON of [`crate::access::Person`]).
+    pub person: Option<String>,
 }
 
 impl SessionRow {
@@ -43,10 +45,13 @@ pub struct NewSession<'a> {
     pub scopes: &'a str,
     pub token_id: Option<TokenId>,
     pub expires_at: DateTime<Utc>,
+    /// JSON of [`crate::access::Person`], for a sign-in through a forge or OIDC.
+    pub person: Option<&'a str>,
 }
 
 const SESSION_COLUMNS: &str = "s.id, s.actor, s.method, s.orgs, s.scopes, s.token_id, \
-     s.created_at, s.expires_at, s.revoked_at, (t.revoked_at IS NOT NULL) AS token_revoked";
+     s.created_at, s.expires_at, s.revoked_at, (t.revoked_at IS NOT NULL) AS token_revoked, \
+     s.person";
 
 impl Store {
     /// Records a new session, created now.
@@ -55,8 +60,8 @@ impl Store {
         let (id,): (i64,) = with_pool!(self, |pool| {
             sqlx::query_as(
                 "INSERT INTO sessions \
-                 (session_hash, actor, method, orgs, scopes, token_id, created_at, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                 (session_hash, actor, method, orgs, scopes, token_id, created_at, expires_at, \
+                 person) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
             )
             .bind(new.session_hash)
             .bind(new.actor)
@@ -66,6 +71,7 @@ impl Store {
             .bind(new.token_id)
             .bind(now)
             .bind(new.expires_at)
+            .bind(new.person)
             .fetch_one(pool)
             .await
         })?;

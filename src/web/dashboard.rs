@@ -35,7 +35,7 @@ pub async fn require_sign_in(
     request: Request,
     next: Next,
 ) -> Response {
-    match access::identify(&state.api.store, request.headers()).await {
+    match access::identify(&state.api, request.headers()).await {
         Ok(Ok(caller)) => access::run_audited(&state.api.store, caller, request, next).await,
         Ok(Err(why)) => {
             let here = request.uri().path_and_query().map_or("/", |p| p.as_str());
@@ -89,11 +89,16 @@ async fn org_view(
 ) -> Result<OrgView, ApiError> {
     let params = Params::new(raw, &FIGURE_PARAMS)?;
     let window = params.window(Utc::now())?;
-    let filters = params.filters()?;
+    let mut filters = params.filters()?;
     if let Some(repository) = &filters.repository {
-        known_repository(state, org, repository).await?;
+        let known = caller
+            .readable_repository(&state.api.store, org, repository)
+            .await?;
+        filters.repository = Some(known);
     }
-    let history = state.api.store.org_history(org, None, window.as_of).await?;
+    let history = caller
+        .org_history(&state.api.store, org, None, window.as_of)
+        .await?;
     let sla = state.api.settings.sla(org).clone();
     let mut view = OrgView::new(org, "", history, window, filters, sla);
     if params.get("as_of").is_some() {
@@ -101,22 +106,6 @@ async fn org_view(
     }
     view.session = session_of(caller);
     Ok(view)
-}
-
-/// The repository as stored, when `org` has it; 404 otherwise.
-async fn known_repository(
-    state: &WebState,
-    org: &str,
-    repository: &str,
-) -> Result<String, ApiError> {
-    state
-        .api
-        .store
-        .org_repositories(org)
-        .await?
-        .into_iter()
-        .find(|known| known.eq_ignore_ascii_case(repository))
-        .ok_or_else(ApiError::not_found)
 }
 
 /// The sign-out form's data for a caller signed in with a session.
@@ -158,7 +147,9 @@ pub async fn repository(
     let wanted = format!("{org}/{}", name.trim_matches('/'));
     caller.reach_repository(&wanted)?;
     caller.require(Scope::Read)?;
-    let repository = known_repository(&state, &org, &wanted).await?;
+    let repository = caller
+        .readable_repository(&state.api.store, &org, &wanted)
+        .await?;
     let view = org_view(&state, &org, &caller, raw).await?;
     rendered(dashboard::repository_page(&view, &repository))
 }
@@ -172,13 +163,18 @@ pub async fn findings(
 ) -> Result<Response, PageError> {
     let org = caller.read_org(&org)?;
     let csv = raw.iter().any(|(k, v)| k == "format" && v == "csv");
-    let query = FindingsQuery::parse(raw.into_iter().filter(|(k, _)| k != "format"))
+    let mut query = FindingsQuery::parse(raw.into_iter().filter(|(k, _)| k != "format"))
         .map_err(ApiError::bad_request)?;
     if let Some(repository) = &query.filters.repository {
-        known_repository(&state, &org, repository).await?;
+        let known = caller
+            .readable_repository(&state.api.store, &org, repository)
+            .await?;
+        query.filters.repository = Some(known);
     }
     let now = Utc::now();
-    let history = state.api.store.org_history(&org, None, now).await?;
+    let history = caller
+        .org_history(&state.api.store, &org, None, now)
+        .await?;
     let sla = state.api.settings.sla(&org).clone();
     let mut view = FindingsView::new(&org, "", &history, query, &sla, now);
     view.session = session_of(&caller);

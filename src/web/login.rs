@@ -185,6 +185,7 @@ pub async fn token(State(state): State<WebState>, request: Request) -> Response 
         scopes: Scope::Read.as_str(),
         token_id: Some(row.id),
         expires_at,
+        person: None,
     };
     if let Err(error) = state.api.store.create_session(&new).await {
         return client.refuse(ApiError::from(error), next);

@@ -415,6 +415,11 @@ impl Forge for GitHubForge {
         people::permission(&http, repository, actor).await
     }
 
+    async fn team_member(&self, org: &str, team: &str, actor: &Actor) -> ForgeResult<bool> {
+        let http = self.http(&format!("{org}/{team}")).await?;
+        people::team_member(&http, org, team, actor).await
+    }
+
     async fn reply(&self, change: &ChangeRequest, to: &ReplyTo, body: &str) -> ForgeResult<()> {
         let http = self.http(&change.repository).await?;
         publish::reply(&http, change, to, body).await

@@ -86,6 +86,39 @@ pub(crate) async fn permission(
     }
 }
 
+/// `GET /orgs/{org}/teams/{team_slug}/memberships/{username}`: an `active` membership (a
+/// `pending` invitation is not one yet); 404 is no membership.
+pub(crate) async fn team_member(
+    http: &Http<'_>,
+    org: &str,
+    team: &str,
+    actor: &Actor,
+) -> ForgeResult<bool> {
+    #[derive(Deserialize)]
+    struct Membership {
+        state: Option<String>,
+    }
+    let login = actor.login.trim();
+    if login.is_empty() {
+        return Ok(false);
+    }
+    let path = format!(
+        "/orgs/{}/teams/{}/memberships/{}",
+        encode(org),
+        encode(team),
+        encode(login)
+    );
+    let what = format!("reading whether {login} is in the team {org}/{team}");
+    match http
+        .get_json::<Membership>(&path, "get_team_membership", &what)
+        .await
+    {
+        Ok(membership) => Ok(membership.state.as_deref() == Some("active")),
+        Err(ForgeError::NotFound { .. }) => Ok(false),
+        Err(error) => Err(error),
+    }
+}
+
 /// GitHub's role (`admin`, `maintain`, `write`, `triage`, `read`) or, failing that, its
 /// base permission (`admin`, `write`, `read`, `none`).
 pub(crate) fn github_permission(role_name: Option<&str>, permission: Option<&str>) -> Permission {

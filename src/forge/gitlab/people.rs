@@ -1,6 +1,7 @@
 //! Who is who: posture's own username (whose notes alone are posture's), and what a person
 //! may do in a project (a command acts only for someone who may write).
 
+use gitlab::api::groups::members::GroupMember;
 use gitlab::api::projects::members::AllProjectMember;
 use gitlab::api::users::{CurrentUser, Users};
 
@@ -67,6 +68,35 @@ pub(super) async fn permission(
     {
         Ok(member) => Ok(member_permission(&member)),
         Err(ForgeError::NotFound { .. }) => Ok(Permission::None),
+        Err(error) => Err(error),
+    }
+}
+
+/// `GET /groups/:id/members/:user_id` (direct members): an active member with at least
+/// guest access; 404 is no membership.
+pub(super) async fn group_member(api: &Api, group: &str, actor: &Actor) -> ForgeResult<bool> {
+    let login = actor.login.trim();
+    let user = match actor.id {
+        Some(id) => u64::try_from(id)
+            .map_err(|_| ForgeError::Config(format!("{id} is not a GitLab user id")))?,
+        None if login.is_empty() => return Ok(false),
+        None => match user_id(api, login).await? {
+            Some(id) => id,
+            None => return Ok(false),
+        },
+    };
+    let what = format!("reading whether {login} is in the group {group}");
+    let endpoint = GroupMember::builder()
+        .group(group)
+        .user(user)
+        .build()
+        .map_err(|e| protocol(&what, &e.to_string()))?;
+    match api
+        .call::<Member, _>("group_member", &what, false, endpoint)
+        .await
+    {
+        Ok(member) => Ok(member_permission(&member) >= Permission::Read),
+        Err(ForgeError::NotFound { .. }) => Ok(false),
         Err(error) => Err(error),
     }
 }
