@@ -340,10 +340,16 @@ async fn auth_check_explains_who_reads_what_and_why() {
         json!({"because": "team", "role": "security", "team": "acme/appsec"})
     );
 
+    // An OIDC person outside `security`: a viewer, but with no forge login to ask about.
     let run = check(&["--group", "secops"]);
+    assert!(
+        run.stdout.starts_with("OIDC groups secops\n"),
+        "{}",
+        run.stdout
+    );
     assert!(run.stdout.contains("acme: nothing"), "{}", run.stdout);
     assert!(
-        run.stdout.contains("no role of the org's settings applies"),
+        run.stdout.contains("POSTURE_OIDC_FORGE_LOGIN_CLAIM"),
         "{}",
         run.stdout
     );

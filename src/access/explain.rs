@@ -28,11 +28,9 @@ pub fn text(who: &str, orgs: &[OrgAccess]) -> String {
             out.push_str(&format!("  because: {why}\n"));
         }
         if access.why.is_empty() {
-            out.push_str("  because: no role of the org's settings applies");
-            if access.permissions.is_empty() {
-                out.push_str(" (and no forge login to ask about repositories)");
-            }
-            out.push('\n');
+            out.push_str(
+                "  because: no role applies (the org's roles name no team or group of theirs)\n",
+            );
         }
         for (repository, answer) in &access.permissions {
             let line = match answer {

@@ -154,7 +154,16 @@ impl Access {
                     .await
             }
         };
-        let (Some(why), Some(login)) = (viewer, &person.forge) else {
+        let Some(why) = viewer else {
+            return Ok(access);
+        };
+        access.why.push(why);
+        let Some(login) = &person.forge else {
+            access.problems.push(
+                "the role viewer reads what the forge allows, but no forge login is known for \
+                 this person (an OIDC sign-in needs POSTURE_OIDC_FORGE_LOGIN_CLAIM)"
+                    .to_owned(),
+            );
             return Ok(access);
         };
         let repositories: Vec<String> = projects
@@ -171,9 +180,6 @@ impl Access {
             )
             .map(|(repository, _)| repository.to_lowercase())
             .collect();
-        if !readable.is_empty() {
-            access.why.push(why);
-        }
         access.reach = Reach::Only(readable);
         Ok(access)
     }
@@ -313,5 +319,206 @@ fn team_name(forge: Forge, org: &str, team: &str) -> String {
     match forge {
         Forge::GitHub => format!("{org}/{team}"),
         Forge::GitLab => team.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    use async_trait::async_trait;
+    use tempfile::TempDir;
+
+    use super::*;
+    use crate::forge::{ForgeError, ForgeResult};
+
+    /// A forge's answers by (repository or team, login); anything else is an error.
+    #[derive(Default)]
+    struct Answers {
+        permissions: HashMap<(String, String), Permission>,
+        teams: HashMap<(String, String), bool>,
+        asked: Mutex<usize>,
+    }
+
+    #[async_trait]
+    impl Directory for Answers {
+        async fn permission(
+            &self,
+            repository: &str,
+            person: &ForgeLogin,
+        ) -> ForgeResult<Permission> {
+            *self.asked.lock().unwrap() += 1;
+            let key = (repository.to_owned(), person.login.clone());
+            self.permissions
+                .get(&key)
+                .copied()
+                .ok_or_else(|| ForgeError::Unavailable {
+                    forge: Forge::GitHub,
+                    what: format!("reading the permission on {repository}"),
+                    message: "502 Bad Gateway".into(),
+                })
+        }
+
+        async fn is_member(
+            &self,
+            _: &str,
+            _: &str,
+            team: &str,
+            person: &ForgeLogin,
+        ) -> ForgeResult<bool> {
+            *self.asked.lock().unwrap() += 1;
+            let key = (team.to_owned(), person.login.clone());
+            self.teams
+                .get(&key)
+                .copied()
+                .ok_or_else(|| ForgeError::Config("down".into()))
+        }
+    }
+
+    fn person(login: Option<&str>, groups: &[&str]) -> Person {
+        Person {
+            name: "someone".into(),
+            forge: login.map(|login| ForgeLogin {
+                forge: Forge::GitHub,
+                login: login.into(),
+                id: None,
+            }),
+            groups: groups.iter().map(|g| g.to_string()).collect(),
+        }
+    }
+
+    async fn access(settings: &str, answers: Answers) -> (Access, Arc<Answers>, TempDir) {
+        let dir = TempDir::new().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("posture.db").display());
+        let store = Store::connect(&url).await.unwrap();
+        store.migrate().await.unwrap();
+        for repository in ["acme/shop", "acme/vault", "acme/ledger"] {
+            store
+                .upsert_project(Forge::GitHub, repository, None)
+                .await
+                .unwrap();
+        }
+        store
+            .upsert_project(Forge::GitLab, "acme/mirror", None)
+            .await
+            .unwrap();
+        let settings = Arc::new(Settings::parse("s.yml", settings).unwrap());
+        let answers = Arc::new(answers);
+        let directory: Arc<dyn Directory> = answers.clone();
+        let access = Access::new(settings, store, Some(directory), Duration::from_secs(300));
+        (access, answers, dir)
+    }
+
+    fn answers() -> Answers {
+        let mut answers = Answers::default();
+        let mut allow = |repository: &str, login: &str, permission| {
+            answers
+                .permissions
+                .insert((repository.into(), login.into()), permission);
+        };
+        allow("acme/shop", "octocat", Permission::Write);
+        allow("acme/vault", "octocat", Permission::None);
+        allow("acme/shop", "hubot", Permission::Read);
+        allow("acme/vault", "hubot", Permission::Read);
+        allow("acme/ledger", "hubot", Permission::Read);
+        answers.teams.insert(("eng".into(), "octocat".into()), true);
+        answers.teams.insert(("eng".into(), "hubot".into()), false);
+        answers
+    }
+
+    fn only(access: &OrgAccess) -> Vec<&str> {
+        match &access.reach {
+            Reach::Everything => vec!["*"],
+            Reach::Only(repositories) => repositories.iter().map(String::as_str).collect(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_viewer_reads_what_the_forge_gives_and_an_error_grants_nothing() {
+        let (access, answers, _dir) = access("orgs: {acme: {}}", answers()).await;
+        let octocat = access
+            .org(&person(Some("octocat"), &[]), "Acme")
+            .await
+            .unwrap();
+        assert_eq!(only(&octocat), ["acme/shop"]);
+        assert_eq!(octocat.why, [Why::Viewer]);
+        // The GitLab project is not asked about with a GitHub login; the ledger's error
+        // is kept.
+        assert_eq!(octocat.permissions.len(), 3);
+        assert!(
+            octocat.permissions["acme/ledger"]
+                .as_ref()
+                .unwrap_err()
+                .contains("502")
+        );
+        let asked = *answers.asked.lock().unwrap();
+        // Asked again within the cache's lifetime: nothing new is asked, errors included.
+        access
+            .org(&person(Some("octocat"), &[]), "acme")
+            .await
+            .unwrap();
+        assert_eq!(*answers.asked.lock().unwrap(), asked);
+    }
+
+    #[tokio::test]
+    async fn roles_come_from_oidc_groups_or_teams_and_a_mapped_viewer_is_exclusive() {
+        let settings = "orgs:\n  acme:\n    roles:\n      security: {oidc_groups: [secops]}\n      viewer: {github_teams: [eng]}\n";
+        let (access, _, _dir) = access(settings, answers()).await;
+        let secops = access
+            .org(&person(None, &["secops"]), "acme")
+            .await
+            .unwrap();
+        assert_eq!(only(&secops), ["*"]);
+        assert_eq!(
+            secops.why,
+            [Why::Group {
+                role: Role::Security,
+                group: "secops".into()
+            }]
+        );
+        // octocat is in `eng`: a viewer of what the forge gives.
+        let octocat = access
+            .org(&person(Some("octocat"), &[]), "acme")
+            .await
+            .unwrap();
+        assert_eq!(only(&octocat), ["acme/shop"]);
+        assert_eq!(
+            octocat.why,
+            [Why::Team {
+                role: Role::Viewer,
+                team: "acme/eng".into()
+            }]
+        );
+        // hubot may read everything on the forge, but is not in `eng`: nothing.
+        let hubot = access
+            .org(&person(Some("hubot"), &[]), "acme")
+            .await
+            .unwrap();
+        assert!(hubot.is_empty() && hubot.why.is_empty(), "{hubot:?}");
+        // Someone whose team membership the forge cannot tell: nothing, and why.
+        let stranger = access
+            .org(&person(Some("stranger"), &[]), "acme")
+            .await
+            .unwrap();
+        assert!(stranger.is_empty());
+        assert!(
+            stranger.problems[0].contains("team acme/eng (role viewer) not granted"),
+            "{:?}",
+            stranger.problems
+        );
+        // Orgs: only those that give something.
+        let orgs = access.orgs(&person(Some("octocat"), &[])).await.unwrap();
+        assert_eq!(
+            orgs.iter().map(|o| o.org.as_str()).collect::<Vec<_>>(),
+            ["acme"]
+        );
+        assert!(
+            access
+                .orgs(&person(Some("hubot"), &[]))
+                .await
+                .unwrap()
+                .is_empty()
+        );
     }
 }

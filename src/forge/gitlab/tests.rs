@@ -1993,3 +1993,45 @@ async fn a_note_listing_several_findings_maps_every_marker_and_is_resolved_for_a
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn a_group_member_is_one_with_at_least_guest_access_and_a_stranger_is_not() {
+    let (server, forge) = gitlab().await;
+    // `acme/appsec`, URL-encoded as the group's id.
+    let group = |user: u64| format!("/api/v4/groups/acme%2Fappsec/members/{user}");
+    let answers = [
+        (
+            21,
+            ResponseTemplate::new(200).set_body_json(member(21, "alice", 30, "active", "active")),
+        ),
+        (
+            22,
+            ResponseTemplate::new(200).set_body_json(member(22, "mallory", 5, "active", "active")),
+        ),
+        (
+            23,
+            ResponseTemplate::new(404).set_body_json(json!({"message": "404 Not found"})),
+        ),
+        (24, ResponseTemplate::new(502)),
+    ];
+    for (user, answer) in answers {
+        Mock::given(method("GET"))
+            .and(path(group(user)))
+            .and(header("PRIVATE-TOKEN", TOKEN))
+            .respond_with(answer)
+            .mount(&server)
+            .await;
+    }
+    let member_of = |login: &'static str, id: i64| {
+        let forge = &forge;
+        async move {
+            forge
+                .team_member("acme", "acme/appsec", &actor(login, Some(id)))
+                .await
+        }
+    };
+    assert!(member_of("alice", 21).await.unwrap());
+    assert!(!member_of("mallory", 22).await.unwrap());
+    assert!(!member_of("stranger", 23).await.unwrap());
+    assert!(member_of("flaky", 24).await.is_err());
+}
