@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use posture::access::{Access, Directory, ForgeLogin, Person};
-use posture::forge::{ForgeResult, Permission};
+use posture::forge::ForgeResult;
 use posture::settings::Settings;
 use posture::store::{Forge, Store};
 
@@ -24,16 +24,11 @@ struct EveryOther;
 
 #[async_trait]
 impl Directory for EveryOther {
-    async fn permission(&self, repository: &str, _: &ForgeLogin) -> ForgeResult<Permission> {
-        let even = repository.bytes().last().is_some_and(|b| b % 2 == 0);
-        Ok(if even {
-            Permission::Read
-        } else {
-            Permission::None
-        })
+    async fn reads(&self, repository: &str, _: &ForgeLogin) -> ForgeResult<bool> {
+        Ok(repository.bytes().last().is_some_and(|b| b % 2 == 0))
     }
 
-    async fn is_member(&self, _: &str, _: &str, _: &str, _: &ForgeLogin) -> ForgeResult<bool> {
+    async fn is_member(&self, _: &str, _: &str, _: &ForgeLogin) -> ForgeResult<bool> {
         Ok(false)
     }
 }
@@ -75,7 +70,7 @@ fn main() {
         let started = Instant::now();
         let first = access.org(&person, "acme").await.expect("access");
         let cold = started.elapsed();
-        assert_eq!(first.permissions.len(), repositories);
+        assert_eq!(first.asked.len(), repositories);
         let rounds = if benchmarking { 200 } else { 5 };
         let started = Instant::now();
         for _ in 0..rounds {

@@ -576,7 +576,7 @@ fn org_summary(
     };
     let filters = Filters::default();
     let sla = SlaPolicy::default();
-    let load = || store.org_history(ORG, None, now);
+    let load = || store.org_history(ORG, None, None, now);
 
     let history: Vec<FindingHistory> = runtime.block_on(load()).expect("the org history");
     let events: usize = history.iter().map(|f| f.events.len()).sum();

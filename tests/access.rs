@@ -1,7 +1,8 @@
 //! Per-person access against a real `posture serve` and a GitHub faked at its HTTP boundary
 //! (wiremock): a person signed in reads what the org's roles (settings file) and the forge
-//! give them. octocat, a viewer, may read `acme/shop` on GitHub, not `acme/vault` (404 from
-//! the forge), and GitHub fails on `acme/ledger` (502): both stay out of every figure,
+//! give them. octocat, a viewer, is a collaborator on `acme/shop`, not on the public
+//! `acme/vault` (where GitHub's permission endpoint says `read` for anybody), and GitHub
+//! fails on `acme/ledger` (502): both stay out of every figure,
 //! chart, table and export, and answer 404 when named. alice, in the `appsec` team mapped to
 //! `security`, reads all three. The forge's answers are cached, and `posture auth check`
 //! explains the same grants.
@@ -23,36 +24,39 @@ const SHOP: &str = "acme/shop";
 const VAULT: &str = "acme/vault";
 const LEDGER: &str = "acme/ledger";
 
-/// GitHub as posture's token sees it: octocat's permission on each repository, and the
-/// `appsec` team's members.
+/// GitHub as posture's token sees it: whether octocat is a collaborator on each
+/// repository, and the `appsec` team's members. `acme/vault` is public: GitHub's permission
+/// endpoint says `read` for anyone there, which must not count.
 async fn github() -> MockServer {
     let github = MockServer::start().await;
-    let permission = |repository: &str, login: &str, answer: ResponseTemplate| {
+    let collaborator = |repository: &str, login: &str, answer: ResponseTemplate| {
         Mock::given(method("GET"))
-            .and(path(format!(
-                "/repos/{repository}/collaborators/{login}/permission"
-            )))
+            .and(path(format!("/repos/{repository}/collaborators/{login}")))
             .respond_with(answer)
-    };
-    let read = |role: &str| {
-        ResponseTemplate::new(200).set_body_json(json!({
-            "permission": role,
-            "role_name": role,
-            "user": {"login": "octocat", "id": 583231, "type": "User"},
-        }))
     };
     let not_found = ResponseTemplate::new(404).set_body_json(json!({
         "message": "Not Found",
-        "documentation_url": "https://docs.github.com/rest/collaborators/collaborators#get-repository-permissions-for-a-user",
+        "documentation_url": "https://docs.github.com/rest/collaborators/collaborators#check-if-a-user-is-a-repository-collaborator",
         "status": "404",
     }));
-    permission(SHOP, "octocat", read("read"))
+    collaborator(SHOP, "octocat", ResponseTemplate::new(204))
         .mount(&github)
         .await;
-    permission(VAULT, "octocat", not_found.clone())
+    collaborator(VAULT, "octocat", not_found.clone())
         .mount(&github)
         .await;
-    permission(LEDGER, "octocat", ResponseTemplate::new(502))
+    collaborator(LEDGER, "octocat", ResponseTemplate::new(502))
+        .mount(&github)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!(
+            "/repos/{VAULT}/collaborators/octocat/permission"
+        )))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "permission": "read",
+            "role_name": "read",
+            "user": {"login": "octocat", "id": 583231, "type": "User"},
+        })))
         .mount(&github)
         .await;
     Mock::given(method("GET"))
@@ -246,6 +250,8 @@ async fn a_viewer_never_sees_a_repository_the_forge_does_not_give_them() {
             format!("/api/v1/orgs/acme/components?repository={hidden}"),
             format!("/api/v1/repos/{hidden}/sbom"),
             format!("/api/v1/repos/{hidden}/components"),
+            format!("/api/v1/repos/{hidden}/drift"),
+            format!("/api/v1/repos/{hidden}/apis"),
             format!("/orgs/acme/repos/{name}"),
             format!("/orgs/acme?repository={hidden}"),
             format!("/orgs/acme/findings?repository={hidden}"),
@@ -264,7 +270,7 @@ async fn a_viewer_never_sees_a_repository_the_forge_does_not_give_them() {
     // answers are cached, and so (for seconds) is its error.
     let asked = site.github.received_requests().await.unwrap();
     for repository in [SHOP, VAULT, LEDGER] {
-        let path = format!("/repos/{repository}/collaborators/octocat/permission");
+        let path = format!("/repos/{repository}/collaborators/octocat");
         let times = asked.iter().filter(|r| r.url.path() == path).count();
         assert_eq!(times, 1, "{path} asked {times} times");
     }
@@ -309,17 +315,20 @@ async fn auth_check_explains_who_reads_what_and_why() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let out = &run.stdout;
     assert!(out.starts_with("octocat (github)\n"), "{out}");
-    assert!(out.contains("acme: 1 of 3 repositories"), "{out}");
+    assert!(
+        out.contains("acme: 1 of 3 repositories asked about"),
+        "{out}"
+    );
     assert!(
         out.contains("because: role viewer (every person with forge access)"),
         "{out}"
     );
     assert!(
-        out.contains("acme/shop: reads (forge permission read)"),
+        out.contains("acme/shop: reads (the forge gives them access)"),
         "{out}"
     );
     assert!(
-        out.contains("acme/vault: not readable (forge permission none)"),
+        out.contains("acme/vault: not readable (the forge gives them no access)"),
         "{out}"
     );
     assert!(

@@ -48,9 +48,14 @@ impl<K: Eq + Hash, V: Clone> Cache<K, V> {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if entries.len() >= MAX_ENTRIES {
             entries.retain(|_, (expires, _)| now < *expires);
-            if entries.len() >= MAX_ENTRIES {
-                entries.clear();
-            }
+        }
+        if entries.len() >= MAX_ENTRIES {
+            // Still full of live entries: the half closest to expiry goes (a rare, bounded
+            // sort), so the cache never empties at once.
+            let mut expiries: Vec<Instant> = entries.values().map(|(at, _)| *at).collect();
+            let (_, middle, _) = expiries.select_nth_unstable(MAX_ENTRIES / 2);
+            let middle = *middle;
+            entries.retain(|_, (expires, _)| *expires > middle);
         }
         entries.insert(key, (now + lifetime, value));
     }

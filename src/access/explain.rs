@@ -18,9 +18,9 @@ pub fn text(who: &str, orgs: &[OrgAccess]) -> String {
             Reach::Everything => "every repository".to_owned(),
             Reach::Only(_) if readable.is_empty() => "nothing".to_owned(),
             Reach::Only(repositories) => format!(
-                "{} of {} repositories",
+                "{} of {} repositories asked about",
                 repositories.len(),
-                access.permissions.len()
+                access.asked.len()
             ),
         };
         out.push_str(&format!("\n{}: {reach}\n", access.org));
@@ -32,12 +32,10 @@ pub fn text(who: &str, orgs: &[OrgAccess]) -> String {
                 "  because: no role applies (the org's roles name no team or group of theirs)\n",
             );
         }
-        for (repository, answer) in &access.permissions {
+        for (repository, answer) in &access.asked {
             let line = match answer {
-                Ok(permission) if access.reach.allows(repository) => {
-                    format!("reads (forge permission {permission})")
-                }
-                Ok(permission) => format!("not readable (forge permission {permission})"),
+                Ok(true) => "reads (the forge gives them access)".to_owned(),
+                Ok(false) => "not readable (the forge gives them no access)".to_owned(),
                 Err(error) => format!("not readable: the forge could not say ({error})"),
             };
             out.push_str(&format!("  {repository}: {line}\n"));
@@ -49,24 +47,21 @@ pub fn text(who: &str, orgs: &[OrgAccess]) -> String {
     out
 }
 
-/// The JSON form: `{"who", "orgs": [{"org", "reach", "repositories", "why", ...}]}`.
+/// The JSON form: `{"who", "orgs": [{"org", "reach", "repositories", "why", "asked",
+/// "problems"}]}`.
 pub fn json(who: &str, orgs: &[OrgAccess]) -> Value {
     let orgs: Vec<Value> = orgs
         .iter()
         .map(|access| {
-            let permissions: Vec<Value> = access
-                .permissions
+            let asked: Vec<Value> = access
+                .asked
                 .iter()
                 .map(|(repository, answer)| match answer {
-                    Ok(permission) => json!({
-                        "repository": repository,
-                        "permission": permission.as_str(),
-                        "readable": access.reach.allows(repository),
-                    }),
+                    Ok(readable) => json!({"repository": repository, "readable": readable}),
                     Err(error) => json!({
                         "repository": repository,
-                        "error": error,
                         "readable": false,
+                        "error": error,
                     }),
                 })
                 .collect();
@@ -76,9 +71,13 @@ pub fn json(who: &str, orgs: &[OrgAccess]) -> Value {
                     Reach::Everything => "everything",
                     Reach::Only(_) => "repositories",
                 },
-                "repositories": readable(access),
+                // Every repository of the org: `null`, not a list.
+                "repositories": match access.reach {
+                    Reach::Everything => Value::Null,
+                    Reach::Only(_) => json!(readable(access)),
+                },
                 "why": access.why,
-                "permissions": permissions,
+                "asked": asked,
                 "problems": access.problems,
             })
         })
@@ -99,7 +98,6 @@ mod tests {
 
     use super::*;
     use crate::access::{Role, Why};
-    use crate::forge::Permission;
 
     #[test]
     fn every_grant_and_refusal_is_explained() {
@@ -111,16 +109,16 @@ mod tests {
                     role: Role::Security,
                     team: "acme/appsec".into(),
                 }],
-                permissions: BTreeMap::new(),
+                asked: BTreeMap::new(),
                 problems: Vec::new(),
             },
             OrgAccess {
                 org: "beta".into(),
                 reach: Reach::Only(BTreeSet::from(["beta/api".to_owned()])),
                 why: vec![Why::Viewer],
-                permissions: BTreeMap::from([
-                    ("beta/api".to_owned(), Ok(Permission::Read)),
-                    ("beta/web".to_owned(), Ok(Permission::None)),
+                asked: BTreeMap::from([
+                    ("beta/api".to_owned(), Ok(true)),
+                    ("beta/web".to_owned(), Ok(false)),
                     ("beta/old".to_owned(), Err("GitHub unavailable".to_owned())),
                 ]),
                 problems: vec!["team beta/appsec (role security) not granted: 502".into()],
@@ -131,13 +129,16 @@ mod tests {
             text.contains("acme: every repository\n  because: role security from team acme/appsec"),
             "{text}"
         );
-        assert!(text.contains("beta: 1 of 3 repositories"), "{text}");
         assert!(
-            text.contains("beta/api: reads (forge permission read)"),
+            text.contains("beta: 1 of 3 repositories asked about"),
             "{text}"
         );
         assert!(
-            text.contains("beta/web: not readable (forge permission none)"),
+            text.contains("beta/api: reads (the forge gives them access)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("beta/web: not readable (the forge gives them no access)"),
             "{text}"
         );
         assert!(
@@ -152,6 +153,7 @@ mod tests {
             json["orgs"][1]["repositories"],
             serde_json::json!(["beta/api"])
         );
-        assert_eq!(json["orgs"][1]["permissions"][1]["readable"], false);
+        assert_eq!(json["orgs"][1]["asked"][1]["readable"], false);
+        assert!(json["orgs"][0]["repositories"].is_null());
     }
 }

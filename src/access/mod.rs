@@ -24,7 +24,6 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::forge::Permission;
 use crate::store::Forge;
 
 pub use self::directory::{Directory, ForgeDirectory};
@@ -108,9 +107,9 @@ pub struct OrgAccess {
     pub reach: Reach,
     /// The roles held and where they come from.
     pub why: Vec<Why>,
-    /// With `viewer` only: each repository the forge was asked about and its answer
-    /// (`Err` keeps the forge's error: the repository is not granted).
-    pub permissions: BTreeMap<String, Result<Permission, String>>,
+    /// With `viewer` only: each repository the forge was asked about and whether it reads
+    /// it (`Err` keeps the forge's error: the repository is not granted).
+    pub asked: BTreeMap<String, Result<bool, String>>,
     /// Teams that could not be asked about (a forge error): their role is not granted.
     pub problems: Vec<String>,
 }

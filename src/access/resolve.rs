@@ -5,11 +5,13 @@
 //! 1. `security`, from an OIDC group or a forge team the settings map to it: every
 //!    repository.
 //! 2. `viewer`, from a group or team mapped to it, or held by everyone when the org maps none:
-//!    each repository posture knows of the person's forge on which the forge gives them at
-//!    least read permission.
+//!    each repository posture knows of the person's forge that the forge says they may read
+//!    ([`crate::forge::Forge::reads`]: a collaborator, a Reporter; never "anyone, because it
+//!    is public"). A name posture also knows on the other forge is not granted: the answer
+//!    of one forge says nothing of the other's project.
 //! 3. Otherwise nothing. A forge error on a team or a repository grants nothing, stands for
 //!    seconds ([`ERROR_TTL`]) before the forge is asked again, and is kept in
-//!    [`OrgAccess::problems`] or [`OrgAccess::permissions`], for `posture auth check`.
+//!    [`OrgAccess::problems`] or [`OrgAccess::asked`], for `posture auth check`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -21,12 +23,15 @@ use tokio::task::JoinSet;
 use super::cache::{Cache, ERROR_TTL};
 use super::roles::{Role, RoleSettings};
 use super::{Directory, ForgeLogin, OrgAccess, Person, Reach, Why};
-use crate::forge::Permission;
+use crate::forge::ForgeResult;
 use crate::settings::Settings;
 use crate::store::{Forge, Store, StoreError};
 
-/// How many permission questions are asked of a forge at once, per person and org.
+/// How many questions are asked of a forge at once, per person and org.
 const CONCURRENT_QUESTIONS: usize = 8;
+
+/// How long one question may take before it counts as a forge error (and grants nothing).
+const QUESTION_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The environment variable of how long the forge's answers are believed, in seconds.
 pub const CACHE_SECONDS_VAR: &str = "POSTURE_ACCESS_CACHE_SECONDS";
@@ -49,7 +54,7 @@ pub struct Access {
     store: Store,
     directory: Option<Arc<dyn Directory>>,
     ttl: Duration,
-    permissions: Cache<PermissionKey, Answer<Permission>>,
+    reads: Cache<PermissionKey, Answer<bool>>,
     memberships: Cache<MembershipKey, Answer<bool>>,
 }
 
@@ -67,7 +72,7 @@ impl Access {
             store,
             directory,
             ttl,
-            permissions: Cache::default(),
+            reads: Cache::default(),
             memberships: Cache::default(),
         }
     }
@@ -118,29 +123,15 @@ impl Access {
     pub async fn org(&self, person: &Person, org: &str) -> Result<OrgAccess, AccessError> {
         let org = org.to_lowercase();
         let roles = self.settings.roles(&org);
-        let projects = self.store.org_projects(&org).await?;
         let mut access = OrgAccess {
             org: org.clone(),
             reach: Reach::Only(BTreeSet::new()),
             why: Vec::new(),
-            permissions: BTreeMap::new(),
+            asked: BTreeMap::new(),
             problems: Vec::new(),
         };
-        let anchor = person.forge.as_ref().and_then(|login| {
-            projects
-                .iter()
-                .find(|(forge, _)| *forge == login.forge)
-                .map(|(_, repository)| repository.as_str())
-        });
         if let Some(why) = self
-            .role(
-                person,
-                &org,
-                anchor,
-                Role::Security,
-                &roles.security,
-                &mut access,
-            )
+            .role(person, &org, Role::Security, &roles.security, &mut access)
             .await
         {
             access.why.push(why);
@@ -150,7 +141,7 @@ impl Access {
         let viewer = match &roles.viewer {
             None => Some(Why::Viewer),
             Some(viewer) => {
-                self.role(person, &org, anchor, Role::Viewer, viewer, &mut access)
+                self.role(person, &org, Role::Viewer, viewer, &mut access)
                     .await
             }
         };
@@ -166,21 +157,35 @@ impl Access {
             );
             return Ok(access);
         };
-        let repositories: Vec<String> = projects
+        let (mine, others): (Vec<_>, Vec<_>) = self
+            .store
+            .org_projects(&org)
+            .await?
             .into_iter()
-            .filter(|(forge, _)| *forge == login.forge)
+            .partition(|(forge, _)| *forge == login.forge);
+        let elsewhere: BTreeSet<String> = others
+            .into_iter()
+            .map(|(_, repository)| repository.to_lowercase())
+            .collect();
+        let (shared, repositories): (Vec<String>, Vec<String>) = mine
+            .into_iter()
             .map(|(_, repository)| repository)
-            .collect();
-        access.permissions = self.permissions(login, repositories).await;
-        let readable: BTreeSet<String> = access
-            .permissions
-            .iter()
-            .filter(
-                |(_, answer)| matches!(answer, Ok(permission) if *permission >= Permission::Read),
-            )
-            .map(|(repository, _)| repository.to_lowercase())
-            .collect();
-        access.reach = Reach::Only(readable);
+            .partition(|repository| elsewhere.contains(&repository.to_lowercase()));
+        for repository in shared {
+            access.problems.push(format!(
+                "{repository} is not granted: posture also knows a project of that name on \
+                 the other forge"
+            ));
+        }
+        access.asked = self.reads(login, repositories).await;
+        access.reach = Reach::Only(
+            access
+                .asked
+                .iter()
+                .filter(|(_, answer)| matches!(answer, Ok(true)))
+                .map(|(repository, _)| repository.to_lowercase())
+                .collect(),
+        );
         Ok(access)
     }
 
@@ -190,7 +195,6 @@ impl Access {
         &self,
         person: &Person,
         org: &str,
-        anchor: Option<&str>,
         role: Role,
         settings: &RoleSettings,
         access: &mut OrgAccess,
@@ -203,14 +207,7 @@ impl Access {
         }
         let login = person.forge.as_ref()?;
         for team in settings.teams(login.forge) {
-            let Some(anchor) = anchor else {
-                access.problems.push(format!(
-                    "team {team} was not asked about: posture knows no {} repository of {org}",
-                    login.forge
-                ));
-                break;
-            };
-            match self.is_member(anchor, org, team, login).await {
+            match self.is_member(org, team, login).await {
                 Ok(true) => {
                     return Some(Why::Team {
                         role,
@@ -227,13 +224,7 @@ impl Access {
         None
     }
 
-    async fn is_member(
-        &self,
-        anchor: &str,
-        org: &str,
-        team: &str,
-        login: &ForgeLogin,
-    ) -> Answer<bool> {
+    async fn is_member(&self, org: &str, team: &str, login: &ForgeLogin) -> Answer<bool> {
         let key = (
             login.forge,
             login.login.to_lowercase(),
@@ -244,10 +235,7 @@ impl Access {
             return answer;
         }
         let directory = self.directory.as_ref().ok_or_else(not_configured)?;
-        let answer = directory
-            .is_member(anchor, org, team, login)
-            .await
-            .map_err(|error| error.to_string());
+        let answer = within_time(directory.is_member(org, team, login)).await;
         self.memberships
             .put(key, answer.clone(), Instant::now(), self.lifetime(&answer));
         answer
@@ -261,23 +249,24 @@ impl Access {
         }
     }
 
-    /// `login`'s permission on each of `repositories`, cached answers first, the rest asked
-    /// a few at a time.
-    async fn permissions(
+    /// Whether `login` reads each of `repositories`, cached answers first, the rest asked a
+    /// few at a time.
+    async fn reads(
         &self,
         login: &ForgeLogin,
         repositories: Vec<String>,
-    ) -> BTreeMap<String, Answer<Permission>> {
+    ) -> BTreeMap<String, Answer<bool>> {
         let mut answers = BTreeMap::new();
         let mut asked = JoinSet::new();
         let limit = Arc::new(Semaphore::new(CONCURRENT_QUESTIONS));
-        for repository in repositories {
+        for repository in &repositories {
+            let repository = repository.clone();
             let key = (
                 login.forge,
                 login.login.to_lowercase(),
                 repository.to_lowercase(),
             );
-            if let Some(answer) = self.permissions.get(&key, Instant::now()) {
+            if let Some(answer) = self.reads.get(&key, Instant::now()) {
                 answers.insert(repository, answer);
                 continue;
             }
@@ -288,25 +277,39 @@ impl Access {
             let (login, limit) = (login.clone(), Arc::clone(&limit));
             asked.spawn(async move {
                 let answer = match limit.acquire_owned().await {
-                    Ok(_permit) => directory
-                        .permission(&repository, &login)
-                        .await
-                        .map_err(|error| error.to_string()),
+                    Ok(_permit) => within_time(directory.reads(&repository, &login)).await,
                     Err(_) => Err("the question was cancelled".to_owned()),
                 };
                 (key, repository, answer)
             });
         }
         while let Some(done) = asked.join_next().await {
+            // A question that panicked is answered below, as a failure.
             let Ok((key, repository, answer)) = done else {
                 continue;
             };
             let lifetime = self.lifetime(&answer);
-            self.permissions
+            self.reads
                 .put(key, answer.clone(), Instant::now(), lifetime);
             answers.insert(repository, answer);
         }
+        for repository in repositories {
+            answers
+                .entry(repository)
+                .or_insert_with(|| Err("the question failed".to_owned()));
+        }
         answers
+    }
+}
+
+/// A forge's answer within [`QUESTION_TIMEOUT`], its error (or the timeout) as text.
+async fn within_time<T>(question: impl Future<Output = ForgeResult<T>>) -> Answer<T> {
+    match tokio::time::timeout(QUESTION_TIMEOUT, question).await {
+        Ok(answer) => answer.map_err(|error| error.to_string()),
+        Err(_) => Err(format!(
+            "the forge did not answer within {} seconds",
+            QUESTION_TIMEOUT.as_secs()
+        )),
     }
 }
 
@@ -336,37 +339,27 @@ mod tests {
     /// A forge's answers by (repository or team, login); anything else is an error.
     #[derive(Default)]
     struct Answers {
-        permissions: HashMap<(String, String), Permission>,
+        reads: HashMap<(String, String), bool>,
         teams: HashMap<(String, String), bool>,
         asked: Mutex<usize>,
     }
 
     #[async_trait]
     impl Directory for Answers {
-        async fn permission(
-            &self,
-            repository: &str,
-            person: &ForgeLogin,
-        ) -> ForgeResult<Permission> {
+        async fn reads(&self, repository: &str, person: &ForgeLogin) -> ForgeResult<bool> {
             *self.asked.lock().unwrap() += 1;
             let key = (repository.to_owned(), person.login.clone());
-            self.permissions
+            self.reads
                 .get(&key)
                 .copied()
                 .ok_or_else(|| ForgeError::Unavailable {
                     forge: Forge::GitHub,
-                    what: format!("reading the permission on {repository}"),
+                    what: format!("reading whether {} reads {repository}", person.login),
                     message: "502 Bad Gateway".into(),
                 })
         }
 
-        async fn is_member(
-            &self,
-            _: &str,
-            _: &str,
-            team: &str,
-            person: &ForgeLogin,
-        ) -> ForgeResult<bool> {
+        async fn is_member(&self, _: &str, team: &str, person: &ForgeLogin) -> ForgeResult<bool> {
             *self.asked.lock().unwrap() += 1;
             let key = (team.to_owned(), person.login.clone());
             self.teams
@@ -403,6 +396,13 @@ mod tests {
             .upsert_project(Forge::GitLab, "acme/mirror", None)
             .await
             .unwrap();
+        // One name on both forges: no single forge's answer grants it.
+        for forge in [Forge::GitHub, Forge::GitLab] {
+            store
+                .upsert_project(forge, "acme/shared", None)
+                .await
+                .unwrap();
+        }
         let settings = Arc::new(Settings::parse("s.yml", settings).unwrap());
         let answers = Arc::new(answers);
         let directory: Arc<dyn Directory> = answers.clone();
@@ -412,16 +412,17 @@ mod tests {
 
     fn answers() -> Answers {
         let mut answers = Answers::default();
-        let mut allow = |repository: &str, login: &str, permission| {
+        let mut reads = |repository: &str, login: &str, reads| {
             answers
-                .permissions
-                .insert((repository.into(), login.into()), permission);
+                .reads
+                .insert((repository.into(), login.into()), reads);
         };
-        allow("acme/shop", "octocat", Permission::Write);
-        allow("acme/vault", "octocat", Permission::None);
-        allow("acme/shop", "hubot", Permission::Read);
-        allow("acme/vault", "hubot", Permission::Read);
-        allow("acme/ledger", "hubot", Permission::Read);
+        reads("acme/shop", "octocat", true);
+        reads("acme/vault", "octocat", false);
+        reads("acme/shop", "hubot", true);
+        reads("acme/vault", "hubot", true);
+        reads("acme/ledger", "hubot", true);
+        reads("acme/shared", "hubot", true);
         answers.teams.insert(("eng".into(), "octocat".into()), true);
         answers.teams.insert(("eng".into(), "hubot".into()), false);
         answers
@@ -445,9 +446,14 @@ mod tests {
         assert_eq!(octocat.why, [Why::Viewer]);
         // The GitLab project is not asked about with a GitHub login; the ledger's error
         // is kept.
-        assert_eq!(octocat.permissions.len(), 3);
+        assert_eq!(octocat.asked.len(), 3);
         assert!(
-            octocat.permissions["acme/ledger"]
+            octocat.problems[0].starts_with("acme/shared is not granted"),
+            "{:?}",
+            octocat.problems
+        );
+        assert!(
+            octocat.asked["acme/ledger"]
                 .as_ref()
                 .unwrap_err()
                 .contains("502")

@@ -162,7 +162,7 @@ async fn queue_digests(
     if missing.is_empty() {
         return Ok(0);
     }
-    let findings = store.org_history(org, None, due).await?;
+    let findings = store.org_history(org, None, None, due).await?;
     let window = Window {
         from: due - chrono::Duration::days(7),
         to: due,

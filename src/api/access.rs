@@ -107,8 +107,11 @@ pub struct Caller {
     /// How the audit log names it: `token 3 (ci-upload)`, `octocat (github)`.
     pub actor: String,
     /// The orgs it reads (lower-case) and which of their repositories: a token's one org,
-    /// whole; a person's, as the roles and the forge give them now.
+    /// whole; of a person's, the one the request is about, as the roles and the forge give
+    /// it now.
     orgs: Vec<(String, Reach)>,
+    /// The org the caller lands on and the audit log files its requests under.
+    home: Option<String>,
     scopes: Scopes,
     /// Signed in through a session: its id, which the CSRF token of state-changing requests
     /// is checked against. `None` for `Authorization: Bearer`.
@@ -121,6 +124,7 @@ impl Caller {
         Caller {
             actor: format!("token {} ({})", token.id, token.name),
             orgs: vec![(token.org.to_lowercase(), Reach::Everything)],
+            home: Some(token.org.to_lowercase()),
             scopes: token.scopes.parse().unwrap_or_default(),
             session: None,
         }
@@ -129,22 +133,20 @@ impl Caller {
     /// The caller a live session made from a token (of id `id`) stands for: every
     /// repository of its orgs.
     pub fn from_session(row: &SessionRow, id: &str) -> Caller {
+        let orgs: Vec<(String, Reach)> = session_orgs(row)
+            .map(|org| (org, Reach::Everything))
+            .collect();
         Caller {
             actor: row.actor.clone(),
-            orgs: row
-                .orgs
-                .split(',')
-                .map(|org| org.trim().to_lowercase())
-                .filter(|org| !org.is_empty())
-                .map(|org| (org, Reach::Everything))
-                .collect(),
+            home: orgs.first().map(|(org, _)| org.clone()),
+            orgs,
             scopes: row.scopes.parse().unwrap_or_default(),
             session: Some(id.to_owned()),
         }
     }
 
     /// The caller a live session of a person (of id `id`) stands for, reading what
-    /// `orgs` (worked out for this request) give.
+    /// `orgs` (worked out for this request: the org it is about) give.
     pub fn for_person(row: &SessionRow, id: &str, orgs: Vec<OrgAccess>) -> Caller {
         Caller {
             orgs: orgs
@@ -182,7 +184,7 @@ impl Caller {
 
     /// The org a signed-in person lands on, and the org the audit log files requests under.
     pub fn home_org(&self) -> Option<&str> {
-        self.orgs.first().map(|(org, _)| org.as_str())
+        self.home.as_deref()
     }
 
     /// The CSRF token a page of this caller carries in its forms: `None` without a session.
@@ -255,7 +257,11 @@ impl Caller {
         repository: Option<&str>,
         as_of: chrono::DateTime<chrono::Utc>,
     ) -> Result<Vec<FindingHistory>, ApiError> {
-        let mut history = store.org_history(org, repository, as_of).await?;
+        let within = self.within(org);
+        let mut history = store
+            .org_history(org, repository, within.as_ref(), as_of)
+            .await?;
+        // The query already kept only these; checked again here, where it matters most.
         history.retain(|finding| self.sees(&finding.repository));
         Ok(history)
     }
@@ -316,13 +322,40 @@ impl Unauthenticated {
     }
 }
 
+/// The orgs a session reads (lower-case), as signed in.
+fn session_orgs(row: &SessionRow) -> impl Iterator<Item = String> + '_ {
+    row.orgs
+        .split(',')
+        .map(|org| org.trim().to_lowercase())
+        .filter(|org| !org.is_empty())
+}
+
+/// The org a request's path is about: `/orgs/{org}/…` or `/repos/{owner}/…`, under
+/// `/api/v1` or not.
+pub fn org_in_path(path: &str) -> Option<String> {
+    let path = path.strip_prefix("/api/v1").unwrap_or(path);
+    let mut parts = path.trim_start_matches('/').split('/');
+    match (parts.next(), parts.next()) {
+        (Some("orgs" | "repos"), Some(org)) if !org.is_empty() => {
+            let org = percent_encoding::percent_decode_str(org)
+                .decode_utf8()
+                .ok()?;
+            Some(org.to_lowercase())
+        }
+        _ => None,
+    }
+}
+
 /// Who is calling: the one way both the API and the dashboard's pages authenticate a
 /// request. `Authorization: Bearer` wins over a session cookie when both are sent. A
-/// person's session reads what [`Access`] gives them now (the forge's answers are cached
-/// for minutes), so a permission taken away on the forge is soon taken away here.
+/// person's session reads what [`Access`] gives them now in the org the request's `path`
+/// is about ([`org_in_path`]; the forge's answers are cached for minutes), so a permission
+/// taken away on the forge is soon taken away here, and a request costs the forge
+/// questions of one org at most.
 pub async fn identify(
     state: &ApiState,
     headers: &HeaderMap,
+    path: &str,
 ) -> Result<Result<Caller, Unauthenticated>, StoreError> {
     let store = &state.store;
     if let Some(token) = bearer(headers) {
@@ -349,9 +382,10 @@ pub async fn identify(
         );
         return Ok(Err(Unauthenticated::SessionEnded));
     };
+    let wanted = org_in_path(path);
     let mut orgs = Vec::new();
-    for org in row.orgs.split(',').map(str::trim).filter(|o| !o.is_empty()) {
-        match state.access.org(&person, org).await {
+    for org in session_orgs(&row).filter(|org| Some(org) == wanted.as_ref()) {
+        match state.access.org(&person, &org).await {
             Ok(access) => orgs.push(access),
             Err(AccessError::Store(error)) => return Err(error),
         }
@@ -400,7 +434,8 @@ pub fn changes_state(method: &Method) -> bool {
 /// [`Caller`] to the handler, and records the request and its answer in the audit log. A
 /// state-changing request from a session must carry its CSRF token in [`session::CSRF_HEADER`].
 pub async fn authenticate(State(state): State<ApiState>, request: Request, next: Next) -> Response {
-    let caller = match identify(&state, request.headers()).await {
+    let path = original_uri(&request).path().to_owned();
+    let caller = match identify(&state, request.headers(), &path).await {
         Ok(Ok(caller)) => caller,
         Ok(Err(why)) => {
             if why != Unauthenticated::Missing {
@@ -493,6 +528,7 @@ mod tests {
         let caller = Caller {
             actor: "token 1 (t)".into(),
             orgs: vec![("acme".into(), Reach::Everything)],
+            home: Some("acme".into()),
             scopes: "read".parse().unwrap(),
             session: None,
         };
@@ -514,5 +550,25 @@ mod tests {
             caller.require(Scope::Upload).unwrap_err().status,
             axum::http::StatusCode::FORBIDDEN
         );
+    }
+
+    #[test]
+    fn the_org_a_request_is_about_is_found_in_its_path() {
+        assert_eq!(
+            org_in_path("/api/v1/orgs/Acme/summary").as_deref(),
+            Some("acme")
+        );
+        assert_eq!(
+            org_in_path("/api/v1/repos/acme/shop/sbom").as_deref(),
+            Some("acme")
+        );
+        assert_eq!(
+            org_in_path("/orgs/acme%2Dx/repos/shop").as_deref(),
+            Some("acme-x")
+        );
+        assert_eq!(org_in_path("/orgs/acme").as_deref(), Some("acme"));
+        assert_eq!(org_in_path("/api/v1/scans"), None);
+        assert_eq!(org_in_path("/orgs/"), None);
+        assert_eq!(org_in_path("/login"), None);
     }
 }

@@ -188,14 +188,11 @@ pub async fn org_drift(
             .components(&ComponentQuery {
                 org: org.clone(),
                 target: Some(target),
+                within: caller.within(&org),
                 ..ComponentQuery::default()
             })
             .await?;
-        deployed.extend(
-            rows.into_iter()
-                .map(|row| row.repository)
-                .filter(|repository| caller.sees(repository)),
-        );
+        deployed.extend(rows.into_iter().map(|row| row.repository));
     }
     let mut repositories = Vec::new();
     for repository in deployed {

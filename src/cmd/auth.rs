@@ -99,7 +99,7 @@ async fn token(store: &Store, id: TokenId) -> anyhow::Result<(String, Vec<OrgAcc
         org: token.org.to_lowercase(),
         reach: Reach::Only(BTreeSet::new()),
         why: Vec::new(),
-        permissions: BTreeMap::new(),
+        asked: BTreeMap::new(),
         problems: Vec::new(),
     };
     if readable {

@@ -41,7 +41,7 @@ pub async fn report(
         to: now,
         as_of: now,
     };
-    let findings = store.org_history(&org, None, now).await?;
+    let findings = store.org_history(&org, None, None, now).await?;
     let summary = history::summarize(
         &org,
         &findings,

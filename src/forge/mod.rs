@@ -358,9 +358,20 @@ pub trait Forge: Send + Sync {
     /// project member's access level, inherited included).
     async fn permission(&self, repository: &str, actor: &Actor) -> ForgeResult<Permission>;
 
+    /// Whether `actor` may read `repository`'s findings: someone the forge gives access to
+    /// it, not merely anyone who can see a public repository. GitHub: a collaborator
+    /// (`GET /repos/{o}/{r}/collaborators/{username}`: 204, including access through teams
+    /// and the org's base permission; 404 otherwise, public repositories included, where
+    /// the permission endpoint says `read` for everybody). GitLab: an active member,
+    /// inherited included, of at least Reporter (20): Guests and Planners cannot read a
+    /// private project's code.
+    async fn reads(&self, repository: &str, actor: &Actor) -> ForgeResult<bool>;
+
     /// Whether `actor` is an active member of `team`: on GitHub a team slug of the org `org`
-    /// (`GET /orgs/{org}/teams/{slug}/memberships/{username}`), on GitLab a group path
-    /// (`GET /groups/:id/members/:user_id`, direct members). Not a member (404) is `false`.
+    /// (`GET /orgs/{org}/teams/{slug}/memberships/{username}`, child teams included), on
+    /// GitLab a group path (`GET /groups/:id/members/all?user_ids[]=…`, inherited
+    /// members included). Not a member is `false`; a GitLab group posture cannot see is an
+    /// error.
     async fn team_member(&self, org: &str, team: &str, actor: &Actor) -> ForgeResult<bool>;
 
     /// Posts `body` as a reply (see [`ReplyTo`]). Content creation: throttled.

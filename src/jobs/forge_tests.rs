@@ -158,6 +158,9 @@ impl Forge for FakeForge {
             .copied()
             .unwrap_or(Permission::None))
     }
+    async fn reads(&self, repository: &str, actor: &Actor) -> ForgeResult<bool> {
+        Ok(self.permission(repository, actor).await? >= Permission::Read)
+    }
     async fn team_member(&self, _: &str, _: &str, _: &Actor) -> ForgeResult<bool> {
         Ok(false)
     }
@@ -646,7 +649,11 @@ impl super::ForgeProvider for OneForge {
     async fn forge_for(&self, _: &Job) -> Result<Arc<dyn Forge>, super::NoForge> {
         Ok(self.0.clone())
     }
-    async fn forge_for_repository(&self, _: &str) -> Result<Arc<dyn Forge>, super::NoForge> {
+    async fn forge_for_owner(
+        &self,
+        _: crate::store::Forge,
+        _: &str,
+    ) -> Result<Arc<dyn Forge>, super::NoForge> {
         Ok(self.0.clone())
     }
 }

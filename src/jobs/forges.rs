@@ -25,8 +25,13 @@ pub enum NoForge {
 pub trait ForgeProvider: Send + Sync {
     async fn forge_for(&self, job: &Job) -> Result<Arc<dyn Forge>, NoForge>;
 
-    /// The client of `repository` outside any job (a GitHub App: its installation there).
-    async fn forge_for_repository(&self, repository: &str) -> Result<Arc<dyn Forge>, NoForge>;
+    /// The client of the org (or user) `owner` on `forge` outside any job: a GitHub App's
+    /// installation there, the token otherwise.
+    async fn forge_for_owner(
+        &self,
+        forge: store::Forge,
+        owner: &str,
+    ) -> Result<Arc<dyn Forge>, NoForge>;
 }
 
 /// What to set for a forge that has no credentials.
@@ -82,8 +87,15 @@ impl ForgeProvider for GitHubClient {
         Ok(Arc::new(forge))
     }
 
-    async fn forge_for_repository(&self, repository: &str) -> Result<Arc<dyn Forge>, NoForge> {
-        Ok(Arc::new(self.for_repository(repository).await?))
+    async fn forge_for_owner(
+        &self,
+        forge: store::Forge,
+        owner: &str,
+    ) -> Result<Arc<dyn Forge>, NoForge> {
+        match forge {
+            store::Forge::GitHub => Ok(Arc::new(self.for_owner(owner).await?)),
+            store::Forge::GitLab => Err(NoForge::NotConfigured(how_to_configure(forge))),
+        }
     }
 }
 
@@ -93,8 +105,15 @@ impl ForgeProvider for GitLabClient {
         Ok(Arc::new(self.forge()))
     }
 
-    async fn forge_for_repository(&self, _: &str) -> Result<Arc<dyn Forge>, NoForge> {
-        Ok(Arc::new(self.forge()))
+    async fn forge_for_owner(
+        &self,
+        forge: store::Forge,
+        _: &str,
+    ) -> Result<Arc<dyn Forge>, NoForge> {
+        match forge {
+            store::Forge::GitLab => Ok(Arc::new(self.forge())),
+            store::Forge::GitHub => Err(NoForge::NotConfigured(how_to_configure(forge))),
+        }
     }
 }
 
@@ -111,25 +130,17 @@ impl ForgeProvider for Forges {
         }
     }
 
-    /// Asks [`Forges::for_repository`] of GitHub; a caller that knows the forge asks that.
-    async fn forge_for_repository(&self, repository: &str) -> Result<Arc<dyn Forge>, NoForge> {
-        self.for_repository(store::Forge::GitHub, repository).await
-    }
-}
-
-impl Forges {
-    /// The client of `repository` on `forge`, outside any job.
-    pub async fn for_repository(
+    async fn forge_for_owner(
         &self,
         forge: store::Forge,
-        repository: &str,
+        owner: &str,
     ) -> Result<Arc<dyn Forge>, NoForge> {
         let provider = match forge {
             store::Forge::GitHub => &self.github,
             store::Forge::GitLab => &self.gitlab,
         };
         match provider {
-            Some(provider) => provider.forge_for_repository(repository).await,
+            Some(provider) => provider.forge_for_owner(forge, owner).await,
             None => Err(NoForge::NotConfigured(how_to_configure(forge))),
         }
     }

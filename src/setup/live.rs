@@ -47,9 +47,13 @@ impl ForgeProvider for LiveGitHub {
         }
     }
 
-    async fn forge_for_repository(&self, repository: &str) -> Result<Arc<dyn Forge>, NoForge> {
+    async fn forge_for_owner(
+        &self,
+        forge: crate::store::Forge,
+        owner: &str,
+    ) -> Result<Arc<dyn Forge>, NoForge> {
         match self.get() {
-            Some(client) => client.forge_for_repository(repository).await,
+            Some(client) => client.forge_for_owner(forge, owner).await,
             None => Err(NoForge::NotConfigured(NOT_CONFIGURED.to_owned())),
         }
     }

@@ -511,10 +511,14 @@ impl Store {
 
     /// Every finding the default branches of `org`'s projects ever had (of `repository`
     /// only, when given), with its events up to `as_of`, for the metrics.
+    ///
+    /// `within`: only these repositories (lower-case full names), what the caller reads;
+    /// one JSON parameter however many, so a viewer's page never loads what it may not show.
     pub async fn org_history(
         &self,
         org: &str,
         repository: Option<&str>,
+        within: Option<&BTreeSet<String>>,
         as_of: DateTime<Utc>,
     ) -> Result<Vec<FindingHistory>, StoreError> {
         #[derive(sqlx::FromRow)]
@@ -542,25 +546,41 @@ impl Store {
             severity: Option<String>,
             reason: Option<String>,
         }
+        let within = within
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|source| StoreError::Json {
+                what: "repositories",
+                source,
+            })?;
         let (rows, events, kev): (Vec<Row>, Vec<Event>, Vec<(String,)>) =
-            with_pool!(self, |pool| {
-                let rows = sqlx::query_as(
+            with_pool!(self, |pool, pg| {
+                let within_sql = if pg {
+                    "($3::text IS NULL OR lower(p.repository) IN \
+                     (SELECT jsonb_array_elements_text($3::jsonb)))"
+                } else {
+                    "($3 IS NULL OR lower(p.repository) IN (SELECT value FROM json_each($3)))"
+                };
+                let rows = sqlx::query_as(&format!(
                     "SELECT f.project_id, p.repository, f.finding_id, f.kind, f.rule, f.tools, \
                      f.advisories, f.ecosystem, f.package, f.fix_version, f.risk_score, f.owner \
                      FROM branch_findings f JOIN projects p ON p.id = f.project_id \
-                     WHERE p.org = $1 AND ($2 IS NULL OR p.repository = $2)",
-                )
+                     WHERE p.org = $1 AND ($2 IS NULL OR p.repository = $2) AND {within_sql}"
+                ))
                 .bind(org)
                 .bind(repository)
+                .bind(within.as_deref())
                 .fetch_all(pool)
                 .await?;
-                let events = sqlx::query_as(
+                let events = sqlx::query_as(&format!(
                     "SELECT e.id, e.project_id, e.finding_id, e.at, e.kind, e.severity, e.reason \
                      FROM finding_events e JOIN projects p ON p.id = e.project_id \
-                     WHERE p.org = $1 AND ($2 IS NULL OR p.repository = $2) AND e.at <= $3",
-                )
+                     WHERE p.org = $1 AND ($2 IS NULL OR p.repository = $2) AND {within_sql} \
+                     AND e.at <= $4"
+                ))
                 .bind(org)
                 .bind(repository)
+                .bind(within.as_deref())
                 .bind(as_of)
                 .fetch_all(pool)
                 .await?;

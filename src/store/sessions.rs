@@ -14,7 +14,9 @@ pub struct SessionRow {
     pub actor: String,
     /// How they signed in: `token`, `github`, `gitlab` or `oidc`.
     pub method: String,
-    /// The orgs the session reads, comma-separated, lower-case.
+    /// The orgs the session reads, comma-separated, lower-case: a token's org, or the orgs
+    /// [`crate::access::Access::orgs`] gave a person at sign-in. For a person it is an upper
+    /// bound: each request asks again what they read of the org it is about.
     pub orgs: String,
     /// Comma-separated scopes.
     pub scopes: String,

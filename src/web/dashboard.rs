@@ -35,7 +35,7 @@ pub async fn require_sign_in(
     request: Request,
     next: Next,
 ) -> Response {
-    match access::identify(&state.api, request.headers()).await {
+    match access::identify(&state.api, request.headers(), request.uri().path()).await {
         Ok(Ok(caller)) => access::run_audited(&state.api.store, caller, request, next).await,
         Ok(Err(why)) => {
             let here = request.uri().path_and_query().map_or("/", |p| p.as_str());

@@ -228,6 +228,31 @@ pub(crate) async fn installation_id(shared: &Shared, repository: &str) -> ForgeR
     Ok(installation.id)
 }
 
+/// `GET /orgs/{owner}/installation`, else `GET /users/{owner}/installation`, as the App:
+/// which installation serves an org (or a user's account) as a whole.
+pub(crate) async fn owner_installation_id(shared: &Shared, owner: &str) -> ForgeResult<u64> {
+    #[derive(serde::Deserialize)]
+    struct Installation {
+        id: u64,
+    }
+    if !matches!(shared.mode, Mode::App { .. }) {
+        return Err(ForgeError::Config(
+            "installations exist only for GitHub App credentials".to_owned(),
+        ));
+    }
+    let what = format!("finding the App installation of {owner}");
+    let app = shared.as_app();
+    let org = format!("/orgs/{}/installation", encode(owner));
+    let installation: Installation = match app.get_json(&org, "get_org_installation", &what).await {
+        Err(ForgeError::NotFound { .. }) => {
+            let user = format!("/users/{}/installation", encode(owner));
+            app.get_json(&user, "get_user_installation", &what).await?
+        }
+        other => other?,
+    };
+    Ok(installation.id)
+}
+
 /// One request as posture describes it.
 pub(crate) struct Call<'a> {
     pub method: Method,

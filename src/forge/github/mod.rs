@@ -306,6 +306,21 @@ impl GitHubClient {
             .map_err(|_| ForgeError::Config(format!("installation id {id} is out of range")))
     }
 
+    /// A forge for the org or user `owner` as a whole: its installation (looked up now) in
+    /// App mode, the token otherwise.
+    pub async fn for_owner(&self, owner: &str) -> ForgeResult<GitHubForge> {
+        match self.shared.mode {
+            Mode::Token(_) | Mode::Actions(_) => self.for_installation(None),
+            Mode::App { .. } => {
+                let id = client::owner_installation_id(&self.shared, owner).await?;
+                let id = i64::try_from(id).map_err(|_| {
+                    ForgeError::Config(format!("installation id {id} is out of range"))
+                })?;
+                self.for_installation(Some(id))
+            }
+        }
+    }
+
     /// A forge for `repository`: its installation (looked up now) in App mode, the token
     /// otherwise.
     pub async fn for_repository(&self, repository: &str) -> ForgeResult<GitHubForge> {
@@ -415,8 +430,15 @@ impl Forge for GitHubForge {
         people::permission(&http, repository, actor).await
     }
 
+    async fn reads(&self, repository: &str, actor: &Actor) -> ForgeResult<bool> {
+        let http = self.http(repository).await?;
+        people::collaborator(&http, repository, actor).await
+    }
+
     async fn team_member(&self, org: &str, team: &str, actor: &Actor) -> ForgeResult<bool> {
-        let http = self.http(&format!("{org}/{team}")).await?;
+        // Asked of a client made for the org's installation ([`GitHubClient::for_owner`]);
+        // one still to look its installation up finds it by any repository name of the org.
+        let http = self.http(&format!("{org}/.github")).await?;
         people::team_member(&http, org, team, actor).await
     }
 

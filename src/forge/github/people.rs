@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::client::{ACTIONS_LOGIN, Http, Mode, Shared, encode, protocol, repo_path};
+use super::client::{ACTIONS_LOGIN, Call, Http, Mode, Shared, encode, protocol, repo_path};
 use crate::forge::{Actor, ForgeError, ForgeResult, Permission};
 
 /// posture's login: a GitHub App comments as `<slug>[bot]` (`GET /app`, as the App), a
@@ -82,6 +82,29 @@ pub(crate) async fn permission(
             answer.permission.as_deref(),
         )),
         Err(ForgeError::NotFound { .. }) => Ok(Permission::None),
+        Err(error) => Err(error),
+    }
+}
+
+/// `GET /repos/{owner}/{repo}/collaborators/{username}`: 204 for a collaborator (directly,
+/// through a team or the org's base permission, or an owner), 404 for anyone else.
+pub(crate) async fn collaborator(
+    http: &Http<'_>,
+    repository: &str,
+    actor: &Actor,
+) -> ForgeResult<bool> {
+    let login = actor.login.trim();
+    if login.is_empty() {
+        return Ok(false);
+    }
+    let path = format!("{}/collaborators/{}", repo_path(repository)?, encode(login));
+    let what = format!("reading whether {login} is a collaborator on {repository}");
+    match http
+        .call(Call::get(path, "check_collaborator", &what))
+        .await
+    {
+        Ok(_) => Ok(true),
+        Err(ForgeError::NotFound { .. }) => Ok(false),
         Err(error) => Err(error),
     }
 }

@@ -213,6 +213,10 @@ impl Forge for GitLabForge {
         people::permission(&self.api, repository, actor).await
     }
 
+    async fn reads(&self, repository: &str, actor: &Actor) -> ForgeResult<bool> {
+        people::reporter(&self.api, repository, actor).await
+    }
+
     async fn team_member(&self, _org: &str, team: &str, actor: &Actor) -> ForgeResult<bool> {
         people::group_member(&self.api, team, actor).await
     }

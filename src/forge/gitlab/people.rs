@@ -1,7 +1,7 @@
 //! Who is who: posture's own username (whose notes alone are posture's), and what a person
 //! may do in a project (a command acts only for someone who may write).
 
-use gitlab::api::groups::members::GroupMember;
+use gitlab::api::groups::members::AllGroupMembers;
 use gitlab::api::projects::members::AllProjectMember;
 use gitlab::api::users::{CurrentUser, Users};
 
@@ -41,22 +41,13 @@ pub(super) async fn permission(
     repository: &str,
     actor: &Actor,
 ) -> ForgeResult<Permission> {
-    let login = actor.login.trim();
-    let user = match actor.id {
-        Some(id) => u64::try_from(id)
-            .map_err(|_| ForgeError::Config(format!("{id} is not a GitLab user id")))?,
-        None if login.is_empty() => return Ok(Permission::None),
-        None => match user_id(api, login).await? {
-            Some(id) => id,
-            None => return Ok(Permission::None),
-        },
+    let Some(user) = user_of(api, actor).await? else {
+        return Ok(Permission::None);
     };
-    let who = if login.is_empty() {
-        format!("user {user}")
-    } else {
-        login.to_owned()
-    };
-    let what = format!("reading the membership of {who} in {repository}");
+    let what = format!(
+        "reading the membership of {} in {repository}",
+        who(actor, user)
+    );
     let endpoint = AllProjectMember::builder()
         .project(repository)
         .user(user)
@@ -72,33 +63,82 @@ pub(super) async fn permission(
     }
 }
 
-/// `GET /groups/:id/members/:user_id` (direct members): an active member with at least
-/// guest access; 404 is no membership.
-pub(super) async fn group_member(api: &Api, group: &str, actor: &Actor) -> ForgeResult<bool> {
-    let login = actor.login.trim();
-    let user = match actor.id {
-        Some(id) => u64::try_from(id)
-            .map_err(|_| ForgeError::Config(format!("{id} is not a GitLab user id")))?,
-        None if login.is_empty() => return Ok(false),
-        None => match user_id(api, login).await? {
-            Some(id) => id,
-            None => return Ok(false),
-        },
+/// Whether `actor` may read `repository`'s findings: an active member of at least
+/// Reporter (20), inherited included (Guests and Planners cannot read a private project's
+/// code).
+pub(super) async fn reporter(api: &Api, repository: &str, actor: &Actor) -> ForgeResult<bool> {
+    let Some(user) = user_of(api, actor).await? else {
+        return Ok(false);
     };
-    let what = format!("reading whether {login} is in the group {group}");
-    let endpoint = GroupMember::builder()
-        .group(group)
+    let what = format!(
+        "reading the membership of {} in {repository}",
+        who(actor, user)
+    );
+    let endpoint = AllProjectMember::builder()
+        .project(repository)
         .user(user)
         .build()
         .map_err(|e| protocol(&what, &e.to_string()))?;
     match api
-        .call::<Member, _>("group_member", &what, false, endpoint)
+        .call::<Member, _>("project_member", &what, false, endpoint)
         .await
     {
-        Ok(member) => Ok(member_permission(&member) >= Permission::Read),
+        Ok(member) => Ok(active(&member) && member.access_level >= REPORTER),
         Err(ForgeError::NotFound { .. }) => Ok(false),
         Err(error) => Err(error),
     }
+}
+
+/// The access level from which a member reads a project's code.
+const REPORTER: u64 = 20;
+
+/// `actor`'s user id: the webhook's, else looked up by username; `None` for nobody.
+async fn user_of(api: &Api, actor: &Actor) -> ForgeResult<Option<u64>> {
+    let login = actor.login.trim();
+    match actor.id {
+        Some(id) => u64::try_from(id)
+            .map(Some)
+            .map_err(|_| ForgeError::Config(format!("{id} is not a GitLab user id"))),
+        None if login.is_empty() => Ok(None),
+        None => user_id(api, login).await,
+    }
+}
+
+/// How errors name `actor`: their username, else their id.
+fn who(actor: &Actor, user: u64) -> String {
+    match actor.login.trim() {
+        "" => format!("user {user}"),
+        login => login.to_owned(),
+    }
+}
+
+/// `GET /groups/:id/members/all?user_ids[]=…` (inherited members included): an active
+/// member with at least guest access. A group posture cannot see (404) is an error, not
+/// "no member": a mistyped path must show, not quietly grant nothing.
+pub(super) async fn group_member(api: &Api, group: &str, actor: &Actor) -> ForgeResult<bool> {
+    let Some(user) = user_of(api, actor).await? else {
+        return Ok(false);
+    };
+    let what = format!(
+        "reading whether {} is in the group {group}",
+        who(actor, user)
+    );
+    let endpoint = AllGroupMembers::builder()
+        .group(group)
+        .user_id(user)
+        .build()
+        .map_err(|e| protocol(&what, &e.to_string()))?;
+    let members: Vec<Member> = api
+        .call(
+            "group_members",
+            &what,
+            false,
+            gitlab::api::paged(endpoint, gitlab::api::Pagination::Limit(20)),
+        )
+        .await?;
+    Ok(members
+        .iter()
+        .any(|member| member.id == user && member_permission(member) >= Permission::Read))
 }
 
 /// The id of the user named `username`, if there is one.
@@ -116,15 +156,19 @@ async fn user_id(api: &Api, username: &str) -> ForgeResult<Option<u64>> {
 }
 
 fn member_permission(member: &Member) -> Permission {
-    let inactive = member.state.as_deref().is_some_and(|s| s != "active")
-        || member
-            .membership_state
-            .as_deref()
-            .is_some_and(|s| s != "active");
-    if inactive {
+    if !active(member) {
         return Permission::None;
     }
     access_level(member.access_level)
+}
+
+/// Neither the user blocked nor the membership awaiting approval.
+fn active(member: &Member) -> bool {
+    member.state.as_deref().is_none_or(|s| s == "active")
+        && member
+            .membership_state
+            .as_deref()
+            .is_none_or(|s| s == "active")
 }
 
 /// GitLab's access level as a permission: guest (10), planner (15) and reporter (20) read,

@@ -6,7 +6,7 @@ use std::io::{Cursor, Write};
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use wiremock::matchers::{body_json, header, method, path};
+use wiremock::matchers::{body_json, header, method, path, query_param};
 use wiremock::{Match, Mock, MockServer, Request, ResponseTemplate};
 
 use super::publish::{FileLines, clip_bytes, line_code};
@@ -1995,28 +1995,30 @@ async fn a_note_listing_several_findings_maps_every_marker_and_is_resolved_for_a
 }
 
 #[tokio::test]
-async fn a_group_member_is_one_with_at_least_guest_access_and_a_stranger_is_not() {
+async fn a_group_member_is_one_with_at_least_guest_access_inherited_included() {
     let (server, forge) = gitlab().await;
-    // `acme/appsec`, URL-encoded as the group's id.
-    let group = |user: u64| format!("/api/v4/groups/acme%2Fappsec/members/{user}");
+    // `acme/appsec`, URL-encoded as the group's id; the list holds the one user asked about.
     let answers = [
         (
             21,
-            ResponseTemplate::new(200).set_body_json(member(21, "alice", 30, "active", "active")),
+            ResponseTemplate::new(200)
+                .set_body_json(json!([member(21, "alice", 50, "active", "active")])),
         ),
         (
             22,
-            ResponseTemplate::new(200).set_body_json(member(22, "mallory", 5, "active", "active")),
+            ResponseTemplate::new(200)
+                .set_body_json(json!([member(22, "mallory", 5, "active", "active")])),
         ),
+        (23, ResponseTemplate::new(200).set_body_json(json!([]))),
         (
-            23,
-            ResponseTemplate::new(404).set_body_json(json!({"message": "404 Not found"})),
+            24,
+            ResponseTemplate::new(404).set_body_json(json!({"message": "404 Group Not Found"})),
         ),
-        (24, ResponseTemplate::new(502)),
     ];
     for (user, answer) in answers {
         Mock::given(method("GET"))
-            .and(path(group(user)))
+            .and(path("/api/v4/groups/acme%2Fappsec/members/all"))
+            .and(query_param("user_ids[]", user.to_string()))
             .and(header("PRIVATE-TOKEN", TOKEN))
             .respond_with(answer)
             .mount(&server)
@@ -2033,5 +2035,32 @@ async fn a_group_member_is_one_with_at_least_guest_access_and_a_stranger_is_not(
     assert!(member_of("alice", 21).await.unwrap());
     assert!(!member_of("mallory", 22).await.unwrap());
     assert!(!member_of("stranger", 23).await.unwrap());
-    assert!(member_of("flaky", 24).await.is_err());
+    // A group posture cannot see is an error, not "no member".
+    assert!(member_of("lost", 24).await.is_err());
+}
+
+#[tokio::test]
+async fn a_project_is_read_from_reporter_up() {
+    let (server, forge) = gitlab().await;
+    for (user, level) in [(31, 10), (32, 15), (33, 20), (34, 40)] {
+        let answer = member(user, &format!("user{user}"), level, "active", "active");
+        mount_member(
+            &server,
+            user,
+            ResponseTemplate::new(200).set_body_json(answer),
+        )
+        .await;
+    }
+    mount_member(
+        &server,
+        35,
+        ResponseTemplate::new(404).set_body_json(json!({"message": "404 Not found"})),
+    )
+    .await;
+    let mut reads = Vec::new();
+    for user in 31..=35 {
+        let who = actor(&format!("user{user}"), Some(user));
+        reads.push(forge.reads(PROJECT, &who).await.unwrap());
+    }
+    assert_eq!(reads, [false, false, true, true, false]);
 }

@@ -174,6 +174,9 @@ pub(super) struct User {
 /// `GET /projects/:id/members/all/:user_id`.
 #[derive(Debug, Deserialize)]
 pub(super) struct Member {
+    /// The user's id (a group's member list is matched on it).
+    #[serde(default)]
+    pub id: u64,
     pub access_level: u64,
     /// The user's state: `active`, `blocked`, …
     #[serde(default)]

@@ -174,7 +174,7 @@ async fn a_default_branch_scan_writes_detections_fixes_reintroductions_and_sever
 
         // The metrics' view: the org is the owner, lower-cased; the first detection stays.
         assert_eq!(store.orgs().await.unwrap(), ["acme"], "{}", db.name);
-        let history = store.org_history("acme", None, t(30)).await.unwrap();
+        let history = store.org_history("acme", None, None, t(30)).await.unwrap();
         assert_eq!(history.len(), 2, "{}", db.name);
         let f1 = history.iter().find(|h| h.finding_id.0 == "f1").unwrap();
         assert_eq!(f1.repository, "Acme/shop");
@@ -197,7 +197,7 @@ async fn a_default_branch_scan_writes_detections_fixes_reintroductions_and_sever
         assert_eq!(f2.first_detected_at, t(0), "{}", db.name);
         assert_eq!(f2.fixed_at, None, "{}", db.name);
         // As of day 10, f2 was fixed: the later reintroduction is not there yet.
-        let then = store.org_history("acme", None, t(10)).await.unwrap();
+        let then = store.org_history("acme", None, None, t(10)).await.unwrap();
         let f2 = then.iter().find(|h| h.finding_id.0 == "f2").unwrap();
         assert_eq!(f2.events.len(), 2, "{}", db.name);
     }
@@ -417,7 +417,7 @@ async fn org_reads_carry_kev_upgrades_triage_and_page_by_cursor() {
             .await
             .unwrap();
 
-        let history = store.org_history("acme", None, t(2)).await.unwrap();
+        let history = store.org_history("acme", None, None, t(2)).await.unwrap();
         assert_eq!(history.len(), 4, "{}: other's findings stay out", db.name);
         let d1 = history.iter().find(|h| h.finding_id.0 == "d1").unwrap();
         assert!(d1.kev, "{}", db.name);
@@ -436,7 +436,7 @@ async fn org_reads_carry_kev_upgrades_triage_and_page_by_cursor() {
             db.name
         );
         let only_api = store
-            .org_history("acme", Some("acme/api"), t(2))
+            .org_history("acme", Some("acme/api"), None, t(2))
             .await
             .unwrap();
         assert_eq!(only_api.len(), 2, "{}", db.name);

@@ -139,7 +139,7 @@ async fn findings_count_for_the_team_that_owned_their_file_when_they_came_in() {
             .await
             .unwrap();
 
-        let findings = store.org_history("acme", None, t(10)).await.unwrap();
+        let findings = store.org_history("acme", None, None, t(10)).await.unwrap();
         let window = Window {
             from: t(0),
             to: t(10),
