@@ -13,6 +13,10 @@
 //!     sla: { critical: 5, kev_days: 7 }   # unset fields take posture's defaults
 //!     sinks: [...]                        # see alerts::rules
 //!     alerts: [...]
+//!     digest:                             # the weekly digest (see alerts::digest)
+//!       day: monday
+//!       hour: 8
+//!       issue: {forge: github, repository: acme/security}
 //! ```
 
 use std::collections::BTreeMap;
@@ -52,7 +56,8 @@ pub struct OrgSettings {
     /// Which events go to which sinks, grouped how.
     #[serde(default)]
     pub alerts: Vec<AlertRule>,
-    /// When the weekly digest (`on: [org.digest]`) is due.
+    /// When the weekly digest (`on: [org.digest]`, and the standing issue) is due, and the
+    /// repository whose issue holds it.
     #[serde(default)]
     pub digest: DigestSchedule,
 }
@@ -85,6 +90,11 @@ impl Settings {
         let mut orgs = BTreeMap::new();
         for (name, org) in std::mem::take(&mut settings.orgs) {
             check_org(&org.sinks, &org.alerts).map_err(|e| error(format!("orgs.{name}.{e}")))?;
+            if let Some(issue) = &org.digest.issue {
+                issue
+                    .check()
+                    .map_err(|e| error(format!("orgs.{name}.digest.issue.repository: {e}")))?;
+            }
             if orgs.insert(name.to_lowercase(), org).is_some() {
                 return Err(error(format!(
                     "orgs.{name}: another entry names the same org (org names are compared \

@@ -5,6 +5,7 @@
 mod alerts;
 mod branch;
 mod budgets;
+mod digests;
 mod history;
 mod intel;
 mod owners;
@@ -167,7 +168,7 @@ async fn migrations_apply_twice() {
         db.store.ping().await.expect("ping");
         assert_eq!(
             count(&db.store, "_sqlx_migrations").await,
-            11,
+            12,
             "{}",
             db.name
         );
