@@ -13,6 +13,10 @@
 //!     sla: { critical: 5, kev_days: 7 }   # unset fields take posture's defaults
 //!     sinks: [...]                        # see alerts::rules
 //!     alerts: [...]
+//!     digest:                             # the weekly digest (see alerts::digest)
+//!       day: monday
+//!       hour: 8
+//!       issue: {forge: github, repository: acme/security}
 //!     roles: {security: {github_teams: [appsec]}}   # see access::roles
 //! ```
 
@@ -54,7 +58,8 @@ pub struct OrgSettings {
     /// Which events go to which sinks, grouped how.
     #[serde(default)]
     pub alerts: Vec<AlertRule>,
-    /// When the weekly digest (`on: [org.digest]`) is due.
+    /// When the weekly digest (`on: [org.digest]`, and the standing issue) is due, and the
+    /// repository whose issue holds it.
     #[serde(default)]
     pub digest: DigestSchedule,
     /// Who reads what of the org when signed in through a forge or OIDC.
@@ -93,6 +98,11 @@ impl Settings {
             org.roles
                 .check()
                 .map_err(|e| error(format!("orgs.{name}.{e}")))?;
+            if let Some(issue) = &org.digest.issue {
+                issue
+                    .check()
+                    .map_err(|e| error(format!("orgs.{name}.digest.issue.repository: {e}")))?;
+            }
             if orgs.insert(name.to_lowercase(), org).is_some() {
                 return Err(error(format!(
                     "orgs.{name}: another entry names the same org (org names are compared \

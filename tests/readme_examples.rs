@@ -50,7 +50,7 @@ fn every_yaml_example_parses_and_the_config_example_passes_config_check() {
             settings += 1;
         }
     }
-    assert_eq!((configs, settings), (1, 1));
+    assert_eq!((configs, settings), (1, 3));
 }
 
 #[test]

@@ -6,18 +6,23 @@
 //! digest of a week is queued once per sink and rule, at the first tick after its time (so a
 //! server that was down then sends it when it starts). Pure: the summary comes from
 //! [`crate::history::summarize`].
+//!
+//! Where else: `orgs.<org>.digest.issue: {forge: github, repository: acme/security}` keeps
+//! the digest in one issue of that repository, edited in place each week (see
+//! [`crate::jobs::queue_digest_issues`] and [`crate::report::digest`]).
 
 use chrono::{DateTime, Datelike, Duration, NaiveTime, Utc, Weekday};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::history::OrgSummary;
+use crate::store::Forge;
 
 /// How many repositories and hotspots a digest lists.
 pub const TOP: usize = 5;
 
-/// When an org's digest is due each week.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+/// When an org's digest is due each week, and where its standing issue lives.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DigestSchedule {
     /// `monday` … `sunday` (or `mon` … `sun`).
@@ -25,6 +30,51 @@ pub struct DigestSchedule {
     /// The hour of that day, UTC (0–23).
     #[serde(deserialize_with = "hour")]
     pub hour: u32,
+    /// The issue posture keeps the digest in, edited in place each week; none without.
+    pub issue: Option<DigestIssueTarget>,
+}
+
+/// `orgs.<org>.digest.issue`: the repository whose issue holds the org's weekly digest.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DigestIssueTarget {
+    /// `github` or `gitlab`.
+    pub forge: Forge,
+    /// `owner/name` on GitHub; the project's full path (`group/sub/project`) on GitLab.
+    pub repository: String,
+}
+
+impl DigestIssueTarget {
+    /// Why `repository` cannot name a repository of `forge`, if it cannot (checked when the
+    /// settings are read, so a typo is named at start rather than by a failing job).
+    pub fn check(&self) -> Result<(), String> {
+        let repository = self.repository.as_str();
+        let segments: Vec<&str> = repository.split('/').collect();
+        let segment_ok = |segment: &&str| {
+            !segment.is_empty()
+                && *segment != "."
+                && *segment != ".."
+                && segment
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        };
+        let ok = segments.iter().all(segment_ok)
+            && match self.forge {
+                Forge::GitHub => segments.len() == 2,
+                Forge::GitLab => segments.len() >= 2,
+            };
+        if ok {
+            return Ok(());
+        }
+        Err(match self.forge {
+            Forge::GitHub => format!(
+                "`{repository}` is not a GitHub repository: expected owner/name, such as acme/security"
+            ),
+            Forge::GitLab => format!(
+                "`{repository}` is not a GitLab project path: expected group/project (subgroups allowed), such as acme/security"
+            ),
+        })
+    }
 }
 
 fn hour<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
@@ -40,6 +90,7 @@ impl Default for DigestSchedule {
         DigestSchedule {
             day: Weekday::Mon,
             hour: 8,
+            issue: None,
         }
     }
 }
@@ -225,6 +276,7 @@ mod tests {
         let friday_17 = DigestSchedule {
             day: Weekday::Fri,
             hour: 17,
+            issue: None,
         };
         assert_eq!(
             friday_17.last_due(at("2026-12-04T12:00:00Z")),
@@ -242,5 +294,60 @@ mod tests {
         assert_eq!((short.day, short.hour), (Weekday::Tue, 8));
         assert!(serde_yaml_ng::from_str::<DigestSchedule>("{day: someday}").is_err());
         assert!(serde_yaml_ng::from_str::<DigestSchedule>("{hour: 24}").is_err());
+    }
+
+    #[test]
+    fn the_digest_issue_setting_names_a_forge_and_a_repository() {
+        use crate::settings::Settings;
+        let settings = Settings::parse(
+            "s.yml",
+            "orgs:\n  Acme:\n    digest:\n      day: friday\n      issue: {forge: github, repository: acme/security}\n  beta:\n    digest: {issue: {forge: gitlab, repository: beta/sec/ops}}\n",
+        )
+        .unwrap();
+        let acme = &settings.orgs["acme"].digest;
+        assert_eq!((acme.day, acme.hour), (Weekday::Fri, 8));
+        assert_eq!(
+            acme.issue,
+            Some(DigestIssueTarget {
+                forge: Forge::GitHub,
+                repository: "acme/security".into(),
+            })
+        );
+        let beta = settings.orgs["beta"].digest.issue.as_ref().unwrap();
+        assert_eq!(beta.forge, Forge::GitLab);
+        assert_eq!(
+            settings.orgs.get("gamma").map(|o| o.digest.issue.is_some()),
+            None
+        );
+    }
+
+    #[test]
+    fn a_bad_digest_issue_setting_is_named() {
+        use crate::settings::Settings;
+        let parse = |issue: &str| {
+            Settings::parse(
+                "s.yml",
+                &format!("orgs:\n  acme:\n    digest:\n      issue: {issue}\n"),
+            )
+            .unwrap_err()
+            .to_string()
+        };
+        let err = parse("{forge: github, repository: acme}");
+        assert!(
+            err.contains("orgs.acme.digest.issue.repository: `acme` is not a GitHub repository: expected owner/name"),
+            "{err}"
+        );
+        let err = parse("{forge: github, repository: acme/sec/ops}");
+        assert!(err.contains("orgs.acme.digest.issue.repository"), "{err}");
+        let err = parse("{forge: gitlab, repository: 'acme/../x'}");
+        assert!(err.contains("is not a GitLab project path"), "{err}");
+        let err = parse("{forge: bitbucket, repository: acme/security}");
+        assert!(err.starts_with("s.yml:4:"), "{err}");
+        assert!(err.contains("github") && err.contains("gitlab"), "{err}");
+        let err = parse("{forge: github, repo: acme/security}");
+        assert!(err.starts_with("s.yml:4:"), "{err}");
+        assert!(err.contains("unknown field `repo`"), "{err}");
+        let err = parse("{repository: acme/security}");
+        assert!(err.contains("missing field `forge`"), "{err}");
     }
 }

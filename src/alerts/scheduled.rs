@@ -1,7 +1,9 @@
 //! The events nothing else writes: an SLA about to end (`sla_due_soon`, 3 days before the
 //! due date), an SLA ended with the finding still open (`sla_breached`), and an accepted
 //! risk about to end (`acceptance_expiring`, 7 days before its last day); and the weekly
-//! digest (`org.digest`), queued straight into the outbox of each sink its rules name.
+//! digest (`org.digest`), queued straight into the outbox of each sink its rules name, and
+//! as a job that edits the org's standing digest issue (`orgs.<org>.digest.issue`, see
+//! [`crate::jobs::queue_digest_issues`]).
 //!
 //! Each is written to the event log once per finding, kind and date (the date is part of the
 //! event's unique key), so every replica may tick; the outbox then delivers them like any
@@ -140,7 +142,7 @@ async fn queue_digests(
     let schedule = settings
         .orgs
         .get(org)
-        .map(|org| org.digest)
+        .map(|org| org.digest.clone())
         .unwrap_or_default();
     let due = schedule.last_due(now);
     let week = week_key(due);
@@ -199,10 +201,17 @@ pub async fn run(
             _ = shutdown.changed() => return,
             _ = ticker.tick() => {}
         }
-        match record(&store, &settings, Utc::now(), public_url.as_deref()).await {
+        let now = Utc::now();
+        match record(&store, &settings, now, public_url.as_deref()).await {
             Ok(0) => {}
             Ok(written) => info!(written, "scheduled alert events recorded"),
             Err(error) => warn!("cannot record scheduled alert events: {error}"),
+        }
+        match crate::jobs::queue_digest_issues(&store, &settings, now, public_url.as_deref()).await
+        {
+            Ok(0) => {}
+            Ok(queued) => info!(queued, "digest issue jobs queued"),
+            Err(error) => warn!("cannot queue the digest issue jobs: {error}"),
         }
     }
 }

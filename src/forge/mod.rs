@@ -423,4 +423,19 @@ pub trait Forge: Send + Sync {
     /// Publishes the gate for the head commit (check run / commit status), replacing
     /// posture's earlier one for the same commit.
     async fn set_gate(&self, repository: &str, gate: &GateStatus) -> ForgeResult<()>;
+
+    /// Opens an issue in `repository` with `title` and the Markdown `body`; returns its
+    /// number (GitHub) or iid (GitLab). Content creation: throttled.
+    async fn create_issue(&self, repository: &str, title: &str, body: &str) -> ForgeResult<i64>;
+
+    /// Replaces the title and body of issue `number` (GitLab: iid) of `repository`, leaving
+    /// its state, labels and comments as they are. [`ForgeError::NotFound`] when the issue
+    /// is gone (deleted, or moved away). Content creation: throttled.
+    async fn edit_issue(
+        &self,
+        repository: &str,
+        number: i64,
+        title: &str,
+        body: &str,
+    ) -> ForgeResult<()>;
 }

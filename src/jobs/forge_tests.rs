@@ -45,6 +45,8 @@ struct State {
     resolved_threads: Vec<CommentId>,
     /// `change_request()` never answers (a forge, or a parse, that takes forever).
     hang: bool,
+    /// Issues opened, numbered from 1: (repository, title, body).
+    issues: Vec<(String, String, String)>,
 }
 
 #[derive(Default)]
@@ -261,6 +263,36 @@ impl Forge for FakeForge {
     async fn set_gate(&self, _: &str, gate: &GateStatus) -> ForgeResult<()> {
         self.state.lock().unwrap().gates.push(gate.clone());
         Ok(())
+    }
+    async fn create_issue(&self, repository: &str, title: &str, body: &str) -> ForgeResult<i64> {
+        let mut state = self.state.lock().unwrap();
+        state
+            .issues
+            .push((repository.into(), title.into(), body.into()));
+        Ok(state.issues.len() as i64)
+    }
+    async fn edit_issue(
+        &self,
+        repository: &str,
+        number: i64,
+        title: &str,
+        body: &str,
+    ) -> ForgeResult<()> {
+        let mut state = self.state.lock().unwrap();
+        match usize::try_from(number - 1)
+            .ok()
+            .and_then(|i| state.issues.get_mut(i))
+            .filter(|issue| issue.0 == repository)
+        {
+            Some(issue) => {
+                *issue = (repository.into(), title.into(), body.into());
+                Ok(())
+            }
+            None => Err(ForgeError::NotFound {
+                forge: store::Forge::GitHub,
+                what: format!("issue {repository}#{number}"),
+            }),
+        }
     }
 }
 

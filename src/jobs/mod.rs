@@ -10,6 +10,7 @@
 mod breaker;
 mod budget;
 mod command;
+mod digest;
 #[cfg(test)]
 mod forge_tests;
 mod forges;
@@ -19,6 +20,7 @@ mod schedule;
 
 pub use breaker::BreakerConfig;
 pub use budget::{MemoryBudget, OverBudget};
+pub use digest::{DigestIssueJob, queue_digest_issues};
 pub use forges::{ForgeProvider, Forges, NoForge};
 pub use runner::{ForgeRunner, ReviewSettings};
 pub use schedule::{expire_acceptances, queue_reconciles, run_reconciles, run_retention};

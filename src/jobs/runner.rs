@@ -1,8 +1,9 @@
-//! The runner of jobs: picks the job's forge client and runs the review, baseline or
-//! reconcile it stands for. Forge errors decide the outcome: a rate limit postpones the
-//! job, a 5xx, timeout or dropped connection fails the attempt (retried with backoff), and
-//! a refusal (401, 403, 404, 422, an unexpected answer, a configuration error) ends it at
-//! once with the reason, shown on the change's gate when the forge lets posture write it.
+//! The runner of jobs: picks the job's forge client and runs the review, baseline,
+//! reconcile, command or digest issue it stands for. Forge errors decide the outcome: a
+//! rate limit postpones the job, a 5xx, timeout or dropped connection fails the attempt
+//! (retried with backoff), and a refusal (401, 403, 404, 422, an unexpected answer, a
+//! configuration error) ends it at once with the reason, shown on the change's gate when
+//! the forge lets posture write it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,7 +11,7 @@ use std::time::Duration;
 use super::budget::MemoryBudget;
 use super::forges::{ForgeProvider, NoForge};
 use super::{Outcome, Runner};
-use super::{command, review};
+use super::{command, digest, review};
 use crate::forge::{ArtifactLimits, ForgeError, GateStatus};
 use crate::store::{Job, JobKind, Store};
 
@@ -52,7 +53,11 @@ impl Runner for ForgeRunner {
         match job.kind {
             // Storing the pause superseded the queued review; nothing is left to do.
             JobKind::Pause => return Outcome::Done,
-            JobKind::Review | JobKind::Baseline | JobKind::Reconcile | JobKind::Command => {}
+            JobKind::Review
+            | JobKind::Baseline
+            | JobKind::Reconcile
+            | JobKind::Command
+            | JobKind::DigestIssue => {}
         }
         let forge = match self.forges.forge_for(job).await {
             Ok(forge) => forge,
@@ -69,6 +74,7 @@ impl Runner for ForgeRunner {
                 JobKind::Review => review::review(&context, job).await,
                 JobKind::Baseline => review::baseline(&context, job).await,
                 JobKind::Command => command::command(&context, job).await,
+                JobKind::DigestIssue => digest::digest_issue(&context, job).await,
                 _ => review::reconcile(&context, job).await,
             }
         };

@@ -795,7 +795,7 @@ pub(crate) fn fence_for(body: &str) -> String {
     "`".repeat(longest.max(2) + 1)
 }
 
-fn severity_icon(severity: Severity) -> &'static str {
+pub(super) fn severity_icon(severity: Severity) -> &'static str {
     match severity {
         Severity::Critical => "🔴",
         Severity::High => "🟠",

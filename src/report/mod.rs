@@ -7,6 +7,7 @@
 pub mod budget;
 pub mod charts;
 pub mod dashboard;
+pub mod digest;
 pub mod html;
 mod json;
 mod links;

@@ -315,7 +315,7 @@ fn plural(n: u64, one: &str, many: &str) -> String {
 }
 
 /// A reason without its leading "F: ".
-fn without_grade<'a>(reason: &'a str, grade: &str) -> &'a str {
+pub(super) fn without_grade<'a>(reason: &'a str, grade: &str) -> &'a str {
     reason
         .strip_prefix(grade)
         .and_then(|rest| rest.strip_prefix(": "))

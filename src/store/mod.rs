@@ -9,6 +9,7 @@
 mod alerts;
 mod budgets;
 pub mod credentials;
+mod digests;
 mod findings;
 mod history;
 pub mod intel;
@@ -36,6 +37,7 @@ pub use alerts::{
     SinkState, UNHEALTHY_AFTER,
 };
 pub use credentials::{NewCredentials, StoredCredentials};
+pub use digests::DigestIssueRow;
 pub use findings::org_of;
 pub use history::{
     BranchFinding, BranchStatus, FindingQuery, JsonList, OutOfOrder, ScanCounts, StatusFilter,

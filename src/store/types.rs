@@ -87,6 +87,9 @@ text_enum! {
         Command => "command",
         /// A pull request became a draft: storing this supersedes its queued review.
         Pause => "pause",
+        /// Write an org's weekly digest into its standing issue (the job's repository is
+        /// the issue's).
+        DigestIssue => "digest_issue",
     }
 }
 

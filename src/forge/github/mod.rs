@@ -510,4 +510,20 @@ impl Forge for GitHubForge {
         let http = self.http(repository).await?;
         publish::set_gate(&http, repository, gate).await
     }
+
+    async fn create_issue(&self, repository: &str, title: &str, body: &str) -> ForgeResult<i64> {
+        let http = self.http(repository).await?;
+        publish::create_issue(&http, repository, title, body).await
+    }
+
+    async fn edit_issue(
+        &self,
+        repository: &str,
+        number: i64,
+        title: &str,
+        body: &str,
+    ) -> ForgeResult<()> {
+        let http = self.http(repository).await?;
+        publish::edit_issue(&http, repository, number, title, body).await
+    }
 }

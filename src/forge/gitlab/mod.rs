@@ -16,6 +16,7 @@
 //! | identity, permission | `GET /user`; `GET /projects/:id/members/all/:user_id` (`GET /users?username=` without an id) |
 //! | reply, resolve | a note in the discussion (or on the merge request); `PUT …/discussions/:id?resolved=true` |
 //! | gate | a commit status named `posture` |
+//! | digest issue | `POST /projects/:id/issues`, `PUT /projects/:id/issues/:iid` |
 //!
 //! Credentials: `POSTURE_GITLAB_TOKEN` (a project or group access token with the `api` scope)
 //! and `POSTURE_GITLAB_URL` (default `https://gitlab.com`; a self-managed instance may live
@@ -25,6 +26,7 @@
 mod client;
 mod endpoints;
 pub mod hooks;
+mod issues;
 mod people;
 mod publish;
 mod read;
@@ -274,5 +276,19 @@ impl Forge for GitLabForge {
 
     async fn set_gate(&self, repository: &str, gate: &GateStatus) -> ForgeResult<()> {
         publish::set_gate(&self.api, repository, gate).await
+    }
+
+    async fn create_issue(&self, repository: &str, title: &str, body: &str) -> ForgeResult<i64> {
+        issues::create_issue(&self.api, repository, title, body).await
+    }
+
+    async fn edit_issue(
+        &self,
+        repository: &str,
+        number: i64,
+        title: &str,
+        body: &str,
+    ) -> ForgeResult<()> {
+        issues::edit_issue(&self.api, repository, number, title, body).await
     }
 }

@@ -5,6 +5,7 @@
 mod alerts;
 mod branch;
 mod budgets;
+mod digests;
 mod history;
 mod intel;
 mod owners;

@@ -1,8 +1,9 @@
 //! Publishing a review on a pull request, idempotently, one job per module: [`markers`]
 //! (what posture's hidden markers say), [`read`] (what posture posted before), [`review`]
 //! (new inline comments, as one review), [`threads`] (editing, resolving, replying),
-//! [`summary`] (the one summary comment) and [`gate`] (a check run with annotations for a
-//! GitHub App, a commit status for a personal token, which cannot create check runs).
+//! [`summary`] (the one summary comment), [`gate`] (a check run with annotations for a
+//! GitHub App, a commit status for a personal token, which cannot create check runs), and
+//! [`issues`] (the issues posture keeps, such as the weekly digest).
 //!
 //! Markers (see [`crate::report::finding_marker`]): a comment carries
 //! `<!-- posture:finding:ID -->` for each finding it lists (one comment per line lists every
@@ -11,6 +12,7 @@
 //! own login ([`super::people::identity`]): anyone can type one.
 
 mod gate;
+mod issues;
 mod markers;
 mod read;
 mod review;
@@ -24,6 +26,7 @@ use super::people::is_me;
 use crate::forge::{ChangeRequest, CommentId, ForgeError, ForgeResult};
 
 pub(crate) use gate::set_gate;
+pub(crate) use issues::{create_issue, edit_issue};
 pub(crate) use read::published;
 pub(crate) use review::post_comments;
 pub(crate) use summary::upsert_summary;
