@@ -949,14 +949,17 @@ const OIDC_SETTINGS: &str =
 const KEY_ID: &str = "posture-test-key";
 const SUBJECT: &str = "248289761001";
 
-/// The groups claim of the test's ID tokens, when they carry one.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Groups {
+/// The claims of the test's ID tokens besides the standard ones: the groups, and a claim
+/// naming jane's GitHub login, when they carry them.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct Extra {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     groups: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    github_login: Option<String>,
 }
 
-impl AdditionalClaims for Groups {}
+impl AdditionalClaims for Extra {}
 
 fn signing_key(file: &str) -> CoreRsaPrivateSigningKey {
     let pem = std::fs::read_to_string(common::fixture(&format!("oidc/{file}"))).unwrap();
@@ -1014,6 +1017,21 @@ impl Idp {
         groups: Option<&[&str]>,
         access_token: &str,
     ) -> String {
+        let extra = Extra {
+            groups: groups.map(|g| g.iter().map(|s| (*s).to_owned()).collect()),
+            github_login: None,
+        };
+        self.id_token_with(key_file, nonce, extra, access_token)
+    }
+
+    /// [`Idp::id_token`] with any extra claims.
+    fn id_token_with(
+        &self,
+        key_file: &str,
+        nonce: &str,
+        extra: Extra,
+        access_token: &str,
+    ) -> String {
         let now = chrono::Utc::now();
         let claims = IdTokenClaims::new(
             IssuerUrl::new(self.server.uri()).unwrap(),
@@ -1023,12 +1041,10 @@ impl Idp {
             StandardClaims::new(SubjectIdentifier::new(SUBJECT.into()))
                 .set_preferred_username(Some(EndUserUsername::new("jane".into())))
                 .set_email(Some(EndUserEmail::new("jane@example.com".into()))),
-            Groups {
-                groups: groups.map(|g| g.iter().map(|s| (*s).to_owned()).collect()),
-            },
+            extra,
         )
         .set_nonce(Some(Nonce::new(nonce.into())));
-        IdToken::<Groups, CoreGenderClaim, CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm>::new(
+        IdToken::<Extra, CoreGenderClaim, CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm>::new(
             claims,
             &signing_key(key_file),
             CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
@@ -1083,22 +1099,25 @@ struct OidcSite {
 
 impl OidcSite {
     async fn new() -> OidcSite {
+        OidcSite::with(&[]).await
+    }
+
+    /// A site with `more` settings besides the provider's.
+    async fn with(more: &[(&str, &str)]) -> OidcSite {
         let idp = Idp::new().await;
         let dir = TempDir::new().unwrap();
         let settings = settings(&dir, OIDC_SETTINGS);
         let issuer = idp.server.uri();
-        let (db, server) = site(
-            &[
-                ("POSTURE_SETTINGS_FILE", &settings),
-                ("POSTURE_OIDC_ISSUER", &issuer),
-                ("POSTURE_OIDC_CLIENT_ID", OIDC_CLIENT_ID),
-                ("POSTURE_OIDC_CLIENT_SECRET", OIDC_CLIENT_SECRET),
-                ("POSTURE_OIDC_SCOPES", "profile email groups"),
-                ("POSTURE_PUBLIC_URL", "https://posture.example.com"),
-            ],
-            "github",
-        )
-        .await;
+        let mut env = vec![
+            ("POSTURE_SETTINGS_FILE", settings.as_str()),
+            ("POSTURE_OIDC_ISSUER", issuer.as_str()),
+            ("POSTURE_OIDC_CLIENT_ID", OIDC_CLIENT_ID),
+            ("POSTURE_OIDC_CLIENT_SECRET", OIDC_CLIENT_SECRET),
+            ("POSTURE_OIDC_SCOPES", "profile email groups"),
+            ("POSTURE_PUBLIC_URL", "https://posture.example.com"),
+        ];
+        env.extend_from_slice(more);
+        let (db, server) = site(&env, "github").await;
         let browser = Browser::new(&server, &idp.seen);
         OidcSite {
             idp,
@@ -1313,4 +1332,106 @@ async fn oidc_a_wrong_nonce_or_a_bad_signature_is_refused() {
         })
         .await;
     assert_eq!(good.status, 303, "{}", good.body);
+}
+
+#[tokio::test]
+async fn oidc_a_forge_login_claim_makes_a_viewer_of_what_the_forge_gives() {
+    // GitHub, asked with posture's own token: octocat reads acme/shop, not acme/vault.
+    let github = github().await;
+    let uri = github.uri();
+    let site = OidcSite::with(&[
+        ("POSTURE_OIDC_FORGE", "github"),
+        ("POSTURE_OIDC_FORGE_LOGIN_CLAIM", "github_login"),
+        ("POSTURE_GITHUB_TOKEN", "ghp_posture_test_token"),
+        ("POSTURE_GITHUB_API_URL", &uri),
+    ])
+    .await;
+    let access = "oidc-access-token-octocat";
+    let signed_in = site
+        .sign_in("oidc-code-octocat", access, |nonce| {
+            let extra = Extra {
+                groups: Some(vec!["engineering".into()]),
+                github_login: Some("octocat".into()),
+            };
+            site.idp
+                .id_token_with("provider-key.pem", nonce, extra, access)
+        })
+        .await;
+    assert_eq!(signed_in.status, 303, "{}", signed_in.body);
+    let session = signed_in.session().unwrap();
+    let row = session_row(&site.db, &session).await;
+    let person: Value = serde_json::from_str(row.person.as_deref().unwrap()).unwrap();
+    assert_eq!(person["name"], "jane (oidc)");
+    assert_eq!(
+        person["forge"],
+        json!({"forge": "github", "login": "octocat"})
+    );
+    assert_eq!(site.repositories(&session).await, [SHOP]);
+    let asked = github.received_requests().await.unwrap();
+    assert!(
+        asked
+            .iter()
+            .any(|r| r.url.path() == "/repos/acme/shop/collaborators/octocat/permission"),
+        "{asked:?}"
+    );
+}
+
+#[tokio::test]
+async fn oidc_a_provider_that_cannot_be_discovered_is_a_502_page() {
+    let down = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/.well-known/openid-configuration"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&down)
+        .await;
+    let issuer = down.uri();
+    let (_db, server) = site(
+        &[
+            ("POSTURE_OIDC_ISSUER", &issuer),
+            ("POSTURE_OIDC_CLIENT_ID", OIDC_CLIENT_ID),
+            ("POSTURE_OIDC_CLIENT_SECRET", OIDC_CLIENT_SECRET),
+            ("POSTURE_PUBLIC_URL", "https://posture.example.com"),
+        ],
+        "github",
+    )
+    .await;
+    let browser = Browser::new(&server, &Shared::default());
+    // The sign-in page itself does not depend on the provider.
+    let page = browser.get("/login", &[]).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("href=\"/login/oidc\""), "{}", page.body);
+    let start = browser.get("/login/oidc", &[]).await;
+    assert_eq!(start.status, 502, "{}", start.body);
+    assert!(start.body.contains("discovery document"), "{}", start.body);
+    assert!(start.cookie("posture_signin").is_none());
+    assert_eq!(down.received_requests().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_provider_without_a_public_url_stops_the_server_saying_why() {
+    let db = Db::new(Backend::Sqlite).await;
+    let run = common::posture_with_env(
+        &[
+            "serve",
+            "--database",
+            &db.url,
+            "--workers",
+            "0",
+            "--listen",
+            "127.0.0.1:0",
+        ],
+        &[
+            ("POSTURE_GITHUB_WEBHOOK_SECRET", SECRET),
+            ("POSTURE_GITLAB_CLIENT_ID", GITLAB_CLIENT_ID),
+            ("POSTURE_GITLAB_CLIENT_SECRET", GITLAB_CLIENT_SECRET),
+        ],
+    );
+    assert_ne!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("POSTURE_PUBLIC_URL") && run.stderr.contains("/login/gitlab/callback"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains(GITLAB_CLIENT_SECRET), "{}", run.stderr);
+    assert!(!run.stderr.contains("listening on"), "{}", run.stderr);
 }

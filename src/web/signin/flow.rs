@@ -19,7 +19,7 @@ use std::time::Instant;
 
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use oauth2::{AuthorizationCode, PkceCodeChallenge, PkceCodeVerifier};
 use subtle::ConstantTimeEq;
 use tracing::{error, info, warn};
@@ -197,11 +197,7 @@ pub async fn callback(
         }
         Err(error) => return failure_page(&error),
     };
-    response.headers_mut().append(
-        header::SET_COOKIE,
-        HeaderValue::from_str(&binding::clear_cookie(secure))
-            .unwrap_or_else(|_| HeaderValue::from_static("posture_signin=; Max-Age=0")),
-    );
+    set_cookie(&mut response, &binding::clear_cookie(secure));
     info!(provider = provider.as_str(), person = %person.name, orgs = joined.len(), "signed in");
     audit(
         &state,
@@ -333,9 +329,10 @@ fn not_offered() -> Response {
     )
 }
 
-/// 303 to the provider (any URL: the authorize endpoint is another site).
+/// 303 to the provider (any URL: the authorize endpoint is another site, so not
+/// [`see_other`], which is for this site's paths).
 fn redirect(location: &str) -> Response {
-    let mut response = see_other("/login");
+    let mut response = StatusCode::SEE_OTHER.into_response();
     if let Ok(location) = HeaderValue::from_str(location) {
         response.headers_mut().insert(header::LOCATION, location);
     }

@@ -1,6 +1,6 @@
 //! Sign-in through any OpenID Connect provider (the `openidconnect` crate): discovery of
 //! `{POSTURE_OIDC_ISSUER}/.well-known/openid-configuration` and its keys (cached for
-//! [`DISCOVERY_TTL`], asked again after a failure), the authorization-code flow with `state`,
+//! [`DISCOVERY_TTL`]; a failure stands for seconds), the authorization-code flow with `state`,
 //! PKCE and a nonce, and an ID token verified in full (signature by the provider's keys,
 //! issuer, audience, expiry, nonce, and `at_hash` when present).
 //!
@@ -88,29 +88,51 @@ type OidcClient = openidconnect::Client<
 
 pub struct Oidc {
     settings: OidcSettings,
-    /// The discovered client and when it was discovered.
-    discovered: Mutex<Option<(Instant, Arc<OidcClient>)>>,
+    discovered: Mutex<Discovered>,
 }
+
+/// The last discovery: its client, or its failure (believed for [`FAILURE_TTL`], so that a
+/// provider that is down is not asked by every sign-in, each waiting for its timeout).
+enum Discovered {
+    Nothing,
+    Client(Instant, Arc<OidcClient>),
+    Failure(Instant, SignInError),
+}
+
+/// How long a failed discovery stands before the provider is asked again.
+const FAILURE_TTL: Duration = Duration::from_secs(10);
 
 impl Oidc {
     pub fn new(settings: OidcSettings) -> Oidc {
         Oidc {
             settings,
-            discovered: Mutex::new(None),
+            discovered: Mutex::new(Discovered::Nothing),
         }
     }
 
     /// The provider's client, discovered at most every [`DISCOVERY_TTL`].
     async fn client(&self, http: &reqwest::Client) -> Result<Arc<OidcClient>, SignInError> {
         let mut discovered = self.discovered.lock().await;
-        if let Some((at, client)) = discovered.as_ref() {
-            if at.elapsed() < DISCOVERY_TTL {
+        match &*discovered {
+            Discovered::Client(at, client) if at.elapsed() < DISCOVERY_TTL => {
                 return Ok(Arc::clone(client));
             }
+            Discovered::Failure(at, error) if at.elapsed() < FAILURE_TTL => {
+                return Err(error.clone());
+            }
+            _ => {}
         }
-        let client = Arc::new(self.discover(http).await?);
-        *discovered = Some((Instant::now(), Arc::clone(&client)));
-        Ok(client)
+        match self.discover(http).await {
+            Ok(client) => {
+                let client = Arc::new(client);
+                *discovered = Discovered::Client(Instant::now(), Arc::clone(&client));
+                Ok(client)
+            }
+            Err(error) => {
+                *discovered = Discovered::Failure(Instant::now(), error.clone());
+                Err(error)
+            }
+        }
     }
 
     async fn discover(&self, http: &reqwest::Client) -> Result<OidcClient, SignInError> {
