@@ -1284,12 +1284,26 @@ fn webhook_secrets(env: &Environment, github: bool, stored: bool, gitlab: bool) 
 
 /// `POSTURE_PUBLIC_URL`: an absolute https URL (plain http only for this machine).
 /// The dashboard's sign-in settings: `POSTURE_SESSION_HOURS` and `POSTURE_TRUSTED_PROXIES`
-/// parse, and whether session cookies will be `Secure`.
+/// parse, whether session cookies will be `Secure`, and which sign-in providers are
+/// configured (each whole, with the public URL they call back to).
 fn dashboard_sign_in(env: &Environment) -> Check {
     const NAME: &str = "dashboard sign-in";
     match crate::web::WebConfig::from_vars(|name| env.get(name).map(str::to_owned)) {
         Err(error) => Check::fail(NAME, error.to_string()),
         Ok(config) => {
+            let providers = match crate::web::SignInConfig::from_vars(
+                |name| env.get(name).map(str::to_owned),
+                config.public_url.as_ref(),
+            ) {
+                Ok(signin) => signin.providers(),
+                Err(error) => return Check::fail(NAME, error.to_string()),
+            };
+            let providers = if providers.is_empty() {
+                "API tokens only".to_owned()
+            } else {
+                let names: Vec<&str> = providers.iter().map(|p| p.as_str()).collect();
+                format!("API tokens and {}", names.join(", "))
+            };
             let hours = config.session_lifetime.as_secs() / 3600;
             let secure = config
                 .public_url
@@ -1305,7 +1319,10 @@ fn dashboard_sign_in(env: &Environment) -> Check {
                     format!("cookies are Secure when one of {n} trusted proxies says https")
                 }
             };
-            Check::ok(NAME, format!("sessions last {hours} h; {tls}"))
+            Check::ok(
+                NAME,
+                format!("sessions last {hours} h; {tls}; sign-in with {providers}"),
+            )
         }
     }
 }
@@ -1392,10 +1409,36 @@ mod tests {
         let check = dashboard_sign_in(&env(&[("POSTURE_SESSION_HOURS", "12")]));
         assert_eq!(check.status, Status::Ok);
         assert!(check.message.contains("12 h"), "{}", check.message);
+        assert!(
+            check.message.contains("API tokens only"),
+            "{}",
+            check.message
+        );
         let check = dashboard_sign_in(&env(&[("POSTURE_TRUSTED_PROXIES", "proxy")]));
         assert_eq!(check.status, Status::Fail);
         assert!(
             check.message.contains("POSTURE_TRUSTED_PROXIES"),
+            "{}",
+            check.message
+        );
+        let check = dashboard_sign_in(&env(&[
+            ("POSTURE_GITHUB_CLIENT_ID", "Iv1.x"),
+            ("POSTURE_GITHUB_CLIENT_SECRET", "shh-do-not-show"),
+            ("POSTURE_PUBLIC_URL", "https://posture.example.com"),
+        ]));
+        assert_eq!(check.status, Status::Ok);
+        assert!(
+            check.message.contains("API tokens and github"),
+            "{}",
+            check.message
+        );
+        let check = dashboard_sign_in(&env(&[
+            ("POSTURE_GITHUB_CLIENT_ID", "Iv1.x"),
+            ("POSTURE_GITHUB_CLIENT_SECRET", "shh-do-not-show"),
+        ]));
+        assert_eq!(check.status, Status::Fail);
+        assert!(
+            check.message.contains("POSTURE_PUBLIC_URL") && !check.message.contains("shh"),
             "{}",
             check.message
         );

@@ -995,7 +995,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         secrets: posture::ingest::SecretHasher::from_env(),
         access: Arc::new(access),
     };
-    let web = posture::web::router(api_state.clone(), posture::web::WebConfig::from_env()?);
+    let web_config = posture::web::WebConfig::from_env()?;
+    let sign_in = posture::web::SignIn::new(&posture::web::SignInConfig::from_env(
+        web_config.public_url.as_ref(),
+    )?)?;
+    let web = posture::web::router(api_state.clone(), web_config, sign_in);
     let api = posture::api::router(api_state);
     let state = AppState::new(intake, secrets, metrics).with_body_timeout(args.body_timeout.0);
     let mut app = server::router(state.clone())

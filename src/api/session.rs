@@ -21,8 +21,8 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 /// The form field of the CSRF token.
 pub const CSRF_FIELD: &str = "csrf";
 
-/// How a person signed in. Only `Token` is offered so far; the forges and OIDC come later
-/// and record themselves here.
+/// How a person signed in: an API token (the form), or a provider of
+/// [`crate::web::signin`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Method {
     /// An API token with the `read` scope, exchanged at `POST /login/token`.

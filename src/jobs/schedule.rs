@@ -111,6 +111,7 @@ pub async fn run_retention(store: Store, retain: Duration, mut shutdown: watch::
                 jobs = pruned.jobs,
                 alerts = pruned.alerts,
                 sessions = pruned.sessions,
+                sign_in_attempts = pruned.sign_in_attempts,
                 "pruned"
             ),
             Err(error) => warn!("cannot prune old deliveries and jobs: {error}"),

@@ -16,7 +16,8 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 use serde_json::Value;
 
-/// The manifest shipped with posture; `url`, `hook_attributes.url` and `redirect_url` are
+/// The manifest shipped with posture; `url`, `hook_attributes.url`, `redirect_url` and
+/// `callback_urls` (where sign-in through the App comes back, [`crate::web::signin`]) are
 /// replaced with the server's own.
 const MANIFEST: &str = include_str!("../../deploy/github/app-manifest.json");
 
@@ -33,6 +34,8 @@ const MAX_LOGIN_LEN: usize = 39;
 pub const WEBHOOK_PATH: &str = "/webhooks/github";
 /// The path under the public URL where GitHub sends the person back with the code.
 pub const CALLBACK_PATH: &str = "/setup/github/callback";
+/// The path under the public URL where GitHub sends a person back from signing in.
+pub const SIGN_IN_CALLBACK_PATH: &str = "/login/github/callback";
 
 /// The manifest for a server reachable at `public_url` (no trailing slash), as JSON.
 pub fn manifest(public_url: &str) -> Result<Value, serde_json::Error> {
@@ -42,6 +45,10 @@ pub fn manifest(public_url: &str) -> Result<Value, serde_json::Error> {
         object.insert(
             "redirect_url".to_owned(),
             Value::from(format!("{public_url}{CALLBACK_PATH}")),
+        );
+        object.insert(
+            "callback_urls".to_owned(),
+            Value::from(vec![format!("{public_url}{SIGN_IN_CALLBACK_PATH}")]),
         );
         let hook = object
             .entry("hook_attributes")
@@ -273,6 +280,11 @@ mod tests {
             manifest["redirect_url"],
             "https://posture.example.org/base/setup/github/callback"
         );
+        assert_eq!(
+            manifest["callback_urls"],
+            serde_json::json!(["https://posture.example.org/base/login/github/callback"])
+        );
+        assert_eq!(manifest["request_oauth_on_install"], false);
         for field in [
             "name",
             "description",

@@ -17,6 +17,7 @@ mod inventory;
 mod queue;
 mod retention;
 mod sessions;
+mod sign_in;
 mod tokens;
 mod triage;
 mod types;
@@ -47,6 +48,7 @@ pub use inventory::{
 };
 pub use retention::Pruned;
 pub use sessions::{NewSession, SessionRow};
+pub use sign_in::{NewSignInAttempt, SignInAttemptRow};
 pub use tokens::{AuditEntry, TokenId, TokenRow};
 pub use triage::{Applied, EventRow, EventSource, TriageChange};
 pub use types::{

@@ -1,7 +1,8 @@
 //! Retention: webhook payloads, finished jobs and sent alert messages are kept for a while
 //! (to debug and to replay), then pruned; so are dashboard sessions that ended (expired or
 //! signed out) before the cutoff: they can never be used again, and the audit log keeps
-//! what they did. History, events, snapshots, triage and dead alert
+//! what they did. Sign-ins under way that expired are deleted whatever the cutoff (they
+//! last minutes). History, events, snapshots, triage and dead alert
 //! messages are kept.
 //!
 //! A delivery's row stays after its payload is cleared: its id is what makes a redelivery
@@ -22,6 +23,8 @@ pub struct Pruned {
     pub alerts: u64,
     /// Sessions that ended before the cutoff, deleted.
     pub sessions: u64,
+    /// Sign-ins under way that expired, deleted.
+    pub sign_in_attempts: u64,
 }
 
 /// Jobs whose work is over: `done`, `not_configured` and `superseded`. Dead jobs stay until
@@ -68,11 +71,13 @@ impl Store {
             Ok::<_, StoreError>((payloads, jobs, sessions))
         })?;
         let alerts = self.prune_alert_messages(cutoff).await?;
+        let sign_in_attempts = self.prune_sign_in_attempts(super::now()).await?;
         Ok(Pruned {
             payloads: pruned.0,
             jobs: pruned.1,
             alerts,
             sessions: pruned.2,
+            sign_in_attempts,
         })
     }
 }

@@ -1,6 +1,7 @@
-//! Signing in and out: `GET /login` (a plain form, no script), `POST /login/token` (an API
-//! token with `read`, as a form or JSON `{token}`, exchanged for a session), and
-//! `POST /logout` (the session ended server-side, its cookie cleared).
+//! Signing in and out: `GET /login` (a plain page, no script: a link per sign-in provider,
+//! [`super::signin`], and the token form), `POST /login/token` (an API token with `read`, as
+//! a form or JSON `{token}`, exchanged for a session), and `POST /logout` (the session, of
+//! whichever method, ended server-side, its cookie cleared).
 //!
 //! The sign-in post is checked against cross-site use by `SameSite=Lax` and by its `Origin`
 //! (else `Referer`) being posture's own; failures are rate-limited per client address
@@ -21,6 +22,7 @@ use tracing::{error, warn};
 use super::WebState;
 use super::headers::{html, protect};
 use super::pages;
+use super::signin::Provider;
 use crate::api::ApiError;
 use crate::api::access::{Caller, Scope, token_hash};
 use crate::api::session::{self, Method};
@@ -51,10 +53,16 @@ pub fn peer(request: &Request) -> Option<IpAddr> {
         .map(|info| info.0.ip())
 }
 
-/// `GET /login[?next=/orgs/acme]`.
-pub async fn form(Query(query): Query<HashMap<String, String>>) -> Response {
+/// `GET /login[?next=/orgs/acme]`: a button per sign-in provider, and the token form.
+pub async fn form(
+    State(state): State<WebState>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
     let next = query.get("next").and_then(|next| safe_next(next));
-    html(StatusCode::OK, pages::login_page(next, None))
+    html(
+        StatusCode::OK,
+        pages::login_page(&state.signin.offered(), next, None),
+    )
 }
 
 /// What `POST /login/token` reads, from a form or JSON.
@@ -82,10 +90,13 @@ impl Client {
         if json { Client::Json } else { Client::Form }
     }
 
-    fn refuse(self, error: ApiError, next: Option<&str>) -> Response {
+    fn refuse(self, providers: &[Provider], error: ApiError, next: Option<&str>) -> Response {
         match self {
             Client::Json => protect(error.into_response()),
-            Client::Form => html(error.status, pages::login_page(next, Some(&error.message))),
+            Client::Form => html(
+                error.status,
+                pages::login_page(providers, next, Some(&error.message)),
+            ),
         }
     }
 }
@@ -108,9 +119,10 @@ pub async fn token(State(state): State<WebState>, request: Request) -> Response 
     let peer = peer(&request);
     let headers = request.headers().clone();
     let client = Client::of(&headers);
+    let providers = state.signin.offered();
     let address = state.config.client_address(&headers, peer);
     if let Err(wait) = state.failures.check(address, Instant::now()) {
-        let mut response = client.refuse(too_many(wait), None);
+        let mut response = client.refuse(&providers, too_many(wait), None);
         if let Ok(value) = HeaderValue::from_str(&wait.as_secs().to_string()) {
             response.headers_mut().insert(header::RETRY_AFTER, value);
         }
@@ -119,18 +131,24 @@ pub async fn token(State(state): State<WebState>, request: Request) -> Response 
     if !state.config.same_origin(&headers, peer) {
         warn!("refused a sign-in posted from another site");
         return client.refuse(
+            &providers,
             ApiError::forbidden("sign in from posture's own sign-in page"),
             None,
         );
     }
     let Ok(body) = axum::body::to_bytes(request.into_body(), MAX_FORM_BYTES).await else {
-        return client.refuse(ApiError::bad_request("the sign-in could not be read"), None);
+        return client.refuse(
+            &providers,
+            ApiError::bad_request("the sign-in could not be read"),
+            None,
+        );
     };
     let credentials = match client {
         Client::Json => match serde_json::from_slice::<Credentials>(&body) {
             Ok(credentials) => credentials,
             Err(error) => {
                 return client.refuse(
+                    &providers,
                     ApiError::bad_request(format!(
                         "expected JSON {{\"token\": \"pst_…\"}}: {error}"
                     )),
@@ -151,7 +169,7 @@ pub async fn token(State(state): State<WebState>, request: Request) -> Response 
     let token = credentials.token.trim();
     let refused = |message: &str| {
         state.failures.record(address, Instant::now());
-        client.refuse(ApiError::unauthorized(message), next)
+        client.refuse(&providers, ApiError::unauthorized(message), next)
     };
     if token.is_empty() {
         return refused("give an API token with the `read` scope");
@@ -162,7 +180,7 @@ pub async fn token(State(state): State<WebState>, request: Request) -> Response 
             warn!("refused a sign-in with an unknown or revoked token");
             return refused("unknown or revoked token");
         }
-        Err(error) => return client.refuse(ApiError::from(error), next),
+        Err(error) => return client.refuse(&providers, ApiError::from(error), next),
     };
     let caller = Caller::from_token(&row);
     if caller.require(Scope::Read).is_err() {
@@ -171,7 +189,7 @@ pub async fn token(State(state): State<WebState>, request: Request) -> Response 
     state.failures.clear(address);
     let id = match session::new_session_id() {
         Ok(id) => id,
-        Err(error) => return client.refuse(ApiError::internal(&error), next),
+        Err(error) => return client.refuse(&providers, ApiError::internal(&error), next),
     };
     let org = row.org.to_lowercase();
     let lifetime = state.config.session_lifetime;
@@ -188,7 +206,7 @@ pub async fn token(State(state): State<WebState>, request: Request) -> Response 
         person: None,
     };
     if let Err(error) = state.api.store.create_session(&new).await {
-        return client.refuse(ApiError::from(error), next);
+        return client.refuse(&providers, ApiError::from(error), next);
     }
     let secure = state.config.behind_tls(&headers, peer);
     let cookie = session::set_cookie(&id, lifetime, secure);

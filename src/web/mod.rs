@@ -2,8 +2,10 @@
 //!
 //! - `GET /login`, `POST /login/token`, `POST /logout` ([`login`]): an API token with `read`
 //!   is exchanged for a server-side session (`sessions` table, only the SHA-256 of its id
-//!   stored) held in the `posture_session` cookie; later sessions will come from GitHub,
-//!   GitLab or OIDC sign-ins, recorded the same way with their method.
+//!   stored) held in the `posture_session` cookie.
+//! - `GET /login/{github|gitlab|oidc}` and its `/callback` ([`signin`]): a person signs in
+//!   through a forge or an OpenID Connect provider; the session records who they are, and
+//!   each request reads what [`crate::access`] gives them then.
 //! - `GET /orgs/{org}`, `GET /orgs/{org}/repos/{*name}`, `GET /orgs/{org}/findings`
 //!   ([`dashboard`]), rendered by [`pages`]: authenticated exactly as the API is (a session
 //!   or a bearer token yield the same [`crate::api::access::Caller`]), audited, 404 for what
@@ -18,6 +20,7 @@ pub mod headers;
 pub mod limiter;
 pub mod login;
 pub mod pages;
+pub mod signin;
 
 use std::sync::Arc;
 
@@ -25,6 +28,7 @@ use axum::Router;
 use axum::routing::{get, post};
 
 pub use self::config::{WebConfig, WebConfigError};
+pub use self::signin::{SignIn, SignInConfig, SignInConfigError};
 
 use crate::api::ApiState;
 
@@ -34,14 +38,17 @@ pub struct WebState {
     pub api: ApiState,
     pub config: Arc<WebConfig>,
     pub failures: Arc<limiter::Failures>,
+    /// The sign-in providers configured (maybe none).
+    pub signin: Arc<SignIn>,
 }
 
 /// The sign-in and dashboard routes, to merge into the server's.
-pub fn router(api: ApiState, config: WebConfig) -> Router {
+pub fn router(api: ApiState, config: WebConfig, signin: SignIn) -> Router {
     let state = WebState {
         api,
         config: Arc::new(config),
         failures: Arc::new(limiter::Failures::default()),
+        signin: Arc::new(signin),
     };
     let pages = Router::new()
         .route("/orgs/{org}", get(dashboard::org))
@@ -59,6 +66,8 @@ pub fn router(api: ApiState, config: WebConfig) -> Router {
         )
         .route("/login", get(login::form))
         .route("/login/token", post(login::token))
+        .route("/login/{provider}", get(signin::flow::start))
+        .route("/login/{provider}/callback", get(signin::flow::callback))
         .route("/logout", post(login::logout))
         .merge(pages)
         .with_state(state)

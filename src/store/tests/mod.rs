@@ -240,6 +240,95 @@ async fn sessions_are_found_by_hash_and_end_when_revoked_expired_or_their_token_
 }
 
 #[tokio::test]
+async fn a_sign_in_attempt_is_taken_once_and_expired_ones_are_pruned() {
+    for db in stores().await {
+        let store = &db.store;
+        let now = Utc::now();
+        let new = |state: &'static str, expires_at| super::NewSignInAttempt {
+            state_hash: state,
+            binding_hash: "binding-hash",
+            provider: "oidc",
+            pkce_verifier: "verifier",
+            nonce: Some("nonce"),
+            next: Some("/orgs/acme"),
+            expires_at,
+        };
+        store
+            .create_sign_in_attempt(&new("old", now - chrono::Duration::seconds(1)))
+            .await
+            .unwrap();
+        store
+            .create_sign_in_attempt(&new("other-old", now - chrono::Duration::seconds(1)))
+            .await
+            .unwrap();
+        // Starting a sign-in forgets those that expired.
+        store
+            .create_sign_in_attempt(&new("live", now + chrono::Duration::minutes(10)))
+            .await
+            .unwrap();
+        assert_eq!(
+            store.take_sign_in_attempt("old").await.unwrap(),
+            None,
+            "{}",
+            db.name
+        );
+        let taken = store
+            .take_sign_in_attempt("live")
+            .await
+            .unwrap()
+            .expect("stored");
+        assert_eq!(
+            (
+                taken.provider.as_str(),
+                taken.binding_hash.as_str(),
+                taken.pkce_verifier.as_str(),
+                taken.nonce.as_deref(),
+                taken.next.as_deref()
+            ),
+            (
+                "oidc",
+                "binding-hash",
+                "verifier",
+                Some("nonce"),
+                Some("/orgs/acme")
+            ),
+            "{}",
+            db.name
+        );
+        assert_eq!(
+            store.take_sign_in_attempt("live").await.unwrap(),
+            None,
+            "{}: once",
+            db.name
+        );
+        // The state is unique: a second attempt with it is refused, not shadowed.
+        store
+            .create_sign_in_attempt(&new("dup", now + chrono::Duration::minutes(10)))
+            .await
+            .unwrap();
+        assert!(
+            store
+                .create_sign_in_attempt(&new("dup", now + chrono::Duration::minutes(10)))
+                .await
+                .is_err()
+        );
+        // Retention deletes expired attempts whatever its cutoff.
+        store
+            .create_sign_in_attempt(&new("soon", now + chrono::Duration::milliseconds(1)))
+            .await
+            .unwrap();
+        let pruned = store
+            .prune_sign_in_attempts(now + chrono::Duration::seconds(1))
+            .await
+            .unwrap();
+        assert_eq!(pruned, 1, "{}", db.name);
+        let pruned = store.prune(now - chrono::Duration::days(30)).await.unwrap();
+        assert_eq!(pruned.sign_in_attempts, 0, "{}: dup is still live", db.name);
+        assert!(store.take_sign_in_attempt("dup").await.unwrap().is_some());
+    }
+}
+
+#[tokio::test]
 async fn connection_errors_hide_the_password() {
     let error = Store::connect("postgres://no_such_role:hunter2@127.0.0.1:5432/test")
         .await

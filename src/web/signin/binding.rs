@@ -1,0 +1,77 @@
+//! The cookie that binds a sign-in to the browser that started it: `posture_signin`, a
+//! random value whose SHA-256 the attempt records. A callback URL (state and code) that
+//! reaches another browser — sent by an attacker to sign a victim in as the attacker, or
+//! leaked — is refused there, because that browser does not hold the cookie.
+//!
+//! The cookie is `HttpOnly`, `SameSite=Lax` (so it comes along on the provider's top-level
+//! redirect back), scoped to `/login`, `Secure` behind TLS, and lives as long as an attempt.
+//! A browser that already holds one keeps it, so two sign-ins started in two tabs both work.
+//! Pure: no I/O.
+
+use axum::http::{HeaderMap, header};
+
+use super::ATTEMPT_LIFETIME;
+
+/// The binding cookie.
+pub const COOKIE_NAME: &str = "posture_signin";
+
+/// The binding a request's `Cookie` headers carry, when it looks like one posture gave (64
+/// hex digits).
+pub fn binding_cookie(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE_NAME)
+        .map(|(_, value)| value.trim().trim_matches('"'))
+        .filter(|value| value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// The `Set-Cookie` value that gives the binding `value` for an attempt's lifetime.
+pub fn set_cookie(value: &str, secure: bool) -> String {
+    format!(
+        "{COOKIE_NAME}={value}; Max-Age={}; Path=/login; HttpOnly; SameSite=Lax{}",
+        ATTEMPT_LIFETIME.as_secs(),
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+/// The `Set-Cookie` value that makes the browser forget its binding (signed in).
+pub fn clear_cookie(secure: bool) -> String {
+    format!(
+        "{COOKIE_NAME}=; Max-Age=0; Path=/login; HttpOnly; SameSite=Lax{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn the_binding_is_read_among_other_cookies_and_carries_its_flags() {
+        let value = "0f".repeat(32);
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_str(&format!("posture_session=x; {COOKIE_NAME}={value}")).unwrap(),
+        );
+        assert_eq!(binding_cookie(&headers), Some(value.as_str()));
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("posture_signin=short"),
+        );
+        assert_eq!(binding_cookie(&headers), None);
+        assert_eq!(
+            set_cookie(&value, true),
+            format!(
+                "{COOKIE_NAME}={value}; Max-Age=600; Path=/login; HttpOnly; SameSite=Lax; Secure"
+            )
+        );
+        assert!(!set_cookie(&value, false).contains("Secure"));
+        assert!(clear_cookie(false).contains("Max-Age=0"));
+    }
+}
