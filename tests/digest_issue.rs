@@ -293,6 +293,21 @@ impl FakeGitHub {
     async fn start() -> (MockServer, FakeGitHub) {
         let server = MockServer::start().await;
         let fake = FakeGitHub::default();
+        // Every repository is private, but `acme/website`.
+        Mock::given(method("GET"))
+            .and(path("/repos/acme/website"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "id": 7, "full_name": "acme/website", "private": false, "visibility": "public",
+            })))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path_regex(r"^/repos/[^/]+/[^/]+$"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "id": 8, "full_name": "acme/security", "private": true, "visibility": "private",
+            })))
+            .mount(&server)
+            .await;
         Mock::given(method("POST"))
             .and(path_regex(r"^/repos/[^/]+/[^/]+/issues$"))
             .respond_with(fake.clone())
@@ -575,6 +590,26 @@ async fn a_forge_that_fails_is_retried_and_one_not_configured_says_what_to_set()
 }
 
 #[tokio::test]
+async fn the_digest_is_never_written_into_a_public_repository() {
+    let setup = setup().await;
+    let store = &setup.store;
+    let (server, github) = FakeGitHub::start().await;
+    queue_digest_issues(store, &settings("github", "acme/website"), now(), None)
+        .await
+        .unwrap();
+    let job = claim(store).await;
+    match runner(store, github_forges(&server)).run(&job).await {
+        Outcome::Refused(why) => {
+            assert!(why.contains("acme/website is public"), "{why}");
+            assert!(why.contains("orgs.acme.digest.issue"), "{why}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(github.count(), 0);
+    assert!(calls(&requests(&server).await, "POST").is_empty());
+}
+
+#[tokio::test]
 async fn an_org_without_repositories_gets_no_issue() {
     let setup = setup().await;
     let store = &setup.store;
@@ -705,6 +740,13 @@ async fn on_gitlab_the_issue_is_opened_edited_and_opened_again_when_deleted() {
             ResponseTemplate::new(200)
                 .set_body_json(json!({"id": 42, "username": "project_14_bot", "bot": true})),
         )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(GITLAB_PROJECT))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": 14, "path_with_namespace": "acme/security", "visibility": "private",
+        })))
         .mount(&server)
         .await;
     Mock::given(method("POST"))

@@ -363,24 +363,16 @@ async fn github() -> MockServer {
     let github = MockServer::start().await;
     let not_found = ResponseTemplate::new(404).set_body_json(json!({
         "message": "Not Found",
-        "documentation_url": "https://docs.github.com/rest/collaborators/collaborators#get-repository-permissions-for-a-user",
+        "documentation_url": "https://docs.github.com/rest/collaborators/collaborators#check-if-a-user-is-a-repository-collaborator",
         "status": "404",
     }));
     Mock::given(method("GET"))
-        .and(path(format!(
-            "/repos/{SHOP}/collaborators/octocat/permission"
-        )))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "permission": "read",
-            "role_name": "read",
-            "user": {"login": "octocat", "id": 583231, "type": "User"},
-        })))
+        .and(path(format!("/repos/{SHOP}/collaborators/octocat")))
+        .respond_with(ResponseTemplate::new(204))
         .mount(&github)
         .await;
     Mock::given(method("GET"))
-        .and(path_regex(
-            r"^/repos/acme/[^/]+/collaborators/bob/permission$",
-        ))
+        .and(path_regex(r"^/repos/acme/[^/]+/collaborators/bob$"))
         .respond_with(ResponseTemplate::new(502))
         .mount(&github)
         .await;
@@ -394,7 +386,7 @@ async fn github() -> MockServer {
         .mount(&github)
         .await;
     Mock::given(method("GET"))
-        .and(path_regex(r"^/repos/.+/collaborators/[^/]+/permission$"))
+        .and(path_regex(r"^/repos/.+/collaborators/[^/]+$"))
         .respond_with(not_found.clone())
         .with_priority(10)
         .mount(&github)
@@ -791,7 +783,7 @@ async fn github_failures_fail_closed() {
     );
     assert!(mallory.session().is_none());
 
-    // GitHub fails on every permission of bob's: nothing is granted on a guess.
+    // GitHub fails on every question about bob: nothing is granted on a guess.
     site.user("code-bob", "bob", 9002).await;
     let bob = browser.sign_in("github", "code-bob").await;
     assert_eq!(bob.status, 403, "{}", bob.body);
@@ -1371,7 +1363,7 @@ async fn oidc_a_forge_login_claim_makes_a_viewer_of_what_the_forge_gives() {
     assert!(
         asked
             .iter()
-            .any(|r| r.url.path() == "/repos/acme/shop/collaborators/octocat/permission"),
+            .any(|r| r.url.path() == "/repos/acme/shop/collaborators/octocat"),
         "{asked:?}"
     );
 }

@@ -36,6 +36,10 @@ INSERT INTO jobs (id, kind, status, forge, repository, pull_request, head_sha, d
         coalesce_key, payload, attempts, last_error, message, worker, lease_until, run_after,
         superseded_by, completions, created_at, updated_at
     FROM jobs_before_0014;
+-- The ids issued so far stay issued: AUTOINCREMENT's high-water mark moved with the rename,
+-- and would go with the old table (job ids of pruned jobs would be handed out again).
+DELETE FROM sqlite_sequence WHERE name = 'jobs';
+UPDATE sqlite_sequence SET name = 'jobs' WHERE name = 'jobs_before_0014';
 DROP TABLE jobs_before_0014;
 CREATE INDEX jobs_runnable ON jobs (run_after, id) WHERE status = 'queued';
 CREATE INDEX jobs_leased ON jobs (lease_until) WHERE status = 'running';

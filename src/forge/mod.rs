@@ -424,8 +424,13 @@ pub trait Forge: Send + Sync {
     /// posture's earlier one for the same commit.
     async fn set_gate(&self, repository: &str, gate: &GateStatus) -> ForgeResult<()>;
 
+    /// Whether anyone may read `repository` (GitHub `visibility: public`; GitLab
+    /// `visibility: public`). Internal and private repositories are not public.
+    async fn is_public(&self, repository: &str) -> ForgeResult<bool>;
+
     /// Opens an issue in `repository` with `title` and the Markdown `body`; returns its
-    /// number (GitHub) or iid (GitLab). Content creation: throttled.
+    /// number (GitHub) or iid (GitLab; confidential, so only members of Reporter up read
+    /// it). Content creation: throttled.
     async fn create_issue(&self, repository: &str, title: &str, body: &str) -> ForgeResult<i64>;
 
     /// Replaces the title and body of issue `number` (GitLab: iid) of `repository`, leaving

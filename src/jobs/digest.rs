@@ -17,7 +17,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use tracing::info;
+use tracing::{info, warn};
 
 use super::Outcome;
 use super::review::{Context, JobError};
@@ -74,7 +74,10 @@ pub async fn queue_digest_issues(
         })?;
         let delivery = NewDelivery {
             forge: target.forge,
-            delivery_id: DeliveryId(format!("digest-issue:{org}:{week}:{}", target.repository)),
+            delivery_id: DeliveryId(format!(
+                "digest-issue:{org}:{week}:{}",
+                target.repository.to_lowercase()
+            )),
             event: "digest_issue".into(),
             action: None,
             repository: target.repository.clone(),
@@ -89,8 +92,11 @@ pub async fn queue_digest_issues(
             coalesce_key: Some(format!("digest_issue:{org}")),
             payload,
         };
-        if let Accepted::Stored { .. } = store.accept(delivery, vec![job]).await? {
-            queued += 1;
+        // One org's trouble is logged and the next org still gets its digest.
+        match store.accept(delivery, vec![job]).await {
+            Ok(Accepted::Stored { .. }) => queued += 1,
+            Ok(_) => {}
+            Err(error) => warn!(org, "cannot queue the digest issue: {error}"),
         }
     }
     Ok(queued)
@@ -134,9 +140,18 @@ pub(super) async fn digest_issue(context: &Context<'_>, job: &Job) -> Result<Out
     let text = render_issue(&digest)?;
     let forge = context.forge.as_ref();
     let repository = job.repository.as_str();
-    let here = stored
-        .as_ref()
-        .filter(|row| row.forge == job.forge && row.repository == job.repository);
+    // The digest names every repository of the org and what is wrong with them: never in a
+    // repository anyone may read.
+    if forge.is_public(repository).await? {
+        return Ok(Outcome::Refused(format!(
+            "{repository} is public, and the digest names every repository of {org} and \
+             their findings: name a private repository in orgs.{org}.digest.issue"
+        )));
+    }
+    // Forges compare repository paths without case: `Acme/Security` is the same issue.
+    let here = stored.as_ref().filter(|row| {
+        row.forge == job.forge && row.repository.eq_ignore_ascii_case(&job.repository)
+    });
     let edited = match here {
         Some(row) => match forge
             .edit_issue(repository, row.number, &text.title, &text.body)

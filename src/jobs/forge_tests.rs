@@ -264,6 +264,9 @@ impl Forge for FakeForge {
         self.state.lock().unwrap().gates.push(gate.clone());
         Ok(())
     }
+    async fn is_public(&self, _: &str) -> ForgeResult<bool> {
+        Ok(false)
+    }
     async fn create_issue(&self, repository: &str, title: &str, body: &str) -> ForgeResult<i64> {
         let mut state = self.state.lock().unwrap();
         state

@@ -300,7 +300,7 @@ fn list<T>(items: &[T], shown: usize, link: Option<String>, item: impl Fn(&T) ->
         let all = format!("all {}", thousands(items.len()));
         let target = match link {
             Some(url) => plain_link(&all, &url),
-            None => format!("{all}: `posture report --format html`"),
+            None => format!("{all}: `posture report --org ORG --format html`"),
         };
         format!("… and {} more ({target})", thousands(left))
     });

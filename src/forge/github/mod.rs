@@ -511,6 +511,24 @@ impl Forge for GitHubForge {
         publish::set_gate(&http, repository, gate).await
     }
 
+    async fn is_public(&self, repository: &str) -> ForgeResult<bool> {
+        #[derive(serde::Deserialize)]
+        struct Repository {
+            #[serde(default)]
+            private: bool,
+            visibility: Option<String>,
+        }
+        let http = self.http(repository).await?;
+        let what = format!("reading whether {repository} is public");
+        let found: Repository = http
+            .get_json(&client::repo_path(repository)?, "get_repository", &what)
+            .await?;
+        Ok(match found.visibility.as_deref() {
+            Some(visibility) => visibility == "public",
+            None => !found.private,
+        })
+    }
+
     async fn create_issue(&self, repository: &str, title: &str, body: &str) -> ForgeResult<i64> {
         let http = self.http(repository).await?;
         publish::create_issue(&http, repository, title, body).await

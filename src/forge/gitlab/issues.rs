@@ -16,6 +16,21 @@ struct Issue {
     iid: i64,
 }
 
+/// `GET /projects/:id` → `visibility` is `public`.
+pub(super) async fn is_public(api: &Api, repository: &str) -> ForgeResult<bool> {
+    #[derive(Deserialize)]
+    struct Project {
+        visibility: Option<String>,
+    }
+    let what = format!("reading whether {repository} is public");
+    let endpoint = gitlab::api::projects::Project::builder()
+        .project(repository)
+        .build()
+        .map_err(|e| protocol(&what, &e.to_string()))?;
+    let project: Project = api.call("project", &what, false, endpoint).await?;
+    Ok(project.visibility.as_deref() == Some("public"))
+}
+
 pub(super) async fn create_issue(
     api: &Api,
     repository: &str,
@@ -27,6 +42,7 @@ pub(super) async fn create_issue(
         .project(repository)
         .title(title)
         .description(body)
+        .confidential(true)
         .build()
         .map_err(|e| protocol(&what, &e.to_string()))?;
     let issue: Issue = api.call("create_issue", &what, true, endpoint).await?;

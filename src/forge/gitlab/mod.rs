@@ -278,6 +278,10 @@ impl Forge for GitLabForge {
         publish::set_gate(&self.api, repository, gate).await
     }
 
+    async fn is_public(&self, repository: &str) -> ForgeResult<bool> {
+        issues::is_public(&self.api, repository).await
+    }
+
     async fn create_issue(&self, repository: &str, title: &str, body: &str) -> ForgeResult<i64> {
         issues::create_issue(&self.api, repository, title, body).await
     }

@@ -129,6 +129,16 @@ async fn rebuilding_the_sqlite_queue_keeps_every_job() {
     };
     store.accept(delivery("d1"), vec![job("k")]).await.unwrap();
     store.accept(delivery("d2"), vec![job("k")]).await.unwrap();
+    // A third job, pruned since: its id was issued and must never be issued again.
+    store
+        .accept(delivery("d3"), vec![job("gone")])
+        .await
+        .unwrap();
+    let (pruned,): (i64,) =
+        sqlx::query_as("DELETE FROM jobs WHERE coalesce_key = 'gone' RETURNING id")
+            .fetch_one(pool)
+            .await
+            .unwrap();
     let rows_before = store.list_jobs(None, 10).await.unwrap();
     assert_eq!(rows_before.len(), 2);
     assert_eq!(
@@ -143,6 +153,18 @@ async fn rebuilding_the_sqlite_queue_keeps_every_job() {
     assert!(store.schema_is_current().await.unwrap());
     let rows_after = store.list_jobs(None, 10).await.unwrap();
     assert_eq!(rows_after, rows_before);
+    store
+        .accept(delivery("d4"), vec![job("new")])
+        .await
+        .unwrap();
+    let (newest,): (i64,) = sqlx::query_as("SELECT MAX(id) FROM jobs")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert!(
+        newest > pruned,
+        "job id {newest} issued again after {pruned}"
+    );
     // The indexes came back, and the self-reference still holds.
     let (indexes,): (i64,) = sqlx::query_as(
         "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'jobs' \

@@ -1,7 +1,8 @@
 //! Issues posture keeps (the weekly digest): `POST /repos/{owner}/{repo}/issues` to open
 //! one, `PATCH /repos/{owner}/{repo}/issues/{number}` to edit its title and body in place.
 //! Both count against the content-creation budget. A deleted issue answers 410 Gone (404
-//! where posture may not read it); either way it is gone, [`ForgeError::NotFound`].
+//! where posture may not read it), a transferred one 301; either way it is gone from here,
+//! [`ForgeError::NotFound`].
 
 use http::Method;
 use serde::Deserialize;
@@ -62,9 +63,13 @@ pub(crate) async fn edit_issue(
         .await;
     match edited {
         Ok(_) => Ok(()),
-        Err(ForgeError::Rejected { status: 410, .. }) => {
-            Err(ForgeError::NotFound { forge: FORGE, what })
-        }
+        // 410: deleted. 301/307/308: transferred, or its repository renamed; GitHub
+        // does not follow a PATCH there for us, and the digest belongs where the settings
+        // say: open a new one there.
+        Err(ForgeError::Rejected {
+            status: 301 | 307 | 308 | 410,
+            ..
+        }) => Err(ForgeError::NotFound { forge: FORGE, what }),
         Err(error) => Err(error),
     }
 }
