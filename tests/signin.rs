@@ -130,6 +130,8 @@ struct Browser {
     http: reqwest::Client,
     base: String,
     seen: Shared,
+    /// The binding cookie's name posture gave: `__Host-posture_signin` behind TLS.
+    binding_name: Mutex<&'static str>,
 }
 
 impl Browser {
@@ -142,6 +144,7 @@ impl Browser {
                 .unwrap(),
             base: server.base.clone(),
             seen: Arc::clone(seen),
+            binding_name: Mutex::new("posture_signin"),
         }
     }
 
@@ -173,14 +176,23 @@ impl Browser {
                 .header("content-security-policy")
                 .contains("form-action 'self'")
         );
-        let binding = reply
-            .cookie("posture_signin")
+        // Behind TLS the binding is a `__Host-` cookie (Secure, Path=/, no Domain), which a
+        // sibling subdomain cannot plant.
+        let (name, binding) = ["__Host-posture_signin", "posture_signin"]
+            .into_iter()
+            .find_map(|name| reply.cookie(name).map(|cookie| (name, cookie)))
             .unwrap_or_else(|| panic!("a binding cookie: {:?}", reply.cookies()));
-        for flag in ["HttpOnly", "SameSite=Lax", "Path=/login", "Max-Age=600"] {
+        for flag in ["HttpOnly", "SameSite=Lax", "Path=/;", "Max-Age=600"] {
             assert!(binding.contains(flag), "{flag} in {binding}");
         }
+        assert_eq!(
+            name == "__Host-posture_signin",
+            binding.contains("Secure"),
+            "{binding}"
+        );
+        *self.binding_name.lock().unwrap() = name;
         let binding = binding
-            .strip_prefix("posture_signin=")
+            .strip_prefix(&format!("{name}="))
             .and_then(|rest| rest.split(';').next())
             .unwrap()
             .to_owned();
@@ -206,8 +218,8 @@ impl Browser {
         let query: String = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(query)
             .finish();
-        let cookies: Vec<(&str, &str)> =
-            binding.map(|b| ("posture_signin", b)).into_iter().collect();
+        let name = *self.binding_name.lock().unwrap();
+        let cookies: Vec<(&str, &str)> = binding.map(|b| (name, b)).into_iter().collect();
         self.get(&format!("/login/{provider}/callback?{query}"), &cookies)
             .await
     }
@@ -535,7 +547,7 @@ async fn github_sign_in_gives_a_session_that_reads_what_github_allows() {
     }
     assert!(
         signed_in
-            .cookie("posture_signin")
+            .cookie("__Host-posture_signin")
             .is_some_and(|c| c.contains("Max-Age=0")),
         "the binding is cleared: {:?}",
         signed_in.cookies()
@@ -1210,7 +1222,7 @@ async fn oidc_groups_in_the_id_token_give_the_security_role() {
     let row = session_row(&site.db, &session).await;
     assert_eq!(
         (row.method.as_str(), row.actor.as_str()),
-        ("oidc", "jane (oidc)")
+        ("oidc", "jane (oidc:248289761001)")
     );
     let person: Value = serde_json::from_str(row.person.as_deref().unwrap()).unwrap();
     assert_eq!(person["groups"], json!(["everyone", "secops"]));
@@ -1258,7 +1270,9 @@ async fn oidc_groups_come_from_userinfo_when_the_id_token_has_none() {
         .await;
     assert_eq!(nothing.status, 403, "{}", nothing.body);
     assert!(
-        nothing.body.contains("signed in as jane (oidc)"),
+        nothing
+            .body
+            .contains("signed in as jane (oidc:248289761001)"),
         "{}",
         nothing.body
     );
@@ -1353,7 +1367,7 @@ async fn oidc_a_forge_login_claim_makes_a_viewer_of_what_the_forge_gives() {
     let session = signed_in.session().unwrap();
     let row = session_row(&site.db, &session).await;
     let person: Value = serde_json::from_str(row.person.as_deref().unwrap()).unwrap();
-    assert_eq!(person["name"], "jane (oidc)");
+    assert_eq!(person["name"], "jane (oidc:248289761001)");
     assert_eq!(
         person["forge"],
         json!({"forge": "github", "login": "octocat"})
@@ -1395,7 +1409,12 @@ async fn oidc_a_provider_that_cannot_be_discovered_is_a_502_page() {
     let start = browser.get("/login/oidc", &[]).await;
     assert_eq!(start.status, 502, "{}", start.body);
     assert!(start.body.contains("discovery document"), "{}", start.body);
-    assert!(start.cookie("posture_signin").is_none());
+    assert!(
+        start
+            .cookies()
+            .iter()
+            .all(|c| !c.contains("posture_signin"))
+    );
     assert_eq!(down.received_requests().await.unwrap().len(), 1);
 }
 

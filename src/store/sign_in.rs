@@ -41,15 +41,42 @@ pub struct NewSignInAttempt<'a> {
 const ATTEMPT_COLUMNS: &str =
     "id, binding_hash, provider, pkce_verifier, nonce, next, created_at, expires_at";
 
+/// The live attempts one browser (binding) keeps: a few tabs' worth.
+pub const ATTEMPTS_PER_BROWSER: i64 = 5;
+
+/// The live attempts kept in all; past it, sign-ins wait (503) until some expire.
+pub const MAX_ATTEMPTS: i64 = 10_000;
+
 impl Store {
     /// Records a new attempt, created now, and forgets those that expired: anyone may start
     /// a sign-in, so the table is kept to the attempts of the last minutes.
+    ///
+    /// Bounded: a browser keeps its [`ATTEMPTS_PER_BROWSER`] newest attempts (older ones of
+    /// the same binding are dropped), and past [`MAX_ATTEMPTS`] live attempts in all none is
+    /// recorded (`None`): a flood of started sign-ins cannot grow the table.
     pub async fn create_sign_in_attempt(
         &self,
         new: &NewSignInAttempt<'_>,
-    ) -> Result<i64, StoreError> {
+    ) -> Result<Option<i64>, StoreError> {
         let now = now();
         self.prune_sign_in_attempts(now).await?;
+        let (live,): (i64,) = with_pool!(self, |pool| {
+            sqlx::query(
+                "DELETE FROM sign_in_attempts WHERE binding_hash = $1 AND id NOT IN \
+                 (SELECT id FROM sign_in_attempts WHERE binding_hash = $1 \
+                 ORDER BY id DESC LIMIT $2)",
+            )
+            .bind(new.binding_hash)
+            .bind(ATTEMPTS_PER_BROWSER - 1)
+            .execute(pool)
+            .await?;
+            sqlx::query_as("SELECT COUNT(*) FROM sign_in_attempts")
+                .fetch_one(pool)
+                .await
+        })?;
+        if live >= MAX_ATTEMPTS {
+            return Ok(None);
+        }
         let (id,): (i64,) = with_pool!(self, |pool| {
             sqlx::query_as(
                 "INSERT INTO sign_in_attempts \
@@ -67,7 +94,7 @@ impl Store {
             .fetch_one(pool)
             .await
         })?;
-        Ok(id)
+        Ok(Some(id))
     }
 
     /// Takes the attempt whose state has this hash: returns it and deletes it, expired or

@@ -386,3 +386,37 @@ async fn a_schema_behind_this_build_is_not_current() {
         assert!(!db.store.schema_is_current().await.unwrap(), "{}", db.name);
     }
 }
+
+#[tokio::test]
+async fn a_browser_keeps_its_newest_sign_in_attempts_only() {
+    for db in stores().await {
+        let store = &db.store;
+        let later = Utc::now() + chrono::Duration::minutes(10);
+        let states: Vec<String> = (0..7).map(|i| format!("state-{i}")).collect();
+        for state in &states {
+            let created = store
+                .create_sign_in_attempt(&super::NewSignInAttempt {
+                    state_hash: state,
+                    binding_hash: "one-browser",
+                    provider: "github",
+                    pkce_verifier: "verifier",
+                    nonce: None,
+                    next: None,
+                    expires_at: later,
+                })
+                .await
+                .unwrap();
+            assert!(created.is_some(), "{}", db.name);
+        }
+        let kept = super::sign_in::ATTEMPTS_PER_BROWSER as usize;
+        for (i, state) in states.iter().enumerate() {
+            let taken = store.take_sign_in_attempt(state).await.unwrap();
+            assert_eq!(
+                taken.is_some(),
+                i >= states.len() - kept,
+                "{} {state}",
+                db.name
+            );
+        }
+    }
+}

@@ -4,7 +4,10 @@
 //! leaked — is refused there, because that browser does not hold the cookie.
 //!
 //! The cookie is `HttpOnly`, `SameSite=Lax` (so it comes along on the provider's top-level
-//! redirect back), scoped to `/login`, `Secure` behind TLS, and lives as long as an attempt.
+//! redirect back), `Path=/` (posture may be served under a path prefix), and lives as long
+//! as an attempt. Behind TLS it is `__Host-posture_signin; Secure`: the `__Host-` prefix
+//! makes browsers refuse it from a sibling subdomain, so nobody can plant their own binding
+//! in a victim's browser (and only that name is read then).
 //! A browser that already holds one keeps it, so two sign-ins started in two tabs both work.
 //! Pure: no I/O.
 
@@ -12,19 +15,31 @@ use axum::http::{HeaderMap, header};
 
 use super::ATTEMPT_LIFETIME;
 
-/// The binding cookie.
+/// The binding cookie over plain HTTP.
 pub const COOKIE_NAME: &str = "posture_signin";
 
-/// The binding a request's `Cookie` headers carry, when it looks like one posture gave (64
-/// hex digits).
-pub fn binding_cookie(headers: &HeaderMap) -> Option<&str> {
+/// The binding cookie behind TLS.
+pub const SECURE_COOKIE_NAME: &str = "__Host-posture_signin";
+
+fn name(secure: bool) -> &'static str {
+    if secure {
+        SECURE_COOKIE_NAME
+    } else {
+        COOKIE_NAME
+    }
+}
+
+/// The binding a request's `Cookie` headers carry under the name of this mode (`secure`:
+/// behind TLS), when it looks like one posture gave (64 hex digits).
+pub fn binding_cookie(headers: &HeaderMap, secure: bool) -> Option<&str> {
+    let wanted = name(secure);
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE_NAME)
+        .find(|(name, _)| *name == wanted)
         .map(|(_, value)| value.trim().trim_matches('"'))
         .filter(|value| value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit()))
 }
@@ -32,7 +47,8 @@ pub fn binding_cookie(headers: &HeaderMap) -> Option<&str> {
 /// The `Set-Cookie` value that gives the binding `value` for an attempt's lifetime.
 pub fn set_cookie(value: &str, secure: bool) -> String {
     format!(
-        "{COOKIE_NAME}={value}; Max-Age={}; Path=/login; HttpOnly; SameSite=Lax{}",
+        "{}={value}; Max-Age={}; Path=/; HttpOnly; SameSite=Lax{}",
+        name(secure),
         ATTEMPT_LIFETIME.as_secs(),
         if secure { "; Secure" } else { "" }
     )
@@ -41,7 +57,8 @@ pub fn set_cookie(value: &str, secure: bool) -> String {
 /// The `Set-Cookie` value that makes the browser forget its binding (signed in).
 pub fn clear_cookie(secure: bool) -> String {
     format!(
-        "{COOKIE_NAME}=; Max-Age=0; Path=/login; HttpOnly; SameSite=Lax{}",
+        "{}=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax{}",
+        name(secure),
         if secure { "; Secure" } else { "" }
     )
 }
@@ -59,16 +76,18 @@ mod tests {
             header::COOKIE,
             HeaderValue::from_str(&format!("posture_session=x; {COOKIE_NAME}={value}")).unwrap(),
         );
-        assert_eq!(binding_cookie(&headers), Some(value.as_str()));
+        assert_eq!(binding_cookie(&headers, false), Some(value.as_str()));
+        // Behind TLS only the `__Host-` cookie counts: a plain one could be a planted one.
+        assert_eq!(binding_cookie(&headers, true), None);
         headers.insert(
             header::COOKIE,
             HeaderValue::from_static("posture_signin=short"),
         );
-        assert_eq!(binding_cookie(&headers), None);
+        assert_eq!(binding_cookie(&headers, false), None);
         assert_eq!(
             set_cookie(&value, true),
             format!(
-                "{COOKIE_NAME}={value}; Max-Age=600; Path=/login; HttpOnly; SameSite=Lax; Secure"
+                "__Host-posture_signin={value}; Max-Age=600; Path=/; HttpOnly; SameSite=Lax; Secure"
             )
         );
         assert!(!set_cookie(&value, false).contains("Secure"));

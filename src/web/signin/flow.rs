@@ -52,7 +52,7 @@ pub async fn start(
     let random = || session::new_session_id().map_err(|e| SignInError::Internal(e.to_string()));
     let started = async {
         let state_value = random()?;
-        let binding = match binding::binding_cookie(headers) {
+        let binding = match binding::binding_cookie(headers, secure) {
             Some(binding) => binding.to_owned(),
             None => random()?,
         };
@@ -74,7 +74,7 @@ pub async fn start(
         let expires_at = chrono::Utc::now()
             + chrono::Duration::from_std(super::ATTEMPT_LIFETIME)
                 .unwrap_or(chrono::Duration::minutes(10));
-        state
+        let created = state
             .api
             .store
             .create_sign_in_attempt(&NewSignInAttempt {
@@ -88,6 +88,9 @@ pub async fn start(
             })
             .await
             .map_err(|e| SignInError::Internal(e.to_string()))?;
+        if created.is_none() {
+            return Err(SignInError::Busy);
+        }
         Ok::<_, SignInError>((location, binding))
     };
     match started.await {
@@ -99,7 +102,7 @@ pub async fn start(
         Err(error) => {
             warn!(
                 provider = provider.as_str(),
-                "a sign-in could not start: {error}"
+                "a sign-in could not start: {error:?}"
             );
             failure_page(&error)
         }
@@ -129,7 +132,7 @@ pub async fn callback(
         return response;
     }
     let finished = async {
-        let attempt = take_attempt(&state, provider, &query, &headers).await?;
+        let attempt = take_attempt(&state, provider, &query, &headers, secure).await?;
         if let Some(error) = query.get("error") {
             return Err(SignInError::Denied {
                 provider,
@@ -157,7 +160,7 @@ pub async fn callback(
         Err(error) => {
             warn!(
                 provider = provider.as_str(),
-                "a sign-in was refused: {error}"
+                "a sign-in was refused: {error:?}"
             );
             if error.counts_as_failure() {
                 state.failures.record(address, Instant::now());
@@ -217,6 +220,7 @@ async fn take_attempt(
     provider: Provider,
     query: &HashMap<String, String>,
     headers: &HeaderMap,
+    secure: bool,
 ) -> Result<crate::store::SignInAttemptRow, SignInError> {
     let state_value = query
         .get("state")
@@ -229,7 +233,7 @@ async fn take_attempt(
         .await
         .map_err(|e| SignInError::Internal(e.to_string()))?
         .ok_or(SignInError::Attempt)?;
-    let bound = binding::binding_cookie(headers).is_some_and(|binding| {
+    let bound = binding::binding_cookie(headers, secure).is_some_and(|binding| {
         let hash = session::session_hash(binding);
         bool::from(hash.as_bytes().ct_eq(attempt.binding_hash.as_bytes()))
     });
@@ -289,15 +293,30 @@ async fn create_session(
 
 /// What the 403 page says: who they are, and the command that explains why.
 fn nothing_to_read(person: &Person) -> String {
+    // Names come from the provider: only plain ones go into a command an admin is asked to
+    // run; anything else is left for them to fill in.
+    let plain = |name: &str| {
+        !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '@' | '/' | '-'))
+    };
+    let arg = |name: &str, placeholder: &str| {
+        if plain(name) {
+            name.to_owned()
+        } else {
+            placeholder.to_owned()
+        }
+    };
     let mut command = String::from("posture auth check");
     if let Some(login) = &person.forge {
-        command.push_str(&format!(" --user {}", login.login));
+        command.push_str(&format!(" --user {}", arg(&login.login, "LOGIN")));
         if login.forge != crate::store::Forge::GitHub {
             command.push_str(&format!(" --forge {}", login.forge));
         }
     }
     for group in person.groups.iter().take(5) {
-        command.push_str(&format!(" --group {group}"));
+        command.push_str(&format!(" --group {}", arg(group, "GROUP")));
     }
     if person.forge.is_none() && person.groups.is_empty() {
         command.push_str(" --group GROUP");

@@ -126,9 +126,13 @@ pub enum SignInError {
     /// Too many failed sign-ins from this address.
     #[error("too many failed sign-ins from this address; try again in {0} minutes")]
     TooMany(u64),
-    /// posture itself failed (its database, randomness).
-    #[error("posture could not complete the sign-in: {0}")]
+    /// posture itself failed (its database, randomness). The detail is logged (`Debug`),
+    /// never shown on the page of an anonymous visitor.
+    #[error("posture could not complete the sign-in; try again, or ask an admin to read its log")]
     Internal(String),
+    /// More sign-ins are under way than posture keeps (a flood of started sign-ins).
+    #[error("too many sign-ins are under way; try again in a few minutes")]
+    Busy,
 }
 
 impl SignInError {
@@ -142,13 +146,22 @@ impl SignInError {
             SignInError::Unavailable { .. } => StatusCode::BAD_GATEWAY,
             SignInError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
             SignInError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            SignInError::Busy => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
-    /// Whether it counts against the address's rate limit: what a client could cause by
-    /// guessing or replaying, not a provider's or posture's failure.
+    /// Whether it counts against the address's rate limit (shared with the token form):
+    /// what a client causes by guessing or replaying (a bad state, a code refused as
+    /// invalid), not someone pressing Cancel, a provider's trouble or posture's own
+    /// misconfiguration, which must not lock an office's address out.
     pub fn counts_as_failure(&self) -> bool {
-        self.status() == StatusCode::BAD_REQUEST || self.status() == StatusCode::UNAUTHORIZED
+        match self {
+            SignInError::Attempt | SignInError::Missing(_) => true,
+            SignInError::Refused { error, .. } => {
+                error.contains("invalid_grant") || error.contains("bad_verification_code")
+            }
+            _ => false,
+        }
     }
 }
 

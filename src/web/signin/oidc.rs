@@ -251,10 +251,14 @@ impl Oidc {
                 .map(str::trim)
                 .filter(|value| !value.is_empty() && !value.chars().any(char::is_control))
         };
+        // A display name may be anyone's (people edit their `preferred_username`, an
+        // unverified `email` proves nothing): the audit log's name carries the subject,
+        // which the provider alone assigns, so two people never share one.
+        let verified = claims.get("email_verified").and_then(Value::as_bool) == Some(true);
+        let subject = text("sub").unwrap_or("unknown");
         let who = text("preferred_username")
-            .or_else(|| text("email"))
-            .or_else(|| text("sub"))
-            .unwrap_or("someone");
+            .or_else(|| text("email").filter(|_| verified))
+            .unwrap_or(subject);
         let forge = self
             .settings
             .forge_login
@@ -268,8 +272,13 @@ impl Oidc {
                         id: None,
                     })
             });
+        let short: String = subject.chars().take(40).collect();
         Person {
-            name: format!("{who} (oidc)"),
+            name: if who == subject {
+                format!("{who} (oidc)")
+            } else {
+                format!("{who} (oidc:{short})")
+            },
             forge,
             groups: groups(claims.get(&self.settings.groups_claim)),
         }
@@ -388,14 +397,18 @@ mod tests {
             "sub": "248289761001", "email": "jane@example.com",
             "preferred_username": "jane", "groups": ["secops", "engineering", "secops", " "],
         })));
-        assert_eq!(person.name, "jane (oidc)");
+        // The subject, which only the provider assigns, keeps two janes apart.
+        assert_eq!(person.name, "jane (oidc:248289761001)");
         assert_eq!(person.groups, ["engineering", "secops"]);
         assert_eq!(person.forge, None);
         let by_email = oidc(None).person_of(&claims(
-            json!({"sub": "1", "email": "a@b.c", "groups": "one"}),
+            json!({"sub": "1", "email": "a@b.c", "email_verified": true, "groups": "one"}),
         ));
-        assert_eq!(by_email.name, "a@b.c (oidc)");
+        assert_eq!(by_email.name, "a@b.c (oidc:1)");
         assert_eq!(by_email.groups, ["one"]);
+        // An unverified address names nobody.
+        let unverified = oidc(None).person_of(&claims(json!({"sub": "2", "email": "admin@b.c"})));
+        assert_eq!(unverified.name, "2 (oidc)");
         let by_sub = oidc(None).person_of(&claims(json!({"sub": "1", "groups": {"a": 1}})));
         assert_eq!(by_sub.name, "1 (oidc)");
         assert!(by_sub.groups.is_empty());
