@@ -6,7 +6,9 @@
 //! something that does not exist. A request is authenticated by [`identify`], the same for
 //! the API and the dashboard's pages: `Authorization: Bearer TOKEN`, or the session cookie a
 //! sign-in gave ([`super::session`]); both yield a [`Caller`]. A person signed in through a
-//! forge or OIDC will be a session whose orgs the forge's permissions gave.
+//! forge or OIDC reads, in the org a request is about, the repositories
+//! [`crate::access::Access`] gives them now ([`Reach`]); every figure, list, export and page
+//! of the org is computed from those only ([`Caller::org_history`], [`Caller::within`]).
 //!
 //! Tokens are `pst_` and 64 hex digits (256 random bits); only their SHA-256 is stored, and
 //! neither the token nor its hash is ever logged.
