@@ -1,4 +1,4 @@
-//! A small time-bounded cache of the forge's answers about people (permission, team
+//! A small time-bounded cache of the forge's answers about people (repository access, team
 //! membership), so a page view does not cost a forge call per repository. Each entry has
 //! its own lifetime: the resolver keeps an answer for minutes and an error for seconds
 //! ([`ERROR_TTL`]), so a forge that is down is not asked again by every page view (each

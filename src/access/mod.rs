@@ -3,13 +3,14 @@
 //! A token reaches every repository of its one org ([`crate::api::access::Caller`]). A
 //! person reaches what the org's roles (settings file, `orgs.<org>.roles`) and the forge
 //! say: `security` reads every repository of the org; `viewer` reads the repositories the
-//! forge gives them at least read permission on. Forge answers are cached for minutes
+//! forge gives them access to (a collaborator, a Reporter; not "anyone, as it is public").
+//! Forge answers are cached for minutes
 //! ([`cache`]) and a forge error fails closed: the repository (or, for a team, the role) is
 //! not granted, and the error is kept to be shown, never guessed around.
 //!
 //! - [`Person`]: who signed in, as the session keeps them.
 //! - [`roles`]: the settings' roles and which of them a person's teams or groups give (pure).
-//! - [`directory`]: the forge side (repository permission, team membership), one trait.
+//! - [`directory`]: the forge side (repository access, team membership), one trait.
 //! - [`resolve`]: the two together, as an [`OrgAccess`] per org with its reasons.
 //! - [`explain`]: those reasons as `posture auth check` prints them.
 

@@ -25,7 +25,7 @@ use crate::store::Forge;
 pub enum Role {
     /// Every repository of the org.
     Security,
-    /// The repositories the forge gives at least read permission on.
+    /// The repositories the forge gives them access to ([`crate::forge::Forge::reads`]).
     Viewer,
 }
 
