@@ -30,7 +30,9 @@ pub enum WebConfigError {
     SessionHours(String),
     #[error("{TRUSTED_PROXIES_VAR} must list IP addresses separated by commas; `{0}` is not one")]
     TrustedProxy(String),
-    #[error("{PUBLIC_URL_VAR} must be an http or https URL, such as https://posture.example.com")]
+    #[error(
+        "{PUBLIC_URL_VAR} must be an http or https URL without query or fragment, such as https://posture.example.com"
+    )]
     PublicUrl,
 }
 
@@ -74,7 +76,12 @@ impl WebConfig {
         }
         if let Some(url) = var(PUBLIC_URL_VAR) {
             let parsed = url::Url::parse(url.trim()).map_err(|_| WebConfigError::PublicUrl)?;
-            if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+            // A query or fragment would land inside every callback URL built on it.
+            if !matches!(parsed.scheme(), "http" | "https")
+                || parsed.host_str().is_none()
+                || parsed.query().is_some()
+                || parsed.fragment().is_some()
+            {
                 return Err(WebConfigError::PublicUrl);
             }
             config.public_url = Some(parsed);
@@ -206,10 +213,18 @@ mod tests {
             config(&[(TRUSTED_PROXIES_VAR, "10.0.0.1,proxy.local")]),
             Err(WebConfigError::TrustedProxy(p)) if p == "proxy.local"
         ));
-        assert_eq!(
-            config(&[(PUBLIC_URL_VAR, "ftp://x")]),
-            Err(WebConfigError::PublicUrl)
-        );
+        for bad in [
+            "ftp://x",
+            "https://posture.example/?a=b",
+            "https://posture.example/#x",
+        ] {
+            assert_eq!(
+                config(&[(PUBLIC_URL_VAR, bad)]),
+                Err(WebConfigError::PublicUrl),
+                "{bad}"
+            );
+        }
+        assert!(config(&[(PUBLIC_URL_VAR, "https://example.com/posture/")]).is_ok());
     }
 
     #[test]

@@ -302,7 +302,7 @@ pub async fn logout(State(state): State<WebState>, request: Request) -> Response
     protect(response)
 }
 
-/// 303 See Other to a path of this site.
+/// 303 See Other to `location`: a path of this site, or a provider's URL posture built.
 pub fn see_other(location: &str) -> Response {
     let mut response = StatusCode::SEE_OTHER.into_response();
     if let Ok(location) = HeaderValue::from_str(location) {
@@ -311,7 +311,14 @@ pub fn see_other(location: &str) -> Response {
     response
 }
 
-async fn audit(state: &WebState, actor: &str, org: Option<&str>, action: &str, status: StatusCode) {
+/// Records a sign-in (or its refusal) in the audit log; a failure to write is logged.
+pub(crate) async fn audit(
+    state: &WebState,
+    actor: &str,
+    org: Option<&str>,
+    action: &str,
+    status: StatusCode,
+) {
     if let Err(error) = state
         .api
         .store

@@ -19,7 +19,7 @@ use std::time::Instant;
 
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use oauth2::{AuthorizationCode, PkceCodeChallenge, PkceCodeVerifier};
 use subtle::ConstantTimeEq;
 use tracing::{error, info, warn};
@@ -31,7 +31,7 @@ use crate::api::session;
 use crate::store::{NewSession, NewSignInAttempt};
 use crate::web::WebState;
 use crate::web::headers::{html, protect};
-use crate::web::login::{peer, safe_next, see_other};
+use crate::web::login::{audit, peer, safe_next, see_other};
 use crate::web::pages;
 
 /// `GET /login/{provider}[?next=/orgs/acme]`: 303 to the provider's authorize URL.
@@ -95,7 +95,7 @@ pub async fn start(
     };
     match started.await {
         Ok((location, binding)) => {
-            let mut response = redirect(location.as_str());
+            let mut response = see_other(location.as_str());
             set_cookie(&mut response, &binding::set_cookie(&binding, secure));
             protect(response)
         }
@@ -348,30 +348,9 @@ fn not_offered() -> Response {
     )
 }
 
-/// 303 to the provider (any URL: the authorize endpoint is another site, so not
-/// [`see_other`], which is for this site's paths).
-fn redirect(location: &str) -> Response {
-    let mut response = StatusCode::SEE_OTHER.into_response();
-    if let Ok(location) = HeaderValue::from_str(location) {
-        response.headers_mut().insert(header::LOCATION, location);
-    }
-    response
-}
-
 fn set_cookie(response: &mut Response, cookie: &str) {
     if let Ok(cookie) = HeaderValue::from_str(cookie) {
         response.headers_mut().append(header::SET_COOKIE, cookie);
-    }
-}
-
-async fn audit(state: &WebState, actor: &str, org: Option<&str>, action: &str, status: StatusCode) {
-    if let Err(error) = state
-        .api
-        .store
-        .audit(actor, org, action, None, Some(status.as_u16()))
-        .await
-    {
-        error!("cannot write the audit log: {error}");
     }
 }
 
