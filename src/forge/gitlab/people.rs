@@ -41,34 +41,25 @@ pub(super) async fn permission(
     repository: &str,
     actor: &Actor,
 ) -> ForgeResult<Permission> {
-    let Some(user) = user_of(api, actor).await? else {
-        return Ok(Permission::None);
-    };
-    let what = format!(
-        "reading the membership of {} in {repository}",
-        who(actor, user)
-    );
-    let endpoint = AllProjectMember::builder()
-        .project(repository)
-        .user(user)
-        .build()
-        .map_err(|e| protocol(&what, &e.to_string()))?;
-    match api
-        .call::<Member, _>("project_member", &what, false, endpoint)
-        .await
-    {
-        Ok(member) => Ok(member_permission(&member)),
-        Err(ForgeError::NotFound { .. }) => Ok(Permission::None),
-        Err(error) => Err(error),
-    }
+    Ok(project_member(api, repository, actor)
+        .await?
+        .map_or(Permission::None, |member| member_permission(&member)))
 }
 
 /// Whether `actor` may read `repository`'s findings: an active member of at least
 /// Reporter (20), inherited included (Guests and Planners cannot read a private project's
 /// code).
 pub(super) async fn reporter(api: &Api, repository: &str, actor: &Actor) -> ForgeResult<bool> {
+    Ok(project_member(api, repository, actor)
+        .await?
+        .is_some_and(|member| active(&member) && member.access_level >= REPORTER))
+}
+
+/// `actor`'s membership of `repository`, inherited included; `None` for nobody or a
+/// non-member (404).
+async fn project_member(api: &Api, repository: &str, actor: &Actor) -> ForgeResult<Option<Member>> {
     let Some(user) = user_of(api, actor).await? else {
-        return Ok(false);
+        return Ok(None);
     };
     let what = format!(
         "reading the membership of {} in {repository}",
@@ -83,8 +74,8 @@ pub(super) async fn reporter(api: &Api, repository: &str, actor: &Actor) -> Forg
         .call::<Member, _>("project_member", &what, false, endpoint)
         .await
     {
-        Ok(member) => Ok(active(&member) && member.access_level >= REPORTER),
-        Err(ForgeError::NotFound { .. }) => Ok(false),
+        Ok(member) => Ok(Some(member)),
+        Err(ForgeError::NotFound { .. }) => Ok(None),
         Err(error) => Err(error),
     }
 }
