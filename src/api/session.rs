@@ -87,13 +87,19 @@ pub fn csrf_matches(id: &str, offered: &str) -> bool {
 /// The session id of a request's `Cookie` headers, when it looks like one posture gave
 /// (64 hex digits): anything else is not looked up.
 pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+    token_cookie(headers, COOKIE_NAME)
+}
+
+/// The value of the cookie `name` in a request's `Cookie` headers, when it is one of
+/// posture's random tokens (64 hex digits, as session ids and sign-in bindings are).
+pub fn token_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE_NAME)
+        .find(|(found, _)| *found == name)
         .map(|(_, value)| value.trim().trim_matches('"'))
         .filter(|value| value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit()))
 }

@@ -11,7 +11,7 @@
 //! A browser that already holds one keeps it, so two sign-ins started in two tabs both work.
 //! Pure: no I/O.
 
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 
 use super::ATTEMPT_LIFETIME;
 
@@ -32,16 +32,7 @@ fn name(secure: bool) -> &'static str {
 /// The binding a request's `Cookie` headers carry under the name of this mode (`secure`:
 /// behind TLS), when it looks like one posture gave (64 hex digits).
 pub fn binding_cookie(headers: &HeaderMap, secure: bool) -> Option<&str> {
-    let wanted = name(secure);
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == wanted)
-        .map(|(_, value)| value.trim().trim_matches('"'))
-        .filter(|value| value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit()))
+    crate::api::session::token_cookie(headers, name(secure))
 }
 
 /// The `Set-Cookie` value that gives the binding `value` for an attempt's lifetime.
@@ -66,7 +57,7 @@ pub fn clear_cookie(secure: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
+    use axum::http::{HeaderValue, header};
 
     #[test]
     fn the_binding_is_read_among_other_cookies_and_carries_its_flags() {
